@@ -1,0 +1,759 @@
+/**
+ * One ARMv8-A processing element (AArch64 state only).
+ *
+ * Register file: X0-X30 plus three special slots in one Int32Array of (lo, hi) pairs:
+ *   slot 31 = the current stack pointer (SP_ELx selected by PSTATE.SPSel, banked on EL change),
+ *   slot 32 = always zero (reads of XZR), slot 33 = a sink (writes to XZR).
+ * Decoders map register number 31 to slot 32/33 for zero-register operands (`zr`/`zw` below)
+ * and keep 31 for stack-pointer operands, so exec functions index the array without branches.
+ *
+ * Execution: instructions are decoded once per physical address and cached per 4 KiB page;
+ * the run loop walks a page's pre-decoded ops until a branch, an exception or a block-ending
+ * instruction (MSR to DAIF, ERET, TLBI, ...). Interrupts are checked at those block boundaries.
+ */
+import type { Bus } from "../memory/bus.js";
+import type { Decoded, Decoder } from "./isa/table.js";
+import { SR, SysRegTable } from "./sysregs.js";
+import { hex64, TWO32 } from "./u64.js";
+
+/** Thrown (as this one object) to unwind an instruction after an exception has been entered. */
+export const EXCEPTION_TAKEN = { exceptionTaken: true };
+
+/** Exception classes, ARM ARM D13.2.37 (ESR_ELx.EC). */
+export const EC = {
+  UNKNOWN: 0x00, WFX: 0x01, FP_ACCESS: 0x07, ILLEGAL_STATE: 0x0e,
+  SVC64: 0x15, HVC64: 0x16, SMC64: 0x17, SYSREG: 0x18,
+  IABT_LOWER: 0x20, IABT_SAME: 0x21, PC_ALIGN: 0x22, DABT_LOWER: 0x24, DABT_SAME: 0x25,
+  SP_ALIGN: 0x26, FP_EXC64: 0x2c, SERROR: 0x2f, BRK: 0x3c,
+} as const;
+
+/** Fault status codes (DFSC/IFSC), ARM ARM D13.2.37. */
+export const FSC = {
+  ADDR_SIZE: 0x00, TRANSLATION: 0x04, ACCESS_FLAG: 0x08, PERMISSION: 0x0c,
+  SYNC_EXTERNAL: 0x10, ALIGNMENT: 0x21,
+} as const;
+
+export const enum Access { Read = 0, Write = 1, Exec = 2 }
+
+/** Vector offsets, ARM ARM D1.10.2. */
+const VEC_SYNC = 0x000, VEC_IRQ = 0x080, VEC_FIQ = 0x100;
+
+export const TLB_SIZE = 256;
+const TLB_MASK = TLB_SIZE - 1;
+
+/** One soft-TLB (per translation regime and access kind): VA page key -> host RAM offset. */
+export class SoftTlb {
+  readonly tag = new Float64Array(TLB_SIZE).fill(-1);
+  /** Offset of the page start within `ram[ramIndex]`. */
+  readonly offset = new Float64Array(TLB_SIZE);
+  readonly ramIndex = new Int8Array(TLB_SIZE);
+  /** Physical page base for each entry (used to find entries when code pages change). */
+  readonly paPage = new Float64Array(TLB_SIZE).fill(-1);
+  flush(): void {
+    this.tag.fill(-1);
+    this.paPage.fill(-1);
+  }
+}
+
+/** Result of a translation: physical address or a fault description. */
+export interface Translation {
+  pa: number;
+  /** When a fault happened: the FSC (level included) and whether it was a stage-2 fault. */
+  fault: number;
+  faultS2: boolean;
+  /** Whether the page may be cached in the soft TLB (false for e.g. watchpointed pages). */
+  cacheable: boolean;
+}
+
+/** Stage-1 (and later stage-2) address translation, supplied by mmu.ts. */
+export type Translator = (cpu: Cpu, lo: number, hi: number, access: Access, el: number, out: Translation) => void;
+
+/** Hooks through which firmware (PSCI) and the TypeScript hypervisor observe the CPU. */
+export interface CpuHooks {
+  /** HVC/SMC with an immediate of 0 handled in TypeScript (PSCI); return true if handled. */
+  firmwareCall?: (cpu: Cpu, conduit: "hvc" | "smc", imm: number) => boolean;
+  /**
+   * Exceptions targeting EL2 when the hypervisor is TypeScript (KVM_RUN-style exits); return true
+   * when handled (the CPU then continues at the guest's PC, which the handler may have changed).
+   */
+  el2Exit?: (cpu: Cpu, ec: number, iss: number, farLo: number, farHi: number) => boolean;
+  /** Called when the CPU executes WFI/WFE with nothing pending, so the board can idle. */
+  onHalt?: (cpu: Cpu) => void;
+}
+
+export interface CpuConfig {
+  index: number;
+  bus: Bus;
+  decoder: Decoder;
+  sysregs: SysRegTable;
+  translate: Translator;
+  /** Highest implemented exception level: 1, 2 (virtualization=on) or 3. */
+  highestEl: number;
+  mpidr: number;
+}
+
+export class Cpu {
+  readonly index: number;
+  readonly bus: Bus;
+  readonly decoder: Decoder;
+  readonly sysregs: SysRegTable;
+  readonly translateFn: Translator;
+  readonly highestEl: number;
+  hooks: CpuHooks = {};
+
+  // ---- architectural state ----
+  /** X0-X30, SP (slot 31), zero (32), sink (33) as (lo, hi) pairs. */
+  readonly x = new Int32Array(68);
+  /** Banked stack pointers SP_EL0..SP_EL3 as pairs; the active one lives in slot 31. */
+  readonly spBank = new Int32Array(8);
+  /** V0-V31, 16 bytes each, little-endian lanes, with typed views for each lane size. */
+  readonly vbuf = new ArrayBuffer(32 * 16);
+  readonly v8 = new Uint8Array(this.vbuf);
+  readonly v16 = new Uint16Array(this.vbuf);
+  readonly v32 = new Int32Array(this.vbuf);
+  readonly vf32 = new Float32Array(this.vbuf);
+  readonly vf64 = new Float64Array(this.vbuf);
+  readonly vview = new DataView(this.vbuf);
+  pcLo = 0;
+  pcHi = 0;
+  /** PSTATE.{N,Z,C,V} as 0/1. */
+  nf = 0; zf = 0; cf = 0; vf = 0;
+  /** PSTATE.DAIF as in the DAIF register: D=bit 9, A=8, I=7, F=6. */
+  daif = 0x3c0;
+  el = 1;
+  spSel = 1;
+  /** PSTATE.IL (illegal execution state) and PSTATE.SS (software step). */
+  pstateIl = 0;
+  pstateSs = 0;
+  fpcr = 0;
+  fpsr = 0;
+  /** System register storage, (lo, hi) pairs by slot. */
+  sr: Int32Array;
+  /** Scratch outputs of sysreg reads and 64-bit loads. */
+  srLo = 0; srHi = 0;
+  ldHi = 0;
+
+  // ---- exclusive monitor (ARM ARM B2.9); cleared on exception entry/return and CPU switch ----
+  exclusiveValid = false;
+  exclusiveAddr = 0; // physical address
+  exclusiveSize = 0;
+
+  // ---- run state ----
+  /** 0: fall through; 1: PC was set by the instruction; 2: end the block after this instruction. */
+  flow = 0;
+  halted = false;
+  /** Powered off (PSCI CPU_OFF or never started). */
+  off = false;
+  icount = 0;
+  /** Interrupt request lines, driven by the interrupt controller. */
+  irqLine = false;
+  fiqLine = false;
+  /** Virtual interrupt lines (HCR_EL2.VI/VF or a GIC virtual CPU interface). */
+  virqLine = false;
+  vfiqLine = false;
+  /** Recomputed when lines, masks or routing change: an interrupt may need taking. */
+  interruptCheck = false;
+  /** FP/SIMD accessible at the current EL (CPACR_EL1.FPEN, CPTR_EL2.TFP). */
+  fpEnabled = true;
+  /** Alignment checking enabled for the current regime (SCTLR_ELx.A). */
+  strictAlign = false;
+  /** Last fatal problem, when the CPU gave up (reported by the board). */
+  stopReason: string | undefined;
+
+  // ---- soft TLBs per (EL regime, access) ----
+  private tlbs: SoftTlb[][] = [];
+  tlbR!: SoftTlb;
+  tlbW!: SoftTlb;
+  tlbX!: SoftTlb;
+  /** RAM byte arrays, cached from the bus for the fast path. */
+  private ramBytes: Uint8Array[] = [];
+  private ramViews: DataView[] = [];
+
+  /** Pre-decoded instruction pages, keyed by physical page base. */
+  private codeCache: Map<number, (Decoded | undefined)[]>;
+  private readonly tr: Translation = { pa: 0, fault: 0, faultS2: false, cacheable: true };
+
+  constructor(cfg: CpuConfig, codeCache: Map<number, (Decoded | undefined)[]>) {
+    this.index = cfg.index;
+    this.bus = cfg.bus;
+    this.decoder = cfg.decoder;
+    this.sysregs = cfg.sysregs;
+    this.translateFn = cfg.translate;
+    this.highestEl = cfg.highestEl;
+    this.codeCache = codeCache;
+    this.sr = new Int32Array(cfg.sysregs.size * 2 + 2);
+    for (let el = 0; el < 4; el++) this.tlbs.push([new SoftTlb(), new SoftTlb(), new SoftTlb()]);
+    for (const r of cfg.bus.rams) { this.ramBytes.push(r.bytes); this.ramViews.push(r.view); }
+    this.resetSysregs(cfg.mpidr);
+    this.el = cfg.highestEl >= 2 ? Math.min(cfg.highestEl, 2) : 1;
+    this.selectTlbs();
+    this.updateCachedControls();
+  }
+
+  /** Reset every register to its architectural reset value (PSCI CPU_ON re-initialises state). */
+  resetSysregs(mpidr: number): void {
+    for (const d of this.sysregs.defs) {
+      const v = d.reset ?? 0n;
+      this.sr[d.slot! * 2] = Number(v & 0xffffffffn) | 0;
+      this.sr[d.slot! * 2 + 1] = Number((v >> 32n) & 0xffffffffn) | 0;
+    }
+    this.sr[SR.MPIDR_EL1 * 2] = mpidr | 0;
+    this.sr[SR.VMPIDR_EL2 * 2] = mpidr | 0;
+    this.sr[SR.VPIDR_EL2 * 2] = this.sr[SR.MIDR_EL1 * 2];
+  }
+
+  // ================= register access helpers =================
+
+  /** Read system register slot as lo word. */
+  srGetLo(slot: number): number { return this.sr[slot * 2]; }
+  srGetHi(slot: number): number { return this.sr[slot * 2 + 1]; }
+  srSet(slot: number, lo: number, hi: number): void { this.sr[slot * 2] = lo; this.sr[slot * 2 + 1] = hi; }
+
+  /** PSTATE as an SPSR value (ARM ARM C5.2.18): NZCV, SS, IL, DAIF, M[3:0]. */
+  getPstate(): number {
+    return ((this.nf << 31) | (this.zf << 30) | (this.cf << 29) | (this.vf << 28) |
+      (this.pstateSs << 21) | (this.pstateIl << 20) | this.daif | (this.el << 2) | this.spSel) >>> 0;
+  }
+
+  /** Switch exception level and/or SPSel, banking the stack pointer (ARM ARM D1.6.2). */
+  setElSp(el: number, spSel: number): void {
+    const oldBank = this.spSel ? this.el : 0;
+    const newBank = spSel ? el : 0;
+    if (oldBank !== newBank) {
+      this.spBank[oldBank * 2] = this.x[62];
+      this.spBank[oldBank * 2 + 1] = this.x[63];
+      this.x[62] = this.spBank[newBank * 2];
+      this.x[63] = this.spBank[newBank * 2 + 1];
+    }
+    const elChanged = el !== this.el;
+    this.el = el;
+    this.spSel = spSel;
+    if (elChanged) {
+      this.selectTlbs();
+      this.updateCachedControls();
+    }
+  }
+
+  /** Read a banked SP_ELn (the live one is in slot 31). */
+  getSpEl(n: number): [number, number] {
+    const live = this.spSel ? this.el : 0;
+    if (n === live) return [this.x[62], this.x[63]];
+    return [this.spBank[n * 2], this.spBank[n * 2 + 1]];
+  }
+
+  setSpEl(n: number, lo: number, hi: number): void {
+    const live = this.spSel ? this.el : 0;
+    if (n === live) { this.x[62] = lo; this.x[63] = hi; return; }
+    this.spBank[n * 2] = lo; this.spBank[n * 2 + 1] = hi;
+  }
+
+  /** Restore PSTATE from an SPSR value (ERET, ARM ARM D1.11). */
+  setPstate(spsr: number): void {
+    this.nf = (spsr >>> 31) & 1; this.zf = (spsr >>> 30) & 1; this.cf = (spsr >>> 29) & 1; this.vf = (spsr >>> 28) & 1;
+    this.pstateSs = (spsr >>> 21) & 1;
+    this.pstateIl = (spsr >>> 20) & 1;
+    this.daif = spsr & 0x3c0;
+    this.setElSp((spsr >>> 2) & 3, spsr & 1);
+    this.interruptCheck = true;
+  }
+
+  /** EL2 is implemented and enabled for the current security state. */
+  get el2Enabled(): boolean {
+    return this.highestEl >= 2;
+  }
+
+  /** HCR_EL2 low word when EL2 is enabled (0 otherwise). */
+  hcrLo(): number { return this.el2Enabled ? this.sr[SR.HCR_EL2 * 2] : 0; }
+  hcrHi(): number { return this.el2Enabled ? this.sr[SR.HCR_EL2 * 2 + 1] : 0; }
+
+  /** Recompute state cached from control registers; call after writing them or changing EL. */
+  updateCachedControls(): void {
+    // FP/SIMD access (ARM ARM D1.11.? CPACR_EL1.FPEN, CPTR_EL2.TFP).
+    const fpen = (this.sr[SR.CPACR_EL1 * 2] >>> 20) & 3;
+    let ok = true;
+    if (this.el === 0 && fpen !== 3) ok = false;
+    if (this.el === 1 && (fpen === 0 || fpen === 2)) ok = false;
+    if (this.el <= 2 && this.el2Enabled && (this.sr[SR.CPTR_EL2 * 2] & (1 << 10))) ok = false;
+    this.fpEnabled = ok;
+    const sctlr = this.sr[this.sctlrSlot() * 2];
+    this.strictAlign = (sctlr & 2) !== 0;
+    this.interruptCheck = true;
+  }
+
+  /** SCTLR slot of the current translation regime. */
+  sctlrSlot(): number {
+    if (this.el === 3) return SR.SCTLR_EL3;
+    if (this.el === 2) return SR.SCTLR_EL2;
+    if (this.el === 0 && (this.hcrLo() & (1 << 27)) /* TGE */) return SR.SCTLR_EL2;
+    return SR.SCTLR_EL1;
+  }
+
+  // ================= soft TLB =================
+
+  private selectTlbs(): void {
+    const t = this.tlbs[this.el];
+    this.tlbR = t[0]; this.tlbW = t[1]; this.tlbX = t[2];
+  }
+
+  /** Invalidate all cached translations of this CPU (TLBI, TTBR/TCR/SCTLR/MAIR writes). */
+  flushTlb(): void {
+    for (const t of this.tlbs) for (const k of t) k.flush();
+    this.flow = this.flow || 2;
+  }
+
+  /** Drop write entries to a physical page that now holds pre-decoded code. */
+  dropWriteEntries(ramIndex: number, pageOffset: number): void {
+    for (const t of this.tlbs) {
+      const w = t[1];
+      for (let i = 0; i < TLB_SIZE; i++) {
+        if (w.tag[i] !== -1 && w.ramIndex[i] === ramIndex && w.offset[i] === pageOffset) w.tag[i] = -1;
+      }
+    }
+  }
+
+  // ================= memory access =================
+  // Fast paths: TLB hit on a RAM page, access within the page and (when SCTLR.A) aligned.
+
+  read8(lo: number, hi: number): number {
+    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
+    const i = key & TLB_MASK, t = this.tlbR;
+    if (t.tag[i] === key) return this.ramBytes[t.ramIndex[i]][t.offset[i] + (lo & 0xfff)];
+    return this.readSlow(lo, hi, 1, this.el) as number;
+  }
+
+  read16(lo: number, hi: number): number {
+    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
+    const i = key & TLB_MASK, t = this.tlbR, o = lo & 0xfff;
+    if (t.tag[i] === key && o <= 0xffe && !(this.strictAlign && (lo & 1)))
+      return this.ramViews[t.ramIndex[i]].getUint16(t.offset[i] + o, true);
+    return this.readSlow(lo, hi, 2, this.el) as number;
+  }
+
+  /** Returns the word as a signed int32. */
+  read32(lo: number, hi: number): number {
+    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
+    const i = key & TLB_MASK, t = this.tlbR, o = lo & 0xfff;
+    if (t.tag[i] === key && o <= 0xffc && !(this.strictAlign && (lo & 3)))
+      return this.ramViews[t.ramIndex[i]].getInt32(t.offset[i] + o, true);
+    return (this.readSlow(lo, hi, 4, this.el) as number) | 0;
+  }
+
+  /** Returns the low word; the high word is left in `ldHi`. */
+  read64(lo: number, hi: number): number {
+    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
+    const i = key & TLB_MASK, t = this.tlbR, o = lo & 0xfff;
+    if (t.tag[i] === key && o <= 0xff8 && !(this.strictAlign && (lo & 7))) {
+      const v = this.ramViews[t.ramIndex[i]], a = t.offset[i] + o;
+      this.ldHi = v.getInt32(a + 4, true);
+      return v.getInt32(a, true);
+    }
+    const r = this.readSlow(lo, hi, 8, this.el) as bigint;
+    this.ldHi = Number((r >> 32n) & 0xffffffffn) | 0;
+    return Number(r & 0xffffffffn) | 0;
+  }
+
+  write8(lo: number, hi: number, v: number): void {
+    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
+    const i = key & TLB_MASK, t = this.tlbW;
+    if (t.tag[i] === key) { this.ramBytes[t.ramIndex[i]][t.offset[i] + (lo & 0xfff)] = v; return; }
+    this.writeSlow(lo, hi, 1, v & 0xff, this.el);
+  }
+
+  write16(lo: number, hi: number, v: number): void {
+    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
+    const i = key & TLB_MASK, t = this.tlbW, o = lo & 0xfff;
+    if (t.tag[i] === key && o <= 0xffe && !(this.strictAlign && (lo & 1))) {
+      this.ramViews[t.ramIndex[i]].setUint16(t.offset[i] + o, v, true); return;
+    }
+    this.writeSlow(lo, hi, 2, v & 0xffff, this.el);
+  }
+
+  write32(lo: number, hi: number, v: number): void {
+    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
+    const i = key & TLB_MASK, t = this.tlbW, o = lo & 0xfff;
+    if (t.tag[i] === key && o <= 0xffc && !(this.strictAlign && (lo & 3))) {
+      this.ramViews[t.ramIndex[i]].setInt32(t.offset[i] + o, v, true); return;
+    }
+    this.writeSlow(lo, hi, 4, v >>> 0, this.el);
+  }
+
+  write64(lo: number, hi: number, vlo: number, vhi: number): void {
+    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
+    const i = key & TLB_MASK, t = this.tlbW, o = lo & 0xfff;
+    if (t.tag[i] === key && o <= 0xff8 && !(this.strictAlign && (lo & 7))) {
+      const v = this.ramViews[t.ramIndex[i]], a = t.offset[i] + o;
+      v.setInt32(a, vlo, true); v.setInt32(a + 4, vhi, true); return;
+    }
+    this.writeSlow(lo, hi, 8, (BigInt(vhi >>> 0) << 32n) | BigInt(vlo >>> 0), this.el);
+  }
+
+  /**
+   * Unprivileged access (LDTR/STTR, ARM ARM C6.2.*): at EL1 (or EL2 with HCR_EL2.{E2H,TGE}) the
+   * access is checked as if from EL0. Always takes the slow path.
+   */
+  readAs(lo: number, hi: number, size: number, el: number): number | bigint {
+    return this.readSlow(lo, hi, size, el);
+  }
+  writeAs(lo: number, hi: number, size: number, v: number | bigint, el: number): void {
+    this.writeSlow(lo, hi, size, v, el);
+  }
+
+  /** Translate for an access; raises the abort on a fault. Returns the physical address. */
+  translate(lo: number, hi: number, access: Access, el: number, size: number): number {
+    const tr = this.tr;
+    this.translateFn(this, lo, hi, access, el, tr);
+    if (tr.fault >= 0) this.abort(access, tr.fault, lo, hi, tr.faultS2);
+    // An access that crosses a page boundary must also translate its last byte.
+    if (size > 1 && (lo & 0xfff) + size > 0x1000) {
+      const lo2 = (lo + size - 1) | 0;
+      const hi2 = ((lo >>> 0) + size - 1 > 0xffffffff) ? (hi + 1) | 0 : hi;
+      this.translateFn(this, lo2, hi2, access, el, tr);
+      if (tr.fault >= 0) this.abort(access, tr.fault, lo2, hi2, tr.faultS2);
+      this.translateFn(this, lo, hi, access, el, tr);
+    }
+    return tr.pa;
+  }
+
+  private checkAlign(lo: number, hi: number, size: number, access: Access): void {
+    if (this.strictAlign && (lo & (size - 1))) this.abort(access, FSC.ALIGNMENT, lo, hi, false);
+  }
+
+  readSlow(lo: number, hi: number, size: number, el: number): number | bigint {
+    this.checkAlign(lo, hi, size, Access.Read);
+    const crosses = (lo & 0xfff) + size > 0x1000;
+    if (crosses) {
+      // Byte by byte across the boundary; each byte translates on its own.
+      let v = 0n;
+      for (let b = size - 1; b >= 0; b--) {
+        const l = (lo >>> 0) + b;
+        v = (v << 8n) | BigInt(this.readSlow(l | 0, l > 0xffffffff ? (hi + 1) | 0 : hi, 1, el) as number);
+      }
+      return size === 8 ? v : Number(v);
+    }
+    const pa = this.translate(lo, hi, Access.Read, el, size);
+    const ri = this.bus.findRam(pa);
+    if (ri >= 0 && this.tr.cacheable && el === this.el) this.fillTlb(this.tlbR, lo, hi, ri, pa);
+    const v = this.bus.read(pa, size, this.index);
+    if (v === undefined) this.abort(Access.Read, FSC.SYNC_EXTERNAL, lo, hi, false);
+    return v!;
+  }
+
+  writeSlow(lo: number, hi: number, size: number, v: number | bigint, el: number): void {
+    this.checkAlign(lo, hi, size, Access.Write);
+    if ((lo & 0xfff) + size > 0x1000) {
+      // Translate both pages first so a fault on the second leaves memory untouched.
+      this.translate(lo, hi, Access.Write, el, size);
+      let bv = BigInt(v);
+      for (let b = 0; b < size; b++) {
+        const l = (lo >>> 0) + b;
+        this.writeSlow(l | 0, l > 0xffffffff ? (hi + 1) | 0 : hi, 1, Number(bv & 0xffn), el);
+        bv >>= 8n;
+      }
+      return;
+    }
+    const pa = this.translate(lo, hi, Access.Write, el, size);
+    // Any store can break another CPU's exclusive reservation (global monitor, ARM ARM B2.9.3).
+    this.clearOtherMonitors?.(pa);
+    const ri = this.bus.findRam(pa);
+    if (!this.bus.write(pa, size, v, this.index)) this.abort(Access.Write, FSC.SYNC_EXTERNAL, lo, hi, false);
+    if (ri >= 0 && this.tr.cacheable && el === this.el) {
+      const r = this.bus.rams[ri];
+      if (!r.readOnly && !r.codePages[(pa - r.base) >>> 12]) this.fillTlb(this.tlbW, lo, hi, ri, pa);
+    }
+  }
+
+  /** Set by the board: clears the exclusive monitors of other CPUs covering `pa`. */
+  clearOtherMonitors?: (pa: number) => void;
+
+  private fillTlb(t: SoftTlb, lo: number, hi: number, ri: number, pa: number): void {
+    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
+    const i = key & TLB_MASK;
+    const pageBase = pa - (pa % 4096);
+    t.tag[i] = key;
+    t.ramIndex[i] = ri;
+    t.offset[i] = pageBase - this.bus.rams[ri].base;
+    t.paPage[i] = pageBase;
+  }
+
+  /** Raise an instruction or data abort for `access` at VA (lo, hi). */
+  abort(access: Access, fsc: number, lo: number, hi: number, stage2: boolean): never {
+    const lower = this.el === 0;
+    let target = this.el === 0 ? 1 : this.el;
+    if (this.el === 0 && (this.hcrLo() & (1 << 27))) target = 2; // HCR_EL2.TGE
+    if (stage2) target = 2;
+    const sameEl = target === this.el;
+    if (access === Access.Exec) {
+      this.takeException(target, sameEl ? EC.IABT_SAME : EC.IABT_LOWER, fsc, lo, hi, true);
+    }
+    const wnr = access === Access.Write ? 1 << 6 : 0;
+    void lower;
+    this.takeException(target, sameEl ? EC.DABT_SAME : EC.DABT_LOWER, fsc | wnr, lo, hi, true);
+  }
+
+  // ================= exceptions =================
+
+  /**
+   * Synchronous exception entry (ARM ARM D1.10): save PSTATE and the preferred return address
+   * (the current instruction), write ESR (and FAR), switch to `target` EL on SP_ELx with DAIF
+   * masked, jump to the vector, and unwind the current instruction.
+   */
+  takeException(target: number, ec: number, iss: number, farLo?: number, farHi?: number, setFar = false): never {
+    this.enterException(target, VEC_SYNC, this.pcLo, this.pcHi, ec, iss, setFar ? farLo! : undefined, farHi);
+    throw EXCEPTION_TAKEN;
+  }
+
+  /** As takeException, but the return address is the next instruction (SVC, HVC, SMC). */
+  takeExceptionAfter(target: number, ec: number, iss: number): never {
+    const lo = (this.pcLo >>> 0) + 4;
+    this.enterException(target, VEC_SYNC, lo | 0, lo > 0xffffffff ? (this.pcHi + 1) | 0 : this.pcHi, ec, iss);
+    throw EXCEPTION_TAKEN;
+  }
+
+  /** UNDEFINED instruction (EC 0): to EL1, or EL2 when HCR_EL2.TGE routes EL0 there. */
+  undefinedInstruction(): never {
+    let target = this.el === 0 ? 1 : this.el;
+    if (this.el === 0 && (this.hcrLo() & (1 << 27))) target = 2;
+    this.takeException(target, EC.UNKNOWN, 0);
+  }
+
+  /** FP/SIMD access trap (EC 0x07) per CPACR_EL1.FPEN / CPTR_EL2.TFP. */
+  fpTrap(): never {
+    const fpen = (this.sr[SR.CPACR_EL1 * 2] >>> 20) & 3;
+    const cpacrTraps = (this.el === 0 && fpen !== 3) || (this.el === 1 && (fpen === 0 || fpen === 2));
+    if (cpacrTraps) {
+      const tge = this.el === 0 && (this.hcrLo() & (1 << 27));
+      this.takeException(tge ? 2 : 1, EC.FP_ACCESS, 0x1e00000);
+    }
+    this.takeException(2, EC.FP_ACCESS, 0x1e00000);
+  }
+
+  enterException(target: number, vecOffset: number, retLo: number, retHi: number, ec: number, iss: number, farLo?: number, farHi?: number): void {
+    if (target === 2 && this.hooks.el2Exit && ec >= 0 && vecOffset === VEC_SYNC) {
+      if (this.hooks.el2Exit(this, ec, iss, farLo ?? 0, farHi ?? 0)) return;
+    }
+    const fromEl = this.el;
+    const spsr = this.getPstate();
+    const s = target === 1 ? [SR.SPSR_EL1, SR.ELR_EL1, SR.ESR_EL1, SR.FAR_EL1, SR.VBAR_EL1]
+      : target === 2 ? [SR.SPSR_EL2, SR.ELR_EL2, SR.ESR_EL2, SR.FAR_EL2, SR.VBAR_EL2]
+        : [SR.SPSR_EL3, SR.ELR_EL3, SR.ESR_EL3, SR.FAR_EL3, SR.VBAR_EL3];
+    this.srSet(s[0], spsr | 0, 0);
+    this.srSet(s[1], retLo, retHi);
+    if (vecOffset === VEC_SYNC) {
+      // ESR: EC, IL=1 (32-bit instruction), ISS. ARM ARM D13.2.37.
+      this.srSet(s[2], ((ec << 26) | (1 << 25) | (iss & 0x1ffffff)) | 0, 0);
+      if (farLo !== undefined) this.srSet(s[3], farLo, farHi ?? 0);
+    }
+    this.exclusiveValid = false;
+    this.pstateIl = 0;
+    this.pstateSs = 0;
+    this.daif = 0x3c0;
+    this.setElSp(target, 1);
+    // Vector: VBAR + {current EL with SP0: 0, SPx: 0x200, lower EL AArch64: 0x400}.
+    let base = 0;
+    if (fromEl === target) base = (spsr & 1) ? 0x200 : 0;
+    else base = 0x400;
+    const vlo = this.sr[s[4] * 2] >>> 0, vhi = this.sr[s[4] * 2 + 1];
+    const lo = vlo + base + vecOffset;
+    this.pcLo = lo | 0;
+    this.pcHi = lo > 0xffffffff ? (vhi + 1) | 0 : vhi;
+    this.flow = 1;
+    this.interruptCheck = true;
+  }
+
+  /** ERET (ARM ARM D1.11): restore PSTATE from SPSR_ELx and branch to ELR_ELx. */
+  exceptionReturn(): void {
+    const el = this.el;
+    const s = el === 1 ? [SR.SPSR_EL1, SR.ELR_EL1] : el === 2 ? [SR.SPSR_EL2, SR.ELR_EL2] : [SR.SPSR_EL3, SR.ELR_EL3];
+    const spsr = this.sr[s[0] * 2] >>> 0;
+    const elrLo = this.sr[s[1] * 2], elrHi = this.sr[s[1] * 2 + 1];
+    const targetEl = (spsr >>> 2) & 3;
+    this.exclusiveValid = false;
+    // Illegal return (ARM ARM D1.11.2): to AArch32, to a higher or unimplemented EL, or M[1] set.
+    // PSTATE.IL is set and the EL kept; the next instruction takes an Illegal State exception.
+    if ((spsr & 0x10) !== 0 || targetEl > el || (targetEl === 2 && !this.el2Enabled) || (spsr & 2) !== 0) {
+      this.nf = (spsr >>> 31) & 1; this.zf = (spsr >>> 30) & 1; this.cf = (spsr >>> 29) & 1; this.vf = (spsr >>> 28) & 1;
+      this.daif = spsr & 0x3c0;
+      this.pstateIl = 1;
+    } else {
+      this.setPstate(spsr);
+    }
+    this.pcLo = elrLo;
+    this.pcHi = elrHi;
+    this.flow = 1;
+    this.interruptCheck = true;
+  }
+
+  // ================= interrupts =================
+
+  /**
+   * Take a pending IRQ/FIQ if routing and masking allow (ARM ARM D1.13.1, table D1-15). Called at
+   * block boundaries when `interruptCheck` is set. Returns true when an exception was entered.
+   */
+  checkInterrupts(): boolean {
+    this.interruptCheck = false;
+    if (!(this.irqLine || this.fiqLine || this.virqLine || this.vfiqLine)) return false;
+    const hcr = this.hcrLo();
+    const tge = (hcr & (1 << 27)) !== 0;
+    const el = this.el;
+    // Physical FIQ, then IRQ.
+    for (const fiq of [true, false]) {
+      const line = fiq ? this.fiqLine : this.irqLine;
+      if (!line) continue;
+      const routeBit = fiq ? (1 << 3) /* FMO */ : (1 << 4) /* IMO */;
+      let target = 1;
+      if (this.el2Enabled && ((hcr & routeBit) || tge)) target = 2;
+      if (el > target) continue; // taken only to the routed EL or above: masked at higher ELs
+      const masked = (this.daif & (fiq ? 0x40 : 0x80)) !== 0;
+      if (el === target && masked) continue;
+      this.enterException(target, fiq ? VEC_FIQ : VEC_IRQ, this.pcLo, this.pcHi, -1, 0);
+      return true;
+    }
+    // Virtual FIQ/IRQ: only at EL0/EL1 when routed by HCR_EL2.{FMO,IMO} and not TGE.
+    if (this.el2Enabled && el <= 1 && !tge) {
+      for (const fiq of [true, false]) {
+        const line = fiq ? this.vfiqLine : this.virqLine;
+        if (!line || !(hcr & (fiq ? (1 << 3) : (1 << 4)))) continue;
+        if (this.daif & (fiq ? 0x40 : 0x80)) continue;
+        this.enterException(1, fiq ? VEC_FIQ : VEC_IRQ, this.pcLo, this.pcHi, -1, 0);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** An interrupt that would wake WFI is pending (masking does not matter, ARM ARM D1.16.2). */
+  wakeupPending(): boolean {
+    return this.irqLine || this.fiqLine || this.virqLine || this.vfiqLine;
+  }
+
+  setIrq(level: boolean): void { if (this.irqLine !== level) { this.irqLine = level; this.interruptCheck = true; if (level) this.halted = false; } }
+  setFiq(level: boolean): void { if (this.fiqLine !== level) { this.fiqLine = level; this.interruptCheck = true; if (level) this.halted = false; } }
+  setVirq(level: boolean): void { if (this.virqLine !== level) { this.virqLine = level; this.interruptCheck = true; if (level) this.halted = false; } }
+  setVfiq(level: boolean): void { if (this.vfiqLine !== level) { this.vfiqLine = level; this.interruptCheck = true; if (level) this.halted = false; } }
+
+  // ================= the run loop =================
+
+  /** Invalidate a pre-decoded page (a store hit it). */
+  static invalidateCode(cache: Map<number, (Decoded | undefined)[]>, paPage: number): void {
+    cache.delete(paPage);
+  }
+
+  /** Fetch the pre-decoded page for the current PC, translating and filling the exec TLB. */
+  private fetchPage(): (Decoded | undefined)[] {
+    const lo = this.pcLo, hi = this.pcHi;
+    if (lo & 3) this.takeException(this.el === 0 ? ((this.hcrLo() & (1 << 27)) ? 2 : 1) : this.el, EC.PC_ALIGN, 0, lo, hi, true);
+    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
+    const i = key & TLB_MASK, t = this.tlbX;
+    let paPage: number;
+    if (t.tag[i] === key) {
+      paPage = t.paPage[i];
+    } else {
+      const pa = this.translate(lo, hi, Access.Exec, this.el, 4);
+      const ri = this.bus.findRam(pa);
+      if (ri < 0) {
+        // Executing from MMIO or unmapped memory: an external abort on fetch, like QEMU.
+        this.abort(Access.Exec, FSC.SYNC_EXTERNAL, lo, hi, false);
+      }
+      this.fillTlb(t, lo, hi, ri, pa);
+      paPage = t.paPage[i];
+    }
+    this.fetchView = this.ramViews[t.ramIndex[i]];
+    this.fetchOffset = t.offset[i];
+    let page = this.codeCache.get(paPage);
+    if (!page) {
+      page = new Array(1024);
+      this.codeCache.set(paPage, page);
+      const ri = this.bus.findRam(paPage);
+      const r = this.bus.rams[ri];
+      r.codePages[(paPage - r.base) >>> 12] = 1;
+      this.onNewCodePage?.(ri, paPage - r.base);
+    }
+    return page;
+  }
+
+  private fetchView!: DataView;
+  private fetchOffset = 0;
+
+  /** Set by the board: a page became code, so all CPUs must drop write TLB entries to it. */
+  onNewCodePage?: (ramIndex: number, pageOffset: number) => void;
+
+  /**
+   * Execute up to `budget` instructions. Returns the number executed. Stops early when the CPU
+   * halts (WFI), powers off, or `stopRequested` is set by a device (e.g. PSCI SYSTEM_OFF).
+   */
+  run(budget: number): number {
+    const start = this.icount;
+    const end = start + budget;
+    while (this.icount < end && !this.halted && !this.off) {
+      try {
+        if (this.interruptCheck) this.checkInterrupts();
+        if (this.pstateIl) {
+          // Illegal execution state: every instruction takes an Illegal State exception.
+          this.icount++;
+          this.takeException(this.el === 0 ? 1 : this.el, EC.ILLEGAL_STATE, 0);
+        }
+        const page = this.fetchPage();
+        const view = this.fetchView;
+        const pageBase = this.fetchOffset;
+        let idx = (this.pcLo & 0xfff) >>> 2;
+        const baseLo = this.pcLo & ~0xfff;
+        const decoder = this.decoder;
+        for (;;) {
+          let d = page[idx];
+          if (d === undefined) d = page[idx] = decoder.decode(view.getUint32(pageBase + idx * 4, true));
+          this.pcLo = baseLo | (idx << 2);
+          this.icount++;
+          d.exec(this, d);
+          if (this.flow !== 0) {
+            if (this.flow === 2) this.advancePc();
+            this.flow = 0;
+            break;
+          }
+          if (++idx === 1024) { this.pcLo = baseLo | 0xffc; this.advancePc(); break; }
+          if (this.icount >= end) { this.pcLo = baseLo | (idx << 2); break; }
+        }
+      } catch (e) {
+        if (e !== EXCEPTION_TAKEN) throw e;
+        this.flow = 0;
+      }
+    }
+    return this.icount - start;
+  }
+
+  private advancePc(): void {
+    const lo = (this.pcLo >>> 0) + 4;
+    this.pcLo = lo | 0;
+    if (lo > 0xffffffff) this.pcHi = (this.pcHi + 1) | 0;
+  }
+
+  /** Branch helper for exec functions: PC = (lo, hi). */
+  branchTo(lo: number, hi: number): void {
+    this.pcLo = lo;
+    this.pcHi = hi;
+    this.flow = 1;
+  }
+
+  /** PC + offset (signed, small) as a pair written to `out` slot of x (used by ADR, BL). */
+  pcPlus(offset: number): [number, number] {
+    const lo = (this.pcLo >>> 0) + offset;
+    let hi = this.pcHi;
+    if (lo > 0xffffffff) hi = (hi + 1) | 0;
+    else if (lo < 0) hi = (hi - 1) | 0;
+    return [(lo >>> 0) | 0, hi];
+  }
+
+  /** Human-readable state for fatal reports. */
+  describe(): string {
+    const esrSlot = this.el === 2 ? SR.ESR_EL2 : this.el === 3 ? SR.ESR_EL3 : SR.ESR_EL1;
+    const farSlot = this.el === 2 ? SR.FAR_EL2 : this.el === 3 ? SR.FAR_EL3 : SR.FAR_EL1;
+    return `cpu${this.index} PC=0x${hex64(this.pcLo, this.pcHi)} EL${this.el} ` +
+      `ESR=0x${(this.sr[esrSlot * 2] >>> 0).toString(16)} FAR=0x${hex64(this.sr[farSlot * 2], this.sr[farSlot * 2 + 1])}`;
+  }
+}
+
+/** Register slot for reading operand `r` where 31 means XZR. */
+export function zr(r: number): number { return r === 31 ? 32 : r; }
+/** Register slot for writing operand `r` where 31 means XZR (writes are discarded). */
+export function zw(r: number): number { return r === 31 ? 33 : r; }
+
+export { TWO32 };
