@@ -44,7 +44,7 @@ programs=(
     "hello|hello/hello.c|-O2"
     "int-sweep|int-sweep/int-sweep.c|-O2"
     "fp-sweep|fp-sweep/fp-sweep.c|-O2"
-    "simd-sweep|simd-sweep/simd-sweep.c|-O3"
+    "simd-sweep|simd-sweep/simd-sweep.c|-O3 -fno-math-errno"
     "loadstore|loadstore/loadstore.c|-O2"
     "exceptions|exceptions/exceptions.c|-O2 -mgeneral-regs-only"
     "exceptions-el2|exceptions/exceptions-el2.c|-O2 -mgeneral-regs-only"
