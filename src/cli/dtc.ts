@@ -1,0 +1,323 @@
+/**
+ * `tessera dtc`: a dtc-compatible device tree compiler front end over src/devicetree.
+ * Options and defaults follow dtc 1.6: input format from the file's magic number, output
+ * format from -O, else from the -o file extension, else dtb for DTS input and dts otherwise.
+ */
+
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import {
+  DtbError,
+  DtsError,
+  OverlayError,
+  TreeCheckError,
+  type SourceReader,
+  decodeDtb,
+  encodeDtb,
+  formatDiagnostic,
+  isDtb,
+  parseDts,
+  processTree,
+  treeToDts,
+  bytesToLatin1,
+  type DeviceTree,
+} from "../devicetree/index.js";
+
+const HELP = `Usage: tessera dtc [options] <input file>...
+
+Compile device trees between source (dts) and blob (dtb) form, byte-compatible with dtc.
+
+Options:
+  -I, --in-format <fmt>   Input format: dts or dtb (default: dtb if the file starts with the
+                          FDT magic number, else dts)
+  -O, --out-format <fmt>  Output format: dts or dtb (default: from the -o extension, else
+                          dtb for dts input and dts for dtb input)
+  -o, --out <file>        Output file (default: stdout). With several input files, -o names a
+                          directory; each result is written there as <input name>.<format>
+  -@, --symbols           Emit a /__symbols__ node for use by overlays
+  -i, --include <dir>     Add a directory to the search path for /include/ and /incbin/
+  -b, --boot-cpu <id>     Set boot_cpuid_phys in the blob header
+  -R, --reserve <n>       Add n empty memory reservation slots
+  -S, --space <bytes>     Pad the blob to at least this size
+  -p, --pad <bytes>       Add this much padding to the blob
+  -a, --align <bytes>     Pad the blob to a multiple of this power of two
+  -V, --out-version <n>   Blob version (only 17)
+  -f, --force             Produce output even if the input has errors
+  -q, --quiet             Quiet: -q suppresses warnings, -qq errors too
+  -h, --help              Show this help
+  -v, --version           Show the version
+
+Batch use: 'tessera dtc -I dtb -O dts -o out/ a.dtb b.dtb c.dtb' converts every file in
+one process; the exit code is that of the worst failure, and each failure names its file.
+`;
+
+interface Options {
+  inputFormat?: string;
+  outputFormat?: string;
+  output?: string;
+  symbols: boolean;
+  includeDirs: string[];
+  bootCpuId?: number;
+  reserveSlots: number;
+  minSize: number;
+  padSize: number;
+  align: number;
+  force: boolean;
+  quiet: number;
+  files: string[];
+}
+
+class UsageError extends Error {}
+
+const LONG_OPTIONS: Record<string, string> = {
+  "--in-format": "-I",
+  "--out-format": "-O",
+  "--out": "-o",
+  "--symbols": "-@",
+  "--include": "-i",
+  "--boot-cpu": "-b",
+  "--reserve": "-R",
+  "--space": "-S",
+  "--pad": "-p",
+  "--align": "-a",
+  "--out-version": "-V",
+  "--force": "-f",
+  "--quiet": "-q",
+  "--help": "-h",
+  "--version": "-v",
+};
+const TAKES_VALUE = new Set(["-I", "-O", "-o", "-i", "-b", "-R", "-S", "-p", "-a", "-V"]);
+
+/** strtol(…, 0)-style integer: decimal, 0x hex or 0 octal. */
+function parseNumber(text: string, option: string): number {
+  const trimmed = text.trim();
+  let value: number;
+  if (/^-?0[xX][0-9a-fA-F]+$/.test(trimmed)) value = parseInt(trimmed, 16);
+  else if (/^-?0[0-7]+$/.test(trimmed)) value = parseInt(trimmed, 8);
+  else if (/^-?[0-9]+$/.test(trimmed)) value = parseInt(trimmed, 10);
+  else throw new UsageError(`invalid number "${text}" for ${option}`);
+  return value;
+}
+
+function parseArguments(argv: string[]): Options | "help" | "version" {
+  const options: Options = { symbols: false, includeDirs: [], reserveSlots: 0, minSize: 0, padSize: 0, align: 0, force: false, quiet: 0, files: [] };
+  for (let index = 0; index < argv.length; index++) {
+    let argument = argv[index];
+    if (argument === "--") {
+      options.files.push(...argv.slice(index + 1));
+      break;
+    }
+    let inlineValue: string | undefined;
+    if (argument.startsWith("--")) {
+      const equals = argument.indexOf("=");
+      if (equals > 0) {
+        inlineValue = argument.slice(equals + 1);
+        argument = argument.slice(0, equals);
+      }
+      const short = LONG_OPTIONS[argument];
+      if (!short) throw new UsageError(`unknown option ${argument}`);
+      argument = short;
+    } else if (argument.startsWith("-") && argument.length > 2 && argument !== "-") {
+      // Bundled short options (-qq, -@q) or an attached value (-Odtb).
+      const flag = argument.slice(0, 2);
+      if (TAKES_VALUE.has(flag)) inlineValue = argument.slice(2);
+      else {
+        argv = [...argv.slice(0, index), flag, "-" + argument.slice(2), ...argv.slice(index + 1)];
+        argument = flag;
+      }
+    }
+    if (!argument.startsWith("-") || argument === "-") {
+      options.files.push(argument);
+      continue;
+    }
+    let value = inlineValue;
+    if (TAKES_VALUE.has(argument) && value === undefined) {
+      if (index + 1 >= argv.length) throw new UsageError(`option ${argument} needs a value`);
+      value = argv[++index];
+    }
+    switch (argument) {
+      case "-I": options.inputFormat = value; break;
+      case "-O": options.outputFormat = value; break;
+      case "-o": options.output = value; break;
+      case "-@": options.symbols = true; break;
+      case "-i": options.includeDirs.push(value!); break;
+      case "-b": options.bootCpuId = parseNumber(value!, "-b") >>> 0; break;
+      case "-R": options.reserveSlots = parseNumber(value!, "-R"); break;
+      case "-S": options.minSize = parseNumber(value!, "-S"); break;
+      case "-p": options.padSize = parseNumber(value!, "-p"); break;
+      case "-a": {
+        options.align = parseNumber(value!, "-a");
+        if (options.align <= 0 || (options.align & (options.align - 1)) !== 0) throw new UsageError(`invalid argument "${value}" to -a option`);
+        break;
+      }
+      case "-V":
+        if (parseNumber(value!, "-V") !== 17) throw new UsageError(`unsupported blob version ${value} (only 17)`);
+        break;
+      case "-f": options.force = true; break;
+      case "-q": options.quiet++; break;
+      case "-h": return "help";
+      case "-v": return "version";
+      default:
+        throw new UsageError(`unknown option ${argument}`);
+    }
+  }
+  if (options.minSize && options.padSize) throw new UsageError("can't set both -p and -S");
+  if (options.files.length === 0) options.files.push("-");
+  for (const format of [options.inputFormat, options.outputFormat]) {
+    if (format !== undefined && format !== "dts" && format !== "dtb") throw new UsageError(`unknown format "${format}" (dts or dtb)`);
+  }
+  return options;
+}
+
+function formatFromName(name: string | undefined): string | undefined {
+  if (!name) return undefined;
+  if (name.endsWith(".dts")) return "dts";
+  if (name.endsWith(".dtb") || name.endsWith(".dtbo")) return "dtb";
+  return undefined;
+}
+
+const diskReader: SourceReader = {
+  readFile(path: string): Uint8Array | undefined {
+    try {
+      if (!statSync(path).isFile()) return undefined;
+      return readFileSync(path);
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+interface Output {
+  stdout: (chunk: string | Uint8Array) => void;
+  stderr: (line: string) => void;
+}
+
+/** Convert one input; returns the exit code (0 ok, 1 fatal error, 2 check errors). */
+function convertOne(file: string, outputPath: string | undefined, options: Options, io: Output): number {
+  let input: Uint8Array;
+  try {
+    input = file === "-" ? readFileSync(0) : readFileSync(file);
+  } catch (error) {
+    io.stderr(`FATAL ERROR: Couldn't open "${file}": ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : (error as Error).message}`);
+    return 1;
+  }
+  const inputFormat = options.inputFormat ?? (isDtb(input) ? "dtb" : "dts");
+  const outputFormat = options.outputFormat ?? formatFromName(outputPath) ?? (inputFormat === "dts" ? "dtb" : "dts");
+  const displayName = file === "-" ? "<stdin>" : file;
+  const warn = (message: string): void => {
+    if (options.quiet < 1) io.stderr(message);
+  };
+  let tree: DeviceTree;
+  try {
+    if (inputFormat === "dtb") tree = decodeDtb(input, { onWarning: warn });
+    else tree = parseDts(bytesToLatin1(input), displayName, { reader: diskReader, includeDirs: options.includeDirs });
+    processTree(tree, { generateSymbols: options.symbols, force: options.force, bootCpuId: options.bootCpuId, onWarning: warn });
+  } catch (error) {
+    return reportFailure(error, displayName, outputPath, options, io);
+  }
+  const result: string | Uint8Array =
+    outputFormat === "dts"
+      ? treeToDts(tree)
+      : encodeDtb(tree, { reserveSlots: options.reserveSlots, minSize: options.minSize, padSize: options.padSize, align: options.align, onWarning: warn });
+  const bytes = typeof result === "string" ? Buffer.from(result, "latin1") : result;
+  if (!outputPath || outputPath === "-") io.stdout(bytes);
+  else {
+    try {
+      writeFileSync(outputPath, bytes);
+    } catch (error) {
+      io.stderr(`FATAL ERROR: Couldn't open output file ${outputPath}: ${(error as Error).message}`);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+function reportFailure(error: unknown, file: string, outputPath: string | undefined, options: Options, io: Output): number {
+  if (error instanceof TreeCheckError) {
+    if (options.quiet < 2) {
+      for (const diagnostic of error.diagnostics) io.stderr(formatDiagnostic(diagnostic, outputPath ?? "<stdout>").trimEnd());
+    }
+    io.stderr("ERROR: Input tree has errors, aborting (use -f to force output)");
+    return 2;
+  }
+  if (error instanceof DtsError) {
+    for (const line of error.diagnostics) io.stderr(`Error: ${line}`);
+    io.stderr("FATAL ERROR: Unable to parse input tree");
+    return 1;
+  }
+  if (error instanceof DtbError) {
+    io.stderr(`FATAL ERROR: ${file}: ${error.message}`);
+    return 1;
+  }
+  if (error instanceof OverlayError) {
+    io.stderr(`FATAL ERROR: ${file}: ${error.message}`);
+    return 1;
+  }
+  if (error instanceof RangeError && /call stack/i.test(error.message)) {
+    io.stderr(`FATAL ERROR: ${file}: input nested too deeply`);
+    return 1;
+  }
+  io.stderr(`FATAL ERROR: ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  return 1;
+}
+
+function replaceExtension(file: string, format: string): string {
+  const name = basename(file);
+  const dot = name.lastIndexOf(".");
+  return (dot > 0 ? name.slice(0, dot) : name) + "." + format;
+}
+
+export async function dtcMain(argv: string[], io?: Partial<Output>): Promise<number> {
+  const output: Output = {
+    stdout: io?.stdout ?? ((chunk) => process.stdout.write(chunk)),
+    stderr: io?.stderr ?? ((line) => process.stderr.write(line + "\n")),
+  };
+  let options: Options | "help" | "version";
+  try {
+    options = parseArguments(argv);
+  } catch (error) {
+    output.stderr(`tessera dtc: ${(error as Error).message}`);
+    output.stderr("Try 'tessera dtc --help' for more information.");
+    return 1;
+  }
+  if (options === "help") {
+    output.stdout(HELP);
+    return 0;
+  }
+  if (options === "version") {
+    output.stdout("Version: tessera dtc (DTC 1.6.1 compatible)\n");
+    return 0;
+  }
+  if (options.files.length === 1) return convertOne(options.files[0], options.output, options, output);
+
+  // Batch mode: -o is a directory.
+  const directory = options.output;
+  if (!directory || directory === "-") {
+    output.stderr("tessera dtc: several input files need -o <directory>");
+    return 1;
+  }
+  try {
+    if (!existsSync(directory)) mkdirSync(directory, { recursive: true });
+    else if (!statSync(directory).isDirectory()) throw new Error(`${directory} is not a directory`);
+  } catch (error) {
+    output.stderr(`tessera dtc: ${(error as Error).message}`);
+    return 1;
+  }
+  let worst = 0;
+  for (const file of options.files) {
+    const probeFormat = options.inputFormat ?? (formatFromName(file) === "dtb" ? "dtb" : undefined);
+    const outputFormat = options.outputFormat ?? (probeFormat === "dtb" ? "dts" : probeFormat === "dts" ? "dtb" : undefined);
+    const target = join(directory, replaceExtension(file, outputFormat ?? guessOutputFormat(file)));
+    const code = convertOne(file, target, { ...options, outputFormat: options.outputFormat ?? outputFormat ?? guessOutputFormat(file) }, output);
+    worst = Math.max(worst, code);
+  }
+  return worst;
+}
+
+function guessOutputFormat(file: string): string {
+  try {
+    return isDtb(readFileSync(file).subarray(0, 4)) ? "dts" : "dtb";
+  } catch {
+    return "dtb";
+  }
+}

@@ -1,0 +1,317 @@
+/**
+ * The semantic pass dtc runs after parsing (its "checks" that are errors by default), plus the
+ * fixups that make a tree ready for output: phandle and path references are resolved, phandles
+ * allocated, `/omit-if-no-ref/` nodes dropped and redundant `name` properties removed.
+ * The order of the passes matters for byte-identical output (phandles are allocated in the
+ * order references are met in a pre-order walk), so it follows dtc's check table.
+ */
+
+import { ByteBuffer, latin1ToBytes, readU32, writeU32 } from "./bytes.js";
+import { allocatePhandle, type DeviceTree, type DtNode, type DtProperty, MarkerKind, type SourcePosition } from "./model.js";
+
+export interface Diagnostic {
+  severity: "error" | "warning";
+  check: string;
+  message: string;
+  /** `file:line:col` of the node or property concerned, when known. */
+  location?: string;
+  path?: string;
+}
+
+export function formatDiagnostic(diagnostic: Diagnostic, outputName = "<stdout>"): string {
+  const where = diagnostic.location ?? outputName;
+  const kind = diagnostic.severity === "error" ? "ERROR" : "Warning";
+  return `${where}: ${kind} (${diagnostic.check}): ${diagnostic.path ? diagnostic.path + ": " : ""}${diagnostic.message}`;
+}
+
+function locationText(source: SourcePosition | undefined): string | undefined {
+  return source ? `${source.file}:${source.line}:${source.column}` : undefined;
+}
+
+const NODE_NAME_CHARS = /^[a-zA-Z0-9,._+\-@]*$/;
+const PROPERTY_NAME_CHARS = /^[a-zA-Z0-9,._+*#?\-]*$/;
+
+/** Pre-order walk over live nodes, as dtc's check_nodes_props does. */
+function forEachNode(root: DtNode, visit: (node: DtNode) => void): void {
+  if (root.deleted) return;
+  const stack: DtNode[] = [root];
+  while (stack.length) {
+    const node = stack.pop()!;
+    visit(node);
+    for (let i = node.children.length - 1; i >= 0; i--) if (!node.children[i].deleted) stack.push(node.children[i]);
+  }
+}
+
+function baseNameLength(name: string): number {
+  const at = name.indexOf("@");
+  return at < 0 ? name.length : at;
+}
+
+function isOneString(value: Uint8Array): boolean {
+  if (value.length === 0 || value[value.length - 1] !== 0) return false;
+  for (let i = 0; i < value.length - 1; i++) if (value[i] === 0) return false;
+  return true;
+}
+
+/** Resolve `&label`, `&{/path}` or `/path` references as dtc's get_node_by_ref does. */
+export function nodeByReference(root: DtNode, reference: string): DtNode | undefined {
+  if (reference === "/") return root;
+  if (reference.startsWith("/")) return nodeByPath(root, reference);
+  return nodeByLabel(root, reference);
+}
+
+/** Exact path lookup (no base-name matching), skipping deleted nodes. */
+export function nodeByPath(root: DtNode, path: string): DtNode | undefined {
+  let node: DtNode | undefined = root;
+  if (root.deleted) return undefined;
+  for (const component of path.split("/")) {
+    if (component === "") continue;
+    let found: DtNode | undefined;
+    for (const child of node.children) {
+      if (!child.deleted && child.name === component) {
+        found = child;
+        break;
+      }
+    }
+    if (!found) return undefined;
+    node = found;
+  }
+  return node;
+}
+
+export function nodeByLabel(root: DtNode, label: string): DtNode | undefined {
+  let result: DtNode | undefined;
+  const search = (node: DtNode): boolean => {
+    for (const candidate of node.labels) {
+      if (!candidate.deleted && candidate.name === label) {
+        result = node;
+        return true;
+      }
+    }
+    for (const child of node.children) if (!child.deleted && search(child)) return true;
+    return false;
+  };
+  search(root);
+  return result;
+}
+
+export interface CheckOptions {
+  /** `-@`: nodes with labels survive `/omit-if-no-ref/` because __symbols__ refers to them. */
+  generateSymbols?: boolean;
+}
+
+/**
+ * Run dtc's error checks and fixups on a freshly parsed or decoded tree.
+ * Returns the diagnostics; the tree is ready to encode when none is an error.
+ */
+export function runChecks(tree: DeviceTree, options: CheckOptions = {}): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  const root = tree.root;
+  const failed = new Set<string>();
+  const fail = (check: string, node: DtNode, message: string, property?: DtProperty): void => {
+    failed.add(check);
+    diagnostics.push({
+      severity: "error",
+      check,
+      message,
+      location: locationText(property?.source ?? node.source),
+      path: property ? `${node.path}:${property.name}` : node.path,
+    });
+  };
+
+  forEachNode(root, (node) => {
+    const live = node.children.filter((child) => !child.deleted);
+    for (let i = 0; i < live.length; i++) {
+      for (let j = i + 1; j < live.length; j++) if (live[i].name === live[j].name) fail("duplicate_node_names", live[j], "Duplicate node name");
+    }
+  });
+  forEachNode(root, (node) => {
+    const live = node.properties.filter((property) => !property.deleted);
+    for (let i = 0; i < live.length; i++) {
+      for (let j = i + 1; j < live.length; j++) {
+        if (live[i].name === live[j].name) fail("duplicate_property_names", node, "Duplicate property name", live[i]);
+      }
+    }
+  });
+  forEachNode(root, (node) => {
+    if (!NODE_NAME_CHARS.test(node.name)) {
+      const bad = [...node.name].find((ch) => !NODE_NAME_CHARS.test(ch));
+      fail("node_name_chars", node, `Bad character '${bad}' in node name`);
+    }
+  });
+  if (!failed.has("node_name_chars")) {
+    forEachNode(root, (node) => {
+      const unit = node.name.slice(baseNameLength(node.name) + 1);
+      if (unit.includes("@")) fail("node_name_format", node, "multiple '@' characters in node name");
+    });
+  }
+  forEachNode(root, (node) => {
+    for (const property of node.properties) {
+      if (property.deleted || PROPERTY_NAME_CHARS.test(property.name)) continue;
+      const bad = [...property.name].find((ch) => !PROPERTY_NAME_CHARS.test(ch));
+      fail("property_name_chars", node, `Bad character '${bad}' in property name`, property);
+    }
+  });
+  forEachNode(root, (node) => {
+    const name = node.prop("name");
+    if (name && !isOneString(name.value)) fail("name_is_string", node, `property is not a string`, name);
+  });
+  if (!failed.has("name_is_string")) {
+    // A `name` property equal to the node's base name is what v1-v3 blobs carried; it is redundant and dropped.
+    forEachNode(root, (node) => {
+      const index = node.properties.findIndex((property) => property.name === "name");
+      if (index < 0) return;
+      const property = node.properties[index];
+      const baseLength = baseNameLength(node.name);
+      const value = property.value;
+      let matches = value.length === baseLength + 1;
+      for (let i = 0; matches && i < baseLength; i++) if (value[i] !== (node.name.charCodeAt(i) & 0xff)) matches = false;
+      if (matches) node.properties.splice(index, 1);
+      else fail("name_properties", node, `"name" property is incorrect ("${new TextDecoder().decode(value.subarray(0, Math.max(0, value.indexOf(0) < 0 ? value.length : value.indexOf(0))))}" instead of base node name)`);
+    });
+  }
+
+  checkDuplicateLabels(tree, fail);
+
+  forEachNode(root, (node) => checkExplicitPhandles(root, node, fail));
+
+  const canResolve = !failed.has("duplicate_node_names");
+  if (canResolve && !failed.has("explicit_phandles")) {
+    forEachNode(root, (node) => {
+      for (const property of node.properties) {
+        if (property.deleted) continue;
+        for (const marker of property.markers) {
+          if (marker.kind !== MarkerKind.RefPhandle) continue;
+          const target = nodeByReference(root, marker.ref!);
+          if (!target) {
+            if (tree.isPlugin) writeU32(property.value, marker.offset, 0xffffffff);
+            else fail("phandle_references", node, `Reference to non-existent node or label "${marker.ref}"\n`);
+            continue;
+          }
+          const phandle = allocatePhandle(tree, target);
+          writeU32(property.value, marker.offset, phandle);
+          target.isReferenced = true;
+        }
+      }
+    });
+  }
+  if (canResolve) {
+    forEachNode(root, (node) => {
+      for (const property of node.properties) {
+        if (property.deleted) continue;
+        for (let index = 0; index < property.markers.length; index++) {
+          const marker = property.markers[index];
+          if (marker.kind !== MarkerKind.RefPath) continue;
+          const target = nodeByReference(root, marker.ref!);
+          if (!target) {
+            fail("path_references", node, `Reference to non-existent node or label "${marker.ref}"\n`);
+            continue;
+          }
+          const path = latin1ToBytes(target.path + "\0");
+          const buffer = new ByteBuffer(property.value.length + path.length);
+          buffer.appendBytes(property.value);
+          buffer.insertAt(marker.offset, path);
+          property.value = buffer.toBytes();
+          for (let later = index + 1; later < property.markers.length; later++) property.markers[later].offset += path.length;
+          target.isReferenced = true;
+        }
+      }
+    });
+  }
+  if (!failed.has("phandle_references") && !failed.has("path_references") && canResolve && !failed.has("explicit_phandles")) {
+    forEachNode(root, (node) => {
+      if (options.generateSymbols && node.labels.length) return;
+      if (node.omitIfUnused && !node.isReferenced) deleteNode(node);
+    });
+  }
+  return diagnostics;
+}
+
+type Fail = (check: string, node: DtNode, message: string, property?: DtProperty) => void;
+
+function checkExplicitPhandles(root: DtNode, node: DtNode, fail: Fail): void {
+  const phandleValue = (name: string): number => {
+    const property = node.prop(name);
+    if (!property) return 0;
+    if (property.value.length !== 4) {
+      fail("explicit_phandles", node, `bad length (${property.value.length}) ${name} property`, property);
+      return 0;
+    }
+    const reference = property.markers.find((marker) => marker.kind === MarkerKind.RefPhandle);
+    if (reference) {
+      // `phandle = <&self>` asks for a phandle to be allocated; pointing elsewhere is nonsense.
+      if (nodeByReference(root, reference.ref!) !== node) fail("explicit_phandles", node, `${name} is a reference to another node`);
+      return 0;
+    }
+    const value = readU32(property.value, 0);
+    if (value === 0 || value === 0xffffffff) {
+      fail("explicit_phandles", node, `bad value (0x${value.toString(16)}) in ${name} property`, property);
+      return 0;
+    }
+    return value;
+  };
+  let phandle = phandleValue("phandle");
+  const linuxPhandle = phandleValue("linux,phandle");
+  if (!phandle && !linuxPhandle) return;
+  if (linuxPhandle && phandle && phandle !== linuxPhandle) fail("explicit_phandles", node, "mismatching 'phandle' and 'linux,phandle' properties");
+  if (linuxPhandle && !phandle) phandle = linuxPhandle;
+  let other: DtNode | undefined;
+  forEachNode(root, (candidate) => {
+    if (!other && candidate.phandle === phandle) other = candidate;
+  });
+  if (other && other !== node) {
+    fail("explicit_phandles", node, `duplicated phandle 0x${phandle.toString(16)} (seen before at ${other.path})`);
+    return;
+  }
+  node.phandle = phandle;
+}
+
+function checkDuplicateLabels(tree: DeviceTree, fail: Fail): void {
+  interface Owner {
+    node: DtNode;
+    property?: DtProperty;
+    inValue: boolean;
+  }
+  const owners = new Map<string, Owner>();
+  const describe = (owner: Owner): string =>
+    `${owner.inValue ? "value of " : ""}${owner.property ? `'${owner.property.name}' in ` : ""}${owner.node.path}`;
+  const see = (label: string, owner: Owner): void => {
+    const first = owners.get(label);
+    if (!first) {
+      owners.set(label, owner);
+      return;
+    }
+    if (first.node !== owner.node || first.property !== owner.property || first.inValue !== owner.inValue) {
+      fail("duplicate_label", owner.node, `Duplicate label '${label}' on ${describe(owner)} and ${describe(first)}`);
+    }
+  };
+  forEachNode(tree.root, (node) => {
+    for (const label of node.labels) if (!label.deleted) see(label.name, { node, inValue: false });
+    for (const property of node.properties) {
+      if (property.deleted) continue;
+      for (const label of property.labels) if (!label.deleted) see(label.name, { node, property, inValue: false });
+      for (const marker of property.markers) if (marker.kind === MarkerKind.Label) see(marker.ref!, { node, property, inValue: true });
+    }
+  });
+}
+
+/** Mark a node and everything below it deleted, as dtc's delete_node does. */
+export function deleteNode(node: DtNode): void {
+  node.deleted = true;
+  for (const child of node.children) if (!child.deleted) deleteNode(child);
+  for (const property of node.properties) {
+    if (property.deleted) continue;
+    property.deleted = true;
+    for (const label of property.labels) label.deleted = true;
+  }
+  for (const label of node.labels) label.deleted = true;
+}
+
+/** dtc's guess of the boot CPU for a DTS input: `reg` of the first child of /cpus when it is one cell. */
+export function guessBootCpuId(root: DtNode): number {
+  const cpus = nodeByPath(root, "/cpus");
+  if (!cpus || cpus.children.length === 0) return 0;
+  const reg = cpus.children[0].prop("reg");
+  if (!reg || reg.value.length !== 4) return 0;
+  return readU32(reg.value, 0);
+}

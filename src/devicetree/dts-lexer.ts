@@ -1,0 +1,441 @@
+/**
+ * DTS tokenizer, following dtc's scanner (dtc-lexer.l) rule for rule, including its start
+ * conditions: after `{` or `;` the scanner expects a node/property name (PROPNODENAME), inside
+ * `[..]` it reads hex byte pairs (BYTESTRING), otherwise values (V1). Because those state changes
+ * are made by the scanner alone, a whole file (with its `/include/`s) is tokenized up front and the
+ * parser gets unlimited lookahead. Syntax: dtc Documentation/dts-format.txt.
+ */
+
+import { bytesToLatin1 } from "./bytes.js";
+
+export type TokenKind =
+  | "dts-v1"
+  | "plugin"
+  | "memreserve"
+  | "bits"
+  | "delete-property"
+  | "delete-node"
+  | "omit-if-no-ref"
+  | "incbin"
+  | "label" // `name:`
+  | "literal" // integer literal
+  | "char-literal"
+  | "label-ref" // `&name`
+  | "path-ref" // `&{/path}`
+  | "byte" // two hex digits inside [..]
+  | "name" // node or property name
+  | "string"
+  | "op" // << >> <= >= == != && ||
+  | "char" // any other single character
+  | "eof";
+
+export interface Token {
+  kind: TokenKind;
+  /** Label/reference/name text, the operator or character, or the raw literal text. */
+  text: string;
+  /** Integer value of a literal, character literal or byte. */
+  value?: bigint;
+  /** The bytes of a string (escapes processed, NUL terminated). */
+  bytes?: Uint8Array;
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** Supplies file contents for `/include/` and `/incbin/`; the CLI passes one that reads the disk. */
+export interface SourceReader {
+  readFile(path: string): Uint8Array | undefined;
+}
+
+export class DtsError extends Error {
+  constructor(
+    message: string,
+    readonly diagnostics: string[] = [message],
+  ) {
+    super(message);
+    this.name = "DtsError";
+  }
+}
+
+/** Deepest `/include/` nesting accepted (dtc allows 100). */
+export const MAX_INCLUDE_DEPTH = 100;
+
+const enum State {
+  Initial,
+  V1,
+  ByteString,
+  PropNodeName,
+}
+
+export function dirname(path: string): string {
+  const slash = path.lastIndexOf("/");
+  if (slash < 0) return "";
+  if (slash === 0) return "/";
+  return path.slice(0, slash);
+}
+
+export function joinPath(directory: string, name: string): string {
+  if (name.startsWith("/") || directory === "") return name;
+  return directory.endsWith("/") ? directory + name : `${directory}/${name}`;
+}
+
+const PROPNODE_CHAR = new Uint8Array(128);
+for (const ch of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789,._+*#?@-") PROPNODE_CHAR[ch.charCodeAt(0)] = 1;
+const LABEL_START = new Uint8Array(128);
+const LABEL_CHAR = new Uint8Array(128);
+for (const ch of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_") LABEL_START[ch.charCodeAt(0)] = LABEL_CHAR[ch.charCodeAt(0)] = 1;
+for (const ch of "0123456789") LABEL_CHAR[ch.charCodeAt(0)] = 1;
+
+function isPropNodeChar(code: number): boolean {
+  return code < 128 && PROPNODE_CHAR[code] === 1;
+}
+function isLabelChar(code: number): boolean {
+  return code < 128 && LABEL_CHAR[code] === 1;
+}
+function isLabelStart(code: number): boolean {
+  return code < 128 && LABEL_START[code] === 1;
+}
+function isSpace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13);
+}
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+function isHexDigit(code: number): boolean {
+  return isDigit(code) || (code >= 97 && code <= 102) || (code >= 65 && code <= 70);
+}
+
+/**
+ * Process C-style escapes as dtc's get_escape_char does: \a \b \t \n \v \f \r, up to three
+ * octal digits, \x with up to two hex digits; any other escaped character stands for itself.
+ * Returns the bytes followed by a NUL.
+ */
+export function unescapeString(text: string, onError: (message: string) => void): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < text.length; ) {
+    const ch = text.charCodeAt(i++);
+    if (ch !== 0x5c) {
+      out.push(ch & 0xff);
+      continue;
+    }
+    const escaped = i < text.length ? text[i] : "\0";
+    i++;
+    switch (escaped) {
+      case "a": out.push(7); break;
+      case "b": out.push(8); break;
+      case "t": out.push(9); break;
+      case "n": out.push(10); break;
+      case "v": out.push(11); break;
+      case "f": out.push(12); break;
+      case "r": out.push(13); break;
+      case "0": case "1": case "2": case "3": case "4": case "5": case "6": case "7": {
+        let value = 0;
+        let digits = 0;
+        i--;
+        while (digits < 3 && i < text.length && text[i] >= "0" && text[i] <= "7") {
+          value = value * 8 + (text.charCodeAt(i) - 48);
+          i++;
+          digits++;
+        }
+        out.push(value & 0xff);
+        break;
+      }
+      case "x": {
+        let value = 0;
+        let digits = 0;
+        while (digits < 2 && i < text.length && isHexDigit(text.charCodeAt(i))) {
+          value = value * 16 + parseInt(text[i], 16);
+          i++;
+          digits++;
+        }
+        if (digits === 0) onError("\\x used with no following hex digits");
+        out.push(value);
+        break;
+      }
+      default:
+        out.push(escaped.charCodeAt(0) & 0xff);
+    }
+  }
+  out.push(0);
+  return Uint8Array.from(out);
+}
+
+const KEYWORDS: [string, TokenKind][] = [
+  ["/dts-v1/", "dts-v1"],
+  ["/plugin/", "plugin"],
+  ["/memreserve/", "memreserve"],
+  ["/bits/", "bits"],
+  ["/delete-property/", "delete-property"],
+  ["/delete-node/", "delete-node"],
+  ["/omit-if-no-ref/", "omit-if-no-ref"],
+];
+
+const OPERATORS = new Set(["<<", ">>", "<=", ">=", "==", "!=", "&&", "||"]);
+
+export interface LexOptions {
+  reader?: SourceReader;
+  /** Directories searched for `/include/` after the including file's own directory (dtc -i). */
+  includeDirs?: string[];
+}
+
+export interface LexResult {
+  tokens: Token[];
+  /** Lexical errors; dtc reports them and goes on, failing at the end. */
+  errors: string[];
+}
+
+/** Open a file relative to the including file, then along the include path, as dtc does. */
+export function resolveInclude(name: string, currentFile: string | undefined, options: LexOptions): { path: string; bytes: Uint8Array } | undefined {
+  const reader = options.reader;
+  if (!reader) return undefined;
+  const candidates = [joinPath(currentFile === undefined ? "" : dirname(currentFile), name)];
+  if (!name.startsWith("/")) for (const dir of options.includeDirs ?? []) candidates.push(joinPath(dir, name));
+  for (const path of candidates) {
+    const bytes = reader.readFile(path);
+    if (bytes) return { path, bytes };
+  }
+  return undefined;
+}
+
+export function tokenize(source: string, fileName: string, options: LexOptions = {}): LexResult {
+  const tokens: Token[] = [];
+  const errors: string[] = [];
+  let state = State.Initial;
+
+  const lexFile = (text: string, realPath: string, depth: number): void => {
+    let displayName = realPath;
+    let line = 1;
+    let column = 1;
+    let i = 0;
+    const n = text.length;
+
+    const advance = (to: number): void => {
+      for (; i < to; i++) {
+        if (text.charCodeAt(i) === 10) {
+          line++;
+          column = 1;
+        } else column++;
+      }
+    };
+    const push = (kind: TokenKind, end: number, extra: Partial<Token> = {}): void => {
+      tokens.push({ kind, text: extra.text ?? text.slice(i, end), file: displayName, line, column, ...extra });
+      advance(end);
+    };
+    const error = (message: string, atLine = line, atColumn = column): void => {
+      errors.push(`${displayName}:${atLine}:${atColumn}: ${message}`);
+    };
+
+    /** End of a `"..."` string starting at `start`, or -1 (a backslash may not escape a newline). */
+    const stringEnd = (start: number): number => {
+      for (let j = start + 1; j < n; j++) {
+        const code = text.charCodeAt(j);
+        if (code === 0x22) return j + 1;
+        if (code === 0x5c) {
+          if (j + 1 >= n || text.charCodeAt(j + 1) === 10) return -1;
+          j++;
+        }
+      }
+      return -1;
+    };
+
+    while (i < n) {
+      const code = text.charCodeAt(i);
+
+      if (isSpace(code)) {
+        let end = i + 1;
+        while (end < n && isSpace(text.charCodeAt(end))) end++;
+        advance(end);
+        continue;
+      }
+
+      if (code === 0x2f /* / */) {
+        const next = text.charCodeAt(i + 1);
+        if (next === 0x2a /* * */) {
+          const close = text.indexOf("*/", i + 2);
+          if (close >= 0) {
+            advance(close + 2);
+            continue;
+          }
+        } else if (next === 0x2f) {
+          const newline = text.indexOf("\n", i + 2);
+          if (newline >= 0) {
+            advance(newline + 1);
+            continue;
+          }
+        }
+        if (text.startsWith("/include/", i)) {
+          let j = i + 9;
+          while (j < n && isSpace(text.charCodeAt(j))) j++;
+          const end = text.charCodeAt(j) === 0x22 ? stringEnd(j) : -1;
+          if (end > 0) {
+            const nameText = text.slice(j + 1, end - 1);
+            const includeLine = line;
+            const includeColumn = column;
+            advance(end);
+            if (depth + 1 >= MAX_INCLUDE_DEPTH) throw new DtsError(`${displayName}:${includeLine}:${includeColumn}: includes nested too deeply`);
+            const found = resolveInclude(nameText, realPath, options);
+            if (!found) throw new DtsError(`${displayName}:${includeLine}:${includeColumn}: couldn't open "${nameText}": no such file`);
+            lexFile(bytesToLatin1(found.bytes), found.path, depth + 1);
+            continue;
+          }
+        }
+        let matched = false;
+        for (const [keyword, kind] of KEYWORDS) {
+          if (text.startsWith(keyword, i)) {
+            push(kind, i + keyword.length);
+            if (kind === "dts-v1" || kind === "memreserve" || kind === "bits") state = State.V1;
+            else if (kind === "delete-property" || kind === "delete-node" || kind === "omit-if-no-ref") state = State.PropNodeName;
+            matched = true;
+            break;
+          }
+        }
+        if (matched) continue;
+        if ((state === State.Initial || state === State.V1) && text.startsWith("/incbin/", i)) {
+          push("incbin", i + 8);
+          continue;
+        }
+      }
+
+      // cpp line marker: `# 12 "file.dtsi" 2` at the start of a line.
+      if (code === 0x23 /* # */ && (i === 0 || text.charCodeAt(i - 1) === 10)) {
+        const marker = /^#(?:line)?[ \t]+([0-9]+)[ \t]+("(?:[^\\"]|\\.)*")(?:[ \t]+[0-9]+)*/y;
+        marker.lastIndex = 0;
+        const match = marker.exec(text.slice(i, Math.min(n, text.indexOf("\n", i) < 0 ? n : text.indexOf("\n", i))));
+        if (match) {
+          const fileBytes = unescapeString(match[2].slice(1, -1), (message) => error(message));
+          advance(i + match[0].length);
+          displayName = bytesToLatin1(fileBytes, 0, fileBytes.length - 1);
+          line = parseInt(match[1], 10) - 1;
+          continue;
+        }
+      }
+
+      if (code === 0x22 /* " */) {
+        const end = stringEnd(i);
+        if (end > 0) {
+          const bytes = unescapeString(text.slice(i + 1, end - 1), (message) => error(message));
+          push("string", end, { bytes });
+          continue;
+        }
+      }
+
+      if (code === 0x27 /* ' */) {
+        // dtc's pattern '([^']|\\')*' taken at its longest: a quote preceded by a backslash may be part of the literal.
+        let last = -1;
+        for (let j = i + 1; j < n; j++) {
+          if (text.charCodeAt(j) === 0x27) {
+            last = j;
+            if (j - 1 === i || text.charCodeAt(j - 1) !== 0x5c) break;
+          }
+        }
+        if (last > 0) {
+          const startLine = line;
+          const startColumn = column;
+          const bytes = unescapeString(text.slice(i + 1, last), (message) => error(message, startLine, startColumn));
+          let value = 0n;
+          if (bytes.length === 1) error("Empty character literal", startLine, startColumn);
+          else {
+            value = BigInt(bytes[0]);
+            if (bytes.length > 2) error(`Character literal has ${bytes.length - 1} characters instead of 1`, startLine, startColumn);
+          }
+          push("char-literal", last + 1, { value });
+          continue;
+        }
+      }
+
+      if (code === 0x26 /* & */) {
+        const next = text.charCodeAt(i + 1);
+        if (next === 0x7b /* { */ && text.charCodeAt(i + 2) === 0x2f) {
+          let j = i + 3;
+          while (j < n && (isPropNodeChar(text.charCodeAt(j)) || text.charCodeAt(j) === 0x2f)) j++;
+          if (text.charCodeAt(j) === 0x7d /* } */) {
+            push("path-ref", j + 1, { text: text.slice(i + 2, j) });
+            continue;
+          }
+        } else if (isLabelStart(next)) {
+          let j = i + 2;
+          while (j < n && isLabelChar(text.charCodeAt(j))) j++;
+          push("label-ref", j, { text: text.slice(i + 1, j) });
+          continue;
+        }
+      }
+
+      // `label:` applies in every state and is always the longest candidate when it matches.
+      if (isLabelStart(code)) {
+        let j = i + 1;
+        while (j < n && isLabelChar(text.charCodeAt(j))) j++;
+        if (text.charCodeAt(j) === 0x3a /* : */) {
+          push("label", j + 1, { text: text.slice(i, j) });
+          continue;
+        }
+      }
+
+      if (state === State.PropNodeName) {
+        const start = code === 0x5c && isPropNodeChar(text.charCodeAt(i + 1)) ? i + 1 : i;
+        if (isPropNodeChar(text.charCodeAt(start))) {
+          let j = start + 1;
+          while (j < n && isPropNodeChar(text.charCodeAt(j))) j++;
+          push("name", j, { text: text.slice(start, j) });
+          state = State.V1;
+          continue;
+        }
+      } else if (state === State.ByteString) {
+        if (isHexDigit(code) && isHexDigit(text.charCodeAt(i + 1))) {
+          push("byte", i + 2, { value: BigInt(parseInt(text.slice(i, i + 2), 16)) });
+          continue;
+        }
+        if (code === 0x5d /* ] */) {
+          push("char", i + 1);
+          state = State.V1;
+          continue;
+        }
+      } else if (state === State.V1 && isDigit(code)) {
+        let j = i + 1;
+        let isHex = false;
+        if (code === 0x30 && (text[i + 1] === "x" || text[i + 1] === "X") && isHexDigit(text.charCodeAt(i + 2))) {
+          isHex = true;
+          j = i + 3;
+          while (j < n && isHexDigit(text.charCodeAt(j))) j++;
+        } else {
+          while (j < n && isDigit(text.charCodeAt(j))) j++;
+        }
+        const digitsEnd = j;
+        for (const suffix of ["ULL", "UL", "LL", "U", "L"]) {
+          if (text.startsWith(suffix, j)) {
+            j += suffix.length;
+            break;
+          }
+        }
+        const literal = text.slice(i, j);
+        const digits = text.slice(i, digitsEnd);
+        let value: bigint;
+        if (isHex) value = BigInt("0x" + digits.slice(2));
+        else if (digits.length > 1 && digits[0] === "0") {
+          const octal = /^[0-7]*/.exec(digits.slice(1))![0];
+          value = octal ? BigInt("0o" + octal) : 0n;
+          if (octal.length !== digits.length - 1) error(`Bad integer literal '${literal}'`);
+        } else value = BigInt(digits);
+        if (value > 0xffffffffffffffffn) {
+          error(`Integer literal '${literal}' out of range`);
+          value = 0xffffffffffffffffn;
+        }
+        push("literal", j, { value });
+        continue;
+      }
+
+      const pair = text.slice(i, i + 2);
+      if (OPERATORS.has(pair)) {
+        push("op", i + 2);
+        continue;
+      }
+      if (code === 0x5b /* [ */) state = State.ByteString;
+      else if (code === 0x7b /* { */ || code === 0x3b /* ; */) state = State.PropNodeName;
+      push("char", i + 1);
+    }
+  };
+
+  lexFile(source, fileName, 0);
+  const last = tokens[tokens.length - 1];
+  tokens.push({ kind: "eof", text: "end of file", file: last?.file ?? fileName, line: last?.line ?? 1, column: last?.column ?? 1 });
+  return { tokens, errors };
+}

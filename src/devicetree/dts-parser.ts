@@ -1,0 +1,576 @@
+/**
+ * DTS parser for the dtc v1 language (dtc Documentation/dts-format.txt), building the same tree
+ * dtc's grammar (dtc-parser.y) builds: node redefinitions merge into earlier ones, `&label { }`
+ * amends a labelled node, `/delete-node/` and `/delete-property/` mark entries deleted in place,
+ * and in a `/plugin/` an amendment of an unknown label becomes an overlay fragment.
+ * Semantic errors are collected and reported together; a syntax error stops the parse.
+ */
+
+import { ByteBuffer, bytesToLatin1, latin1ToBytes } from "./bytes.js";
+import { DeviceTree, DtNode, DtProperty, MarkerKind, addLabel, type Label, type Marker, type SourcePosition } from "./model.js";
+import { DtsError, resolveInclude, tokenize, type LexOptions, type Token } from "./dts-lexer.js";
+import { deleteNode, guessBootCpuId, nodeByReference } from "./checks.js";
+
+export interface ParseOptions extends LexOptions {}
+
+const U64_MASK = 0xffffffffffffffffn;
+
+/** Deepest node nesting accepted in DTS; keeps the recursive parser far from the JS stack limit. */
+export const MAX_DTS_DEPTH = 1000;
+
+class SyntaxFailure extends Error {}
+
+/** Property value under construction: bytes plus markers at byte offsets. */
+class ValueBuilder {
+  readonly data = new ByteBuffer(64);
+  readonly markers: Marker[] = [];
+
+  mark(kind: MarkerKind, ref?: string): void {
+    this.markers.push(ref === undefined ? { offset: this.data.length, kind } : { offset: this.data.length, kind, ref });
+  }
+
+  appendInteger(value: bigint, bits: number): void {
+    const v = BigInt.asUintN(64, value);
+    switch (bits) {
+      case 8:
+        this.data.appendByte(Number(v & 0xffn));
+        break;
+      case 16:
+        this.data.appendU16(Number(v & 0xffffn));
+        break;
+      case 32:
+        this.data.appendU32(Number(v & 0xffffffffn));
+        break;
+      default:
+        this.data.appendU64(v);
+    }
+  }
+}
+
+/** Merge a redefinition into an existing node, as dtc's merge_nodes does. */
+export function mergeNodes(oldNode: DtNode, newNode: DtNode): DtNode {
+  oldNode.deleted = false;
+  for (const label of newNode.labels) addLabel(oldNode.labels, label.name);
+  for (const newProperty of newNode.properties) {
+    if (newProperty.deleted) {
+      // Like dtc's delete_property_by_name: the first property of that name, deleted or not.
+      const victim = oldNode.properties.find((property) => property.name === newProperty.name);
+      if (victim) {
+        victim.deleted = true;
+        for (const label of victim.labels) label.deleted = true;
+      }
+      continue;
+    }
+    // A deleted property of the same name is revived in its old position.
+    const existing = oldNode.properties.find((property) => property.name === newProperty.name);
+    if (existing) {
+      for (const label of newProperty.labels) addLabel(existing.labels, label.name);
+      existing.value = newProperty.value;
+      existing.markers = newProperty.markers;
+      existing.deleted = false;
+      existing.source = newProperty.source;
+    } else {
+      oldNode.properties.push(newProperty);
+    }
+  }
+  for (const newChild of newNode.children) {
+    newChild.parent = undefined;
+    if (newChild.deleted) {
+      const victim = oldNode.children.find((child) => child.name === newChild.name);
+      if (victim) deleteNode(victim);
+      continue;
+    }
+    const existing = oldNode.children.find((child) => child.name === newChild.name);
+    if (existing) mergeNodes(existing, newChild);
+    else oldNode.appendChild(newChild);
+  }
+  return oldNode;
+}
+
+export class DtsParser {
+  private readonly tokens: Token[];
+  private position = 0;
+  private readonly errors: string[];
+  private isPlugin = false;
+  private orphanFragments = 0;
+  private depth = 0;
+
+  constructor(
+    source: string,
+    private readonly fileName: string,
+    private readonly options: ParseOptions = {},
+  ) {
+    const lexed = tokenize(source, fileName, options);
+    this.tokens = lexed.tokens;
+    this.errors = lexed.errors;
+  }
+
+  // ---- token helpers -------------------------------------------------------------------------
+
+  private peek(offset = 0): Token {
+    return this.tokens[Math.min(this.position + offset, this.tokens.length - 1)];
+  }
+
+  private next(): Token {
+    const token = this.peek();
+    if (this.position < this.tokens.length - 1) this.position++;
+    return token;
+  }
+
+  private isChar(token: Token, ch: string): boolean {
+    return token.kind === "char" && token.text === ch;
+  }
+
+  private describe(token: Token): string {
+    switch (token.kind) {
+      case "eof": return "end of file";
+      case "char": return `'${token.text}'`;
+      case "name": return `name '${token.text}'`;
+      case "label": return `label '${token.text}:'`;
+      case "string": return "string";
+      case "literal": case "char-literal": return `integer '${token.text}'`;
+      default: return `'${token.text}'`;
+    }
+  }
+
+  private syntaxError(token: Token, expected?: string): never {
+    const message = `${token.file}:${token.line}:${token.column}: syntax error: unexpected ${this.describe(token)}${expected ? `, expecting ${expected}` : ""}`;
+    throw new SyntaxFailure(message);
+  }
+
+  private expectChar(ch: string): Token {
+    const token = this.peek();
+    if (!this.isChar(token, ch)) this.syntaxError(token, `'${ch}'`);
+    return this.next();
+  }
+
+  private semanticError(token: Token, message: string): void {
+    this.errors.push(`${token.file}:${token.line}:${token.column}: ${message}`);
+  }
+
+  private positionOf(token: Token): SourcePosition {
+    return { file: token.file, line: token.line, column: token.column };
+  }
+
+  // ---- grammar -------------------------------------------------------------------------------
+
+  parse(): DeviceTree {
+    let tree: DeviceTree;
+    try {
+      tree = this.parseSourceFile();
+    } catch (error) {
+      if (error instanceof SyntaxFailure) throw new DtsError(error.message, [...this.errors, error.message]);
+      throw error;
+    }
+    if (this.errors.length) throw new DtsError(this.errors.join("\n"), this.errors);
+    return tree;
+  }
+
+  private parseHeader(): boolean {
+    const token = this.peek();
+    if (token.kind !== "dts-v1") this.syntaxError(token, "'/dts-v1/'");
+    this.next();
+    this.expectChar(";");
+    if (this.peek().kind === "plugin") {
+      this.next();
+      this.expectChar(";");
+      return true;
+    }
+    return false;
+  }
+
+  private parseSourceFile(): DeviceTree {
+    this.isPlugin = this.parseHeader();
+    while (this.peek().kind === "dts-v1") {
+      const token = this.peek();
+      if (this.parseHeader() !== this.isPlugin) this.semanticError(token, "Header flags don't match earlier ones");
+    }
+    const tree = new DeviceTree();
+    tree.isPlugin = this.isPlugin;
+    for (;;) {
+      let count = 0;
+      while (this.peek(count).kind === "label") count++;
+      if (this.peek(count).kind !== "memreserve") break;
+      const labels: Label[] = [];
+      const labelTokens = this.tokens.slice(this.position, this.position + count);
+      this.position += count + 1;
+      for (let i = labelTokens.length - 1; i >= 0; i--) addLabel(labels, labelTokens[i].text);
+      const address = this.parseIntegerPrimary();
+      const size = this.parseIntegerPrimary();
+      this.expectChar(";");
+      tree.reservations.push({ address, size, labels });
+    }
+    tree.root = this.parseDeviceTree(tree);
+    tree.bootCpuId = guessBootCpuId(tree.root);
+    return tree;
+  }
+
+  private isReference(token: Token): boolean {
+    return token.kind === "label-ref" || token.kind === "path-ref";
+  }
+
+  private parseDeviceTree(tree: DeviceTree): DtNode {
+    let root: DtNode;
+    const first = this.peek();
+    if (this.isChar(first, "/")) {
+      this.next();
+      root = this.parseNodeBody("");
+      root.name = "";
+    } else if (this.isReference(first)) {
+      this.next();
+      const body = this.parseNodeBody("");
+      if (!this.isPlugin) this.semanticError(first, `Label or path ${first.text} not found`);
+      root = new DtNode("");
+      this.addOrphanNode(root, body, first.text);
+    } else {
+      this.syntaxError(first, "'/' or a reference");
+    }
+    for (;;) {
+      const token = this.peek();
+      if (token.kind === "eof") break;
+      if (this.isChar(token, "/")) {
+        this.next();
+        mergeNodes(root, this.parseNodeBody(""));
+      } else if (token.kind === "label" && this.isReference(this.peek(1))) {
+        this.next();
+        const reference = this.next();
+        const body = this.parseNodeBody("");
+        const target = nodeByReference(root, reference.text);
+        if (target) {
+          addLabel(target.labels, token.text);
+          mergeNodes(target, body);
+        } else this.semanticError(reference, `Label or path ${reference.text} not found`);
+      } else if (this.isReference(token)) {
+        this.next();
+        const body = this.parseNodeBody("");
+        if (token.kind === "path-ref" && this.isPlugin) {
+          this.addOrphanNode(root, body, token.text);
+        } else {
+          const target = nodeByReference(root, token.text);
+          if (target) mergeNodes(target, body);
+          else if (this.isPlugin) this.addOrphanNode(root, body, token.text);
+          else this.semanticError(token, `Label or path ${token.text} not found`);
+        }
+      } else if (token.kind === "delete-node" || token.kind === "omit-if-no-ref") {
+        this.next();
+        const reference = this.peek();
+        if (!this.isReference(reference)) this.syntaxError(reference, "a reference");
+        this.next();
+        this.expectChar(";");
+        const target = nodeByReference(root, reference.text);
+        if (!target) this.semanticError(reference, `Label or path ${reference.text} not found`);
+        else if (token.kind === "delete-node") deleteNode(target);
+        else target.omitIfUnused = true;
+      } else {
+        this.syntaxError(token);
+      }
+    }
+    return root;
+  }
+
+  /** `&ref { }` in a plugin: a fragment@N node holding the body as __overlay__ (dtc's add_orphan_node). */
+  private addOrphanNode(root: DtNode, body: DtNode, reference: string): void {
+    const fragment = new DtNode(`fragment@${this.orphanFragments++}`);
+    const value = new ValueBuilder();
+    if (reference.startsWith("/")) {
+      value.mark(MarkerKind.String, reference);
+      value.data.appendBytes(latin1ToBytes(reference + "\0"));
+      fragment.properties.push(new DtProperty("target-path", value.data.toBytes(), value.markers));
+    } else {
+      value.mark(MarkerKind.RefPhandle, reference);
+      value.data.appendU32(0xffffffff);
+      fragment.properties.push(new DtProperty("target", value.data.toBytes(), value.markers));
+    }
+    body.name = "__overlay__";
+    fragment.appendChild(body);
+    root.appendChild(fragment);
+  }
+
+  /** nodedef: `{ proplist subnodes } ;` — the opening brace is next. */
+  private parseNodeBody(name: string): DtNode {
+    const open = this.expectChar("{");
+    if (++this.depth > MAX_DTS_DEPTH) throw new SyntaxFailure(`${open.file}:${open.line}:${open.column}: nodes nested deeper than ${MAX_DTS_DEPTH} levels`);
+    const node = new DtNode(name);
+    node.source = this.positionOf(open);
+    let seenSubnode = false;
+    for (;;) {
+      const start = this.peek();
+      let count = 0;
+      let omit = false;
+      const labels: string[] = [];
+      for (;;) {
+        const token = this.peek(count);
+        if (token.kind === "label") labels.push(token.text);
+        else if (token.kind === "omit-if-no-ref") omit = true;
+        else break;
+        count++;
+      }
+      const head = this.peek(count);
+      if (this.isChar(head, "}") && count === 0) {
+        this.next();
+        this.expectChar(";");
+        this.depth--;
+        return node;
+      }
+      const isPropertyStart =
+        head.kind === "delete-property" || (head.kind === "name" && (this.isChar(this.peek(count + 1), "=") || this.isChar(this.peek(count + 1), ";")));
+      const isSubnodeStart = head.kind === "delete-node" || (head.kind === "name" && this.isChar(this.peek(count + 1), "{"));
+      if (isPropertyStart && !omit) {
+        if (seenSubnode) {
+          throw new SyntaxFailure(`${start.file}:${start.line}:${start.column}: Properties must precede subnodes`);
+        }
+        this.position += count;
+        const property = this.parseProperty();
+        for (let i = labels.length - 1; i >= 0; i--) addLabel(property.labels, labels[i]);
+        node.properties.push(property);
+      } else if (isSubnodeStart) {
+        this.position += count;
+        let child: DtNode;
+        if (head.kind === "delete-node") {
+          this.next();
+          const nameToken = this.peek();
+          if (nameToken.kind !== "name") this.syntaxError(nameToken, "a node name");
+          this.next();
+          this.expectChar(";");
+          child = new DtNode(nameToken.text);
+          child.deleted = true;
+          child.source = this.positionOf(head);
+        } else {
+          this.next();
+          child = this.parseNodeBody(head.text);
+        }
+        if (omit) child.omitIfUnused = true;
+        for (let i = labels.length - 1; i >= 0; i--) addLabel(child.labels, labels[i]);
+        node.appendChild(child);
+        seenSubnode = true;
+      } else {
+        this.syntaxError(head);
+      }
+    }
+  }
+
+  private parseProperty(): DtProperty {
+    const head = this.next();
+    if (head.kind === "delete-property") {
+      const nameToken = this.peek();
+      if (nameToken.kind !== "name") this.syntaxError(nameToken, "a property name");
+      this.next();
+      this.expectChar(";");
+      const property = new DtProperty(nameToken.text);
+      property.deleted = true;
+      return property;
+    }
+    const property = new DtProperty(head.text);
+    property.source = this.positionOf(head);
+    if (this.isChar(this.peek(), ";")) {
+      this.next();
+      return property;
+    }
+    this.expectChar("=");
+    const value = new ValueBuilder();
+    for (;;) {
+      while (this.peek().kind === "label") value.mark(MarkerKind.Label, this.next().text);
+      this.parseValueItem(value);
+      while (this.peek().kind === "label") value.mark(MarkerKind.Label, this.next().text);
+      if (this.isChar(this.peek(), ",")) {
+        this.next();
+        continue;
+      }
+      break;
+    }
+    this.expectChar(";");
+    property.value = value.data.toBytes();
+    property.markers = value.markers;
+    return property;
+  }
+
+  private parseValueItem(value: ValueBuilder): void {
+    const token = this.peek();
+    if (token.kind === "string") {
+      this.next();
+      value.mark(MarkerKind.String);
+      value.data.appendBytes(token.bytes!);
+    } else if (token.kind === "bits" || this.isChar(token, "<")) {
+      this.parseArray(value);
+    } else if (this.isChar(token, "[")) {
+      this.next();
+      value.mark(MarkerKind.Uint8);
+      for (;;) {
+        const item = this.peek();
+        if (item.kind === "byte") value.data.appendByte(Number(this.next().value));
+        else if (item.kind === "label") value.mark(MarkerKind.Label, this.next().text);
+        else break;
+      }
+      this.expectChar("]");
+    } else if (this.isReference(token)) {
+      this.next();
+      value.mark(MarkerKind.String, token.text);
+      value.mark(MarkerKind.RefPath, token.text);
+    } else if (token.kind === "incbin") {
+      this.next();
+      this.expectChar("(");
+      const nameToken = this.peek();
+      if (nameToken.kind !== "string") this.syntaxError(nameToken, "a file name string");
+      this.next();
+      let offset = 0n;
+      let length = -1n;
+      if (this.isChar(this.peek(), ",")) {
+        this.next();
+        offset = this.parseIntegerPrimary();
+        this.expectChar(",");
+        length = this.parseIntegerPrimary();
+      }
+      this.expectChar(")");
+      const fileName = bytesToLatin1(nameToken.bytes!, 0, nameToken.bytes!.length - 1);
+      const found = resolveInclude(fileName, nameToken.file, this.options);
+      if (!found) throw new SyntaxFailure(`${nameToken.file}:${nameToken.line}:${nameToken.column}: couldn't open "${fileName}": no such file`);
+      const start = Number(offset > BigInt(found.bytes.length) ? BigInt(found.bytes.length) : offset);
+      const end = length < 0n ? found.bytes.length : Math.min(found.bytes.length, start + Number(length > 0x7fffffffn ? 0x7fffffffn : length));
+      value.mark(MarkerKind.None);
+      value.data.appendBytes(found.bytes.subarray(start, end));
+    } else {
+      this.syntaxError(token, "a value");
+    }
+  }
+
+  private parseArray(value: ValueBuilder): void {
+    let bits = 32;
+    let kind = MarkerKind.Uint32;
+    if (this.peek().kind === "bits") {
+      this.next();
+      const size = this.peek();
+      if (size.kind !== "literal") this.syntaxError(size, "an element size");
+      this.next();
+      switch (size.value) {
+        case 8n: kind = MarkerKind.Uint8; bits = 8; break;
+        case 16n: kind = MarkerKind.Uint16; bits = 16; break;
+        case 32n: kind = MarkerKind.Uint32; bits = 32; break;
+        case 64n: kind = MarkerKind.Uint64; bits = 64; break;
+        default:
+          this.semanticError(size, "Array elements must be 8, 16, 32 or 64-bits");
+      }
+    }
+    this.expectChar("<");
+    value.mark(kind);
+    for (;;) {
+      const token = this.peek();
+      if (this.isChar(token, ">")) {
+        this.next();
+        return;
+      }
+      if (token.kind === "label") {
+        value.mark(MarkerKind.Label, this.next().text);
+      } else if (this.isReference(token)) {
+        this.next();
+        if (bits === 32) value.mark(MarkerKind.RefPhandle, token.text);
+        else this.semanticError(token, "References are only allowed in arrays with 32-bit elements.");
+        value.appendInteger(U64_MASK >> BigInt(64 - bits), bits);
+      } else if (token.kind === "literal" || token.kind === "char-literal" || this.isChar(token, "(")) {
+        const number = this.parseIntegerPrimary();
+        if (bits < 64) {
+          const mask = (1n << BigInt(bits)) - 1n;
+          // Out of range unless the high bits are all zero, or all one (a sign-extended negative).
+          if (number > mask && (number | mask) !== U64_MASK) this.semanticError(token, `Value out of range for ${bits}-bit array element`);
+        }
+        value.appendInteger(number, bits);
+      } else {
+        this.syntaxError(token, "'>'");
+      }
+    }
+  }
+
+  // ---- integer expressions (C semantics on unsigned 64-bit values) ----------------------------
+
+  private parseIntegerPrimary(): bigint {
+    const token = this.peek();
+    if (token.kind === "literal" || token.kind === "char-literal") {
+      this.next();
+      return token.value!;
+    }
+    if (this.isChar(token, "(")) {
+      this.next();
+      const value = this.parseExpression();
+      this.expectChar(")");
+      return value;
+    }
+    this.syntaxError(token, "an integer");
+  }
+
+  private parseExpression(): bigint {
+    const condition = this.parseBinary(0);
+    if (this.isChar(this.peek(), "?")) {
+      this.next();
+      const whenTrue = this.parseExpression();
+      this.expectChar(":");
+      const whenFalse = this.parseExpression();
+      return condition !== 0n ? whenTrue : whenFalse;
+    }
+    return condition;
+  }
+
+  /** Binary operators by C precedence, loosest first. */
+  private static readonly LEVELS: string[][] = [["||"], ["&&"], ["|"], ["^"], ["&"], ["==", "!="], ["<", ">", "<=", ">="], ["<<", ">>"], ["+", "-"], ["*", "/", "%"]];
+
+  private operatorAt(level: number): string | undefined {
+    const token = this.peek();
+    if (token.kind !== "op" && token.kind !== "char") return undefined;
+    return DtsParser.LEVELS[level].includes(token.text) ? token.text : undefined;
+  }
+
+  private parseBinary(level: number): bigint {
+    if (level === DtsParser.LEVELS.length) return this.parseUnary();
+    let left = this.parseBinary(level + 1);
+    for (;;) {
+      const operator = this.operatorAt(level);
+      if (!operator) return left;
+      const operatorToken = this.next();
+      const right = this.parseBinary(level + 1);
+      left = this.apply(operator, left, right, operatorToken);
+    }
+  }
+
+  private apply(operator: string, left: bigint, right: bigint, token: Token): bigint {
+    const wrap = (value: bigint): bigint => BigInt.asUintN(64, value);
+    switch (operator) {
+      case "||": return left !== 0n || right !== 0n ? 1n : 0n;
+      case "&&": return left !== 0n && right !== 0n ? 1n : 0n;
+      case "|": return left | right;
+      case "^": return left ^ right;
+      case "&": return left & right;
+      case "==": return left === right ? 1n : 0n;
+      case "!=": return left !== right ? 1n : 0n;
+      case "<": return left < right ? 1n : 0n;
+      case ">": return left > right ? 1n : 0n;
+      case "<=": return left <= right ? 1n : 0n;
+      case ">=": return left >= right ? 1n : 0n;
+      case "<<": return right < 64n ? wrap(left << right) : 0n;
+      case ">>": return right < 64n ? left >> right : 0n;
+      case "+": return wrap(left + right);
+      case "-": return wrap(left - right);
+      case "*": return wrap(left * right);
+      default:
+        if (right === 0n) {
+          this.semanticError(token, "Division by zero");
+          return 0n;
+        }
+        return operator === "/" ? left / right : left % right;
+    }
+  }
+
+  private parseUnary(): bigint {
+    const token = this.peek();
+    if (token.kind === "char" && (token.text === "-" || token.text === "~" || token.text === "!")) {
+      this.next();
+      const operand = this.parseUnary();
+      if (token.text === "-") return BigInt.asUintN(64, -operand);
+      if (token.text === "~") return BigInt.asUintN(64, ~operand);
+      return operand === 0n ? 1n : 0n;
+    }
+    return this.parseIntegerPrimary();
+  }
+}
+
+/** Parse DTS source text (Latin-1: one character per byte) into a tree, without running checks. */
+export function parseDts(source: string, fileName = "<input>", options: ParseOptions = {}): DeviceTree {
+  return new DtsParser(source, fileName, options).parse();
+}

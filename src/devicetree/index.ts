@@ -1,0 +1,42 @@
+/**
+ * Tessera device-tree toolkit: a dtc-compatible DTS parser, DTB (FDT v17) codec, DTS printer,
+ * overlay support and a small builder API. Platform-neutral: no Node built-ins, only
+ * Uint8Array/TextEncoder; file access for `/include/` goes through a SourceReader you supply.
+ *
+ * Building a tree in code (what the board uses for QEMU's virt machine):
+ *
+ *   import { DeviceTree, DtNode, u32, u32cells, regPairs, strings, str, empty, encodeDtb } from "../devicetree/index.js";
+ *
+ *   const tree = new DeviceTree();                  // root node is tree.root (name "")
+ *   const root = tree.root;
+ *   root.setProp("#address-cells", u32(2)).setProp("#size-cells", u32(2));
+ *   root.setProp("compatible", strings("linux,dummy-virt"));
+ *   root.addChild("memory@40000000")
+ *       .setProp("device_type", str("memory"))
+ *       .setProp("reg", regPairs(2, 2, [0x4000_0000n, 0x8000_0000n]));
+ *   const gic = root.addChild("intc@8000000").setProp("interrupt-controller", empty());
+ *   root.setProp("interrupt-parent", u32(tree.phandleOf(gic)));   // allocates 1, adds gic's "phandle"
+ *   tree.reserve(0x4800_0000n, 0x1000n);             // a /memreserve/ entry
+ *   const dtb: Uint8Array = encodeDtb(tree, { bootCpuId: 0 });
+ *
+ * Value helpers (values.ts): u32(v), u32cells(...v), u64cells(...v) (each as <hi lo>), u64bits(...v)
+ * (/bits/ 64), regPairs(addressCells, sizeCells, ...[addr, size]), splitCells(v, n), str(s),
+ * strings(...s), bytes(...b), empty(), phandle(n), concat(...values).
+ * Node API (model.ts): addChild, child, ensureChild, appendChild, removeChild, setProp, prop, hasProp,
+ * removeProp, addLabel, find(path), findByLabel, findByPhandle, walk, path, u32/u64/string/strings,
+ * reg(), ranges(), resolvePhandleProp(name). DtProperty: asU32, asU64, asU32Array, asString, asStrings.
+ *
+ * dtc equivalents (compile.ts): dtsToDtb, dtbToDts, dtsToDts, compileDts (parse + checks),
+ * parseDts (parse only), decodeDtb / encodeDtb, treeToDts, processTree; overlays: applyOverlay.
+ */
+
+export * from "./bytes.js";
+export * from "./model.js";
+export * from "./values.js";
+export * from "./fdt.js";
+export * from "./dts-writer.js";
+export * from "./dts-lexer.js";
+export * from "./dts-parser.js";
+export * from "./checks.js";
+export * from "./overlay.js";
+export * from "./compile.js";
