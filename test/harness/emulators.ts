@@ -1,0 +1,91 @@
+/**
+ * Runs a bare-metal image under QEMU (the reference) or under Tessera
+ * with the same machine configuration and returns what the guest wrote
+ * to its UART.
+ */
+import { existsSync } from "node:fs";
+import { QEMU, TESSERA_CLI } from "./paths.js";
+import { runProcess, type ProcessResult } from "./process.js";
+
+export interface RunOptions {
+  smp?: number;
+  /** GIC version of the virt board (QEMU's default is 2). */
+  gicVersion?: 2 | 3;
+  /** Start at EL2 (virt,virtualization=on); PSCI then uses SMC. */
+  virtualization?: boolean;
+  memory?: string;
+  stdin?: string | Buffer;
+  timeoutMs?: number;
+}
+
+export interface EmulatorResult extends ProcessResult {
+  emulator: "qemu" | "tessera";
+  command: string;
+}
+
+export function machineString(opts: RunOptions): string {
+  let m = "virt";
+  if (opts.gicVersion !== undefined) m += `,gic-version=${opts.gicVersion}`;
+  if (opts.virtualization) m += ",virtualization=on";
+  return m;
+}
+
+/**
+ * Arguments common to both emulators. -nographic without an explicit
+ * -serial would multiplex the monitor onto stdio (mon:stdio) and make
+ * Ctrl-A in the guest's input special, so the UART is bound to stdio
+ * directly and the monitor is disabled.
+ */
+function commonArgs(elf: string, opts: RunOptions): string[] {
+  return [
+    "-machine", machineString(opts),
+    "-cpu", "cortex-a53",
+    "-smp", String(opts.smp ?? 1),
+    "-m", opts.memory ?? "128M",
+    "-kernel", elf,
+    "-nographic",
+    "-no-reboot",
+  ];
+}
+
+export function qemuArgs(elf: string, opts: RunOptions): string[] {
+  return [...commonArgs(elf, opts), "-monitor", "none", "-serial", "stdio"];
+}
+
+export function tesseraArgs(elf: string, opts: RunOptions): string[] {
+  return [TESSERA_CLI, "run", ...commonArgs(elf, opts)];
+}
+
+export async function runQemu(elf: string, opts: RunOptions = {}): Promise<EmulatorResult> {
+  const args = qemuArgs(elf, opts);
+  const r = await runProcess(QEMU, args, { stdin: opts.stdin, timeoutMs: opts.timeoutMs ?? 30000 });
+  return { ...r, emulator: "qemu", command: [QEMU, ...args].join(" ") };
+}
+
+export async function runTessera(elf: string, opts: RunOptions = {}): Promise<EmulatorResult> {
+  const args = tesseraArgs(elf, opts);
+  const command = [process.execPath, ...args].join(" ");
+  if (!existsSync(TESSERA_CLI)) {
+    return {
+      emulator: "tessera",
+      command,
+      stdout: Buffer.alloc(0),
+      stderr: `Tessera CLI not found at ${TESSERA_CLI} (run npm run build)`,
+      code: null,
+      signal: null,
+      timedOut: false,
+      wallMs: 0,
+      spawnError: `Tessera CLI not found at ${TESSERA_CLI}`,
+    };
+  }
+  const r = await runProcess(process.execPath, args, { stdin: opts.stdin, timeoutMs: opts.timeoutMs ?? 120000 });
+  return { ...r, emulator: "tessera", command };
+}
+
+/** One-line description of how a run ended, for failure messages. */
+export function describeExit(r: EmulatorResult): string {
+  if (r.spawnError) return `${r.emulator} could not run: ${r.spawnError}`;
+  if (r.timedOut) return `${r.emulator} timed out after ${Math.round(r.wallMs)} ms and was killed`;
+  if (r.signal) return `${r.emulator} killed by ${r.signal}`;
+  return `${r.emulator} exited with code ${r.code} after ${Math.round(r.wallMs)} ms`;
+}

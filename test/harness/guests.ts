@@ -1,0 +1,85 @@
+/**
+ * The bare-metal guest programs (tests/guests/): how to build them and how
+ * each one is run, plus what its reference output must contain.
+ */
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { CROSS_CC, GUEST_BUILD_SCRIPT, GUEST_OUT_DIR, QEMU } from "./paths.js";
+import { commandExists } from "./process.js";
+import type { RunOptions } from "./emulators.js";
+
+export interface GuestSpec {
+  name: string;
+  run: RunOptions;
+  /** Strings the QEMU output must contain (the last one is the completion marker). */
+  expect: string[];
+  /** Strings that must not appear. */
+  forbid?: string[];
+  /** Timeout for a Tessera run (QEMU always gets run.timeoutMs). */
+  tesseraTimeoutMs?: number;
+}
+
+const NEVER = ["UNEXPECTED EXCEPTION"];
+
+export const GUESTS: readonly GuestSpec[] = [
+  { name: "hello", run: {}, expect: ["MIDR_EL1     410fd034", "primes below 10000  = 1229", "hello: done"], forbid: NEVER },
+  { name: "int-sweep", run: {}, expect: ["udiv64", "crc32cx", "int-sweep: done (218 forms)"], forbid: NEVER },
+  { name: "fp-sweep", run: {}, expect: ["rn  fadd.d", "ahp fcvt.s.h", "fp-sweep: done (239 forms)"], forbid: NEVER },
+  { name: "simd-sweep", run: {}, expect: ["ld/st structures", "simd-sweep: done (43 kernels)"], forbid: NEVER },
+  { name: "loadstore", run: {}, expect: ["clrex/stxr         000000000000001e 0000000000000001", "loadstore: done (70 checks)"], forbid: NEVER },
+  {
+    name: "exceptions",
+    run: {},
+    expect: ["svc            slot=4 ESR=56000042", "fp-trap        slot=4 ESR=1fe00000", "el0-return     slot=8 ESR=5600ffff", "exceptions: done"],
+    forbid: NEVER,
+  },
+  {
+    name: "exceptions-el2",
+    run: { virtualization: true },
+    expect: ["exceptions-el2: EL2", "EL2 slot= 8 ESR_EL2=5e000023", "back at EL2", "exceptions-el2: done"],
+    forbid: NEVER,
+  },
+  { name: "mmu", run: {}, expect: ["(this line went through the UART alias mapping)", "64K granule", "mmu: done"], forbid: NEVER },
+  {
+    name: "timer-irq",
+    run: { gicVersion: 3 },
+    expect: ["virtual timer tick 3: INTID 27", "physical timer: INTID 30", "both pending: first INTID 2, then INTID 27", "timer-irq: 7 interrupts, done"],
+    forbid: NEVER,
+  },
+  {
+    name: "smp",
+    run: { smp: 4 },
+    expect: ["cpu3: MPIDR_EL1=0000000080000003", "counter = 8000 (expected 8000)", "cpu3 is off", "smp: done"],
+    forbid: NEVER,
+  },
+  {
+    name: "uart-echo",
+    run: { stdin: "hello, tessera! 123\n" },
+    expect: ["HELLO, TESSERA! 123", "uart-echo: 19 characters, crc32 5882431d, done"],
+    forbid: NEVER,
+  },
+  {
+    name: "bench-int",
+    run: { stdin: "1\n" },
+    expect: ["bench-int: scale=1 crc=171d635a", "insns=2324363 done"],
+    forbid: NEVER,
+  },
+];
+
+export function guestPath(name: string): string {
+  return join(GUEST_OUT_DIR, `${name}.elf`);
+}
+
+/** Missing host tools, as a human-readable reason, or null when all exist. */
+export function missingTools(opts: { compiler?: boolean; qemu?: boolean } = { compiler: true, qemu: true }): string | null {
+  const missing: string[] = [];
+  if (opts.compiler !== false && !commandExists(CROSS_CC)) missing.push(CROSS_CC);
+  if (opts.qemu !== false && !commandExists(QEMU)) missing.push(QEMU);
+  return missing.length ? `not installed: ${missing.join(", ")}` : null;
+}
+
+/** Builds (incrementally) the named guests, or all of them. Returns the output directory. */
+export function buildGuests(names: readonly string[] = []): string {
+  execFileSync("bash", [GUEST_BUILD_SCRIPT, "--out", GUEST_OUT_DIR, ...names], { stdio: ["ignore", "pipe", "pipe"] });
+  return GUEST_OUT_DIR;
+}
