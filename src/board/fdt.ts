@@ -1,0 +1,255 @@
+/**
+ * The device tree the `virt` board hands to its guest. It mirrors what QEMU 7.2 builds in
+ * hw/arm/virt.c (create_fdt, fdt_add_timer_nodes, fdt_add_cpu_nodes, create_gic, ...) and
+ * hw/arm/boot.c (arm_load_dtb: memory node, /chosen boot arguments, PSCI node), in the same call
+ * order, so that the blob decompiles to the same text as `-machine virt,dumpdtb=...`, phandle
+ * numbers and node order included.
+ */
+import { encodeFdt, FdtNode, stringsBytes } from "./fdt-writer.js";
+import { VIRT } from "./memory-map.js";
+
+export interface VirtDtbOptions {
+  ramSize: number;
+  cpus: number;
+  gicVersion: 2 | 3;
+  virtualization: boolean;
+  bootargs?: string;
+  initrd?: { start: number; end: number };
+  /** Seed for /chosen kaslr-seed and rng-seed (QEMU uses host randomness; ours is reproducible). */
+  randomSeed?: number;
+}
+
+/** GIC binding interrupt specifier types and flags (Documentation/devicetree/bindings/interrupt-controller/arm,gic.yaml). */
+const IRQ_TYPE_SPI = 0, IRQ_TYPE_PPI = 1;
+const IRQ_EDGE_RISING = 1, IRQ_LEVEL_HIGH = 4;
+
+/** First phandle QEMU allocates (device_tree.c: qemu_fdt_alloc_phandle starts at 0x8000). */
+const FIRST_PHANDLE = 0x8000;
+
+/** QEMU's PSCI function IDs in the psci node (PSCI DEN 0022: 64-bit calls where they exist). */
+const PSCI_CPU_SUSPEND_64 = 0xc4000001, PSCI_CPU_OFF = 0x84000002, PSCI_CPU_ON_64 = 0xc4000003, PSCI_MIGRATE_64 = 0xc4000005;
+
+function hi32(v: number): number { return Math.floor(v / 0x100000000) >>> 0; }
+function lo32(v: number): number { return v >>> 0; }
+/** <addr size> with #address-cells = #size-cells = 2. */
+function reg2(...pairs: [number, number][]): number[] {
+  return pairs.flatMap(([a, s]) => [hi32(a), lo32(a), hi32(s), lo32(s)]);
+}
+
+/** xorshift32: cheap, deterministic bytes for the seed properties. */
+function seededWords(seed: number, count: number): number[] {
+  let x = (seed >>> 0) || 0x9e3779b9;
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    out.push(x);
+  }
+  return out;
+}
+
+export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
+  let nextPhandle = FIRST_PHANDLE;
+  const alloc = () => nextPhandle++;
+  const root = new FdtNode("");
+  // PPI flags of the GICv2 binding carry a CPU mask in bits [15:8]; GICv3 has none.
+  const ppiFlags = o.gicVersion === 2 ? (((1 << Math.min(o.cpus, 8)) - 1) << 8) | IRQ_LEVEL_HIGH : IRQ_LEVEL_HIGH;
+
+  // create_fdt
+  root.setString("compatible", "linux,dummy-virt");
+  root.setCells("#address-cells", 2);
+  root.setCells("#size-cells", 2);
+  root.setString("model", "linux,dummy-virt");
+  const chosen = root.add("chosen");
+  const seed = seededWords(o.randomSeed ?? 0x7e55e4a, 10);
+  chosen.setCells("kaslr-seed", seed[0], seed[1]);
+  chosen.setCells("rng-seed", ...seed.slice(2));
+  const clockPhandle = alloc();
+  const clock = root.add("apb-pclk");
+  clock.setString("compatible", "fixed-clock");
+  clock.setCells("#clock-cells", 0);
+  clock.setCells("clock-frequency", VIRT.APB_CLOCK_HZ);
+  clock.setString("clock-output-names", "clk24mhz");
+  clock.setCells("phandle", clockPhandle);
+
+  // fdt_add_timer_nodes: secure physical, non-secure physical, virtual, hypervisor physical.
+  const timer = root.add("timer");
+  timer.setString("compatible", "arm,armv8-timer", "arm,armv7-timer");
+  timer.setEmpty("always-on");
+  timer.setCells("interrupts",
+    IRQ_TYPE_PPI, VIRT.PPI_TIMER_SECURE_PHYS, ppiFlags, IRQ_TYPE_PPI, VIRT.PPI_TIMER_PHYS, ppiFlags,
+    IRQ_TYPE_PPI, VIRT.PPI_TIMER_VIRT, ppiFlags, IRQ_TYPE_PPI, VIRT.PPI_TIMER_HYP_PHYS, ppiFlags);
+
+  // fdt_add_cpu_nodes: created last-to-first so they read in order; reg = MPIDR affinity.
+  const cpus = root.add("cpus");
+  cpus.setCells("#address-cells", 1);
+  cpus.setCells("#size-cells", 0);
+  const cpuPhandles: number[] = [];
+  for (let i = o.cpus - 1; i >= 0; i--) {
+    const cpu = cpus.add(`cpu@${i}`);
+    cpu.setString("device_type", "cpu");
+    cpu.setString("compatible", "arm,cortex-a53");
+    // virt.c only names PSCI as the enable method when there are secondaries to start.
+    if (o.cpus > 1) cpu.setString("enable-method", "psci");
+    cpu.setCells("reg", i);
+    cpuPhandles[i] = alloc();
+    cpu.setCells("phandle", cpuPhandles[i]);
+  }
+  // Topology: QEMU 7.2 puts all CPUs as cores of one cluster of one socket.
+  const cluster = cpus.add("cpu-map").add("socket0").add("cluster0");
+  for (let i = o.cpus - 1; i >= 0; i--) cluster.add(`core${i}`).setCells("cpu", cpuPhandles[i]);
+
+  // virt_flash_fdt: both banks in one node.
+  const flash = root.add(`flash@${VIRT.FLASH_BASE.toString(16)}`);
+  flash.setString("compatible", "cfi-flash");
+  flash.setCells("reg", ...reg2([VIRT.FLASH_BASE, VIRT.FLASH_BANK_SIZE], [VIRT.FLASH_BASE + VIRT.FLASH_BANK_SIZE, VIRT.FLASH_BANK_SIZE]));
+  flash.setCells("bank-width", 4);
+
+  // create_gic / fdt_add_gic_node
+  const gicPhandle = alloc();
+  const gic = root.add(`intc@${VIRT.GIC_DIST.toString(16)}`);
+  gic.setCells("#interrupt-cells", 3);
+  gic.setEmpty("interrupt-controller");
+  gic.setCells("#address-cells", 2);
+  gic.setCells("#size-cells", 2);
+  gic.setEmpty("ranges");
+  if (o.gicVersion === 3) {
+    gic.setString("compatible", "arm,gic-v3");
+    gic.setCells("#redistributor-regions", 1);
+    gic.setCells("reg", ...reg2([VIRT.GIC_DIST, VIRT.GIC_DIST_SIZE], [VIRT.GIC_REDIST, VIRT.GIC_REDIST_SIZE]));
+  } else {
+    gic.setString("compatible", "arm,cortex-a15-gic");
+    const regions: [number, number][] = [[VIRT.GIC_DIST, VIRT.GIC_DIST_SIZE], [VIRT.GIC_CPU, VIRT.GIC_CPU_SIZE]];
+    if (o.virtualization) regions.push([VIRT.GIC_HYP, VIRT.GIC_HYP_SIZE], [VIRT.GIC_VCPU, VIRT.GIC_VCPU_SIZE]);
+    gic.setCells("reg", ...reg2(...regions));
+  }
+  if (o.virtualization) gic.setCells("interrupts", IRQ_TYPE_PPI, VIRT.PPI_GIC_MAINTENANCE, IRQ_LEVEL_HIGH);
+  gic.setCells("phandle", gicPhandle);
+  root.setCells("interrupt-parent", gicPhandle);
+  const msiPhandle = alloc();
+  if (o.gicVersion === 3) {
+    const its = gic.add(`its@${VIRT.GIC_ITS.toString(16)}`);
+    its.setString("compatible", "arm,gic-v3-its");
+    its.setEmpty("msi-controller");
+    its.setCells("#msi-cells", 1);
+    its.setCells("reg", ...reg2([VIRT.GIC_ITS, VIRT.GIC_ITS_SIZE]));
+    its.setCells("phandle", msiPhandle);
+  } else {
+    const v2m = gic.add(`v2m@${VIRT.GIC_V2M.toString(16)}`);
+    v2m.setString("compatible", "arm,gic-v2m-frame");
+    v2m.setEmpty("msi-controller");
+    v2m.setCells("reg", ...reg2([VIRT.GIC_V2M, VIRT.GIC_V2M_SIZE]));
+    v2m.setCells("phandle", msiPhandle);
+  }
+
+  // fdt_add_pmu_nodes: PMU overflow interrupt is PPI 7.
+  const pmu = root.add("pmu");
+  pmu.setString("compatible", "arm,armv8-pmuv3");
+  pmu.setCells("interrupts", IRQ_TYPE_PPI, VIRT.PPI_PMU, ppiFlags);
+
+  // create_uart
+  const uartName = `pl011@${VIRT.UART.toString(16)}`;
+  const uart = root.add(uartName);
+  uart.setString("compatible", "arm,pl011", "arm,primecell");
+  uart.setCells("reg", ...reg2([VIRT.UART, VIRT.UART_SIZE]));
+  uart.setCells("interrupts", IRQ_TYPE_SPI, VIRT.SPI_UART, IRQ_LEVEL_HIGH);
+  uart.setCells("clocks", clockPhandle, clockPhandle);
+  uart.setString("clock-names", "uartclk", "apb_pclk");
+  chosen.setString("stdout-path", `/${uartName}`);
+
+  // create_rtc
+  const rtc = root.add(`pl031@${VIRT.RTC.toString(16)}`);
+  rtc.setString("compatible", "arm,pl031", "arm,primecell");
+  rtc.setCells("reg", ...reg2([VIRT.RTC, VIRT.RTC_SIZE]));
+  rtc.setCells("interrupts", IRQ_TYPE_SPI, VIRT.SPI_RTC, IRQ_LEVEL_HIGH);
+  rtc.setCells("clocks", clockPhandle);
+  rtc.setString("clock-names", "apb_pclk");
+
+  // create_pcie (high ECAM, 256 buses); the bus is empty here: config reads return all-ones.
+  const pcie = root.add(`pcie@${VIRT.PCIE_MMIO.toString(16)}`);
+  pcie.setString("compatible", "pci-host-ecam-generic");
+  pcie.setString("device_type", "pci");
+  pcie.setCells("#address-cells", 3);
+  pcie.setCells("#size-cells", 2);
+  pcie.setCells("linux,pci-domain", 0);
+  pcie.setCells("bus-range", 0, 255);
+  pcie.setEmpty("dma-coherent");
+  pcie.setCells("msi-map", 0, msiPhandle, 0, 0x10000);
+  pcie.setCells("reg", ...reg2([VIRT.PCIE_ECAM_HIGH, VIRT.PCIE_ECAM_HIGH_SIZE]));
+  pcie.setCells("ranges",
+    0x01000000, 0, 0, hi32(VIRT.PCIE_PIO), lo32(VIRT.PCIE_PIO), 0, VIRT.PCIE_PIO_SIZE,
+    0x02000000, 0, VIRT.PCIE_MMIO, hi32(VIRT.PCIE_MMIO), lo32(VIRT.PCIE_MMIO), 0, VIRT.PCIE_MMIO_SIZE,
+    0x03000000, hi32(VIRT.PCIE_MMIO_HIGH), lo32(VIRT.PCIE_MMIO_HIGH), hi32(VIRT.PCIE_MMIO_HIGH), lo32(VIRT.PCIE_MMIO_HIGH),
+    hi32(VIRT.PCIE_MMIO_HIGH_SIZE), lo32(VIRT.PCIE_MMIO_HIGH_SIZE));
+  pcie.setCells("#interrupt-cells", 1);
+  // create_pcie_irq_map: INTx of slot s, pin p (0-based) -> SPI 3 + (s + p) % 4 (swizzle).
+  const map: number[] = [];
+  for (let slot = 0; slot < 4; slot++) {
+    for (let pin = 0; pin < 4; pin++) {
+      map.push(slot << 11, 0, 0, pin + 1, gicPhandle, 0, 0, IRQ_TYPE_SPI, VIRT.SPI_PCIE + ((pin + slot) % 4), IRQ_LEVEL_HIGH);
+    }
+  }
+  pcie.setCells("interrupt-map", ...map);
+  pcie.setCells("interrupt-map-mask", 0x1800, 0, 0, 7);
+
+  // create_gpio_devices: PL061 and the power button wired to its line 3.
+  const gpioPhandle = alloc();
+  const gpio = root.add(`pl061@${VIRT.GPIO.toString(16)}`);
+  gpio.setCells("reg", ...reg2([VIRT.GPIO, VIRT.GPIO_SIZE]));
+  gpio.setString("compatible", "arm,pl061", "arm,primecell");
+  gpio.setCells("#gpio-cells", 2);
+  gpio.setEmpty("gpio-controller");
+  gpio.setCells("interrupts", IRQ_TYPE_SPI, VIRT.SPI_GPIO, IRQ_LEVEL_HIGH);
+  gpio.setCells("clocks", clockPhandle);
+  gpio.setString("clock-names", "apb_pclk");
+  gpio.setCells("phandle", gpioPhandle);
+  const keys = root.add("gpio-keys");
+  keys.setString("compatible", "gpio-keys");
+  const power = keys.add("poweroff");
+  power.setString("label", "GPIO Key Poweroff");
+  power.setCells("linux,code", 116 /* KEY_POWER */);
+  power.setCells("gpios", gpioPhandle, 3, 0);
+
+  // create_virtio_devices: created from the last transport down so they read in order.
+  for (let i = VIRT.MMIO_COUNT - 1; i >= 0; i--) {
+    const base = VIRT.MMIO + i * VIRT.MMIO_SIZE;
+    const node = root.add(`virtio_mmio@${base.toString(16)}`);
+    node.setString("compatible", "virtio,mmio");
+    node.setCells("reg", ...reg2([base, VIRT.MMIO_SIZE]));
+    node.setCells("interrupts", IRQ_TYPE_SPI, VIRT.SPI_MMIO + i, IRQ_EDGE_RISING);
+    node.setEmpty("dma-coherent");
+  }
+
+  // create_fw_cfg
+  const fwcfg = root.add(`fw-cfg@${VIRT.FW_CFG.toString(16)}`);
+  fwcfg.setString("compatible", "qemu,fw-cfg-mmio");
+  fwcfg.setCells("reg", ...reg2([VIRT.FW_CFG, VIRT.FW_CFG_SIZE]));
+  fwcfg.setEmpty("dma-coherent");
+
+  // create_platform_bus (empty: no dynamic sysbus devices).
+  const pbus = root.add(`platform-bus@${VIRT.PLATFORM_BUS.toString(16)}`);
+  pbus.setString("compatible", "qemu,platform", "simple-bus");
+  pbus.setCells("#size-cells", 1);
+  pbus.setCells("#address-cells", 1);
+  pbus.setCells("ranges", 0, 0, VIRT.PLATFORM_BUS, VIRT.PLATFORM_BUS_SIZE);
+  pbus.setCells("interrupt-parent", gicPhandle);
+
+  // hw/arm/boot.c arm_load_dtb: memory, boot arguments, initrd, PSCI.
+  const memory = root.add(`memory@${VIRT.RAM_BASE.toString(16)}`);
+  memory.setString("device_type", "memory");
+  memory.setCells("reg", ...reg2([VIRT.RAM_BASE, o.ramSize]));
+  if (o.bootargs) chosen.setString("bootargs", o.bootargs);
+  if (o.initrd && o.initrd.end > o.initrd.start) {
+    chosen.setCells("linux,initrd-start", o.initrd.start);
+    chosen.setCells("linux,initrd-end", o.initrd.end);
+  }
+  const psci = root.add("psci");
+  psci.set("compatible", stringsBytes(["arm,psci-1.0", "arm,psci-0.2", "arm,psci"]));
+  // virt.c: HVC when the guest boots at EL1, SMC when EL2 is the guest's (virtualization=on).
+  psci.setString("method", o.virtualization ? "smc" : "hvc");
+  psci.setCells("cpu_suspend", PSCI_CPU_SUSPEND_64);
+  psci.setCells("cpu_off", PSCI_CPU_OFF);
+  psci.setCells("cpu_on", PSCI_CPU_ON_64);
+  psci.setCells("migrate", PSCI_MIGRATE_64);
+
+  return encodeFdt(root);
+}
