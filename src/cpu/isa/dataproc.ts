@@ -1,4 +1,11 @@
-/** Instruction group (being written): see index.ts for how groups form the decoder. */
+/**
+ * The A64 integer data-processing instructions (ARM ARM C4.1.92 "Data Processing -- Immediate"
+ * and C4.1.95 "Data Processing -- Register"), in three parts: add/subtract, compare and select;
+ * logical, move, bitfield and extract; multiply, divide, shift, bit operations and CRC.
+ */
+import { arithGroup } from "./dataproc-arith.js";
+import { logicGroup } from "./dataproc-logic.js";
+import { miscGroup } from "./dataproc-misc.js";
 import type { InsnDef } from "./table.js";
 
-export const dataProcGroup: InsnDef[] = [];
+export const dataProcGroup: InsnDef[] = [...arithGroup, ...logicGroup, ...miscGroup];
