@@ -11,6 +11,9 @@ import { buildGuests, guestPath, GUESTS, missingTools } from "./harness/guests.j
 import { describeExit, runQemu, runTessera, type EmulatorResult } from "./harness/emulators.js";
 import { describeDifference, tail } from "./harness/compare.js";
 
+/** Per-program limit for a Tessera run; TESSERA_TIMEOUT_MS overrides it. */
+const TESSERA_TIMEOUT_MS = Number(process.env.TESSERA_TIMEOUT_MS ?? 60000);
+
 const missing = missingTools();
 const skip = missing ? `guest programs need the aarch64 cross compiler and QEMU (${missing})` : false;
 if (missing) console.log(`# skipping guest program tests: ${missing}`);
@@ -40,7 +43,7 @@ describe("guest programs: QEMU reference vs Tessera", { skip }, () => {
           t.skip("no QEMU reference output");
           return;
         }
-        const r = await runTessera(guestPath(guest.name), { ...guest.run, timeoutMs: guest.tesseraTimeoutMs ?? 120000 });
+        const r = await runTessera(guestPath(guest.name), { ...guest.run, timeoutMs: guest.tesseraTimeoutMs ?? TESSERA_TIMEOUT_MS });
         const diff = describeDifference(reference.stdout, r.stdout);
         if (diff !== null || r.code !== 0) {
           const stderr = r.stderr.trim() ? `\n--- tessera stderr ---\n${tail(r.stderr, 12)}` : "";
