@@ -1,0 +1,156 @@
+/**
+ * The ARM Generic Timer (ARM ARM D11): a system counter shared by all CPUs and, per CPU, the
+ * EL1 physical, EL1 virtual and EL2 physical timers, programmed through system registers.
+ *
+ * The counter is virtual and deterministic: it advances by `ticksPerInstruction` for every
+ * instruction any CPU executes (the board runs CPUs one after another, so the count is
+ * monotonic across CPUs). When all CPUs wait for interrupts the board moves it straight to the
+ * next timer deadline. CNTFRQ_EL0 reports 62.5 MHz, QEMU's virt frequency.
+ *
+ * Each timer's output is level-sensitive: asserted while ENABLE && !IMASK && ISTATUS, where
+ * ISTATUS = (counter - offset) >= CVAL (ARM ARM D11.2.4). Outputs are PPIs.
+ */
+import type { Cpu } from "../cpu/cpu.js";
+import { SR, type SysRegTable } from "../cpu/sysregs.js";
+import type { InterruptController } from "./interrupts.js";
+
+export const COUNTER_FREQUENCY_HZ = 62_500_000;
+
+/** The system counter: `base` ticks at the start of the current slice plus the running CPU's progress. */
+export class VirtualClock {
+  base = 0;
+  private running: Cpu | undefined;
+  private sliceStartIcount = 0;
+  constructor(readonly ticksPerInstruction = 1) {}
+
+  now(): number {
+    return this.running ? this.base + (this.running.icount - this.sliceStartIcount) * this.ticksPerInstruction : this.base;
+  }
+
+  beginSlice(cpu: Cpu): void {
+    this.running = cpu;
+    this.sliceStartIcount = cpu.icount;
+  }
+
+  endSlice(): void {
+    this.base = this.now();
+    this.running = undefined;
+  }
+
+  /** Jump forward (idle CPUs); never backwards. */
+  advanceTo(tick: number): void {
+    if (!this.running && tick > this.base) this.base = tick;
+  }
+}
+
+const CTL_ENABLE = 1, CTL_IMASK = 2, CTL_ISTATUS = 4;
+const TWO64 = 1n << 64n;
+
+export enum TimerKind { Physical = 0, Virtual = 1, HypPhysical = 2 }
+
+interface TimerState {
+  ctl: number;
+  cval: bigint;
+  level: boolean;
+}
+
+export interface TimerIntids { physical: number; virtual: number; hypPhysical: number }
+
+export class GenericTimer {
+  private readonly timers: TimerState[][];
+  private readonly cntvoff: bigint[];
+  private readonly cnthctl: number[];
+
+  constructor(readonly ncpu: number, readonly clock: VirtualClock, private readonly gic: InterruptController,
+    private readonly intids: TimerIntids) {
+    this.timers = Array.from({ length: ncpu }, () => [0, 1, 2].map(() => ({ ctl: 0, cval: 0n, level: false })));
+    this.cntvoff = new Array<bigint>(ncpu).fill(0n);
+    // CNTHCTL_EL2 resets with EL1PCTEN and EL1PCEN set in QEMU when EL2 is not used by software.
+    this.cnthctl = new Array<number>(ncpu).fill(3);
+  }
+
+  private count(cpu: number, kind: TimerKind): bigint {
+    const c = BigInt(Math.floor(this.clock.now()));
+    return kind === TimerKind.Virtual ? BigInt.asUintN(64, c - this.cntvoff[cpu]) : c;
+  }
+
+  private istatus(cpu: number, kind: TimerKind): boolean {
+    const t = this.timers[cpu][kind];
+    return (t.ctl & CTL_ENABLE) !== 0 && this.count(cpu, kind) >= t.cval;
+  }
+
+  /** Re-evaluate every timer output (called by the board at slice boundaries and on writes). */
+  update(): void {
+    for (let c = 0; c < this.ncpu; c++) for (let k = 0; k < 3; k++) this.updateOne(c, k);
+  }
+
+  private updateOne(cpu: number, kind: TimerKind): void {
+    const t = this.timers[cpu][kind];
+    const level = (t.ctl & CTL_IMASK) === 0 && this.istatus(cpu, kind);
+    if (level === t.level) return;
+    t.level = level;
+    const intid = kind === TimerKind.Physical ? this.intids.physical : kind === TimerKind.Virtual ? this.intids.virtual : this.intids.hypPhysical;
+    this.gic.setInput(cpu, intid, level);
+  }
+
+  /** The earliest counter value at which a currently quiet, enabled and unmasked timer fires. */
+  nextDeadline(): number | undefined {
+    let best: number | undefined;
+    for (let c = 0; c < this.ncpu; c++) {
+      for (let k = 0; k < 3; k++) {
+        const t = this.timers[c][k];
+        if (t.level || (t.ctl & (CTL_ENABLE | CTL_IMASK)) !== CTL_ENABLE) continue;
+        let d = t.cval + (k === TimerKind.Virtual ? this.cntvoff[c] : 0n);
+        if (d >= TWO64) d -= TWO64;
+        const n = Number(d);
+        if (best === undefined || n < best) best = n;
+      }
+    }
+    return best;
+  }
+
+  defineSysRegs(t: SysRegTable): void {
+    const set = (cpu: Cpu, v: bigint) => {
+      cpu.srLo = Number(v & 0xffffffffn) | 0;
+      cpu.srHi = Number((v >> 32n) & 0xffffffffn) | 0;
+    };
+    const val = (lo: number, hi: number) => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+    const kctl = (cpu: Cpu) => cpu.sr[SR.CNTKCTL_EL1 * 2];
+    // EL0 access controls in CNTKCTL_EL1 (ARM ARM D11.3.1): EL0PCTEN 0, EL0VCTEN 1, EL0VTEN 8, EL0PTEN 9.
+    const el0Counter = (bit: number) => (cpu: Cpu) => (kctl(cpu) & (1 << bit)) !== 0;
+    const el0Frequency = (cpu: Cpu) => (kctl(cpu) & 3) !== 0;
+    t.define({ name: "CNTFRQ_EL0", op0: 3, op1: 3, crn: 14, crm: 0, op2: 0, el0Allowed: el0Frequency,
+      read: (cpu) => set(cpu, BigInt(COUNTER_FREQUENCY_HZ)), write: () => {} });
+    t.define({ name: "CNTPCT_EL0", op0: 3, op1: 3, crn: 14, crm: 0, op2: 1, readOnly: true, el0Allowed: el0Counter(0),
+      read: (cpu) => set(cpu, this.count(cpu.index, TimerKind.Physical)) });
+    t.define({ name: "CNTVCT_EL0", op0: 3, op1: 3, crn: 14, crm: 0, op2: 2, readOnly: true, el0Allowed: el0Counter(1),
+      read: (cpu) => set(cpu, this.count(cpu.index, TimerKind.Virtual)) });
+    t.define({ name: "CNTVOFF_EL2", op0: 3, op1: 4, crn: 14, crm: 0, op2: 3,
+      read: (cpu) => set(cpu, this.cntvoff[cpu.index]),
+      write: (cpu, lo, hi) => { this.cntvoff[cpu.index] = val(lo, hi); this.update(); } });
+    t.define({ name: "CNTHCTL_EL2", op0: 3, op1: 4, crn: 14, crm: 1, op2: 0,
+      read: (cpu) => set(cpu, BigInt(this.cnthctl[cpu.index])),
+      write: (cpu, lo) => { this.cnthctl[cpu.index] = lo & 0x3ffff; } });
+
+    const timerRegs = (prefix: string, op1: number, crm: number, kind: TimerKind, el0Bit: number | undefined) => {
+      const el0Allowed = el0Bit === undefined ? undefined : el0Counter(el0Bit);
+      const state = (cpu: Cpu) => this.timers[cpu.index][kind];
+      t.define({ name: `${prefix}_TVAL_${op1 === 3 ? "EL0" : "EL2"}`, op0: 3, op1, crn: 14, crm, op2: 0, el0Allowed,
+        // TVAL reads (CVAL - count) as a signed 32-bit value; writes set CVAL = count + SignExtend(TVAL).
+        read: (cpu) => set(cpu, BigInt.asUintN(64, BigInt.asIntN(32, state(cpu).cval - this.count(cpu.index, kind)))),
+        write: (cpu, lo) => {
+          state(cpu).cval = BigInt.asUintN(64, this.count(cpu.index, kind) + BigInt(lo | 0));
+          this.updateOne(cpu.index, kind);
+        } });
+      t.define({ name: `${prefix}_CTL_${op1 === 3 ? "EL0" : "EL2"}`, op0: 3, op1, crn: 14, crm, op2: 1, el0Allowed,
+        read: (cpu) => set(cpu, BigInt(state(cpu).ctl | (this.istatus(cpu.index, kind) ? CTL_ISTATUS : 0))),
+        write: (cpu, lo) => { state(cpu).ctl = lo & (CTL_ENABLE | CTL_IMASK); this.updateOne(cpu.index, kind); } });
+      t.define({ name: `${prefix}_CVAL_${op1 === 3 ? "EL0" : "EL2"}`, op0: 3, op1, crn: 14, crm, op2: 2, el0Allowed,
+        read: (cpu) => set(cpu, state(cpu).cval),
+        write: (cpu, lo, hi) => { state(cpu).cval = val(lo, hi); this.updateOne(cpu.index, kind); } });
+    };
+    timerRegs("CNTP", 3, 2, TimerKind.Physical, 9);
+    timerRegs("CNTV", 3, 3, TimerKind.Virtual, 8);
+    timerRegs("CNTHP", 4, 2, TimerKind.HypPhysical, undefined);
+  }
+}

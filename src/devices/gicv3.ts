@@ -1,0 +1,291 @@
+/**
+ * GICv3 interrupt controller (IHI 0069): distributor (GICD), one redistributor per CPU (GICR,
+ * RD_base + SGI_base frames of 64 KiB) and the system-register CPU interface (ICC_*_EL1).
+ * As QEMU's virt board without secure=on: a single security state (GICD_CTLR.DS = 1),
+ * affinity routing always on (ARE RAO/WI, no legacy mode), no LPIs, 5 priority bits.
+ * Group 0 is signalled as FIQ, group 1 as IRQ (IHI 0069 4.6.2 with DS = 1).
+ */
+import type { Cpu } from "../cpu/cpu.js";
+import type { SysRegTable } from "../cpu/sysregs.js";
+import type { MmioDevice } from "../memory/bus.js";
+import { GicCore, idRegister, SPECIAL_NONE } from "./gic-core.js";
+import type { InterruptController } from "./interrupts.js";
+
+const GICD_CTLR_EN_GRP0 = 1, GICD_CTLR_EN_GRP1 = 2, GICD_CTLR_ARE = 1 << 4, GICD_CTLR_DS = 1 << 6;
+/** Peripheral/component ID registers 0xFFD0-0xFFFC as QEMU's GICv3 reports them (PIDR2 ArchRev = 3). */
+const GICD_IDS = [0x44, 0x00, 0x00, 0x00, 0x92, 0xb4, 0x3b, 0x00, 0x0d, 0xf0, 0x05, 0xb1];
+const GICR_IDS = [0x44, 0x00, 0x00, 0x00, 0x93, 0xb4, 0x3b, 0x00, 0x0d, 0xf0, 0x05, 0xb1];
+const IIDR_ARM = 0x43b;
+const PRIORITY_BITS = 5;
+const WAKER_PROCESSOR_SLEEP = 2, WAKER_CHILDREN_ASLEEP = 4;
+
+export class GicV3 implements InterruptController {
+  readonly core: GicCore;
+  private cpus: Cpu[] = [];
+  private readonly routerLo: Uint32Array;
+  private readonly routerHi: Uint32Array;
+  private readonly waker: Uint8Array;
+  private readonly sre: Uint8Array;
+  private readonly cbpr: Uint8Array;
+
+  constructor(readonly ncpu: number, nirq: number, private readonly affinities: number[]) {
+    this.core = new GicCore(ncpu, nirq, PRIORITY_BITS, (c, _id, group, on) => {
+      const cpu = this.cpus[c];
+      if (!cpu) return;
+      cpu.setFiq(on && group === 0);
+      cpu.setIrq(on && group === 1);
+    });
+    this.routerLo = new Uint32Array(nirq);
+    this.routerHi = new Uint32Array(nirq);
+    this.waker = new Uint8Array(ncpu).fill(WAKER_PROCESSOR_SLEEP | WAKER_CHILDREN_ASLEEP);
+    this.sre = new Uint8Array(ncpu).fill(7);
+    this.cbpr = new Uint8Array(ncpu);
+    for (let i = 32; i < nirq; i++) this.recomputeRoute(i);
+  }
+
+  attachCpus(cpus: Cpu[]): void {
+    this.cpus = cpus;
+    this.core.update();
+  }
+
+  setInput(cpu: number, intid: number, level: boolean): void {
+    this.core.setInput(cpu, intid, level);
+  }
+
+  /** IROUTER: IRM = 1 delivers to any CPU (the first to acknowledge wins), else to one affinity. */
+  private recomputeRoute(intid: number): void {
+    const irm = (this.routerLo[intid] >>> 31) & 1;
+    if (irm) { this.core.spiTargets[intid] = (1 << this.ncpu) - 1; return; }
+    const aff = (this.routerLo[intid] & 0xffffff) | ((this.routerHi[intid] & 0xff) << 24);
+    const target = this.affinities.findIndex((a) => (a >>> 0) === (aff >>> 0));
+    this.core.spiTargets[intid] = target >= 0 ? 1 << target : 0;
+  }
+
+  // ---------------- distributor ----------------
+
+  readonly distributor: MmioDevice = {
+    name: "gicv3-distributor",
+    read: (offset, size) => {
+      const word = this.distRead(offset & ~3);
+      return size === 4 ? word : (word >>> ((offset & 3) * 8)) & (size === 1 ? 0xff : 0xffff);
+    },
+    write: (offset, size, value) => {
+      if (size !== 4 && offset >= 0x400 && offset < 0x800) {
+        for (let b = 0; b < size; b++) this.core.writePriorityByte(0, offset - 0x400 + b, value >>> (8 * b));
+        this.core.update();
+        return;
+      }
+      this.distWrite(offset & ~3, value);
+    },
+  };
+
+  private distRead(offset: number): number {
+    const core = this.core;
+    if (offset === 0x0000) {
+      return GICD_CTLR_ARE | GICD_CTLR_DS | (core.enableGrp0 ? GICD_CTLR_EN_GRP0 : 0) | (core.enableGrp1 ? GICD_CTLR_EN_GRP1 : 0);
+    }
+    if (offset === 0x0004) {
+      // ITLinesNumber = N/32 - 1, CPUNumber, IDbits = 15 (16-bit INTIDs), no LPIs/MBIS, no security.
+      return ((core.nirq / 32 - 1) | (Math.min(this.ncpu - 1, 7) << 5) | (0xf << 19)) >>> 0;
+    }
+    if (offset === 0x0008) return IIDR_ARM;
+    if (offset >= 0x6100 && offset < 0x8000) {
+      const intid = (offset - 0x6000) >> 3;
+      if (intid < 32 || intid >= core.nirq) return 0;
+      return offset & 4 ? this.routerHi[intid] : this.routerLo[intid];
+    }
+    if (offset >= 0xffd0) return idRegister(GICD_IDS, 0xffd0, offset);
+    if (offset >= 0x400 && offset < 0x800) {
+      const first = offset - 0x400;
+      if (first < 32) return 0; // with ARE, private interrupts live in the redistributor
+      let v = 0;
+      for (let b = 0; b < 4; b++) v |= core.readPriorityByte(0, first + b) << (8 * b);
+      return v >>> 0;
+    }
+    if (offset >= 0x80 && offset < 0xd00) {
+      const first = this.blockFirstIntid(offset);
+      if (first < 32) return 0;
+      return core.readBlock(0, offset, first) ?? 0;
+    }
+    return 0;
+  }
+
+  /** First INTID covered by a word of a GICD register block (1 bit per INTID, 2 for ICFGR). */
+  private blockFirstIntid(offset: number): number {
+    if (offset >= 0xc00) return ((offset - 0xc00) >> 2) * 16;
+    return ((offset & 0x7f) >> 2) * 32;
+  }
+
+  private distWrite(offset: number, value: number): void {
+    const core = this.core;
+    if (offset === 0x0000) {
+      core.enableGrp0 = (value & GICD_CTLR_EN_GRP0) !== 0;
+      core.enableGrp1 = (value & GICD_CTLR_EN_GRP1) !== 0;
+    } else if (offset >= 0x6100 && offset < 0x8000) {
+      const intid = (offset - 0x6000) >> 3;
+      if (intid < 32 || intid >= core.nirq) return;
+      if (offset & 4) this.routerHi[intid] = value & 0xff;
+      else this.routerLo[intid] = value & 0x80ffffff;
+      this.recomputeRoute(intid);
+    } else if (offset >= 0x400 && offset < 0x800) {
+      const first = offset - 0x400;
+      if (first < 32) return;
+      for (let b = 0; b < 4; b++) core.writePriorityByte(0, first + b, value >>> (8 * b));
+    } else if (offset >= 0x80 && offset < 0xd00) {
+      const first = this.blockFirstIntid(offset);
+      if (first < 32) return;
+      core.writeBlock(0, offset, first, value);
+    } else return;
+    core.update();
+  }
+
+  // ---------------- redistributors ----------------
+
+  readonly redistributors: MmioDevice = {
+    name: "gicv3-redistributors",
+    read: (offset, size) => {
+      const cpu = Math.floor(offset / 0x20000);
+      if (cpu >= this.ncpu) return 0;
+      const within = offset % 0x20000;
+      const word = this.redistRead(cpu, within & ~3);
+      return size === 4 ? word : (word >>> ((within & 3) * 8)) & (size === 1 ? 0xff : 0xffff);
+    },
+    write: (offset, size, value) => {
+      const cpu = Math.floor(offset / 0x20000);
+      if (cpu >= this.ncpu) return;
+      const within = offset % 0x20000;
+      if (size !== 4 && within >= 0x10400 && within < 0x10420) {
+        for (let b = 0; b < size; b++) this.core.writePriorityByte(cpu, within - 0x10400 + b, value >>> (8 * b));
+        this.core.update();
+        return;
+      }
+      this.redistWrite(cpu, within & ~3, value);
+    },
+  };
+
+  private redistRead(cpu: number, off: number): number {
+    const core = this.core;
+    if (off < 0x10000) {
+      switch (off) {
+        case 0x0000: return 0; // GICR_CTLR: LPIs not supported
+        case 0x0004: return IIDR_ARM;
+        case 0x0008: // GICR_TYPER low: Processor_Number [23:8], Last [4]
+          return ((cpu << 8) | (cpu === this.ncpu - 1 ? 1 << 4 : 0)) >>> 0;
+        case 0x000c: return this.affinities[cpu] >>> 0; // GICR_TYPER high: Aff3.Aff2.Aff1.Aff0
+        case 0x0014: return this.waker[cpu];
+        default:
+          if (off >= 0xffd0) return idRegister(GICR_IDS, 0xffd0, off);
+          return 0;
+      }
+    }
+    const sgi = off - 0x10000;
+    if (sgi >= 0x400 && sgi < 0x420) {
+      let v = 0;
+      for (let b = 0; b < 4; b++) v |= core.readPriorityByte(cpu, sgi - 0x400 + b) << (8 * b);
+      return v >>> 0;
+    }
+    if (sgi === 0x80 || sgi === 0x100 || sgi === 0x180 || sgi === 0x200 || sgi === 0x280 || sgi === 0x300 || sgi === 0x380) {
+      return core.readBlock(cpu, sgi, 0) ?? 0;
+    }
+    if (sgi === 0xc00) return core.readBlock(cpu, 0xc00, 0) ?? 0;
+    if (sgi === 0xc04) return core.readBlock(cpu, 0xc04, 16) ?? 0;
+    return 0;
+  }
+
+  private redistWrite(cpu: number, off: number, value: number): void {
+    const core = this.core;
+    if (off === 0x0014) {
+      // GICR_WAKER: ChildrenAsleep follows ProcessorSleep immediately (IHI 0069 12.11.40).
+      const sleep = value & WAKER_PROCESSOR_SLEEP;
+      this.waker[cpu] = sleep ? WAKER_PROCESSOR_SLEEP | WAKER_CHILDREN_ASLEEP : 0;
+      return;
+    }
+    if (off < 0x10000) return;
+    const sgi = off - 0x10000;
+    if (sgi >= 0x400 && sgi < 0x420) {
+      for (let b = 0; b < 4; b++) core.writePriorityByte(cpu, sgi - 0x400 + b, value >>> (8 * b));
+    } else if (sgi === 0x80 || sgi === 0x100 || sgi === 0x180 || sgi === 0x200 || sgi === 0x280 || sgi === 0x300 || sgi === 0x380) {
+      core.writeBlock(cpu, sgi, 0, value);
+    } else if (sgi === 0xc04) {
+      core.writeBlock(cpu, 0xc00, 16, value);
+    } else return;
+    core.update();
+  }
+
+  // ---------------- CPU interface system registers ----------------
+
+  /** Generate SGIs from ICC_SGI0R/SGI1R (IHI 0069 12.11.25): target list within Aff3.Aff2.Aff1, or IRM = all but self. */
+  sendSgi(from: number, lo: number, hi: number): void {
+    const intid = (lo >>> 24) & 0xf;
+    const irm = (hi >>> 8) & 1;
+    const targetList = lo & 0xffff;
+    const aff1 = (lo >>> 16) & 0xff, aff2 = hi & 0xff, aff3 = (hi >>> 16) & 0xff, rs = (hi >>> 12) & 0xf;
+    for (let c = 0; c < this.ncpu; c++) {
+      const a = this.affinities[c];
+      let hit: boolean;
+      if (irm) hit = c !== from;
+      else {
+        const aff0 = a & 0xff;
+        hit = ((a >>> 8) & 0xff) === aff1 && ((a >>> 16) & 0xff) === aff2 && ((a >>> 24) & 0xff) === aff3 &&
+          (aff0 >> 4) === rs && (targetList & (1 << (aff0 & 15))) !== 0;
+      }
+      if (hit) this.core.latch[this.core.slot(c, intid)] = 1;
+    }
+    this.core.update();
+  }
+
+  defineSysRegs(t: SysRegTable): void {
+    const core = this.core;
+    const ret = (cpu: Cpu, v: number) => { cpu.srLo = v | 0; cpu.srHi = 0; };
+    const def = (name: string, crn: number, crm: number, op2: number, read?: (cpu: Cpu) => number,
+      write?: (cpu: Cpu, lo: number, hi: number) => void, op1 = 0) => {
+      t.define({
+        name, op0: 3, op1, crn, crm, op2,
+        readOnly: !write, writeOnly: !read,
+        read: read ? (cpu) => ret(cpu, read(cpu)) : undefined,
+        write: write ?? (() => {}),
+      });
+    };
+    const ackAndUpdate = (cpu: Cpu, group: number) => { const id = core.acknowledge(cpu.index, group); core.update(); return id; };
+    const eoi = (cpu: Cpu, lo: number) => {
+      core.dropPriority(cpu.index);
+      if (!core.eoiMode[cpu.index]) core.deactivate(cpu.index, lo & 0xffffff);
+      core.update();
+    };
+    const hppi = (cpu: Cpu, group: number) => {
+      core.computeHppi(cpu.index);
+      return core.hppiId[cpu.index] !== SPECIAL_NONE && core.hppiGroup[cpu.index] === group ? core.hppiId[cpu.index] : SPECIAL_NONE;
+    };
+    def("ICC_PMR_EL1", 4, 6, 0, (c) => core.pmr[c.index], (c, lo) => { core.pmr[c.index] = lo & core.priorityMask; core.update(); });
+    def("ICC_IAR0_EL1", 12, 8, 0, (c) => ackAndUpdate(c, 0));
+    def("ICC_EOIR0_EL1", 12, 8, 1, undefined, eoi);
+    def("ICC_HPPIR0_EL1", 12, 8, 2, (c) => hppi(c, 0));
+    def("ICC_BPR0_EL1", 12, 8, 3, (c) => core.bpr0[c.index],
+      (c, lo) => { core.bpr0[c.index] = Math.max(core.minBpr0, lo & 7); core.update(); });
+    def("ICC_AP0R0_EL1", 12, 8, 4, (c) => core.activePriorityBits(c.index, 0),
+      (c, lo) => { core.setActivePriorityBits(c.index, 0, lo); core.update(); });
+    def("ICC_AP1R0_EL1", 12, 9, 0, (c) => core.activePriorityBits(c.index, 1),
+      (c, lo) => { core.setActivePriorityBits(c.index, 1, lo); core.update(); });
+    def("ICC_DIR_EL1", 12, 11, 1, undefined, (c, lo) => { core.deactivate(c.index, lo & 0xffffff); core.update(); });
+    def("ICC_RPR_EL1", 12, 11, 3, (c) => core.runningPriority(c.index));
+    def("ICC_SGI1R_EL1", 12, 11, 5, undefined, (c, lo, hi) => this.sendSgi(c.index, lo, hi));
+    def("ICC_ASGI1R_EL1", 12, 11, 6, undefined, () => {}); // targets the other security state: none here
+    def("ICC_SGI0R_EL1", 12, 11, 7, undefined, (c, lo, hi) => this.sendSgi(c.index, lo, hi));
+    def("ICC_IAR1_EL1", 12, 12, 0, (c) => ackAndUpdate(c, 1));
+    def("ICC_EOIR1_EL1", 12, 12, 1, undefined, eoi);
+    def("ICC_HPPIR1_EL1", 12, 12, 2, (c) => hppi(c, 1));
+    def("ICC_BPR1_EL1", 12, 12, 3, (c) => (this.cbpr[c.index] ? Math.min(core.bpr0[c.index] + 1, 7) : core.bpr1[c.index]),
+      (c, lo) => { if (!this.cbpr[c.index]) { core.bpr1[c.index] = Math.max(core.minBpr0 + 1, lo & 7); core.update(); } });
+    // ICC_CTLR_EL1: A3V (15), IDbits 0 (16 bits), PRIbits = bits - 1 (10:8), EOImode (1), CBPR (0).
+    def("ICC_CTLR_EL1", 12, 12, 4,
+      (c) => (1 << 15) | ((PRIORITY_BITS - 1) << 8) | (core.eoiMode[c.index] << 1) | this.cbpr[c.index],
+      (c, lo) => { core.eoiMode[c.index] = (lo >> 1) & 1; this.cbpr[c.index] = lo & 1; });
+    // SRE is RAO/WI: this GIC has no memory-mapped CPU interface (QEMU likewise).
+    def("ICC_SRE_EL1", 12, 12, 5, (c) => this.sre[c.index], () => {});
+    def("ICC_IGRPEN0_EL1", 12, 12, 6, (c) => core.grpEn0[c.index], (c, lo) => { core.grpEn0[c.index] = lo & 1; core.update(); });
+    def("ICC_IGRPEN1_EL1", 12, 12, 7, (c) => core.grpEn1[c.index], (c, lo) => { core.grpEn1[c.index] = lo & 1; core.update(); });
+    // EL2/EL3 SRE: SRE, DFB, DIB RAO and Enable (lower ELs may use ICC_SRE_EL1).
+    def("ICC_SRE_EL2", 12, 9, 5, () => 0xf, () => {}, 4);
+    def("ICC_SRE_EL3", 12, 12, 5, () => 0xf, () => {}, 6);
+  }
+}

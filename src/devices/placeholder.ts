@@ -1,0 +1,15 @@
+/**
+ * Regions the device tree describes whose function is not modelled: reads return a fixed value
+ * and writes are ignored. Used for the GICv3 ITS and GICv2m frames (zero ID registers, so
+ * Linux reports "no ITS"/invalid frame and carries on) and for an empty PCIe ECAM space, where
+ * all-ones config reads mean "no device" (PCI Local Bus spec 6.1).
+ */
+import type { MmioDevice } from "../memory/bus.js";
+
+export class FixedValueRegion implements MmioDevice {
+  constructor(readonly name: string, private readonly value: number) {}
+  read(_offset: number, size: number): number {
+    return size === 4 ? this.value >>> 0 : this.value & (size === 1 ? 0xff : 0xffff);
+  }
+  write(): void {}
+}
