@@ -20,6 +20,16 @@ fi
 
 say() { echo "fetch-dtb-corpus: $*" >&2; }
 
+# Scratch directories of this run, removed on exit whatever happens.
+scratch_dirs=()
+trap 'rm -rf ${scratch_dirs[@]+"${scratch_dirs[@]}"}' EXIT
+# Sets $scratch_dir (not echoed: a $(...) subshell would lose the cleanup registration).
+make_scratch_dir() {
+  scratch_dir="$(mktemp -d)"
+  chmod 755 "$scratch_dir" # apt's download may need to write there as another user
+  scratch_dirs+=("$scratch_dir")
+}
+
 as_root() {
   if [[ "$(id -u)" == 0 ]]; then "$@"; else sudo "$@"; fi
 }
@@ -50,7 +60,8 @@ resolve_dependency() {
 
 download_to() {
   local workdir="$1" package="$2"
-  (cd "$workdir" && apt-get download -qq "$package" >/dev/null)
+  # Downloading as root into a private directory: tell apt not to switch to its _apt user.
+  (cd "$workdir" && apt-get download -qq -o APT::Sandbox::User=root "$package" >/dev/null)
   ls "$workdir"/*.deb | head -n1
 }
 
@@ -62,9 +73,8 @@ fetch_image() {
   [[ -n "$package" ]] || { say "cannot resolve the kernel package behind linux-image-arm64"; exit 1; }
   package="${package%:arm64}:arm64"
   say "downloading $package"
-  workdir="$(mktemp -d)"
-  chmod 755 "$workdir" # apt's _apt user must be able to write the download there
-  trap 'rm -rf "$workdir"' RETURN
+  make_scratch_dir
+  workdir="$scratch_dir"
   deb="$(download_to "$workdir" "$package")"
   rm -rf "$image_dir"
   mkdir -p "$image_dir"
@@ -128,22 +138,19 @@ fetch_source() {
   ensure_apt_lists
   local workdir deb tarball
   say "downloading linux-source-6.1 (large)"
-  workdir="$(mktemp -d)"
-  chmod 755 "$workdir"
-  trap 'rm -rf "$workdir"' RETURN
+  make_scratch_dir
+  workdir="$scratch_dir"
   deb="$(download_to "$workdir" linux-source-6.1)"
   # The .deb holds usr/src/linux-source-6.1.tar.xz: pull that tarball out without unpacking the rest.
   dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$workdir" --wildcards '*/linux-source-*.tar.*'
   tarball="$(find "$workdir" -name 'linux-source-*.tar.*' | head -n1)"
   [[ -n "$tarball" ]] || { say "no source tarball in $deb"; exit 1; }
-  local top
-  top="$(tar -tf "$tarball" | head -n1 | cut -d/ -f1)"
-  # Whole arm64 + arm dts trees (.dtsi includes reach across vendors and into arch/arm), the dt-bindings headers.
+  # Only the device-tree sources and the headers they include (dt-bindings/input links into uapi).
   rm -rf "$source_dir"
   mkdir -p "$source_dir"
   tar -x -f "$tarball" -C "$source_dir" --strip-components=1 --wildcards \
-    "$top/arch/arm64/boot/dts/*" "$top/include/dt-bindings/*" "$top/scripts/dtc/include-prefixes/*" \
-    "$top/arch/arm/boot/dts/*" 2>/dev/null || true
+    '*/arch/arm64/boot/dts/*' '*/arch/arm/boot/dts/*' '*/include/dt-bindings/*' '*/scripts/dtc/include-prefixes/*' \
+    '*/include/uapi/linux/input-event-codes.h'
   [[ -d "$source_dir/include/dt-bindings" ]] || { say "dt-bindings headers missing from $tarball"; exit 1; }
   printf '%s\n' "${dts_sources[@]}" > "$source_dir/SOURCES"
   touch "$source_stamp"
