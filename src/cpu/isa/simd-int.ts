@@ -83,6 +83,8 @@ interface IntOp {
   scalar?: [number, number];
   /** Reads the destination as third operand (accumulating). */
   acc?: boolean;
+  /** Source signedness when it does not follow U (U=0 signed). */
+  signed?: boolean;
 }
 
 const B = 1, H = 2, S = 4, D = 8, BHS = 7, BHSD = 15, HS = 6;
@@ -151,7 +153,7 @@ const sameOps: Record<number, IntOp> = {
   },
   0b10011: { mn: ["mul", "pmul"], sizes: [BHS, B], make: (_e, u) => u ? pmul8 : Math.imul },
   0b10110: {
-    mn: ["sqdmulh", "sqrdmulh"], sizes: [HS, HS], scalar: [HS, HS],
+    mn: ["sqdmulh", "sqrdmulh"], sizes: [HS, HS], scalar: [HS, HS], signed: true,
     make: (e, u) => (a, b) => sqdmulh(a, b, e, u),
   },
 };
@@ -203,7 +205,7 @@ function execLanes(cpu: Cpu, d: Decoded): void {
 /** 64-bit lane add/sub without BigInt (ADD/SUB .2d and scalar d are common in compiled loops). */
 function execAddSub64(cpu: Cpu, d: Decoded): void {
   if (!cpu.fpEnabled) cpu.fpTrap();
-  const v = cpu.v32, sub = d.U === 1;
+  const v = cpu.v32, sub = d.sub;
   for (let i = 0; i < d.lanes; i++) {
     const n = d.rn * 4 + i * 2, m = d.rm * 4 + i * 2, o = d.rd * 4 + i * 2;
     const al = v[n] >>> 0, ah = v[n + 1], bl = v[m] >>> 0, bh = v[m + 1];
@@ -226,7 +228,8 @@ function sizeOk(mask: number, size: number, q: number, vector: boolean): boolean
 function prepLanes(d: Decoded, op: IntOp, u: number, scalar: boolean): void {
   const e = 8 << d.size;
   d.esize = e;
-  d.sgn = u === 0;
+  d.sgn = op.signed ?? u === 0;
+  d.sub = u === 1;
   d.lanes = scalar ? 1 : (d.Q ? 128 : 64) / e;
   d.clear = scalar ? e / 8 : d.Q ? 16 : 8;
   if (e === 64) d.f64 = op.make64!(u === 1);
@@ -499,7 +502,7 @@ function diffDefs(): InsnDef[] {
           d.kind = op.kind; d.acc = !!op.acc;
           d.narrowE = 8 << d.size;
           // Narrow ops (ADDHN) are modular; RADDHN etc. select rounding by U, not signedness.
-          d.sgn = op.kind === "narrow" ? false : u === 0;
+          d.sgn = op.kind === "narrow" || op.mn[0] === "pmull" ? false : u === 0;
           if (d.narrowE === 32) d.f64 = op.make64(u === 1);
           else d.f = op.make(d.narrowE * 2, u === 1);
         },

@@ -64,7 +64,7 @@ const shiftOps: Record<number, ShiftOp> = {
   // SHL / SLI: shift left (and insert, keeping the low `sh` bits of the destination).
   0b01010: {
     mn: ["shl", "sli"], kind: "L", scalar: "d", signedSrc: () => false,
-    make: (_e, sh, u) => u ? (a, _b, c) => (c % P2(sh)) + a * P2(sh) : (a) => a * P2(sh),
+    make: (_e, sh, u) => u ? (a, _b, c) => (c & ((1 << sh) - 1)) | (a << sh) : (a) => a * P2(sh),
     make64: (sh, u) => u ? (a, _b, c) => (c & ((1n << BigInt(sh)) - 1n)) | (a << BigInt(sh)) : (a) => a << BigInt(sh),
   },
   0b01100: {
