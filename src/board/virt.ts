@@ -1,0 +1,293 @@
+/**
+ * The `virt` board: QEMU's hw/arm/virt.c memory map and devices around 1-8 Cortex-A53-like
+ * CPUs, run in one thread. CPUs take turns in quanta (round robin); the generic timer's
+ * counter advances with executed instructions, and when every CPU waits for an interrupt the
+ * board reports "idle until tick T" so the host decides whether to sleep or skip ahead.
+ */
+import { Cpu } from "../cpu/cpu.js";
+import { getDecoder } from "../cpu/isa/index.js";
+import type { Decoded } from "../cpu/isa/table.js";
+import { translate } from "../cpu/mmu.js";
+import { createSysRegTable, SR } from "../cpu/sysregs.js";
+import { EmptyVirtioMmio } from "../devices/virtio-mmio.js";
+import { FixedValueRegion } from "../devices/placeholder.js";
+import { FwCfg } from "../devices/fw-cfg.js";
+import { COUNTER_FREQUENCY_HZ, GenericTimer, VirtualClock } from "../devices/generic-timer.js";
+import { GicV2 } from "../devices/gicv2.js";
+import { GicV3 } from "../devices/gicv3.js";
+import { spiLine } from "../devices/interrupts.js";
+import { Pl011 } from "../devices/pl011.js";
+import { Pl031 } from "../devices/pl031.js";
+import { Pl061 } from "../devices/pl061.js";
+import { PsciFirmware, type SystemEvent } from "../firmware/psci.js";
+import type { BootPlan } from "../loaders/boot.js";
+import { Bus } from "../memory/bus.js";
+import { buildVirtDtb } from "./fdt.js";
+import { TIMER_INTID, VIRT } from "./memory-map.js";
+
+export interface VirtOptions {
+  ramSize: number;
+  cpus: number;
+  gicVersion: 2 | 3;
+  virtualization: boolean;
+  /** Guest UART output. */
+  uartTx: (byte: number) => void;
+  /** PL031 start time in seconds since the epoch (default 0, for reproducible runs). */
+  rtcStartSeconds?: number;
+  ticksPerInstruction?: number;
+  /** Instructions per CPU turn. */
+  quantum?: number;
+}
+
+export type RunStatus =
+  | { kind: "running" }
+  /** Every CPU waits for an interrupt; the next timer fires at counter value `until` (undefined: none armed). */
+  | { kind: "idle"; now: number; until: number | undefined }
+  | { kind: "stopped"; reason: SystemEvent }
+  | { kind: "fatal"; message: string; cpu: Cpu };
+
+/** Consecutive turns in which every step was an exception before the guest is declared stuck. */
+const EXCEPTION_LOOP_TURNS = 8;
+/** Exceptions in a row without a completed instruction before the CPU is declared stuck. */
+const NO_PROGRESS_EXCEPTION_LIMIT = 10000;
+
+export class VirtBoard {
+  readonly bus = new Bus();
+  readonly cpus: Cpu[] = [];
+  readonly clock: VirtualClock;
+  readonly timer: GenericTimer;
+  readonly gic: GicV2 | GicV3;
+  readonly uart: Pl011;
+  readonly rtc: Pl031;
+  readonly psci: PsciFirmware;
+  readonly bootEl: number;
+  readonly quantum: number;
+  private readonly codeCache = new Map<number, (Decoded | undefined)[]>();
+  private event: SystemEvent | undefined;
+  private nextCpu = 0;
+  private readonly faultTurns: number[];
+  /** Exceptions entered per CPU, and those in a row with no instruction completing in between. */
+  private readonly exceptionCount: number[];
+  private readonly exceptionsWithoutProgress: number[];
+  private readonly lastExceptionIcount: number[];
+  private dtb: Uint8Array | undefined;
+
+  constructor(readonly options: VirtOptions) {
+    const o = options;
+    if (!(o.cpus >= 1 && o.cpus <= 8)) throw new RangeError("virt supports 1 to 8 CPUs");
+    this.quantum = o.quantum ?? 4000;
+    this.clock = new VirtualClock(o.ticksPerInstruction ?? 1);
+    const bus = this.bus;
+    // MPIDR affinity as virt_cpu_mp_affinity(): clusters of 16 CPUs with GICv3, 8 with GICv2.
+    const clusterSize = o.gicVersion === 3 ? 16 : 8;
+    const affinities = Array.from({ length: o.cpus }, (_, i) => ((Math.floor(i / clusterSize) << 8) | (i % clusterSize)) >>> 0);
+
+    bus.addRam("ram", VIRT.RAM_BASE, o.ramSize);
+    // Flash banks read as erased-to-zero without backing storage (nothing boots from them here).
+    bus.addMmio(VIRT.FLASH_BASE, 2 * VIRT.FLASH_BANK_SIZE, new FixedValueRegion("flash", 0));
+
+    const sysregs = createSysRegTable();
+    if (o.gicVersion === 3) {
+      const gic = new GicV3(o.cpus, VIRT.GIC_NUM_IRQS, affinities);
+      bus.addMmio(VIRT.GIC_DIST, VIRT.GIC_DIST_SIZE, gic.distributor);
+      bus.addMmio(VIRT.GIC_REDIST, o.cpus * VIRT.GICR_STRIDE, gic.redistributors);
+      bus.addMmio(VIRT.GIC_ITS, VIRT.GIC_ITS_SIZE, new FixedValueRegion("gicv3-its", 0));
+      gic.defineSysRegs(sysregs);
+      this.gic = gic;
+    } else {
+      const gic = new GicV2(o.cpus, VIRT.GIC_NUM_IRQS);
+      bus.addMmio(VIRT.GIC_DIST, VIRT.GIC_DIST_SIZE, gic.distributor);
+      bus.addMmio(VIRT.GIC_CPU, VIRT.GIC_CPU_SIZE, gic.cpuInterface);
+      bus.addMmio(VIRT.GIC_V2M, VIRT.GIC_V2M_SIZE, new FixedValueRegion("gicv2m", 0));
+      this.gic = gic;
+    }
+    this.timer = new GenericTimer(o.cpus, this.clock, this.gic, TIMER_INTID);
+    this.timer.defineSysRegs(sysregs);
+
+    this.uart = new Pl011(o.uartTx, spiLine(this.gic, VIRT.SPI_UART));
+    bus.addMmio(VIRT.UART, VIRT.UART_SIZE, this.uart);
+    this.rtc = new Pl031(o.rtcStartSeconds ?? 0, () => this.clock.now() / COUNTER_FREQUENCY_HZ, spiLine(this.gic, VIRT.SPI_RTC));
+    bus.addMmio(VIRT.RTC, VIRT.RTC_SIZE, this.rtc);
+    bus.addMmio(VIRT.FW_CFG, VIRT.FW_CFG_SIZE, new FwCfg());
+    bus.addMmio(VIRT.GPIO, VIRT.GPIO_SIZE, new Pl061());
+    const virtio = new EmptyVirtioMmio();
+    for (let i = 0; i < VIRT.MMIO_COUNT; i++) bus.addMmio(VIRT.MMIO + i * VIRT.MMIO_SIZE, VIRT.MMIO_SIZE, virtio);
+    bus.addMmio(VIRT.PCIE_ECAM_HIGH, VIRT.PCIE_ECAM_HIGH_SIZE, new FixedValueRegion("pcie-ecam", 0xffffffff));
+
+    // EL2 is the guest's when virtualization=on (QEMU has no EL3 here without secure=on).
+    const highestEl = o.virtualization ? 2 : 1;
+    this.bootEl = highestEl;
+    this.psci = new PsciFirmware({
+      cpus: () => this.cpus,
+      conduit: o.virtualization ? "smc" : "hvc",
+      startCpu: (cpu, lo, hi, ctx) => this.resetCpu(cpu, lo, hi, ctx[0], ctx[1]),
+      systemEvent: (e) => { this.event ??= e; },
+    });
+    this.faultTurns = new Array<number>(o.cpus).fill(0);
+    this.exceptionCount = new Array<number>(o.cpus).fill(0);
+    this.exceptionsWithoutProgress = new Array<number>(o.cpus).fill(0);
+    this.lastExceptionIcount = new Array<number>(o.cpus).fill(-1);
+    const decoder = getDecoder();
+    for (let i = 0; i < o.cpus; i++) {
+      const cpu = new Cpu({ index: i, bus, decoder, sysregs, translate, highestEl, mpidr: (0x80000000 | affinities[i]) >>> 0 }, this.codeCache);
+      cpu.hooks.firmwareCall = this.psci.handle;
+      // Broadcast TLB maintenance and SEV reach every CPU (hooks the instruction set may call).
+      Object.assign(cpu.hooks, {
+        tlbiBroadcast: () => { for (const c of this.cpus) c.flushTlb(); },
+        sendEvent: () => { for (const c of this.cpus) { (c as { eventRegister?: boolean }).eventRegister = true; c.halted = false; } },
+      });
+      this.countExceptions(cpu, i);
+      cpu.onNewCodePage = (ri, off) => { for (const c of this.cpus) c.dropWriteEntries(ri, off); };
+      cpu.clearOtherMonitors = (pa) => {
+        for (const c of this.cpus) {
+          // Reservation granule: we track the exact address range; any overlapping store clears it.
+          if (c !== cpu && c.exclusiveValid && pa >= c.exclusiveAddr - 7 && pa < c.exclusiveAddr + c.exclusiveSize) c.exclusiveValid = false;
+        }
+      };
+      // Secondaries wait powered off for PSCI CPU_ON, as with QEMU's PSCI.
+      cpu.off = i > 0;
+      this.cpus.push(cpu);
+    }
+    bus.onCodeWrite((ri, page) => Cpu.invalidateCode(this.codeCache, bus.rams[ri].base + page * 4096));
+    this.gic.attachCpus(this.cpus);
+  }
+
+  /**
+   * Observe exception entry. Exceptions taken before any instruction completes (an instruction
+   * fetch abort at an unmapped vector, say) do not advance the instruction count, so after
+   * many in a row the CPU is parked (halted) and the run loop reports the guest as stuck.
+   */
+  private countExceptions(cpu: Cpu, i: number): void {
+    const enter = cpu.enterException.bind(cpu);
+    cpu.enterException = (...args: Parameters<Cpu["enterException"]>) => {
+      this.exceptionCount[i]++;
+      if (cpu.icount === this.lastExceptionIcount[i]) {
+        if (++this.exceptionsWithoutProgress[i] >= NO_PROGRESS_EXCEPTION_LIMIT) cpu.halted = true;
+      } else this.exceptionsWithoutProgress[i] = 0;
+      this.lastExceptionIcount[i] = cpu.icount;
+      enter(...args);
+    };
+  }
+
+  /** Boot state (booting.rst / QEMU do_cpu_reset): MMU and caches off, DAIF masked, at the boot EL. */
+  resetCpu(cpu: Cpu, entryLo: number, entryHi: number, x0Lo: number, x0Hi: number): void {
+    cpu.resetSysregs(cpu.sr[SR.MPIDR_EL1 * 2] >>> 0);
+    cpu.x.fill(0);
+    cpu.spBank.fill(0);
+    cpu.v8.fill(0);
+    cpu.x[0] = x0Lo; cpu.x[1] = x0Hi;
+    cpu.nf = cpu.zf = cpu.cf = cpu.vf = 0;
+    cpu.fpcr = 0; cpu.fpsr = 0;
+    cpu.pstateIl = 0; cpu.pstateSs = 0;
+    cpu.daif = 0x3c0;
+    cpu.setElSp(this.bootEl, 1);
+    cpu.exclusiveValid = false;
+    cpu.pcLo = entryLo; cpu.pcHi = entryHi;
+    cpu.updateCachedControls();
+    cpu.flushTlb();
+    cpu.flow = 0;
+    cpu.off = false;
+    cpu.halted = false;
+    cpu.interruptCheck = true;
+    this.exceptionsWithoutProgress[cpu.index] = 0;
+  }
+
+  /** The device tree for this configuration (QEMU-identical; see fdt.ts). */
+  buildDtb(bootargs?: string, initrd?: { start: number; end: number }): Uint8Array {
+    const o = this.options;
+    return buildVirtDtb({ ramSize: o.ramSize, cpus: o.cpus, gicVersion: o.gicVersion, virtualization: o.virtualization, bootargs, initrd });
+  }
+
+  /**
+   * Load a boot plan: images into RAM, the DTB where the plan says (when it fits), and the boot
+   * CPU at the entry point with x0 = DTB address for Linux, 0 otherwise (QEMU hw/arm/boot.c).
+   */
+  load(plan: BootPlan, dtb: Uint8Array | undefined): { dtbAddr: number | undefined } {
+    for (const l of plan.loads) {
+      if (!this.bus.load(l.addr, l.data)) throw new RangeError(`image at 0x${l.addr.toString(16)} is outside RAM`);
+      if (l.zeroFill > 0) this.bus.load(l.addr + l.data.length, new Uint8Array(l.zeroFill));
+    }
+    let dtbAddr: number | undefined;
+    if (dtb && plan.dtbAddr !== undefined && plan.dtbAddr + dtb.length <= (plan.dtbLimit ?? Infinity)) {
+      if (this.bus.load(plan.dtbAddr, dtb)) dtbAddr = plan.dtbAddr;
+    }
+    this.dtb = dtb;
+    const x0 = plan.isLinux && dtbAddr !== undefined ? dtbAddr : 0;
+    this.resetCpu(this.cpus[0], plan.entry % 0x100000000 | 0, Math.floor(plan.entry / 0x100000000), x0 | 0, 0);
+    for (let i = 1; i < this.cpus.length; i++) { this.cpus[i].off = true; this.cpus[i].halted = false; }
+    return { dtbAddr };
+  }
+
+  get loadedDtb(): Uint8Array | undefined { return this.dtb; }
+
+  /** Counter ticks per second (CNTFRQ_EL0), for hosts that pace idle time to real time. */
+  get counterFrequency(): number { return COUNTER_FREQUENCY_HZ; }
+
+  /**
+   * Run up to about `budget` instructions in total, CPU turns of at most `quantum` each, clipped
+   * so that timer deadlines fall on turn boundaries. Returns early when the guest stops or
+   * every CPU is idle.
+   */
+  run(budget: number): RunStatus {
+    let executed = 0;
+    const n = this.cpus.length;
+    while (executed < budget) {
+      if (this.event) return { kind: "stopped", reason: this.event };
+      let anyRan = false;
+      for (let k = 0; k < n; k++) {
+        const idx = (this.nextCpu + k) % n;
+        const cpu = this.cpus[idx];
+        if (cpu.off || cpu.halted) continue;
+        anyRan = true;
+        let slice = this.quantum;
+        const deadline = this.timer.nextDeadline();
+        if (deadline !== undefined) {
+          const ticks = deadline - this.clock.now();
+          slice = Math.max(1, Math.min(slice, Math.ceil(ticks / this.clock.ticksPerInstruction)));
+        }
+        this.clock.beginSlice(cpu);
+        const before = cpu.icount;
+        const excBefore = this.exceptionCount[idx];
+        try {
+          cpu.run(slice);
+        } finally {
+          this.clock.endSlice();
+        }
+        const ran = cpu.icount - before;
+        executed += ran;
+        this.timer.update();
+        // An exception taken on every step of a whole turn, turn after turn: the guest has no
+        // working vectors (or they fault themselves) and will never make progress.
+        const exc = this.exceptionCount[idx] - excBefore;
+        if (this.exceptionsWithoutProgress[idx] >= NO_PROGRESS_EXCEPTION_LIMIT) {
+          return { kind: "fatal", cpu, message: `cpu${idx} is stuck taking exceptions without executing an instruction` };
+        }
+        if (ran > 0 && exc >= ran) {
+          if (++this.faultTurns[idx] >= EXCEPTION_LOOP_TURNS) {
+            return { kind: "fatal", cpu, message: `cpu${idx} is stuck taking exceptions (${exc} in its last ${ran} steps)` };
+          }
+        } else this.faultTurns[idx] = 0;
+        if (this.event) return { kind: "stopped", reason: this.event };
+      }
+      this.nextCpu = (this.nextCpu + 1) % n;
+      if (!anyRan) {
+        this.rtc.poll();
+        return { kind: "idle", now: this.clock.now(), until: this.timer.nextDeadline() };
+      }
+    }
+    this.rtc.poll();
+    return { kind: "running" };
+  }
+
+  /** Let virtual time pass while idle (the host decided how far); fires due timers. */
+  advanceIdle(tick: number): void {
+    this.clock.advanceTo(tick);
+    this.timer.update();
+    this.rtc.poll();
+  }
+
+  /** Host input for the guest's UART. */
+  input(bytes: ArrayLike<number>): void {
+    this.uart.receive(bytes);
+  }
+}

@@ -1,0 +1,228 @@
+#!/usr/bin/env node
+/**
+ * The `tessera` command: `run` boots a kernel on the virt board with QEMU-compatible options,
+ * `dtc` is the device-tree compiler, `demo` runs the bundled hello program. User mistakes print
+ * one line "tessera: <problem>" and exit 2; a guest that gets stuck is reported with its CPU
+ * state and exit 1; PSCI SYSTEM_OFF/SYSTEM_RESET end the run with exit 0 (as QEMU -no-reboot).
+ */
+import { readFileSync, writeFileSync, openSync, writeSync, closeSync, existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { VirtBoard, type RunStatus } from "../board/virt.js";
+import { VIRT } from "../board/memory-map.js";
+import { LoadError } from "../loaders/errors.js";
+import { planBoot } from "../loaders/boot.js";
+import { parseRunArgs, UsageError, type RunArgs } from "./args.js";
+import { attachConsole } from "./console.js";
+import { installTracing } from "./trace.js";
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+
+const HELP = `usage: tessera run -kernel FILE [options]   boot FILE on the virt board
+       tessera dtc [dtc options] FILE           device-tree compiler
+       tessera demo                             run the bundled hello program
+       tessera --help | --version
+
+run options (QEMU spelling):
+  -kernel FILE        ELF, arm64 Image or raw binary
+  -initrd FILE        initial ramdisk (Linux images)
+  -append STRING      kernel command line (/chosen/bootargs)
+  -dtb FILE           use this device tree instead of the generated one
+  -smp N              1 to 8 CPUs
+  -m SIZE             RAM size (default 128M)
+  -machine virt[,gic-version=2|3][,virtualization=on|off][,dumpdtb=FILE]   (also -M)
+  -cpu cortex-a53     -nographic  -no-reboot  -serial stdio|mon:stdio  -net none  -monitor none
+  -d exec,int         instruction / exception trace on stderr (or the -D file)
+  -D FILE             trace output file
+  --max-insns N       stop after N instructions
+  --watchdog SECONDS  give up after this much wall-clock time
+Console: Ctrl-A X quits, Ctrl-A H shows help (when stdin is a terminal).`;
+
+/** Exit status conventions. */
+const EXIT_OK = 0, EXIT_GUEST_FAILURE = 1, EXIT_USAGE = 2;
+
+function fail(message: string): never {
+  throw new UsageError(message);
+}
+
+function readInput(path: string, what: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "is a directory" : (e as Error).message;
+    fail(`cannot read ${what} '${path}': ${reason}`);
+  }
+}
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Guest state for reports: every CPU's PC, EL, ESR and FAR. */
+function describeGuest(board: VirtBoard | undefined): string {
+  if (!board) return "";
+  return board.cpus.map((c) => `  ${c.describe()}${c.off ? " (off)" : c.halted ? " (waiting)" : ""}`).join("\n");
+}
+
+async function runCommand(argv: string[]): Promise<number> {
+  const args = parseRunArgs(argv);
+  const kernel = readInput(args.kernel, "kernel");
+  const initrd = args.initrd ? readInput(args.initrd, "initrd") : undefined;
+  const userDtb = args.dtb ? readInput(args.dtb, "device tree") : undefined;
+  const plan = planBoot({ kernel, initrd, ramBase: VIRT.RAM_BASE, ramSize: args.ramSize });
+
+  const out: number[] = [];
+  const flushOutput = () => {
+    if (out.length) { process.stdout.write(Uint8Array.from(out)); out.length = 0; }
+  };
+  let board: VirtBoard;
+  try {
+    board = new VirtBoard({
+      ramSize: args.ramSize, cpus: args.smp, gicVersion: args.gicVersion, virtualization: args.virtualization,
+      uartTx: (b) => { out.push(b); if (out.length >= 4096) flushOutput(); },
+      rtcStartSeconds: Math.floor(Date.now() / 1000),
+      quantum: args.trace.exec ? 1 : undefined,
+    });
+  } catch (e) {
+    if (e instanceof RangeError) fail(`cannot allocate ${Math.round(args.ramSize / 1048576)} MiB of guest RAM`);
+    throw e;
+  }
+  const dtb = userDtb ?? board.buildDtb(args.append, plan.isLinux ? plan.initrd : undefined);
+  if (args.dumpDtb) {
+    // As QEMU: write the blob and exit without running.
+    try { writeFileSync(args.dumpDtb, dtb); } catch (e) { fail(`cannot write '${args.dumpDtb}': ${(e as Error).message}`); }
+    process.stderr.write(`tessera: info: dtb dumped to ${args.dumpDtb}. Exiting.\n`);
+    return EXIT_OK;
+  }
+  board.load(plan, dtb);
+
+  let traceFd: number | undefined;
+  if (args.trace.exec || args.trace.int) {
+    let write: (line: string) => void = (line) => process.stderr.write(line + "\n");
+    if (args.logFile) {
+      try { traceFd = openSync(args.logFile, "w"); } catch (e) { fail(`cannot open log file '${args.logFile}': ${(e as Error).message}`); }
+      const fd = traceFd;
+      write = (line) => writeSync(fd, line + "\n");
+    }
+    installTracing(board, args.trace, write);
+  }
+
+  let quit: number | undefined;
+  const console = attachConsole(board, () => { quit = EXIT_OK; }, flushOutput);
+  const started = Date.now();
+  let total = 0;
+  const SLICE = 200_000;
+  try {
+    for (;;) {
+      if (quit !== undefined) return quit;
+      if (args.watchdogSeconds !== undefined && Date.now() - started > args.watchdogSeconds * 1000) {
+        flushOutput();
+        process.stderr.write(`tessera: watchdog: guest still running after ${args.watchdogSeconds} s\n${describeGuest(board)}\n`);
+        return EXIT_GUEST_FAILURE;
+      }
+      let budget = SLICE;
+      if (args.maxInsns !== undefined) budget = Math.min(budget, args.maxInsns - total);
+      if (budget <= 0) {
+        flushOutput();
+        process.stderr.write(`tessera: instruction limit reached (${args.maxInsns})\n${describeGuest(board)}\n`);
+        return EXIT_GUEST_FAILURE;
+      }
+      const before = board.cpus.reduce((n, c) => n + c.icount, 0);
+      const status: RunStatus = board.run(budget);
+      total += board.cpus.reduce((n, c) => n + c.icount, 0) - before;
+      flushOutput();
+      if (status.kind === "stopped") return EXIT_OK;
+      if (status.kind === "fatal") {
+        process.stderr.write(`tessera: ${status.message}\n${describeGuest(board)}\n`);
+        return EXIT_GUEST_FAILURE;
+      }
+      if (status.kind === "idle") {
+        if (status.until === undefined) {
+          // Nothing armed: only host input can wake the guest.
+          if (board.cpus.every((c) => c.off)) {
+            process.stderr.write(`tessera: every CPU is powered off\n${describeGuest(board)}\n`);
+            return EXIT_GUEST_FAILURE;
+          }
+          if (!console.inputOpen) {
+            process.stderr.write(`tessera: guest waits for an interrupt that cannot arrive (no timer armed, no input)\n${describeGuest(board)}\n`);
+            return EXIT_GUEST_FAILURE;
+          }
+          await sleep(10);
+          continue;
+        }
+        // Pace idle time to real time, in short naps so input and signals are serviced.
+        const ticks = status.until - status.now;
+        const ms = Math.min(20, (ticks / board.counterFrequency) * 1000);
+        const t0 = Date.now();
+        if (ms >= 1) await sleep(ms);
+        const elapsedTicks = ((Date.now() - t0) / 1000) * board.counterFrequency;
+        board.advanceIdle(Math.min(status.until, status.now + Math.max(elapsedTicks, ms < 1 ? ticks : 0)));
+        continue;
+      }
+      await yieldToEventLoop();
+    }
+  } catch (e) {
+    flushOutput();
+    process.stderr.write(`tessera: internal error: ${(e as Error).message ?? String(e)}\n${describeGuest(board)}\n`);
+    return EXIT_GUEST_FAILURE;
+  } finally {
+    console.detach();
+    if (traceFd !== undefined) closeSync(traceFd);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined: case "--help": case "-h": case "-help": case "help":
+      process.stdout.write(HELP + "\n");
+      return command === undefined ? EXIT_USAGE : EXIT_OK;
+    case "--version": case "-version": case "-V":
+      process.stdout.write(`tessera ${version()}\n`);
+      return EXIT_OK;
+    case "dtc": {
+      const dtcPath = join(dirname(fileURLToPath(import.meta.url)), "dtc.js");
+      if (!existsSync(dtcPath)) fail("the dtc command is not available in this build");
+      const mod = (await import("./dtc.js")) as { dtcMain: (argv: string[]) => Promise<number> };
+      return mod.dtcMain(rest);
+    }
+    case "demo": {
+      const elf = join(packageRoot, "tests", "guests", "prebuilt", "hello.elf");
+      if (!existsSync(elf)) fail(`the demo program is missing (${elf})`);
+      return runCommand(["-kernel", elf, ...rest]);
+    }
+    case "run":
+      return runCommand(rest);
+    default:
+      // QEMU-style invocation without the subcommand.
+      if (command.startsWith("-")) return runCommand(argv);
+      fail(`unknown command '${command}' (try --help)`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; setImmediate(() => process.exit(code)); },
+  (e: unknown) => {
+    if (e instanceof UsageError || e instanceof LoadError) {
+      process.stderr.write(`tessera: ${e.message}\n`);
+      process.exit(EXIT_USAGE);
+    }
+    process.stderr.write(`tessera: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(EXIT_GUEST_FAILURE);
+  },
+);
+
+export type { RunArgs };
