@@ -22,7 +22,9 @@ import { commandExists } from "../harness/process.js";
 import { QEMU } from "../harness/paths.js";
 import { makeCpu } from "./make-cpu.js";
 
-const CASES = 4000;
+/** Case count and seed; TESSERA_DP_CASES / TESSERA_DP_SEED run larger or different sweeps. */
+const CASES = Number(process.env.TESSERA_DP_CASES ?? 4000);
+const SEED = Number(process.env.TESSERA_DP_SEED ?? 0xda7a9c0c);
 const LOAD_ADDR = 0x40200000;
 const UART = 0x09000000;
 /** Per case: X0-X3, SP, NZCV (bits 31:28) as 64-bit words, both for inputs and results. */
@@ -81,7 +83,7 @@ const REG_FIELDS = new Set(["rd", "rn", "rm", "ra"]);
 const REG_CHOICES = [0, 1, 2, 3, 0, 1, 2, 3, 31];
 
 function generateCases(): Case[] {
-  const next = rng(0xda7a9c0c);
+  const next = rng(SEED);
   const decoder = getDecoder();
   const ours = new Set(dataProcGroup.map(d => d.name));
   const compiled = dataProcGroup.map(compilePattern);
@@ -183,7 +185,7 @@ test("data-processing instructions match QEMU on random operands", async (t) => 
   try {
     const elf = join(dir, "dataproc.elf");
     writeFileSync(elf, makeElf(image.bytes, BigInt(LOAD_ADDR)));
-    const r = await runQemu(elf, { timeoutMs: 60000 });
+    const r = await runQemu(elf, { timeoutMs: 60000 + CASES * 10 });
     assert.ok(!r.timedOut && !r.spawnError, `${describeExit(r)}\n${r.stderr}`);
     out = r.stdout;
   } finally {

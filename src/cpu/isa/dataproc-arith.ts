@@ -78,6 +78,11 @@ const addsReg64: ExecFn = (cpu, d) => {
   const blo = shift64(d.shift, x[m], x[m + 1], d.imm6);
   adds64To(cpu, d.dd, x[n], x[n + 1], blo ^ inv, outHi ^ inv, d.cin);
 };
+/** CMP/SUBS/ADDS Xd, Xn, Xm without a shift: the common compare form. */
+const addsRegNoShift64: ExecFn = (cpu, d) => {
+  const x = cpu.x, m = d.m, n = d.n, inv = d.inv;
+  adds64To(cpu, d.dd, x[n], x[n + 1], x[m] ^ inv, x[m + 1] ^ inv, d.cin);
+};
 const addReg32: ExecFn = (cpu, d) => {
   const x = cpu.x;
   const b = shift32(d.shift, x[d.m], d.imm6) ^ d.inv;
@@ -285,7 +290,8 @@ export const arithGroup: InsnDef[] = [
     prepare: (d) => {
       d.n = zr(d.rn) * 2; d.m = zr(d.rm) * 2; d.dd = zw(d.rd) * 2;
       addOrSub(d);
-      if (d.sf) d.exec = d.S ? addsReg64 : d.imm6 === 0 ? addRegNoShift64 : addReg64;
+      if (d.sf && d.imm6 === 0) d.exec = d.S ? addsRegNoShift64 : addRegNoShift64;
+      else if (d.sf) d.exec = d.S ? addsReg64 : addReg64;
       else d.exec = d.S ? addsReg32 : addReg32;
     },
     exec: addReg64,
