@@ -1,7 +1,7 @@
 /**
  * Integer add/subtract in all operand forms, add/subtract with carry, conditional compare and
- * conditional select (ARM ARM C4.1.92 "Data Processing -- Immediate" add/subtract, C4.1.95
- * "Data Processing -- Register"; instruction pages C6.2.*).
+ * conditional select (ARM ARM C4.1 encoding index, "Data Processing -- Immediate" and
+ * "Data Processing -- Register"; instruction pages in C6.2).
  *
  * SUB is AddWithCarry(a, NOT(b), 1): `prepare` stores the inversion mask (`inv`) and carry-in
  * (`cin`) so one exec function serves both directions of each operand form.
@@ -168,7 +168,7 @@ const adcs32: ExecFn = (cpu, d) => {
 
 // ---------------- Conditional compare ----------------
 
-/** CCMP/CCMN (ARM ARM C6.2.50-53): flags of the comparison if the condition holds, else #nzcv. */
+/** CCMP/CCMN (ARM ARM C6.2 CCMN, CCMP): flags of the comparison if the condition holds, else #nzcv. */
 const ccmp64: ExecFn = (cpu, d) => {
   if (condHolds(cpu, d.cond)) {
     const x = cpu.x, n = d.n, inv = d.inv;

@@ -1,12 +1,13 @@
 /**
  * Logical operations (immediate and shifted register), move wide, PC-relative addressing,
- * bitfield moves and EXTR (ARM ARM C4.1.92 "Data Processing -- Immediate", C4.1.95 "Data
- * Processing -- Register"; instruction pages C6.2.*).
+ * bitfield moves and EXTR (ARM ARM C4.1 encoding index, "Data Processing -- Immediate" and "Data
+ * Processing -- Register"; instruction pages in C6.2).
  *
  * Bitmask immediates and bitfield masks are decoded once by `prepare` (DecodeBitMasks) into
  * (lo, hi) words, so the exec functions are a rotate and a few ANDs/ORs.
  */
 import { zr, zw } from "../cpu.js";
+import { TWO32 } from "../u64.js";
 import type { Decoded, ExecFn, InsnDef } from "./table.js";
 import { xreg, xregSp } from "./util.js";
 import {
@@ -176,8 +177,6 @@ function disasmMoveWide(d: Decoded): string {
 }
 
 // ---------------- ADR / ADRP ----------------
-
-const TWO32 = 4294967296;
 
 const adr: ExecFn = (cpu, d) => {
   const base = d.op ? (cpu.pcLo & ~0xfff) >>> 0 : cpu.pcLo >>> 0;

@@ -1,6 +1,7 @@
 /**
  * Multiply(-accumulate), divide, variable shifts, bit/byte reversal, leading-bit counts and CRC32
- * (ARM ARM C4.1.95 "Data-processing (3 source)", "(2 source)", "(1 source)"; pages C6.2.*).
+ * (ARM ARM C4.1 encoding index, "Data-processing (3 source)", "(2 source)" and "(1 source)";
+ * instruction pages in C6.2).
  *
  * 64x64 multiplies producing the low 64 bits are done on 16-bit pieces with Math.imul (no
  * allocation); the high-half multiplies (SMULH/UMULH) and 64-bit division use BigInt.

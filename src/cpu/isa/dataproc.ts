@@ -1,6 +1,6 @@
 /**
- * The A64 integer data-processing instructions (ARM ARM C4.1.92 "Data Processing -- Immediate"
- * and C4.1.95 "Data Processing -- Register"), in three parts: add/subtract, compare and select;
+ * The A64 integer data-processing instructions (ARM ARM C4.1 encoding index, "Data Processing --
+ * Immediate" and "Data Processing -- Register"), in three parts: add/subtract, compare and select;
  * logical, move, bitfield and extract; multiply, divide, shift, bit operations and CRC.
  */
 import { arithGroup } from "./dataproc-arith.js";
