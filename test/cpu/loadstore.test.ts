@@ -521,3 +521,31 @@ test("unprivileged loads/stores at EL1 (MMU off: same as ordinary accesses)", { 
   assert.equal(peek64(m, DATA + 112), 0x1122334455667788n);
   assert.equal(getX(cpu, 6), BigInt((0x80 + 8 + 255) & 0xff));
 });
+
+test("SCTLR_EL1.A: element-size alignment, 16 bytes for Q registers", { skip }, () => {
+  const m = machine(), cpu = m.cpu;
+  pattern(m);
+  cpu.srSet(SR.SCTLR_EL1, cpu.srGetLo(SR.SCTLR_EL1) | 2, 0);
+  cpu.updateCachedControls();
+  const cases: [string, bigint, boolean][] = [
+    ["ldr x0, [x1]", D + 4n, true],
+    ["ldr w0, [x1]", D + 4n, false],
+    ["ldrb w0, [x1]", D + 3n, false],
+    ["ldr q0, [x1]", D + 8n, true],
+    ["ldr q0, [x1]", D + 16n, false],
+    ["ldp q0, q1, [x1]", D + 8n, true],
+    ["ld1 {v0.4s, v1.4s}, [x1]", D + 4n, false],
+    ["ld1 {v0.4s}, [x1]", D + 2n, true],
+    ["ld2 {v0.8h, v1.8h}, [x1]", D + 2n, false],
+    ["ld1 {v0.d}[1], [x1]", D + 4n, true],
+  ];
+  const words = asm(cases.map(c => c[0]));
+  cases.forEach(([insn, addr, faults], i) => {
+    cpu.setElSp(1, 1);
+    cpu.srSet(SR.ESR_EL1, 0, 0);
+    setX(cpu, 1, addr);
+    loadWords(m, CODE, [words[i]]);
+    runAt(m, CODE, 1);
+    assert.equal(esr(cpu), faults ? (0x25 << 26 | 1 << 25 | 0x21) >>> 0 : 0, `${insn} at +${addr - D}`);
+  });
+});

@@ -4,11 +4,11 @@
  * pre-index and post-index addressing. Both memory accesses happen before any register is
  * written, so a fault on the second leaves both destinations unchanged.
  */
-import { Cpu, zr, zw } from "../cpu.js";
-import type { Decoded, InsnDef } from "./table.js";
+import { Access, Cpu, zr, zw } from "../cpu.js";
+import type { Decoded, ExecFn, InsnDef } from "./table.js";
 import { xreg } from "./util.js";
-import { fpReg, memOff, memPost, memPre } from "./loadstore-common.js";
-import { execOffset, execPost, execPre } from "./loadstore-single.js";
+import { carryHi, fpReg, memOff, memPost, memPre, spAlignmentCheck } from "./loadstore-common.js";
+import { checkQAlign, execOffset, execPost, execPre } from "./loadstore-single.js";
 
 type PairAccess = (cpu: Cpu, d: Decoded, lo: number, hi: number) => void;
 
@@ -77,6 +77,7 @@ const fldpD: PairAccess = (cpu, d, lo, hi) => {
 };
 const fldpQ: PairAccess = (cpu, d, lo, hi) => {
   if (!cpu.fpEnabled) cpu.fpTrap();
+  checkQAlign(cpu, lo, hi, Access.Read);
   const a0 = cpu.read64(lo, hi), a1 = cpu.ldHi;
   second(lo, hi, 8);
   const a2 = cpu.read64(lo2, hi2), a3 = cpu.ldHi;
@@ -105,6 +106,7 @@ const fstpD: PairAccess = (cpu, d, lo, hi) => {
 };
 const fstpQ: PairAccess = (cpu, d, lo, hi) => {
   if (!cpu.fpEnabled) cpu.fpTrap();
+  checkQAlign(cpu, lo, hi, Access.Write);
   const v = cpu.v32, t = d.t * 4, u = d.t2 * 4;
   cpu.write64(lo, hi, v[t], v[t + 1]);
   second(lo, hi, 8);
@@ -118,6 +120,37 @@ const fstpQ: PairAccess = (cpu, d, lo, hi) => {
 
 /** Addressing mode (bits 24:23): 00 no-allocate offset, 01 post-index, 10 offset, 11 pre-index. */
 const MODE_EXEC = [execOffset, execPost, execOffset, execPre];
+
+// LDP/STP of X registers build and tear down every stack frame; these call the access directly
+// instead of through `d.acc`.
+const execLdpXOffset: ExecFn = (cpu, d) => {
+  const x = cpu.x, n2 = d.n * 2;
+  if (d.n === 31 && (x[62] & 15)) spAlignmentCheck(cpu, d);
+  const s = (x[n2] >>> 0) + d.off;
+  ldpX(cpu, d, s | 0, carryHi(s, x[n2 + 1]));
+};
+const execStpXOffset: ExecFn = (cpu, d) => {
+  const x = cpu.x, n2 = d.n * 2;
+  if (d.n === 31 && (x[62] & 15)) spAlignmentCheck(cpu, d);
+  const s = (x[n2] >>> 0) + d.off;
+  stpX(cpu, d, s | 0, carryHi(s, x[n2 + 1]));
+};
+const execLdpXPost: ExecFn = (cpu, d) => {
+  const x = cpu.x, n2 = d.n * 2;
+  if (d.n === 31 && (x[62] & 15)) spAlignmentCheck(cpu, d);
+  const lo = x[n2], hi = x[n2 + 1];
+  ldpX(cpu, d, lo, hi);
+  const s = (lo >>> 0) + d.off;
+  x[n2] = s | 0; x[n2 + 1] = carryHi(s, hi);
+};
+const execStpXPre: ExecFn = (cpu, d) => {
+  const x = cpu.x, n2 = d.n * 2;
+  if (d.n === 31 && (x[62] & 15)) spAlignmentCheck(cpu, d);
+  const s = (x[n2] >>> 0) + d.off;
+  const lo = s | 0, hi = carryHi(s, x[n2 + 1]);
+  stpX(cpu, d, lo, hi);
+  x[n2] = lo; x[n2 + 1] = hi;
+};
 
 /** Allocated (opc, V, L, mode) combinations, ARM ARM C4.1.66. */
 function pairAllocated(d: Decoded): boolean {
@@ -150,6 +183,8 @@ export const loadStorePairGroup: InsnDef[] = [
         d.acc = d.L ? (d.opc === 2 ? ldpX : d.opc === 1 ? ldpSW : ldpW) : (d.opc === 2 ? stpX : stpW);
       }
       d.exec = MODE_EXEC[d.mode];
+      if (d.acc === ldpX) d.exec = d.mode === 1 ? execLdpXPost : d.mode === 3 ? execPre : execLdpXOffset;
+      else if (d.acc === stpX) d.exec = d.mode === 3 ? execStpXPre : d.mode === 1 ? execPost : execStpXOffset;
     },
     exec: execOffset,
     disasm: (d) => {

@@ -8,7 +8,7 @@
  * added to the base's low word with the carry propagated into the high word. Memory is accessed
  * before any register is written, so a faulting access leaves the register file unchanged.
  */
-import { Cpu, zr, zw } from "../cpu.js";
+import { Access, Cpu, FSC, zr, zw } from "../cpu.js";
 import type { Decoded, ExecFn, InsnDef } from "./table.js";
 import { xreg } from "./util.js";
 import {
@@ -16,24 +16,24 @@ import {
 } from "./loadstore-common.js";
 
 /** An access at (lo, hi) for instruction `d`: loads write register d.t, stores read it. */
-type Access = (cpu: Cpu, d: Decoded, lo: number, hi: number) => void;
+type MemAccess = (cpu: Cpu, d: Decoded, lo: number, hi: number) => void;
 
 // ---------------- general-register accesses ----------------
 // W-register results zero the high word; sign extension to X fills it from bit 31.
 
-const ld8: Access = (cpu, d, lo, hi) => { const v = cpu.read8(lo, hi), x = cpu.x; x[d.t * 2] = v; x[d.t * 2 + 1] = 0; };
-const ld16: Access = (cpu, d, lo, hi) => { const v = cpu.read16(lo, hi), x = cpu.x; x[d.t * 2] = v; x[d.t * 2 + 1] = 0; };
-const ld32: Access = (cpu, d, lo, hi) => { const v = cpu.read32(lo, hi), x = cpu.x; x[d.t * 2] = v; x[d.t * 2 + 1] = 0; };
-const ld64: Access = (cpu, d, lo, hi) => { const v = cpu.read64(lo, hi), x = cpu.x; x[d.t * 2] = v; x[d.t * 2 + 1] = cpu.ldHi; };
-const lds8x: Access = (cpu, d, lo, hi) => { const v = (cpu.read8(lo, hi) << 24) >> 24, x = cpu.x; x[d.t * 2] = v; x[d.t * 2 + 1] = v >> 31; };
-const lds16x: Access = (cpu, d, lo, hi) => { const v = (cpu.read16(lo, hi) << 16) >> 16, x = cpu.x; x[d.t * 2] = v; x[d.t * 2 + 1] = v >> 31; };
-const lds32x: Access = (cpu, d, lo, hi) => { const v = cpu.read32(lo, hi), x = cpu.x; x[d.t * 2] = v; x[d.t * 2 + 1] = v >> 31; };
-const lds8w: Access = (cpu, d, lo, hi) => { const v = (cpu.read8(lo, hi) << 24) >> 24, x = cpu.x; x[d.t * 2] = v; x[d.t * 2 + 1] = 0; };
-const lds16w: Access = (cpu, d, lo, hi) => { const v = (cpu.read16(lo, hi) << 16) >> 16, x = cpu.x; x[d.t * 2] = v; x[d.t * 2 + 1] = 0; };
-const st8: Access = (cpu, d, lo, hi) => cpu.write8(lo, hi, cpu.x[d.t * 2] & 0xff);
-const st16: Access = (cpu, d, lo, hi) => cpu.write16(lo, hi, cpu.x[d.t * 2] & 0xffff);
-const st32: Access = (cpu, d, lo, hi) => cpu.write32(lo, hi, cpu.x[d.t * 2]);
-const st64: Access = (cpu, d, lo, hi) => cpu.write64(lo, hi, cpu.x[d.t * 2], cpu.x[d.t * 2 + 1]);
+const ld8: MemAccess = (cpu, d, lo, hi) => { const v = cpu.read8(lo, hi), x = cpu.x; x[d.t * 2] = v; x[d.t * 2 + 1] = 0; };
+const ld16: MemAccess = (cpu, d, lo, hi) => { const v = cpu.read16(lo, hi), x = cpu.x; x[d.t * 2] = v; x[d.t * 2 + 1] = 0; };
+const ld32: MemAccess = (cpu, d, lo, hi) => { const v = cpu.read32(lo, hi), x = cpu.x; x[d.t * 2] = v; x[d.t * 2 + 1] = 0; };
+const ld64: MemAccess = (cpu, d, lo, hi) => { const v = cpu.read64(lo, hi), x = cpu.x; x[d.t * 2] = v; x[d.t * 2 + 1] = cpu.ldHi; };
+const lds8x: MemAccess = (cpu, d, lo, hi) => { const v = (cpu.read8(lo, hi) << 24) >> 24, x = cpu.x; x[d.t * 2] = v; x[d.t * 2 + 1] = v >> 31; };
+const lds16x: MemAccess = (cpu, d, lo, hi) => { const v = (cpu.read16(lo, hi) << 16) >> 16, x = cpu.x; x[d.t * 2] = v; x[d.t * 2 + 1] = v >> 31; };
+const lds32x: MemAccess = (cpu, d, lo, hi) => { const v = cpu.read32(lo, hi), x = cpu.x; x[d.t * 2] = v; x[d.t * 2 + 1] = v >> 31; };
+const lds8w: MemAccess = (cpu, d, lo, hi) => { const v = (cpu.read8(lo, hi) << 24) >> 24, x = cpu.x; x[d.t * 2] = v; x[d.t * 2 + 1] = 0; };
+const lds16w: MemAccess = (cpu, d, lo, hi) => { const v = (cpu.read16(lo, hi) << 16) >> 16, x = cpu.x; x[d.t * 2] = v; x[d.t * 2 + 1] = 0; };
+const st8: MemAccess = (cpu, d, lo, hi) => cpu.write8(lo, hi, cpu.x[d.t * 2] & 0xff);
+const st16: MemAccess = (cpu, d, lo, hi) => cpu.write16(lo, hi, cpu.x[d.t * 2] & 0xffff);
+const st32: MemAccess = (cpu, d, lo, hi) => cpu.write32(lo, hi, cpu.x[d.t * 2]);
+const st64: MemAccess = (cpu, d, lo, hi) => cpu.write64(lo, hi, cpu.x[d.t * 2], cpu.x[d.t * 2 + 1]);
 
 // ---------------- SIMD&FP accesses ----------------
 // A scalar load writes the low bytes of Vt and zeroes the rest of the 128-bit register
@@ -43,56 +43,66 @@ function zeroAbove(v32: Int32Array, t: number, fromWord: number): void {
   for (let i = fromWord; i < 4; i++) v32[t * 4 + i] = 0;
 }
 
-const fld8: Access = (cpu, d, lo, hi) => {
+const fld8: MemAccess = (cpu, d, lo, hi) => {
   if (!cpu.fpEnabled) cpu.fpTrap();
   const v = cpu.read8(lo, hi);
   zeroAbove(cpu.v32, d.t, 0);
   cpu.v8[d.t * 16] = v;
 };
-const fld16: Access = (cpu, d, lo, hi) => {
+const fld16: MemAccess = (cpu, d, lo, hi) => {
   if (!cpu.fpEnabled) cpu.fpTrap();
   const v = cpu.read16(lo, hi);
   zeroAbove(cpu.v32, d.t, 0);
   cpu.v16[d.t * 8] = v;
 };
-const fld32: Access = (cpu, d, lo, hi) => {
+const fld32: MemAccess = (cpu, d, lo, hi) => {
   if (!cpu.fpEnabled) cpu.fpTrap();
   const v = cpu.read32(lo, hi);
   const v32 = cpu.v32, b = d.t * 4;
   v32[b] = v; v32[b + 1] = 0; v32[b + 2] = 0; v32[b + 3] = 0;
 };
-const fld64: Access = (cpu, d, lo, hi) => {
+const fld64: MemAccess = (cpu, d, lo, hi) => {
   if (!cpu.fpEnabled) cpu.fpTrap();
   const v = cpu.read64(lo, hi);
   const v32 = cpu.v32, b = d.t * 4;
   v32[b] = v; v32[b + 1] = cpu.ldHi; v32[b + 2] = 0; v32[b + 3] = 0;
 };
-const fld128: Access = (cpu, d, lo, hi) => {
+/**
+ * With SCTLR_ELx.A a 128-bit access must be 16-byte aligned (Mem[] checks the whole size, as
+ * QEMU does); the two doubleword halves would only check 8.
+ */
+export function checkQAlign(cpu: Cpu, lo: number, hi: number, access: Access): void {
+  if (cpu.strictAlign && (lo & 15)) cpu.abort(access, FSC.ALIGNMENT, lo, hi, false);
+}
+
+const fld128: MemAccess = (cpu, d, lo, hi) => {
   if (!cpu.fpEnabled) cpu.fpTrap();
+  checkQAlign(cpu, lo, hi, Access.Read);
   const w0 = cpu.read64(lo, hi), w1 = cpu.ldHi;
   const s = (lo >>> 0) + 8;
   const w2 = cpu.read64(s | 0, s > 0xffffffff ? (hi + 1) | 0 : hi), w3 = cpu.ldHi;
   const v32 = cpu.v32, b = d.t * 4;
   v32[b] = w0; v32[b + 1] = w1; v32[b + 2] = w2; v32[b + 3] = w3;
 };
-const fst8: Access = (cpu, d, lo, hi) => {
+const fst8: MemAccess = (cpu, d, lo, hi) => {
   if (!cpu.fpEnabled) cpu.fpTrap();
   cpu.write8(lo, hi, cpu.v8[d.t * 16]);
 };
-const fst16: Access = (cpu, d, lo, hi) => {
+const fst16: MemAccess = (cpu, d, lo, hi) => {
   if (!cpu.fpEnabled) cpu.fpTrap();
   cpu.write16(lo, hi, cpu.v16[d.t * 8]);
 };
-const fst32: Access = (cpu, d, lo, hi) => {
+const fst32: MemAccess = (cpu, d, lo, hi) => {
   if (!cpu.fpEnabled) cpu.fpTrap();
   cpu.write32(lo, hi, cpu.v32[d.t * 4]);
 };
-const fst64: Access = (cpu, d, lo, hi) => {
+const fst64: MemAccess = (cpu, d, lo, hi) => {
   if (!cpu.fpEnabled) cpu.fpTrap();
   cpu.write64(lo, hi, cpu.v32[d.t * 4], cpu.v32[d.t * 4 + 1]);
 };
-const fst128: Access = (cpu, d, lo, hi) => {
+const fst128: MemAccess = (cpu, d, lo, hi) => {
   if (!cpu.fpEnabled) cpu.fpTrap();
+  checkQAlign(cpu, lo, hi, Access.Write);
   const v32 = cpu.v32, b = d.t * 4;
   cpu.write64(lo, hi, v32[b], v32[b + 1]);
   const s = (lo >>> 0) + 8;
@@ -102,14 +112,15 @@ const fst128: Access = (cpu, d, lo, hi) => {
 // ---------------- unprivileged accesses ----------------
 
 /**
- * LDTR and STTR and their byte/halfword/signed forms (ARM ARM C6.2.*, AArch64.UnprivilegedAccess): at EL1 the access is made with EL0
- * permissions; at EL2/EL3 (no VHE on this CPU) it is an ordinary access.
+ * LDTR and STTR and their byte/halfword/signed forms (ARM ARM C6.2, pseudocode
+ * AArch64.UnprivilegedAccess): at EL1 the access is made with EL0 permissions; at EL2/EL3 (no
+ * VHE on this CPU) it is an ordinary access.
  */
 function unprivEl(cpu: Cpu): number {
   return cpu.el === 1 ? 0 : cpu.el;
 }
 
-const ldtr: Access = (cpu, d, lo, hi) => {
+const ldtr: MemAccess = (cpu, d, lo, hi) => {
   const r = cpu.readAs(lo, hi, 1 << d.size, unprivEl(cpu));
   const x = cpu.x, t2 = d.t * 2;
   if (d.size === 3) {
@@ -125,7 +136,7 @@ const ldtr: Access = (cpu, d, lo, hi) => {
   x[t2 + 1] = d.opc === 2 ? v >> 31 : 0;
 };
 
-const sttr: Access = (cpu, d, lo, hi) => {
+const sttr: MemAccess = (cpu, d, lo, hi) => {
   const x = cpu.x, t2 = d.t * 2;
   const v = d.size === 3 ? (BigInt(x[t2 + 1] >>> 0) << 32n) | BigInt(x[t2] >>> 0)
     : (x[t2] >>> 0) & (d.size === 2 ? 0xffffffff : (1 << (8 << d.size)) - 1);
@@ -234,7 +245,7 @@ const execNop: ExecFn = () => { };
 // ---------------- operand classification ----------------
 
 interface Kind {
-  acc: Access;
+  acc: MemAccess;
   /** log2 of the access size in bytes. */
   scale: number;
   load: boolean;
