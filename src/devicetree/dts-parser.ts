@@ -316,11 +316,10 @@ export class DtsParser {
         head.kind === "delete-property" || (head.kind === "name" && (this.isChar(this.peek(count + 1), "=") || this.isChar(this.peek(count + 1), ";")));
       const isSubnodeStart = head.kind === "delete-node" || (head.kind === "name" && this.isChar(this.peek(count + 1), "{"));
       if (isPropertyStart && !omit) {
-        if (seenSubnode) {
-          throw new SyntaxFailure(`${start.file}:${start.line}:${start.column}: Properties must precede subnodes`);
-        }
         this.position += count;
         const property = this.parseProperty();
+        // dtc's grammar reduces the whole property before rejecting it, so its own errors come first.
+        if (seenSubnode) throw new SyntaxFailure(`${start.file}:${start.line}:${start.column}: Properties must precede subnodes`);
         for (let i = labels.length - 1; i >= 0; i--) addLabel(property.labels, labels[i]);
         node.properties.push(property);
       } else if (isSubnodeStart) {

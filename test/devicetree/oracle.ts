@@ -45,10 +45,11 @@ export function dtcDtbToDts(blob: Uint8Array): DtcRun {
   return runDtc(["-q", "-I", "dtb", "-O", "dts", "-"], blob);
 }
 
-export function withTempDir<T>(body: (dir: string) => T): T {
+/** Run `body` with a fresh temporary directory, removed afterwards (also when body is async). */
+export async function withTempDir<T>(body: (dir: string) => T | Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), "tessera-dt-"));
   try {
-    return body(dir);
+    return await body(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
