@@ -79,6 +79,10 @@ export interface CpuHooks {
   el2Exit?: (cpu: Cpu, ec: number, iss: number, farLo: number, farHi: number) => boolean;
   /** Called when the CPU executes WFI/WFE with nothing pending, so the board can idle. */
   onHalt?: (cpu: Cpu) => void;
+  /** TLBI ...IS: invalidate on every CPU of the inner shareable domain (the board knows them). */
+  tlbiBroadcast?: (cpu: Cpu) => void;
+  /** SEV: wake CPUs waiting in WFE. */
+  sendEvent?: (cpu: Cpu) => void;
 }
 
 export interface CpuConfig {
@@ -142,6 +146,10 @@ export class Cpu {
   /** 0: fall through; 1: PC was set by the instruction; 2: end the block after this instruction. */
   flow = 0;
   halted = false;
+  /** WFE or a similar hint asked to end this CPU's slice so others run (single host thread). */
+  yieldRequested = false;
+  /** The event register (ARM ARM D1.16.1), set by SEV/SEVL and exception return. */
+  eventRegister = false;
   /** Powered off (PSCI CPU_OFF or never started). */
   off = false;
   icount = 0;
@@ -455,6 +463,8 @@ export class Cpu {
     // Any store can break another CPU's exclusive reservation (global monitor, ARM ARM B2.9.3).
     this.clearOtherMonitors?.(pa);
     const ri = this.bus.findRam(pa);
+    // A store into pre-decoded code ends the block, so the rest of it is decoded afresh.
+    if (ri >= 0 && this.bus.rams[ri].codePages[(pa - this.bus.rams[ri].base) >>> 12] && this.flow === 0) this.flow = 2;
     if (!this.bus.write(pa, size, v, this.index)) this.abort(Access.Write, FSC.SYNC_EXTERNAL, lo, hi, false);
     if (ri >= 0 && this.tr.cacheable && el === this.el) {
       const r = this.bus.rams[ri];
@@ -666,6 +676,8 @@ export class Cpu {
       const ri = this.bus.findRam(paPage);
       const r = this.bus.rams[ri];
       r.codePages[(paPage - r.base) >>> 12] = 1;
+      // Stores to this page must now take the slow path, which invalidates the decoded page.
+      this.dropWriteEntries(ri, paPage - r.base);
       this.onNewCodePage?.(ri, paPage - r.base);
     }
     return page;
@@ -684,7 +696,9 @@ export class Cpu {
   run(budget: number): number {
     const start = this.icount;
     const end = start + budget;
-    while (this.icount < end && !this.halted && !this.off) {
+    this.yieldRequested = false;
+    while (this.icount < end && !this.halted && !this.off && !this.yieldRequested) {
+      const iterationStart = this.icount;
       try {
         if (this.interruptCheck) this.checkInterrupts();
         if (this.pstateIl) {
@@ -715,6 +729,9 @@ export class Cpu {
       } catch (e) {
         if (e !== EXCEPTION_TAKEN) throw e;
         this.flow = 0;
+        // A fault on fetch executes no instruction; count it so a guest stuck taking
+        // exceptions still consumes its budget and returns control to the board.
+        if (this.icount === iterationStart) this.icount++;
       }
     }
     return this.icount - start;

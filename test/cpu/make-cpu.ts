@@ -6,6 +6,7 @@ import { Cpu } from "../../src/cpu/cpu.js";
 import { getDecoder } from "../../src/cpu/isa/index.js";
 import type { Decoded } from "../../src/cpu/isa/table.js";
 import { translate } from "../../src/cpu/mmu.js";
+import { installSystemRegisters } from "../../src/cpu/isa/system.js";
 import { createSysRegTable } from "../../src/cpu/sysregs.js";
 import { Bus } from "../../src/memory/bus.js";
 
@@ -22,8 +23,10 @@ export function makeCpu(ramSize = 16 * 1024 * 1024): TestMachine {
   const codeCache = new Map<number, (Decoded | undefined)[]>();
   // Stores and loads into pages holding pre-decoded code drop those pages, as the board does.
   bus.onCodeWrite((ri, page) => Cpu.invalidateCode(codeCache, bus.rams[ri].base + page * 4096));
+  const sysregs = createSysRegTable();
+  installSystemRegisters(sysregs, { highestEl: 1, gicv3: false });
   const cpu = new Cpu({
-    index: 0, bus, decoder: getDecoder(), sysregs: createSysRegTable(), translate,
+    index: 0, bus, decoder: getDecoder(), sysregs, translate,
     highestEl: 1, mpidr: 0x80000000,
   }, codeCache);
   return { cpu, bus };

@@ -1,4 +1,443 @@
-/** Instruction group (being written): see index.ts for how groups form the decoder. */
-import type { InsnDef } from "./table.js";
+/**
+ * System instructions (ARM ARM C5.1-C5.3, C6.2): MRS/MSR through the system register table,
+ * MSR (immediate) to PSTATE fields, hints (WFI/WFE/SEV/YIELD), barriers, and the SYS space:
+ * DC (cache maintenance; only DC ZVA has an effect on a coherent emulator), IC, TLBI and AT.
+ */
+import { Access, Cpu, EC, zr, zw } from "../cpu.js";
+import { SR, type SysRegDef, SysRegTable, sysRegKey, sysRegName } from "../sysregs.js";
+import type { Decoded, InsnDef } from "./table.js";
+import { xreg } from "./util.js";
 
-export const systemGroup: InsnDef[] = [];
+// ---------------------------------------------------------------- register access
+
+/** CheckSystemAccess (ARM ARM C5.2): EL, EL0 enables, read-only/write-only. Returns the def or traps. */
+function accessCheck(cpu: Cpu, d: Decoded, isRead: boolean): SysRegDef {
+  let reg: SysRegDef | undefined = d.regTable === cpu.sysregs ? d.reg : undefined;
+  if (d.regTable !== cpu.sysregs) {
+    reg = cpu.sysregs.lookup(d.key);
+    d.reg = reg;
+    d.regTable = cpu.sysregs;
+  }
+  if (!reg) cpu.undefinedInstruction();
+  const minEl = reg.minEl ?? minElForOp1(d.op1);
+  if (cpu.el < minEl) {
+    if (!(cpu.el === 0 && reg.el0Allowed && reg.el0Allowed(cpu))) {
+      // EL0 access to EL1 registers, or EL1 access to EL2/EL3 ones: UNDEFINED (EC 0).
+      cpu.undefinedInstruction();
+    }
+  }
+  if (minEl >= 2 && !cpu.el2Enabled && minEl === 2) cpu.undefinedInstruction();
+  if (minEl === 3 && cpu.highestEl < 3) cpu.undefinedInstruction();
+  if (isRead ? reg.writeOnly : reg.readOnly) cpu.undefinedInstruction();
+  return reg;
+}
+
+function minElForOp1(op1: number): number {
+  if (op1 === 3) return 0; // EL0-accessible encodings still need el0Allowed (see accessCheck)
+  if (op1 === 4 || op1 === 5) return 2;
+  if (op1 === 6) return 3;
+  return 1;
+}
+
+function readReg(cpu: Cpu, reg: SysRegDef): void {
+  if (reg.read) { reg.read(cpu); return; }
+  cpu.srLo = cpu.sr[reg.slot! * 2];
+  cpu.srHi = cpu.sr[reg.slot! * 2 + 1];
+}
+
+function writeReg(cpu: Cpu, reg: SysRegDef, lo: number, hi: number): void {
+  if (reg.write) { reg.write(cpu, lo, hi); return; }
+  const s = reg.slot! * 2;
+  if (reg.writeMask !== undefined) {
+    const mlo = Number(reg.writeMask & 0xffffffffn) | 0, mhi = Number(reg.writeMask >> 32n) | 0;
+    lo = (cpu.sr[s] & ~mlo) | (lo & mlo);
+    hi = (cpu.sr[s + 1] & ~mhi) | (hi & mhi);
+  }
+  cpu.sr[s] = lo;
+  cpu.sr[s + 1] = hi;
+}
+
+/** Registers whose writes change translation, routing or traps: flush and recompute caches. */
+function controlWrite(after?: (cpu: Cpu) => void) {
+  return (cpu: Cpu, lo: number, hi: number, slot: number): void => {
+    cpu.sr[slot * 2] = lo;
+    cpu.sr[slot * 2 + 1] = hi;
+    cpu.flushTlb();
+    cpu.updateCachedControls();
+    after?.(cpu);
+    cpu.flow = 2;
+  };
+}
+
+/**
+ * Install behaviour and the remaining registers into a table: PSTATE views, banked SPs,
+ * ID registers advertising exactly what is implemented, debug registers Linux resets.
+ * `opts.gicv3` sets ID_AA64PFR0_EL1.GIC when the GIC system register interface exists.
+ */
+export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number; gicv3: boolean }): void {
+  const slotWrite = (name: string, after?: (cpu: Cpu) => void) => {
+    const def = t.get(name);
+    const w = controlWrite(after);
+    def.write = (cpu, lo, hi) => w(cpu, lo, hi, def.slot!);
+  };
+  for (const n of ["SCTLR_EL1", "SCTLR_EL2", "SCTLR_EL3", "TCR_EL1", "TCR_EL2", "TCR_EL3", "TTBR0_EL1",
+    "TTBR1_EL1", "TTBR0_EL2", "TTBR0_EL3", "MAIR_EL1", "MAIR_EL2", "MAIR_EL3", "HCR_EL2", "SCR_EL3",
+    "CPTR_EL2", "CPTR_EL3", "VTTBR_EL2", "VTCR_EL2"]) slotWrite(n);
+  // CPACR_EL1: only FPEN (bits 21:20) is implemented.
+  {
+    const def = t.get("CPACR_EL1");
+    def.write = (cpu, lo) => {
+      cpu.sr[def.slot! * 2] = lo & 0x00300000;
+      cpu.sr[def.slot! * 2 + 1] = 0;
+      cpu.updateCachedControls();
+      cpu.flow = 2;
+    };
+  }
+  // Banked stack pointers: the live one is in register slot 31 (see Cpu.setElSp).
+  for (const [name, n] of [["SP_EL0", 0], ["SP_EL1", 1], ["SP_EL2", 2]] as const) {
+    t.override(name, {
+      minEl: n + 1,
+      read: (cpu) => {
+        // MRS SP_EL0 at EL1 with SPSel=0 is UNDEFINED (it would name the live SP).
+        if (n === 0 && cpu.spSel === 0) cpu.undefinedInstruction();
+        const [lo, hi] = cpu.getSpEl(n); cpu.srLo = lo; cpu.srHi = hi;
+      },
+      write: (cpu, lo, hi) => {
+        if (n === 0 && cpu.spSel === 0) cpu.undefinedInstruction();
+        cpu.setSpEl(n, lo, hi);
+      },
+    });
+  }
+  const def = (name: string, op0: number, op1: number, crn: number, crm: number, op2: number, extra: Partial<SysRegDef> = {}) =>
+    t.define({ name, op0, op1, crn, crm, op2, ...extra });
+  const ro = (name: string, op0: number, op1: number, crn: number, crm: number, op2: number, reset: bigint, extra: Partial<SysRegDef> = {}) =>
+    def(name, op0, op1, crn, crm, op2, { readOnly: true, reset, ...extra });
+
+  // PSTATE fields as registers (ARM ARM C5.2.*).
+  def("NZCV", 3, 3, 4, 2, 0, {
+    el0Allowed: () => true,
+    read: (cpu) => { cpu.srLo = ((cpu.nf << 31) | (cpu.zf << 30) | (cpu.cf << 29) | (cpu.vf << 28)) | 0; cpu.srHi = 0; },
+    write: (cpu, lo) => { cpu.nf = (lo >>> 31) & 1; cpu.zf = (lo >>> 30) & 1; cpu.cf = (lo >>> 29) & 1; cpu.vf = (lo >>> 28) & 1; },
+  });
+  def("DAIF", 3, 3, 4, 2, 1, {
+    el0Allowed: (cpu) => (cpu.sr[SR.SCTLR_EL1 * 2] & (1 << 9)) !== 0, // SCTLR_EL1.UMA
+    read: (cpu) => { cpu.srLo = cpu.daif; cpu.srHi = 0; },
+    write: (cpu, lo) => { cpu.daif = lo & 0x3c0; cpu.interruptCheck = true; cpu.flow = 2; },
+  });
+  def("CurrentEL", 3, 0, 4, 2, 2, { readOnly: true, read: (cpu) => { cpu.srLo = cpu.el << 2; cpu.srHi = 0; } });
+  def("SPSel", 3, 0, 4, 2, 0, {
+    read: (cpu) => { cpu.srLo = cpu.spSel; cpu.srHi = 0; },
+    write: (cpu, lo) => { cpu.setElSp(cpu.el, lo & 1); },
+  });
+  def("FPCR", 3, 3, 4, 4, 0, {
+    el0Allowed: () => true,
+    // Trap-enable bits are RAZ/WI on Cortex-A53 (no FP exception trapping); AHP, DN, FZ, RMode kept.
+    read: (cpu) => { if (!cpu.fpEnabled) cpu.fpTrap(); cpu.srLo = cpu.fpcr; cpu.srHi = 0; },
+    write: (cpu, lo) => { if (!cpu.fpEnabled) cpu.fpTrap(); cpu.fpcr = lo & 0x07c00000; },
+  });
+  def("FPSR", 3, 3, 4, 4, 1, {
+    el0Allowed: () => true,
+    read: (cpu) => { if (!cpu.fpEnabled) cpu.fpTrap(); cpu.srLo = cpu.fpsr; cpu.srHi = 0; },
+    write: (cpu, lo) => { if (!cpu.fpEnabled) cpu.fpTrap(); cpu.fpsr = lo & 0xf800009f; },
+  });
+  def("ISR_EL1", 3, 0, 12, 1, 0, {
+    readOnly: true,
+    read: (cpu) => { cpu.srLo = (cpu.irqLine || cpu.virqLine ? 0x80 : 0) | (cpu.fiqLine || cpu.vfiqLine ? 0x40 : 0); cpu.srHi = 0; },
+  });
+
+  // Identification (ARM ARM D13.2): a Cortex-A53-like CPU advertising only what is implemented:
+  // AArch64 only at every EL, FP and AdvSIMD, CRC32, no crypto, no PMU, 4K/16K/64K granules,
+  // 40-bit PA, 16-bit ASIDs, no mixed endianness.
+  const el2 = opts.highestEl >= 2 ? 1n : 0n, el3 = opts.highestEl >= 3 ? 1n : 0n;
+  ro("ID_AA64PFR0_EL1", 3, 0, 0, 4, 0, 0x11n | (el2 << 8n) | (el3 << 12n) | ((opts.gicv3 ? 1n : 0n) << 24n));
+  ro("ID_AA64PFR1_EL1", 3, 0, 0, 4, 1, 0n);
+  ro("ID_AA64ZFR0_EL1", 3, 0, 0, 4, 4, 0n);
+  ro("ID_AA64DFR0_EL1", 3, 0, 0, 5, 0, 0x10305006n); // DebugVer 6, 6 BRPs, 4 WRPs, 2 CTX_CMPs, no PMU
+  ro("ID_AA64DFR1_EL1", 3, 0, 0, 5, 1, 0n);
+  ro("ID_AA64AFR0_EL1", 3, 0, 0, 5, 4, 0n);
+  ro("ID_AA64AFR1_EL1", 3, 0, 0, 5, 5, 0n);
+  ro("ID_AA64ISAR0_EL1", 3, 0, 0, 6, 0, 0x10000n); // CRC32
+  ro("ID_AA64ISAR1_EL1", 3, 0, 0, 6, 1, 0n);
+  ro("ID_AA64MMFR0_EL1", 3, 0, 0, 7, 0, 0x00100022n);
+  ro("ID_AA64MMFR1_EL1", 3, 0, 0, 7, 1, 0n);
+  ro("ID_AA64MMFR2_EL1", 3, 0, 0, 7, 2, 0n);
+  // AArch32 ID registers: AArch32 is not implemented, so they read as zero.
+  const aarch32Ids: [string, number, number][] = [
+    ["ID_PFR0_EL1", 1, 0], ["ID_PFR1_EL1", 1, 1], ["ID_DFR0_EL1", 1, 2], ["ID_AFR0_EL1", 1, 3],
+    ["ID_MMFR0_EL1", 1, 4], ["ID_MMFR1_EL1", 1, 5], ["ID_MMFR2_EL1", 1, 6], ["ID_MMFR3_EL1", 1, 7],
+    ["ID_ISAR0_EL1", 2, 0], ["ID_ISAR1_EL1", 2, 1], ["ID_ISAR2_EL1", 2, 2], ["ID_ISAR3_EL1", 2, 3],
+    ["ID_ISAR4_EL1", 2, 4], ["ID_ISAR5_EL1", 2, 5], ["ID_MMFR4_EL1", 2, 6], ["ID_ISAR6_EL1", 2, 7],
+    ["MVFR0_EL1", 3, 0], ["MVFR1_EL1", 3, 1], ["MVFR2_EL1", 3, 2], ["ID_PFR2_EL1", 3, 4],
+  ];
+  for (const [name, crm, op2] of aarch32Ids) ro(name, 3, 0, 0, crm, op2, 0n);
+  // Unallocated ID space (op0=3, op1=0, CRn=0, CRm=1..7) reads as zero (ARM ARM D13.3.1).
+  for (let crm = 1; crm <= 7; crm++) for (let op2 = 0; op2 < 8; op2++) {
+    if (!t.lookup(sysRegKey(3, 0, 0, crm, op2))) ro(`ID_RAZ_${crm}_${op2}`, 3, 0, 0, crm, op2, 0n);
+  }
+  ro("REVIDR_EL1", 3, 0, 0, 0, 6, 0n);
+  ro("AIDR_EL1", 3, 1, 0, 0, 7, 0n);
+  // Cache geometry as a Cortex-A53 reports it (values as QEMU's cortex-a53 model).
+  ro("CTR_EL0", 3, 3, 0, 0, 1, 0x84448004n, { el0Allowed: (cpu) => (cpu.sr[SR.SCTLR_EL1 * 2] & (1 << 15)) !== 0 });
+  ro("DCZID_EL0", 3, 3, 0, 0, 7, 4n, {
+    el0Allowed: () => true,
+    // DZP (bit 4) reads 1 when DC ZVA is not permitted at this EL (SCTLR_EL1.DZE at EL0).
+    read: (cpu) => { cpu.srLo = 4 | (cpu.el === 0 && !(cpu.sr[SR.SCTLR_EL1 * 2] & (1 << 14)) ? 0x10 : 0); cpu.srHi = 0; },
+  });
+  ro("CLIDR_EL1", 3, 1, 0, 0, 1, 0x0a200023n);
+  const ccsidr = [0x700fe01a, 0x201fe00a, 0x707fe07a];
+  ro("CCSIDR_EL1", 3, 1, 0, 0, 0, 0n, {
+    read: (cpu) => { cpu.srLo = ccsidr[cpu.sr[SR.CSSELR_EL1 * 2] & 0xf] ?? 0; cpu.srHi = 0; },
+  });
+  {
+    const cs = t.get("CSSELR_EL1");
+    cs.writeMask = 0xfn;
+  }
+  // Debug registers Linux and firmware reset at boot (ARM ARM D13.3): storage only, since
+  // breakpoints and watchpoints are not armed without a debugger.
+  def("OSLAR_EL1", 2, 0, 1, 0, 4, { writeOnly: true, write: (cpu, lo) => { cpu.sr[t.get("OSLSR_EL1").slot! * 2] = (lo & 1) ? 0xa : 0x8; } });
+  def("OSLSR_EL1", 2, 0, 1, 1, 4, { readOnly: true, reset: 0xan });
+  def("OSDLR_EL1", 2, 0, 1, 3, 4);
+  def("OSECCR_EL1", 2, 0, 0, 6, 2);
+  def("MDCCINT_EL1", 2, 0, 0, 2, 0);
+  def("MDRAR_EL1", 2, 0, 1, 0, 0, { readOnly: true });
+  def("DBGPRCR_EL1", 2, 0, 1, 4, 4);
+  def("DBGCLAIMSET_EL1", 2, 0, 7, 8, 6, { reset: 0xffn });
+  def("DBGCLAIMCLR_EL1", 2, 0, 7, 9, 6);
+  def("DBGAUTHSTATUS_EL1", 2, 0, 7, 14, 6, { readOnly: true, reset: 0xaan });
+  def("MDCCSR_EL0", 2, 3, 0, 1, 0, { readOnly: true });
+  for (let n = 0; n < 6; n++) { def(`DBGBVR${n}_EL1`, 2, 0, 0, n, 4); def(`DBGBCR${n}_EL1`, 2, 0, 0, n, 5); }
+  for (let n = 0; n < 4; n++) { def(`DBGWVR${n}_EL1`, 2, 0, 0, n, 6); def(`DBGWCR${n}_EL1`, 2, 0, 0, n, 7); }
+  def("HACR_EL2", 3, 4, 1, 1, 7);
+  def("AFSR0_EL2", 3, 4, 5, 1, 0); def("AFSR1_EL2", 3, 4, 5, 1, 1);
+  def("RVBAR_EL1", 3, 0, 12, 0, 1, { readOnly: true });
+}
+
+// ---------------------------------------------------------------- SYS operations
+
+interface SysOp { name: string; kind: "dc" | "ic" | "tlbi" | "at"; hasRt: boolean; el0?: boolean; }
+
+/** SYS encodings by (op1, CRn, CRm, op2) key; ARM ARM C5.3 tables. */
+const SYS_OPS = new Map<number, SysOp>();
+function sysop(op1: number, crn: number, crm: number, op2: number, op: SysOp): void {
+  SYS_OPS.set(sysRegKey(1, op1, crn, crm, op2), op);
+}
+// Instruction cache.
+sysop(0, 7, 1, 0, { name: "ialluis", kind: "ic", hasRt: false });
+sysop(0, 7, 5, 0, { name: "iallu", kind: "ic", hasRt: false });
+sysop(3, 7, 5, 1, { name: "ivau", kind: "ic", hasRt: true, el0: true });
+// Data cache.
+sysop(0, 7, 6, 1, { name: "ivac", kind: "dc", hasRt: true });
+sysop(0, 7, 6, 2, { name: "isw", kind: "dc", hasRt: true });
+sysop(0, 7, 10, 2, { name: "csw", kind: "dc", hasRt: true });
+sysop(0, 7, 14, 2, { name: "cisw", kind: "dc", hasRt: true });
+sysop(3, 7, 4, 1, { name: "zva", kind: "dc", hasRt: true, el0: true });
+sysop(3, 7, 10, 1, { name: "cvac", kind: "dc", hasRt: true, el0: true });
+sysop(3, 7, 11, 1, { name: "cvau", kind: "dc", hasRt: true, el0: true });
+sysop(3, 7, 12, 1, { name: "cvap", kind: "dc", hasRt: true, el0: true });
+sysop(3, 7, 14, 1, { name: "civac", kind: "dc", hasRt: true, el0: true });
+// Address translation.
+for (const [name, op1, op2] of [["s1e1r", 0, 0], ["s1e1w", 0, 1], ["s1e0r", 0, 2], ["s1e0w", 0, 3],
+  ["s1e2r", 4, 0], ["s1e2w", 4, 1], ["s12e1r", 4, 4], ["s12e1w", 4, 5], ["s12e0r", 4, 6], ["s12e0w", 4, 7],
+  ["s1e3r", 6, 0], ["s1e3w", 6, 1]] as const) sysop(op1, 7, 8, op2, { name, kind: "at", hasRt: true });
+// TLB maintenance (ARM ARM C5.5): all invalidate everything cached (a conservative superset).
+const tlbis: [string, number, number, number, boolean][] = [
+  ["vmalle1is", 0, 3, 0, false], ["vae1is", 0, 3, 1, true], ["aside1is", 0, 3, 2, true], ["vaae1is", 0, 3, 3, true],
+  ["vale1is", 0, 3, 5, true], ["vaale1is", 0, 3, 7, true], ["vmalle1", 0, 7, 0, false], ["vae1", 0, 7, 1, true],
+  ["aside1", 0, 7, 2, true], ["vaae1", 0, 7, 3, true], ["vale1", 0, 7, 5, true], ["vaale1", 0, 7, 7, true],
+  ["ipas2e1is", 4, 0, 1, true], ["ipas2le1is", 4, 0, 5, true], ["alle2is", 4, 3, 0, false], ["vae2is", 4, 3, 1, true],
+  ["alle1is", 4, 3, 4, false], ["vale2is", 4, 3, 5, true], ["vmalls12e1is", 4, 3, 6, false], ["ipas2e1", 4, 4, 1, true],
+  ["ipas2le1", 4, 4, 5, true], ["alle2", 4, 7, 0, false], ["vae2", 4, 7, 1, true], ["alle1", 4, 7, 4, false],
+  ["vale2", 4, 7, 5, true], ["vmalls12e1", 4, 7, 6, false], ["alle3is", 6, 3, 0, false], ["vae3is", 6, 3, 1, true],
+  ["vale3is", 6, 3, 5, true], ["alle3", 6, 7, 0, false], ["vae3", 6, 7, 1, true], ["vale3", 6, 7, 5, true],
+];
+for (const [name, op1, crm, op2, hasRt] of tlbis) sysop(op1, 8, crm, op2, { name, kind: "tlbi", hasRt });
+
+function sysOpMinEl(op1: number): number {
+  return op1 === 4 || op1 === 5 ? 2 : op1 === 6 ? 3 : 1;
+}
+
+/** DC ZVA: zero a 64-byte block (DCZID_EL0.BS = 4 words^2), as ordinary stores. */
+function dcZva(cpu: Cpu, d: Decoded): void {
+  if (cpu.el === 0 && !(cpu.sr[SR.SCTLR_EL1 * 2] & (1 << 14))) cpu.undefinedInstruction(); // SCTLR_EL1.DZE
+  const lo = cpu.x[d.t * 2] & ~63, hi = cpu.x[d.t * 2 + 1];
+  // Translate once for the fault (the whole block lies in one page), then store.
+  cpu.translate(lo, hi, Access.Write, cpu.el, 64);
+  for (let i = 0; i < 64; i += 8) cpu.write64((lo + i) | 0, hi, 0, 0);
+}
+
+/** AT: translate and report in PAR_EL1 (ARM ARM D13.2.99); attributes are reported as 0. */
+function addressTranslate(cpu: Cpu, d: Decoded, op: SysOp): void {
+  const lo = cpu.x[d.t * 2], hi = cpu.x[d.t * 2 + 1];
+  const el = op.name.includes("e0") ? 0 : op.name.includes("e2") ? 2 : op.name.includes("e3") ? 3 : 1;
+  const access = op.name.endsWith("w") ? Access.Write : Access.Read;
+  const out = { pa: 0, fault: -1, faultS2: false, cacheable: true };
+  cpu.translateFn(cpu, lo, hi, access, el, out);
+  if (out.fault >= 0) {
+    cpu.srSet(SR.PAR_EL1, 1 | ((out.fault & 0x3f) << 1) | (out.faultS2 ? 1 << 9 : 0), 0);
+  } else {
+    const pa = out.pa - (out.pa % 4096);
+    cpu.srSet(SR.PAR_EL1, (pa % 4294967296) | 0, Math.floor(pa / 4294967296) | 0);
+  }
+}
+
+function execSys(cpu: Cpu, d: Decoded): void {
+  const op: SysOp | undefined = d.sysop;
+  if (!op) cpu.undefinedInstruction();
+  const minEl = sysOpMinEl(d.op1);
+  if (cpu.el < minEl) {
+    const el0ok = cpu.el === 0 && op.el0 && (op.name === "zva" ||
+      (cpu.sr[SR.SCTLR_EL1 * 2] & (1 << 26)) !== 0); // SCTLR_EL1.UCI enables EL0 cache maintenance
+    if (!el0ok) cpu.undefinedInstruction();
+  }
+  if (minEl === 2 && !cpu.el2Enabled) cpu.undefinedInstruction();
+  if (minEl === 3 && cpu.highestEl < 3) cpu.undefinedInstruction();
+  switch (op.kind) {
+    case "dc":
+      if (op.name === "zva") dcZva(cpu, d);
+      return; // the emulator's memory is always coherent
+    case "ic":
+      return; // decoded-instruction caches are invalidated on every store to code pages
+    case "tlbi":
+      if (op.name.endsWith("is") && cpu.hooks.tlbiBroadcast) cpu.hooks.tlbiBroadcast(cpu);
+      else cpu.flushTlb();
+      cpu.flow = 2;
+      return;
+    case "at":
+      addressTranslate(cpu, d, op);
+      return;
+  }
+}
+
+// ---------------------------------------------------------------- hints and PSTATE
+
+const HINT_NAMES: Record<number, string> = {
+  0: "nop", 1: "yield", 2: "wfe", 3: "wfi", 4: "sev", 5: "sevl", 7: "xpaclri", 8: "pacia1716",
+  10: "pacib1716", 12: "autia1716", 14: "autib1716", 16: "esb", 17: "psb csync", 20: "csdb",
+  24: "paciaz", 25: "paciasp", 26: "pacibz", 27: "pacibsp", 28: "autiaz", 29: "autiasp", 30: "autibz", 31: "autibsp",
+  32: "bti", 34: "bti\tc", 36: "bti\tj", 38: "bti\tjc",
+};
+
+function execHint(cpu: Cpu, d: Decoded): void {
+  switch (d.imm) {
+    case 1: // YIELD: let the other CPUs run
+      cpu.yieldRequested = true; cpu.flow = 2; return;
+    case 2: // WFE (ARM ARM D1.16.1): consume the event or wait; waiting = end this CPU's slice
+      if (cpu.el < 2 && cpu.el2Enabled && (cpu.hcrLo() & (1 << 14)) && cpu.el <= 1) cpu.takeException(2, EC.WFX, 1 | (1 << 24));
+      if (cpu.eventRegister) { cpu.eventRegister = false; return; }
+      cpu.yieldRequested = true; cpu.flow = 2; return;
+    case 3: // WFI (ARM ARM D1.16.2): trap with HCR_EL2.TWI, else halt until an interrupt is pending
+      if (cpu.el <= 1 && cpu.el2Enabled && (cpu.hcrLo() & (1 << 13))) cpu.takeException(2, EC.WFX, 0 | (1 << 24));
+      if (!cpu.wakeupPending()) { cpu.halted = true; cpu.hooks.onHalt?.(cpu); }
+      cpu.flow = 2; return;
+    case 4: // SEV
+      if (cpu.hooks.sendEvent) cpu.hooks.sendEvent(cpu); else cpu.eventRegister = true;
+      return;
+    case 5: // SEVL
+      cpu.eventRegister = true; return;
+    default:
+      return; // NOP and hints this CPU does not implement (PAC, BTI on ARMv8.0) execute as NOP
+  }
+}
+
+function sysRegDisasmName(t: SysRegTable | undefined, key: number): string {
+  const def = t?.lookup(key);
+  if (def && !def.name.startsWith("ID_RAZ")) return def.name.toLowerCase();
+  return sysRegName(key);
+}
+
+/** The table used for disassembly names (set by the board; names are the same for any table). */
+let nameTable: SysRegTable | undefined;
+export function setDisasmSysRegTable(t: SysRegTable): void { nameTable = t; }
+
+export const systemGroup: InsnDef[] = [
+  {
+    name: "HINT", pattern: "11010101000000110010 imm:7 11111",
+    exec: execHint,
+    disasm: (d) => HINT_NAMES[d.imm] ?? `hint\t#0x${d.imm.toString(16)}`,
+  },
+  {
+    name: "CLREX", pattern: "11010101000000110011 crm:4 010 11111",
+    exec: (cpu) => { cpu.exclusiveValid = false; },
+    disasm: (d) => d.crm === 15 ? "clrex" : `clrex\t#${d.crm}`,
+  },
+  {
+    name: "DSB", pattern: "11010101000000110011 crm:4 100 11111",
+    exec: () => { /* memory is sequentially consistent in this emulator */ },
+    disasm: (d) => `dsb\t${barrierOption(d.crm)}`,
+  },
+  {
+    name: "DMB", pattern: "11010101000000110011 crm:4 101 11111",
+    exec: () => { },
+    disasm: (d) => `dmb\t${barrierOption(d.crm)}`,
+  },
+  {
+    // ISB is a context synchronization event: end the block so new controls take effect.
+    name: "ISB", pattern: "11010101000000110011 crm:4 110 11111",
+    exec: (cpu) => { cpu.flow = 2; },
+    disasm: (d) => d.crm === 15 ? "isb" : `isb\t#0x${d.crm.toString(16)}`,
+  },
+  {
+    // MSR (immediate) to PSTATE fields (ARM ARM C5.1.3): SPSel, DAIFSet, DAIFClr.
+    name: "MSR_imm", pattern: "1101010100000 op1:3 0100 crm:4 op2:3 11111",
+    guard: (d) => (d.op1 === 0 && d.op2 === 5) || (d.op1 === 3 && (d.op2 === 6 || d.op2 === 7)),
+    exec: (cpu, d) => {
+      if (d.op1 === 0) {
+        if (cpu.el === 0) cpu.undefinedInstruction();
+        cpu.setElSp(cpu.el, d.crm & 1);
+        return;
+      }
+      if (cpu.el === 0 && !(cpu.sr[SR.SCTLR_EL1 * 2] & (1 << 9))) cpu.undefinedInstruction(); // UMA
+      if (d.op2 === 6) cpu.daif |= (d.crm << 6);
+      else cpu.daif &= ~(d.crm << 6);
+      cpu.interruptCheck = true;
+      cpu.flow = 2;
+    },
+    disasm: (d) => {
+      const field = d.op1 === 0 ? "spsel" : d.op2 === 6 ? "daifset" : "daifclr";
+      return `msr\t${field}, #0x${d.crm.toString(16)}`;
+    },
+  },
+  {
+    name: "SYS", pattern: "1101010100 0 01 op1:3 crn:4 crm:4 op2:3 rt:5",
+    prepare: (d) => {
+      d.t = zr(d.rt);
+      d.sysop = SYS_OPS.get(sysRegKey(1, d.op1, d.crn, d.crm, d.op2));
+    },
+    exec: execSys,
+    disasm: (d) => {
+      const op: SysOp | undefined = d.sysop;
+      if (!op) return `sys\t#${d.op1}, C${d.crn}, C${d.crm}, #${d.op2}${d.rt === 31 ? "" : ", " + xreg(d.rt, 1)}`;
+      return `${op.kind}\t${op.name}${op.hasRt ? ", " + xreg(d.rt, 1) : ""}`;
+    },
+  },
+  {
+    name: "SYSL", pattern: "1101010100 1 01 op1:3 crn:4 crm:4 op2:3 rt:5",
+    exec: (cpu) => cpu.undefinedInstruction(),
+    disasm: (d) => `sysl\t${xreg(d.rt, 1)}, #${d.op1}, C${d.crn}, C${d.crm}, #${d.op2}`,
+  },
+  {
+    name: "MSR_reg", pattern: "1101010100 0 1 o0:1 op1:3 crn:4 crm:4 op2:3 rt:5",
+    prepare: (d) => { d.t = zr(d.rt); d.key = sysRegKey(2 + d.o0, d.op1, d.crn, d.crm, d.op2); d.reg = undefined; d.regTable = undefined; },
+    exec: (cpu, d) => {
+      const reg = accessCheck(cpu, d, false);
+      writeReg(cpu, reg, cpu.x[d.t * 2], cpu.x[d.t * 2 + 1]);
+    },
+    disasm: (d) => `msr\t${sysRegDisasmName(nameTable, d.key)}, ${xreg(d.rt, 1)}`,
+  },
+  {
+    name: "MRS", pattern: "1101010100 1 1 o0:1 op1:3 crn:4 crm:4 op2:3 rt:5",
+    prepare: (d) => { d.t = zw(d.rt); d.key = sysRegKey(2 + d.o0, d.op1, d.crn, d.crm, d.op2); d.reg = undefined; d.regTable = undefined; },
+    exec: (cpu, d) => {
+      const reg = accessCheck(cpu, d, true);
+      readReg(cpu, reg);
+      cpu.x[d.t * 2] = cpu.srLo;
+      cpu.x[d.t * 2 + 1] = cpu.srHi;
+    },
+    disasm: (d) => `mrs\t${xreg(d.rt, 1)}, ${sysRegDisasmName(nameTable, d.key)}`,
+  },
+];
+
+function barrierOption(crm: number): string {
+  const names: Record<number, string> = { 1: "oshld", 2: "oshst", 3: "osh", 5: "nshld", 6: "nshst", 7: "nsh", 9: "ishld", 10: "ishst", 11: "ish", 13: "ld", 14: "st", 15: "sy" };
+  return names[crm] ?? `#0x${crm.toString(16)}`;
+}
