@@ -8,6 +8,7 @@ import { Cpu } from "../cpu/cpu.js";
 import { getDecoder } from "../cpu/isa/index.js";
 import type { Decoded } from "../cpu/isa/table.js";
 import { translate } from "../cpu/mmu.js";
+import { installSystemRegisters, setDisasmSysRegTable } from "../cpu/isa/system.js";
 import { createSysRegTable, SR } from "../cpu/sysregs.js";
 import { EmptyVirtioMmio } from "../devices/virtio-mmio.js";
 import { FixedValueRegion } from "../devices/placeholder.js";
@@ -86,7 +87,11 @@ export class VirtBoard {
     // Flash banks read as erased-to-zero without backing storage (nothing boots from them here).
     bus.addMmio(VIRT.FLASH_BASE, 2 * VIRT.FLASH_BANK_SIZE, new FixedValueRegion("flash", 0));
 
+    // EL2 is the guest's when virtualization=on (QEMU has no EL3 here without secure=on).
+    const highestEl = o.virtualization ? 2 : 1;
     const sysregs = createSysRegTable();
+    installSystemRegisters(sysregs, { highestEl, gicv3: o.gicVersion === 3 });
+    setDisasmSysRegTable(sysregs);
     if (o.gicVersion === 3) {
       const gic = new GicV3(o.cpus, VIRT.GIC_NUM_IRQS, affinities);
       bus.addMmio(VIRT.GIC_DIST, VIRT.GIC_DIST_SIZE, gic.distributor);
@@ -114,8 +119,6 @@ export class VirtBoard {
     for (let i = 0; i < VIRT.MMIO_COUNT; i++) bus.addMmio(VIRT.MMIO + i * VIRT.MMIO_SIZE, VIRT.MMIO_SIZE, virtio);
     bus.addMmio(VIRT.PCIE_ECAM_HIGH, VIRT.PCIE_ECAM_HIGH_SIZE, new FixedValueRegion("pcie-ecam", 0xffffffff));
 
-    // EL2 is the guest's when virtualization=on (QEMU has no EL3 here without secure=on).
-    const highestEl = o.virtualization ? 2 : 1;
     this.bootEl = highestEl;
     this.psci = new PsciFirmware({
       cpus: () => this.cpus,
@@ -161,7 +164,8 @@ export class VirtBoard {
     const enter = cpu.enterException.bind(cpu);
     cpu.enterException = (...args: Parameters<Cpu["enterException"]>) => {
       this.exceptionCount[i]++;
-      if (cpu.icount === this.lastExceptionIcount[i]) {
+      // A fetch fault counts as one step, so "no progress" is at most one step between entries.
+      if (cpu.icount - this.lastExceptionIcount[i] <= 1) {
         if (++this.exceptionsWithoutProgress[i] >= NO_PROGRESS_EXCEPTION_LIMIT) cpu.halted = true;
       } else this.exceptionsWithoutProgress[i] = 0;
       this.lastExceptionIcount[i] = cpu.icount;
