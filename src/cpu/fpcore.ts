@@ -608,17 +608,71 @@ export function fpCompare32(cpu: Cpu, a: number, b: number, signalAllNaNs: boole
   return compareSlow(cpu, big32(a), big32(b), S, signalAllNaNs);
 }
 
+/**
+ * Round a finite non-NaN host number to an integral value (FPRoundInt's numeric case) for
+ * |x| < 2^52, where x - floor(x) is exact; the sign of a zero result follows x.
+ */
+function roundIntegral(x: number, rounding: number): number {
+  let r: number;
+  switch (rounding) {
+    case RP: r = Math.ceil(x); break;
+    case RM: r = Math.floor(x); break;
+    case RZ: r = Math.trunc(x); break;
+    default: {
+      const f = Math.floor(x), diff = x - f;
+      if (diff > 0.5 || (diff === 0.5 && (rounding === RA ? x > 0 : f % 2 !== 0))) r = f + 1;
+      else if (diff === 0.5 && rounding === RA) r = f; // negative tie: away from zero is down
+      else r = f;
+    }
+  }
+  return r === 0 && (x < 0 || Object.is(x, -0)) ? -0 : r === 0 ? 0 : r;
+}
+
 export function fpRoundInt32(cpu: Cpu, a: number, rounding: number, exact: boolean): number {
+  if (normz32(a)) {
+    const x = f32(a);
+    if (Math.abs(x) >= 2 ** 23) return a; // already integral
+    const r = roundIntegral(x, rounding);
+    if (exact && r !== x) cpu.fpsr |= IXC;
+    return bits32(r);
+  }
   return Number(roundIntSlow(cpu, big32(a), S, rounding, exact)) | 0;
+}
+
+/**
+ * FPToFixed for a normal (or zero) host value when the scaled, rounded result is an exactly
+ * representable integer inside the destination range; returns false to take the exact path.
+ * On success the result is in fastLo/fp64Out.hi.
+ */
+let fastLo = 0;
+function toFixedFast(cpu: Cpu, x: number, fbits: number, unsigned: boolean, rounding: number, intBits: number): boolean {
+  const v = x * 2 ** fbits; // exact: scaling a normal by at most 2^64 cannot underflow
+  if (!(Math.abs(v) < 2 ** 52)) return false;
+  const t = roundIntegral(v, rounding);
+  const inRange = unsigned ? t >= 0 && (intBits === 32 ? t <= 0xffffffff : true)
+    : intBits === 32 ? t >= -2147483648 && t <= 2147483647 : true;
+  if (!inRange) return false;
+  if (t !== v) cpu.fpsr |= IXC;
+  const h = Math.floor(t / 4294967296);
+  fp64Out.hi = intBits === 64 ? h | 0 : 0;
+  fastLo = (t - h * 4294967296) | 0;
+  return true;
 }
 
 /** FPToFixed from single; returns the low word (high word in fp64Out.hi when intBits is 64). */
 export function fpToFixed32(cpu: Cpu, a: number, fbits: number, unsigned: boolean, rounding: number, intBits: number): number {
+  if (normz32(a) && toFixedFast(cpu, f32(a), fbits, unsigned, rounding, intBits)) return fastLo;
   return ret64(toFixedSlow(cpu, big32(a), S, fbits, unsigned, rounding, intBits));
 }
 
 /** FixedToFP to single from an integer (lo, hi) of intBits (32 or 64). */
 export function fixedToFp32(cpu: Cpu, lo: number, hi: number, intBits: number, unsigned: boolean, fbits: number, rounding: number): number {
+  if (intBits === 32 && rounding === RN) {
+    // Exact in double; one rounding to single.
+    const v = (unsigned ? lo >>> 0 : lo | 0) * 2 ** -fbits, r = Math.fround(v);
+    if (r !== v) cpu.fpsr |= IXC;
+    return bits32(r);
+  }
   return Number(fixedToFpSlow(cpu, intBits === 64 ? big64(lo, hi) : big32(lo), intBits, unsigned, fbits, S, rounding)) | 0;
 }
 
@@ -708,22 +762,18 @@ export function fpCompare64(cpu: Cpu, aLo: number, aHi: number, bLo: number, bHi
 }
 
 export function fpRoundInt64(cpu: Cpu, lo: number, hi: number, rounding: number, exact: boolean): number {
+  if (normz64(lo, hi)) {
+    const x = f64(lo, hi);
+    if (Math.abs(x) >= 2 ** 52) { fp64Out.hi = hi; return lo; } // already integral
+    const r = roundIntegral(x, rounding);
+    if (exact && r !== x) cpu.fpsr |= IXC;
+    return ret64num(r);
+  }
   return ret64(roundIntSlow(cpu, big64(lo, hi), D, rounding, exact));
 }
 
 export function fpToFixed64(cpu: Cpu, lo: number, hi: number, fbits: number, unsigned: boolean, rounding: number, intBits: number): number {
-  if (rounding === RZ && normz64(lo, hi)) {
-    // FCVTZS/FCVTZU within the exact integer range of doubles.
-    const x = f64(lo, hi) * 2 ** fbits, t = Math.trunc(x);
-    const inRange = unsigned ? t >= 0 && (intBits === 32 ? t <= 0xffffffff : t < 2 ** 53)
-      : intBits === 32 ? t >= -2147483648 && t <= 2147483647 : Math.abs(t) < 2 ** 53;
-    if (inRange) {
-      if (t !== x) cpu.fpsr |= IXC;
-      const h = Math.floor(t / 4294967296);
-      fp64Out.hi = intBits === 64 ? h | 0 : 0;
-      return (t - h * 4294967296) | 0;
-    }
-  }
+  if (normz64(lo, hi) && toFixedFast(cpu, f64(lo, hi), fbits, unsigned, rounding, intBits)) return fastLo;
   return ret64(toFixedSlow(cpu, big64(lo, hi), D, fbits, unsigned, rounding, intBits));
 }
 
@@ -738,8 +788,22 @@ export function fixedToFp64(cpu: Cpu, lo: number, hi: number, intBits: number, u
 
 // ---------------------------------------------------------------- conversions between formats
 
-export function fpConvert32to64(cpu: Cpu, a: number): number { return ret64(convertSlow(cpu, big32(a), S, D)); }
-export function fpConvert64to32(cpu: Cpu, lo: number, hi: number): number { return Number(convertSlow(cpu, big64(lo, hi), D, S)) | 0; }
+export function fpConvert32to64(cpu: Cpu, a: number): number {
+  if (normz32(a)) return ret64num(f32(a)); // exact widening
+  return ret64(convertSlow(cpu, big32(a), S, D));
+}
+
+export function fpConvert64to32(cpu: Cpu, lo: number, hi: number): number {
+  if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normz64(lo, hi)) {
+    const x = f64(lo, hi), r = Math.fround(x), ar = Math.abs(r);
+    if (ar > MIN_NORMAL32 && ar <= MAX32) {
+      if (r !== x) cpu.fpsr |= IXC;
+      return bits32(r);
+    }
+    if (x === 0) return bits32(x);
+  }
+  return Number(convertSlow(cpu, big64(lo, hi), D, S)) | 0;
+}
 export function fpConvert16to32(cpu: Cpu, h: number): number { return Number(convertSlow(cpu, BigInt(h & 0xffff), H, S)) | 0; }
 export function fpConvert32to16(cpu: Cpu, a: number): number { return Number(convertSlow(cpu, big32(a), S, H)); }
 export function fpConvert16to64(cpu: Cpu, h: number): number { return ret64(convertSlow(cpu, BigInt(h & 0xffff), H, D)); }
