@@ -8,5 +8,6 @@ import type { InsnDef } from "./table.js";
 import { simdIntGroup } from "./simd-int.js";
 import { simdShiftGroup } from "./simd-shift.js";
 import { simdPermGroup } from "./simd-perm.js";
+import { simdFpGroup } from "./simd-fp.js";
 
-export const simdGroup: InsnDef[] = [...simdIntGroup, ...simdShiftGroup, ...simdPermGroup];
+export const simdGroup: InsnDef[] = [...simdIntGroup, ...simdShiftGroup, ...simdPermGroup, ...simdFpGroup];
