@@ -20,7 +20,7 @@
  *   - Rounding modes are the FPRounding values below; `fpcrRounding(cpu)` is FPCR.RMode.
  *
  * Every operation has an exact general path (BigInt significands: FPRound on the exact result)
- * and most have a fast path for the common case (round to nearest even, normal operands and
+ * and all but double-precision FMA and half-precision conversions have a fast path for the common case (round to nearest even, normal operands and
  * results) using the host's correctly rounded double arithmetic plus exact error terms
  * (TwoSum, Veltkamp/Dekker TwoProduct) to detect inexact results.
  */
@@ -574,10 +574,33 @@ export function fpSqrt32(cpu: Cpu, a: number): number {
   return Number(sqrtSlow(cpu, big32(a), S)) | 0;
 }
 
-export function fpMax32(cpu: Cpu, a: number, b: number): number { return Number(binopSlow(cpu, Op.Max, big32(a), big32(b), S)) | 0; }
-export function fpMin32(cpu: Cpu, a: number, b: number): number { return Number(binopSlow(cpu, Op.Min, big32(a), big32(b), S)) | 0; }
-export function fpMaxNum32(cpu: Cpu, a: number, b: number): number { return Number(binopSlow(cpu, Op.MaxNum, big32(a), big32(b), S)) | 0; }
-export function fpMinNum32(cpu: Cpu, a: number, b: number): number { return Number(binopSlow(cpu, Op.MinNum, big32(a), big32(b), S)) | 0; }
+/**
+ * FPMax/FPMin on two numbers (no NaNs, no denormals): whether the first operand is the result.
+ * Equal values are identical bits except for zeros, where +0 is the larger.
+ */
+function pickFirst(x: number, y: number, aNegative: boolean, wantMax: boolean): boolean {
+  if (x === y) return wantMax ? !aNegative : aNegative;
+  return wantMax ? x > y : x < y;
+}
+
+function maxMin32(cpu: Cpu, op: Op, a: number, b: number): number {
+  if (normz32(a) && normz32(b)) return pickFirst(f32(a), f32(b), a < 0, op === Op.Max || op === Op.MaxNum) ? a : b;
+  return Number(binopSlow(cpu, op, big32(a), big32(b), S)) | 0;
+}
+
+function maxMin64(cpu: Cpu, op: Op, aLo: number, aHi: number, bLo: number, bHi: number): number {
+  if (normz64(aLo, aHi) && normz64(bLo, bHi)) {
+    const first = pickFirst(f64(aLo, aHi), f64(bLo, bHi), aHi < 0, op === Op.Max || op === Op.MaxNum);
+    fp64Out.hi = first ? aHi : bHi;
+    return first ? aLo : bLo;
+  }
+  return ret64(binopSlow(cpu, op, big64(aLo, aHi), big64(bLo, bHi), D));
+}
+
+export function fpMax32(cpu: Cpu, a: number, b: number): number { return maxMin32(cpu, Op.Max, a, b); }
+export function fpMin32(cpu: Cpu, a: number, b: number): number { return maxMin32(cpu, Op.Min, a, b); }
+export function fpMaxNum32(cpu: Cpu, a: number, b: number): number { return maxMin32(cpu, Op.MaxNum, a, b); }
+export function fpMinNum32(cpu: Cpu, a: number, b: number): number { return maxMin32(cpu, Op.MinNum, a, b); }
 
 /** FPMulAdd: addend + a * b, single rounding. */
 export function fpMulAdd32(cpu: Cpu, addend: number, a: number, b: number): number {
@@ -743,10 +766,10 @@ export function fpSqrt64(cpu: Cpu, lo: number, hi: number): number {
   return ret64(sqrtSlow(cpu, big64(lo, hi), D));
 }
 
-export function fpMax64(cpu: Cpu, aLo: number, aHi: number, bLo: number, bHi: number): number { return ret64(binopSlow(cpu, Op.Max, big64(aLo, aHi), big64(bLo, bHi), D)); }
-export function fpMin64(cpu: Cpu, aLo: number, aHi: number, bLo: number, bHi: number): number { return ret64(binopSlow(cpu, Op.Min, big64(aLo, aHi), big64(bLo, bHi), D)); }
-export function fpMaxNum64(cpu: Cpu, aLo: number, aHi: number, bLo: number, bHi: number): number { return ret64(binopSlow(cpu, Op.MaxNum, big64(aLo, aHi), big64(bLo, bHi), D)); }
-export function fpMinNum64(cpu: Cpu, aLo: number, aHi: number, bLo: number, bHi: number): number { return ret64(binopSlow(cpu, Op.MinNum, big64(aLo, aHi), big64(bLo, bHi), D)); }
+export function fpMax64(cpu: Cpu, aLo: number, aHi: number, bLo: number, bHi: number): number { return maxMin64(cpu, Op.Max, aLo, aHi, bLo, bHi); }
+export function fpMin64(cpu: Cpu, aLo: number, aHi: number, bLo: number, bHi: number): number { return maxMin64(cpu, Op.Min, aLo, aHi, bLo, bHi); }
+export function fpMaxNum64(cpu: Cpu, aLo: number, aHi: number, bLo: number, bHi: number): number { return maxMin64(cpu, Op.MaxNum, aLo, aHi, bLo, bHi); }
+export function fpMinNum64(cpu: Cpu, aLo: number, aHi: number, bLo: number, bHi: number): number { return maxMin64(cpu, Op.MinNum, aLo, aHi, bLo, bHi); }
 
 /** FPMulAdd: addend + a * b with a single rounding (exact BigInt evaluation). */
 export function fpMulAdd64(cpu: Cpu, cLo: number, cHi: number, aLo: number, aHi: number, bLo: number, bHi: number): number {
