@@ -63,6 +63,7 @@ export function simdCases(includeFp: boolean): SimdCase[] {
     I(`${mn} d0, d1, d2`);
   for (const mn of ["sqdmulh", "sqrdmulh"]) for (const r of "hs") I(`${mn} ${r}0, ${r}1, ${r}2`);
   I("addp d0, v1.2d");
+  for (const mn of ["sqdmlal", "sqdmlsl", "sqdmull"]) { I(`${mn} s0, h1, h2`); I(`${mn} d0, s1, s2`); }
 
   // ---- three different
   for (const t of ["8b", "4h", "2s"]) {
@@ -196,6 +197,8 @@ export function simdCases(includeFp: boolean): SimdCase[] {
     I(`${mn} v0.${t}, {v1.16b, v2.16b, v3.16b, v4.16b}, v5.${t}`);
   }
   I("tbl v0.16b, {v0.16b}, v0.16b");
+  I("tbl v0.16b, {v31.16b, v0.16b, v1.16b}, v5.16b");
+  I("tbx v0.8b, {v30.16b, v31.16b, v0.16b, v1.16b}, v5.8b");
 
   if (!includeFp) return out;
 

@@ -487,8 +487,38 @@ function execDiff(cpu: Cpu, d: Decoded): void {
   if (sat.q) commitQc(cpu);
 }
 
+/** Scalar SQDMLAL/SQDMLSL/SQDMULL: one element of Vn, Vm widened into the element of Vd. */
+function execDiffScalar(cpu: Cpu, d: Decoded): void {
+  if (!cpu.fpEnabled) cpu.fpTrap();
+  const ne = d.narrowE, a = getLane(cpu, d.rn, 0, ne, true), b = getLane(cpu, d.rm, 0, ne, true);
+  if (ne === 32) {
+    const r = (d.f64 as LaneFn64)(BigInt(a), BigInt(b), getLane64(cpu, d.rd, 0, true));
+    setLane64(cpu, d.rd, 0, r);
+    clearAbove(cpu, d.rd, 8);
+  } else {
+    const r = (d.f as LaneFn)(a, b, getLane(cpu, d.rd, 0, 32, true));
+    setLane(cpu, d.rd, 0, 32, r);
+    clearAbove(cpu, d.rd, 4);
+  }
+  if (sat.q) commitQc(cpu);
+}
+
 function diffDefs(): InsnDef[] {
   const defs: InsnDef[] = [];
+  for (const opc of [0b1001, 0b1011, 0b1101]) {
+    const op = diffOps[opc], mn = op.mn[0]!;
+    defs.push({
+      name: `${mn.toUpperCase()}_scalar`,
+      pattern: `01 0 11110 size:2 1 rm:5 ${opc.toString(2)} 00 rn:5 rd:5`,
+      guard: (d) => d.size === 1 || d.size === 2,
+      prepare: (d) => {
+        d.narrowE = 8 << d.size;
+        if (d.narrowE === 32) d.f64 = op.make64(false); else d.f = op.make(32, false);
+      },
+      exec: execDiffScalar,
+      disasm: (d) => `${mn}\t${sr(d.rd, d.size + 1)}, ${sr(d.rn, d.size)}, ${sr(d.rm, d.size)}`,
+    });
+  }
   for (const [opc, op] of Object.entries(diffOps)) {
     const bits = Number(opc).toString(2).padStart(4, "0");
     for (const u of [0, 1]) {

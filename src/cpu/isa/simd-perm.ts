@@ -342,9 +342,10 @@ const tblDef: InsnDef = {
   exec: execTbl,
   disasm: (d) => {
     const t = d.Q ? "16b" : "8b";
-    // objdump lists one or two registers and writes three or four as a range.
-    const first = `v${d.rn}.16b`, last = `v${(d.rn + d.len) & 31}.16b`;
-    const list = d.len === 0 ? first : d.len === 1 ? `${first}, ${last}` : `${first}-${last}`;
+    // objdump writes three or four registers as a range, unless the list wraps past v31.
+    const regs: string[] = [];
+    for (let r = 0; r <= d.len; r++) regs.push(`v${(d.rn + r) & 31}.16b`);
+    const list = d.len >= 2 && d.rn + d.len <= 31 ? `${regs[0]}-${regs[d.len]}` : regs.join(", ");
     return `${d.op ? "tbx" : "tbl"}\tv${d.rd}.${t}, {${list}}, v${d.rm}.${t}`;
   },
 };
