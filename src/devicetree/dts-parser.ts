@@ -342,6 +342,9 @@ export class DtsParser {
         for (let i = labels.length - 1; i >= 0; i--) addLabel(child.labels, labels[i]);
         node.appendChild(child);
         seenSubnode = true;
+      } else if (head.kind === "name") {
+        // A name can start either a property or a node, so (as in dtc's LALR parser) the error is the token after it.
+        this.syntaxError(this.peek(count + 1), "'=', ';' or '{'");
       } else {
         this.syntaxError(head);
       }
