@@ -133,6 +133,8 @@ export class Cpu {
   fpsr = 0;
   /** System register storage, (lo, hi) pairs by slot. */
   sr: Int32Array;
+  /** The instruction being executed (for syndromes that describe it, e.g. ESR ISV fields). */
+  insn: Decoded | undefined;
   /** Scratch outputs of sysreg reads and 64-bit loads. */
   srLo = 0; srHi = 0;
   ldHi = 0;
@@ -497,7 +499,11 @@ export class Cpu {
     }
     const wnr = access === Access.Write ? 1 << 6 : 0;
     void lower;
-    this.takeException(target, sameEl ? EC.DABT_SAME : EC.DABT_LOWER, fsc | wnr, lo, hi, true);
+    // Instruction syndrome (ISV, SAS, SSE, SRT, SF, AR) only for aborts taken to EL2, where a
+    // hypervisor emulates the access; QEMU reports ISV=0 for aborts taken to EL1 (the ARM ARM
+    // allows either), and the same image must see the same ESR.
+    const syndrome = target === 2 && this.insn && this.insn.dabtIss !== undefined ? this.insn.dabtIss as number : 0;
+    this.takeException(target, sameEl ? EC.DABT_SAME : EC.DABT_LOWER, fsc | wnr | syndrome, lo, hi, true);
   }
 
   // ================= exceptions =================
@@ -700,7 +706,9 @@ export class Cpu {
     while (this.icount < end && !this.halted && !this.off && !this.yieldRequested) {
       const iterationStart = this.icount;
       try {
-        if (this.interruptCheck) this.checkInterrupts();
+        // An interrupt taken here sets the PC itself; clear `flow` so the first vector
+        // instruction is not mistaken for a branch (it would run twice).
+        if (this.interruptCheck && this.checkInterrupts()) this.flow = 0;
         if (this.pstateIl) {
           // Illegal execution state: every instruction takes an Illegal State exception.
           this.icount++;
@@ -717,6 +725,7 @@ export class Cpu {
           if (d === undefined) d = page[idx] = decoder.decode(view.getUint32(pageBase + idx * 4, true));
           this.pcLo = baseLo | (idx << 2);
           this.icount++;
+          this.insn = d;
           d.exec(this, d);
           if (this.flow !== 0) {
             if (this.flow === 2) this.advancePc();

@@ -25,6 +25,11 @@ export interface SysRegDef {
   read?: (cpu: Cpu) => void;
   /** Custom write (after writeMask merge when no custom write is given, storage is updated). */
   write?: (cpu: Cpu, lo: number, hi: number) => void;
+  /**
+   * HCR_EL2 bits (low word) that trap EL1 reads/writes of this register to EL2 with EC 0x18,
+   * e.g. TVM/TRVM for the virtual memory controls (ARM ARM D13.2.46).
+   */
+  hcrTrap?: { read?: number; write?: number };
   /** Storage slot, assigned by the table. */
   slot?: number;
 }

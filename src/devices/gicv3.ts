@@ -85,8 +85,10 @@ export class GicV3 implements InterruptController {
       return GICD_CTLR_ARE | GICD_CTLR_DS | (core.enableGrp0 ? GICD_CTLR_EN_GRP0 : 0) | (core.enableGrp1 ? GICD_CTLR_EN_GRP1 : 0);
     }
     if (offset === 0x0004) {
-      // ITLinesNumber = N/32 - 1, CPUNumber, IDbits = 15 (16-bit INTIDs), no LPIs/MBIS, no security.
-      return ((core.nirq / 32 - 1) | (Math.min(this.ncpu - 1, 7) << 5) | (0xf << 19)) >>> 0;
+      // As QEMU's GICv3 (the oracle guests compare against): ITLinesNumber counts external
+      // interrupts only ((N - 32) / 32 - 1), IDbits = 15, A3V and No1N set, CPUNumber 0 because
+      // affinity routing is always on, no LPIs/MBIS, no security extensions.
+      return (((core.nirq - 32) / 32 - 1) | (0xf << 19) | (1 << 24) | (1 << 25)) >>> 0;
     }
     if (offset === 0x0008) return IIDR_ARM;
     if (offset >= 0x6100 && offset < 0x8000) {

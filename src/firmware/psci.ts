@@ -19,7 +19,8 @@ export const PSCI = {
 export const PSCI_RET = { SUCCESS: 0, NOT_SUPPORTED: -1, INVALID_PARAMETERS: -2, DENIED: -3, ALREADY_ON: -4 } as const;
 
 /** PSCI 1.0 (major 1, minor 0). */
-const VERSION_1_0 = 0x10000;
+/** QEMU 7.2's PSCI reports version 1.1 (0x10001); the same image must see the same value. */
+const PSCI_VERSION_REPORTED = 0x10001;
 /** MIGRATE_INFO_TYPE 2: no Trusted OS, migration not required. */
 const MIGRATE_NOT_REQUIRED = 2;
 const MPIDR_AFFINITY_MASK = 0xff00ffffffn;
@@ -44,19 +45,19 @@ export class PsciFirmware {
 
   /** The CPU hook: returns true when the call was PSCI and has been handled. */
   readonly handle = (cpu: Cpu, conduit: "hvc" | "smc", imm: number): boolean => {
-    if (conduit !== this.platform.conduit || imm !== 0) return false;
+    // As QEMU's virt (target/arm/psci.c): every HVC/SMC on the conduit is a firmware call,
+    // whatever its immediate or function ID; IDs that are not PSCI return NOT_SUPPORTED.
+    void imm;
+    if (conduit !== this.platform.conduit) return false;
     const fn = cpu.x[0] >>> 0;
-    // SMC Calling Convention (DEN 0028) service ranges for standard secure services: PSCI 0x00-0x1f.
-    const inRange = (fn >= 0x84000000 && fn <= 0x8400001f) || (fn >= 0xc4000000 && fn <= 0xc400001f);
-    if (!inRange) return false;
-    const is64 = fn >= 0xc4000000;
+    const is64 = (fn & 0x40000000) !== 0;
     const arg = (n: number): bigint => {
       const lo = BigInt(cpu.x[n * 2] >>> 0);
       return is64 ? (BigInt(cpu.x[n * 2 + 1] >>> 0) << 32n) | lo : lo;
     };
     const ret = (v: number) => { cpu.x[0] = v | 0; cpu.x[1] = v < 0 ? -1 : 0; };
     switch (fn) {
-      case PSCI.VERSION: ret(VERSION_1_0); break;
+      case PSCI.VERSION: ret(PSCI_VERSION_REPORTED); break;
       case PSCI.FEATURES: ret(PsciFirmware.SUPPORTED.has(Number(arg(1) & 0xffffffffn)) ? 0 : PSCI_RET.NOT_SUPPORTED); break;
       case PSCI.MIGRATE_INFO_TYPE: ret(MIGRATE_NOT_REQUIRED); break;
       case PSCI.CPU_SUSPEND_32: case PSCI.CPU_SUSPEND_64:

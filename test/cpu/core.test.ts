@@ -56,6 +56,19 @@ test("IRQ is taken only once PSTATE.I is cleared, at VBAR+0x280", { skip }, () =
   assert.equal(cpu.daif, 0x3c0);
 });
 
+test("the first instruction of an IRQ vector runs exactly once", { skip }, () => {
+  const m = makeCpu();
+  const { cpu } = m;
+  cpu.srSet(SR.VBAR_EL1, VBAR, 0);
+  loadWords(m, RAM_BASE, assemble("msr daifclr, #2\nnop"));
+  loadWords(m, VBAR + 0x280, assemble("sub sp, sp, #0x10\nb ."));
+  cpu.x[62] = RAM_BASE + 0x8000;
+  cpu.setIrq(true);
+  runAt(m, RAM_BASE, 4);
+  assert.equal(cpu.pcLo >>> 0, VBAR + 0x284);
+  assert.equal(cpu.x[62] >>> 0, RAM_BASE + 0x8000 - 0x10);
+});
+
 test("MSR/MRS round trip and EL0 cannot read EL1 registers", { skip }, () => {
   const m = makeCpu();
   const { cpu } = m;

@@ -77,3 +77,13 @@ const FP_PREFIX = ["b", "h", "s", "d", "q"];
 export function fpReg(r: number, log2Size: number): string {
   return FP_PREFIX[log2Size] + r;
 }
+
+/**
+ * Data abort instruction syndrome for single general-register loads and stores (ARM ARM
+ * D13.2.37, ISS for EC 0x24/0x25): ISV [24], SAS [23:22] = log2 size, SSE [21] sign-extend,
+ * SRT [20:16] = Rt, SF [15] = 64-bit register, AR [14] = acquire/release. Forms with
+ * writeback, pairs and SIMD&FP registers carry none.
+ */
+export function singleRegisterSyndrome(size: number, signExtend: boolean, rt: number, sixtyFour: boolean, acquireRelease = false): number {
+  return (1 << 24) | (size << 22) | (signExtend ? 1 << 21 : 0) | (rt << 16) | (sixtyFour ? 1 << 15 : 0) | (acquireRelease ? 1 << 14 : 0);
+}

@@ -12,7 +12,7 @@
 import { Access, Cpu, FSC, zr, zw } from "../cpu.js";
 import type { Decoded, InsnDef } from "./table.js";
 import { xreg } from "./util.js";
-import { memOff, spAlignmentCheck } from "./loadstore-common.js";
+import { memOff, singleRegisterSyndrome, spAlignmentCheck } from "./loadstore-common.js";
 
 const SUFFIX = ["b", "h", "", ""];
 
@@ -79,7 +79,7 @@ function setStatus(cpu: Cpu, s: number, failed: boolean): void {
 export const loadStoreExclusiveGroup: InsnDef[] = [
   {
     name: "LDXR", pattern: "size:2 001000 0 1 0 rs:5 o0:1 rt2:5 rn:5 rt:5",
-    prepare: (d) => { d.n = d.rn; d.t = zw(d.rt); d.bytes = 1 << d.size; },
+    prepare: (d) => { d.n = d.rn; d.t = zw(d.rt); d.bytes = 1 << d.size; d.dabtIss = singleRegisterSyndrome(d.size, false, d.rt, d.size === 3, true); },
     exec: (cpu, d) => {
       alignedBase(cpu, d, Access.Read);
       const v = readSized(cpu, addrLo, addrHi, d.bytes), vh = cpu.ldHi;
@@ -143,7 +143,7 @@ export const loadStoreExclusiveGroup: InsnDef[] = [
   },
   {
     name: "LDAR", pattern: "size:2 001000 1 1 0 11111 1 11111 rn:5 rt:5",
-    prepare: (d) => { d.n = d.rn; d.t = zw(d.rt); d.bytes = 1 << d.size; },
+    prepare: (d) => { d.n = d.rn; d.t = zw(d.rt); d.bytes = 1 << d.size; d.dabtIss = singleRegisterSyndrome(d.size, false, d.rt, d.size === 3, true); },
     exec: (cpu, d) => {
       alignedBase(cpu, d, Access.Read);
       const v = readSized(cpu, addrLo, addrHi, d.bytes);
@@ -153,7 +153,7 @@ export const loadStoreExclusiveGroup: InsnDef[] = [
   },
   {
     name: "STLR", pattern: "size:2 001000 1 0 0 rs:5 1 rt2:5 rn:5 rt:5",
-    prepare: (d) => { d.n = d.rn; d.t = zr(d.rt); d.bytes = 1 << d.size; },
+    prepare: (d) => { d.n = d.rn; d.t = zr(d.rt); d.bytes = 1 << d.size; d.dabtIss = singleRegisterSyndrome(d.size, false, d.rt, d.size === 3, true); },
     exec: (cpu, d) => {
       alignedBase(cpu, d, Access.Write);
       writeSized(cpu, addrLo, addrHi, d.bytes, cpu.x[d.t * 2], cpu.x[d.t * 2 + 1]);

@@ -13,6 +13,7 @@ import type { Decoded, ExecFn, InsnDef } from "./table.js";
 import { xreg } from "./util.js";
 import {
   carryHi, fpReg, literalTarget, memOff, memPost, memPre, memReg, spAlignmentCheck,
+  singleRegisterSyndrome,
 } from "./loadstore-common.js";
 
 /** An access at (lo, hi) for instruction `d`: loads write register d.t, stores read it. */
@@ -289,6 +290,14 @@ function classify(size: number, v: number, opc: number): Kind | undefined {
   }
 }
 
+/** The syndrome of a general-register form: signed loads (opc 1x) set SSE; SF as the target width. */
+function gprSyndrome(d: Decoded): void {
+  if (d.V) return;
+  const signed = d.opc >= 2;
+  const sixtyFour = signed ? (d.opc & 1) === 0 : d.size === 3;
+  d.dabtIss = singleRegisterSyndrome(d.size, signed, d.rt, sixtyFour);
+}
+
 /** Common operand preparation: base slot (31 = SP), transfer register slot, access. */
 function prepareOperands(d: Decoded): Kind {
   const k = classify(d.size, d.V, d.opc)!;
@@ -326,6 +335,7 @@ export const loadStoreSingleGroup: InsnDef[] = [
     guard: (d) => classify(d.size, d.V, d.opc) !== undefined,
     prepare: (d) => {
       const k = prepareOperands(d);
+      gprSyndrome(d);
       d.off = d.imm12 << k.scale;
       d.exec = execOffset;
       if (!k.fp && k.acc === ld64) d.exec = execLdrX;
@@ -347,6 +357,7 @@ export const loadStoreSingleGroup: InsnDef[] = [
     guard: (d) => classify(d.size, d.V, d.opc) !== undefined,
     prepare: (d) => {
       const k = prepareOperands(d);
+      gprSyndrome(d);
       d.off = d.imm9;
       d.exec = execOffset;
       if (!k.fp && k.acc === ld64) d.exec = execLdrX;
@@ -383,6 +394,7 @@ export const loadStoreSingleGroup: InsnDef[] = [
     prepare: (d) => {
       d.V = 0;
       const k = prepareOperands(d);
+      gprSyndrome(d);
       d.off = d.imm9;
       d.acc = k.load ? ldtr : sttr;
     },
@@ -395,6 +407,7 @@ export const loadStoreSingleGroup: InsnDef[] = [
     guard: (d) => (d.option & 2) !== 0 && classify(d.size, d.V, d.opc) !== undefined,
     prepare: (d) => {
       const k = prepareOperands(d);
+      gprSyndrome(d);
       d.m = zr(d.rm);
       d.shift = d.S ? k.scale : 0;
       d.exec = REG_OFFSET_EXEC[d.option];
@@ -422,6 +435,7 @@ export const loadStoreSingleGroup: InsnDef[] = [
       } else {
         d.t = zw(d.rt);
         d.acc = d.opc === 0 ? ld32 : d.opc === 1 ? ld64 : lds32x;
+        d.dabtIss = singleRegisterSyndrome(d.opc === 0 ? 2 : d.opc === 1 ? 3 : 2, d.opc === 2, d.rt, d.opc !== 0);
       }
     },
     exec: execLiteral,

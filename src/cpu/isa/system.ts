@@ -20,16 +20,37 @@ function accessCheck(cpu: Cpu, d: Decoded, isRead: boolean): SysRegDef {
   }
   if (!reg) cpu.undefinedInstruction();
   const minEl = reg.minEl ?? minElForOp1(d.op1);
-  if (cpu.el < minEl) {
-    if (!(cpu.el === 0 && reg.el0Allowed && reg.el0Allowed(cpu))) {
-      // EL0 access to EL1 registers, or EL1 access to EL2/EL3 ones: UNDEFINED (EC 0).
-      cpu.undefinedInstruction();
+  if (cpu.el === 0) {
+    if (minEl === 0) {
+      // EL0-encoded registers (op1=3) disabled by an EL1 control (CNTKCTL_EL1, SCTLR_EL1.UCT,
+      // UMA, ...) trap to EL1 with EC 0x18.
+      if (reg.el0Allowed && !reg.el0Allowed(cpu)) sysRegTrap(cpu, d, isRead);
+    } else if (!(reg.el0Allowed && reg.el0Allowed(cpu))) {
+      cpu.undefinedInstruction(); // EL1 and higher registers are UNDEFINED at EL0 (EC 0)
     }
+  } else if (cpu.el < minEl) {
+    cpu.undefinedInstruction();
   }
   if (minEl >= 2 && !cpu.el2Enabled && minEl === 2) cpu.undefinedInstruction();
+  if (reg.hcrTrap && cpu.el === 1 && cpu.el2Enabled) {
+    const mask = isRead ? reg.hcrTrap.read : reg.hcrTrap.write;
+    if (mask && (cpu.hcrLo() & mask)) sysRegTrap(cpu, d, isRead, 2);
+  }
   if (minEl === 3 && cpu.highestEl < 3) cpu.undefinedInstruction();
   if (isRead ? reg.writeOnly : reg.readOnly) cpu.undefinedInstruction();
   return reg;
+}
+
+/**
+ * Trap of an MSR/MRS/SYS access with EC 0x18 (ARM ARM D13.2.37, ISS encoding for EC 0x18):
+ * Op0 [21:20], Op2 [19:17], Op1 [16:14], CRn [13:10], Rt [9:5], CRm [4:1], Direction [0]
+ * (1 = read). From EL0 it goes to EL1, or to EL2 when HCR_EL2.TGE is set.
+ */
+export function sysRegTrap(cpu: Cpu, d: Decoded, isRead: boolean, toEl?: number): never {
+  const op0 = d.o0 !== undefined ? 2 + d.o0 : 1;
+  const iss = (op0 << 20) | (d.op2 << 17) | (d.op1 << 14) | (d.crn << 10) | (d.rt << 5) | (d.crm << 1) | (isRead ? 1 : 0);
+  const target = toEl ?? (cpu.el === 0 ? ((cpu.hcrLo() & (1 << 27)) ? 2 : 1) : cpu.el);
+  cpu.takeException(target, EC.SYSREG, iss);
 }
 
 function minElForOp1(op1: number): number {
@@ -210,6 +231,18 @@ export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number
   def("HACR_EL2", 3, 4, 1, 1, 7);
   def("AFSR0_EL2", 3, 4, 5, 1, 0); def("AFSR1_EL2", 3, 4, 5, 1, 1);
   def("RVBAR_EL1", 3, 0, 12, 0, 1, { readOnly: true });
+
+  // Hypervisor trap controls (ARM ARM D13.2.46 HCR_EL2): which EL1 accesses exit to EL2.
+  const TVM = 1 << 26, TRVM = 1 << 30, TID1 = 1 << 16, TID2 = 1 << 17, TID3 = 1 << 18, TACR = 1 << 21;
+  for (const n of ["SCTLR_EL1", "TTBR0_EL1", "TTBR1_EL1", "TCR_EL1", "ESR_EL1", "FAR_EL1", "AFSR0_EL1",
+    "AFSR1_EL1", "MAIR_EL1", "AMAIR_EL1", "CONTEXTIDR_EL1"]) t.get(n).hcrTrap = { read: TRVM, write: TVM };
+  for (const d of t.defs) {
+    if (d.op0 === 3 && d.op1 === 0 && d.crn === 0 && d.crm >= 1 && d.crm <= 7) d.hcrTrap = { read: TID3 };
+  }
+  for (const n of ["REVIDR_EL1", "AIDR_EL1"]) t.get(n).hcrTrap = { read: TID1 };
+  for (const n of ["CTR_EL0", "CCSIDR_EL1", "CLIDR_EL1"]) t.get(n).hcrTrap = { read: TID2 };
+  t.get("CSSELR_EL1").hcrTrap = { read: TID2, write: TID2 };
+  t.get("ACTLR_EL1").hcrTrap = { read: TACR, write: TACR };
 }
 
 // ---------------------------------------------------------------- SYS operations
@@ -258,7 +291,6 @@ function sysOpMinEl(op1: number): number {
 
 /** DC ZVA: zero a 64-byte block (DCZID_EL0.BS = 4 words^2), as ordinary stores. */
 function dcZva(cpu: Cpu, d: Decoded): void {
-  if (cpu.el === 0 && !(cpu.sr[SR.SCTLR_EL1 * 2] & (1 << 14))) cpu.undefinedInstruction(); // SCTLR_EL1.DZE
   const lo = cpu.x[d.t * 2] & ~63, hi = cpu.x[d.t * 2 + 1];
   // Translate once for the fault (the whole block lies in one page), then store.
   cpu.translate(lo, hi, Access.Write, cpu.el, 64);
@@ -285,9 +317,10 @@ function execSys(cpu: Cpu, d: Decoded): void {
   if (!op) cpu.undefinedInstruction();
   const minEl = sysOpMinEl(d.op1);
   if (cpu.el < minEl) {
-    const el0ok = cpu.el === 0 && op.el0 && (op.name === "zva" ||
-      (cpu.sr[SR.SCTLR_EL1 * 2] & (1 << 26)) !== 0); // SCTLR_EL1.UCI enables EL0 cache maintenance
-    if (!el0ok) cpu.undefinedInstruction();
+    if (!(cpu.el === 0 && op.el0)) cpu.undefinedInstruction();
+    // EL0 cache maintenance is enabled by SCTLR_EL1.UCI, DC ZVA by SCTLR_EL1.DZE; otherwise trap.
+    const enabled = op.name === "zva" ? (cpu.sr[SR.SCTLR_EL1 * 2] & (1 << 14)) !== 0 : (cpu.sr[SR.SCTLR_EL1 * 2] & (1 << 26)) !== 0;
+    if (!enabled) sysRegTrap(cpu, d, false);
   }
   if (minEl === 2 && !cpu.el2Enabled) cpu.undefinedInstruction();
   if (minEl === 3 && cpu.highestEl < 3) cpu.undefinedInstruction();
@@ -317,16 +350,28 @@ const HINT_NAMES: Record<number, string> = {
   32: "bti", 34: "bti\tc", 36: "bti\tj", 38: "bti\tjc",
 };
 
+/**
+ * WFI/WFE traps (ARM ARM D1.16.3): from EL0 to EL1 unless SCTLR_EL1.nTWI/nTWE (bits 16/18)
+ * allow it, then to EL2 with HCR_EL2.TWI/TWE. ISS: CV=1, COND=0xE, TI (0 = WFI, 1 = WFE).
+ */
+function wfxTrap(cpu: Cpu, ti: number): void {
+  const iss = (1 << 24) | (0xe << 20) | ti;
+  if (cpu.el === 0 && !(cpu.sr[SR.SCTLR_EL1 * 2] & (ti ? 1 << 18 : 1 << 16)) && !(cpu.hcrLo() & (1 << 27))) {
+    cpu.takeException(1, EC.WFX, iss);
+  }
+  if (cpu.el <= 1 && cpu.el2Enabled && (cpu.hcrLo() & (ti ? 1 << 14 : 1 << 13))) cpu.takeException(2, EC.WFX, iss);
+}
+
 function execHint(cpu: Cpu, d: Decoded): void {
   switch (d.imm) {
     case 1: // YIELD: let the other CPUs run
       cpu.yieldRequested = true; cpu.flow = 2; return;
     case 2: // WFE (ARM ARM D1.16.1): consume the event or wait; waiting = end this CPU's slice
-      if (cpu.el < 2 && cpu.el2Enabled && (cpu.hcrLo() & (1 << 14)) && cpu.el <= 1) cpu.takeException(2, EC.WFX, 1 | (1 << 24));
+      wfxTrap(cpu, 1);
       if (cpu.eventRegister) { cpu.eventRegister = false; return; }
       cpu.yieldRequested = true; cpu.flow = 2; return;
     case 3: // WFI (ARM ARM D1.16.2): trap with HCR_EL2.TWI, else halt until an interrupt is pending
-      if (cpu.el <= 1 && cpu.el2Enabled && (cpu.hcrLo() & (1 << 13))) cpu.takeException(2, EC.WFX, 0 | (1 << 24));
+      wfxTrap(cpu, 0);
       if (!cpu.wakeupPending()) { cpu.halted = true; cpu.hooks.onHalt?.(cpu); }
       cpu.flow = 2; return;
     case 4: // SEV
@@ -386,7 +431,9 @@ export const systemGroup: InsnDef[] = [
         cpu.setElSp(cpu.el, d.crm & 1);
         return;
       }
-      if (cpu.el === 0 && !(cpu.sr[SR.SCTLR_EL1 * 2] & (1 << 9))) cpu.undefinedInstruction(); // UMA
+      if (cpu.el === 0 && !(cpu.sr[SR.SCTLR_EL1 * 2] & (1 << 9))) { // SCTLR_EL1.UMA
+        sysRegTrap(cpu, { ...d, o0: -2, crn: 4, rt: 31 } as Decoded, false);
+      }
       if (d.op2 === 6) cpu.daif |= (d.crm << 6);
       else cpu.daif &= ~(d.crm << 6);
       cpu.interruptCheck = true;
