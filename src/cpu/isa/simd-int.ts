@@ -10,6 +10,7 @@
  */
 import type { Cpu } from "../cpu.js";
 import type { Decoded, InsnDef } from "./table.js";
+import { Cmp, execAddp2d, execAddVec, execCmpVec, execCnt, execMull2d, execPairVec, execSubVec } from "./simd-fast.js";
 import {
   arr, clearAbove, commitQc, getLane, getLane64, sat, satS, satS64, satU, satU64, setLane,
   setLane64, setLane64Num, sr, vr,
@@ -235,6 +236,12 @@ function prepLanes(d: Decoded, op: IntOp, u: number, scalar: boolean): void {
   if (e === 64) d.f64 = op.make64!(u === 1);
   else d.f = op.make(e, u === 1);
   if (e === 64 && op === sameOps[0b10000]) d.exec = execAddSub64;
+  if (e <= 32 && !scalar) {
+    if (op === sameOps[0b10000]) d.exec = u ? execSubVec : execAddVec;
+    const cmp = op === sameOps[0b00110] ? (u ? Cmp.Hi : Cmp.Gt) : op === sameOps[0b00111] ? (u ? Cmp.Hs : Cmp.Ge)
+      : op === sameOps[0b10001] ? (u ? Cmp.Eq : Cmp.Tst) : -1;
+    if (cmp >= 0) { d.cmp = cmp; d.exec = execCmpVec; }
+  }
 }
 
 function sameDefs(): InsnDef[] {
@@ -298,7 +305,7 @@ function execPairwise(cpu: Cpu, d: Decoded): void {
 function pairDefs(): InsnDef[] {
   const defs: InsnDef[] = [];
   for (const [opc, op] of Object.entries(pairOps)) {
-    const bits = Number(opc).toString(2).padStart(5, "0");
+    const opcode = Number(opc), bits = opcode.toString(2).padStart(5, "0");
     for (const u of [0, 1]) {
       const mn = op.mn[u];
       if (!mn) continue;
@@ -307,7 +314,11 @@ function pairDefs(): InsnDef[] {
         name: `${mn.toUpperCase()}_vec`,
         pattern: `0 Q:1 ${u} 01110 size:2 1 rm:5 ${bits} 1 rn:5 rd:5`,
         guard: (d) => sizeOk(sizes, d.size, d.Q, true),
-        prepare: (d) => prepLanes(d, op, u, false),
+        prepare: (d) => {
+          prepLanes(d, op, u, false);
+          d.pairKind = opcode === 0b10111 ? 0 : opcode === 0b10100 ? 1 : 2;
+          d.exec = d.esize === 64 ? execAddp2d : execPairVec;
+        },
         exec: execPairwise,
         disasm: (d) => `${mn}\t${vr(d.rd, d.size, d.Q)}, ${vr(d.rn, d.size, d.Q)}, ${vr(d.rm, d.size, d.Q)}`,
       });
@@ -503,6 +514,9 @@ function execDiffScalar(cpu: Cpu, d: Decoded): void {
   if (sat.q) commitQc(cpu);
 }
 
+/** SMULL/SMLAL/SMLSL (and unsigned forms): accumulate sign, for the 64-bit lane fast path. */
+export const MULL_ACC: Record<string, number> = { smull: 0, smlal: 1, smlsl: -1, umull: 0, umlal: 1, umlsl: -1 };
+
 function diffDefs(): InsnDef[] {
   const defs: InsnDef[] = [];
   for (const opc of [0b1001, 0b1011, 0b1101]) {
@@ -535,6 +549,8 @@ function diffDefs(): InsnDef[] {
           d.sgn = op.kind === "narrow" || op.mn[0] === "pmull" ? false : u === 0;
           if (d.narrowE === 32) d.f64 = op.make64(u === 1);
           else d.f = op.make(d.narrowE * 2, u === 1);
+          const accSign = MULL_ACC[op.mn[0]!];
+          if (d.narrowE === 32 && accSign !== undefined) { d.accSign = accSign; d.byElem = false; d.exec = execMull2d; }
         },
         exec: execDiff,
         disasm: (d) => {
@@ -616,6 +632,8 @@ const miscU1: Record<number, UnOp> = {
   0b01011: { mn: "neg", sizes: BHSD, scalarSizes: D, signed: true, make: () => (a) => -a, make64: () => (a) => -a },
 };
 
+const ZERO_CMP: Record<string, number> = { cmgt: Cmp.GtZ, cmeq: Cmp.EqZ, cmlt: Cmp.LtZ, cmge: Cmp.GeZ, cmle: Cmp.LeZ };
+
 /** Unary element-wise exec (Vm is unused: the lane function ignores its second argument). */
 function execUnary(cpu: Cpu, d: Decoded): void {
   d.rm = d.rn;
@@ -635,6 +653,11 @@ function unaryDefs(): InsnDef[] {
         d.lanes = scalar ? 1 : (d.Q ? 128 : 64) / e;
         d.clear = scalar ? e / 8 : d.Q ? 16 : 8;
         if (e === 64) d.f64 = op.make64!(); else d.f = op.make(e);
+        if (e <= 32 && !scalar) {
+          const cmp = ZERO_CMP[op.mn];
+          if (cmp !== undefined) { d.cmp = cmp; d.exec = execCmpVec; }
+          if (op.mn === "cnt") d.exec = execCnt;
+        }
       };
       defs.push({
         name: `${op.mn.toUpperCase()}_misc`,

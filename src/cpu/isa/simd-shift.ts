@@ -12,7 +12,8 @@ import {
   clearAbove, commitQc, getLane, getLane64, sat, satS, satS64, satU, satU64, setLane, setLane64,
   sr, vr, vel,
 } from "./simd-common.js";
-import { mulShr31, sqdmulh, type LaneFn, type LaneFn64 } from "./simd-int.js";
+import { MULL_ACC, mulShr31, sqdmulh, type LaneFn, type LaneFn64 } from "./simd-int.js";
+import { execMull2d, execShrn } from "./simd-fast.js";
 
 const P2 = (s: number) => 2 ** s;
 
@@ -237,6 +238,7 @@ function narrowShiftDefs(): InsnDef[] {
         const size = immhSize(d.immh), e = 8 << size;
         d.size = size; d.esize = e; d.shift = 2 * e - ((d.immh << 3) | d.immb);
         d.kind = op.satKind[u]; d.round = op.round; d.scalar = scalar;
+        if (d.kind === 0 && !scalar && e <= 16) d.exec = execShrn;
       };
       defs.push({
         name: `${mn.toUpperCase()}_imm`,
@@ -369,6 +371,8 @@ function elemDefs(): InsnDef[] {
       d.clear = scalar ? e / 8 : d.Q ? 16 : 8;
       if (op.long && e === 32) d.f64 = op.make64!();
       else d.f = op.make(op.long ? 2 * e : e, op.u === 1);
+      const accSign = MULL_ACC[op.mn];
+      if (op.long && e === 32 && !scalar && accSign !== undefined) { d.accSign = accSign; d.byElem = true; d.exec = execMull2d; }
     };
     defs.push({
       name: `${op.mn.toUpperCase()}_elem`,
