@@ -18,7 +18,7 @@ type F32 = (cpu: Cpu, a: number, b: number, c: number) => number;
 type F64 = (cpu: Cpu, al: number, ah: number, bl: number, bh: number, cl: number, ch: number) => number;
 
 const FZ = 1 << 24;
-const ONE32 = 0x3f800000, TWO32 = 0x40000000, THREE_HALF32 = 0x3fc00000;
+const TWO32 = 0x40000000, THREE_HALF32 = 0x3fc00000;
 const TWO64H = 0x40000000, THREE_HALF64H = 0x3ff80000;
 
 // ---------------------------------------------------------------- classification
@@ -694,8 +694,6 @@ function fixedDefs(): InsnDef[] {
   }
   return defs;
 }
-
-void ONE32;
 
 export const simdFpGroup: InsnDef[] = [
   ...threeSameDefs(),

@@ -12,7 +12,7 @@ import type { Cpu } from "../cpu.js";
 import type { Decoded, InsnDef } from "./table.js";
 import { Cmp, execAddp2d, execAddVec, execCmpVec, execCnt, execMull2d, execPairVec, execSubVec } from "./simd-fast.js";
 import {
-  arr, clearAbove, commitQc, getLane, getLane64, sat, satS, satS64, satU, satU64, setLane,
+  clearAbove, commitQc, getLane, getLane64, sat, satS, satS64, satU, satU64, setLane,
   setLane64, setLane64Num, sr, vr,
 } from "./simd-common.js";
 
@@ -634,13 +634,6 @@ const miscU1: Record<number, UnOp> = {
 
 const ZERO_CMP: Record<string, number> = { cmgt: Cmp.GtZ, cmeq: Cmp.EqZ, cmlt: Cmp.LtZ, cmge: Cmp.GeZ, cmle: Cmp.LeZ };
 
-/** Unary element-wise exec (Vm is unused: the lane function ignores its second argument). */
-function execUnary(cpu: Cpu, d: Decoded): void {
-  d.rm = d.rn;
-  d.exec = execLanes;
-  execLanes(cpu, d);
-}
-
 function unaryDefs(): InsnDef[] {
   const defs: InsnDef[] = [];
   for (const [u, table] of [[0, miscU0], [1, miscU1]] as const) {
@@ -680,7 +673,6 @@ function unaryDefs(): InsnDef[] {
       }
     }
   }
-  void execUnary;
   return defs;
 }
 
@@ -896,4 +888,3 @@ export const simdIntGroup: InsnDef[] = [
   acrossDef("uminv", 1, "11010", 3),
 ];
 
-export { arr };

@@ -5,7 +5,7 @@
  */
 import { zr, zw, type Cpu } from "../cpu.js";
 import type { Decoded, InsnDef } from "./table.js";
-import { clearAbove, copyScratch, s8, s32, vr, el, vel, arr } from "./simd-common.js";
+import { clearAbove, vr, vel } from "./simd-common.js";
 import { xreg } from "./util.js";
 
 // -------------------------------------------------------------- modified immediate
@@ -349,7 +349,5 @@ const tblDef: InsnDef = {
     return `${d.op ? "tbx" : "tbl"}\tv${d.rd}.${t}, {${list}}, v${d.rm}.${t}`;
   },
 };
-
-void s8; void s32; void copyScratch; void el; void arr;
 
 export const simdPermGroup: InsnDef[] = [modImmDef, ...copyDefs, permDef, extDef, tblDef];

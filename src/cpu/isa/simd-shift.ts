@@ -12,7 +12,7 @@ import {
   clearAbove, commitQc, getLane, getLane64, sat, satS, satS64, satU, satU64, setLane, setLane64,
   sr, vr, vel,
 } from "./simd-common.js";
-import { MULL_ACC, mulShr31, sqdmulh, type LaneFn, type LaneFn64 } from "./simd-int.js";
+import { MULL_ACC, sqdmulh, type LaneFn, type LaneFn64 } from "./simd-int.js";
 import { execMull2d, execShrn } from "./simd-fast.js";
 
 const P2 = (s: number) => 2 ** s;
@@ -400,8 +400,6 @@ function elemDefs(): InsnDef[] {
   }
   return defs;
 }
-
-void mulShr31;
 
 export const simdShiftGroup: InsnDef[] = [
   ...shiftDefs(),
