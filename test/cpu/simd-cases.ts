@@ -200,6 +200,18 @@ export function simdCases(includeFp: boolean): SimdCase[] {
   I("tbl v0.16b, {v31.16b, v0.16b, v1.16b}, v5.16b");
   I("tbx v0.8b, {v30.16b, v31.16b, v0.16b, v1.16b}, v5.8b");
 
+  // ---- destination also a source (results must use the sources as they were)
+  for (const s of ["add v0.4s, v0.4s, v1.4s", "zip1 v0.16b, v0.16b, v1.16b", "zip2 v0.8h, v1.8h, v0.8h", "uzp1 v0.4s, v1.4s, v0.4s",
+    "trn2 v0.16b, v0.16b, v0.16b", "tbl v0.16b, {v0.16b, v1.16b}, v0.16b", "tbx v0.16b, {v0.16b}, v0.16b", "ext v0.16b, v0.16b, v0.16b, #3",
+    "sshll2 v0.4s, v0.8h, #3", "uxtl2 v0.8h, v0.16b", "xtn2 v0.8h, v0.4s", "sqxtn2 v0.16b, v0.8h", "smull2 v0.2d, v0.4s, v0.4s",
+    "umull v0.4s, v0.4h, v0.4h", "smlal2 v0.4s, v0.8h, v1.8h", "addp v0.4s, v0.4s, v1.4s", "umaxp v0.16b, v1.16b, v0.16b",
+    "rev64 v0.16b, v0.16b", "mla v0.4s, v0.4s, v0.s[1]", "umull2 v0.2d, v0.4s, v0.s[3]", "smlal v0.2d, v0.2s, v0.s[1]",
+    "shll2 v0.4s, v0.8h, #16", "saddlp v0.4s, v0.8h", "sadalp v0.2d, v0.4s", "dup v0.4s, v0.s[2]", "mov v0.s[1], v0.s[3]",
+    "addhn2 v0.16b, v0.8h, v1.8h", "shrn2 v0.16b, v0.8h, #3", "rshrn2 v0.8h, v0.4s, #5", "sqshrn2 v0.4s, v0.2d, #7",
+    "bsl v0.16b, v0.16b, v1.16b", "bit v0.16b, v1.16b, v0.16b", "sli v0.4s, v0.4s, #5", "usra v0.2d, v0.2d, #9", "saddw2 v0.2d, v0.2d, v0.4s"]) I(s);
+  if (includeFp) for (const s of ["fadd v0.2d, v0.2d, v0.2d", "faddp v0.4s, v0.4s, v0.4s", "fcvtl2 v0.2d, v0.4s", "fcvtn2 v0.4s, v0.2d",
+    "fmla v0.4s, v0.4s, v0.s[1]", "fmaxp v0.2d, v0.2d, v1.2d", "fcvtxn2 v0.4s, v0.2d", "fcvtl2 v0.4s, v0.8h"]) F(s, s.includes("2d") ? "f64" : "f32");
+
   if (!includeFp) return out;
 
   // ---- floating point: three same

@@ -266,6 +266,13 @@ function narrowShiftDefs(): InsnDef[] {
 function execShll(cpu: Cpu, d: Decoded): void {
   if (!cpu.fpEnabled) cpu.fpTrap();
   const e = d.esize, L = 64 / e, base = d.Q ? L : 0, sgn = d.sgn, mul = P2(d.shift);
+  if (e === 8) {
+    // Common SXTL/UXTL of bytes: direct loops (sources read before the wider writes).
+    const b = cpu.v8, h = cpu.v16, n = d.rn * 16 + base, o = d.rd * 8, sh = d.shift;
+    for (let i = 0; i < 8; i++) nTmp[i] = sgn ? (b[n + i] << 24) >> 24 : b[n + i];
+    for (let i = 0; i < 8; i++) h[o + i] = nTmp[i] << sh;
+    return;
+  }
   for (let i = 0; i < L; i++) nTmp[i] = getLane(cpu, d.rn, base + i, e, sgn) * mul;
   if (e === 32) {
     const v = cpu.v32, o = d.rd * 4;
