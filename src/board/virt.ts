@@ -259,6 +259,10 @@ export class VirtBoard {
         }
         const ran = cpu.icount - before;
         executed += ran;
+        // Other CPUs' stores through the TLB fast path do not check reservations, so a CPU's
+        // exclusive monitor does not survive its turn: an LDXR/STXR pair split across turns
+        // fails and retries (clearing is always allowed, ARM ARM B2.9.5).
+        if (n > 1) cpu.exclusiveValid = false;
         this.timer.update();
         // An exception taken on every step of a whole turn, turn after turn: the guest has no
         // working vectors (or they fault themselves) and will never make progress.
