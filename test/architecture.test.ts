@@ -1,0 +1,39 @@
+/**
+ * The core must stay platform-neutral so it can run in a browser: no Node built-ins and no
+ * Buffer anywhere under src/ except the CLI layer (src/cli) that owns files, terminals and
+ * processes.
+ */
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const root = join(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
+const NODE_MODULES = /\bfrom\s+["'](node:[^"']+|fs|path|os|child_process|process|buffer|url|zlib|net|tty|readline|worker_threads)["']|\brequire\(|\bimport\(["']node:/;
+
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...sources(p));
+    else if (p.endsWith(".ts")) out.push(p);
+  }
+  return out;
+}
+
+test("core modules import no Node built-ins and use no Buffer", () => {
+  const offenders: string[] = [];
+  const files = sources(join(root, "src")).filter((f) => !relative(root, f).startsWith(join("src", "cli")));
+  assert.ok(files.length > 20, "the core sources were found");
+  for (const f of files) {
+    const text = readFileSync(f, "utf8");
+    text.split("\n").forEach((line, i) => {
+      const code = line.replace(/\/\/.*$/, "");
+      if (NODE_MODULES.test(code) || /\bBuffer\b/.test(code) || /\bprocess\./.test(code)) {
+        offenders.push(`${relative(root, f)}:${i + 1}: ${line.trim()}`);
+      }
+    });
+  }
+  assert.deepEqual(offenders, [], "platform-specific code outside src/cli");
+});
