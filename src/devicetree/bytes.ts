@@ -114,6 +114,11 @@ export class ByteBuffer {
     this.length += bytes.length;
   }
 
+  /** Forget the contents but keep the storage, so one buffer can serve many short values. */
+  clear(): void {
+    this.length = 0;
+  }
+
   toBytes(): Uint8Array {
     return this.storage.slice(0, this.length);
   }

@@ -7,7 +7,7 @@
  */
 
 import { ByteBuffer, latin1ToBytes, readU32, writeU32 } from "./bytes.js";
-import { allocatePhandle, type DeviceTree, type DtNode, type DtProperty, MarkerKind, type SourcePosition } from "./model.js";
+import { allocatePhandle, usedPhandles, type DeviceTree, type DtNode, type DtProperty, MarkerKind, type SourcePosition } from "./model.js";
 
 export interface Diagnostic {
   severity: "error" | "warning";
@@ -173,10 +173,12 @@ export function runChecks(tree: DeviceTree, options: CheckOptions = {}): Diagnos
 
   checkDuplicateLabels(tree, fail);
 
-  forEachNode(root, (node) => checkExplicitPhandles(root, node, fail));
+  const explicitPhandles = new Map<number, DtNode>();
+  forEachNode(root, (node) => checkExplicitPhandles(root, node, fail, explicitPhandles));
 
   const canResolve = !failed.has("duplicate_node_names");
   if (canResolve && !failed.has("explicit_phandles")) {
+    const used = usedPhandles(tree);
     forEachNode(root, (node) => {
       for (const property of node.properties) {
         if (property.deleted) continue;
@@ -188,7 +190,7 @@ export function runChecks(tree: DeviceTree, options: CheckOptions = {}): Diagnos
             else fail("phandle_references", node, `Reference to non-existent node or label "${marker.ref}"\n`);
             continue;
           }
-          const phandle = allocatePhandle(tree, target);
+          const phandle = allocatePhandle(tree, target, used);
           writeU32(property.value, marker.offset, phandle);
           target.isReferenced = true;
         }
@@ -229,7 +231,8 @@ export function runChecks(tree: DeviceTree, options: CheckOptions = {}): Diagnos
 
 type Fail = (check: string, node: DtNode, message: string, property?: DtProperty) => void;
 
-function checkExplicitPhandles(root: DtNode, node: DtNode, fail: Fail): void {
+/** `seen` maps each phandle already taken (in pre-order, as dtc meets them) to its node. */
+function checkExplicitPhandles(root: DtNode, node: DtNode, fail: Fail, seen: Map<number, DtNode>): void {
   const phandleValue = (name: string): number => {
     const property = node.prop(name);
     if (!property) return 0;
@@ -255,15 +258,13 @@ function checkExplicitPhandles(root: DtNode, node: DtNode, fail: Fail): void {
   if (!phandle && !linuxPhandle) return;
   if (linuxPhandle && phandle && phandle !== linuxPhandle) fail("explicit_phandles", node, "mismatching 'phandle' and 'linux,phandle' properties");
   if (linuxPhandle && !phandle) phandle = linuxPhandle;
-  let other: DtNode | undefined;
-  forEachNode(root, (candidate) => {
-    if (!other && candidate.phandle === phandle) other = candidate;
-  });
+  const other = seen.get(phandle);
   if (other && other !== node) {
     fail("explicit_phandles", node, `duplicated phandle 0x${phandle.toString(16)} (seen before at ${other.path})`);
     return;
   }
   node.phandle = phandle;
+  seen.set(phandle, node);
 }
 
 function checkDuplicateLabels(tree: DeviceTree, fail: Fail): void {

@@ -33,7 +33,11 @@ export interface Token {
   kind: TokenKind;
   /** Label/reference/name text, the operator or character, or the raw literal text. */
   text: string;
-  /** Integer value of a literal, character literal or byte. */
+  /**
+   * Integer value of a literal, character literal or byte: `small` when it fits in 32 bits
+   * (the usual case, kept as a plain number for speed), else `value`. Use tokenValue().
+   */
+  small?: number;
   value?: bigint;
   /** The bytes of a string (escapes processed, NUL terminated). */
   bytes?: Uint8Array;
@@ -45,6 +49,11 @@ export interface Token {
 /** Supplies file contents for `/include/` and `/incbin/`; the CLI passes one that reads the disk. */
 export interface SourceReader {
   readFile(path: string): Uint8Array | undefined;
+}
+
+/** The integer a literal, character literal or byte token stands for. */
+export function tokenValue(token: Token): bigint {
+  return token.value ?? BigInt(token.small ?? 0);
 }
 
 export class DtsError extends Error {
@@ -111,6 +120,12 @@ function isHexDigit(code: number): boolean {
  * Returns the bytes followed by a NUL.
  */
 export function unescapeString(text: string, onError: (message: string) => void): Uint8Array {
+  if (text.indexOf("\\") < 0) {
+    // No escapes (the common case): one byte per character plus the NUL.
+    const bytes = new Uint8Array(text.length + 1);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    return bytes;
+  }
   const out: number[] = [];
   for (let i = 0; i < text.length; ) {
     const ch = text.charCodeAt(i++);
@@ -171,6 +186,10 @@ const KEYWORDS: [string, TokenKind][] = [
 ];
 
 const OPERATORS = new Set(["<<", ">>", "<=", ">=", "==", "!=", "&&", "||"]);
+/** First characters of the two-character operators: < > = ! & | */
+function isOperatorStart(code: number): boolean {
+  return code === 0x3c || code === 0x3e || code === 0x3d || code === 0x21 || code === 0x26 || code === 0x7c;
+}
 
 export interface LexOptions {
   reader?: SourceReader;
@@ -210,15 +229,28 @@ export function tokenize(source: string, fileName: string, options: LexOptions =
     const n = text.length;
 
     const advance = (to: number): void => {
-      for (; i < to; i++) {
-        if (text.charCodeAt(i) === 10) {
+      let lastNewline = -1;
+      for (let j = i; j < to; j++) {
+        if (text.charCodeAt(j) === 10) {
           line++;
-          column = 1;
-        } else column++;
+          lastNewline = j;
+        }
       }
+      column = lastNewline < 0 ? column + (to - i) : to - lastNewline;
+      i = to;
     };
-    const push = (kind: TokenKind, end: number, extra: Partial<Token> = {}): void => {
-      tokens.push({ kind, text: extra.text ?? text.slice(i, end), file: displayName, line, column, ...extra });
+    // Every token has the same shape (all fields present) so the engine keeps one object layout.
+    const push = (kind: TokenKind, end: number, extra?: { text?: string; small?: number; value?: bigint; bytes?: Uint8Array }): void => {
+      tokens.push({
+        kind,
+        text: extra?.text ?? text.slice(i, end),
+        small: extra?.small,
+        value: extra?.value,
+        bytes: extra?.bytes,
+        file: displayName,
+        line,
+        column,
+      });
       advance(end);
     };
     const error = (message: string, atLine = line, atColumn = column): void => {
@@ -332,13 +364,13 @@ export function tokenize(source: string, fileName: string, options: LexOptions =
           const startLine = line;
           const startColumn = column;
           const bytes = unescapeString(text.slice(i + 1, last), (message) => error(message, startLine, startColumn));
-          let value = 0n;
+          let value = 0;
           if (bytes.length === 1) error("Empty character literal", startLine, startColumn);
           else {
-            value = BigInt(bytes[0]);
+            value = bytes[0];
             if (bytes.length > 2) error(`Character literal has ${bytes.length - 1} characters instead of 1`, startLine, startColumn);
           }
-          push("char-literal", last + 1, { value });
+          push("char-literal", last + 1, { small: value });
           continue;
         }
       }
@@ -381,7 +413,7 @@ export function tokenize(source: string, fileName: string, options: LexOptions =
         }
       } else if (state === State.ByteString) {
         if (isHexDigit(code) && isHexDigit(text.charCodeAt(i + 1))) {
-          push("byte", i + 2, { value: BigInt(parseInt(text.slice(i, i + 2), 16)) });
+          push("byte", i + 2, { small: parseInt(text.slice(i, i + 2), 16) });
           continue;
         }
         if (code === 0x5d /* ] */) {
@@ -408,6 +440,15 @@ export function tokenize(source: string, fileName: string, options: LexOptions =
         }
         const literal = text.slice(i, j);
         const digits = text.slice(i, digitsEnd);
+        // Most literals are cells: parse those as plain numbers and keep BigInt for wide ones.
+        if (isHex && digits.length <= 10) {
+          push("literal", j, { small: parseInt(digits.slice(2), 16) });
+          continue;
+        }
+        if (!isHex && digits[0] !== "0" && digits.length <= 9) {
+          push("literal", j, { small: parseInt(digits, 10) });
+          continue;
+        }
         let value: bigint;
         if (isHex) value = BigInt("0x" + digits.slice(2));
         else if (digits.length > 1 && digits[0] === "0") {
@@ -423,8 +464,7 @@ export function tokenize(source: string, fileName: string, options: LexOptions =
         continue;
       }
 
-      const pair = text.slice(i, i + 2);
-      if (OPERATORS.has(pair)) {
+      if (isOperatorStart(code) && OPERATORS.has(text.slice(i, i + 2))) {
         push("op", i + 2);
         continue;
       }

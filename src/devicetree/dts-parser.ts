@@ -8,7 +8,7 @@
 
 import { ByteBuffer, bytesToLatin1, latin1ToBytes } from "./bytes.js";
 import { DeviceTree, DtNode, DtProperty, MarkerKind, addLabel, type Label, type Marker, type SourcePosition } from "./model.js";
-import { DtsError, resolveInclude, tokenize, type LexOptions, type Token } from "./dts-lexer.js";
+import { DtsError, resolveInclude, tokenValue, tokenize, type LexOptions, type Token } from "./dts-lexer.js";
 import { deleteNode, guessBootCpuId, nodeByReference } from "./checks.js";
 
 export interface ParseOptions extends LexOptions {}
@@ -22,8 +22,14 @@ class SyntaxFailure extends Error {}
 
 /** Property value under construction: bytes plus markers at byte offsets. */
 class ValueBuilder {
-  readonly data = new ByteBuffer(64);
-  readonly markers: Marker[] = [];
+  readonly data = new ByteBuffer(4096);
+  markers: Marker[] = [];
+
+  /** Start a new value; the parser reuses one builder for every property. */
+  reset(): void {
+    this.data.clear();
+    this.markers = [];
+  }
 
   mark(kind: MarkerKind, ref?: string): void {
     this.markers.push(ref === undefined ? { offset: this.data.length, kind } : { offset: this.data.length, kind, ref });
@@ -94,6 +100,7 @@ export class DtsParser {
   private isPlugin = false;
   private orphanFragments = 0;
   private depth = 0;
+  private readonly scratchValue = new ValueBuilder();
 
   constructor(
     source: string,
@@ -369,7 +376,8 @@ export class DtsParser {
       return property;
     }
     this.expectChar("=");
-    const value = new ValueBuilder();
+    const value = this.scratchValue;
+    value.reset();
     for (;;) {
       while (this.peek().kind === "label") value.mark(MarkerKind.Label, this.next().text);
       this.parseValueItem(value);
@@ -399,7 +407,7 @@ export class DtsParser {
       value.mark(MarkerKind.Uint8);
       for (;;) {
         const item = this.peek();
-        if (item.kind === "byte") value.data.appendByte(Number(this.next().value));
+        if (item.kind === "byte") value.data.appendByte(this.next().small!);
         else if (item.kind === "label") value.mark(MarkerKind.Label, this.next().text);
         else break;
       }
@@ -443,7 +451,7 @@ export class DtsParser {
       const size = this.peek();
       if (size.kind !== "literal") this.syntaxError(size, "an element size");
       this.next();
-      switch (size.value) {
+      switch (tokenValue(size)) {
         case 8n: kind = MarkerKind.Uint8; bits = 8; break;
         case 16n: kind = MarkerKind.Uint16; bits = 16; break;
         case 32n: kind = MarkerKind.Uint32; bits = 32; break;
@@ -467,6 +475,10 @@ export class DtsParser {
         if (bits === 32) value.mark(MarkerKind.RefPhandle, token.text);
         else this.semanticError(token, "References are only allowed in arrays with 32-bit elements.");
         value.appendInteger(U64_MASK >> BigInt(64 - bits), bits);
+      } else if (token.small !== undefined && token.kind !== "byte" && bits === 32) {
+        // Fast path for the common `<0x1234>` cell: no BigInt arithmetic.
+        this.next();
+        value.data.appendU32(token.small);
       } else if (token.kind === "literal" || token.kind === "char-literal" || this.isChar(token, "(")) {
         const number = this.parseIntegerPrimary();
         if (bits < 64) {
@@ -487,7 +499,7 @@ export class DtsParser {
     const token = this.peek();
     if (token.kind === "literal" || token.kind === "char-literal") {
       this.next();
-      return token.value!;
+      return tokenValue(token);
     }
     if (this.isChar(token, "(")) {
       this.next();

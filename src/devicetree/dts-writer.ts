@@ -74,7 +74,8 @@ function stringText(value: Uint8Array, start: number, length: number): string {
       case 0x22: text += '\\"'; break;
       case 0: text += "\\0"; break;
       default:
-        text += isPrintable(byte) ? String.fromCharCode(byte) : "\\x" + hex2(byte);
+        // dtc passes a signed char to printf, so bytes >= 0x80 come out sign-extended (\xffffffc3).
+        text += isPrintable(byte) ? String.fromCharCode(byte) : byte >= 0x80 ? "\\xffffff" + hex2(byte) : "\\x" + hex2(byte);
     }
   }
   return text + '"';

@@ -84,6 +84,9 @@ export class DtValue {
   }
 }
 
+/** Shared by every empty property; values are replaced, never written in place, when empty. */
+const EMPTY_VALUE = new Uint8Array(0);
+
 export class DtProperty {
   name: string;
   value: Uint8Array;
@@ -92,7 +95,7 @@ export class DtProperty {
   deleted = false;
   source?: SourcePosition;
 
-  constructor(name: string, value: Uint8Array = new Uint8Array(0), markers: Marker[] = []) {
+  constructor(name: string, value: Uint8Array = EMPTY_VALUE, markers: Marker[] = []) {
     this.name = name;
     this.value = value;
     this.markers = markers;
@@ -481,16 +484,29 @@ export class DeviceTree {
   nextPhandleCandidate = 1;
 }
 
-/** Give `node` a fresh phandle and a `phandle` property holding it (dtc's get_node_phandle). */
-export function allocatePhandle(tree: DeviceTree, node: DtNode, addProperty = true): number {
-  if (node.phandle !== 0 && node.phandle !== 0xffffffff) return node.phandle;
+/** Phandles of all live nodes, for allocation (dtc's get_node_by_phandle looks at live nodes only). */
+export function usedPhandles(tree: DeviceTree): Set<number> {
   const used = new Set<number>();
-  for (const candidate of tree.root.walk()) if (candidate.phandle) used.add(candidate.phandle);
+  for (const node of tree.root.walk()) {
+    const phandle = effectivePhandle(node);
+    if (phandle) used.add(phandle);
+  }
+  return used;
+}
+
+/**
+ * Give `node` a fresh phandle and a `phandle` property holding it (dtc's get_node_phandle):
+ * the lowest value not in use, counting up from the previous allocation.
+ * Passes that allocate many phandles pass `used` (from usedPhandles) to avoid rescanning the tree.
+ */
+export function allocatePhandle(tree: DeviceTree, node: DtNode, used: Set<number> = usedPhandles(tree)): number {
+  if (node.phandle !== 0 && node.phandle !== 0xffffffff) return node.phandle;
   let phandle = tree.nextPhandleCandidate;
   while (used.has(phandle)) phandle++;
   tree.nextPhandleCandidate = phandle;
   node.phandle = phandle;
-  if (addProperty && !node.prop("phandle")) {
+  used.add(phandle);
+  if (!node.prop("phandle")) {
     const bytes = new Uint8Array(4);
     new DataView(bytes.buffer).setUint32(0, phandle);
     node.properties.push(new DtProperty("phandle", bytes, [{ offset: 0, kind: MarkerKind.Uint32 }]));

@@ -16,7 +16,7 @@
  */
 
 import { ByteBuffer, latin1ToBytes, readU32, writeU32 } from "./bytes.js";
-import { allocatePhandle, type DeviceTree, DtNode, DtProperty, MarkerKind, effectivePhandle } from "./model.js";
+import { allocatePhandle, usedPhandles, type DeviceTree, DtNode, DtProperty, MarkerKind, effectivePhandle } from "./model.js";
 import { nodeByPath, nodeByReference } from "./checks.js";
 
 export class OverlayError extends Error {
@@ -66,6 +66,7 @@ export function generateSymbols(tree: DeviceTree, warn: (message: string) => voi
   });
   if (!anyLabel) return;
   const symbols = childOrNew(tree.root, "__symbols__");
+  const used = usedPhandles(tree);
   forEachLiveNode(tree.root, (node) => {
     if (!node.labels.length) return;
     for (const label of node.labels) {
@@ -76,7 +77,7 @@ export function generateSymbols(tree: DeviceTree, warn: (message: string) => voi
       }
       symbols.properties.push(new DtProperty(label.name, latin1ToBytes(node.path + "\0"), [{ offset: 0, kind: MarkerKind.String }]));
     }
-    allocatePhandle(tree, node);
+    allocatePhandle(tree, node, used);
   });
 }
 
