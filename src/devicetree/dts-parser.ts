@@ -230,7 +230,10 @@ export class DtsParser {
       root = new DtNode("");
       this.addOrphanNode(root, body, first.text);
     } else {
-      this.syntaxError(first, "'/' or a reference");
+      // Labels here could only have belonged to a /memreserve/, so the error is the token after them.
+      let offset = 0;
+      while (this.peek(offset).kind === "label") offset++;
+      this.syntaxError(this.peek(offset), offset ? "'/memreserve/'" : "'/' or a reference");
     }
     for (;;) {
       const token = this.peek();
@@ -268,6 +271,8 @@ export class DtsParser {
         if (!target) this.semanticError(reference, `Label or path ${reference.text} not found`);
         else if (token.kind === "delete-node") deleteNode(target);
         else target.omitIfUnused = true;
+      } else if (token.kind === "label") {
+        this.syntaxError(this.peek(1), "a reference");
       } else {
         this.syntaxError(token);
       }

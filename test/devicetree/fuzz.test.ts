@@ -153,3 +153,33 @@ test("fuzz: random bytes never escape as unexpected exceptions", () => {
     }
   }
 });
+
+test("fuzz: syntax errors are reported at the line and column dtc reports", { skip: NO_DTC }, () => {
+  const random = seededRandom(SEED + 3);
+  const pick = (n: number): number => Math.floor(random() * n);
+  const alphabet = ["{", "}", ";", "<", ">", "[", "]", '"', "'", "&", "/", ":", "=", ",", "(", ")", "-", "0x", "1", "a", "@", "#", "\\", "\n", " "];
+  const seeds = Object.values(SYNTAX_CASES);
+  let compared = 0;
+  const mismatches: string[] = [];
+  for (let round = 0; round < 300; round++) {
+    const seed = seeds[round % seeds.length];
+    const at = pick(seed.length);
+    const source = seed.slice(0, at) + alphabet[pick(alphabet.length)] + seed.slice(at + (random() < 0.5 ? 1 : 0));
+    const theirs = runDtc(["-q", "-I", "dts", "-O", "dtb", "-"], Buffer.from(source, "latin1"));
+    // dtc: "Error: <stdin>:LINE.COL-… syntax error"; Tessera: "<stdin>:LINE:COL: syntax error: …"
+    const expected = /Error: <stdin>:(\d+)\.(\d+)\S* syntax error/.exec(theirs.stderr);
+    if (!expected) continue;
+    let message = "";
+    try {
+      dtsToDtb(source, { fileName: "<stdin>" });
+    } catch (error) {
+      if (!isExpectedError(error)) throw error;
+      message = (error as Error).message;
+    }
+    compared++;
+    const actual = /<stdin>:(\d+):(\d+): syntax error/.exec(message);
+    if (!actual || actual[1] !== expected[1] || actual[2] !== expected[2]) mismatches.push(`round ${round}: dtc ${expected[1]}.${expected[2]}, Tessera "${message}"`);
+  }
+  assert.ok(compared > 50, `only ${compared} syntax errors produced`);
+  assert.deepEqual(mismatches, []);
+});
