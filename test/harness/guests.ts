@@ -64,6 +64,18 @@ export const GUESTS: readonly GuestSpec[] = [
     expect: ["bench-int: scale=1 crc=171d635a", "insns=2324363 done"],
     forbid: NEVER,
   },
+  {
+    name: "bench-mem",
+    run: { stdin: "1\n" },
+    expect: ["bench-mem: scale=1 node=19744 hash=4e0116ca", "insns=1238773 done"],
+    forbid: NEVER,
+  },
+  {
+    name: "bench-fp",
+    run: { stdin: "1\n" },
+    expect: ["bench-fp: scale=1 dot=c06a43747265ccc1", "insns=364860 done"],
+    forbid: NEVER,
+  },
 ];
 
 export function guestPath(name: string): string {

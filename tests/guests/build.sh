@@ -53,6 +53,8 @@ programs=(
     "smp|smp/smp.c|-O2 -mgeneral-regs-only"
     "uart-echo|uart-echo/uart-echo.c|-O2"
     "bench-int|bench-int/bench-int.c bench-int/kernels.S|-O2"
+    "bench-mem|bench-mem/bench-mem.c bench-mem/kernels.S|-O2"
+    "bench-fp|bench-fp/bench-fp.c bench-fp/kernels.S|-O2"
 )
 
 wanted() {
