@@ -17,7 +17,7 @@
 
 import { ByteBuffer, latin1ToBytes, readU32, writeU32 } from "./bytes.js";
 import { allocatePhandle, usedPhandles, type DeviceTree, DtNode, DtProperty, MarkerKind, effectivePhandle } from "./model.js";
-import { nodeByPath, nodeByReference } from "./checks.js";
+import { nodeByPath, referenceResolver } from "./checks.js";
 
 export class OverlayError extends Error {
   constructor(message: string) {
@@ -67,14 +67,16 @@ export function generateSymbols(tree: DeviceTree, warn: (message: string) => voi
   if (!anyLabel) return;
   const symbols = childOrNew(tree.root, "__symbols__");
   const used = usedPhandles(tree);
+  const defined = new Set(symbols.liveProperties().map((property) => property.name));
   forEachLiveNode(tree.root, (node) => {
     if (!node.labels.length) return;
     for (const label of node.labels) {
       if (label.deleted) continue;
-      if (symbols.prop(label.name)) {
+      if (defined.has(label.name)) {
         warn(`WARNING: label ${label.name} already exists in /${symbols.name}`);
         continue;
       }
+      defined.add(label.name);
       symbols.properties.push(new DtProperty(label.name, latin1ToBytes(node.path + "\0"), [{ offset: 0, kind: MarkerKind.String }]));
     }
     allocatePhandle(tree, node, used);
@@ -92,12 +94,13 @@ export function generateFixups(tree: DeviceTree): void {
     resolved: boolean;
   }
   const uses: Use[] = [];
+  const resolve = referenceResolver(root);
   forEachLiveNode(root, (node) => {
     for (const property of node.properties) {
       if (property.deleted) continue;
       for (const marker of property.markers) {
         if (marker.kind !== MarkerKind.RefPhandle) continue;
-        uses.push({ node, property, offset: marker.offset, reference: marker.ref!, resolved: nodeByReference(root, marker.ref!) !== undefined });
+        uses.push({ node, property, offset: marker.offset, reference: marker.ref!, resolved: resolve(marker.ref!) !== undefined });
       }
     }
   });
