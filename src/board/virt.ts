@@ -4,9 +4,8 @@
  * counter advances with executed instructions, and when every CPU waits for an interrupt the
  * board reports "idle until tick T" so the host decides whether to sleep or skip ahead.
  */
-import { Cpu } from "../cpu/cpu.js";
+import { Cpu, type CodeCache } from "../cpu/cpu.js";
 import { getDecoder } from "../cpu/isa/index.js";
-import type { Decoded } from "../cpu/isa/table.js";
 import { translate } from "../cpu/mmu.js";
 import { installSystemRegisters, setDisasmSysRegTable } from "../cpu/isa/system.js";
 import { createSysRegTable, SR } from "../cpu/sysregs.js";
@@ -15,6 +14,7 @@ import { FixedValueRegion } from "../devices/placeholder.js";
 import { FwCfg } from "../devices/fw-cfg.js";
 import { COUNTER_FREQUENCY_HZ, GenericTimer, VirtualClock } from "../devices/generic-timer.js";
 import { GicV2 } from "../devices/gicv2.js";
+import { GicV2m } from "../devices/gicv2m.js";
 import { GicV3 } from "../devices/gicv3.js";
 import { spiLine } from "../devices/interrupts.js";
 import { Pl011 } from "../devices/pl011.js";
@@ -51,6 +51,8 @@ export type RunStatus =
 const EXCEPTION_LOOP_TURNS = 8;
 /** Exceptions in a row without a completed instruction before the CPU is declared stuck. */
 const NO_PROGRESS_EXCEPTION_LIMIT = 10000;
+/** SPIs reserved for MSIs behind the GICv2m frame (QEMU hw/arm/virt.c NUM_GICV2M_SPIS). */
+const GICV2M_NUM_SPIS = 64;
 
 export class VirtBoard {
   readonly bus = new Bus();
@@ -63,7 +65,7 @@ export class VirtBoard {
   readonly psci: PsciFirmware;
   readonly bootEl: number;
   readonly quantum: number;
-  private readonly codeCache = new Map<number, (Decoded | undefined)[]>();
+  private readonly codeCache: CodeCache = new Map();
   private event: SystemEvent | undefined;
   private nextCpu = 0;
   private readonly faultTurns: number[];
@@ -103,7 +105,7 @@ export class VirtBoard {
       const gic = new GicV2(o.cpus, VIRT.GIC_NUM_IRQS);
       bus.addMmio(VIRT.GIC_DIST, VIRT.GIC_DIST_SIZE, gic.distributor);
       bus.addMmio(VIRT.GIC_CPU, VIRT.GIC_CPU_SIZE, gic.cpuInterface);
-      bus.addMmio(VIRT.GIC_V2M, VIRT.GIC_V2M_SIZE, new FixedValueRegion("gicv2m", 0));
+      bus.addMmio(VIRT.GIC_V2M, VIRT.GIC_V2M_SIZE, new GicV2m(gic, VIRT.SPI_V2M, GICV2M_NUM_SPIS));
       this.gic = gic;
     }
     this.timer = new GenericTimer(o.cpus, this.clock, this.gic, TIMER_INTID);

@@ -20,6 +20,8 @@ const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", ".
 
 const HELP = `usage: tessera run -kernel FILE [options]   boot FILE on the virt board
        tessera dtc [dtc options] FILE           device-tree compiler
+       tessera mkinitramfs DIR | --busybox BIN --init FILE  -o OUT.cpio.gz
+                                                build a gzip-compressed newc initramfs
        tessera demo                             run the bundled hello program
        tessera --help | --version
 
@@ -206,6 +208,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case "run":
       return runCommand(rest);
+    case "mkinitramfs": {
+      const mod = await import("./mkinitramfs.js");
+      return mod.mkinitramfsMain(rest);
+    }
     default:
       // QEMU-style invocation without the subcommand.
       if (command.startsWith("-")) return runCommand(argv);

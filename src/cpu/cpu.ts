@@ -195,7 +195,7 @@ export class Cpu {
     for (let el = 0; el < 4; el++) this.tlbs.push([new SoftTlb(), new SoftTlb(), new SoftTlb()]);
     for (const r of cfg.bus.rams) { this.ramBytes.push(r.bytes); this.ramViews.push(r.view); }
     this.resetSysregs(cfg.mpidr);
-    this.el = cfg.highestEl >= 2 ? Math.min(cfg.highestEl, 2) : 1;
+    this.el = Math.max(1, cfg.highestEl); // out of reset at the highest EL (ARM ARM D1.9.1)
     this.selectTlbs();
     this.updateCachedControls();
   }
@@ -269,7 +269,9 @@ export class Cpu {
 
   /** EL2 is implemented and enabled for the current security state. */
   get el2Enabled(): boolean {
-    return this.highestEl >= 2;
+    // ARMv8.0 has no Secure EL2: with EL3 implemented, EL2 exists only for Non-secure state,
+    // i.e. while SCR_EL3.NS = 1 (ARM ARM D1.1, D13.2.113 SCR_EL3.NS).
+    return this.highestEl >= 2 && (this.highestEl < 3 || (this.sr[SR.SCR_EL3 * 2] & 1) !== 0);
   }
 
   /** HCR_EL2 low word when EL2 is enabled (0 otherwise). */
@@ -284,6 +286,8 @@ export class Cpu {
     if (this.el === 0 && fpen !== 3) ok = false;
     if (this.el === 1 && (fpen === 0 || fpen === 2)) ok = false;
     if (this.el <= 2 && this.el2Enabled && (this.sr[SR.CPTR_EL2 * 2] & (1 << 10))) ok = false;
+    // CPTR_EL3.TFP traps FP/SIMD at every EL, EL3 included (ARM ARM D13.2.31).
+    if (this.highestEl === 3 && (this.sr[SR.CPTR_EL3 * 2] & (1 << 10))) ok = false;
     this.fpEnabled = ok;
     const sctlr = this.sr[this.sctlrSlot() * 2];
     this.strictAlign = (sctlr & 2) !== 0;
@@ -532,7 +536,7 @@ export class Cpu {
     this.takeException(target, EC.UNKNOWN, 0);
   }
 
-  /** FP/SIMD access trap (EC 0x07) per CPACR_EL1.FPEN / CPTR_EL2.TFP. */
+  /** FP/SIMD access trap (EC 0x07) per CPACR_EL1.FPEN, then CPTR_EL2.TFP, then CPTR_EL3.TFP. */
   fpTrap(): never {
     const fpen = (this.sr[SR.CPACR_EL1 * 2] >>> 20) & 3;
     const cpacrTraps = (this.el === 0 && fpen !== 3) || (this.el === 1 && (fpen === 0 || fpen === 2));
@@ -540,7 +544,8 @@ export class Cpu {
       const tge = this.el === 0 && (this.hcrLo() & (1 << 27));
       this.takeException(tge ? 2 : 1, EC.FP_ACCESS, 0x1e00000);
     }
-    this.takeException(2, EC.FP_ACCESS, 0x1e00000);
+    if (this.el <= 2 && this.el2Enabled && (this.sr[SR.CPTR_EL2 * 2] & (1 << 10))) this.takeException(2, EC.FP_ACCESS, 0x1e00000);
+    this.takeException(3, EC.FP_ACCESS, 0x1e00000);
   }
 
   enterException(target: number, vecOffset: number, retLo: number, retHi: number, ec: number, iss: number, farLo?: number, farHi?: number): void {
@@ -586,7 +591,12 @@ export class Cpu {
     this.exclusiveValid = false;
     // Illegal return (ARM ARM D1.11.2): to AArch32, to a higher or unimplemented EL, or M[1] set.
     // PSTATE.IL is set and the EL kept; the next instruction takes an Illegal State exception.
-    if ((spsr & 0x10) !== 0 || targetEl > el || (targetEl === 2 && !this.el2Enabled) || (spsr & 2) !== 0) {
+    // SCR_EL3.RW = 0 makes the ELs below EL3 AArch32, and HCR_EL2.RW = 0 (EL2 enabled) makes
+    // EL1 and EL0 AArch32; AArch32 is not implemented, so an AArch64 return there is illegal too.
+    const lowerAarch32 = targetEl < el && (
+      (this.highestEl === 3 && (this.sr[SR.SCR_EL3 * 2] & (1 << 10)) === 0) ||
+      (targetEl <= 1 && el >= 2 && this.el2Enabled && (this.sr[SR.HCR_EL2 * 2] & (1 << 31)) === 0));
+    if ((spsr & 0x10) !== 0 || targetEl > el || (targetEl === 2 && !this.el2Enabled) || (spsr & 2) !== 0 || lowerAarch32) {
       this.nf = (spsr >>> 31) & 1; this.zf = (spsr >>> 30) & 1; this.cf = (spsr >>> 29) & 1; this.vf = (spsr >>> 28) & 1;
       this.daif = spsr & 0x3c0;
       this.pstateIl = 1;
@@ -611,13 +621,16 @@ export class Cpu {
     const hcr = this.hcrLo();
     const tge = (hcr & (1 << 27)) !== 0;
     const el = this.el;
+    // SCR_EL3.FIQ/IRQ (bits 2/1) route physical interrupts to EL3, ahead of HCR_EL2 (table D1-15).
+    const scr = this.highestEl === 3 ? this.sr[SR.SCR_EL3 * 2] : 0;
     // Physical FIQ, then IRQ.
     for (const fiq of [true, false]) {
       const line = fiq ? this.fiqLine : this.irqLine;
       if (!line) continue;
       const routeBit = fiq ? (1 << 3) /* FMO */ : (1 << 4) /* IMO */;
       let target = 1;
-      if (this.el2Enabled && ((hcr & routeBit) || tge)) target = 2;
+      if (scr & (fiq ? 4 : 2)) target = 3;
+      else if (this.el2Enabled && ((hcr & routeBit) || tge)) target = 2;
       if (el > target) continue; // taken only to the routed EL or above: masked at higher ELs
       const masked = (this.daif & (fiq ? 0x40 : 0x80)) !== 0;
       if (el === target && masked) continue;

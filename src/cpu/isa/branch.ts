@@ -3,6 +3,7 @@
  * Generating and System instructions"; instruction pages C6.2.*).
  */
 import { Cpu, EC, zr } from "../cpu.js";
+import { SR } from "../sysregs.js";
 import type { Decoded, InsnDef } from "./table.js";
 import { condHolds, condName, hexImm, xreg } from "./util.js";
 
@@ -102,26 +103,33 @@ export const branchGroup: InsnDef[] = [
     disasm: (d) => `svc\t${hexImm(d.imm16)}`,
   },
   {
-    // HVC: UNDEFINED at EL0, with no EL2, or with SCR_EL3.HCE=0 when EL3 exists. PSCI firmware
-    // in TypeScript answers it first when it is the configured conduit (QEMU's behaviour).
+    // HVC (ARM ARM C6.2.100): UNDEFINED at EL0, with no EL2, at Secure EL1 (no Secure EL2 in
+    // ARMv8.0), or when disabled by SCR_EL3.HCE (EL3 implemented) or else HCR_EL2.HCD. Taken to
+    // EL2, or to EL3 from EL3. PSCI firmware in TypeScript answers it first when it is the
+    // configured conduit (QEMU's behaviour).
     name: "HVC", pattern: "11010100 000 imm16:16 000 10", branch: true,
     exec: (cpu, d) => {
       if (cpu.el === 0) cpu.undefinedInstruction();
       if (cpu.hooks.firmwareCall && cpu.hooks.firmwareCall(cpu, "hvc", d.imm16)) { cpu.flow = 2; return; }
-      if (!cpu.el2Enabled || (cpu.highestEl === 3 && !(cpu.sr[29 * 2] & (1 << 8)))) cpu.undefinedInstruction();
+      if (cpu.highestEl < 2 || (cpu.el === 1 && !cpu.el2Enabled)) cpu.undefinedInstruction();
+      const disabled = cpu.highestEl === 3 ? !(cpu.sr[SR.SCR_EL3 * 2] & (1 << 8)) : (cpu.sr[SR.HCR_EL2 * 2] & (1 << 29)) !== 0;
+      if (disabled) cpu.undefinedInstruction();
       cpu.takeExceptionAfter(cpu.el === 3 ? 3 : 2, EC.HVC64, d.imm16);
     },
     disasm: (d) => `hvc\t${hexImm(d.imm16)}`,
   },
   {
-    // SMC: trapped to EL2 by HCR_EL2.TSC from EL1; otherwise to EL3 firmware, which here is
-    // TypeScript (PSCI) when no EL3 is emulated. UNDEFINED at EL0.
+    // SMC (ARM ARM C6.2.229): UNDEFINED at EL0; from EL1 trapped to EL2 by HCR_EL2.TSC, which
+    // takes priority over SCR_EL3.SMD (the trap's return address is the SMC itself). Otherwise
+    // PSCI firmware in TypeScript answers it when SMC is the configured conduit (as QEMU, even
+    // with SMD set), else it goes to EL3 (return address: the next instruction) unless
+    // SCR_EL3.SMD makes it UNDEFINED; with no EL3 it is UNDEFINED.
     name: "SMC", pattern: "11010100 000 imm16:16 000 11", branch: true,
     exec: (cpu, d) => {
       if (cpu.el === 0) cpu.undefinedInstruction();
       if (cpu.el === 1 && cpu.el2Enabled && (cpu.hcrLo() & (1 << 19))) cpu.takeException(2, EC.SMC64, d.imm16);
-      if (cpu.highestEl === 3) cpu.takeExceptionAfter(3, EC.SMC64, d.imm16);
       if (cpu.hooks.firmwareCall && cpu.hooks.firmwareCall(cpu, "smc", d.imm16)) { cpu.flow = 2; return; }
+      if (cpu.highestEl === 3 && !(cpu.sr[SR.SCR_EL3 * 2] & (1 << 7))) cpu.takeExceptionAfter(3, EC.SMC64, d.imm16);
       cpu.undefinedInstruction();
     },
     disasm: (d) => `smc\t${hexImm(d.imm16)}`,
