@@ -7,10 +7,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SR } from "../../src/cpu/sysregs.js";
-import { assemble, haveCrossAs } from "./asm.js";
+import { assemble, crossToolchainMissing } from "../harness/toolchain.js";
 import { loadWords, makeCpu, RAM_BASE, runAt } from "./make-cpu.js";
 
-const skip = haveCrossAs() ? false : "aarch64-linux-gnu-as is not installed";
+const skip = crossToolchainMissing(["as", "objcopy"]);
 const VBAR = RAM_BASE + 0x10000;
 
 test("SVC enters EL1 at VBAR+0x200 with ESR, ELR and SPSR set; ERET returns", { skip }, () => {

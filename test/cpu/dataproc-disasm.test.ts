@@ -5,52 +5,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { disassemble } from "../../src/cpu/isa/index.js";
 import { dataProcGroup } from "../../src/cpu/isa/dataproc.js";
-import { compilePattern } from "../../src/cpu/isa/table.js";
-
-const AS = "aarch64-linux-gnu-as";
-const OBJDUMP = "aarch64-linux-gnu-objdump";
-
-function toolchainMissing(): string | false {
-  for (const tool of [AS, OBJDUMP]) {
-    const r = spawnSync(tool, ["--version"], { encoding: "utf8" });
-    if (r.error || r.status !== 0) return `${tool} not installed; skipping the objdump comparison`;
-  }
-  return false;
-}
-
-/** Assemble `source` and return [word, objdump text] per instruction, in order. */
-function assembleAndDump(source: string): { word: number; text: string; pc: number }[] {
-  const dir = mkdtempSync(join(tmpdir(), "tessera-dp-"));
-  try {
-    writeFileSync(join(dir, "a.s"), source);
-    const as = spawnSync(AS, ["-march=armv8-a+crc", "-o", join(dir, "a.o"), join(dir, "a.s")], { encoding: "utf8" });
-    if (as.status !== 0) throw new Error(`assembler failed:\n${as.stderr}`);
-    const od = spawnSync(OBJDUMP, ["-d", join(dir, "a.o")], { encoding: "utf8", maxBuffer: 64 << 20 });
-    if (od.status !== 0) throw new Error(`objdump failed:\n${od.stderr}`);
-    const out: { word: number; text: string; pc: number }[] = [];
-    for (const line of od.stdout.split("\n")) {
-      const m = /^\s*([0-9a-f]+):\t([0-9a-f]{8}) \t(.*)$/.exec(line);
-      if (m) out.push({ pc: parseInt(m[1], 16), word: parseInt(m[2], 16), text: m[3] });
-    }
-    return out;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/**
- * Normalise a disassembly line: drop objdump's trailing `// ...` comments (decimal values of
- * immediates, condition aliases) and `<symbol+off>` annotations, collapse whitespace.
- */
-function normalise(s: string): string {
-  return s.replace(/\s*\/\/.*$/, "").replace(/\s*<[^>]*>\s*$/, "").replace(/\s+/g, " ").trim();
-}
+import { crossToolchainMissing } from "../harness/toolchain.js";
+import { compareWithObjdump, randomPatternWords } from "./objdump-compare.js";
 
 const W = ["w0", "w1", "w7", "w15", "w30", "wzr"];
 const X = ["x0", "x1", "x9", "x16", "x30", "xzr"];
@@ -119,49 +76,16 @@ function handWritten(): string[] {
   return l;
 }
 
-/** Deterministic xorshift32. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    return s;
-  };
-}
-
-/** Random words matching each pattern of the group (including ones its guards reject). */
-function randomWords(perDef: number): number[] {
-  const next = rng(0x5eed1234);
-  const words: number[] = [];
-  for (const def of dataProcGroup) {
-    const c = compilePattern(def);
-    for (let i = 0; i < perDef; i++) words.push(((next() & ~c.mask) | c.value) >>> 0);
-  }
-  return words;
-}
-
 /**
  * FEAT_CSSC (Armv8.9) reuses encodings next to CLZ/CLS; objdump decodes them whatever the CPU,
  * but a Cortex-A53 does not implement them, so they are UNDEFINED here.
  */
 const NOT_ON_CORTEX_A53 = /^(abs|cnt|ctz|smax|smin|umax|umin)\s/;
 
-function compare(source: string): { checked: number; failures: string[] } {
-  const failures: string[] = [];
-  const dumped = assembleAndDump(source);
-  for (const { word, text, pc } of dumped) {
-    if (NOT_ON_CORTEX_A53.test(text)) {
-      assert.match(disassemble(word, BigInt(pc)), /undefined/);
-      continue;
-    }
-    const ours = normalise(disassemble(word, BigInt(pc)));
-    const theirs = normalise(text);
-    if (ours !== theirs) failures.push(`${word.toString(16).padStart(8, "0")}: objdump '${theirs}' tessera '${ours}'`);
-  }
-  return { checked: dumped.length, failures };
-}
+const compare = (source: string) => compareWithObjdump(source, { march: "armv8-a+crc", notOnCortexA53: NOT_ON_CORTEX_A53 });
 
 test("data-processing disassembly matches objdump (hand-written list)", (t) => {
-  const missing = toolchainMissing();
+  const missing = crossToolchainMissing();
   if (missing) { t.skip(missing); return; }
   const lines = handWritten();
   const { checked, failures } = compare(".text\n" + lines.map(s => "\t" + s).join("\n") + "\n");
@@ -171,9 +95,9 @@ test("data-processing disassembly matches objdump (hand-written list)", (t) => {
 });
 
 test("data-processing disassembly matches objdump (random encodings)", (t) => {
-  const missing = toolchainMissing();
+  const missing = crossToolchainMissing();
   if (missing) { t.skip(missing); return; }
-  const words = randomWords(300);
+  const words = randomPatternWords(dataProcGroup, 300, 0x5eed1234);
   const { checked, failures } = compare(".text\n" + words.map(w => `\t.inst 0x${w.toString(16)}`).join("\n") + "\n");
   assert.equal(checked, words.length);
   t.diagnostic(`${checked} encodings compared`);

@@ -10,16 +10,13 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { getDecoder, disassemble } from "../../src/cpu/isa/index.js";
 import { dataProcGroup } from "../../src/cpu/isa/dataproc.js";
 import { compilePattern } from "../../src/cpu/isa/table.js";
-import { makeElf } from "../harness/elf.js";
-import { runQemu, describeExit } from "../harness/emulators.js";
+import { runQemuImage, describeExit } from "../harness/emulators.js";
 import { commandExists } from "../harness/process.js";
 import { QEMU } from "../harness/paths.js";
+import { xorshift32 } from "../harness/rng.js";
 import { makeCpu } from "./make-cpu.js";
 
 /** Case count and seed; TESSERA_DP_CASES / TESSERA_DP_SEED run larger or different sweeps. */
@@ -53,15 +50,6 @@ function loadAddr(rd: number, addr: number): number[] {
   return [movz(rd, addr & 0xffff, 0), movk(rd, addr >>> 16, 1)];
 }
 
-/** Deterministic xorshift32. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    return s;
-  };
-}
-
 const SPECIAL = [0n, 1n, 2n, 0xffffffffffffffffn, 0x7fffffffffffffffn, 0x8000000000000000n, 0xffffffffn,
   0x80000000n, 0x7fffffffn, 0x100000000n, 0xffffffff80000000n, 0xfffffffffffffffen, 0x8000000000000001n];
 
@@ -83,7 +71,7 @@ const REG_FIELDS = new Set(["rd", "rn", "rm", "ra"]);
 const REG_CHOICES = [0, 1, 2, 3, 0, 1, 2, 3, 31];
 
 function generateCases(): Case[] {
-  const next = rng(SEED);
+  const next = xorshift32(SEED);
   const decoder = getDecoder();
   const ours = new Set(dataProcGroup.map(d => d.name));
   const compiled = dataProcGroup.map(compilePattern);
@@ -180,18 +168,9 @@ test("data-processing instructions match QEMU on random operands", async (t) => 
   if (!commandExists(QEMU)) { t.skip(`${QEMU} not installed; skipping the QEMU comparison`); return; }
   const cases = generateCases();
   const image = buildImage(cases);
-  const dir = mkdtempSync(join(tmpdir(), "tessera-dpq-"));
-  let out: Buffer;
-  try {
-    const elf = join(dir, "dataproc.elf");
-    writeFileSync(elf, makeElf(image.bytes, BigInt(LOAD_ADDR)));
-    const r = await runQemu(elf, { timeoutMs: 60000 + CASES * 10 });
-    assert.ok(!r.timedOut && !r.spawnError, `${describeExit(r)}\n${r.stderr}`);
-    out = r.stdout;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  const hexText = /[0-9a-f]{64,}/.exec(out.toString("latin1"))?.[0] ?? "";
+  const r = await runQemuImage(image.bytes, LOAD_ADDR, { timeoutMs: 60000 + CASES * 10 });
+  assert.ok(!r.timedOut && !r.spawnError, `${describeExit(r)}\n${r.stderr}`);
+  const hexText = /[0-9a-f]{64,}/.exec(r.stdout.toString("latin1"))?.[0] ?? "";
   assert.equal(hexText.length, cases.length * REC_BYTES * 2, "QEMU printed an incomplete result block");
   const qemu = Buffer.from(hexText, "hex");
   const ours = runOnTessera(cases, image);

@@ -8,14 +8,11 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { disassemble, getDecoder } from "../../src/cpu/isa/index.js";
 import { fpGroup } from "../../src/cpu/isa/fp.js";
 import { compilePattern } from "../../src/cpu/isa/table.js";
-import { commandExists } from "../harness/process.js";
+import { assembleAndDump, crossToolchainMissing, normaliseObjdump } from "../harness/toolchain.js";
+import { xorshift32 } from "../harness/rng.js";
 
 const WRITTEN = `
 fmov s0, s1
@@ -94,43 +91,16 @@ frintx d0, d1
 frinti s0, s1
 `;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    return s;
-  };
-}
-
-/** objdump's text with the comment and extra whitespace removed. */
-function normalise(s: string): string {
-  return s.replace(/\s*\/\/.*$/, "").replace(/\s+/g, " ").trim();
-}
-
+/** objdump's [word, text] per instruction of the hand-written `lines` followed by `words`. */
 function objdump(words: number[], lines: string): Map<number, string>[] {
-  const dir = mkdtempSync(join(tmpdir(), "tessera-fpdis-"));
-  try {
-    const src = lines + "\n" + words.map(w => `.inst 0x${(w >>> 0).toString(16)}`).join("\n") + "\n";
-    writeFileSync(join(dir, "a.s"), src);
-    execFileSync("aarch64-linux-gnu-as", ["-o", join(dir, "a.o"), join(dir, "a.s")]);
-    const out = execFileSync("aarch64-linux-gnu-objdump", ["-d", join(dir, "a.o")], { maxBuffer: 1 << 28 }).toString();
-    const res: Map<number, string>[] = [];
-    for (const line of out.split("\n")) {
-      const m = /^\s*([0-9a-f]+):\s+([0-9a-f]{8})\s+(.*)$/.exec(line);
-      if (m) res.push(new Map([[parseInt(m[2], 16), normalise(m[3])]]));
-    }
-    return res;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const src = lines + "\n" + words.map(w => `.inst 0x${(w >>> 0).toString(16)}`).join("\n") + "\n";
+  return assembleAndDump(src).map(({ word, text }) => new Map([[word, normaliseObjdump(text)]]));
 }
 
 test("scalar FP disassembly matches objdump", (t) => {
-  if (!commandExists("aarch64-linux-gnu-as") || !commandExists("aarch64-linux-gnu-objdump")) {
-    t.skip("aarch64 binutils not installed");
-    return;
-  }
-  const next = rng(0x5eed);
+  const missing = crossToolchainMissing();
+  if (missing) { t.skip(missing); return; }
+  const next = xorshift32(0x5eed);
   const words: number[] = [];
   for (const def of fpGroup) {
     const c = compilePattern(def);
@@ -148,7 +118,7 @@ test("scalar FP disassembly matches objdump", (t) => {
   for (const row of rows) {
     for (const [word, theirs] of row) {
       const d = decoder.decode(word);
-      const ours = normalise(disassemble(word, 0n));
+      const ours = normaliseObjdump(disassemble(word, 0n));
       const objdumpKnows = !theirs.startsWith(".inst") && !theirs.includes("undefined");
       if (fpDefs.has(d.def)) {
         compared++;

@@ -13,13 +13,11 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { getDecoder, disassemble } from "../../src/cpu/isa/index.js";
-import { runQemu, describeExit } from "../harness/emulators.js";
+import { runQemuImage, describeExit } from "../harness/emulators.js";
 import { commandExists } from "../harness/process.js";
 import { QEMU } from "../harness/paths.js";
+import { xorshift32 } from "../harness/rng.js";
 import { SR } from "../../src/cpu/sysregs.js";
 import { makeCpu } from "./make-cpu.js";
 
@@ -61,44 +59,10 @@ function loadAddr(rd: number, addr: number): number[] {
   return [movz(rd, addr & 0xffff, 0), movk(rd, addr >>> 16, 1)];
 }
 
-/** A minimal ELF64 executable with one PT_LOAD segment at `addr`, entry at its start. */
-function makeElf(image: Uint8Array, addr: number): Uint8Array {
-  const out = new Uint8Array(64 + 56 + image.length);
-  const v = new DataView(out.buffer);
-  out.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1], 0); // ELFCLASS64, little-endian, version 1
-  v.setUint16(16, 2, true); // ET_EXEC
-  v.setUint16(18, 183, true); // EM_AARCH64
-  v.setUint32(20, 1, true);
-  v.setBigUint64(24, BigInt(addr), true); // e_entry
-  v.setBigUint64(32, 64n, true); // e_phoff
-  v.setUint16(52, 64, true); // e_ehsize
-  v.setUint16(54, 56, true); // e_phentsize
-  v.setUint16(56, 1, true); // e_phnum
-  v.setUint16(58, 64, true); // e_shentsize
-  v.setUint32(64, 1, true); // PT_LOAD
-  v.setUint32(68, 7, true); // RWX
-  v.setBigUint64(72, 120n, true); // p_offset
-  v.setBigUint64(80, BigInt(addr), true); // p_vaddr
-  v.setBigUint64(88, BigInt(addr), true); // p_paddr
-  v.setBigUint64(96, BigInt(image.length), true); // p_filesz
-  v.setBigUint64(104, BigInt(image.length), true); // p_memsz
-  v.setBigUint64(112, 0x10000n, true); // p_align
-  out.set(image, 120);
-  return out;
-}
-
 // ---------------------------------------------------------------- operands
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    // xorshift32
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    return s;
-  };
-}
 /** Deterministic by default; TESSERA_FP_SEED explores other operand sets. */
-const next = rng(Number(process.env.TESSERA_FP_SEED ?? 0xf10a7));
+const next = xorshift32(Number(process.env.TESSERA_FP_SEED ?? 0xf10a7));
 const rand = (n: number): number => next() % n;
 const rand64 = (): bigint => (BigInt(next()) << 32n) | BigInt(next());
 const pick = <T>(a: T[]): T => a[rand(a.length)];
@@ -388,17 +352,9 @@ test("scalar FP results and FPSR flags match QEMU", async (t) => {
   if (!commandExists(QEMU)) { t.skip(`${QEMU} not installed`); return; }
   const cases = generateCases();
   const image = buildImage(cases);
-  const dir = mkdtempSync(join(tmpdir(), "tessera-fpq-"));
-  let text: string;
-  try {
-    const elf = join(dir, "fp.elf");
-    writeFileSync(elf, makeElf(image.bytes, LOAD_ADDR));
-    const r = await runQemu(elf, { timeoutMs: 60000 });
-    assert.ok(!r.timedOut && !r.spawnError, `${describeExit(r)}\n${r.stderr}`);
-    text = r.stdout.toString("latin1");
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const r = await runQemuImage(image.bytes, LOAD_ADDR, { timeoutMs: 60000 });
+  assert.ok(!r.timedOut && !r.spawnError, `${describeExit(r)}\n${r.stderr}`);
+  const text = r.stdout.toString("latin1");
   const hexText = /[0-9a-f]{64,}/.exec(text)?.[0] ?? "";
   assert.equal(hexText.length, cases.length * OUT_BYTES * 2, "QEMU printed an incomplete result block");
   const qemu = Buffer.from(hexText, "hex");

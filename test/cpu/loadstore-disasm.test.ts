@@ -5,49 +5,14 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { disassemble } from "../../src/cpu/isa/index.js";
 import { loadStoreGroup } from "../../src/cpu/isa/loadstore.js";
-import { compilePattern } from "../../src/cpu/isa/table.js";
+import { xorshift32 } from "../harness/rng.js";
+import { assembleAndDump, crossToolchainMissing, normaliseObjdump } from "../harness/toolchain.js";
+import { compareWithObjdump, randomPatternWords } from "./objdump-compare.js";
 
-const AS = "aarch64-linux-gnu-as";
-const OBJDUMP = "aarch64-linux-gnu-objdump";
-
-function toolchainMissing(): string | false {
-  for (const tool of [AS, OBJDUMP]) {
-    const r = spawnSync(tool, ["--version"], { encoding: "utf8" });
-    if (r.error || r.status !== 0) return `${tool} not installed; skipping the objdump comparison`;
-  }
-  return false;
-}
-
-/** Assemble `source` and return [word, objdump text, pc] per instruction, in order. */
-function assembleAndDump(source: string): { word: number; text: string; pc: number }[] {
-  const dir = mkdtempSync(join(tmpdir(), "tessera-ls-"));
-  try {
-    writeFileSync(join(dir, "a.s"), source);
-    const as = spawnSync(AS, ["-march=armv8-a", "-o", join(dir, "a.o"), join(dir, "a.s")], { encoding: "utf8" });
-    if (as.status !== 0) throw new Error(`assembler failed:\n${as.stderr}`);
-    const od = spawnSync(OBJDUMP, ["-d", join(dir, "a.o")], { encoding: "utf8", maxBuffer: 64 << 20 });
-    if (od.status !== 0) throw new Error(`objdump failed:\n${od.stderr}`);
-    const out: { word: number; text: string; pc: number }[] = [];
-    for (const line of od.stdout.split("\n")) {
-      const m = /^\s*([0-9a-f]+):\t([0-9a-f]{8}) \t(.*)$/.exec(line);
-      if (m) out.push({ pc: parseInt(m[1], 16), word: parseInt(m[2], 16), text: m[3] });
-    }
-    return out;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Drop `// ...` comments and `<symbol>` annotations, collapse whitespace. */
-function normalise(s: string): string {
-  return s.replace(/\s*\/\/.*$/, "").replace(/\s*<[^>]*>\s*$/, "").replace(/\s+/g, " ").trim();
-}
+/** The assembler's architecture (ARMv8.0 only). */
+const MARCH = { march: "armv8-a" };
 
 const BASES = ["x1", "sp", "x30"];
 const PRFOPS: string[] = [];
@@ -162,48 +127,16 @@ function handWritten(): string[] {
   return l;
 }
 
-/** Deterministic xorshift32. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    return s;
-  };
-}
-
-function randomWords(perDef: number): number[] {
-  const next = rng(0x10ad5707);
-  const words: number[] = [];
-  for (const def of loadStoreGroup) {
-    const c = compilePattern(def);
-    for (let i = 0; i < perDef; i++) words.push(((next() & ~c.mask) | c.value) >>> 0);
-  }
-  return words;
-}
-
 /**
  * Later extensions reuse parts of the load/store space (FEAT_MTE's STGP, ...); objdump decodes
  * them whatever the CPU, but a Cortex-A53 does not implement them, so they are UNDEFINED here.
  */
 const NOT_ON_CORTEX_A53 = /^(stgp)\s/;
 
-function compare(source: string): { checked: number; failures: string[] } {
-  const failures: string[] = [];
-  const dumped = assembleAndDump(source);
-  for (const { word, text, pc } of dumped) {
-    if (NOT_ON_CORTEX_A53.test(text)) {
-      assert.match(disassemble(word, BigInt(pc)), /undefined/);
-      continue;
-    }
-    const ours = normalise(disassemble(word, BigInt(pc)));
-    const theirs = normalise(text);
-    if (ours !== theirs) failures.push(`${word.toString(16).padStart(8, "0")}: objdump '${theirs}' tessera '${ours}'`);
-  }
-  return { checked: dumped.length, failures };
-}
+const compare = (source: string) => compareWithObjdump(source, { ...MARCH, notOnCortexA53: NOT_ON_CORTEX_A53 });
 
 test("load/store disassembly matches objdump (hand-written list)", (t) => {
-  const missing = toolchainMissing();
+  const missing = crossToolchainMissing();
   if (missing) { t.skip(missing); return; }
   const lines = handWritten();
   const insns = lines.filter(s => !s.endsWith(":")).length;
@@ -214,9 +147,9 @@ test("load/store disassembly matches objdump (hand-written list)", (t) => {
 });
 
 test("load/store disassembly matches objdump (random encodings)", (t) => {
-  const missing = toolchainMissing();
+  const missing = crossToolchainMissing();
   if (missing) { t.skip(missing); return; }
-  const words = randomWords(300);
+  const words = randomPatternWords(loadStoreGroup, 300, 0x10ad5707);
   const { checked, failures } = compare(".text\n" + words.map(w => `\t.inst 0x${w.toString(16)}`).join("\n") + "\n");
   assert.equal(checked, words.length);
   t.diagnostic(`${checked} encodings compared`);
@@ -231,17 +164,17 @@ for (const base of ["ldxr", "ldaxr", "stxr", "stlxr", "ldar", "stlr"]) for (cons
 for (let n = 1; n <= 4; n++) for (const m of [`ld${n}`, `st${n}`, `ld${n}r`]) IMPLEMENTED.add(m);
 
 test("load/store encoding space: decoded exactly where objdump decodes an ARMv8.0 load/store", (t) => {
-  const missing = toolchainMissing();
+  const missing = crossToolchainMissing();
   if (missing) { t.skip(missing); return; }
-  const next = rng(0x5ace0001);
+  const next = xorshift32(0x5ace0001);
   const words: number[] = [];
   // Loads and stores: op0 bits 27 = 1 and 25 = 0 (ARM ARM C4.1, "x1x0").
   for (let i = 0; i < 20000; i++) words.push(((next() & ~0x0a000000) | 0x08000000) >>> 0);
   const failures: string[] = [];
   let implemented = 0;
-  for (const { word, text, pc } of assembleAndDump(".text\n" + words.map(w => `\t.inst 0x${w.toString(16)}`).join("\n") + "\n")) {
-    const ours = normalise(disassemble(word, BigInt(pc)));
-    const theirs = normalise(text);
+  for (const { word, text, pc } of assembleAndDump(".text\n" + words.map(w => `\t.inst 0x${w.toString(16)}`).join("\n") + "\n", MARCH)) {
+    const ours = normaliseObjdump(disassemble(word, BigInt(pc)));
+    const theirs = normaliseObjdump(text);
     const mnemonic = theirs.split(" ")[0];
     // LDPSW with Rt == Rt2, or with writeback into Rt/Rt2, is CONSTRAINED UNPREDICTABLE
     // (ARM ARM K1.2.?); objdump rejects it, while the CPU (like QEMU) executes it as written.

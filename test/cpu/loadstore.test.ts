@@ -6,43 +6,19 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Cpu } from "../../src/cpu/cpu.js";
 import { SR } from "../../src/cpu/sysregs.js";
+import { assemble, crossToolchainMissing } from "../harness/toolchain.js";
 import { loadWords, makeCpu, RAM_BASE, runAt, type TestMachine } from "./make-cpu.js";
 
 const CODE = RAM_BASE;
 const DATA = RAM_BASE + 0x100000;
 const VBAR = RAM_BASE + 0x8000;
 
-function toolchainMissing(): string | false {
-  for (const tool of ["aarch64-linux-gnu-as", "aarch64-linux-gnu-objcopy"]) {
-    const r = spawnSync(tool, ["--version"], { encoding: "utf8" });
-    if (r.error || r.status !== 0) return `${tool} not installed; skipping load/store semantics`;
-  }
-  return false;
-}
-const skip = toolchainMissing();
+const skip = crossToolchainMissing(["as", "objcopy"]);
 
 /** Assemble `lines` (at address 0; literal targets are PC-relative) into words. */
-function asm(lines: string[]): number[] {
-  const dir = mkdtempSync(join(tmpdir(), "tessera-lss-"));
-  try {
-    writeFileSync(join(dir, "a.s"), ".text\n" + lines.join("\n") + "\n");
-    const as = spawnSync("aarch64-linux-gnu-as", ["-o", join(dir, "a.o"), join(dir, "a.s")], { encoding: "utf8" });
-    if (as.status !== 0) throw new Error(as.stderr);
-    spawnSync("aarch64-linux-gnu-objcopy", ["-O", "binary", "-j", ".text", join(dir, "a.o"), join(dir, "a.bin")]);
-    const bin = readFileSync(join(dir, "a.bin"));
-    const words: number[] = [];
-    for (let i = 0; i + 4 <= bin.length; i += 4) words.push(bin.readUInt32LE(i));
-    return words;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const asm = (lines: string[]): number[] => assemble(".text\n" + lines.join("\n"));
 
 function machine(): TestMachine {
   const m = makeCpu();

@@ -6,11 +6,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { getDecoder } from "../../src/cpu/isa/index.js";
+import { xorshift32 } from "../harness/rng.js";
+import { objdumpWords } from "../harness/toolchain.js";
 import { haveBinutils, normalise } from "./simd-harness.js";
 
 const ABSENT_MNEMONIC = /^(sdot|udot|usdot|sudot|bfdot|bfmlal[bt]|bfmmla|bfcvtn2?|fmlal2?|fmlsl2?|sha1\w*|sha256\w*|sha512\w*|frint(32|64)[xz]|sqrdmlah|sqrdmlsh|fcmla|fcadd|smmla|ummla|usmmla)\t|\.1q\b/;
@@ -19,8 +17,7 @@ const isFp16 = (t: string) => /^(f\w+|scvtf|ucvtf)\t/.test(t) && !/^fcvt[ln]2?\t
 const absent = (t: string) => ABSENT_MNEMONIC.test(t) || isFp16(t);
 
 test("Advanced SIMD encoding sweep matches objdump", { skip: !haveBinutils() && "aarch64-linux-gnu binutils not installed" }, () => {
-  let s = 0x9e3779b9;
-  const rnd = () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s; };
+  const rnd = xorshift32(0x9e3779b9);
   const N = 80000, buf = Buffer.alloc(N * 4);
   for (let i = 0; i < N; i++) {
     let w = rnd() & 0x1fffffff;
@@ -30,21 +27,11 @@ test("Advanced SIMD encoding sweep matches objdump", { skip: !haveBinutils() && 
     else w = (w & 0x21ffffff) | 0x5e000000; // 01 U 1111x: scalar forms
     buf.writeUInt32LE(w >>> 0, i * 4);
   }
-  const dir = mkdtempSync(join(tmpdir(), "tessera-sweep-"));
-  let dump: string;
-  try {
-    writeFileSync(join(dir, "w.bin"), buf);
-    dump = execFileSync("aarch64-linux-gnu-objdump", ["-b", "binary", "-m", "aarch64", "-D", join(dir, "w.bin")], { maxBuffer: 1 << 28 }).toString();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
   const dec = getDecoder();
   const bad = new Map<string, string>();
   let checked = 0;
-  for (const line of dump.split("\n")) {
-    const m = /^\s*[0-9a-f]+:\t([0-9a-f]{8})\s+(.*)$/.exec(line);
-    if (!m) continue;
-    const word = parseInt(m[1], 16) >>> 0, want = normalise(m[2]);
+  for (const row of objdumpWords(buf)) {
+    const word = row.word, want = normalise(row.text);
     const d = dec.decode(word), got = normalise(d.def.disasm(d, 0n));
     const oracleUndef = /^(\.inst|udf)/.test(want) || absent(want);
     const undef = d.def.name === "UNDEFINED";

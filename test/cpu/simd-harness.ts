@@ -1,23 +1,10 @@
 /**
- * Oracle plumbing for the Advanced SIMD tests: GNU as/objdump for encodings and disassembly,
- * and a bare-metal image run under qemu-system-aarch64 for semantics.
+ * Plumbing for the Advanced SIMD tests: the binutils oracle in the SIMD tests' form (one tab
+ * after the mnemonic) and a tiny encoder for the bare-metal image they run under QEMU.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { assembleAndDump, crossToolchainMissing, normaliseObjdump } from "../harness/toolchain.js";
 
-function have(cmd: string, arg = "--version"): boolean {
-  try {
-    execFileSync(cmd, [arg], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export const haveBinutils = (): boolean => have("aarch64-linux-gnu-as") && have("aarch64-linux-gnu-objdump");
-export const haveQemu = (): boolean => have("qemu-system-aarch64");
+export const haveBinutils = (): boolean => !crossToolchainMissing();
 
 export interface Assembled {
   asm: string;
@@ -27,32 +14,14 @@ export interface Assembled {
 }
 
 /** Normalise disassembly for comparison: one tab after the mnemonic, single spaces, no comment. */
-export function normalise(s: string): string {
-  const t = s.replace(/\s*\/\/.*$/, "").trim();
-  const m = /^(\S+)\s*(.*)$/.exec(t);
-  if (!m) return t;
-  return m[2] ? `${m[1]}\t${m[2].replace(/\s+/g, " ")}` : m[1];
-}
+export const normalise = (s: string): string => normaliseObjdump(s, { mnemonicTab: true });
 
 /** Assemble one instruction per line; returns each line's word and objdump's disassembly. */
 export function assembleAll(lines: string[]): Assembled[] {
-  const dir = mkdtempSync(join(tmpdir(), "tessera-simd-"));
-  try {
-    writeFileSync(join(dir, "a.s"), lines.join("\n") + "\n");
-    execFileSync("aarch64-linux-gnu-as", ["-march=armv8-a", "-o", join(dir, "a.o"), join(dir, "a.s")]);
-    const dump = execFileSync("aarch64-linux-gnu-objdump", ["-d", join(dir, "a.o")], { maxBuffer: 64 << 20 }).toString();
-    const out: Assembled[] = [];
-    for (const line of dump.split("\n")) {
-      const m = /^\s*([0-9a-f]+):\s+([0-9a-f]{8})\s+(.*)$/.exec(line);
-      if (!m) continue;
-      const idx = parseInt(m[1], 16) / 4;
-      out.push({ asm: lines[idx], word: parseInt(m[2], 16) >>> 0, text: normalise(m[3]) });
-    }
-    if (out.length !== lines.length) throw new Error(`assembled ${out.length} of ${lines.length} lines`);
-    return out;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const out = assembleAndDump(lines.join("\n"), { march: "armv8-a" })
+    .map(({ pc, word, text }) => ({ asm: lines[pc / 4], word, text: normalise(text) }));
+  if (out.length !== lines.length) throw new Error(`assembled ${out.length} of ${lines.length} lines`);
+  return out;
 }
 
 // ---------------------------------------------------------------- a tiny A64 encoder
@@ -89,50 +58,3 @@ export const enc = {
 export function movImm(rd: number, v: number): number[] {
   return [enc.movz(rd, v & 0xffff, 0), enc.movk(rd, Math.floor(v / 65536) & 0xffff, 1), enc.movk(rd, Math.floor(v / 2 ** 32) & 0xffff, 2)];
 }
-
-/** A minimal little-endian ELF64 executable with one PT_LOAD segment. */
-export function elf64(image: Uint8Array, loadAddr: number, entry: number): Uint8Array {
-  const hdr = 64, ph = 56, off = 0x1000;
-  const out = new Uint8Array(off + image.length);
-  const v = new DataView(out.buffer);
-  out.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0], 0);
-  v.setUint16(16, 2, true); // ET_EXEC
-  v.setUint16(18, 183, true); // EM_AARCH64
-  v.setUint32(20, 1, true);
-  v.setBigUint64(24, BigInt(entry), true);
-  v.setBigUint64(32, BigInt(hdr), true); // e_phoff
-  v.setBigUint64(40, 0n, true); // e_shoff
-  v.setUint16(52, hdr, true);
-  v.setUint16(54, ph, true);
-  v.setUint16(56, 1, true);
-  v.setUint16(58, 64, true);
-  v.setUint16(60, 0, true);
-  v.setUint32(hdr, 1, true); // PT_LOAD
-  v.setUint32(hdr + 4, 7, true); // RWX
-  v.setBigUint64(hdr + 8, BigInt(off), true);
-  v.setBigUint64(hdr + 16, BigInt(loadAddr), true);
-  v.setBigUint64(hdr + 24, BigInt(loadAddr), true);
-  v.setBigUint64(hdr + 32, BigInt(image.length), true);
-  v.setBigUint64(hdr + 40, BigInt(image.length), true);
-  v.setBigUint64(hdr + 48, 0x1000n, true);
-  out.set(image, off);
-  return out;
-}
-
-/** Run an ELF under qemu-system-aarch64 (virt, cortex-a53) and return its UART output. */
-export function runQemu(elf: Uint8Array, timeoutMs = 60000): string {
-  const dir = mkdtempSync(join(tmpdir(), "tessera-qemu-"));
-  try {
-    const file = join(dir, "t.elf");
-    writeFileSync(file, elf);
-    const r = spawnSync("qemu-system-aarch64", ["-M", "virt", "-cpu", "cortex-a53", "-nographic", "-no-reboot",
-      "-m", "128M", "-kernel", file],
-    { timeout: timeoutMs, maxBuffer: 256 << 20 });
-    if (r.error) throw r.error;
-    return r.stdout.toString();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-export { readFileSync };

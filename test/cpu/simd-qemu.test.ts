@@ -14,19 +14,17 @@ import { EXCEPTION_TAKEN } from "../../src/cpu/cpu.js";
 import { disassemble } from "../../src/cpu/isa/index.js";
 import type { Decoded } from "../../src/cpu/isa/table.js";
 import { SR } from "../../src/cpu/sysregs.js";
+import { describeExit, runQemuImage } from "../harness/emulators.js";
+import { QEMU } from "../harness/paths.js";
+import { commandExists } from "../harness/process.js";
+import { xorshift32 } from "../harness/rng.js";
 import { makeCpu } from "./make-cpu.js";
 import { simdCases, type DataKind } from "./simd-cases.js";
-import { assembleAll, elf64, enc, haveBinutils, haveQemu, movImm, runQemu } from "./simd-harness.js";
+import { assembleAll, enc, haveBinutils, movImm } from "./simd-harness.js";
 
 const LOAD = 0x40080000;
 const IN_SIZE = 128, OUT_SIZE = 32;
 const REPEATS = Number(process.env.TESSERA_SIMD_REPEATS ?? 4);
-
-/** Deterministic PRNG (xorshift32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s; };
-}
 
 const F32_SPECIAL = [0x00000000, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001, 0xffa00000, 0x00000001,
   0x807fffff, 0x3f800000, 0xbfc00000, 0x3f000000, 0x4b000000, 0x4effffff, 0xcf000000, 0x4f800000, 0x7f7fffff, 0x00800000];
@@ -85,7 +83,7 @@ interface Case { asm: string; word: number; data: DataKind; input: Uint8Array }
 function buildCases(): { cases: Case[]; skipped: string[] } {
   const list = simdCases(true);
   const asm = assembleAll(list.map((c) => c.asm));
-  const r = rng(0x5eed1234);
+  const r = xorshift32(0x5eed1234);
   const cases: Case[] = [];
   const skipped: string[] = [];
   for (let k = 0; k < list.length; k++) {
@@ -109,7 +107,7 @@ function buildCases(): { cases: Case[]; skipped: string[] } {
   return { cases, skipped };
 }
 
-function buildImage(cases: Case[]): { elf: Uint8Array; resultBytes: number } {
+function buildImage(cases: Case[]): { image: Uint8Array; resultBytes: number } {
   const code: number[] = [];
   code.push(...movImm(0, 3 << 20), enc.msrCpacr(0), enc.isb());
   const perCase = 13;
@@ -138,7 +136,7 @@ function buildImage(cases: Case[]): { elf: Uint8Array; resultBytes: number } {
   code.forEach((w, i) => iv.setUint32(i * 4, w, true));
   image.set(new TextEncoder().encode("0123456789abcdef"), hexAddr - LOAD);
   cases.forEach((c, i) => image.set(c.input, dataAddr - LOAD + i * IN_SIZE));
-  return { elf: elf64(image, LOAD, LOAD), resultBytes };
+  return { image, resultBytes };
 }
 
 /** Run each case on a Tessera CPU: set registers, execute the one instruction, read results. */
@@ -176,12 +174,14 @@ function runTessera(cases: Case[]): Uint8Array {
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
 test("Advanced SIMD semantics match QEMU", {
-  skip: (!haveBinutils() || !haveQemu()) && "aarch64 binutils or qemu-system-aarch64 not installed",
+  skip: (!haveBinutils() || !commandExists(QEMU)) && `aarch64 binutils or ${QEMU} not installed`,
   timeout: 180000,
-}, () => {
+}, async () => {
   const { cases, skipped } = buildCases();
-  const { elf, resultBytes } = buildImage(cases);
-  const text = runQemu(elf, 120000);
+  const { image, resultBytes } = buildImage(cases);
+  const r = await runQemuImage(image, LOAD, { timeoutMs: 120000 });
+  if (r.timedOut || r.spawnError) throw new Error(`${describeExit(r)}\n${r.stderr}`);
+  const text = r.stdout.toString("latin1");
   const m = /([0-9a-f]{64,})/.exec(text.replace(/\r/g, ""));
   assert.ok(m && m[1].length === resultBytes * 2, `QEMU printed ${m ? m[1].length / 2 : 0} of ${resultBytes} result bytes`);
   const ref = Uint8Array.from(m![1].match(/../g)!, (h) => parseInt(h, 16));

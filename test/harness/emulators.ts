@@ -3,7 +3,10 @@
  * with the same machine configuration and returns what the guest wrote
  * to its UART.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { makeElf } from "./elf.js";
 import { QEMU, TESSERA_CLI } from "./paths.js";
 import { runProcess, type ProcessResult } from "./process.js";
 
@@ -60,6 +63,21 @@ export async function runQemu(elf: string, opts: RunOptions = {}): Promise<Emula
   const args = qemuArgs(elf, opts);
   const r = await runProcess(QEMU, args, { stdin: opts.stdin, timeoutMs: opts.timeoutMs ?? 30000 });
   return { ...r, emulator: "qemu", command: [QEMU, ...args].join(" ") };
+}
+
+/**
+ * Run a flat image under QEMU: it is wrapped in an ELF that loads it at `loadAddress` and
+ * enters at its first byte, written to a scratch file for the run and removed afterwards.
+ */
+export async function runQemuImage(image: Uint8Array, loadAddress: number | bigint, opts: RunOptions = {}): Promise<EmulatorResult> {
+  const dir = mkdtempSync(join(tmpdir(), "tessera-image-"));
+  try {
+    const elf = join(dir, "image.elf");
+    writeFileSync(elf, makeElf(image, BigInt(loadAddress)));
+    return await runQemu(elf, opts);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export async function runTessera(elf: string, opts: RunOptions = {}): Promise<EmulatorResult> {
