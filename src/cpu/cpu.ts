@@ -91,8 +91,10 @@ export interface CpuConfig {
   decoder: Decoder;
   sysregs: SysRegTable;
   translate: Translator;
-  /** Highest implemented exception level: 1, 2 (virtualization=on) or 3. */
+  /** Highest implemented exception level: 1, 2 (virtualization=on) or 3 (secure=on). */
   highestEl: number;
+  /** EL2 is implemented (default: highestEl >= 2; EL3 may exist without it). */
+  hasEl2?: boolean;
   mpidr: number;
 }
 
@@ -103,6 +105,7 @@ export class Cpu {
   readonly sysregs: SysRegTable;
   readonly translateFn: Translator;
   readonly highestEl: number;
+  readonly hasEl2: boolean;
   hooks: CpuHooks = {};
 
   // ---- architectural state ----
@@ -190,6 +193,7 @@ export class Cpu {
     this.sysregs = cfg.sysregs;
     this.translateFn = cfg.translate;
     this.highestEl = cfg.highestEl;
+    this.hasEl2 = cfg.hasEl2 ?? cfg.highestEl >= 2;
     this.codeCache = codeCache;
     this.sr = new Int32Array(cfg.sysregs.size * 2 + 2);
     for (let el = 0; el < 4; el++) this.tlbs.push([new SoftTlb(), new SoftTlb(), new SoftTlb()]);
@@ -271,7 +275,7 @@ export class Cpu {
   get el2Enabled(): boolean {
     // ARMv8.0 has no Secure EL2: with EL3 implemented, EL2 exists only for Non-secure state,
     // i.e. while SCR_EL3.NS = 1 (ARM ARM D1.1, D13.2.113 SCR_EL3.NS).
-    return this.highestEl >= 2 && (this.highestEl < 3 || (this.sr[SR.SCR_EL3 * 2] & 1) !== 0);
+    return this.hasEl2 && (this.highestEl < 3 || (this.sr[SR.SCR_EL3 * 2] & 1) !== 0);
   }
 
   /** HCR_EL2 low word when EL2 is enabled (0 otherwise). */

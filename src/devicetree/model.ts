@@ -316,8 +316,9 @@ export class DtNode {
         continue;
       }
       if (component.includes("@")) return undefined;
-      node = node.liveChildren().find((child) => child.baseName === component);
-      if (!node) return undefined;
+      const candidates: DtNode[] = node.liveChildren().filter((child) => child.baseName === component);
+      if (candidates.length !== 1) return undefined; // absent, or ambiguous without a unit address
+      node = candidates[0];
     }
     return node;
   }

@@ -169,3 +169,26 @@ test("builder: setProp replaces in place and removeProp/removeChild delete", () 
   assert.deepEqual([...u64cells(0x1_0000_0002n).bytes], [0, 0, 0, 1, 0, 0, 0, 2]);
   assert.throws(() => u32cells(-1), RangeError);
 });
+
+test("builder: the example at the top of src/devicetree/index.ts works as written", () => {
+  const tree = new DeviceTree();
+  const root = tree.root;
+  root.setProp("#address-cells", u32(2)).setProp("#size-cells", u32(2));
+  root.setProp("compatible", strings("linux,dummy-virt"));
+  root.addChild("memory@40000000").setProp("device_type", str("memory")).setProp("reg", regPairs(2, 2, [0x4000_0000n, 0x8000_0000n]));
+  const gic = root.addChild("intc@8000000").setProp("interrupt-controller", empty());
+  root.setProp("interrupt-parent", u32(tree.phandleOf(gic)));
+  tree.reserve(0x4800_0000n, 0x1000n);
+  const dtb: Uint8Array = encodeDtb(tree, { bootCpuId: 0 });
+  const decoded = decodeDtb(dtb);
+  assert.equal(decoded.root.resolvePhandleProp("interrupt-parent")?.path, "/intc@8000000");
+  assert.deepEqual(decoded.find("/memory")!.reg(), [{ address: 0x4000_0000n, size: 0x8000_0000n }]);
+});
+
+test("builder: a base name that matches two unit addresses is ambiguous", () => {
+  const tree = new DeviceTree();
+  tree.root.addChild("uart@1");
+  tree.root.addChild("uart@2");
+  assert.equal(tree.find("/uart"), undefined);
+  assert.equal(tree.find("/uart@2")?.name, "uart@2");
+});

@@ -111,7 +111,7 @@ export const branchGroup: InsnDef[] = [
     exec: (cpu, d) => {
       if (cpu.el === 0) cpu.undefinedInstruction();
       if (cpu.hooks.firmwareCall && cpu.hooks.firmwareCall(cpu, "hvc", d.imm16)) { cpu.flow = 2; return; }
-      if (cpu.highestEl < 2 || (cpu.el === 1 && !cpu.el2Enabled)) cpu.undefinedInstruction();
+      if (!cpu.hasEl2 || (cpu.el === 1 && !cpu.el2Enabled)) cpu.undefinedInstruction();
       const disabled = cpu.highestEl === 3 ? !(cpu.sr[SR.SCR_EL3 * 2] & (1 << 8)) : (cpu.sr[SR.HCR_EL2 * 2] & (1 << 29)) !== 0;
       if (disabled) cpu.undefinedInstruction();
       cpu.takeExceptionAfter(cpu.el === 3 ? 3 : 2, EC.HVC64, d.imm16);

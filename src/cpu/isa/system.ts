@@ -31,7 +31,13 @@ function accessCheck(cpu: Cpu, d: Decoded, isRead: boolean): SysRegDef {
   } else if (cpu.el < minEl) {
     cpu.undefinedInstruction();
   }
-  if (minEl >= 2 && !cpu.el2Enabled && minEl === 2) cpu.undefinedInstruction();
+  if (minEl === 2 && !cpu.hasEl2) {
+    // EL2 registers without EL2 are RES0 from EL3 (ARM ARM D13.1.2; QEMU's virt,secure=on without
+    // virtualization=on), UNDEFINED elsewhere. With EL2 they stay accessible from EL3 whatever
+    // SCR_EL3.NS says.
+    if (cpu.el === 3) return RES0_REGISTER;
+    cpu.undefinedInstruction();
+  }
   if (reg.hcrTrap && cpu.el === 1 && cpu.el2Enabled) {
     const mask = isRead ? reg.hcrTrap.read : reg.hcrTrap.write;
     if (mask && (cpu.hcrLo() & mask)) sysRegTrap(cpu, d, isRead, 2);
@@ -40,6 +46,13 @@ function accessCheck(cpu: Cpu, d: Decoded, isRead: boolean): SysRegDef {
   if (isRead ? reg.writeOnly : reg.readOnly) cpu.undefinedInstruction();
   return reg;
 }
+
+/** Reads as zero, ignores writes. */
+const RES0_REGISTER: SysRegDef = {
+  name: "RES0", op0: 0, op1: 0, crn: 0, crm: 0, op2: 0,
+  read: (cpu) => { cpu.srLo = 0; cpu.srHi = 0; },
+  write: () => {},
+};
 
 /**
  * Trap of an MSR/MRS/SYS access with EC 0x18 (ARM ARM D13.2.37, ISS encoding for EC 0x18):
@@ -95,7 +108,7 @@ function controlWrite(after?: (cpu: Cpu) => void) {
  * ID registers advertising exactly what is implemented, debug registers Linux resets.
  * `opts.gicv3` sets ID_AA64PFR0_EL1.GIC when the GIC system register interface exists.
  */
-export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number; gicv3: boolean }): void {
+export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number; el2?: boolean; gicv3: boolean }): void {
   const slotWrite = (name: string, after?: (cpu: Cpu) => void) => {
     const def = t.get(name);
     const w = controlWrite(after);
@@ -104,6 +117,14 @@ export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number
   for (const n of ["SCTLR_EL1", "SCTLR_EL2", "SCTLR_EL3", "TCR_EL1", "TCR_EL2", "TCR_EL3", "TTBR0_EL1",
     "TTBR1_EL1", "TTBR0_EL2", "TTBR0_EL3", "MAIR_EL1", "MAIR_EL2", "MAIR_EL3", "HCR_EL2", "SCR_EL3",
     "CPTR_EL2", "CPTR_EL3", "VTTBR_EL2", "VTCR_EL2"]) slotWrite(n);
+  // SCR_EL3 (ARM ARM D13.2.113): the ARMv8.0 fields are bits 13:0 less NET (bit 6, AArch32 only);
+  // bits 5:4 are RES1, and read as one from reset as in QEMU.
+  {
+    const scr = t.get("SCR_EL3");
+    scr.reset = 0x30n;
+    const w = controlWrite();
+    scr.write = (cpu, lo) => w(cpu, (lo & 0x3fbf) | 0x30, 0, scr.slot!);
+  }
   // CPACR_EL1: only FPEN (bits 21:20) is implemented.
   {
     const def = t.get("CPACR_EL1");
@@ -169,7 +190,7 @@ export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number
   // Identification (ARM ARM D13.2): a Cortex-A53-like CPU advertising only what is implemented:
   // AArch64 only at every EL, FP and AdvSIMD, CRC32, no crypto, no PMU, 4K/16K/64K granules,
   // 40-bit PA, 16-bit ASIDs, no mixed endianness.
-  const el2 = opts.highestEl >= 2 ? 1n : 0n, el3 = opts.highestEl >= 3 ? 1n : 0n;
+  const el2 = (opts.el2 ?? opts.highestEl >= 2) ? 1n : 0n, el3 = opts.highestEl >= 3 ? 1n : 0n;
   ro("ID_AA64PFR0_EL1", 3, 0, 0, 4, 0, 0x11n | (el2 << 8n) | (el3 << 12n) | ((opts.gicv3 ? 1n : 0n) << 24n));
   ro("ID_AA64PFR1_EL1", 3, 0, 0, 4, 1, 0n);
   ro("ID_AA64ZFR0_EL1", 3, 0, 0, 4, 4, 0n);
@@ -231,6 +252,13 @@ export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number
   def("HACR_EL2", 3, 4, 1, 1, 7);
   def("AFSR0_EL2", 3, 4, 5, 1, 0); def("AFSR1_EL2", 3, 4, 5, 1, 1);
   def("RVBAR_EL1", 3, 0, 12, 0, 1, { readOnly: true });
+  // EL3 registers with no behaviour here (ARM ARM D13.2), reset to 0 as QEMU reports them.
+  // RVBAR_EL3 is the reset vector (0); RMR_EL3 stays UNDEFINED, as in QEMU's cortex-a53.
+  def("ACTLR_EL3", 3, 6, 1, 0, 1);
+  def("MDCR_EL3", 3, 6, 1, 3, 1);
+  def("AFSR0_EL3", 3, 6, 5, 1, 0); def("AFSR1_EL3", 3, 6, 5, 1, 1);
+  def("AMAIR_EL3", 3, 6, 10, 3, 0);
+  def("RVBAR_EL3", 3, 6, 12, 0, 1, { readOnly: true });
 
   // Hypervisor trap controls (ARM ARM D13.2.46 HCR_EL2): which EL1 accesses exit to EL2.
   const TVM = 1 << 26, TRVM = 1 << 30, TID1 = 1 << 16, TID2 = 1 << 17, TID3 = 1 << 18, TACR = 1 << 21;
@@ -322,7 +350,7 @@ function execSys(cpu: Cpu, d: Decoded): void {
     const enabled = op.name === "zva" ? (cpu.sr[SR.SCTLR_EL1 * 2] & (1 << 14)) !== 0 : (cpu.sr[SR.SCTLR_EL1 * 2] & (1 << 26)) !== 0;
     if (!enabled) sysRegTrap(cpu, d, false);
   }
-  if (minEl === 2 && !cpu.el2Enabled) cpu.undefinedInstruction();
+  if (minEl === 2 && !cpu.hasEl2) cpu.undefinedInstruction();
   if (minEl === 3 && cpu.highestEl < 3) cpu.undefinedInstruction();
   switch (op.kind) {
     case "dc":
@@ -360,6 +388,8 @@ function wfxTrap(cpu: Cpu, ti: number): void {
     cpu.takeException(1, EC.WFX, iss);
   }
   if (cpu.el <= 1 && cpu.el2Enabled && (cpu.hcrLo() & (ti ? 1 << 14 : 1 << 13))) cpu.takeException(2, EC.WFX, iss);
+  // SCR_EL3.TWI/TWE (bits 12/13) trap them below EL3 to EL3.
+  if (cpu.el < 3 && cpu.highestEl === 3 && (cpu.sr[SR.SCR_EL3 * 2] & (ti ? 1 << 13 : 1 << 12))) cpu.takeException(3, EC.WFX, iss);
 }
 
 function execHint(cpu: Cpu, d: Decoded): void {
