@@ -31,6 +31,11 @@ export interface VirtOptions {
   cpus: number;
   gicVersion: 2 | 3;
   virtualization: boolean;
+  /**
+   * secure=on: EL3 and Secure state, Secure-only RAM, UART, GPIO (power-off and reset lines) and
+   * flash bank 0, as QEMU's virt.c does with vms->secure.
+   */
+  secure?: boolean;
   /** Guest UART output. */
   uartTx: (byte: number) => void;
   /** PL031 start time in seconds since the epoch (default 0, for reproducible runs). */
@@ -63,7 +68,10 @@ export class VirtBoard {
   readonly uart: Pl011;
   readonly rtc: Pl031;
   readonly psci: PsciFirmware;
-  readonly bootEl: number;
+  /** EL the boot CPU starts at (and PSCI CPU_ON starts others at); set per image by load(). */
+  bootEl: number;
+  /** The PSCI conduit, "none" when the image boots at the EL that would own it (see load()). */
+  psciConduit: "hvc" | "smc" | "none";
   readonly quantum: number;
   private readonly codeCache: CodeCache = new Map();
   private event: SystemEvent | undefined;
@@ -89,10 +97,10 @@ export class VirtBoard {
     // Flash banks read as erased-to-zero without backing storage (nothing boots from them here).
     bus.addMmio(VIRT.FLASH_BASE, 2 * VIRT.FLASH_BANK_SIZE, new FixedValueRegion("flash", 0));
 
-    // EL2 is the guest's when virtualization=on (QEMU has no EL3 here without secure=on).
-    const highestEl = o.virtualization ? 2 : 1;
+    // EL2 exists with virtualization=on, EL3 (and with it the Secure state) with secure=on.
+    const highestEl = o.secure ? 3 : o.virtualization ? 2 : 1;
     const sysregs = createSysRegTable();
-    installSystemRegisters(sysregs, { highestEl, gicv3: o.gicVersion === 3 });
+    installSystemRegisters(sysregs, { highestEl, el2: o.virtualization, gicv3: o.gicVersion === 3 });
     setDisasmSysRegTable(sysregs);
     if (o.gicVersion === 3) {
       const gic = new GicV3(o.cpus, VIRT.GIC_NUM_IRQS, affinities);
@@ -117,14 +125,26 @@ export class VirtBoard {
     bus.addMmio(VIRT.RTC, VIRT.RTC_SIZE, this.rtc);
     bus.addMmio(VIRT.FW_CFG, VIRT.FW_CFG_SIZE, new FwCfg());
     bus.addMmio(VIRT.GPIO, VIRT.GPIO_SIZE, new Pl061());
+    if (o.secure) {
+      // Secure-only (CPU.secureOnly below): RAM, a second UART (QEMU connects it to a second
+      // serial port, which these command lines never give, so its output goes nowhere) and a
+      // PL061 whose lines 0 and 1 power the machine off and reset it (virt.c gpio-pwr).
+      bus.addRam("secure-ram", VIRT.SECURE_MEM, VIRT.SECURE_MEM_SIZE);
+      bus.addMmio(VIRT.SECURE_UART, VIRT.SECURE_UART_SIZE, new Pl011(() => {}, spiLine(this.gic, VIRT.SPI_SECURE_UART)));
+      bus.addMmio(VIRT.SECURE_GPIO, VIRT.SECURE_GPIO_SIZE, new Pl061((line, level) => {
+        if (level && line <= 1) this.event ??= line === 0 ? "poweroff" : "reset";
+      }));
+    }
     const virtio = new EmptyVirtioMmio();
     for (let i = 0; i < VIRT.MMIO_COUNT; i++) bus.addMmio(VIRT.MMIO + i * VIRT.MMIO_SIZE, VIRT.MMIO_SIZE, virtio);
     bus.addMmio(VIRT.PCIE_ECAM_HIGH, VIRT.PCIE_ECAM_HIGH_SIZE, new FixedValueRegion("pcie-ecam", 0xffffffff));
 
     this.bootEl = highestEl;
+    this.psciConduit = this.conduitFor(false);
+    const board = this;
     this.psci = new PsciFirmware({
       cpus: () => this.cpus,
-      conduit: o.virtualization ? "smc" : "hvc",
+      get conduit() { return board.psciConduit; },
       startCpu: (cpu, lo, hi, ctx) => this.resetCpu(cpu, lo, hi, ctx[0], ctx[1]),
       systemEvent: (e) => { this.event ??= e; },
     });
@@ -133,8 +153,13 @@ export class VirtBoard {
     this.exceptionsWithoutProgress = new Array<number>(o.cpus).fill(0);
     this.lastExceptionIcount = new Array<number>(o.cpus).fill(-1);
     const decoder = getDecoder();
+    // What Non-secure accesses cannot reach with secure=on: flash bank 0 and the secure devices.
+    const within = (pa: number, base: number, size: number) => pa >= base && pa < base + size;
+    const secureOnly = (pa: number) => pa < VIRT.FLASH_BANK_SIZE || within(pa, VIRT.SECURE_UART, VIRT.SECURE_UART_SIZE) ||
+      within(pa, VIRT.SECURE_GPIO, VIRT.SECURE_GPIO_SIZE) || within(pa, VIRT.SECURE_MEM, VIRT.SECURE_MEM_SIZE);
     for (let i = 0; i < o.cpus; i++) {
-      const cpu = new Cpu({ index: i, bus, decoder, sysregs, translate, highestEl, mpidr: (0x80000000 | affinities[i]) >>> 0 }, this.codeCache);
+      const cpu = new Cpu({ index: i, bus, decoder, sysregs, translate, highestEl, hasEl2: o.virtualization, mpidr: (0x80000000 | affinities[i]) >>> 0 }, this.codeCache);
+      if (o.secure) cpu.secureOnly = secureOnly;
       cpu.hooks.firmwareCall = this.psci.handle;
       // Broadcast TLB maintenance and SEV reach every CPU (hooks the instruction set may call).
       Object.assign(cpu.hooks, {
@@ -186,6 +211,12 @@ export class VirtBoard {
     cpu.fpcr = 0; cpu.fpsr = 0;
     cpu.pstateIl = 0; cpu.pstateSs = 0;
     cpu.daif = 0x3c0;
+    if (cpu.highestEl === 3 && this.bootEl < 3) {
+      // Entering a Linux kernel below EL3 (hw/arm/boot.c): lower ELs AArch64 and Non-secure,
+      // HVC enabled when there is EL2 to take it (SCR_EL3.{RW,NS,HCE}, HCR_EL2.RW).
+      cpu.sr[SR.SCR_EL3 * 2] |= (1 << 10) | 1 | (cpu.hasEl2 ? 1 << 8 : 0);
+      if (cpu.hasEl2) cpu.sr[SR.HCR_EL2 * 2] |= 1 << 31;
+    }
     cpu.setElSp(this.bootEl, 1);
     cpu.exclusiveValid = false;
     cpu.pcLo = entryLo; cpu.pcHi = entryHi;
@@ -199,9 +230,22 @@ export class VirtBoard {
   }
 
   /** The device tree for this configuration (QEMU-identical; see fdt.ts). */
-  buildDtb(bootargs?: string, initrd?: { start: number; end: number }): Uint8Array {
+  buildDtb(bootargs?: string, initrd?: { start: number; end: number }, isLinux = true): Uint8Array {
     const o = this.options;
-    return buildVirtDtb({ ramSize: o.ramSize, cpus: o.cpus, gicVersion: o.gicVersion, virtualization: o.virtualization, bootargs, initrd });
+    return buildVirtDtb({ ramSize: o.ramSize, cpus: o.cpus, gicVersion: o.gicVersion, virtualization: o.virtualization,
+      secure: o.secure, psci: this.conduitFor(isLinux), bootargs, initrd });
+  }
+
+  /**
+   * The PSCI conduit for an image (hw/arm/boot.c arm_load_kernel): HVC, or SMC when EL2 is the
+   * guest's, unless the image starts at the EL the conduit would trap to. With secure=on a
+   * Linux kernel starts at EL2 or EL1 and any other image at EL3, where it is the firmware.
+   */
+  private conduitFor(isLinux: boolean): "hvc" | "smc" | "none" {
+    const o = this.options;
+    const bootEl = o.secure && !isLinux ? 3 : o.virtualization ? 2 : 1;
+    const conduit = o.virtualization ? "smc" : "hvc";
+    return (conduit === "hvc" && bootEl >= 2) || (conduit === "smc" && bootEl === 3) ? "none" : conduit;
   }
 
   /**
@@ -219,6 +263,9 @@ export class VirtBoard {
     }
     this.dtb = dtb;
     const x0 = plan.isLinux && dtbAddr !== undefined ? dtbAddr : 0;
+    const o = this.options;
+    this.bootEl = o.secure && !plan.isLinux ? 3 : o.virtualization ? 2 : 1;
+    this.psciConduit = this.conduitFor(plan.isLinux);
     this.resetCpu(this.cpus[0], plan.entry % 0x100000000 | 0, Math.floor(plan.entry / 0x100000000), x0 | 0, 0);
     for (let i = 1; i < this.cpus.length; i++) { this.cpus[i].off = true; this.cpus[i].halted = false; }
     return { dtbAddr };

@@ -16,6 +16,8 @@ export interface RunArgs {
   ramSize: number;
   gicVersion: 2 | 3;
   virtualization: boolean;
+  /** secure=on: EL3 and the Secure-only devices. */
+  secure: boolean;
   dumpDtb?: string;
   trace: { exec: boolean; int: boolean };
   logFile?: string;
@@ -58,7 +60,7 @@ const IGNORED_WITH_VALUE: Record<string, (v: string) => boolean> = {
 
 export function parseRunArgs(argv: string[]): RunArgs {
   const out: Partial<RunArgs> & { trace: RunArgs["trace"] } = {
-    smp: 1, ramSize: 128 * MiB, gicVersion: 2, virtualization: false, trace: { exec: false, int: false },
+    smp: 1, ramSize: 128 * MiB, gicVersion: 2, virtualization: false, secure: false, trace: { exec: false, int: false },
   };
   for (let i = 0; i < argv.length; i++) {
     let opt = argv[i];
@@ -150,9 +152,7 @@ function parseMachine(text: string, out: Partial<RunArgs>): void {
         break;
       case "virtualization": out.virtualization = onOff(); break;
       case "dumpdtb": out.dumpDtb = v; break;
-      case "secure":
-        if (onOff()) throw new UsageError("secure=on is not supported");
-        break;
+      case "secure": out.secure = onOff(); break;
       case "highmem": case "its": case "acpi": case "dtb-randomness": onOff(); break;
       default: throw new UsageError(`unknown machine property '${key}'`);
     }

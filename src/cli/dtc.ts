@@ -21,6 +21,7 @@ import {
   treeToDts,
   bytesToLatin1,
   type DeviceTree,
+  type PhandleFormat,
 } from "../devicetree/index.js";
 
 const HELP = `Usage: tessera dtc [options] <input file>...
@@ -42,6 +43,12 @@ Options:
   -p, --pad <bytes>       Add this much padding to the blob
   -a, --align <bytes>     Pad the blob to a multiple of this power of two
   -V, --out-version <n>   Blob version (only 17)
+  -s, --sort              Sort reservations, properties and nodes
+  -H, --phandle <style>   Phandle property to generate: epapr (phandle, default), legacy
+                          (linux,phandle) or both
+  -A, --auto-alias        Add an /aliases entry for every label
+  -W, --warning <check>   Accepted for dtc compatibility (Tessera reports no check warnings)
+  -E, --error <check>     Accepted for dtc compatibility
   -f, --force             Produce output even if the input has errors
   -q, --quiet             Quiet: -q suppresses warnings, -qq errors too
   -h, --help              Show this help
@@ -64,6 +71,9 @@ interface Options {
   align: number;
   force: boolean;
   quiet: number;
+  sort: boolean;
+  phandleFormat: PhandleFormat;
+  autoAliases: boolean;
   files: string[];
 }
 
@@ -82,11 +92,16 @@ const LONG_OPTIONS: Record<string, string> = {
   "--align": "-a",
   "--out-version": "-V",
   "--force": "-f",
+  "--sort": "-s",
+  "--phandle": "-H",
+  "--auto-alias": "-A",
+  "--warning": "-W",
+  "--error": "-E",
   "--quiet": "-q",
   "--help": "-h",
   "--version": "-v",
 };
-const TAKES_VALUE = new Set(["-I", "-O", "-o", "-i", "-b", "-R", "-S", "-p", "-a", "-V"]);
+const TAKES_VALUE = new Set(["-I", "-O", "-o", "-i", "-b", "-R", "-S", "-p", "-a", "-V", "-H", "-W", "-E"]);
 
 /** strtol(…, 0)-style integer: decimal, 0x hex or 0 octal. */
 function parseNumber(text: string, option: string): number {
@@ -100,7 +115,20 @@ function parseNumber(text: string, option: string): number {
 }
 
 function parseArguments(argv: string[]): Options | "help" | "version" {
-  const options: Options = { symbols: false, includeDirs: [], reserveSlots: 0, minSize: 0, padSize: 0, align: 0, force: false, quiet: 0, files: [] };
+  const options: Options = {
+    symbols: false,
+    includeDirs: [],
+    reserveSlots: 0,
+    minSize: 0,
+    padSize: 0,
+    align: 0,
+    force: false,
+    quiet: 0,
+    sort: false,
+    phandleFormat: "epapr",
+    autoAliases: false,
+    files: [],
+  };
   for (let index = 0; index < argv.length; index++) {
     let argument = argv[index];
     if (argument === "--") {
@@ -154,6 +182,13 @@ function parseArguments(argv: string[]): Options | "help" | "version" {
         if (parseNumber(value!, "-V") !== 17) throw new UsageError(`unsupported blob version ${value} (only 17)`);
         break;
       case "-f": options.force = true; break;
+      case "-s": options.sort = true; break;
+      case "-A": options.autoAliases = true; break;
+      case "-W": case "-E": break; // check levels: nothing to adjust, Tessera runs only dtc's error checks
+      case "-H":
+        if (value !== "epapr" && value !== "legacy" && value !== "both") throw new UsageError(`invalid argument "${value}" to -H option`);
+        options.phandleFormat = value;
+        break;
       case "-q": options.quiet++; break;
       case "-h": return "help";
       case "-v": return "version";
@@ -211,7 +246,15 @@ function convertOne(file: string, outputPath: string | undefined, options: Optio
   try {
     if (inputFormat === "dtb") tree = decodeDtb(input, { onWarning: warn });
     else tree = parseDts(bytesToLatin1(input), displayName, { reader: diskReader, includeDirs: options.includeDirs });
-    processTree(tree, { generateSymbols: options.symbols, force: options.force, bootCpuId: options.bootCpuId, onWarning: warn });
+    processTree(tree, {
+      generateSymbols: options.symbols,
+      force: options.force,
+      bootCpuId: options.bootCpuId,
+      sort: options.sort,
+      phandleFormat: options.phandleFormat,
+      autoAliases: options.autoAliases,
+      onWarning: warn,
+    });
   } catch (error) {
     return reportFailure(error, displayName, outputPath, options, io);
   }

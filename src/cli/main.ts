@@ -32,7 +32,7 @@ run options (QEMU spelling):
   -dtb FILE           use this device tree instead of the generated one
   -smp N              1 to 8 CPUs
   -m SIZE             RAM size (default 128M)
-  -machine virt[,gic-version=2|3][,virtualization=on|off][,dumpdtb=FILE]   (also -M)
+  -machine virt[,gic-version=2|3][,virtualization=on|off][,secure=on|off][,dumpdtb=FILE]   (also -M)
   -cpu cortex-a53     -nographic  -no-reboot  -serial stdio|mon:stdio  -net none  -monitor none
   -d exec,int         instruction / exception trace on stderr (or the -D file)
   -D FILE             trace output file
@@ -93,7 +93,7 @@ async function runCommand(argv: string[]): Promise<number> {
   let board: VirtBoard;
   try {
     board = new VirtBoard({
-      ramSize: args.ramSize, cpus: args.smp, gicVersion: args.gicVersion, virtualization: args.virtualization,
+      ramSize: args.ramSize, cpus: args.smp, gicVersion: args.gicVersion, virtualization: args.virtualization, secure: args.secure,
       uartTx: (b) => { out.push(b); if (out.length >= 4096) flushOutput(); },
       rtcStartSeconds: Math.floor(Date.now() / 1000),
       quantum: args.trace.exec ? 1 : undefined,
@@ -102,7 +102,7 @@ async function runCommand(argv: string[]): Promise<number> {
     if (e instanceof RangeError) fail(`cannot allocate ${Math.round(args.ramSize / 1048576)} MiB of guest RAM`);
     throw e;
   }
-  const dtb = userDtb ?? board.buildDtb(args.append, plan.isLinux ? plan.initrd : undefined);
+  const dtb = userDtb ?? board.buildDtb(args.append, plan.isLinux ? plan.initrd : undefined, plan.isLinux);
   if (args.dumpDtb) {
     // As QEMU: write the blob and exit without running.
     try { writeFileSync(args.dumpDtb, dtb); } catch (e) { fail(`cannot write '${args.dumpDtb}': ${(e as Error).message}`); }

@@ -8,8 +8,24 @@ import { type Diagnostic, formatDiagnostic, runChecks } from "./checks.js";
 import { parseDts, type ParseOptions } from "./dts-parser.js";
 import { treeToDts } from "./dts-writer.js";
 import { decodeDtb, encodeDtb, type EncodeOptions } from "./fdt.js";
-import type { DeviceTree } from "./model.js";
-import { generateFixups, generateSymbols } from "./overlay.js";
+import type { DeviceTree, DtNode, PhandleFormat } from "./model.js";
+import { generateAliases, generateFixups, generateSymbols } from "./overlay.js";
+
+/** Byte-wise comparison, as C's strcmp (names are Latin-1 strings, one character per byte). */
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** `-s`: reservations by address then size; properties and subnodes by name, recursively (dtc's sort_tree). */
+export function sortTree(tree: DeviceTree): void {
+  tree.reservations.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.size < b.size ? -1 : a.size > b.size ? 1 : 0));
+  const sortNode = (node: DtNode): void => {
+    node.properties.sort((a, b) => compareNames(a.name, b.name));
+    node.children.sort((a, b) => compareNames(a.name, b.name));
+    for (const child of node.children) sortNode(child);
+  };
+  sortNode(tree.root);
+}
 
 /** The checks found errors (dtc: "Input tree has errors, aborting"). */
 export class TreeCheckError extends Error {
@@ -26,16 +42,26 @@ export interface ProcessOptions {
   force?: boolean;
   /** `-b`: boot CPU id for the header. */
   bootCpuId?: number;
+  /** `-A`: add every label to /aliases. */
+  autoAliases?: boolean;
+  /** `-H`: property used for allocated phandles. */
+  phandleFormat?: PhandleFormat;
+  /** `-s`: sort reservations, properties and nodes. */
+  sort?: boolean;
   onWarning?: (message: string) => void;
 }
 
 /** Run checks and fixups and add overlay nodes; throws TreeCheckError on errors unless forced. */
 export function processTree(tree: DeviceTree, options: ProcessOptions = {}): Diagnostic[] {
   if (options.bootCpuId !== undefined) tree.bootCpuId = options.bootCpuId;
+  if (options.phandleFormat) tree.phandleFormat = options.phandleFormat;
   const diagnostics = runChecks(tree, { generateSymbols: options.generateSymbols });
   if (!options.force && diagnostics.some((diagnostic) => diagnostic.severity === "error")) throw new TreeCheckError(diagnostics);
+  // Same order as dtc's main(): aliases, symbols, fixups, then sorting.
+  if (options.autoAliases) generateAliases(tree, options.onWarning);
   if (options.generateSymbols) generateSymbols(tree, options.onWarning);
   if (tree.isPlugin) generateFixups(tree);
+  if (options.sort) sortTree(tree);
   return diagnostics;
 }
 

@@ -438,6 +438,8 @@ export function effectivePhandle(node: DtNode): number {
   return 0;
 }
 
+export type PhandleFormat = "epapr" | "legacy" | "both";
+
 /** One `/memreserve/` entry (Devicetree Specification §5.3). */
 export interface MemoryReservation {
   address: bigint;
@@ -483,6 +485,12 @@ export class DeviceTree {
 
   /** Next candidate for allocation (dtc keeps this counter across the whole compile). */
   nextPhandleCandidate = 1;
+
+  /**
+   * Which property an allocated phandle is stored in (dtc -H): "epapr" writes `phandle`
+   * (Devicetree Specification §2.3.3), "legacy" the old `linux,phandle`, "both" writes both.
+   */
+  phandleFormat: PhandleFormat = "epapr";
 }
 
 /** Phandles of all live nodes, for allocation (dtc's get_node_by_phandle looks at live nodes only). */
@@ -507,10 +515,12 @@ export function allocatePhandle(tree: DeviceTree, node: DtNode, used: Set<number
   tree.nextPhandleCandidate = phandle;
   node.phandle = phandle;
   used.add(phandle);
-  if (!node.prop("phandle")) {
+  const names = tree.phandleFormat === "both" ? ["linux,phandle", "phandle"] : tree.phandleFormat === "legacy" ? ["linux,phandle"] : ["phandle"];
+  for (const name of names) {
+    if (node.prop(name)) continue;
     const bytes = new Uint8Array(4);
     new DataView(bytes.buffer).setUint32(0, phandle);
-    node.properties.push(new DtProperty("phandle", bytes, [{ offset: 0, kind: MarkerKind.Uint32 }]));
+    node.properties.push(new DtProperty(name, bytes, [{ offset: 0, kind: MarkerKind.Uint32 }]));
   }
   return phandle;
 }

@@ -60,12 +60,22 @@ function forEachLiveNode(root: DtNode, visit: (node: DtNode) => void): void {
 
 /** `-@`: add `/__symbols__` with every label's path, allocating phandles for labelled nodes. */
 export function generateSymbols(tree: DeviceTree, warn: (message: string) => void = () => {}): void {
+  generateLabelNode(tree, "__symbols__", true, warn);
+}
+
+/** `-A`: add every label to `/aliases` (dtc's auto_label_aliases), without allocating phandles. */
+export function generateAliases(tree: DeviceTree, warn: (message: string) => void = () => {}): void {
+  generateLabelNode(tree, "aliases", false, warn);
+}
+
+/** dtc's generate_label_tree: a property per label holding the labelled node's path. */
+function generateLabelNode(tree: DeviceTree, nodeName: string, allocatePhandles: boolean, warn: (message: string) => void): void {
   let anyLabel = false;
   forEachLiveNode(tree.root, (node) => {
     if (node.labels.length) anyLabel = true;
   });
   if (!anyLabel) return;
-  const symbols = childOrNew(tree.root, "__symbols__");
+  const symbols = childOrNew(tree.root, nodeName);
   const used = usedPhandles(tree);
   const defined = new Set(symbols.liveProperties().map((property) => property.name));
   forEachLiveNode(tree.root, (node) => {
@@ -79,7 +89,7 @@ export function generateSymbols(tree: DeviceTree, warn: (message: string) => voi
       defined.add(label.name);
       symbols.properties.push(new DtProperty(label.name, latin1ToBytes(node.path + "\0"), [{ offset: 0, kind: MarkerKind.String }]));
     }
-    allocatePhandle(tree, node, used);
+    if (allocatePhandles) allocatePhandle(tree, node, used);
   });
 }
 

@@ -21,8 +21,12 @@ async function tessera(args: string[]): Promise<{ code: number; stdout: Buffer; 
 }
 
 const MAIN = `/dts-v1/;
+/memreserve/ 0x2000 0x10;
+/memreserve/ 0x1000 0x20;
 /include/ "common.dtsi"
 / {
+  zeta = <1>;
+  alpha = "a";
   model = "cli test";
   cpus { #address-cells = <1>; #size-cells = <0>; cpu@2 { reg = <2>; }; };
   l: leaf { value = <&l>; };
@@ -41,6 +45,13 @@ const ARGUMENT_SETS: string[][] = [
   ["-p", "100", "FILE"],
   ["-a", "64", "FILE"],
   ["-q", "-@", "-O", "dts", "FILE"],
+  ["-s", "-O", "dts", "FILE"],
+  ["-s", "-@", "FILE"],
+  ["-H", "legacy", "FILE"],
+  ["-H", "both", "-O", "dts", "FILE"],
+  ["-A", "-O", "dts", "FILE"],
+  ["-A", "-@", "-s", "FILE"],
+  ["-W", "no-unit_address_vs_reg", "-E", "duplicate_label", "FILE"],
 ];
 
 for (const args of ARGUMENT_SETS) {

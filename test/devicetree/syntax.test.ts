@@ -25,3 +25,11 @@ for (const [name, source] of Object.entries(SYNTAX_CASES)) {
     assert.deepEqual(Buffer.from(actual).toString("hex"), expected.toString("hex"));
   });
 }
+
+for (const [name, source] of Object.entries(SYNTAX_CASES)) {
+  test(`syntax: ${name}: -s -A -H both output identical to dtc`, { skip: NO_DTC }, () => {
+    const expected = dtcDtsToDts(source, ["-s", "-A", "-H", "both"]);
+    const actual = dtsToDts(source, { fileName: "<stdin>", sort: true, autoAliases: true, phandleFormat: "both" });
+    assert.equal(actual, expected);
+  });
+}

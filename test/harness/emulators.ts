@@ -16,6 +16,8 @@ export interface RunOptions {
   gicVersion?: 2 | 3;
   /** Start at EL2 (virt,virtualization=on); PSCI then uses SMC. */
   virtualization?: boolean;
+  /** Start at EL3 in Secure state (virt,secure=on); there is no PSCI then. */
+  secure?: boolean;
   memory?: string;
   stdin?: string | Buffer;
   timeoutMs?: number;
@@ -29,6 +31,7 @@ export interface EmulatorResult extends ProcessResult {
 export function machineString(opts: RunOptions): string {
   let m = "virt";
   if (opts.gicVersion !== undefined) m += `,gic-version=${opts.gicVersion}`;
+  if (opts.secure) m += ",secure=on";
   if (opts.virtualization) m += ",virtualization=on";
   return m;
 }

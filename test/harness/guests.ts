@@ -39,6 +39,14 @@ export const GUESTS: readonly GuestSpec[] = [
     expect: ["exceptions-el2: EL2", "EL2 slot= 8 ESR_EL2=5e000023", "back at EL2", "exceptions-el2: done"],
     forbid: NEVER,
   },
+  {
+    // Ends by powering off through the Secure GPIO (no PSCI with secure=on).
+    name: "el3",
+    run: { secure: true, virtualization: true },
+    expect: ["el3: CurrentEL=3", "EL3 slot= 8 ESR_EL3=5e000042", "EL3 slot= 9 IRQ INTID 27, SPSR.{DAIF,M}=3c5",
+      "EL1 slot= 4 ESR_EL1=02000000", "EL3 slot= 9 IRQ INTID 27, SPSR.{DAIF,M}=3c9", "el3: done"],
+    forbid: NEVER,
+  },
   { name: "mmu", run: {}, expect: ["(this line went through the UART alias mapping)", "64K granule", "mmu: done"], forbid: NEVER },
   {
     name: "timer-irq",

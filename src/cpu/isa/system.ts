@@ -122,6 +122,8 @@ export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number
   {
     const scr = t.get("SCR_EL3");
     scr.reset = 0x30n;
+    // SCTLR_EL3 out of reset as Cortex-A53 (TRM 4.3.30) and QEMU report it.
+    t.get("SCTLR_EL3").reset = 0x00c50838n;
     const w = controlWrite();
     scr.write = (cpu, lo) => w(cpu, (lo & 0x3fbf) | 0x30, 0, scr.slot!);
   }
