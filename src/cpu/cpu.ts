@@ -10,9 +10,12 @@
  * Execution: instructions are decoded once per physical address and cached per 4 KiB page;
  * the run loop walks a page's pre-decoded ops until a branch, an exception or a block-ending
  * instruction (MSR to DAIF, ERET, TLBI, ...). Interrupts are checked at those block boundaries.
+ * Blocks that start often are compiled into one JavaScript function each (jit.ts); the run loop
+ * then goes from block to block within a page without looking the page up again.
  */
 import type { Bus } from "../memory/bus.js";
 import type { Decoded, Decoder } from "./isa/table.js";
+import { collectBlock, compileBlock, type BlockFn } from "./jit.js";
 import { SR, SysRegTable } from "./sysregs.js";
 import { hex64, TWO32 } from "./u64.js";
 
@@ -39,6 +42,37 @@ export const enum Access { Read = 0, Write = 1, Exec = 2 }
 const VEC_SYNC = 0x000, VEC_IRQ = 0x080, VEC_FIQ = 0x100;
 
 export const TLB_SIZE = 256;
+
+/**
+ * Executions of a block start before it is compiled: compiling costs about as much as
+ * interpreting a few thousand instructions, so code that runs only a few times stays
+ * interpreted.
+ */
+const JIT_THRESHOLD = jitThreshold((globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.TESSERA_JIT_THRESHOLD);
+
+/**
+ * TESSERA_JIT_THRESHOLD: 1 compiles every block on first use (to test compiled code against
+ * QEMU with short-running programs), 0 disables compilation; default 16.
+ */
+function jitThreshold(v: string | undefined): number {
+  const n = v === undefined || v === "" ? 16 : Number(v);
+  if (!Number.isInteger(n) || n < 0) return 16;
+  return n === 0 ? Infinity : Math.min(n, 255);
+}
+
+/** A physical page of pre-decoded instructions, plus the compiled blocks starting in it. */
+export class CodePage {
+  readonly insns: (Decoded | undefined)[] = new Array(1024).fill(undefined);
+  readonly blocks: (BlockFn | undefined)[] = new Array(1024).fill(undefined);
+  /** Length in instructions of each compiled block (the most one pass can execute). */
+  readonly blockLen = new Uint8Array(1024);
+  readonly heat = new Uint8Array(1024);
+  /** Cleared when a store drops the page: CPUs holding it must look it up again. */
+  valid = true;
+}
+
+/** Pre-decoded pages by physical page base, shared by the CPUs of a board. */
+export type CodeCache = Map<number, CodePage>;
 const TLB_MASK = TLB_SIZE - 1;
 
 /** One soft-TLB (per translation regime and access kind): VA page key -> host RAM offset. */
@@ -183,10 +217,21 @@ export class Cpu {
   private ramViews: DataView[] = [];
 
   /** Pre-decoded instruction pages, keyed by physical page base. */
-  private codeCache: Map<number, (Decoded | undefined)[]>;
+  private codeCache: CodeCache;
+  /**
+   * Bumped whenever cached translations may have changed (TLB flush, EL change), so the run
+   * loop's remembered code page is looked up again.
+   */
+  private tlbEpoch = 0;
+  /** The last code page fetched, with the VA page key and epoch it was valid for. */
+  private lastPage: CodePage | undefined;
+  private lastPageKey = -1;
+  private lastPageEpoch = -1;
+  /** PC (low word) of the instruction that raised the last synchronous exception. */
+  excPcLo = 0;
   private readonly tr: Translation = { pa: 0, fault: 0, faultS2: false, cacheable: true };
 
-  constructor(cfg: CpuConfig, codeCache: Map<number, (Decoded | undefined)[]>) {
+  constructor(cfg: CpuConfig, codeCache: CodeCache) {
     this.index = cfg.index;
     this.bus = cfg.bus;
     this.decoder = cfg.decoder;
@@ -309,6 +354,7 @@ export class Cpu {
   // ================= soft TLB =================
 
   private selectTlbs(): void {
+    this.tlbEpoch++;
     const t = this.tlbs[this.el];
     this.tlbR = t[0]; this.tlbW = t[1]; this.tlbX = t[2];
   }
@@ -316,6 +362,7 @@ export class Cpu {
   /** Invalidate all cached translations of this CPU (TLBI, TTBR/TCR/SCTLR/MAIR writes). */
   flushTlb(): void {
     for (const t of this.tlbs) for (const k of t) k.flush();
+    this.tlbEpoch++;
     this.flow = this.flow || 2;
   }
 
@@ -429,20 +476,7 @@ export class Cpu {
       if (tr.fault >= 0) this.abort(access, tr.fault, lo2, hi2, tr.faultS2);
       this.translateFn(this, lo, hi, access, el, tr);
     }
-    // Secure-only memory (virt,secure=on): Non-secure accesses find nothing there, an external
-    // abort. Stage-1 NS descriptor bits are not modelled: EL3 and Secure EL1 access as Secure.
-    if (this.secureOnly !== undefined && this.secureOnly(tr.pa) && !this.isSecure()) {
-      this.abort(access, FSC.SYNC_EXTERNAL, lo, hi, false);
-    }
     return tr.pa;
-  }
-
-  /** Set by the board: physical addresses only the Secure state may access. */
-  secureOnly?: (pa: number) => boolean;
-
-  /** In Secure state: at EL3, or below it while SCR_EL3.NS = 0 (ARM ARM D1.1). */
-  isSecure(): boolean {
-    return this.highestEl === 3 && (this.el === 3 || (this.sr[SR.SCR_EL3 * 2] & 1) === 0);
   }
 
   private checkAlign(lo: number, hi: number, size: number, access: Access): void {
@@ -535,12 +569,14 @@ export class Cpu {
    * masked, jump to the vector, and unwind the current instruction.
    */
   takeException(target: number, ec: number, iss: number, farLo?: number, farHi?: number, setFar = false): never {
+    this.excPcLo = this.pcLo;
     this.enterException(target, VEC_SYNC, this.pcLo, this.pcHi, ec, iss, setFar ? farLo! : undefined, farHi);
     throw EXCEPTION_TAKEN;
   }
 
   /** As takeException, but the return address is the next instruction (SVC, HVC, SMC). */
   takeExceptionAfter(target: number, ec: number, iss: number): never {
+    this.excPcLo = this.pcLo;
     const lo = (this.pcLo >>> 0) + 4;
     this.enterException(target, VEC_SYNC, lo | 0, lo > 0xffffffff ? (this.pcHi + 1) | 0 : this.pcHi, ec, iss);
     throw EXCEPTION_TAKEN;
@@ -680,15 +716,20 @@ export class Cpu {
   // ================= the run loop =================
 
   /** Invalidate a pre-decoded page (a store hit it). */
-  static invalidateCode(cache: Map<number, (Decoded | undefined)[]>, paPage: number): void {
+  static invalidateCode(cache: CodeCache, paPage: number): void {
+    const page = cache.get(paPage);
+    if (page) page.valid = false;
     cache.delete(paPage);
   }
 
   /** Fetch the pre-decoded page for the current PC, translating and filling the exec TLB. */
-  private fetchPage(): (Decoded | undefined)[] {
+  private fetchPage(): CodePage {
     const lo = this.pcLo, hi = this.pcHi;
     if (lo & 3) this.takeException(this.el === 0 ? ((this.hcrLo() & (1 << 27)) ? 2 : 1) : this.el, EC.PC_ALIGN, 0, lo, hi, true);
     const key = (hi >>> 0) * 1048576 + (lo >>> 12);
+    // Same page as last time, with no TLB change since: skip the TLB and the cache lookup.
+    const last = this.lastPage;
+    if (key === this.lastPageKey && this.tlbEpoch === this.lastPageEpoch && last !== undefined && last.valid) return last;
     const i = key & TLB_MASK, t = this.tlbX;
     let paPage: number;
     if (t.tag[i] === key) {
@@ -707,7 +748,7 @@ export class Cpu {
     this.fetchOffset = t.offset[i];
     let page = this.codeCache.get(paPage);
     if (!page) {
-      page = new Array(1024);
+      page = new CodePage();
       this.codeCache.set(paPage, page);
       const ri = this.bus.findRam(paPage);
       const r = this.bus.rams[ri];
@@ -716,6 +757,9 @@ export class Cpu {
       this.dropWriteEntries(ri, paPage - r.base);
       this.onNewCodePage?.(ri, paPage - r.base);
     }
+    this.lastPage = page;
+    this.lastPageKey = key;
+    this.lastPageEpoch = this.tlbEpoch;
     return page;
   }
 
@@ -733,8 +777,12 @@ export class Cpu {
     const start = this.icount;
     const end = start + budget;
     this.yieldRequested = false;
+    // Between turns no instruction is in flight; a TLBI broadcast from another CPU may have
+    // left a block-end request here.
+    this.flow = 0;
     while (this.icount < end && !this.halted && !this.off && !this.yieldRequested) {
       const iterationStart = this.icount;
+      let blockLo = 0, compiled = false;
       try {
         // An interrupt taken here sets the PC itself; clear `flow` so the first vector
         // instruction is not mistaken for a branch (it would run twice).
@@ -745,35 +793,73 @@ export class Cpu {
           this.takeException(this.el === 0 ? 1 : this.el, EC.ILLEGAL_STATE, 0);
         }
         const page = this.fetchPage();
-        const view = this.fetchView;
-        const pageBase = this.fetchOffset;
-        let idx = (this.pcLo & 0xfff) >>> 2;
-        const baseLo = this.pcLo & ~0xfff;
-        const decoder = this.decoder;
+        const baseLo = this.pcLo & ~0xfff, hi = this.pcHi, epoch = this.tlbEpoch;
+        // Go from block to block while the PC stays in this page and nothing needs the outer
+        // loop (interrupts, EL or translation changes, the page being dropped, the budget).
         for (;;) {
-          let d = page[idx];
-          if (d === undefined) d = page[idx] = decoder.decode(view.getUint32(pageBase + idx * 4, true));
-          this.pcLo = baseLo | (idx << 2);
-          this.icount++;
-          this.insn = d;
-          d.exec(this, d);
-          if (this.flow !== 0) {
-            if (this.flow === 2) this.advancePc();
-            this.flow = 0;
-            break;
+          const idx = (this.pcLo & 0xfff) >>> 2;
+          let fn = page.blocks[idx];
+          if (fn === undefined && ++page.heat[idx] >= JIT_THRESHOLD) {
+            const ops = collectBlock(page.insns, idx, this.decoder, this.fetchView, this.fetchOffset);
+            fn = page.blocks[idx] = compileBlock(ops, baseLo | (idx << 2), this.decoder);
+            page.blockLen[idx] = ops.length;
           }
-          if (++idx === 1024) { this.pcLo = baseLo | 0xffc; this.advancePc(); break; }
-          if (this.icount >= end) { this.pcLo = baseLo | (idx << 2); break; }
+          if (fn !== undefined && this.icount + page.blockLen[idx] <= end) {
+            blockLo = baseLo | (idx << 2);
+            compiled = true;
+            const k = fn(this, end);
+            compiled = false;
+            if (this.flow !== 1) {
+              const lo = (blockLo >>> 0) + k * 4;
+              this.pcLo = lo | 0;
+              if (lo > 0xffffffff) this.pcHi = (hi + 1) | 0;
+            }
+            this.flow = 0;
+          } else {
+            this.interpret(page, idx, baseLo, end);
+          }
+          // (The mask also catches a misaligned PC, which fetchPage must fault.)
+          if (((this.pcLo ^ baseLo) & ~0xffc) !== 0 || this.pcHi !== hi || this.tlbEpoch !== epoch || !page.valid ||
+            this.icount >= end || this.interruptCheck || this.halted || this.yieldRequested || this.off || this.pstateIl) break;
         }
       } catch (e) {
         if (e !== EXCEPTION_TAKEN) throw e;
         this.flow = 0;
+        // A compiled block counts its instructions when it exits; count the last pass up to
+        // and including the faulting instruction, as the interpreter does.
+        if (compiled) this.icount += ((this.excPcLo - blockLo) >>> 2) + 1;
         // A fault on fetch executes no instruction; count it so a guest stuck taking
         // exceptions still consumes its budget and returns control to the board.
-        if (this.icount === iterationStart) this.icount++;
+        else if (this.icount === iterationStart) this.icount++;
       }
     }
     return this.icount - start;
+  }
+
+  /**
+   * Interpret from instruction `idx` of `page` to the end of the block (a branch or another
+   * block-ending instruction), the end of the page or the budget, leaving the PC after it.
+   */
+  private interpret(page: CodePage, idx: number, baseLo: number, end: number): void {
+    const insns = page.insns;
+    const view = this.fetchView;
+    const pageBase = this.fetchOffset;
+    const decoder = this.decoder;
+    for (;;) {
+      let d = insns[idx];
+      if (d === undefined) d = insns[idx] = decoder.decode(view.getUint32(pageBase + idx * 4, true));
+      this.pcLo = baseLo | (idx << 2);
+      this.icount++;
+      this.insn = d;
+      d.exec(this, d);
+      if (this.flow !== 0) {
+        if (this.flow === 2) this.advancePc();
+        this.flow = 0;
+        return;
+      }
+      if (++idx === 1024) { this.pcLo = baseLo | 0xffc; this.advancePc(); return; }
+      if (this.icount >= end) { this.pcLo = baseLo | (idx << 2); return; }
+    }
   }
 
   private advancePc(): void {

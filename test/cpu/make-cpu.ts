@@ -2,9 +2,8 @@
  * A bare CPU for unit tests: RAM at 0x40000000 (the `virt` board's RAM base), the shared
  * decoder, the core system registers and the stage-1 MMU, with highest EL 1. No devices.
  */
-import { Cpu } from "../../src/cpu/cpu.js";
+import { Cpu, type CodeCache } from "../../src/cpu/cpu.js";
 import { getDecoder } from "../../src/cpu/isa/index.js";
-import type { Decoded } from "../../src/cpu/isa/table.js";
 import { translate } from "../../src/cpu/mmu.js";
 import { installSystemRegisters } from "../../src/cpu/isa/system.js";
 import { createSysRegTable } from "../../src/cpu/sysregs.js";
@@ -20,7 +19,7 @@ export interface TestMachine {
 export function makeCpu(ramSize = 16 * 1024 * 1024): TestMachine {
   const bus = new Bus();
   bus.addRam("ram", RAM_BASE, ramSize);
-  const codeCache = new Map<number, (Decoded | undefined)[]>();
+  const codeCache: CodeCache = new Map();
   // Stores and loads into pages holding pre-decoded code drop those pages, as the board does.
   bus.onCodeWrite((ri, page) => Cpu.invalidateCode(codeCache, bus.rams[ri].base + page * 4096));
   const sysregs = createSysRegTable();

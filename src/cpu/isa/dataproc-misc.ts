@@ -3,8 +3,9 @@
  * (ARM ARM C4.1 encoding index, "Data-processing (3 source)", "(2 source)" and "(1 source)";
  * instruction pages in C6.2).
  *
- * 64x64 multiplies producing the low 64 bits are done on 16-bit pieces with Math.imul (no
- * allocation); the high-half multiplies (SMULH/UMULH) and 64-bit division use BigInt.
+ * 64x64 multiplies are done on 32- and 16-bit pieces with Math.imul (no allocation: BigInt
+ * products allocate, and UMULH is common in hashing and division by constants); 64-bit
+ * division uses BigInt.
  */
 import { zr, zw } from "../cpu.js";
 import { bigHi, bigLo, toBig, toBigSigned } from "../u64.js";
@@ -58,15 +59,29 @@ const umaddl: ExecFn = (cpu, d) => {
   const x = cpu.x, a = d.a, inv = d.inv, wn = x[d.n], wm = x[d.m];
   add64To(x, d.dd, x[a], x[a + 1], Math.imul(wn, wm) ^ inv, umulhi32(wn, wm) ^ inv, d.cin);
 };
+/**
+ * Bits 127:64 of the unsigned 64x64 product; returns the low word, high word in `prodHi`.
+ * Partial sums stay below 2^53, so plain double arithmetic is exact.
+ */
+function umulh64(alo: number, ahi: number, blo: number, bhi: number): number {
+  const mid = (umulhi32(alo, blo) >>> 0) + (Math.imul(alo, bhi) >>> 0) + (Math.imul(ahi, blo) >>> 0);
+  const w2 = (umulhi32(alo, bhi) >>> 0) + (umulhi32(ahi, blo) >>> 0) + (Math.imul(ahi, bhi) >>> 0) + Math.floor(mid / 4294967296);
+  prodHi = (umulhi32(ahi, bhi) + Math.floor(w2 / 4294967296)) | 0;
+  return w2 | 0;
+}
+
 const smulh: ExecFn = (cpu, d) => {
-  const x = cpu.x;
-  const p = toBigSigned(x[d.n], x[d.n + 1]) * toBigSigned(x[d.m], x[d.m + 1]);
-  x[d.dd] = bigLo(p >> 64n); x[d.dd + 1] = bigHi(p >> 64n);
+  const x = cpu.x, alo = x[d.n], ahi = x[d.n + 1], blo = x[d.m], bhi = x[d.m + 1];
+  // Signed high half = unsigned high half - (a < 0 ? b : 0) - (b < 0 ? a : 0), modulo 2^64.
+  let lo = umulh64(alo, ahi, blo, bhi), hi = prodHi;
+  if (ahi < 0) { const l = (lo >>> 0) - (blo >>> 0); hi = (hi - bhi - (l < 0 ? 1 : 0)) | 0; lo = l | 0; }
+  if (bhi < 0) { const l = (lo >>> 0) - (alo >>> 0); hi = (hi - ahi - (l < 0 ? 1 : 0)) | 0; lo = l | 0; }
+  x[d.dd] = lo; x[d.dd + 1] = hi;
 };
 const umulh: ExecFn = (cpu, d) => {
   const x = cpu.x;
-  const p = toBig(x[d.n], x[d.n + 1]) * toBig(x[d.m], x[d.m + 1]);
-  x[d.dd] = bigLo(p >> 64n); x[d.dd + 1] = bigHi(p >> 64n);
+  const lo = umulh64(x[d.n], x[d.n + 1], x[d.m], x[d.m + 1]);
+  x[d.dd] = lo; x[d.dd + 1] = prodHi;
 };
 
 function disasmMul3(d: Decoded): string {

@@ -23,7 +23,11 @@ let shared: Decoder | undefined;
 
 /** The decoder (built once; it is immutable and shared by all CPUs). */
 export function getDecoder(): Decoder {
-  return shared ??= new Decoder(allGroups, undefinedInsn);
+  if (shared) return shared;
+  shared = new Decoder(allGroups, undefinedInsn);
+  // Integer data processing only computes on registers and NZCV; ADR/ADRP read the PC.
+  for (const def of dataProcGroup) if (def.name !== "ADR_ADRP") shared.straightLine.add(def);
+  return shared;
 }
 
 /** Disassemble one instruction word at address `pc`, GNU objdump style. */

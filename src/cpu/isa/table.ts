@@ -102,6 +102,11 @@ function extractFields(c: CompiledDef, word: number, d: Decoded): void {
  */
 export class Decoder {
   readonly defs: CompiledDef[] = [];
+  /**
+   * Instructions that never read the PC, raise an exception or end a block (see isa/index.ts);
+   * the block compiler calls them without any bookkeeping around them.
+   */
+  readonly straightLine = new Set<InsnDef>();
   private buckets: CompiledDef[][] = [];
   private undefinedDef: InsnDef;
 

@@ -1,0 +1,83 @@
+/**
+ * Block compiler: turns a hot run of pre-decoded instructions into one JavaScript function.
+ *
+ * The generated function contains no semantics of its own: it calls each instruction's `exec`
+ * from the instruction table, in order, with that instruction's Decoded object. What it buys is
+ * that every call site is monomorphic (one site per instruction instead of the interpreter's single
+ * megamorphic `d.exec(cpu, d)`), so V8 inlines the exec functions into straight-line code, and
+ * the per-instruction bookkeeping of the interpreter (PC, instruction count, block-end test)
+ * shrinks to what each instruction actually needs:
+ *
+ *   - instructions in the decoder's `straightLine` set (integer data processing) neither read
+ *     the PC, raise exceptions nor end blocks: they are called bare;
+ *   - every other instruction gets `cpu.pcLo` (for PC-relative operands and exception return
+ *     addresses) and `cpu.insn` (for abort syndromes) set first, and a test of `cpu.flow`
+ *     afterwards, since loads, stores and system instructions may end the block;
+ *   - the instruction count is added once per exit;
+ *   - a block that ends in a branch back to its own start runs as a loop inside the function,
+ *     leaving it when the branch falls through, the budget would be exceeded, or an interrupt
+ *     may need taking.
+ *
+ * Protocol with Cpu.run: the function is called with the PC at the block start and returns the
+ * number of instructions of its last pass, having already added every executed instruction to
+ * `cpu.icount`. When `cpu.flow` is 1 the PC was set by a branch; otherwise the PC is the block
+ * start plus 4 * the returned count. On an exception (EXCEPTION_TAKEN thrown), `cpu.excPcLo` is
+ * the faulting instruction, from which the run loop counts the instructions of the last pass.
+ */
+import type { Cpu } from "./cpu.js";
+import type { Decoded, Decoder, ExecFn } from "./isa/table.js";
+
+export type BlockFn = (cpu: Cpu, end: number) => number;
+
+/** Longest block, in instructions: long enough for unrolled loops, short enough to compile fast. */
+export const MAX_BLOCK = 64;
+
+/** Branches with a PC-relative target in an immediate (field name, scale 4). */
+const RELATIVE_BRANCH_FIELD: Record<string, string> = { B: "imm26", B_cond: "imm19", CBZ: "imm19", TBZ: "imm14" };
+
+/**
+ * Collect the block starting at instruction `idx` of a page (decoding as needed, as the
+ * interpreter would): up to and including the first branch, the end of the page or MAX_BLOCK.
+ */
+export function collectBlock(insns: (Decoded | undefined)[], idx: number, decoder: Decoder, view: DataView, offset: number): Decoded[] {
+  const ops: Decoded[] = [];
+  for (let i = idx; i < 1024 && ops.length < MAX_BLOCK; i++) {
+    let d = insns[i];
+    if (d === undefined) d = insns[i] = decoder.decode(view.getUint32(offset + i * 4, true));
+    ops.push(d);
+    if (d.def.branch) break;
+  }
+  return ops;
+}
+
+/** Compile `ops`, which start at PC low word `startLo`. */
+export function compileBlock(ops: readonly Decoded[], startLo: number, decoder: Decoder): BlockFn {
+  const n = ops.length;
+  const last = ops[n - 1]!;
+  const field = RELATIVE_BRANCH_FIELD[last.def.name];
+  const loops = field !== undefined && (n - 1) * 4 + (last[field] as number) * 4 === 0;
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const d = ops[i]!;
+    if (decoder.straightLine.has(d.def)) {
+      lines.push(`e${i}(cpu, d${i});`);
+      continue;
+    }
+    lines.push(`cpu.pcLo = ${(startLo + i * 4) | 0}; cpu.insn = d${i}; e${i}(cpu, d${i});`);
+    if (i < n - 1) lines.push(`if (cpu.flow !== 0) { cpu.icount += ${i + 1}; return ${i + 1}; }`);
+  }
+  lines.push(`cpu.icount += ${n};`);
+  let body: string;
+  if (loops) {
+    body = `for (;;) {\n${lines.join("\n")}\n` +
+      `if (cpu.flow !== 1 || cpu.pcLo !== ${startLo | 0} || cpu.icount + ${n} > end || cpu.interruptCheck) return ${n};\n` +
+      `cpu.flow = 0;\n}`;
+  } else {
+    body = `${lines.join("\n")}\nreturn ${n};`;
+  }
+  const bindings = ops.map((_, i) => `const e${i} = E[${i}], d${i} = D[${i}];`).join("\n");
+  const name = `block_${(startLo >>> 0).toString(16)}`;
+  const factory = new Function("E", "D", `"use strict";\n${bindings}\nreturn function ${name}(cpu, end) {\n${body}\n};`) as
+    (e: ExecFn[], d: Decoded[]) => BlockFn;
+  return factory(ops.map((d) => d.exec), ops as Decoded[]);
+}
