@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fills the device-tree test corpus cache (outside the repository):
 #   $TESSERA_CACHE/dtb-corpus/linux-image/   unpacked Debian linux-image-<ver>-arm64 (all .dtb files)
-#   $TESSERA_CACHE/dtb-corpus/linux-source/  a handful of arm64 .dts/.dtsi files plus the include/
-#                                            directories they need, taken from Debian's linux-source package
+#   $TESSERA_CACHE/dtb-corpus/linux-source/  arch/arm{,64}/boot/dts and the headers they #include
+#                                            (include/dt-bindings, ...), from Debian's linux-source package;
+#                                            SOURCES lists boards the tests always compile
 # TESSERA_CACHE defaults to $HOME/.cache/tessera.  Idempotent: when both parts are present it prints nothing.
 # Needs root for `dpkg --add-architecture` / `apt-get update` (only on the first run).
 set -euo pipefail
@@ -137,10 +138,14 @@ dts_sources=(
 fetch_source() {
   ensure_apt_lists
   local workdir deb tarball
-  say "downloading linux-source-6.1 (large)"
+  # The linux-source metapackage names the versioned source package (linux-source-6.1 on bookworm).
+  local package
+  package="$(resolve_dependency linux-source '^linux-source-[0-9.]+$' || true)"
+  [[ -n "$package" ]] || package=linux-source-6.1
+  say "downloading $package (large)"
   make_scratch_dir
   workdir="$scratch_dir"
-  deb="$(download_to "$workdir" linux-source-6.1)"
+  deb="$(download_to "$workdir" "$package")"
   # The .deb holds usr/src/linux-source-6.1.tar.xz: pull that tarball out without unpacking the rest.
   dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$workdir" --wildcards '*/linux-source-*.tar.*'
   tarball="$(find "$workdir" -name 'linux-source-*.tar.*' | head -n1)"

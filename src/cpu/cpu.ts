@@ -476,7 +476,20 @@ export class Cpu {
       if (tr.fault >= 0) this.abort(access, tr.fault, lo2, hi2, tr.faultS2);
       this.translateFn(this, lo, hi, access, el, tr);
     }
+    // Secure-only memory (virt,secure=on): Non-secure accesses find nothing there, an external
+    // abort. Stage-1 NS descriptor bits are not modelled: EL3 and Secure EL1 access as Secure.
+    if (this.secureOnly !== undefined && this.secureOnly(tr.pa) && !this.isSecure()) {
+      this.abort(access, FSC.SYNC_EXTERNAL, lo, hi, false);
+    }
     return tr.pa;
+  }
+
+  /** Set by the board: physical addresses only the Secure state may access. */
+  secureOnly?: (pa: number) => boolean;
+
+  /** In Secure state: at EL3, or below it while SCR_EL3.NS = 0 (ARM ARM D1.1). */
+  isSecure(): boolean {
+    return this.highestEl === 3 && (this.el === 3 || (this.sr[SR.SCR_EL3 * 2] & 1) === 0);
   }
 
   private checkAlign(lo: number, hi: number, size: number, access: Access): void {
