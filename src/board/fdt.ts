@@ -13,6 +13,10 @@ export interface VirtDtbOptions {
   cpus: number;
   gicVersion: 2 | 3;
   virtualization: boolean;
+  /** secure=on: the Secure-only nodes (status "disabled", secure-status "okay") and /secure-chosen. */
+  secure?: boolean;
+  /** PSCI conduit; "none" leaves out the psci node (default: SMC with virtualization, else HVC). */
+  psci?: "hvc" | "smc" | "none";
   bootargs?: string;
   initrd?: { start: number; end: number };
   /** Seed for /chosen kaslr-seed and rng-seed (QEMU uses host randomness; ours is reproducible). */
@@ -28,6 +32,12 @@ const FIRST_PHANDLE = 0x8000;
 
 /** QEMU's PSCI function IDs in the psci node (PSCI DEN 0022: 64-bit calls where they exist). */
 const PSCI_CPU_SUSPEND_64 = 0xc4000001, PSCI_CPU_OFF = 0x84000002, PSCI_CPU_ON_64 = 0xc4000003, PSCI_MIGRATE_64 = 0xc4000005;
+
+/** Mark a node as for the Secure world only (Documentation/devicetree/bindings/arm/secure.txt). */
+function secureOnly(node: FdtNode): void {
+  node.setString("status", "disabled");
+  node.setString("secure-status", "okay");
+}
 
 function hi32(v: number): number { return Math.floor(v / 0x100000000) >>> 0; }
 function lo32(v: number): number { return v >>> 0; }
@@ -63,6 +73,13 @@ export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
   const seed = seededWords(o.randomSeed ?? 0x7e55e4a, 10);
   chosen.setCells("kaslr-seed", seed[0], seed[1]);
   chosen.setCells("rng-seed", ...seed.slice(2));
+  const secureChosen = o.secure ? root.add("secure-chosen") : undefined;
+  if (secureChosen) {
+    const s = seededWords(seed[9], 10);
+    secureChosen.setCells("kaslr-seed", s[0], s[1]);
+    secureChosen.setCells("rng-seed", ...s.slice(2));
+  }
+  const psciMethod = o.psci ?? (o.virtualization ? "smc" : "hvc");
   const clockPhandle = alloc();
   const clock = root.add("apb-pclk");
   clock.setString("compatible", "fixed-clock");
@@ -89,7 +106,7 @@ export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
     cpu.setString("device_type", "cpu");
     cpu.setString("compatible", "arm,cortex-a53");
     // virt.c only names PSCI as the enable method when there are secondaries to start.
-    if (o.cpus > 1) cpu.setString("enable-method", "psci");
+    if (o.cpus > 1 && psciMethod !== "none") cpu.setString("enable-method", "psci");
     cpu.setCells("reg", i);
     cpuPhandles[i] = alloc();
     cpu.setCells("phandle", cpuPhandles[i]);
@@ -98,11 +115,23 @@ export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
   const cluster = cpus.add("cpu-map").add("socket0").add("cluster0");
   for (let i = o.cpus - 1; i >= 0; i--) cluster.add(`core${i}`).setCells("cpu", cpuPhandles[i]);
 
-  // virt_flash_fdt: both banks in one node.
-  const flash = root.add(`flash@${VIRT.FLASH_BASE.toString(16)}`);
-  flash.setString("compatible", "cfi-flash");
-  flash.setCells("reg", ...reg2([VIRT.FLASH_BASE, VIRT.FLASH_BANK_SIZE], [VIRT.FLASH_BASE + VIRT.FLASH_BANK_SIZE, VIRT.FLASH_BANK_SIZE]));
-  flash.setCells("bank-width", 4);
+  // virt_flash_fdt: both banks in one node, or with secure=on bank 0 Secure-only and bank 1 alone.
+  if (o.secure) {
+    const secflash = root.add(`secflash@${VIRT.FLASH_BASE.toString(16)}`);
+    secflash.setString("compatible", "cfi-flash");
+    secflash.setCells("reg", ...reg2([VIRT.FLASH_BASE, VIRT.FLASH_BANK_SIZE]));
+    secflash.setCells("bank-width", 4);
+    secureOnly(secflash);
+    const flash = root.add(`flash@${(VIRT.FLASH_BASE + VIRT.FLASH_BANK_SIZE).toString(16)}`);
+    flash.setString("compatible", "cfi-flash");
+    flash.setCells("reg", ...reg2([VIRT.FLASH_BASE + VIRT.FLASH_BANK_SIZE, VIRT.FLASH_BANK_SIZE]));
+    flash.setCells("bank-width", 4);
+  } else {
+    const flash = root.add(`flash@${VIRT.FLASH_BASE.toString(16)}`);
+    flash.setString("compatible", "cfi-flash");
+    flash.setCells("reg", ...reg2([VIRT.FLASH_BASE, VIRT.FLASH_BANK_SIZE], [VIRT.FLASH_BASE + VIRT.FLASH_BANK_SIZE, VIRT.FLASH_BANK_SIZE]));
+    flash.setCells("bank-width", 4);
+  }
 
   // create_gic / fdt_add_gic_node
   const gicPhandle = alloc();
@@ -156,6 +185,23 @@ export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
   uart.setString("clock-names", "uartclk", "apb_pclk");
   chosen.setString("stdout-path", `/${uartName}`);
 
+  if (o.secure) {
+    // create_secure_ram, then the Secure UART, which becomes /secure-chosen's stdout.
+    const secram = root.add(`secram@${VIRT.SECURE_MEM.toString(16)}`);
+    secram.setString("device_type", "memory");
+    secram.setCells("reg", ...reg2([VIRT.SECURE_MEM, VIRT.SECURE_MEM_SIZE]));
+    secureOnly(secram);
+    const suartName = `pl011@${VIRT.SECURE_UART.toString(16)}`;
+    const suart = root.add(suartName);
+    suart.setString("compatible", "arm,pl011", "arm,primecell");
+    suart.setCells("reg", ...reg2([VIRT.SECURE_UART, VIRT.SECURE_UART_SIZE]));
+    suart.setCells("interrupts", IRQ_TYPE_SPI, VIRT.SPI_SECURE_UART, IRQ_LEVEL_HIGH);
+    suart.setCells("clocks", clockPhandle, clockPhandle);
+    suart.setString("clock-names", "uartclk", "apb_pclk");
+    secureOnly(suart);
+    secureChosen!.setString("stdout-path", `/${suartName}`);
+  }
+
   // create_rtc
   const rtc = root.add(`pl031@${VIRT.RTC.toString(16)}`);
   rtc.setString("compatible", "arm,pl031", "arm,primecell");
@@ -208,6 +254,27 @@ export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
   power.setString("label", "GPIO Key Poweroff");
   power.setCells("linux,code", 116 /* KEY_POWER */);
   power.setCells("gpios", gpioPhandle, 3, 0);
+  if (o.secure) {
+    // The Secure PL061 (no interrupt of its own: SPI 0 in the node) with power-off on line 0 and
+    // reset on line 1.
+    const sgpioPhandle = alloc();
+    const sgpio = root.add(`pl061@${VIRT.SECURE_GPIO.toString(16)}`);
+    sgpio.setCells("reg", ...reg2([VIRT.SECURE_GPIO, VIRT.SECURE_GPIO_SIZE]));
+    sgpio.setString("compatible", "arm,pl061", "arm,primecell");
+    sgpio.setCells("#gpio-cells", 2);
+    sgpio.setEmpty("gpio-controller");
+    sgpio.setCells("interrupts", IRQ_TYPE_SPI, 0, IRQ_LEVEL_HIGH);
+    sgpio.setCells("clocks", clockPhandle);
+    sgpio.setString("clock-names", "apb_pclk");
+    sgpio.setCells("phandle", sgpioPhandle);
+    secureOnly(sgpio);
+    for (const [name, line] of [["gpio-poweroff", 0], ["gpio-restart", 1]] as const) {
+      const n = root.add(name);
+      n.setString("compatible", name);
+      n.setCells("gpios", sgpioPhandle, line, 0);
+      secureOnly(n);
+    }
+  }
 
   // create_virtio_devices: created from the last transport down so they read in order.
   for (let i = VIRT.MMIO_COUNT - 1; i >= 0; i--) {
@@ -242,10 +309,11 @@ export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
     chosen.setCells("linux,initrd-start", o.initrd.start);
     chosen.setCells("linux,initrd-end", o.initrd.end);
   }
+  if (psciMethod === "none") return encodeFdt(root);
   const psci = root.add("psci");
   psci.set("compatible", stringsBytes(["arm,psci-1.0", "arm,psci-0.2", "arm,psci"]));
   // virt.c: HVC when the guest boots at EL1, SMC when EL2 is the guest's (virtualization=on).
-  psci.setString("method", o.virtualization ? "smc" : "hvc");
+  psci.setString("method", psciMethod);
   psci.setCells("cpu_suspend", PSCI_CPU_SUSPEND_64);
   psci.setCells("cpu_off", PSCI_CPU_OFF);
   psci.setCells("cpu_on", PSCI_CPU_ON_64);

@@ -29,7 +29,8 @@ export type SystemEvent = "poweroff" | "reset";
 
 export interface PsciPlatform {
   cpus: () => Cpu[];
-  conduit: "hvc" | "smc";
+  /** "none" when the guest starts at the EL that would own the conduit (EL3 firmware, say). */
+  readonly conduit: "hvc" | "smc" | "none";
   /** Put a CPU into its boot state at `entry` with x0 = `contextId` (MMU off, boot EL). */
   startCpu: (cpu: Cpu, entry: number, entryHi: number, contextId: [number, number]) => void;
   systemEvent: (event: SystemEvent) => void;

@@ -48,6 +48,7 @@ programs=(
     "loadstore|loadstore/loadstore.c|-O2"
     "exceptions|exceptions/exceptions.c|-O2 -mgeneral-regs-only"
     "exceptions-el2|exceptions/exceptions-el2.c|-O2 -mgeneral-regs-only"
+    "el3|el3/el3.c|-O2 -mgeneral-regs-only"
     "mmu|mmu/mmu.c|-O2 -mgeneral-regs-only"
     "timer-irq|timer-irq/timer-irq.c|-O2 -mgeneral-regs-only"
     "smp|smp/smp.c|-O2 -mgeneral-regs-only"

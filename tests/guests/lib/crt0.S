@@ -2,8 +2,9 @@
  * Start-up code shared by every guest.
  *
  * QEMU's virt board enters an ELF kernel at its entry point on CPU 0 with
- * the MMU off, at EL1 by default or at EL2 with virtualization=on; the
- * other CPUs stay powered off until PSCI CPU_ON.
+ * the MMU off, at EL1 by default, at EL2 with virtualization=on or at EL3
+ * (Secure state) with secure=on; the other CPUs stay powered off until
+ * PSCI CPU_ON.
  */
     .section .text.boot, "ax"
     .global _start

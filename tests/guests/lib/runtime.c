@@ -161,9 +161,25 @@ int64_t psci_call(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3)
     return (int64_t)x0;
 }
 
+/*
+ * With -machine virt,secure=on a bare-metal image starts at EL3 and QEMU
+ * provides no PSCI (that is EL3 firmware's job). The board instead wires
+ * line 0 of the secure-only PL061 to a power-off controller (the DTB's
+ * gpio-poweroff node): make the line an output (GPIODIR) and drive it high
+ * through the address-masked GPIODATA (PL061 TRM 3.3.1, mask bit 0).
+ */
+static void secure_gpio_poweroff(void)
+{
+    mmio_write32(SECURE_GPIO_BASE + 0x400, 1);
+    mmio_write32(SECURE_GPIO_BASE + (1u << 2), 1);
+}
+
 void psci_system_off(void)
 {
-    psci_call(PSCI_SYSTEM_OFF, 0, 0, 0);
+    if (current_el() == 3)
+        secure_gpio_poweroff();
+    else
+        psci_call(PSCI_SYSTEM_OFF, 0, 0, 0);
     for (;;)
         __asm__ volatile("wfi");
 }
@@ -171,7 +187,10 @@ void psci_system_off(void)
 __attribute__((weak)) void exception_handler(unsigned slot, struct exc_frame *f)
 {
     uint64_t esr, far;
-    if (current_el() == 2) {
+    if (current_el() == 3) {
+        esr = READ_SYSREG(esr_el3);
+        far = READ_SYSREG(far_el3);
+    } else if (current_el() == 2) {
         esr = READ_SYSREG(esr_el2);
         far = READ_SYSREG(far_el2);
     } else {

@@ -15,6 +15,9 @@
 #define UART_FR_RXFE (1u << 4)
 #define UART_FR_TXFF (1u << 5)
 
+/* Secure-only PL061 of virt,secure=on; its line 0 powers the machine off. */
+#define SECURE_GPIO_BASE 0x090b0000UL
+
 #define PSCI_VERSION    0x84000000UL
 #define PSCI_CPU_OFF    0x84000002UL
 #define PSCI_CPU_ON     0xC4000003UL
@@ -22,7 +25,7 @@
 
 /* Base address used by putc/getc; programs that remap the UART change it. */
 extern volatile uintptr_t uart_base;
-/* Exception level the image was entered at (1 or 2), recorded by crt0. */
+/* Exception level the image was entered at (1, 2 or 3), recorded by crt0. */
 extern uint64_t boot_el;
 
 void uart_putc(char c);
@@ -32,7 +35,8 @@ void print_hex(uint64_t v, int digits);
 int printf(const char *fmt, ...);
 int vprintf(const char *fmt, va_list ap);
 
-/* PSCI via HVC when entered at EL1, SMC when entered at EL2. */
+/* PSCI via HVC when entered at EL1, SMC when entered at EL2; at EL3 there
+ * is no PSCI and psci_system_off() uses the secure GPIO instead. */
 int64_t psci_call(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3);
 void psci_system_off(void) __attribute__((noreturn));
 

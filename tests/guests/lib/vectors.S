@@ -1,9 +1,9 @@
 /*
- * Exception vector table usable at EL1 and EL2 (ARM ARM D1.10.2). Each of
- * the 16 slots saves x0/x1, loads its slot number and branches to common
+ * Exception vector table usable at EL1, EL2 and EL3 (ARM ARM D1.10.2). Each
+ * of the 16 slots saves x0/x1, loads its slot number and branches to common
  * code that builds a struct exc_frame and calls
  * exception_handler(slot, frame). ELR/SPSR are read from the registers of
- * the current EL so the same table serves VBAR_EL1 and VBAR_EL2.
+ * the current EL so the same table serves VBAR_EL1, VBAR_EL2 and VBAR_EL3.
  */
 #define FRAME_SIZE (34 * 8)
 
@@ -55,11 +55,15 @@ vec_common:
     mrs     x2, CurrentEL
     cmp     x2, #8
     b.eq    1f
+    b.hi    5f
     mrs     x2, elr_el1
     mrs     x3, spsr_el1
     b       2f
 1:  mrs     x2, elr_el2
     mrs     x3, spsr_el2
+    b       2f
+5:  mrs     x2, elr_el3
+    mrs     x3, spsr_el3
 2:  stp     x2, x3, [sp, #256]
     mov     x1, sp
     bl      exception_handler
@@ -67,11 +71,15 @@ vec_common:
     mrs     x4, CurrentEL
     cmp     x4, #8
     b.eq    3f
+    b.hi    6f
     msr     elr_el1, x2
     msr     spsr_el1, x3
     b       4f
 3:  msr     elr_el2, x2
     msr     spsr_el2, x3
+    b       4f
+6:  msr     elr_el3, x2
+    msr     spsr_el3, x3
 4:  ldp     x2, x3, [sp, #16]
     ldp     x4, x5, [sp, #32]
     ldp     x6, x7, [sp, #48]
