@@ -223,12 +223,13 @@ const diskReader: SourceReader = {
 };
 
 interface Output {
-  stdout: (chunk: string | Uint8Array) => void;
+  /** May return a promise that settles once the chunk is handed to the OS. */
+  stdout: (chunk: string | Uint8Array) => void | Promise<void>;
   stderr: (line: string) => void;
 }
 
 /** Convert one input; returns the exit code (0 ok, 1 fatal error, 2 check errors). */
-function convertOne(file: string, outputPath: string | undefined, options: Options, io: Output): number {
+async function convertOne(file: string, outputPath: string | undefined, options: Options, io: Output): Promise<number> {
   let input: Uint8Array;
   try {
     input = file === "-" ? readFileSync(0) : readFileSync(file);
@@ -263,7 +264,15 @@ function convertOne(file: string, outputPath: string | undefined, options: Optio
       ? treeToDts(tree)
       : encodeDtb(tree, { reserveSlots: options.reserveSlots, minSize: options.minSize, padSize: options.padSize, align: options.align, onWarning: warn });
   const bytes = typeof result === "string" ? Buffer.from(result, "latin1") : result;
-  if (!outputPath || outputPath === "-") io.stdout(bytes);
+  if (!outputPath || outputPath === "-") {
+    try {
+      await io.stdout(bytes);
+    } catch (error) {
+      // The reader went away (EPIPE): like dtc killed by SIGPIPE, stop without a message.
+      if ((error as NodeJS.ErrnoException).code !== "EPIPE") io.stderr(`FATAL ERROR: writing output: ${(error as Error).message}`);
+      return 1;
+    }
+  }
   else {
     try {
       writeFileSync(outputPath, bytes);
@@ -310,9 +319,28 @@ function replaceExtension(file: string, format: string): string {
   return (dot > 0 ? name.slice(0, dot) : name) + "." + format;
 }
 
+/**
+ * Write and wait: a pipe takes 64 KiB at once and the caller may exit right after we return.
+ * A closed pipe (`| head`) rejects with EPIPE instead of raising an unhandled stream error.
+ */
+let stdoutGuarded = false;
+function writeToProcessStdout(chunk: string | Uint8Array): Promise<void> {
+  if (!stdoutGuarded) {
+    // The stream also emits EPIPE as an 'error' event after the write callback; the callback
+    // already reports it, so only that event is absorbed here.
+    process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") throw error;
+    });
+    stdoutGuarded = true;
+  }
+  return new Promise<void>((resolve, reject) => {
+    process.stdout.write(chunk, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
 export async function dtcMain(argv: string[], io?: Partial<Output>): Promise<number> {
   const output: Output = {
-    stdout: io?.stdout ?? ((chunk) => process.stdout.write(chunk)),
+    stdout: io?.stdout ?? writeToProcessStdout,
     stderr: io?.stderr ?? ((line) => process.stderr.write(line + "\n")),
   };
   let options: Options | "help" | "version";
@@ -324,14 +352,14 @@ export async function dtcMain(argv: string[], io?: Partial<Output>): Promise<num
     return 1;
   }
   if (options === "help") {
-    output.stdout(HELP);
+    await output.stdout(HELP);
     return 0;
   }
   if (options === "version") {
-    output.stdout("Version: tessera dtc (DTC 1.6.1 compatible)\n");
+    await output.stdout("Version: tessera dtc (DTC 1.6.1 compatible)\n");
     return 0;
   }
-  if (options.files.length === 1) return convertOne(options.files[0], options.output, options, output);
+  if (options.files.length === 1) return await convertOne(options.files[0], options.output, options, output);
 
   // Batch mode: -o is a directory.
   const directory = options.output;
@@ -351,7 +379,7 @@ export async function dtcMain(argv: string[], io?: Partial<Output>): Promise<num
     const probeFormat = options.inputFormat ?? (formatFromName(file) === "dtb" ? "dtb" : undefined);
     const outputFormat = options.outputFormat ?? (probeFormat === "dtb" ? "dts" : probeFormat === "dts" ? "dtb" : undefined);
     const target = join(directory, replaceExtension(file, outputFormat ?? guessOutputFormat(file)));
-    const code = convertOne(file, target, { ...options, outputFormat: options.outputFormat ?? outputFormat ?? guessOutputFormat(file) }, output);
+    const code = await convertOne(file, target, { ...options, outputFormat: options.outputFormat ?? outputFormat ?? guessOutputFormat(file) }, output);
     worst = Math.max(worst, code);
   }
   return worst;

@@ -14,7 +14,9 @@ async function tessera(args: string[]): Promise<{ code: number; stdout: Buffer; 
   const chunks: Buffer[] = [];
   const errors: string[] = [];
   const code = await dtcMain(args, {
-    stdout: (chunk) => chunks.push(Buffer.from(typeof chunk === "string" ? Buffer.from(chunk, "latin1") : chunk)),
+    stdout: (chunk) => {
+      chunks.push(Buffer.from(typeof chunk === "string" ? Buffer.from(chunk, "latin1") : chunk));
+    },
     stderr: (line) => errors.push(line),
   });
   return { code, stdout: Buffer.concat(chunks), stderr: errors.join("\n") };
