@@ -105,8 +105,10 @@ export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
     const cpu = cpus.add(`cpu@${i}`);
     cpu.setString("device_type", "cpu");
     cpu.setString("compatible", "arm,cortex-a53");
-    // virt.c only names PSCI as the enable method when there are secondaries to start.
-    if (o.cpus > 1 && psciMethod !== "none") cpu.setString("enable-method", "psci");
+    // virt.c only names PSCI as the enable method when there are secondaries to start. It decides
+    // before the boot code disables the conduit for an image starting at EL3, so the property
+    // stays even where the psci node is left out.
+    if (o.cpus > 1) cpu.setString("enable-method", "psci");
     cpu.setCells("reg", i);
     cpuPhandles[i] = alloc();
     cpu.setCells("phandle", cpuPhandles[i]);

@@ -40,6 +40,13 @@ interface Case {
   memMiB: number;
   append?: string;
   initrdBytes?: number;
+  /** secure=on (EL3): Secure-only nodes and /secure-chosen. */
+  secure?: boolean;
+  /**
+   * Dump with no -kernel: QEMU then boots at EL3 with secure=on, as for any image that is not
+   * Linux, and provides no PSCI (no psci node, no enable-method).
+   */
+  noKernel?: boolean;
 }
 
 const cases: Case[] = [
@@ -53,6 +60,11 @@ const cases: Case[] = [
   { name: "gicv2 append initrd", gic: 2, virt: false, smp: 1, memMiB: 128, append: "console=ttyAMA0 earlycon", initrdBytes: 5000 },
   { name: "gicv3 append initrd 512M", gic: 3, virt: true, smp: 2, memMiB: 512, append: "root=/dev/ram rw", initrdBytes: 70000 },
   { name: "gicv3 append only", gic: 3, virt: false, smp: 1, memMiB: 128, append: "quiet" },
+  { name: "secure gicv2 smp1", gic: 2, virt: false, smp: 1, memMiB: 128, secure: true },
+  { name: "secure gicv3 smp2 virt append", gic: 3, virt: true, smp: 2, memMiB: 256, secure: true, append: "console=ttyAMA0" },
+  { name: "secure gicv2 smp2 virt initrd", gic: 2, virt: true, smp: 2, memMiB: 128, secure: true, initrdBytes: 4096 },
+  { name: "secure gicv2 smp2 no kernel", gic: 2, virt: false, smp: 2, memMiB: 128, secure: true, noKernel: true },
+  { name: "secure gicv3 smp4 virt no kernel", gic: 3, virt: true, smp: 4, memMiB: 512, secure: true, noKernel: true },
 ];
 
 for (const c of cases) {
@@ -61,8 +73,9 @@ for (const c of cases) {
     const kernelPath = `${base}.Image`;
     const kernel = fakeImage();
     writeFileSync(kernelPath, kernel);
-    const args = ["-M", `virt,gic-version=${c.gic},virtualization=${c.virt ? "on" : "off"},dumpdtb=${base}.qemu.dtb`,
-      "-cpu", "cortex-a53", "-smp", String(c.smp), "-m", `${c.memMiB}M`, "-nographic", "-kernel", kernelPath];
+    const args = ["-M", `virt,gic-version=${c.gic},virtualization=${c.virt ? "on" : "off"},secure=${c.secure ? "on" : "off"},dumpdtb=${base}.qemu.dtb`,
+      "-cpu", "cortex-a53", "-smp", String(c.smp), "-m", `${c.memMiB}M`, "-nographic"];
+    if (!c.noKernel) args.push("-kernel", kernelPath);
     let initrd: Uint8Array | undefined;
     if (c.append) args.push("-append", c.append);
     if (c.initrdBytes) {
@@ -74,7 +87,8 @@ for (const c of cases) {
     assert.equal(r.status, 0, r.stderr);
     const ramSize = c.memMiB * 1024 * 1024;
     const plan = planBoot({ kernel, initrd, ramBase: VIRT.RAM_BASE, ramSize });
-    const ours = buildVirtDtb({ ramSize, cpus: c.smp, gicVersion: c.gic, virtualization: c.virt, bootargs: c.append, initrd: plan.initrd });
+    const ours = buildVirtDtb({ ramSize, cpus: c.smp, gicVersion: c.gic, virtualization: c.virt, bootargs: c.append, initrd: plan.initrd,
+      secure: c.secure, psci: c.noKernel && c.secure ? "none" : undefined });
     writeFileSync(`${base}.ours.dtb`, ours);
     assert.equal(decompile(`${base}.ours.dtb`), decompile(`${base}.qemu.dtb`));
   });
