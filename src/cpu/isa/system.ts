@@ -31,10 +31,10 @@ function accessCheck(cpu: Cpu, d: Decoded, isRead: boolean): SysRegDef {
   } else if (cpu.el < minEl) {
     cpu.undefinedInstruction();
   }
-  if (minEl === 2 && !cpu.hasEl2) {
+  if (minEl === 2 && !cpu.hasEl2 && reg.name !== "SP_EL1") {
     // EL2 registers without EL2 are RES0 from EL3 (ARM ARM D13.1.2; QEMU's virt,secure=on without
     // virtualization=on), UNDEFINED elsewhere. With EL2 they stay accessible from EL3 whatever
-    // SCR_EL3.NS says.
+    // SCR_EL3.NS says. SP_EL1 is an EL1 register that EL2 and EL3 may access: always usable.
     if (cpu.el === 3) return RES0_REGISTER;
     cpu.undefinedInstruction();
   }
