@@ -110,7 +110,7 @@ export class VirtBoard {
       gic.defineSysRegs(sysregs);
       this.gic = gic;
     } else {
-      const gic = new GicV2(o.cpus, VIRT.GIC_NUM_IRQS);
+      const gic = new GicV2(o.cpus, VIRT.GIC_NUM_IRQS, o.secure);
       bus.addMmio(VIRT.GIC_DIST, VIRT.GIC_DIST_SIZE, gic.distributor);
       bus.addMmio(VIRT.GIC_CPU, VIRT.GIC_CPU_SIZE, gic.cpuInterface);
       bus.addMmio(VIRT.GIC_V2M, VIRT.GIC_V2M_SIZE, new GicV2m(gic, VIRT.SPI_V2M, GICV2M_NUM_SPIS));

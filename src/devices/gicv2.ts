@@ -24,7 +24,11 @@ export class GicV2 implements InterruptController {
   private readonly cpuCtlr: Uint32Array;
   /** SGI being acknowledged, remembered to clear its source bit (per CPU). */
 
-  constructor(readonly ncpu: number, nirq: number) {
+  /**
+   * `securityExtensions` (virt,secure=on) only sets GICD_TYPER.SecurityExtn: interrupts keep the
+   * single view above, which is what Secure software programming Group 0 sees (IHI 0048B 4.3.2).
+   */
+  constructor(readonly ncpu: number, nirq: number, private readonly securityExtensions = false) {
     this.cpuCtlr = new Uint32Array(ncpu);
     this.core = new GicCore(ncpu, nirq, PRIORITY_BITS, (c, _id, group, on) => {
       const cpu = this.cpus[c];
@@ -87,7 +91,7 @@ export class GicV2 implements InterruptController {
     const core = this.core;
     switch (offset) {
       case 0x000: return (core.enableGrp0 ? 1 : 0) | (core.enableGrp1 ? 2 : 0);
-      case 0x004: return (core.nirq / 32 - 1) | ((this.ncpu - 1) << 5);
+      case 0x004: return (core.nirq / 32 - 1) | ((this.ncpu - 1) << 5) | (this.securityExtensions ? 1 << 10 : 0);
       case 0x008: return GICD_IIDR;
     }
     if (offset >= 0x80 && offset < 0x400) return core.readBlock(cpu, offset, ((offset & 0x7f) >> 2) * 32) ?? 0;
