@@ -128,3 +128,34 @@ test("PSCI: version, features, CPU_ON, ALREADY_ON, AFFINITY_INFO, SYSTEM_OFF", (
   call(PSCI.SYSTEM_OFF);
   assert.deepEqual(b.run(10), { kind: "stopped", reason: "poweroff" });
 });
+
+test("secure=on: boot EL and PSCI conduit per image, Secure GPIO power-off and reset lines", () => {
+  const make = () => new VirtBoard({ ramSize: 16 << 20, cpus: 1, gicVersion: 2, virtualization: true, secure: true, uartTx: () => {} });
+  const elf = { isLinux: false, entry: VIRT.RAM_BASE, loads: [] };
+  const linux = { isLinux: true, entry: VIRT.RAM_BASE + 0x80000, loads: [] };
+  // Any image but Linux starts at EL3 in Secure state and is its own firmware: no PSCI.
+  let b = make();
+  b.load(elf, undefined);
+  assert.equal(b.cpus[0].el, 3);
+  assert.equal(b.cpus[0].isSecure(), true);
+  assert.equal(b.psciConduit, "none");
+  // Lines as inputs are pulled low; driving line 0 high as an output powers off (virt.c gpio-pwr).
+  b.bus.write(VIRT.SECURE_GPIO + 0x4, 4, 1, 0);
+  assert.notEqual(b.run(10).kind, "stopped", "GPIODATA only drives lines configured as outputs");
+  b.bus.write(VIRT.SECURE_GPIO + 0x400, 4, 1, 0);
+  b.bus.write(VIRT.SECURE_GPIO + 0x4, 4, 1, 0);
+  assert.deepEqual(b.run(10), { kind: "stopped", reason: "poweroff" });
+  b = make();
+  b.load(elf, undefined);
+  b.bus.write(VIRT.SECURE_GPIO + 0x400, 4, 2, 0);
+  b.bus.write(VIRT.SECURE_GPIO + 0x8, 4, 2, 0);
+  assert.deepEqual(b.run(10), { kind: "stopped", reason: "reset" });
+  // A Linux kernel is entered at Non-secure EL2 (hw/arm/boot.c), with QEMU's PSCI over SMC.
+  b = make();
+  b.load(linux, undefined);
+  const cpu = b.cpus[0];
+  assert.equal(cpu.el, 2);
+  assert.equal(cpu.isSecure(), false);
+  assert.equal(cpu.srGetLo(sysreg(b, "SCR_EL3").slot!) & 0x501, 0x501, "SCR_EL3.{RW,HCE,NS}");
+  assert.equal(b.psciConduit, "smc");
+});
