@@ -41,7 +41,7 @@ export const enum Access { Read = 0, Write = 1, Exec = 2 }
 /** Vector offsets, ARM ARM D1.10.2. */
 const VEC_SYNC = 0x000, VEC_IRQ = 0x080, VEC_FIQ = 0x100;
 
-export const TLB_SIZE = 256;
+export const TLB_SIZE = 1024;
 
 /**
  * Executions of a block start before it is compiled: compiling costs about as much as
@@ -383,6 +383,7 @@ export class Cpu {
     const key = (hi >>> 0) * 1048576 + (lo >>> 12);
     const i = key & TLB_MASK, t = this.tlbR;
     if (t.tag[i] === key) return this.ramBytes[t.ramIndex[i]][t.offset[i] + (lo & 0xfff)];
+    if (this.refillRead(lo, hi, 1)) return this.read8(lo, hi);
     return this.readSlow(lo, hi, 1, this.el) as number;
   }
 
@@ -391,6 +392,7 @@ export class Cpu {
     const i = key & TLB_MASK, t = this.tlbR, o = lo & 0xfff;
     if (t.tag[i] === key && o <= 0xffe && !(this.strictAlign && (lo & 1)))
       return this.ramViews[t.ramIndex[i]].getUint16(t.offset[i] + o, true);
+    if (this.refillRead(lo, hi, 2)) return this.read16(lo, hi);
     return this.readSlow(lo, hi, 2, this.el) as number;
   }
 
@@ -400,6 +402,7 @@ export class Cpu {
     const i = key & TLB_MASK, t = this.tlbR, o = lo & 0xfff;
     if (t.tag[i] === key && o <= 0xffc && !(this.strictAlign && (lo & 3)))
       return this.ramViews[t.ramIndex[i]].getInt32(t.offset[i] + o, true);
+    if (this.refillRead(lo, hi, 4)) return this.read32(lo, hi);
     return (this.readSlow(lo, hi, 4, this.el) as number) | 0;
   }
 
@@ -412,9 +415,24 @@ export class Cpu {
       this.ldHi = v.getInt32(a + 4, true);
       return v.getInt32(a, true);
     }
+    if (this.refillRead(lo, hi, 8)) return this.read64(lo, hi);
     const r = this.readSlow(lo, hi, 8, this.el) as bigint;
     this.ldHi = Number((r >> 32n) & 0xffffffffn) | 0;
     return Number(r & 0xffffffffn) | 0;
+  }
+
+  /**
+   * TLB miss on a read the fast path could serve: translate (faulting as the slow path would)
+   * and, when the page is cacheable RAM, fill the entry and return true so the caller retries
+   * the fast path instead of reading through the bus (which boxes 64-bit values as BigInt).
+   */
+  private refillRead(lo: number, hi: number, size: number): boolean {
+    if ((lo & 0xfff) + size > 0x1000 || (this.strictAlign && (lo & (size - 1)))) return false;
+    const pa = this.translate(lo, hi, Access.Read, this.el, size);
+    const ri = this.bus.findRam(pa);
+    if (ri < 0 || !this.tr.cacheable) return false;
+    this.fillTlb(this.tlbR, lo, hi, ri, pa);
+    return true;
   }
 
   write8(lo: number, hi: number, v: number): void {

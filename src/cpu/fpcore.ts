@@ -771,8 +771,52 @@ export function fpMin64(cpu: Cpu, aLo: number, aHi: number, bLo: number, bHi: nu
 export function fpMaxNum64(cpu: Cpu, aLo: number, aHi: number, bLo: number, bHi: number): number { return maxMin64(cpu, Op.MaxNum, aLo, aHi, bLo, bHi); }
 export function fpMinNum64(cpu: Cpu, aLo: number, aHi: number, bLo: number, bHi: number): number { return maxMin64(cpu, Op.MinNum, aLo, aHi, bLo, bHi); }
 
-/** FPMulAdd: addend + a * b with a single rounding (exact BigInt evaluation). */
+/** Set by addRoundToOdd when the sum it returns is not exact. */
+let roInexact = false;
+
+/**
+ * x + y rounded to odd: on an inexact sum with an even significand, step one unit toward the
+ * exact value. Summing a double-double this way and then rounding to nearest gives the
+ * correctly rounded result (Boldo and Melquiond, "Emulation of FMA and correctly rounded sums:
+ * proved algorithms using rounding to odd", IEEE Trans. Computers 57(4), 2008).
+ */
+function addRoundToOdd(x: number, y: number): number {
+  const s = x + y, bb = s - x, e = (x - (s - bb)) + (y - bb);
+  if (e === 0) return s;
+  roInexact = true;
+  sF64[0] = s;
+  if (sI32[0] & 1) return s;
+  if ((e > 0) === (s > 0)) sI32[0] = sI32[0] + 1; // away from zero (an even word cannot carry)
+  else if (sI32[0] === 0) { sI32[0] = -1; sI32[1] = sI32[1] - 1; } // toward zero, borrowing
+  else sI32[0] = sI32[0] - 1;
+  return sF64[0];
+}
+
+/**
+ * FPMulAdd: addend + a * b with a single rounding. Fast path for round to nearest on normal
+ * operands away from the range limits: the product as an exact double-double (Dekker), its
+ * exact sum with the addend (TwoSum), the low parts added with rounding to odd, one final
+ * rounding; exact BigInt evaluation otherwise.
+ */
 export function fpMulAdd64(cpu: Cpu, cLo: number, cHi: number, aLo: number, aHi: number, bLo: number, bHi: number): number {
+  if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normz64(aLo, aHi) && normz64(bLo, bHi) && normz64(cLo, cHi)) {
+    const a = f64(aLo, aHi), b = f64(bLo, bHi), c = f64(cLo, cHi), p = a * b, ap = Math.abs(p), ac = Math.abs(c);
+    // A zero factor: the product is an exact signed zero, and c + p follows IEEE signed-zero rules.
+    if (a === 0 || b === 0) return ret64num(c + p);
+    if (ap > SAFE_LOW && ap < SAFE_HIGH && Math.abs(a) < SAFE_HIGH && Math.abs(b) < SAFE_HIGH &&
+      (c === 0 || (ac > SAFE_LOW && ac < SAFE_HIGH))) {
+      const pl = productError(a, b, p); // a * b = p + pl exactly
+      const th = c + p, bb = th - c, tl = (c - (th - bb)) + (p - bb); // c + p = th + tl exactly
+      roInexact = false;
+      const v = addRoundToOdd(tl, pl);
+      const r = th + v, b2 = r - th, err = (th - (r - b2)) + (v - b2);
+      const inexact = err !== 0 || roInexact;
+      if ((Math.abs(r) > MIN_NORMAL64 && (v === 0 || Math.abs(v) >= MIN_NORMAL64)) || (r === 0 && !inexact)) {
+        if (inexact) cpu.fpsr |= IXC;
+        return ret64num(r);
+      }
+    }
+  }
   return ret64(mulAddSlow(cpu, big64(cLo, cHi), big64(aLo, aHi), big64(bLo, bHi), D));
 }
 
