@@ -22,6 +22,7 @@ import {
   bytesToLatin1,
   type DeviceTree,
   type PhandleFormat,
+  SUPPORTED_DTB_VERSIONS,
 } from "../devicetree/index.js";
 
 const HELP = `Usage: tessera dtc [options] <input file>...
@@ -42,7 +43,7 @@ Options:
   -S, --space <bytes>     Pad the blob to at least this size
   -p, --pad <bytes>       Add this much padding to the blob
   -a, --align <bytes>     Pad the blob to a multiple of this power of two
-  -V, --out-version <n>   Blob version (only 17)
+  -V, --out-version <n>   Blob version: 17 (default), 16, 3, 2 or 1
   -s, --sort              Sort reservations, properties and nodes
   -H, --phandle <style>   Phandle property to generate: epapr (phandle, default), legacy
                           (linux,phandle) or both
@@ -71,6 +72,7 @@ interface Options {
   align: number;
   force: boolean;
   quiet: number;
+  version: number;
   sort: boolean;
   phandleFormat: PhandleFormat;
   autoAliases: boolean;
@@ -124,6 +126,7 @@ function parseArguments(argv: string[]): Options | "help" | "version" {
     align: 0,
     force: false,
     quiet: 0,
+    version: 17,
     sort: false,
     phandleFormat: "epapr",
     autoAliases: false,
@@ -178,9 +181,12 @@ function parseArguments(argv: string[]): Options | "help" | "version" {
         if (options.align <= 0 || (options.align & (options.align - 1)) !== 0) throw new UsageError(`invalid argument "${value}" to -a option`);
         break;
       }
-      case "-V":
-        if (parseNumber(value!, "-V") !== 17) throw new UsageError(`unsupported blob version ${value} (only 17)`);
+      case "-V": {
+        const version = parseNumber(value!, "-V");
+        if (!SUPPORTED_DTB_VERSIONS.includes(version)) throw new UsageError(`unknown device tree blob version ${value} (${SUPPORTED_DTB_VERSIONS.join(", ")})`);
+        options.version = version;
         break;
+      }
       case "-f": options.force = true; break;
       case "-s": options.sort = true; break;
       case "-A": options.autoAliases = true; break;
@@ -262,7 +268,7 @@ async function convertOne(file: string, outputPath: string | undefined, options:
   const result: string | Uint8Array =
     outputFormat === "dts"
       ? treeToDts(tree)
-      : encodeDtb(tree, { reserveSlots: options.reserveSlots, minSize: options.minSize, padSize: options.padSize, align: options.align, onWarning: warn });
+      : encodeDtb(tree, { version: options.version, reserveSlots: options.reserveSlots, minSize: options.minSize, padSize: options.padSize, align: options.align, onWarning: warn });
   const bytes = typeof result === "string" ? Buffer.from(result, "latin1") : result;
   if (!outputPath || outputPath === "-") {
     try {

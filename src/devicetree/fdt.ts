@@ -1,6 +1,6 @@
 /**
- * Flattened device tree (DTB) encoder and decoder, format version 17
- * (Devicetree Specification v0.4 chapter 5).
+ * Flattened device tree (DTB) encoder and decoder, format version 17 (Devicetree Specification
+ * v0.4 chapter 5) and, like dtc, the older versions 1, 2, 3 and 16.
  *
  * Layout written, exactly as dtc lays it out:
  *   header (40 bytes, §5.2) | memory reservation block (§5.3, 8-byte aligned, ends with a zero entry)
@@ -21,9 +21,35 @@ export const FDT_PROP = 0x3;
 export const FDT_NOP = 0x4;
 export const FDT_END = 0x9;
 
-const HEADER_SIZE_V17 = 40;
-const HEADER_SIZE_V16 = 36;
 const RESERVE_ENTRY_SIZE = 16;
+
+/**
+ * Blob versions dtc reads and writes. Before version 16 node names were full paths, every node
+ * carried a `name` property and values of 8 bytes or more were 8-byte aligned; version 2 added
+ * boot_cpuid_phys, 3 size_dt_strings, 16 dropped the old conventions, 17 added size_dt_struct
+ * (Devicetree Specification v0.4 §5.2 describes 17; older layouts are from dtc's flattree.c).
+ */
+interface VersionLayout {
+  version: number;
+  lastCompatibleVersion: number;
+  headerSize: number;
+  fullPathNames: boolean;
+  alignLongValues: boolean;
+  nameProperties: boolean;
+  hasBootCpuId: boolean;
+  hasStringsSize: boolean;
+  hasStructSize: boolean;
+}
+
+const LAYOUTS: VersionLayout[] = [
+  { version: 1, lastCompatibleVersion: 1, headerSize: 28, fullPathNames: true, alignLongValues: true, nameProperties: true, hasBootCpuId: false, hasStringsSize: false, hasStructSize: false },
+  { version: 2, lastCompatibleVersion: 1, headerSize: 32, fullPathNames: true, alignLongValues: true, nameProperties: true, hasBootCpuId: true, hasStringsSize: false, hasStructSize: false },
+  { version: 3, lastCompatibleVersion: 1, headerSize: 36, fullPathNames: true, alignLongValues: true, nameProperties: true, hasBootCpuId: true, hasStringsSize: true, hasStructSize: false },
+  { version: 16, lastCompatibleVersion: 16, headerSize: 36, fullPathNames: false, alignLongValues: false, nameProperties: false, hasBootCpuId: true, hasStringsSize: true, hasStructSize: false },
+  { version: 17, lastCompatibleVersion: 16, headerSize: 40, fullPathNames: false, alignLongValues: false, nameProperties: false, hasBootCpuId: true, hasStringsSize: true, hasStructSize: true },
+];
+
+export const SUPPORTED_DTB_VERSIONS = LAYOUTS.map((layout) => layout.version);
 
 /** Deepest node nesting accepted when decoding; real trees stay below 20 levels. */
 export const MAX_DTB_DEPTH = 1000;
@@ -58,13 +84,15 @@ export function isDtb(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && readU32(bytes, 0) === FDT_MAGIC;
 }
 
+/** The fields present in a blob of this version; absent ones read as 0. */
 export function readFdtHeader(blob: Uint8Array): FdtHeader {
   if (blob.length < 4) throw new DtbError("blob too short to hold the magic number");
   const magic = readU32(blob, 0);
   if (magic !== FDT_MAGIC) throw new DtbError(`bad magic number 0x${magic.toString(16).padStart(8, "0")} (expected 0xd00dfeed)`);
-  if (blob.length < HEADER_SIZE_V16) throw new DtbError(`truncated header: ${blob.length} bytes`);
+  if (blob.length < 28) throw new DtbError(`truncated header: ${blob.length} bytes`);
   const version = readU32(blob, 20);
-  if (version >= 17 && blob.length < HEADER_SIZE_V17) throw new DtbError(`truncated header: ${blob.length} bytes`);
+  const needed = version >= 17 ? 40 : version >= 3 ? 36 : version >= 2 ? 32 : 28;
+  if (blob.length < needed) throw new DtbError(`truncated header: ${blob.length} bytes`);
   return {
     magic,
     totalSize: readU32(blob, 4),
@@ -73,8 +101,8 @@ export function readFdtHeader(blob: Uint8Array): FdtHeader {
     offMemRsvmap: readU32(blob, 16),
     version,
     lastCompVersion: readU32(blob, 24),
-    bootCpuId: readU32(blob, 28),
-    sizeDtStrings: readU32(blob, 32),
+    bootCpuId: version >= 2 ? readU32(blob, 28) : 0,
+    sizeDtStrings: version >= 3 ? readU32(blob, 32) : 0,
     sizeDtStruct: version >= 17 ? readU32(blob, 36) : 0,
   };
 }
@@ -84,14 +112,17 @@ export function decodeDtb(blob: Uint8Array, options: DecodeOptions = {}): Device
   const header = readFdtHeader(blob);
   const maxDepth = options.maxDepth ?? MAX_DTB_DEPTH;
   const { totalSize, version } = header;
-  if (version < 16) throw new DtbError(`unsupported blob version ${version} (16 and 17 are supported)`);
-  const headerSize = version >= 17 ? HEADER_SIZE_V17 : HEADER_SIZE_V16;
+  // Like dtc, any version number is read: below 16 with the old conventions, from 16 without.
+  const oldConventions = version < 16;
+  const headerSize = version >= 17 ? 40 : version >= 3 ? 36 : version >= 2 ? 32 : 28;
   if (totalSize < headerSize) throw new DtbError(`total size ${totalSize} is smaller than the header`);
   if (totalSize > blob.length) throw new DtbError(`truncated blob: header says ${totalSize} bytes, only ${blob.length} present`);
   if (header.offMemRsvmap >= totalSize) throw new DtbError("memory reservation block offset exceeds total size");
   if (header.offDtStruct >= totalSize) throw new DtbError("structure block offset exceeds total size");
   if (header.offDtStrings > totalSize) throw new DtbError("strings block offset exceeds total size");
-  const stringsEnd = header.offDtStrings + header.sizeDtStrings;
+  // Before version 3 the strings block has no recorded size: it runs to the end of the blob.
+  const stringsSize = version >= 3 ? header.sizeDtStrings : totalSize - header.offDtStrings;
+  const stringsEnd = header.offDtStrings + stringsSize;
   if (stringsEnd > totalSize) throw new DtbError("strings block extends past total size");
   if (version >= 17 && header.offDtStruct + header.sizeDtStruct > totalSize) throw new DtbError("structure block extends past total size");
   if (header.offDtStruct % 4 !== 0) throw new DtbError("structure block offset is not 4-byte aligned");
@@ -112,9 +143,20 @@ export function decodeDtb(blob: Uint8Array, options: DecodeOptions = {}): Device
     cursor += 4;
     return word;
   };
-  const align4 = (): void => {
-    cursor = (cursor + 3) & ~3;
+  const structStart = header.offDtStruct;
+  /** Alignment is relative to the start of the structure block, as in dtc's reader. */
+  const alignTo = (alignment: number): void => {
+    cursor = structStart + Math.ceil((cursor - structStart) / alignment) * alignment;
     if (cursor > limit) throw new DtbError("premature end of data in structure block");
+  };
+  const align4 = (): void => alignTo(4);
+  /** Old blobs store full paths; the node's own name is what follows its parent's path. */
+  const ownName = (parentPath: string, path: string): string => {
+    // The root is "/" and every other path is its parent's path plus "/name". (dtc checks only the
+    // prefix and then reads past the string for a malformed root; here that is an error.)
+    const prefix = parentPath === "/" ? "/" : parentPath + "/";
+    if (!path.startsWith(prefix)) throw new DtbError(`path "${path}" is not valid as a child of "${parentPath}"`);
+    return path.slice(prefix.length);
   };
   const readNodeName = (): string => {
     let end = cursor;
@@ -129,7 +171,7 @@ export function decodeDtb(blob: Uint8Array, options: DecodeOptions = {}): Device
     const cached = nameCache.get(offset);
     if (cached !== undefined) return cached;
     const start = header.offDtStrings + offset;
-    if (offset >= header.sizeDtStrings || start >= stringsEnd) throw new DtbError(`string offset ${offset} overruns the strings block`);
+    if (offset >= stringsSize || start >= stringsEnd) throw new DtbError(`string offset ${offset} overruns the strings block`);
     let end = start;
     while (end < stringsEnd && blob[end] !== 0) end++;
     if (end >= stringsEnd) throw new DtbError(`unterminated property name at string offset ${offset}`);
@@ -140,9 +182,12 @@ export function decodeDtb(blob: Uint8Array, options: DecodeOptions = {}): Device
 
   if (readWord() !== FDT_BEGIN_NODE) throw new DtbError("structure block does not begin with FDT_BEGIN_NODE");
   const root = tree.root;
-  root.name = readNodeName();
+  const rootName = readNodeName();
+  root.name = oldConventions ? ownName("", rootName) : rootName;
   // Explicit stack instead of recursion: nesting depth is bounded by maxDepth, not by the JS stack.
   const stack: DtNode[] = [root];
+  /** Raw (possibly full-path) names of the open nodes, for old blobs. */
+  const rawNames: string[] = [rootName];
   while (stack.length) {
     const node = stack[stack.length - 1];
     const token = readWord();
@@ -151,8 +196,9 @@ export function decodeDtb(blob: Uint8Array, options: DecodeOptions = {}): Device
         const length = readWord();
         const nameOffset = readWord();
         const name = propertyName(nameOffset);
+        if (oldConventions && length >= 8) alignTo(8);
         if (length > limit - cursor) throw new DtbError(`property ${name} length ${length} overruns the structure block`);
-        if (node.children.length) options.onWarning?.("Flat tree input has subnodes preceding a property.");
+        if (node.children.length) options.onWarning?.("Warning: Flat tree input has subnodes preceding a property.");
         const value = blob.slice(cursor, cursor + length);
         cursor += length;
         align4();
@@ -161,15 +207,19 @@ export function decodeDtb(blob: Uint8Array, options: DecodeOptions = {}): Device
       }
       case FDT_BEGIN_NODE: {
         if (stack.length >= maxDepth) throw new DtbError(`nodes nested deeper than ${maxDepth} levels`);
-        const child = new DtNode(readNodeName());
+        const rawName = readNodeName();
+        const child = new DtNode(oldConventions ? ownName(rawNames[rawNames.length - 1], rawName) : rawName);
         node.appendChild(child);
         stack.push(child);
+        rawNames.push(rawName);
         break;
       }
       case FDT_END_NODE:
         stack.pop();
+        rawNames.pop();
         break;
       case FDT_NOP:
+        if (oldConventions) options.onWarning?.("Warning: NOP tag found in flat tree version <16");
         break;
       case FDT_END:
         throw new DtbError("premature FDT_END in structure block");
@@ -195,6 +245,8 @@ function readReservations(blob: Uint8Array, offset: number, limit: number): Memo
 }
 
 export interface EncodeOptions {
+  /** Blob version (dtc -V): 1, 2, 3, 16 or 17 (the default). */
+  version?: number;
   /** `boot_cpuid_phys` for the header; defaults to the tree's bootCpuId. */
   bootCpuId?: number;
   /** Extra empty reservation slots (dtc -R). */
@@ -233,31 +285,46 @@ class StringTable {
   }
 }
 
-/** Encode a tree (or a bare root node) as a version 17 DTB laid out byte-for-byte like dtc's. */
+/** Encode a tree (or a bare root node) as a DTB laid out byte-for-byte like dtc's (version 17 unless asked). */
 export function encodeDtb(treeOrRoot: DeviceTree | DtNode, options: EncodeOptions = {}): Uint8Array {
   const tree = treeOrRoot instanceof DeviceTree ? treeOrRoot : new DeviceTree(treeOrRoot);
+  const layout = LAYOUTS.find((candidate) => candidate.version === (options.version ?? 17));
+  if (!layout) throw new DtbError(`unknown device tree blob version ${options.version}`);
   const structure = new ByteBuffer(64 * 1024);
   const strings = new StringTable();
 
-  const writeNode = (node: DtNode): void => {
+  const writeNode = (node: DtNode, path: string): void => {
     if (node.deleted) return;
     structure.appendU32(FDT_BEGIN_NODE);
-    structure.appendBytes(latin1ToBytes(node.name));
+    structure.appendBytes(latin1ToBytes(layout.fullPathNames ? path : node.name));
     structure.appendByte(0);
     structure.alignTo(4);
+    let hasNameProperty = false;
     for (const property of node.properties) {
       if (property.deleted) continue;
+      if (property.name === "name") hasNameProperty = true;
       const nameOffset = strings.offsetOf(property.name);
       structure.appendU32(FDT_PROP);
       structure.appendU32(property.value.length);
       structure.appendU32(nameOffset);
+      if (layout.alignLongValues && property.value.length >= 8) structure.alignTo(8);
       structure.appendBytes(property.value);
       structure.alignTo(4);
     }
-    for (const child of node.children) writeNode(child);
+    if (layout.nameProperties && !hasNameProperty) {
+      // Old blobs carry the base name (without unit address) as a `name` property.
+      const baseName = latin1ToBytes(node.baseName + "\0");
+      structure.appendU32(FDT_PROP);
+      structure.appendU32(baseName.length);
+      structure.appendU32(strings.offsetOf("name"));
+      if (layout.alignLongValues && baseName.length >= 8) structure.alignTo(8);
+      structure.appendBytes(baseName);
+      structure.alignTo(4);
+    }
+    for (const child of node.children) writeNode(child, path === "/" ? `/${child.name}` : `${path}/${child.name}`);
     structure.appendU32(FDT_END_NODE);
   };
-  writeNode(tree.root);
+  writeNode(tree.root, "/");
   structure.appendU32(FDT_END);
 
   const reservations = new ByteBuffer(RESERVE_ENTRY_SIZE * (tree.reservations.length + 1));
@@ -268,7 +335,8 @@ export function encodeDtb(treeOrRoot: DeviceTree | DtNode, options: EncodeOption
   for (let i = 0; i < (options.reserveSlots ?? 0); i++) reservations.appendZeroes(RESERVE_ENTRY_SIZE);
   reservations.appendZeroes(RESERVE_ENTRY_SIZE);
 
-  const reserveOffset = HEADER_SIZE_V17; // already 8-byte aligned, as §5.3 requires
+  // §5.3: the reservation block starts 8-byte aligned after the header.
+  const reserveOffset = Math.ceil(layout.headerSize / 8) * 8;
   const structOffset = reserveOffset + reservations.length;
   const stringsOffset = structOffset + structure.length;
   const usedSize = stringsOffset + strings.buffer.length;
@@ -290,16 +358,18 @@ export function encodeDtb(treeOrRoot: DeviceTree | DtNode, options: EncodeOption
 
   const blob = new Uint8Array(totalSize);
   const view = new DataView(blob.buffer);
+  // dtc starts from an all-ones header and fills in the fields this version has.
+  blob.fill(0xff, 0, layout.headerSize);
   view.setUint32(0, FDT_MAGIC);
   view.setUint32(4, totalSize);
   view.setUint32(8, structOffset);
   view.setUint32(12, stringsOffset);
   view.setUint32(16, reserveOffset);
-  view.setUint32(20, 17); // version
-  view.setUint32(24, 16); // last_comp_version
-  view.setUint32(28, (options.bootCpuId ?? tree.bootCpuId) >>> 0);
-  view.setUint32(32, strings.buffer.length);
-  view.setUint32(36, structure.length);
+  view.setUint32(20, layout.version);
+  view.setUint32(24, layout.lastCompatibleVersion);
+  if (layout.hasBootCpuId) view.setUint32(28, (options.bootCpuId ?? tree.bootCpuId) >>> 0);
+  if (layout.hasStringsSize) view.setUint32(32, strings.buffer.length);
+  if (layout.hasStructSize) view.setUint32(36, structure.length);
   blob.set(reservations.toBytes(), reserveOffset);
   blob.set(structure.toBytes(), structOffset);
   blob.set(strings.buffer.toBytes(), stringsOffset);

@@ -54,6 +54,10 @@ const ARGUMENT_SETS: string[][] = [
   ["-A", "-O", "dts", "FILE"],
   ["-A", "-@", "-s", "FILE"],
   ["-W", "no-unit_address_vs_reg", "-E", "duplicate_label", "FILE"],
+  ["-V", "1", "FILE"],
+  ["-V", "2", "-R", "1", "FILE"],
+  ["-V", "3", "-a", "16", "FILE"],
+  ["-V", "16", "FILE"],
 ];
 
 for (const args of ARGUMENT_SETS) {

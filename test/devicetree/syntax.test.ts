@@ -5,8 +5,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { dtsToDtb, dtsToDts } from "../../src/devicetree/index.js";
-import { NO_DTC, dtcDtsToDtb, dtcDtsToDts } from "./oracle.js";
+import { dtbToDts, dtsToDtb, dtsToDts } from "../../src/devicetree/index.js";
+import { NO_DTC, dtcDtsToDtb, dtcDtsToDts, runDtc } from "./oracle.js";
 import { SYNTAX_CASES } from "./syntax-cases.js";
 
 for (const [name, source] of Object.entries(SYNTAX_CASES)) {
@@ -31,5 +31,17 @@ for (const [name, source] of Object.entries(SYNTAX_CASES)) {
     const expected = dtcDtsToDts(source, ["-s", "-A", "-H", "both"]);
     const actual = dtsToDts(source, { fileName: "<stdin>", sort: true, autoAliases: true, phandleFormat: "both" });
     assert.equal(actual, expected);
+  });
+}
+
+for (const version of [1, 2, 3, 16]) {
+  test(`syntax: every case as a version ${version} blob: encoded like dtc -V ${version}, decoded like dtc`, { skip: NO_DTC }, () => {
+    for (const [name, source] of Object.entries(SYNTAX_CASES)) {
+      const expected = dtcDtsToDtb(source, ["-V", String(version)]);
+      const actual = dtsToDtb(source, { fileName: "<stdin>", version });
+      assert.equal(Buffer.from(actual).toString("hex"), expected.toString("hex"), `${name}: blob`);
+      const text = runDtc(["-q", "-I", "dtb", "-O", "dts", "-"], expected);
+      assert.equal(dtbToDts(expected), text.stdout.toString("latin1"), `${name}: decoded text`);
+    }
   });
 }
