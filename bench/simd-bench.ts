@@ -2,6 +2,7 @@
  * Advanced SIMD micro-benchmark: nanoseconds per executed instruction for the forms compiled
  * loops and string functions use most. Run: npx tsc -p . && node dist/bench/simd-bench.js
  */
+import "../src/cli/v8-tuning.js";
 import { SR } from "../src/cpu/sysregs.js";
 import { makeCpu } from "../test/cpu/make-cpu.js";
 import { assembleAll, haveBinutils } from "../test/cpu/simd-harness.js";

@@ -5,6 +5,7 @@
  * one line "tessera: <problem>" and exit 2; a guest that gets stuck is reported with its CPU
  * state and exit 1; PSCI SYSTEM_OFF/SYSTEM_RESET end the run with exit 0 (as QEMU -no-reboot).
  */
+import "./v8-tuning.js";
 import { readFileSync, writeFileSync, openSync, writeSync, closeSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";

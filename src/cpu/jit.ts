@@ -18,23 +18,24 @@
  *     leaving it when the branch falls through, the budget would be exceeded, or an interrupt
  *     may need taking.
  *
+ * Blocks are cached per physical page, and one physical page may be executed at several virtual
+ * addresses (Linux runs its image through the identity map and the kernel mapping; the vDSO
+ * and shared file pages sit at a different address in each process), so the block's virtual
+ * start address is an argument, never a constant of the generated code.
+ *
  * Protocol with Cpu.run: the function is called with the PC at the block start and returns the
  * number of instructions of its last pass, having already added every executed instruction to
  * `cpu.icount`. When `cpu.flow` is 1 the PC was set by a branch; otherwise the PC is the block
  * start plus 4 * the returned count. On an exception (EXCEPTION_TAKEN thrown), `cpu.excPcLo` is
  * the faulting instruction, from which the run loop counts the instructions of the last pass.
  */
-import { setFlagsFromString } from "node:v8";
 import type { Cpu } from "./cpu.js";
 import type { Decoded, Decoder, ExecFn } from "./isa/table.js";
 
-// A block function is a chain of calls to small exec functions. V8's default cumulative
-// inlining budget (920 bytes of bytecode per optimised function) covers about eight of them and
-// leaves the rest as calls; 8000 inlines typical blocks whole (bench-int 80 -> 139 M insns/s,
-// best of five runs; larger budgets measured no better).
-setFlagsFromString("--max-inlined-bytecode-size-cumulative=8000");
+// Hosts should raise V8's cumulative inlining budget so a block inlines whole; the Node entry
+// points do it in src/cli/v8-tuning.ts (the core itself stays free of Node built-ins).
 
-export type BlockFn = (cpu: Cpu, end: number) => number;
+export type BlockFn = (cpu: Cpu, end: number, lo: number) => number;
 
 /** Longest block, in instructions: long enough for unrolled loops, short enough to compile fast. */
 export const MAX_BLOCK = 64;
@@ -57,7 +58,7 @@ export function collectBlock(insns: (Decoded | undefined)[], idx: number, decode
   return ops;
 }
 
-/** Compile `ops`, which start at PC low word `startLo`. */
+/** Compile `ops`; `startLo` (the PC low word of this first use) only names the function. */
 export function compileBlock(ops: readonly Decoded[], startLo: number, decoder: Decoder): BlockFn {
   const n = ops.length;
   const last = ops[n - 1]!;
@@ -70,21 +71,21 @@ export function compileBlock(ops: readonly Decoded[], startLo: number, decoder: 
       lines.push(`e${i}(cpu, d${i});`);
       continue;
     }
-    lines.push(`cpu.pcLo = ${(startLo + i * 4) | 0}; cpu.insn = d${i}; e${i}(cpu, d${i});`);
+    lines.push(`cpu.pcLo = ${i === 0 ? "lo" : `(lo + ${i * 4}) | 0`}; cpu.insn = d${i}; e${i}(cpu, d${i});`);
     if (i < n - 1) lines.push(`if (cpu.flow !== 0) { cpu.icount += ${i + 1}; return ${i + 1}; }`);
   }
   lines.push(`cpu.icount += ${n};`);
   let body: string;
   if (loops) {
     body = `for (;;) {\n${lines.join("\n")}\n` +
-      `if (cpu.flow !== 1 || cpu.pcLo !== ${startLo | 0} || cpu.icount + ${n} > end || cpu.interruptCheck) return ${n};\n` +
+      `if (cpu.flow !== 1 || cpu.pcLo !== lo || cpu.icount + ${n} > end || cpu.interruptCheck) return ${n};\n` +
       `cpu.flow = 0;\n}`;
   } else {
     body = `${lines.join("\n")}\nreturn ${n};`;
   }
   const bindings = ops.map((_, i) => `const e${i} = E[${i}], d${i} = D[${i}];`).join("\n");
   const name = `block_${(startLo >>> 0).toString(16)}`;
-  const factory = new Function("E", "D", `"use strict";\n${bindings}\nreturn function ${name}(cpu, end) {\n${body}\n};`) as
+  const factory = new Function("E", "D", `"use strict";\n${bindings}\nreturn function ${name}(cpu, end, lo) {\n${body}\n};`) as
     (e: ExecFn[], d: Decoded[]) => BlockFn;
   return factory(ops.map((d) => d.exec), ops as Decoded[]);
 }
