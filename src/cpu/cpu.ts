@@ -83,6 +83,11 @@ export class SoftTlb {
   readonly ramIndex = new Int8Array(TLB_SIZE);
   /** Physical page base for each entry (used to find entries when code pages change). */
   readonly paPage = new Float64Array(TLB_SIZE).fill(-1);
+  /**
+   * Exec TLB only: the decoded page of each entry, so that going to another page costs a TLB
+   * probe rather than a Map lookup. Reset whenever the entry is refilled.
+   */
+  readonly code: (CodePage | undefined)[] = new Array(TLB_SIZE).fill(undefined);
   flush(): void {
     this.tag.fill(-1);
     this.paPage.fill(-1);
@@ -571,6 +576,7 @@ export class Cpu {
     t.ramIndex[i] = ri;
     t.offset[i] = pageBase - this.bus.rams[ri].base;
     t.paPage[i] = pageBase;
+    t.code[i] = undefined;
   }
 
   /** Raise an instruction or data abort for `access` at VA (lo, hi). */
@@ -777,9 +783,10 @@ export class Cpu {
     }
     this.fetchView = this.ramViews[t.ramIndex[i]];
     this.fetchOffset = t.offset[i];
-    let page = this.codeCache.get(paPage);
+    let page = t.code[i];
+    if (page === undefined || !page.valid) page = t.code[i] = this.codeCache.get(paPage);
     if (!page) {
-      page = new CodePage();
+      page = t.code[i] = new CodePage();
       this.codeCache.set(paPage, page);
       const ri = this.bus.findRam(paPage);
       const r = this.bus.rams[ri];
@@ -838,7 +845,7 @@ export class Cpu {
           if (fn !== undefined && this.icount + page.blockLen[idx] <= end) {
             blockLo = baseLo | (idx << 2);
             compiled = true;
-            const k = fn(this, end);
+            const k = fn(this, end, blockLo);
             compiled = false;
             if (this.flow !== 1) {
               const lo = (blockLo >>> 0) + k * 4;
