@@ -185,6 +185,9 @@ const KEYWORDS: [string, TokenKind][] = [
   ["/omit-if-no-ref/", "omit-if-no-ref"],
 ];
 
+/** One-character strings, so single-character tokens do not each allocate one. */
+const ASCII: string[] = Array.from({ length: 128 }, (_, code) => String.fromCharCode(code));
+
 const OPERATORS = new Set(["<<", ">>", "<=", ">=", "==", "!=", "&&", "||"]);
 /** First characters of the two-character operators: < > = ! & | */
 function isOperatorStart(code: number): boolean {
@@ -251,7 +254,12 @@ export function tokenize(source: string, fileName: string, options: LexOptions =
         line,
         column,
       });
-      advance(end);
+      // Only strings and character literals can span lines; other tokens just move the column.
+      if (kind === "string" || kind === "char-literal") advance(end);
+      else {
+        column += end - i;
+        i = end;
+      }
     };
     const error = (message: string, atLine = line, atColumn = column): void => {
       errors.push(`${displayName}:${atLine}:${atColumn}: ${message}`);
@@ -271,12 +279,20 @@ export function tokenize(source: string, fileName: string, options: LexOptions =
     };
 
     while (i < n) {
-      const code = text.charCodeAt(i);
+      let code = text.charCodeAt(i);
 
       if (isSpace(code)) {
-        let end = i + 1;
-        while (end < n && isSpace(text.charCodeAt(end))) end++;
-        advance(end);
+        // Skip the run, counting lines as we go (the commonest "token" of all).
+        for (;;) {
+          if (code === 10) {
+            line++;
+            column = 1;
+          } else column++;
+          i++;
+          if (i >= n) break;
+          code = text.charCodeAt(i);
+          if (!isSpace(code)) break;
+        }
         continue;
       }
 
@@ -470,7 +486,7 @@ export function tokenize(source: string, fileName: string, options: LexOptions =
       }
       if (code === 0x5b /* [ */) state = State.ByteString;
       else if (code === 0x7b /* { */ || code === 0x3b /* ; */) state = State.PropNodeName;
-      push("char", i + 1);
+      push("char", i + 1, code < 128 ? { text: ASCII[code] } : undefined);
     }
   };
 

@@ -18,6 +18,9 @@ const U64_MASK = 0xffffffffffffffffn;
 /** Deepest node nesting accepted in DTS; keeps the recursive parser far from the JS stack limit. */
 export const MAX_DTS_DEPTH = 1000;
 
+/** Deepest nesting of parentheses, unary operators and `?:` in one cell expression. */
+export const MAX_EXPRESSION_DEPTH = 500;
+
 class SyntaxFailure extends Error {}
 
 /** Property value under construction: bytes plus markers at byte offsets. */
@@ -508,43 +511,52 @@ export class DtsParser {
     }
     if (this.isChar(token, "(")) {
       this.next();
+      this.enterExpression(token);
       const value = this.parseExpression();
+      this.expressionDepth--;
       this.expectChar(")");
       return value;
     }
     this.syntaxError(token, "an integer");
   }
 
+  private expressionDepth = 0;
+
+  /** Parentheses and unary operators recurse; bound them so hostile input cannot exhaust the stack. */
+  private enterExpression(token: Token): void {
+    if (++this.expressionDepth > MAX_EXPRESSION_DEPTH) {
+      throw new SyntaxFailure(`${token.file}:${token.line}:${token.column}: expression nested deeper than ${MAX_EXPRESSION_DEPTH} levels`);
+    }
+  }
+
   private parseExpression(): bigint {
     const condition = this.parseBinary(0);
     if (this.isChar(this.peek(), "?")) {
       this.next();
+      this.enterExpression(this.peek());
       const whenTrue = this.parseExpression();
       this.expectChar(":");
       const whenFalse = this.parseExpression();
+      this.expressionDepth--;
       return condition !== 0n ? whenTrue : whenFalse;
     }
     return condition;
   }
 
-  /** Binary operators by C precedence, loosest first. */
+  /** Binary operators by C precedence, loosest first (dtc's integer_or ... integer_mul). */
   private static readonly LEVELS: string[][] = [["||"], ["&&"], ["|"], ["^"], ["&"], ["==", "!="], ["<", ">", "<=", ">="], ["<<", ">>"], ["+", "-"], ["*", "/", "%"]];
+  private static readonly LEVEL_OF = new Map(DtsParser.LEVELS.flatMap((operators, level) => operators.map((operator) => [operator, level] as [string, number])));
 
-  private operatorAt(level: number): string | undefined {
-    const token = this.peek();
-    if (token.kind !== "op" && token.kind !== "char") return undefined;
-    return DtsParser.LEVELS[level].includes(token.text) ? token.text : undefined;
-  }
-
-  private parseBinary(level: number): bigint {
-    if (level === DtsParser.LEVELS.length) return this.parseUnary();
-    let left = this.parseBinary(level + 1);
+  /** Precedence climbing: all operators are left-associative, so the right side binds tighter. */
+  private parseBinary(minimumLevel: number): bigint {
+    let left = this.parseUnary();
     for (;;) {
-      const operator = this.operatorAt(level);
-      if (!operator) return left;
-      const operatorToken = this.next();
+      const token = this.peek();
+      const level = token.kind === "op" || token.kind === "char" ? DtsParser.LEVEL_OF.get(token.text) : undefined;
+      if (level === undefined || level < minimumLevel) return left;
+      this.next();
       const right = this.parseBinary(level + 1);
-      left = this.apply(operator, left, right, operatorToken);
+      left = this.apply(token.text, left, right, token);
     }
   }
 
@@ -580,7 +592,9 @@ export class DtsParser {
     const token = this.peek();
     if (token.kind === "char" && (token.text === "-" || token.text === "~" || token.text === "!")) {
       this.next();
+      this.enterExpression(token);
       const operand = this.parseUnary();
+      this.expressionDepth--;
       if (token.text === "-") return BigInt.asUintN(64, -operand);
       if (token.text === "~") return BigInt.asUintN(64, ~operand);
       return operand === 0n ? 1n : 0n;

@@ -27,7 +27,20 @@
  * reg(), ranges(), resolvePhandleProp(name). DtProperty: asU32, asU64, asU32Array, asString, asStrings.
  *
  * dtc equivalents (compile.ts): dtsToDtb, dtbToDts, dtsToDts, compileDts (parse + checks),
- * parseDts (parse only), decodeDtb / encodeDtb, treeToDts, processTree; overlays: applyOverlay.
+ * parseDts (parse only), decodeDtb / encodeDtb (blob versions 1, 2, 3, 16, 17), treeToDts,
+ * processTree (checks, -@ symbols, -A aliases, -s sort, -H phandle style).
+ *
+ * Includes: pass a SourceReader, `{ readFile(path): Uint8Array | undefined }`, and include
+ * directories; the library never touches the file system itself:
+ *
+ *   const dtb = dtsToDtb(text, { fileName: "board.dts", reader, includeDirs: ["dts/common"] });
+ *
+ * Overlays: compiling a `/plugin/` source adds __fixups__/__local_fixups__ (and __symbols__ with
+ * generateSymbols); applyOverlay(base, overlay) merges a decoded overlay into a decoded base
+ * the way libfdt's fdt_overlay_apply (fdtoverlay) does.
+ *
+ * Errors: DtsError (syntax, `file:line:col: message`), TreeCheckError (dtc's error checks, e.g.
+ * an undefined label), DtbError (malformed blob), OverlayError. Nothing else is thrown for bad input.
  */
 
 export * from "./bytes.js";

@@ -9,7 +9,7 @@
  *    a DTS input keeps `/bits/`, `[..]`, strings and labels (dtc's Documentation/dts-format.txt).
  */
 
-import { bytesToLatin1, readU32, readU64 } from "./bytes.js";
+import { readU32, readU64 } from "./bytes.js";
 
 /** What a marker at a byte offset of a property value records. */
 export enum MarkerKind {
@@ -523,9 +523,4 @@ export function allocatePhandle(tree: DeviceTree, node: DtNode, used: Set<number
     node.properties.push(new DtProperty(name, bytes, [{ offset: 0, kind: MarkerKind.Uint32 }]));
   }
   return phandle;
-}
-
-/** Text of a property value as Latin-1, each byte one character (for printing). */
-export function valueText(property: DtProperty): string {
-  return bytesToLatin1(property.value);
 }

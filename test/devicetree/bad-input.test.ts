@@ -157,3 +157,18 @@ test("bad input: deep DTS nesting fails cleanly", async () => {
     assertCleanFailure(result, /nested deeper than 1000 levels/);
   });
 });
+
+test("bad input: deeply nested expressions fail cleanly", async () => {
+  await withTempDir(async (dir) => {
+    const depth = 20000;
+    writeFiles(dir, {
+      "parens.dts": `/dts-v1/;\n/ { a = <${"(".repeat(depth)}1${")".repeat(depth)}>; };\n`,
+      "unary.dts": `/dts-v1/;\n/ { a = <(${"-".repeat(depth)}1)>; };\n`,
+      "ternary.dts": `/dts-v1/;\n/ { a = <(${"1 ? ".repeat(depth)}1${" : 0".repeat(depth)})>; };\n`,
+    });
+    for (const name of ["parens.dts", "unary.dts", "ternary.dts"]) {
+      const result = await runTessera([join(dir, name), "-o", join(dir, "out.dtb")]);
+      assertCleanFailure(result, /expression nested deeper than 500 levels/);
+    }
+  });
+});
