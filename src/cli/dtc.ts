@@ -210,10 +210,12 @@ function parseArguments(argv: string[]): Options | "help" | "version" {
   return options;
 }
 
+/** dtc's guess_type_by_name: the extension, compared case-insensitively. */
 function formatFromName(name: string | undefined): string | undefined {
   if (!name) return undefined;
-  if (name.endsWith(".dts")) return "dts";
-  if (name.endsWith(".dtb") || name.endsWith(".dtbo")) return "dtb";
+  const lower = name.toLowerCase();
+  if (lower.endsWith(".dts")) return "dts";
+  if (lower.endsWith(".dtb") || lower.endsWith(".dtbo")) return "dtb";
   return undefined;
 }
 
@@ -243,7 +245,9 @@ async function convertOne(file: string, outputPath: string | undefined, options:
     io.stderr(`FATAL ERROR: Couldn't open "${file}": ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : (error as Error).message}`);
     return 1;
   }
-  const inputFormat = options.inputFormat ?? (isDtb(input) ? "dtb" : "dts");
+  // As dtc: the magic number decides, then the file name, then dts (stdin included, which dtc
+  // would always read as dts; reading a piped blob as one is more useful and otherwise harmless).
+  const inputFormat = options.inputFormat ?? (isDtb(input) ? "dtb" : (formatFromName(file) ?? "dts"));
   const outputFormat = options.outputFormat ?? formatFromName(outputPath) ?? (inputFormat === "dts" ? "dtb" : "dts");
   const displayName = file === "-" ? "<stdin>" : file;
   const warn = (message: string): void => {
