@@ -169,4 +169,25 @@ r2: /memreserve/ 0x0 (0x1000 * 2);
 };`,
   "hex bytes adjacent": `/dts-v1/;
 / { b = [0123456789abcdefABCDEF]; };`,
+  "root deleted by reference": `/dts-v1/;
+/ { a = <1>; n { }; };
+/delete-node/ &{/};`,
+  "root deleted then redefined": `/dts-v1/;
+/ { a = <1>; n { }; };
+/delete-node/ &{/};
+/ { b; };`,
+  "node deleted and re-added in a later block": `/dts-v1/;
+/ { cpus { cpu@1 { reg = <1>; }; }; };
+/ { cpus { /delete-node/ cpu@1; cpu@2 { reg = <2>; }; }; };`,
+  "property deleted and re-added through path references": `/dts-v1/;
+/ { n { p = <1>; q = <2>; }; };
+&{/n} { /delete-property/ p; };
+&{/n} { p = "again"; };`,
+  "same label given twice to one node": `/dts-v1/;
+/ { a: n { }; };
+/ { a: n { }; };`,
+  "linux,phandle and phandle both respected": `/dts-v1/;
+/ { n { phandle = <5>; }; m { x = <&{/n}>; }; o: o { }; p { y = <&o>; }; q { linux,phandle = <1>; }; };`,
+  "name properties that match are dropped": `/dts-v1/;
+/ { n { name = "n"; }; m@1 { name = "m"; }; };`,
 };

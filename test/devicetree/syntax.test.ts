@@ -41,6 +41,11 @@ for (const version of [1, 2, 3, 16]) {
       const actual = dtsToDtb(source, { fileName: "<stdin>", version });
       assert.equal(Buffer.from(actual).toString("hex"), expected.toString("hex"), `${name}: blob`);
       const text = runDtc(["-q", "-I", "dtb", "-O", "dts", "-"], expected);
+      if (text.status !== 0) {
+        // e.g. a blob whose root was deleted: dtc cannot read back what it wrote, and neither can we.
+        assert.throws(() => dtbToDts(expected), `${name}: dtc rejects the blob (${text.stderr.trim()})`);
+        continue;
+      }
       assert.equal(dtbToDts(expected), text.stdout.toString("latin1"), `${name}: decoded text`);
     }
   });
