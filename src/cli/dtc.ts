@@ -36,6 +36,7 @@ Options:
                           dtb for dts input and dts for dtb input)
   -o, --out <file>        Output file (default: stdout). With several input files, -o names a
                           directory; each result is written there as <input name>.<format>
+  -d, --out-dependency <file>  Write make-style dependencies (input and included files)
   -@, --symbols           Emit a /__symbols__ node for use by overlays
   -i, --include <dir>     Add a directory to the search path for /include/ and /incbin/
   -b, --boot-cpu <id>     Set boot_cpuid_phys in the blob header
@@ -64,6 +65,7 @@ interface Options {
   outputFormat?: string;
   output?: string;
   symbols: boolean;
+  dependencyFile?: string;
   includeDirs: string[];
   bootCpuId?: number;
   reserveSlots: number;
@@ -86,6 +88,7 @@ const LONG_OPTIONS: Record<string, string> = {
   "--out-format": "-O",
   "--out": "-o",
   "--symbols": "-@",
+  "--out-dependency": "-d",
   "--include": "-i",
   "--boot-cpu": "-b",
   "--reserve": "-R",
@@ -103,7 +106,7 @@ const LONG_OPTIONS: Record<string, string> = {
   "--help": "-h",
   "--version": "-v",
 };
-const TAKES_VALUE = new Set(["-I", "-O", "-o", "-i", "-b", "-R", "-S", "-p", "-a", "-V", "-H", "-W", "-E"]);
+const TAKES_VALUE = new Set(["-d", "-I", "-O", "-o", "-i", "-b", "-R", "-S", "-p", "-a", "-V", "-H", "-W", "-E"]);
 
 /** strtol(…, 0)-style integer: decimal, 0x hex or 0 octal. */
 function parseNumber(text: string, option: string): number {
@@ -171,6 +174,7 @@ function parseArguments(argv: string[]): Options | "help" | "version" {
       case "-O": options.outputFormat = value; break;
       case "-o": options.output = value; break;
       case "-@": options.symbols = true; break;
+      case "-d": options.dependencyFile = value; break;
       case "-i": options.includeDirs.push(value!); break;
       case "-b": options.bootCpuId = parseNumber(value!, "-b") >>> 0; break;
       case "-R": options.reserveSlots = parseNumber(value!, "-R"); break;
@@ -219,16 +223,21 @@ function formatFromName(name: string | undefined): string | undefined {
   return undefined;
 }
 
-const diskReader: SourceReader = {
-  readFile(path: string): Uint8Array | undefined {
-    try {
-      if (!statSync(path).isFile()) return undefined;
-      return readFileSync(path);
-    } catch {
-      return undefined;
-    }
-  },
-};
+/** Reads included files from disk and remembers which were opened (for -d). */
+function diskReader(opened: string[]): SourceReader {
+  return {
+    readFile(path: string): Uint8Array | undefined {
+      try {
+        if (!statSync(path).isFile()) return undefined;
+        const bytes = readFileSync(path);
+        opened.push(path);
+        return bytes;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
 
 interface Output {
   /** May return a promise that settles once the chunk is handed to the OS. */
@@ -255,8 +264,13 @@ async function convertOne(file: string, outputPath: string | undefined, options:
   };
   let tree: DeviceTree;
   try {
+    const opened = [displayName];
     if (inputFormat === "dtb") tree = decodeDtb(input, { onWarning: warn });
-    else tree = parseDts(bytesToLatin1(input), displayName, { reader: diskReader, includeDirs: options.includeDirs });
+    else tree = parseDts(bytesToLatin1(input), displayName, { reader: diskReader(opened), includeDirs: options.includeDirs });
+    if (options.dependencyFile) {
+      // Make-style dependencies, as dtc -d writes them: "<output>: <input> <included files...>".
+      writeFileSync(options.dependencyFile, `${outputPath ?? "-"}: ${opened.join(" ")}\n`);
+    }
     processTree(tree, {
       generateSymbols: options.symbols,
       force: options.force,
@@ -375,6 +389,10 @@ export async function dtcMain(argv: string[], io?: Partial<Output>): Promise<num
   const directory = options.output;
   if (!directory || directory === "-") {
     output.stderr("tessera dtc: several input files need -o <directory>");
+    return 1;
+  }
+  if (options.dependencyFile) {
+    output.stderr("tessera dtc: -d takes a single input file");
     return 1;
   }
   try {

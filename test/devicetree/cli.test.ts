@@ -140,3 +140,20 @@ test("cli: usage errors, help and version", async () => {
   assert.equal(batchWithoutDir.code, 1);
   assert.match(batchWithoutDir.stderr, /need -o <directory>/);
 });
+
+test("cli: -d writes the same dependency line as dtc", { skip: NO_DTC }, async () => {
+  await withTempDir(async (dir) => {
+    writeFiles(dir, { "main.dts": MAIN.replace('"common.dtsi"', '"shared.dtsi"'), "shared.dtsi": COMMON });
+    await withTempDir(async (includeDir) => {
+      writeFiles(includeDir, { "other.dtsi": "/ { other; };" });
+      const source = MAIN.replace('"common.dtsi"', '"shared.dtsi"') + '\n/include/ "other.dtsi"\n';
+      writeFiles(dir, { "main.dts": source });
+      const args = (depfile: string): string[] => ["-i", includeDir, "-d", depfile, "-o", join(dir, "out.dtb"), join(dir, "main.dts")];
+      const expected = runDtc(args(join(dir, "dtc.d")));
+      assert.equal(expected.status, 0, expected.stderr);
+      const actual = await tessera(args(join(dir, "tessera.d")));
+      assert.equal(actual.code, 0, actual.stderr);
+      assert.equal(readFileSync(join(dir, "tessera.d"), "utf8"), readFileSync(join(dir, "dtc.d"), "utf8"));
+    });
+  });
+});
