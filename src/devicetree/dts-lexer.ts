@@ -200,10 +200,16 @@ export interface LexOptions {
   includeDirs?: string[];
 }
 
+export interface LexicalError {
+  message: string;
+  /** Index of the token being formed when the error was found. */
+  tokenIndex: number;
+}
+
 export interface LexResult {
   tokens: Token[];
   /** Lexical errors; dtc reports them and goes on, failing at the end. */
-  errors: string[];
+  errors: LexicalError[];
 }
 
 /** Open a file relative to the including file, then along the include path, as dtc does. */
@@ -221,7 +227,7 @@ export function resolveInclude(name: string, currentFile: string | undefined, op
 
 export function tokenize(source: string, fileName: string, options: LexOptions = {}): LexResult {
   const tokens: Token[] = [];
-  const errors: string[] = [];
+  const errors: LexicalError[] = [];
   let state = State.Initial;
 
   const lexFile = (text: string, realPath: string, depth: number): void => {
@@ -261,8 +267,11 @@ export function tokenize(source: string, fileName: string, options: LexOptions =
         i = end;
       }
     };
+    let noCommentEnd = false;
+    let noNewline = false;
+    let noLabelBefore = 0;
     const error = (message: string, atLine = line, atColumn = column): void => {
-      errors.push(`${displayName}:${atLine}:${atColumn}: ${message}`);
+      errors.push({ message: `${displayName}:${atLine}:${atColumn}: ${message}`, tokenIndex: tokens.length });
     };
 
     /** End of a `"..."` string starting at `start`, or -1 (a backslash may not escape a newline). */
@@ -298,18 +307,22 @@ export function tokenize(source: string, fileName: string, options: LexOptions =
 
       if (code === 0x2f /* / */) {
         const next = text.charCodeAt(i + 1);
-        if (next === 0x2a /* * */) {
+        // Once a search for "*/" (or a newline) has failed, none exists further on: remembering
+        // that keeps garbage input full of "/*" linear instead of quadratic.
+        if (next === 0x2a /* * */ && !noCommentEnd) {
           const close = text.indexOf("*/", i + 2);
           if (close >= 0) {
             advance(close + 2);
             continue;
           }
-        } else if (next === 0x2f) {
+          noCommentEnd = true;
+        } else if (next === 0x2f && !noNewline) {
           const newline = text.indexOf("\n", i + 2);
           if (newline >= 0) {
             advance(newline + 1);
             continue;
           }
+          noNewline = true;
         }
         if (text.startsWith("/include/", i)) {
           let j = i + 9;
@@ -409,13 +422,16 @@ export function tokenize(source: string, fileName: string, options: LexOptions =
       }
 
       // `label:` applies in every state and is always the longest candidate when it matches.
-      if (isLabelStart(code)) {
+      // A run of label characters not followed by ':' rules out a label at every position inside
+      // it too, so the run is scanned once (long identifiers in value context stay linear).
+      if (isLabelStart(code) && i >= noLabelBefore) {
         let j = i + 1;
         while (j < n && isLabelChar(text.charCodeAt(j))) j++;
         if (text.charCodeAt(j) === 0x3a /* : */) {
           push("label", j + 1, { text: text.slice(i, j) });
           continue;
         }
+        noLabelBefore = j;
       }
 
       if (state === State.PropNodeName) {

@@ -8,7 +8,7 @@
 
 import { ByteBuffer, bytesToLatin1, latin1ToBytes } from "./bytes.js";
 import { DeviceTree, DtNode, DtProperty, MarkerKind, addLabel, type Label, type Marker, type SourcePosition } from "./model.js";
-import { DtsError, resolveInclude, tokenValue, tokenize, type LexOptions, type Token } from "./dts-lexer.js";
+import { DtsError, resolveInclude, tokenValue, tokenize, type LexicalError, type LexOptions, type Token } from "./dts-lexer.js";
 import { deleteNode, guessBootCpuId, nodeByReference } from "./checks.js";
 
 export interface ParseOptions extends LexOptions {}
@@ -21,7 +21,10 @@ export const MAX_DTS_DEPTH = 1000;
 /** Deepest nesting of parentheses, unary operators and `?:` in one cell expression. */
 export const MAX_EXPRESSION_DEPTH = 500;
 
-class SyntaxFailure extends Error {}
+class SyntaxFailure extends Error {
+  /** Index of the offending token, when known. */
+  tokenIndex?: number;
+}
 
 /** Property value under construction: bytes plus markers at byte offsets. */
 class ValueBuilder {
@@ -99,7 +102,10 @@ export function mergeNodes(oldNode: DtNode, newNode: DtNode): DtNode {
 export class DtsParser {
   private readonly tokens: Token[];
   private position = 0;
-  private readonly errors: string[];
+  /** Semantic errors found while parsing, each after the lexical errors seen up to its token. */
+  private readonly errors: string[] = [];
+  private readonly lexicalErrors: LexicalError[];
+  private lexicalErrorsReported = 0;
   private isPlugin = false;
   private orphanFragments = 0;
   private depth = 0;
@@ -112,7 +118,7 @@ export class DtsParser {
   ) {
     const lexed = tokenize(source, fileName, options);
     this.tokens = lexed.tokens;
-    this.errors = lexed.errors;
+    this.lexicalErrors = lexed.errors;
   }
 
   // ---- token helpers -------------------------------------------------------------------------
@@ -145,7 +151,10 @@ export class DtsParser {
 
   private syntaxError(token: Token, expected?: string): never {
     const message = `${token.file}:${token.line}:${token.column}: syntax error: unexpected ${this.describe(token)}${expected ? `, expecting ${expected}` : ""}`;
-    throw new SyntaxFailure(message);
+    const failure = new SyntaxFailure(message);
+    const index = this.tokens.indexOf(token, this.position);
+    failure.tokenIndex = index < 0 ? this.position : index;
+    throw failure;
   }
 
   private expectChar(ch: string): Token {
@@ -155,6 +164,7 @@ export class DtsParser {
   }
 
   private semanticError(token: Token, message: string): void {
+    this.catchUpLexicalErrors(this.position);
     this.errors.push(`${token.file}:${token.line}:${token.column}: ${message}`);
   }
 
@@ -164,14 +174,28 @@ export class DtsParser {
 
   // ---- grammar -------------------------------------------------------------------------------
 
+  /**
+   * Move lexical errors up to token `index` into the report. dtc scans on demand, so it never
+   * sees lexical errors past the point where its parser gives up; neither do we report them.
+   */
+  private catchUpLexicalErrors(index: number): void {
+    while (this.lexicalErrorsReported < this.lexicalErrors.length && this.lexicalErrors[this.lexicalErrorsReported].tokenIndex <= index) {
+      this.errors.push(this.lexicalErrors[this.lexicalErrorsReported++].message);
+    }
+  }
+
   parse(): DeviceTree {
     let tree: DeviceTree;
     try {
       tree = this.parseSourceFile();
     } catch (error) {
-      if (error instanceof SyntaxFailure) throw new DtsError(error.message, [...this.errors, error.message]);
+      if (error instanceof SyntaxFailure) {
+        this.catchUpLexicalErrors(error.tokenIndex ?? this.position);
+        throw new DtsError(error.message, [...this.errors, error.message]);
+      }
       throw error;
     }
+    this.catchUpLexicalErrors(Number.MAX_SAFE_INTEGER);
     if (this.errors.length) throw new DtsError(this.errors.join("\n"), this.errors);
     return tree;
   }

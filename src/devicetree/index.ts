@@ -22,6 +22,8 @@
  * Value helpers (values.ts): u32(v), u32cells(...v), u64cells(...v) (each as <hi lo>), u64bits(...v)
  * (/bits/ 64), regPairs(addressCells, sizeCells, ...[addr, size]), splitCells(v, n), str(s),
  * strings(...s), bytes(...b), empty(), phandle(n), concat(...values).
+ * Shorthands on nodes: node.setCells(name, ...cells), node.setString(name, ...strings),
+ * node.setEmpty(name), node.add(childName).
  * Node API (model.ts): addChild, child, ensureChild, appendChild, removeChild, setProp, prop, hasProp,
  * removeProp, addLabel, find(path), findByLabel, findByPhandle, walk, path, u32/u64/string/strings,
  * reg(), ranges(), resolvePhandleProp(name). DtProperty: asU32, asU64, asU32Array, asString, asStrings.

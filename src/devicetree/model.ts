@@ -240,6 +240,26 @@ export class DtNode {
     return this;
   }
 
+  /** Shorthand: `<a b c>` cells (see u32cells). */
+  setCells(name: string, ...cells: number[]): this {
+    return this.setProp(name, cellsValue(cells));
+  }
+
+  /** Shorthand: one string, or a string list when given several. */
+  setString(name: string, ...values: string[]): this {
+    return this.setProp(name, stringsValue(values));
+  }
+
+  /** Shorthand: an empty (boolean) property. */
+  setEmpty(name: string): this {
+    return this.setProp(name);
+  }
+
+  /** Shorthand for addChild. */
+  add(name: string): DtNode {
+    return this.addChild(name);
+  }
+
   /** The live property of that name, or undefined. */
   prop(name: string): DtProperty | undefined {
     for (const property of this.properties) if (!property.deleted && property.name === name) return property;
@@ -422,6 +442,31 @@ export class DtNode {
     const phandle = this.u32(name);
     return phandle === undefined ? undefined : this.root.findByPhandle(phandle);
   }
+}
+
+/** Kept here rather than imported from values.ts so the model has no dependency cycle. */
+function cellsValue(cells: number[]): DtValue {
+  const bytes = new Uint8Array(cells.length * 4);
+  const view = new DataView(bytes.buffer);
+  cells.forEach((cell, index) => {
+    if (!Number.isInteger(cell) || cell < 0 || cell > 0xffffffff) throw new RangeError(`${cell} is not a u32 cell value`);
+    view.setUint32(index * 4, cell);
+  });
+  return new DtValue(bytes, [{ offset: 0, kind: MarkerKind.Uint32 }]);
+}
+
+function stringsValue(values: string[]): DtValue {
+  const encoder = new TextEncoder();
+  const parts = values.map((value) => encoder.encode(value));
+  const bytes = new Uint8Array(parts.reduce((total, part) => total + part.length + 1, 0));
+  const markers: Marker[] = [];
+  let offset = 0;
+  for (const part of parts) {
+    markers.push({ offset, kind: MarkerKind.String });
+    bytes.set(part, offset);
+    offset += part.length + 1;
+  }
+  return new DtValue(bytes, markers);
 }
 
 function cellsToBigInt(cells: number[], start: number, count: number): bigint {

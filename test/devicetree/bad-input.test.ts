@@ -143,7 +143,9 @@ for (const [name, make, pattern] of BAD_BLOBS) {
 
 test("bad dtb: dtc also rejects the malformed blobs (except ones only Tessera limits)", { skip: NO_DTC }, async () => {
   for (const [name, make] of BAD_BLOBS) {
-    if (name === "nesting deeper than the limit") continue;
+    // Tessera's own depth limit; and for an old-version root named "" dtc reads past the
+    // string (its result depends on memory contents), so only Tessera's answer is checked.
+    if (name === "nesting deeper than the limit" || name === "old-version blob with new-style names") continue;
     const oracle = runDtc(["-q", "-I", "dtb", "-O", "dts", "-"], make());
     assert.notEqual(oracle.status, 0, `dtc accepted "${name}"`);
   }

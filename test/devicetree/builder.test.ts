@@ -192,3 +192,12 @@ test("builder: a base name that matches two unit addresses is ambiguous", () => 
   assert.equal(tree.find("/uart"), undefined);
   assert.equal(tree.find("/uart@2")?.name, "uart@2");
 });
+
+test("builder: shorthand setters give the same blob as the value helpers", () => {
+  const long = new DeviceTree();
+  long.root.setProp("compatible", strings("a,b", "c")).setProp("cells", u32cells(1, 2)).setProp("flag", empty()).addChild("n").setProp("model", str("m"));
+  const short = new DeviceTree();
+  short.root.setString("compatible", "a,b", "c").setCells("cells", 1, 2).setEmpty("flag").add("n").setString("model", "m");
+  assert.deepEqual(encodeDtb(short), encodeDtb(long));
+  assert.equal(treeToDts(short), treeToDts(long));
+});
