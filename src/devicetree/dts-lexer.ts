@@ -275,15 +275,24 @@ export function tokenize(source: string, fileName: string, options: LexOptions =
     };
 
     /** End of a `"..."` string starting at `start`, or -1 (a backslash may not escape a newline). */
+    // A failed string scan from `start` stopped at `stringFailsAt`. A quote before that point was
+    // inside the failed scan as an escaped character, so a scan from it runs in step and fails
+    // the same way: no need to rescan (keeps `"\"\"\"...` linear).
+    let stringFailsAt = -1;
     const stringEnd = (start: number): number => {
+      if (start < stringFailsAt) return -1;
       for (let j = start + 1; j < n; j++) {
         const code = text.charCodeAt(j);
         if (code === 0x22) return j + 1;
         if (code === 0x5c) {
-          if (j + 1 >= n || text.charCodeAt(j + 1) === 10) return -1;
+          if (j + 1 >= n || text.charCodeAt(j + 1) === 10) {
+            stringFailsAt = j;
+            return -1;
+          }
           j++;
         }
       }
+      stringFailsAt = n;
       return -1;
     };
 

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { dtcMain } from "../../src/cli/dtc.js";
-import { encodeDtb, dtsToDtb, DeviceTree, DtNode, u32 } from "../../src/devicetree/index.js";
+import { encodeDtb, dtsToDtb, DeviceTree, DtNode, DtsError, u32 } from "../../src/devicetree/index.js";
 import { NO_DTC, runDtc, withTempDir, writeFiles } from "./oracle.js";
 
 interface Captured {
@@ -173,4 +173,17 @@ test("bad input: deeply nested expressions fail cleanly", async () => {
       assertCleanFailure(result, /expression nested deeper than 500 levels/);
     }
   });
+});
+
+test("bad input: garbage that would make a naive scanner quadratic finishes quickly", { timeout: 30_000 }, () => {
+  const inputs = [
+    `/dts-v1/;\n/ { a = ${"x".repeat(2_000_000)}; };`,
+    `/dts-v1/;\n/ { a = <1>; };${" /*".repeat(500_000)}`,
+    `/dts-v1/;\n/ { a = <1>; };${" //".repeat(500_000)}`,
+    `/dts-v1/;\n/ { a = ${"'".repeat(200_000)}; };`,
+    `/dts-v1/;\n/ { a = "${'\\"'.repeat(500_000)}; };`,
+  ];
+  for (const source of inputs) {
+    assert.throws(() => dtsToDtb(source, { fileName: "garbage.dts" }), DtsError);
+  }
 });
