@@ -135,18 +135,22 @@ export function runChecks(tree: DeviceTree, options: CheckOptions = {}): Diagnos
     });
   };
 
+  // dtc compares every pair; a set finds the same duplicates in linear time (reported once each).
   forEachNode(root, (node) => {
-    const live = node.children.filter((child) => !child.deleted);
-    for (let i = 0; i < live.length; i++) {
-      for (let j = i + 1; j < live.length; j++) if (live[i].name === live[j].name) fail("duplicate_node_names", live[j], "Duplicate node name");
+    const seen = new Set<string>();
+    for (const child of node.children) {
+      if (child.deleted) continue;
+      if (seen.has(child.name)) fail("duplicate_node_names", child, "Duplicate node name");
+      seen.add(child.name);
     }
   });
   forEachNode(root, (node) => {
-    const live = node.properties.filter((property) => !property.deleted);
-    for (let i = 0; i < live.length; i++) {
-      for (let j = i + 1; j < live.length; j++) {
-        if (live[i].name === live[j].name) fail("duplicate_property_names", node, "Duplicate property name", live[i]);
-      }
+    const first = new Map<string, DtProperty>();
+    for (const property of node.properties) {
+      if (property.deleted) continue;
+      const earlier = first.get(property.name);
+      if (earlier) fail("duplicate_property_names", node, "Duplicate property name", earlier);
+      else first.set(property.name, property);
     }
   });
   forEachNode(root, (node) => {

@@ -63,10 +63,13 @@ class ValueBuilder {
 export function mergeNodes(oldNode: DtNode, newNode: DtNode): DtNode {
   oldNode.deleted = false;
   for (const label of newNode.labels) addLabel(oldNode.labels, label.name);
+  // First entry of each name, deleted or not (dtc searches the lists linearly; an index keeps big merges linear).
+  const propertyByName = new Map<string, DtProperty>();
+  for (const property of oldNode.properties) if (!propertyByName.has(property.name)) propertyByName.set(property.name, property);
   for (const newProperty of newNode.properties) {
     if (newProperty.deleted) {
       // Like dtc's delete_property_by_name: the first property of that name, deleted or not.
-      const victim = oldNode.properties.find((property) => property.name === newProperty.name);
+      const victim = propertyByName.get(newProperty.name);
       if (victim) {
         victim.deleted = true;
         for (const label of victim.labels) label.deleted = true;
@@ -74,7 +77,7 @@ export function mergeNodes(oldNode: DtNode, newNode: DtNode): DtNode {
       continue;
     }
     // A deleted property of the same name is revived in its old position.
-    const existing = oldNode.properties.find((property) => property.name === newProperty.name);
+    const existing = propertyByName.get(newProperty.name);
     if (existing) {
       for (const label of newProperty.labels) addLabel(existing.labels, label.name);
       existing.value = newProperty.value;
@@ -83,18 +86,24 @@ export function mergeNodes(oldNode: DtNode, newNode: DtNode): DtNode {
       existing.source = newProperty.source;
     } else {
       oldNode.properties.push(newProperty);
+      propertyByName.set(newProperty.name, newProperty);
     }
   }
+  const childByName = new Map<string, DtNode>();
+  for (const child of oldNode.children) if (!childByName.has(child.name)) childByName.set(child.name, child);
   for (const newChild of newNode.children) {
     newChild.parent = undefined;
     if (newChild.deleted) {
-      const victim = oldNode.children.find((child) => child.name === newChild.name);
+      const victim = childByName.get(newChild.name);
       if (victim) deleteNode(victim);
       continue;
     }
-    const existing = oldNode.children.find((child) => child.name === newChild.name);
+    const existing = childByName.get(newChild.name);
     if (existing) mergeNodes(existing, newChild);
-    else oldNode.appendChild(newChild);
+    else {
+      oldNode.appendChild(newChild);
+      childByName.set(newChild.name, newChild);
+    }
   }
   return oldNode;
 }
