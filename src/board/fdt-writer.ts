@@ -67,8 +67,12 @@ export function stringsBytes(values: string[]): Uint8Array {
 const FDT_MAGIC = 0xd00dfeed, FDT_BEGIN_NODE = 1, FDT_END_NODE = 2, FDT_PROP = 3, FDT_END = 9;
 const HEADER_SIZE = 40;
 
-/** Serialise a tree: header, empty memory reservation map, structure block, strings block. */
-export function encodeFdt(root: FdtNode, bootCpuId = 0): Uint8Array {
+/**
+ * Serialise a tree: header, empty memory reservation map, structure block, strings block, then
+ * free space up to `totalSize` when given (the header's totalsize covers it, as libfdt's
+ * fdt_open_into leaves it).
+ */
+export function encodeFdt(root: FdtNode, bootCpuId = 0, totalSize?: number): Uint8Array {
   const words: number[] = [];
   const bytes: number[] = [];
   const strings: number[] = [];
@@ -107,7 +111,9 @@ export function encodeFdt(root: FdtNode, bootCpuId = 0): Uint8Array {
   const rsvOffset = HEADER_SIZE;
   const structOffset = rsvOffset + 16;
   const stringsOffset = structOffset + bytes.length;
-  const total = stringsOffset + strings.length;
+  const used = stringsOffset + strings.length;
+  if (totalSize !== undefined && totalSize < used) throw new RangeError(`device tree needs ${used} bytes, more than ${totalSize}`);
+  const total = totalSize ?? used;
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
   const header = [FDT_MAGIC, total, structOffset, stringsOffset, rsvOffset, 17, 16, bootCpuId, strings.length, bytes.length];

@@ -8,6 +8,14 @@
 import { encodeFdt, FdtNode, stringsBytes } from "./fdt-writer.js";
 import { VIRT } from "./memory-map.js";
 
+/**
+ * QEMU builds the virt tree in a 1 MiB buffer (device_tree.c create_device_tree, FDT_MAX_SIZE)
+ * and hands the guest the whole buffer: the header's totalsize is 1 MiB. Linux reserves
+ * fdt_totalsize() bytes (early_init_fdt_reserve_self), so the size shows in the guest's
+ * MemTotal, and QEMU skips the DTB of an ELF image that leaves less room than that below it.
+ */
+export const FDT_MAX_SIZE = 0x100000;
+
 export interface VirtDtbOptions {
   ramSize: number;
   cpus: number;
@@ -311,7 +319,7 @@ export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
     chosen.setCells("linux,initrd-start", o.initrd.start);
     chosen.setCells("linux,initrd-end", o.initrd.end);
   }
-  if (psciMethod === "none") return encodeFdt(root);
+  if (psciMethod === "none") return encodeFdt(root, 0, FDT_MAX_SIZE);
   const psci = root.add("psci");
   psci.set("compatible", stringsBytes(["arm,psci-1.0", "arm,psci-0.2", "arm,psci"]));
   // virt.c: HVC when the guest boots at EL1, SMC when EL2 is the guest's (virtualization=on).
@@ -321,5 +329,5 @@ export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
   psci.setCells("cpu_on", PSCI_CPU_ON_64);
   psci.setCells("migrate", PSCI_MIGRATE_64);
 
-  return encodeFdt(root);
+  return encodeFdt(root, 0, FDT_MAX_SIZE);
 }
