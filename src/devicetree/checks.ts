@@ -6,7 +6,7 @@
  * order references are met in a pre-order walk), so it follows dtc's check table.
  */
 
-import { ByteBuffer, latin1ToBytes, readU32, writeU32 } from "./bytes.js";
+import { ByteBuffer, bytesToLatin1, latin1ToBytes, readU32, writeU32 } from "./bytes.js";
 import { allocatePhandle, usedPhandles, type DeviceTree, type DtNode, type DtProperty, MarkerKind, type SourcePosition } from "./model.js";
 
 export interface Diagnostic {
@@ -135,117 +135,132 @@ export function runChecks(tree: DeviceTree, options: CheckOptions = {}): Diagnos
     });
   };
 
-  // dtc compares every pair; a set finds the same duplicates in linear time (reported once each).
-  forEachNode(root, (node) => {
-    const seen = new Set<string>();
-    for (const child of node.children) {
-      if (child.deleted) continue;
-      if (seen.has(child.name)) fail("duplicate_node_names", child, "Duplicate node name");
-      seen.add(child.name);
-    }
-  });
-  forEachNode(root, (node) => {
-    const first = new Map<string, DtProperty>();
-    for (const property of node.properties) {
-      if (property.deleted) continue;
-      const earlier = first.get(property.name);
-      if (earlier) fail("duplicate_property_names", node, "Duplicate property name", earlier);
-      else first.set(property.name, property);
-    }
-  });
-  forEachNode(root, (node) => {
-    if (!NODE_NAME_CHARS.test(node.name)) {
-      const bad = [...node.name].find((ch) => !NODE_NAME_CHARS.test(ch));
-      fail("node_name_chars", node, `Bad character '${bad}' in node name`);
-    }
-  });
-  if (!failed.has("node_name_chars")) {
-    forEachNode(root, (node) => {
-      const unit = node.name.slice(baseNameLength(node.name) + 1);
-      if (unit.includes("@")) fail("node_name_format", node, "multiple '@' characters in node name");
-    });
-  }
-  forEachNode(root, (node) => {
-    for (const property of node.properties) {
-      if (property.deleted || PROPERTY_NAME_CHARS.test(property.name)) continue;
-      const bad = [...property.name].find((ch) => !PROPERTY_NAME_CHARS.test(ch));
-      fail("property_name_chars", node, `Bad character '${bad}' in property name`, property);
-    }
-  });
-  forEachNode(root, (node) => {
-    const name = node.prop("name");
-    if (name && !isOneString(name.value)) fail("name_is_string", node, `property is not a string`, name);
-  });
-  if (!failed.has("name_is_string")) {
-    // A `name` property equal to the node's base name is what v1-v3 blobs carried; it is redundant and dropped.
-    forEachNode(root, (node) => {
-      const index = node.properties.findIndex((property) => property.name === "name");
-      if (index < 0) return;
-      const property = node.properties[index];
-      const baseLength = baseNameLength(node.name);
-      const value = property.value;
-      let matches = value.length === baseLength + 1;
-      for (let i = 0; matches && i < baseLength; i++) if (value[i] !== (node.name.charCodeAt(i) & 0xff)) matches = false;
-      if (matches) node.properties.splice(index, 1);
-      else fail("name_properties", node, `"name" property is incorrect ("${new TextDecoder().decode(value.subarray(0, Math.max(0, value.indexOf(0) < 0 ? value.length : value.indexOf(0))))}" instead of base node name)`);
-    });
-  }
-
-  checkDuplicateLabels(tree, fail);
-
-  const explicitPhandles = new Map<number, DtNode>();
-  forEachNode(root, (node) => checkExplicitPhandles(root, node, fail, explicitPhandles));
-
-  const canResolve = !failed.has("duplicate_node_names");
-  const resolve = referenceResolver(root);
-  if (canResolve && !failed.has("explicit_phandles")) {
-    const used = usedPhandles(tree);
-    forEachNode(root, (node) => {
-      for (const property of node.properties) {
-        if (property.deleted) continue;
-        for (const marker of property.markers) {
-          if (marker.kind !== MarkerKind.RefPhandle) continue;
-          const target = resolve(marker.ref!);
-          if (!target) {
-            if (tree.isPlugin) writeU32(property.value, marker.offset, 0xffffffff);
-            else fail("phandle_references", node, `Reference to non-existent node or label "${marker.ref}"\n`);
-            continue;
-          }
-          const phandle = allocatePhandle(tree, target, used);
-          writeU32(property.value, marker.offset, phandle);
-          target.isReferenced = true;
+  // dtc runs its checks in table order and stops at the first one that reports an error
+  // (process_checks: `error = error || run_check(c)`), so later fixups do not happen then,
+  // even with -f. Each step below is one of those checks.
+  const steps: [string, () => void][] = [
+    ["duplicate_node_names", () =>
+      // dtc compares every pair; a set finds the same duplicates in linear time (reported once each).
+      forEachNode(root, (node) => {
+        const seen = new Set<string>();
+        for (const child of node.children) {
+          if (child.deleted) continue;
+          if (seen.has(child.name)) fail("duplicate_node_names", child, "Duplicate node name");
+          seen.add(child.name);
         }
-      }
-    });
-  }
-  if (canResolve) {
-    forEachNode(root, (node) => {
-      for (const property of node.properties) {
-        if (property.deleted) continue;
-        for (let index = 0; index < property.markers.length; index++) {
-          const marker = property.markers[index];
-          if (marker.kind !== MarkerKind.RefPath) continue;
-          const target = resolve(marker.ref!);
-          if (!target) {
-            fail("path_references", node, `Reference to non-existent node or label "${marker.ref}"\n`);
-            continue;
-          }
-          const path = latin1ToBytes(target.path + "\0");
-          const buffer = new ByteBuffer(property.value.length + path.length);
-          buffer.appendBytes(property.value);
-          buffer.insertAt(marker.offset, path);
-          property.value = buffer.toBytes();
-          for (let later = index + 1; later < property.markers.length; later++) property.markers[later].offset += path.length;
-          target.isReferenced = true;
+      })],
+    ["duplicate_property_names", () =>
+      forEachNode(root, (node) => {
+        const first = new Map<string, DtProperty>();
+        for (const property of node.properties) {
+          if (property.deleted) continue;
+          const earlier = first.get(property.name);
+          if (earlier) fail("duplicate_property_names", node, "Duplicate property name", earlier);
+          else first.set(property.name, property);
         }
-      }
-    });
-  }
-  if (!failed.has("phandle_references") && !failed.has("path_references") && canResolve && !failed.has("explicit_phandles")) {
-    forEachNode(root, (node) => {
-      if (options.generateSymbols && node.labels.length) return;
-      if (node.omitIfUnused && !node.isReferenced) deleteNode(node);
-    });
+      })],
+    ["node_name_chars", () =>
+      forEachNode(root, (node) => {
+        if (!NODE_NAME_CHARS.test(node.name)) {
+          const bad = [...node.name].find((ch) => !NODE_NAME_CHARS.test(ch));
+          fail("node_name_chars", node, `Bad character '${bad}' in node name`);
+        }
+      })],
+    ["node_name_format", () =>
+      forEachNode(root, (node) => {
+        const unit = node.name.slice(baseNameLength(node.name) + 1);
+        if (unit.includes("@")) fail("node_name_format", node, "multiple '@' characters in node name");
+      })],
+    ["property_name_chars", () =>
+      forEachNode(root, (node) => {
+        for (const property of node.properties) {
+          if (property.deleted || PROPERTY_NAME_CHARS.test(property.name)) continue;
+          const bad = [...property.name].find((ch) => !PROPERTY_NAME_CHARS.test(ch));
+          fail("property_name_chars", node, `Bad character '${bad}' in property name`, property);
+        }
+      })],
+    ["name_is_string", () =>
+      forEachNode(root, (node) => {
+        const name = node.prop("name");
+        if (name && !isOneString(name.value)) fail("name_is_string", node, `property is not a string`, name);
+      })],
+    ["name_properties", () =>
+      // A `name` property equal to the node's base name is what v1-v3 blobs carried; it is redundant and dropped.
+      forEachNode(root, (node) => {
+        const index = node.properties.findIndex((property) => property.name === "name");
+        if (index < 0) return;
+        const property = node.properties[index];
+        const baseLength = baseNameLength(node.name);
+        const value = property.value;
+        let matches = value.length === baseLength + 1;
+        for (let i = 0; matches && i < baseLength; i++) if (value[i] !== (node.name.charCodeAt(i) & 0xff)) matches = false;
+        if (matches) {
+          node.properties.splice(index, 1);
+          return;
+        }
+        const nul = value.indexOf(0);
+        const shown = bytesToLatin1(value, 0, nul < 0 ? value.length : nul);
+        fail("name_properties", node, `"name" property is incorrect ("${shown}" instead of base node name)`);
+      })],
+    ["duplicate_label", () => checkDuplicateLabels(tree, fail)],
+    ["explicit_phandles", () => {
+      const explicitPhandles = new Map<number, DtNode>();
+      forEachNode(root, (node) => checkExplicitPhandles(root, node, fail, explicitPhandles));
+    }],
+    ["phandle_references", () => {
+      const resolve = referenceResolver(root);
+      const used = usedPhandles(tree);
+      forEachNode(root, (node) => {
+        for (const property of node.properties) {
+          if (property.deleted) continue;
+          for (const marker of property.markers) {
+            if (marker.kind !== MarkerKind.RefPhandle) continue;
+            const target = resolve(marker.ref!);
+            if (!target) {
+              if (tree.isPlugin) writeU32(property.value, marker.offset, 0xffffffff);
+              else fail("phandle_references", node, `Reference to non-existent node or label "${marker.ref}"\n`);
+              continue;
+            }
+            const phandle = allocatePhandle(tree, target, used);
+            writeU32(property.value, marker.offset, phandle);
+            target.isReferenced = true;
+          }
+        }
+      });
+    }],
+    ["path_references", () => {
+      const resolve = referenceResolver(root);
+      forEachNode(root, (node) => {
+        for (const property of node.properties) {
+          if (property.deleted) continue;
+          for (let index = 0; index < property.markers.length; index++) {
+            const marker = property.markers[index];
+            if (marker.kind !== MarkerKind.RefPath) continue;
+            const target = resolve(marker.ref!);
+            if (!target) {
+              fail("path_references", node, `Reference to non-existent node or label "${marker.ref}"\n`);
+              continue;
+            }
+            const path = latin1ToBytes(target.path + "\0");
+            const buffer = new ByteBuffer(property.value.length + path.length);
+            buffer.appendBytes(property.value);
+            buffer.insertAt(marker.offset, path);
+            property.value = buffer.toBytes();
+            for (let later = index + 1; later < property.markers.length; later++) property.markers[later].offset += path.length;
+            target.isReferenced = true;
+          }
+        }
+      });
+    }],
+    ["omit_unused_nodes", () =>
+      forEachNode(root, (node) => {
+        if (options.generateSymbols && node.labels.length) return;
+        if (node.omitIfUnused && !node.isReferenced) deleteNode(node);
+      })],
+  ];
+  for (const [, step] of steps) {
+    step();
+    if (failed.size) break;
   }
   return diagnostics;
 }

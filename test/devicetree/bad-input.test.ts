@@ -187,3 +187,22 @@ test("bad input: garbage that would make a naive scanner quadratic finishes quic
     assert.throws(() => dtsToDtb(source, { fileName: "garbage.dts" }), DtsError);
   }
 });
+
+const FORCED: string[] = [
+  "/dts-v1/;\n/ { a = <&nowhere>; b = &nowhere; c = <1>; };\n",
+  "/dts-v1/;\n/ { c = <&l>; l: a { }; l: b { }; };\n",
+  "/dts-v1/;\n/ { x = <&{/n}>; n { }; n { }; };\n",
+  "/dts-v1/;\n/ { p = <1>; p = <2>; };\n",
+  "/dts-v1/;\n/ { d = <&l>; a { phandle = <1>; }; b { phandle = <1>; }; l: c { }; };\n",
+  "/dts-v1/;\n/ { n { name = \"bad\"; }; };\n",
+  "/dts-v1/;\n/ { a { phandle = <0>; }; r = <&{/a}>; };\n",
+];
+
+test("bad dts: -f forces the same output as dtc -f (checks stop at the first failing one)", { skip: NO_DTC }, () => {
+  for (const source of FORCED) {
+    const expected = runDtc(["-q", "-f", "-O", "dtb", "-"], source);
+    assert.equal(expected.status, 0, expected.stderr);
+    const actual = dtsToDtb(source, { fileName: "<stdin>", force: true });
+    assert.equal(Buffer.from(actual).toString("hex"), expected.stdout.toString("hex"), source);
+  }
+});
