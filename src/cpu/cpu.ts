@@ -15,7 +15,7 @@
  */
 import type { Bus } from "../memory/bus.js";
 import type { Decoded, Decoder } from "./isa/table.js";
-import { collectBlock, compileBlock, type BlockFn } from "./jit.js";
+import { blockLoops, collectBlock, compileBlock, type BlockFn } from "./jit.js";
 import { SR, SysRegTable } from "./sysregs.js";
 import { hex64, TWO32 } from "./u64.js";
 
@@ -43,21 +43,34 @@ const VEC_SYNC = 0x000, VEC_IRQ = 0x080, VEC_FIQ = 0x100;
 
 export const TLB_SIZE = 1024;
 
+const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
+
 /**
- * Executions of a block start before it is compiled: compiling costs about as much as
- * interpreting a few thousand instructions, so code that runs only a few times stays
- * interpreted.
+ * Executions of a block start before it is compiled, when the block loops on itself: compiling
+ * costs about as much as interpreting a few thousand instructions, and a loop soon pays it back.
  */
-const JIT_THRESHOLD = jitThreshold((globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.TESSERA_JIT_THRESHOLD);
+const JIT_THRESHOLD = jitThreshold(env.TESSERA_JIT_THRESHOLD, 16);
+
+/**
+ * The same for other blocks. V8 optimises each block function separately, and with the
+ * exec functions inlined an optimising compile takes milliseconds: code with a wide footprint
+ * (a Linux boot) then spends more time compiling than it saves, so straight-line blocks are
+ * compiled only when very hot. Measured: compiling every block after 16 runs made the early
+ * Linux boot 2-3x slower than interpreting (over 1000 optimising compiles of 4-13 ms in ten
+ * seconds); loops at 16 and other blocks at 20000 are on par with interpreting there and keep
+ * the benchmark gains (bench-mem 34 -> 45 M insns/s against loops only).
+ */
+const JIT_THRESHOLD_STRAIGHT = jitThreshold(env.TESSERA_JIT_STRAIGHT_THRESHOLD ?? env.TESSERA_JIT_THRESHOLD, 20000);
 
 /**
  * TESSERA_JIT_THRESHOLD: 1 compiles every block on first use (to test compiled code against
- * QEMU with short-running programs), 0 disables compilation; default 16.
+ * QEMU with short-running programs), 0 disables compilation. TESSERA_JIT_STRAIGHT_THRESHOLD
+ * overrides it for blocks that do not loop.
  */
-function jitThreshold(v: string | undefined): number {
-  const n = v === undefined || v === "" ? 16 : Number(v);
-  if (!Number.isInteger(n) || n < 0) return 16;
-  return n === 0 ? Infinity : Math.min(n, 255);
+function jitThreshold(v: string | undefined, dflt: number): number {
+  const n = v === undefined || v === "" ? dflt : Number(v);
+  if (!Number.isInteger(n) || n < 0) return dflt === 0 ? Infinity : dflt;
+  return n === 0 ? Infinity : Math.min(n, 65535);
 }
 
 /** A physical page of pre-decoded instructions, plus the compiled blocks starting in it. */
@@ -66,7 +79,7 @@ export class CodePage {
   readonly blocks: (BlockFn | undefined)[] = new Array(1024).fill(undefined);
   /** Length in instructions of each compiled block (the most one pass can execute). */
   readonly blockLen = new Uint8Array(1024);
-  readonly heat = new Uint8Array(1024);
+  readonly heat = new Uint16Array(1024);
   /** Cleared when a store drops the page: CPUs holding it must look it up again. */
   valid = true;
 }
@@ -837,10 +850,15 @@ export class Cpu {
         for (;;) {
           const idx = (this.pcLo & 0xfff) >>> 2;
           let fn = page.blocks[idx];
-          if (fn === undefined && ++page.heat[idx] >= JIT_THRESHOLD) {
-            const ops = collectBlock(page.insns, idx, this.decoder, this.fetchView, this.fetchOffset);
-            fn = page.blocks[idx] = compileBlock(ops, baseLo | (idx << 2), this.decoder);
-            page.blockLen[idx] = ops.length;
+          if (fn === undefined) {
+            const heat = ++page.heat[idx];
+            if (heat === JIT_THRESHOLD || heat === JIT_THRESHOLD_STRAIGHT) {
+              const ops = collectBlock(page.insns, idx, this.decoder, this.fetchView, this.fetchOffset);
+              if (heat === JIT_THRESHOLD_STRAIGHT || blockLoops(ops)) {
+                fn = page.blocks[idx] = compileBlock(ops, baseLo | (idx << 2), this.decoder);
+                page.blockLen[idx] = ops.length;
+              }
+            }
           }
           if (fn !== undefined && this.icount + page.blockLen[idx] <= end) {
             blockLo = baseLo | (idx << 2);

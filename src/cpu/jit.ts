@@ -58,12 +58,17 @@ export function collectBlock(insns: (Decoded | undefined)[], idx: number, decode
   return ops;
 }
 
+/** The block ends with a branch back to its own start. */
+export function blockLoops(ops: readonly Decoded[]): boolean {
+  const n = ops.length, last = ops[n - 1]!;
+  const field = RELATIVE_BRANCH_FIELD[last.def.name];
+  return field !== undefined && (n - 1) * 4 + (last[field] as number) * 4 === 0;
+}
+
 /** Compile `ops`; `startLo` (the PC low word of this first use) only names the function. */
 export function compileBlock(ops: readonly Decoded[], startLo: number, decoder: Decoder): BlockFn {
   const n = ops.length;
-  const last = ops[n - 1]!;
-  const field = RELATIVE_BRANCH_FIELD[last.def.name];
-  const loops = field !== undefined && (n - 1) * 4 + (last[field] as number) * 4 === 0;
+  const loops = blockLoops(ops);
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
     const d = ops[i]!;
