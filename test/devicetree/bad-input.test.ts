@@ -195,7 +195,7 @@ const FORCED: string[] = [
   "/dts-v1/;\n/ { p = <1>; p = <2>; };\n",
   "/dts-v1/;\n/ { d = <&l>; a { phandle = <1>; }; b { phandle = <1>; }; l: c { }; };\n",
   "/dts-v1/;\n/ { n { name = \"bad\"; }; };\n",
-  "/dts-v1/;\n/ { a { phandle = <0>; }; r = <&{/a}>; };\n",
+  "/dts-v1/;\n/ { r = <&{/a}>; a { phandle = <0>; }; };\n",
 ];
 
 test("bad dts: -f forces the same output as dtc -f (checks stop at the first failing one)", { skip: NO_DTC }, () => {
