@@ -3,6 +3,7 @@
  * converted DTB -> DTS and DTS -> DTB, by Tessera in one process and by dtc run once per file
  * (how build systems run it). Reports both wall times and the Tessera/dtc ratio per direction.
  * Both sides read their input from disk and write their output (dtc to /dev/null, Tessera to memory).
+ * Wall times and, on Linux, CPU times are reported: CPU time is the fairer figure on a busy machine.
  *
  *   node dist/bench/dtc.js [--limit N] [--json]
  */
@@ -19,6 +20,10 @@ export interface DirectionFigures {
   dtcMs: number;
   /** Tessera wall time / dtc wall time (below 1: Tessera is faster). */
   ratio: number;
+  /** CPU time (user + system), less sensitive to other load on the machine; dtc's is its children's total. */
+  tesseraCpuMs?: number;
+  dtcCpuMs?: number;
+  cpuRatio?: number;
 }
 
 export interface DtcBenchResult {
@@ -28,6 +33,8 @@ export interface DtcBenchResult {
   totalTesseraMs: number;
   totalDtcMs: number;
   ratio: number;
+  /** Both directions' CPU time ratio, when CPU times are available. */
+  cpuRatio?: number;
 }
 
 export interface DtcBenchOptions {
@@ -60,8 +67,59 @@ function runDtcOnce(dtc: string, args: string[]): void {
   if (run.status !== 0) throw new Error(`dtc ${args.join(" ")} failed: ${run.stderr.toString().trim()}`);
 }
 
-function figures(files: number, tesseraMs: number, dtcMs: number): DirectionFigures {
-  return { files, tesseraMs: Math.round(tesseraMs), dtcMs: Math.round(dtcMs), ratio: Number((tesseraMs / dtcMs).toFixed(3)) };
+/** This process's CPU time in ms. */
+function ownCpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+/** CPU time of finished child processes in ms (Linux /proc/self/stat cutime + cstime), or undefined. */
+function childrenCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync("/proc/self/stat", "latin1");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields after the command name start at field 3; cutime and cstime are fields 16 and 17, in clock ticks (100 Hz).
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Timing {
+  wallMs: number;
+  cpuMs?: number;
+}
+
+function time(body: () => void, measure: () => number | undefined): Timing {
+  const cpuBefore = measure();
+  const start = performance.now();
+  body();
+  const wallMs = performance.now() - start;
+  const cpuAfter = measure();
+  return { wallMs, cpuMs: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore };
+}
+
+function cpuRatio(tessera: Timing[], dtc: Timing[]): number | undefined {
+  const sum = (timings: Timing[]): number | undefined =>
+    timings.every((timing) => timing.cpuMs !== undefined) ? timings.reduce((total, timing) => total + timing.cpuMs!, 0) : undefined;
+  const ours = sum(tessera);
+  const theirs = sum(dtc);
+  return ours === undefined || !theirs ? undefined : Number((ours / theirs).toFixed(3));
+}
+
+function figures(files: number, tessera: Timing, dtc: Timing): DirectionFigures {
+  const result: DirectionFigures = {
+    files,
+    tesseraMs: Math.round(tessera.wallMs),
+    dtcMs: Math.round(dtc.wallMs),
+    ratio: Number((tessera.wallMs / dtc.wallMs).toFixed(3)),
+  };
+  if (tessera.cpuMs !== undefined && dtc.cpuMs !== undefined && dtc.cpuMs > 0) {
+    result.tesseraCpuMs = Math.round(tessera.cpuMs);
+    result.dtcCpuMs = Math.round(dtc.cpuMs);
+    result.cpuRatio = Number((tessera.cpuMs / dtc.cpuMs).toFixed(3));
+  }
+  return result;
 }
 
 export async function benchDtc(opts: DtcBenchOptions = {}): Promise<DtcBenchResult> {
@@ -73,14 +131,13 @@ export async function benchDtc(opts: DtcBenchOptions = {}): Promise<DtcBenchResu
   const scratch = mkdtempSync(join(tmpdir(), "tessera-dtc-bench-"));
   try {
     // DTB -> DTS
-    let start = performance.now();
     const texts: string[] = [];
-    for (const file of files) texts.push(dtbToDts(readFileSync(file)));
-    const tesseraDecodeMs = performance.now() - start;
-
-    start = performance.now();
-    for (const file of files) runDtcOnce(dtc, ["-q", "-I", "dtb", "-O", "dts", "-o", "/dev/null", file]);
-    const dtcDecodeMs = performance.now() - start;
+    const tesseraDecode = time(() => {
+      for (const file of files) texts.push(dtbToDts(readFileSync(file)));
+    }, ownCpuMs);
+    const dtcDecode = time(() => {
+      for (const file of files) runDtcOnce(dtc, ["-q", "-I", "dtb", "-O", "dts", "-o", "/dev/null", file]);
+    }, childrenCpuMs);
 
     // DTS -> DTB on the same texts, written out so that both sides read files.
     const sources = texts.map((text, index) => {
@@ -88,25 +145,29 @@ export async function benchDtc(opts: DtcBenchOptions = {}): Promise<DtcBenchResu
       writeFileSync(path, text, "latin1");
       return path;
     });
-    start = performance.now();
     let bytes = 0;
-    for (const source of sources) bytes += dtsToDtb(readFileSync(source), { fileName: source }).length;
-    const tesseraEncodeMs = performance.now() - start;
+    const tesseraEncode = time(() => {
+      for (const source of sources) bytes += dtsToDtb(readFileSync(source), { fileName: source }).length;
+    }, ownCpuMs);
     if (bytes === 0) throw new Error("no output");
-
-    start = performance.now();
-    for (const source of sources) runDtcOnce(dtc, ["-q", "-I", "dts", "-O", "dtb", "-o", "/dev/null", source]);
-    const dtcEncodeMs = performance.now() - start;
+    const dtcEncode = time(() => {
+      for (const source of sources) runDtcOnce(dtc, ["-q", "-I", "dts", "-O", "dtb", "-o", "/dev/null", source]);
+    }, childrenCpuMs);
+    const tesseraDecodeMs = tesseraDecode.wallMs;
+    const tesseraEncodeMs = tesseraEncode.wallMs;
+    const dtcDecodeMs = dtcDecode.wallMs;
+    const dtcEncodeMs = dtcEncode.wallMs;
 
     const totalTesseraMs = tesseraDecodeMs + tesseraEncodeMs;
     const totalDtcMs = dtcDecodeMs + dtcEncodeMs;
     return {
       corpus: corpusDir,
-      dtbToDts: figures(files.length, tesseraDecodeMs, dtcDecodeMs),
-      dtsToDtb: figures(files.length, tesseraEncodeMs, dtcEncodeMs),
+      dtbToDts: figures(files.length, tesseraDecode, dtcDecode),
+      dtsToDtb: figures(files.length, tesseraEncode, dtcEncode),
       totalTesseraMs: Math.round(totalTesseraMs),
       totalDtcMs: Math.round(totalDtcMs),
       ratio: Number((totalTesseraMs / totalDtcMs).toFixed(3)),
+      cpuRatio: cpuRatio([tesseraDecode, tesseraEncode], [dtcDecode, dtcEncode]),
     };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -114,7 +175,8 @@ export async function benchDtc(opts: DtcBenchOptions = {}): Promise<DtcBenchResu
 }
 
 function describe(name: string, f: DirectionFigures): string {
-  return `${name}: ${f.files} files, Tessera ${f.tesseraMs} ms (one process), dtc ${f.dtcMs} ms (one process per file), ratio ${f.ratio}`;
+  const cpu = f.cpuRatio === undefined ? "" : `; CPU: Tessera ${f.tesseraCpuMs} ms, dtc ${f.dtcCpuMs} ms, ratio ${f.cpuRatio}`;
+  return `${name}: ${f.files} files, wall: Tessera ${f.tesseraMs} ms (one process), dtc ${f.dtcMs} ms (one process per file), ratio ${f.ratio}${cpu}`;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -132,7 +194,8 @@ async function main(argv: string[]): Promise<void> {
   }
   console.log(describe("dtb -> dts", result.dtbToDts));
   console.log(describe("dts -> dtb", result.dtsToDtb));
-  console.log(`total: Tessera ${result.totalTesseraMs} ms, dtc ${result.totalDtcMs} ms, ratio ${result.ratio}`);
+  const cpu = result.cpuRatio === undefined ? "" : `; CPU ratio ${result.cpuRatio}`;
+  console.log(`total wall: Tessera ${result.totalTesseraMs} ms, dtc ${result.totalDtcMs} ms, ratio ${result.ratio}${cpu}`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
