@@ -16,6 +16,9 @@ import { planBoot } from "../loaders/boot.js";
 import { parseRunArgs, UsageError, type RunArgs } from "./args.js";
 import { attachConsole } from "./console.js";
 import { installTracing } from "./trace.js";
+import { gunzipSync } from "node:zlib";
+import { checkCpio, identifyInitrd } from "../initramfs/identify.js";
+import { FETCH_HINT, busyboxInitramfs, findGuests } from "./guests.js";
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
@@ -23,7 +26,8 @@ const HELP = `usage: tessera run -kernel FILE [options]   boot FILE on the virt 
        tessera dtc [dtc options] FILE           device-tree compiler
        tessera mkinitramfs DIR | --busybox BIN --init FILE  -o OUT.cpio.gz
                                                 build a gzip-compressed newc initramfs
-       tessera demo                             run the bundled hello program
+       tessera demo [--bare-metal]              boot the cached Debian guest to a shell, or
+                                                run the bundled hello program
        tessera --help | --version
 
 run options (QEMU spelling):
@@ -80,16 +84,87 @@ function describeGuest(board: VirtBoard | undefined): string {
   return board.cpus.map((c) => `  ${c.describe()}${c.off ? " (off)" : c.halted ? " (waiting)" : ""}`).join("\n");
 }
 
+/**
+ * Kernels may be gzip-compressed (Debian's and Ubuntu's vmlinuz on some releases): QEMU
+ * decompresses them (hw/arm/boot.c load_aarch64_image, at most 64 MiB), so do we.
+ */
+const MAX_GUNZIP_BYTES = 64 * 1024 * 1024;
+function decompressKernel(bytes: Uint8Array, path: string): Uint8Array {
+  if (!(bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b)) return bytes;
+  try {
+    return new Uint8Array(gunzipSync(bytes, { maxOutputLength: MAX_GUNZIP_BYTES }));
+  } catch (e) {
+    fail(`kernel '${path}' is a damaged gzip file (${(e as Error).message})`);
+  }
+}
+
+/** Linux unpacks the initrd only after minutes of emulated boot: catch damaged files first. */
+function checkInitrd(bytes: Uint8Array, path: string): void {
+  if (bytes.length === 0) fail(`initrd '${path}' is empty`);
+  const kind = identifyInitrd(bytes);
+  if (kind === undefined) {
+    fail(`initrd '${path}' is not a cpio archive, a compressed one (gzip, bzip2, lzma, xz, lzo, lz4, zstd) or a ramdisk image`);
+  }
+  let cpio: Uint8Array | undefined;
+  if (kind === "cpio") cpio = bytes;
+  else if (kind === "gzip") {
+    try {
+      cpio = new Uint8Array(gunzipSync(bytes));
+    } catch (e) {
+      fail(`initrd '${path}' is a damaged gzip file (${(e as Error).message})`);
+    }
+  }
+  if (cpio) {
+    const problem = checkCpio(cpio);
+    if (problem) fail(`initrd '${path}' is not a valid newc cpio archive: ${problem}`);
+  }
+}
+
+/**
+ * arm64 Linux copies at most COMMAND_LINE_SIZE - 1 = 2047 bytes of /chosen/bootargs
+ * (arch/arm64/include/uapi/asm/setup.h) and silently drops the rest; refuse instead.
+ */
+const COMMAND_LINE_SIZE = 2048;
+function checkCommandLine(append: string): void {
+  const n = new TextEncoder().encode(append).length;
+  if (n >= COMMAND_LINE_SIZE) fail(`kernel command line too long (${n} bytes; arm64 Linux takes at most ${COMMAND_LINE_SIZE - 1})`);
+}
+
+/** After a panic message, how long a guest that neither resets nor powers off may keep spinning. */
+const PANIC_GRACE_MS = 5000;
+
+/** Follows the guest's console output: its last lines, and whether Linux panicked. */
+class ConsoleWatch {
+  bytes = 0;
+  panic: string | undefined;
+  panicSeenAt: number | undefined;
+  private tail = "";
+  feed(chunk: Uint8Array): void {
+    this.bytes += chunk.length;
+    this.tail = (this.tail + new TextDecoder("latin1").decode(chunk)).slice(-8192);
+    if (this.panic === undefined) {
+      const m = /Kernel panic - not syncing:[^\r\n]*/.exec(this.tail);
+      if (m) { this.panic = m[0].replace(/^Kernel panic - not syncing:\s*/, ""); this.panicSeenAt = Date.now(); }
+    }
+  }
+  lastLines(n: number): string {
+    return this.tail.replace(/\r/g, "").split("\n").filter((l) => l.trim() !== "").slice(-n).join("\n");
+  }
+}
+
 async function runCommand(argv: string[]): Promise<number> {
   const args = parseRunArgs(argv);
-  const kernel = readInput(args.kernel, "kernel");
+  const kernel = decompressKernel(readInput(args.kernel, "kernel"), args.kernel);
   const initrd = args.initrd ? readInput(args.initrd, "initrd") : undefined;
   const userDtb = args.dtb ? readInput(args.dtb, "device tree") : undefined;
   const plan = planBoot({ kernel, initrd, ramBase: VIRT.RAM_BASE, ramSize: args.ramSize });
+  if (initrd && plan.isLinux) checkInitrd(initrd, args.initrd!);
+  if (plan.isLinux && args.append !== undefined) checkCommandLine(args.append);
 
   const out: number[] = [];
+  const console_ = new ConsoleWatch();
   const flushOutput = () => {
-    if (out.length) { process.stdout.write(Uint8Array.from(out)); out.length = 0; }
+    if (out.length) { const bytes = Uint8Array.from(out); console_.feed(bytes); process.stdout.write(bytes); out.length = 0; }
   };
   let board: VirtBoard;
   try {
@@ -133,7 +208,8 @@ async function runCommand(argv: string[]): Promise<number> {
       if (quit !== undefined) return quit;
       if (args.watchdogSeconds !== undefined && Date.now() - started > args.watchdogSeconds * 1000) {
         flushOutput();
-        process.stderr.write(`tessera: watchdog: guest still running after ${args.watchdogSeconds} s\n${describeGuest(board)}\n`);
+        process.stderr.write(`tessera: watchdog: guest still running after ${args.watchdogSeconds} s` +
+          `${console_.bytes === 0 ? " (it wrote nothing to the console)" : ""}\n${describeGuest(board)}\n`);
         return EXIT_GUEST_FAILURE;
       }
       let budget = SLICE;
@@ -147,6 +223,14 @@ async function runCommand(argv: string[]): Promise<number> {
       const status: RunStatus = board.run(budget);
       total += board.cpus.reduce((n, c) => n + c.icount, 0) - before;
       flushOutput();
+      if (console_.panic !== undefined) {
+        // Linux panicked: with panic=-1 it resets at once (QEMU -no-reboot then exits), without
+        // it spins for ever; either way the guest is finished. Report it with its last words.
+        if (status.kind === "stopped" || Date.now() - console_.panicSeenAt! > PANIC_GRACE_MS) {
+          process.stderr.write(`tessera: guest kernel panic: ${console_.panic}\n--- last console lines ---\n${console_.lastLines(15)}\n`);
+          return EXIT_GUEST_FAILURE;
+        }
+      }
       if (status.kind === "stopped") return EXIT_OK;
       if (status.kind === "fatal") {
         process.stderr.write(`tessera: ${status.message}\n${describeGuest(board)}\n`);
@@ -203,9 +287,21 @@ async function main(argv: string[]): Promise<number> {
       return mod.dtcMain(rest);
     }
     case "demo": {
+      // Debian's kernel to a busybox shell when `npm run fetch-guests` has filled the cache,
+      // otherwise the bundled bare-metal program.
+      const guests = rest.includes("--bare-metal") ? undefined : findGuests();
+      const options = rest.filter((a) => a !== "--bare-metal");
+      if (guests) {
+        const initrd = join(guests.dir, "shell-initramfs.cpio.gz");
+        const script = readFileSync(join(packageRoot, "tests", "linux", "shell-init.sh"));
+        writeFileSync(initrd, busyboxInitramfs(guests.busybox, script));
+        process.stderr.write(`tessera: booting ${guests.kernelPackage ?? guests.kernel} to a busybox shell (Ctrl-A X quits, Ctrl-A H lists keys)\n`);
+        return runCommand(["-kernel", guests.kernel, "-initrd", initrd, "-append", "console=ttyAMA0", "-smp", "2", "-m", "512M", ...options]);
+      }
+      if (!rest.includes("--bare-metal")) process.stderr.write(`tessera: ${FETCH_HINT}; running the bare-metal demo\n`);
       const elf = join(packageRoot, "tests", "guests", "prebuilt", "hello.elf");
       if (!existsSync(elf)) fail(`the demo program is missing (${elf})`);
-      return runCommand(["-kernel", elf, ...rest]);
+      return runCommand(["-kernel", elf, ...options]);
     }
     case "run":
       return runCommand(rest);
