@@ -8,10 +8,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { dtsToDtb, type SourceReader } from "../../src/devicetree/index.js";
-import { NO_DTC, corpusRoot, listFiles, runDtc } from "./oracle.js";
+import { applyOverlay, decodeDtb, dtsToDtb, treeToDts, type SourceReader } from "../../src/devicetree/index.js";
+import { NO_DTC, corpusRoot, listFiles, runDtc, withTempDir } from "./oracle.js";
 
 const sourceRoot = join(corpusRoot(), "linux-source");
 const dtsRoot = join(sourceRoot, "arch", "arm64", "boot", "dts");
@@ -89,4 +89,42 @@ test("kernel sources: cpp-preprocessed board files compile to dtc's exact blobs"
   t.diagnostic(`kernel sources: ${compared - mismatches.length}/${compared} compiles identical (${boards.length} boards, ${unpreprocessable} not preprocessable here)`);
   assert.ok(compared > 0, "no board could be preprocessed");
   assert.deepEqual(mismatches, []);
+});
+
+/** Debian ships two overlays; each is applied to the boards it is meant for, built with -@. */
+const OVERLAY_PAIRS: [string, string[]][] = [
+  ["renesas/salvator-panel-aa104xd12.dtbo", ["renesas/r8a77950-salvator-x.dts", "renesas/r8a77951-salvator-x.dts", "renesas/r8a77960-salvator-x.dts", "renesas/r8a77965-salvator-x.dts"]],
+  ["renesas/draak-ebisu-panel-aa104xd12.dtbo", ["renesas/r8a77990-ebisu.dts", "renesas/r8a77995-draak.dts"]],
+];
+
+const NO_FDTOVERLAY = spawnSync("fdtoverlay", ["--help"], { stdio: "ignore" }).error ? "fdtoverlay not installed" : false;
+
+test("kernel sources: Debian's overlays applied to their boards give fdtoverlay's tree", { skip: skip || NO_FDTOVERLAY }, async (t) => {
+  const imageDir = join(corpusRoot(), "linux-image");
+  let applied = 0;
+  await withTempDir((dir) => {
+    for (const [overlayName, boards] of OVERLAY_PAIRS) {
+      const overlayPath = join(imageDir, overlayName);
+      if (!existsSync(overlayPath)) continue;
+      for (const board of boards) {
+        const source = join(dtsRoot, board);
+        const text = existsSync(source) ? preprocess(source) : undefined;
+        if (!text) continue;
+        const base = runDtc(["-q", "-@", "-I", "dts", "-O", "dtb", "-"], text);
+        assert.equal(base.status, 0, base.stderr);
+        const basePath = join(dir, "base.dtb");
+        const mergedPath = join(dir, "merged.dtb");
+        writeFileSync(basePath, base.stdout);
+        const merged = spawnSync("fdtoverlay", ["-i", basePath, "-o", mergedPath, overlayPath]);
+        assert.equal(merged.status, 0, merged.stderr.toString());
+        const tree = decodeDtb(base.stdout);
+        applyOverlay(tree, decodeDtb(readFileSync(overlayPath)));
+        const expected = runDtc(["-q", "-I", "dtb", "-O", "dts", mergedPath]).stdout.toString("latin1");
+        assert.equal(treeToDts(tree), expected, `${overlayName} on ${board}`);
+        applied++;
+      }
+    }
+  });
+  t.diagnostic(`overlays applied like fdtoverlay: ${applied}`);
+  assert.ok(applied > 0, "no overlay/board pair available");
 });
