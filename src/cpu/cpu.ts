@@ -101,9 +101,14 @@ export class SoftTlb {
    * probe rather than a Map lookup. Reset whenever the entry is refilled.
    */
   readonly code: (CodePage | undefined)[] = new Array(TLB_SIZE).fill(undefined);
+  /** Filled since the last flush. Most of a CPU's twelve TLBs stay empty (unused ELs), and
+   * Linux flushes thousands of times a second while booting. */
+  dirty = false;
   flush(): void {
+    if (!this.dirty) return;
+    // Entries are only ever read after a tag match, so clearing the tags is enough.
     this.tag.fill(-1);
-    this.paPage.fill(-1);
+    this.dirty = false;
   }
 }
 
@@ -453,10 +458,28 @@ export class Cpu {
     return true;
   }
 
+  /**
+   * TLB miss on a store the fast path could serve: as refillRead, for writable RAM pages that
+   * hold no pre-decoded code (stores there must go through writeSlow, which drops the code).
+   * Clears other CPUs' exclusive monitors for the address, as every slow-path store does.
+   */
+  private refillWrite(lo: number, hi: number, size: number): boolean {
+    if ((lo & 0xfff) + size > 0x1000 || (this.strictAlign && (lo & (size - 1)))) return false;
+    const pa = this.translate(lo, hi, Access.Write, this.el, size);
+    const ri = this.bus.findRam(pa);
+    if (ri < 0 || !this.tr.cacheable) return false;
+    const r = this.bus.rams[ri];
+    if (r.readOnly || r.codePages[(pa - r.base) >>> 12]) return false;
+    this.clearOtherMonitors?.(pa);
+    this.fillTlb(this.tlbW, lo, hi, ri, pa);
+    return true;
+  }
+
   write8(lo: number, hi: number, v: number): void {
     const key = (hi >>> 0) * 1048576 + (lo >>> 12);
     const i = key & TLB_MASK, t = this.tlbW;
     if (t.tag[i] === key) { this.ramBytes[t.ramIndex[i]][t.offset[i] + (lo & 0xfff)] = v; return; }
+    if (this.refillWrite(lo, hi, 1)) { this.write8(lo, hi, v); return; }
     this.writeSlow(lo, hi, 1, v & 0xff, this.el);
   }
 
@@ -466,6 +489,7 @@ export class Cpu {
     if (t.tag[i] === key && o <= 0xffe && !(this.strictAlign && (lo & 1))) {
       this.ramViews[t.ramIndex[i]].setUint16(t.offset[i] + o, v, true); return;
     }
+    if (this.refillWrite(lo, hi, 2)) { this.write16(lo, hi, v); return; }
     this.writeSlow(lo, hi, 2, v & 0xffff, this.el);
   }
 
@@ -475,6 +499,7 @@ export class Cpu {
     if (t.tag[i] === key && o <= 0xffc && !(this.strictAlign && (lo & 3))) {
       this.ramViews[t.ramIndex[i]].setInt32(t.offset[i] + o, v, true); return;
     }
+    if (this.refillWrite(lo, hi, 4)) { this.write32(lo, hi, v); return; }
     this.writeSlow(lo, hi, 4, v >>> 0, this.el);
   }
 
@@ -485,6 +510,7 @@ export class Cpu {
       const v = this.ramViews[t.ramIndex[i]], a = t.offset[i] + o;
       v.setInt32(a, vlo, true); v.setInt32(a + 4, vhi, true); return;
     }
+    if (this.refillWrite(lo, hi, 8)) { this.write64(lo, hi, vlo, vhi); return; }
     this.writeSlow(lo, hi, 8, (BigInt(vhi >>> 0) << 32n) | BigInt(vlo >>> 0), this.el);
   }
 
@@ -526,6 +552,20 @@ export class Cpu {
   /** In Secure state: at EL3, or below it while SCR_EL3.NS = 0 (ARM ARM D1.1). */
   isSecure(): boolean {
     return this.highestEl === 3 && (this.el === 3 || (this.sr[SR.SCR_EL3 * 2] & 1) === 0);
+  }
+
+  /**
+   * As translate at the current EL for a read or write within one page, answered by the soft
+   * TLB when it holds the page (entries exist only for translations that succeeded with the same
+   * access kind and EL, and are flushed whenever translation changes). For instructions that need
+   * the physical address or the fault but access memory separately: DC ZVA and the exclusives,
+   * frequent in a Linux boot.
+   */
+  translateCached(lo: number, hi: number, access: Access.Read | Access.Write, size: number): number {
+    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
+    const i = key & TLB_MASK, t = access === Access.Write ? this.tlbW : this.tlbR;
+    if (t.tag[i] === key && (lo & 0xfff) + size <= 0x1000) return t.paPage[i] + (lo & 0xfff);
+    return this.translate(lo, hi, access, this.el, size);
   }
 
   private checkAlign(lo: number, hi: number, size: number, access: Access): void {
@@ -590,6 +630,7 @@ export class Cpu {
     t.offset[i] = pageBase - this.bus.rams[ri].base;
     t.paPage[i] = pageBase;
     t.code[i] = undefined;
+    t.dirty = true;
   }
 
   /** Raise an instruction or data abort for `access` at VA (lo, hi). */

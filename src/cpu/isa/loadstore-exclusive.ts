@@ -50,7 +50,7 @@ function writeSized(cpu: Cpu, lo: number, hi: number, bytes: number, vlo: number
 
 /** Mark the local monitor for the access just made at (addrLo, addrHi) (AArch64.SetExclusiveMonitors). */
 function markExclusive(cpu: Cpu, size: number): void {
-  cpu.exclusiveAddr = cpu.translate(addrLo, addrHi, Access.Read, cpu.el, size);
+  cpu.exclusiveAddr = cpu.translateCached(addrLo, addrHi, Access.Read, size);
   cpu.exclusiveSize = size;
   cpu.exclusiveValid = true;
 }
@@ -64,7 +64,7 @@ function markExclusive(cpu: Cpu, size: number): void {
 function monitorsPass(cpu: Cpu, size: number): boolean {
   if (!cpu.exclusiveValid) return false;
   if (addrLo & (size - 1)) cpu.abort(Access.Write, FSC.ALIGNMENT, addrLo, addrHi, false);
-  const pa = cpu.translate(addrLo, addrHi, Access.Write, cpu.el, size);
+  const pa = cpu.translateCached(addrLo, addrHi, Access.Write, size);
   const pass = pa === cpu.exclusiveAddr && size === cpu.exclusiveSize;
   cpu.exclusiveValid = false;
   if (pass) cpu.clearOtherMonitors?.(pa);

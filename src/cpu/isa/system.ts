@@ -323,7 +323,7 @@ function sysOpMinEl(op1: number): number {
 function dcZva(cpu: Cpu, d: Decoded): void {
   const lo = cpu.x[d.t * 2] & ~63, hi = cpu.x[d.t * 2 + 1];
   // Translate once for the fault (the whole block lies in one page), then store.
-  cpu.translate(lo, hi, Access.Write, cpu.el, 64);
+  cpu.translateCached(lo, hi, Access.Write, 64);
   for (let i = 0; i < 64; i += 8) cpu.write64((lo + i) | 0, hi, 0, 0);
 }
 
