@@ -4,7 +4,7 @@
  * format from -O, else from the -o file extension, else dtb for DTS input and dts otherwise.
  */
 
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import {
   DtbError,
@@ -245,13 +245,54 @@ interface Output {
   stderr: (line: string) => void;
 }
 
+/** Inputs larger than this are refused rather than read into memory (device trees are kilobytes). */
+const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+class InputTooLarge extends Error {}
+
+/**
+ * Read a whole input file, or stdin for "-". Regular files are read at their size; anything else
+ * (a pipe, /dev/zero) is read in chunks and refused past MAX_INPUT_BYTES, never read without bound.
+ */
+function readInput(file: string): Uint8Array {
+  const fd = file === "-" ? 0 : openSync(file, "r");
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isFile()) {
+      if (stat.size > MAX_INPUT_BYTES) throw new InputTooLarge(`input larger than ${MAX_INPUT_BYTES} bytes`);
+      return readFileSync(fd);
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(1 << 16);
+      let count: number;
+      try {
+        count = readSync(fd, chunk, 0, chunk.length, null);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "EAGAIN") continue; // non-blocking stdin: retry
+        if ((error as NodeJS.ErrnoException).code === "EOF") break;
+        throw error;
+      }
+      if (count === 0) break;
+      total += count;
+      if (total > MAX_INPUT_BYTES) throw new InputTooLarge(`input larger than ${MAX_INPUT_BYTES} bytes`);
+      chunks.push(chunk.subarray(0, count));
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    if (fd !== 0) closeSync(fd);
+  }
+}
+
 /** Convert one input; returns the exit code (0 ok, 1 fatal error, 2 check errors). */
 async function convertOne(file: string, outputPath: string | undefined, options: Options, io: Output): Promise<number> {
   let input: Uint8Array;
   try {
-    input = file === "-" ? readFileSync(0) : readFileSync(file);
+    input = readInput(file);
   } catch (error) {
-    io.stderr(`FATAL ERROR: Couldn't open "${file}": ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : (error as Error).message}`);
+    if (error instanceof InputTooLarge) io.stderr(`FATAL ERROR: ${file}: ${error.message}`);
+    else io.stderr(`FATAL ERROR: Couldn't open "${file}": ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : (error as Error).message}`);
     return 1;
   }
   // As dtc: the magic number decides, then the file name, then dts (stdin included, which dtc

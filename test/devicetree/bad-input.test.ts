@@ -206,3 +206,9 @@ test("bad dts: -f forces the same output as dtc -f (checks stop at the first fai
     assert.equal(Buffer.from(actual).toString("hex"), expected.stdout.toString("hex"), source);
   }
 });
+
+test("bad input: an endless input (/dev/zero) is refused, not read without bound", { skip: process.platform !== "linux" && "needs /dev/zero" }, async () => {
+  const result = await runTessera(["-I", "dtb", "/dev/zero"]);
+  assertCleanFailure(result, /\/dev\/zero: input larger than \d+ bytes/);
+  assert.equal(result.code, 1);
+});
