@@ -8,18 +8,22 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 hostname tessera
-echo 'PS1="\h:\w# "' > /etc/profile
+# busybox poweroff/reboot signal PID 1, which this script cannot serve while the shell runs in
+# the foreground: the shell's profile makes them act directly. (The shell must stay in the
+# foreground: an asynchronous command of a non-interactive shell starts with SIGINT ignored,
+# and Ctrl-C would then never reach the commands typed at the prompt.)
+cat > /etc/profile <<'PROFILE'
+PS1='\h:\w# '
+alias poweroff='poweroff -f' reboot='reboot -f' halt='poweroff -f'
+PROFILE
 # Kernel messages of level warning and above only, so they do not run through the prompt.
 echo 4 > /proc/sys/kernel/printk
-# busybox poweroff/reboot/halt signal PID 1 (USR2, TERM, USR1): do it for them.
-trap 'poweroff -f' USR2 USR1
-trap 'reboot -f' TERM
 echo
 echo "Debian $(uname -r) on $(grep -c ^processor /proc/cpuinfo) CPU(s), busybox $(busybox | head -n 1 | cut -d' ' -f2)."
 echo "Type 'poweroff' to stop the guest (or Ctrl-A X)."
 echo "=== shell ready ==="
 while :; do
   # cttyhack opens the console's real tty (ttyAMA0) and makes it the controlling terminal.
-  setsid cttyhack sh -l &
-  wait $!
+  setsid cttyhack sh -l
+  echo "(shell exited; 'poweroff' stops the guest)"
 done
