@@ -14,7 +14,7 @@
  * then goes from block to block within a page without looking the page up again.
  */
 import type { Bus } from "../memory/bus.js";
-import type { Decoded, Decoder } from "./isa/table.js";
+import type { Decoded, Decoder, ExecFn } from "./isa/table.js";
 import { blockLoops, collectBlock, compileBlock, type BlockFn } from "./jit.js";
 import { SR, SysRegTable } from "./sysregs.js";
 import { hex64, TWO32 } from "./u64.js";
@@ -76,6 +76,12 @@ function jitThreshold(v: string | undefined, dflt: number): number {
 /** A physical page of pre-decoded instructions, plus the compiled blocks starting in it. */
 export class CodePage {
   readonly insns: (Decoded | undefined)[] = new Array(1024).fill(undefined);
+  /**
+   * Each instruction's exec function, apart from its Decoded object: Decoded objects come in
+   * hundreds of shapes, so `d.exec` is a megamorphic property load (a stub-cache probe per
+   * interpreted instruction), where an array element load is not.
+   */
+  readonly execs: (ExecFn | undefined)[] = new Array(1024).fill(undefined);
   readonly blocks: (BlockFn | undefined)[] = new Array(1024).fill(undefined);
   /** Length in instructions of each compiled block (the most one pass can execute). */
   readonly blockLen = new Uint8Array(1024);
@@ -942,13 +948,17 @@ export class Cpu {
     const view = this.fetchView;
     const pageBase = this.fetchOffset;
     const decoder = this.decoder;
+    const execs = page.execs;
     for (;;) {
-      let d = insns[idx];
-      if (d === undefined) d = insns[idx] = decoder.decode(view.getUint32(pageBase + idx * 4, true));
+      let d = insns[idx], exec = execs[idx];
+      if (exec === undefined) {
+        if (d === undefined) d = insns[idx] = decoder.decode(view.getUint32(pageBase + idx * 4, true));
+        exec = execs[idx] = d.exec;
+      }
       this.pcLo = baseLo | (idx << 2);
       this.icount++;
       this.insn = d;
-      d.exec(this, d);
+      exec(this, d!);
       if (this.flow !== 0) {
         if (this.flow === 2) this.advancePc();
         this.flow = 0;
