@@ -17,6 +17,7 @@ import { GicV2 } from "../devices/gicv2.js";
 import { GicV2m } from "../devices/gicv2m.js";
 import { GicV3 } from "../devices/gicv3.js";
 import { spiLine } from "../devices/interrupts.js";
+import { PciHostEcam } from "../devices/pci-host.js";
 import { Pl011 } from "../devices/pl011.js";
 import { Pl031 } from "../devices/pl031.js";
 import { Pl061 } from "../devices/pl061.js";
@@ -137,7 +138,7 @@ export class VirtBoard {
     }
     const virtio = new EmptyVirtioMmio();
     for (let i = 0; i < VIRT.MMIO_COUNT; i++) bus.addMmio(VIRT.MMIO + i * VIRT.MMIO_SIZE, VIRT.MMIO_SIZE, virtio);
-    bus.addMmio(VIRT.PCIE_ECAM_HIGH, VIRT.PCIE_ECAM_HIGH_SIZE, new FixedValueRegion("pcie-ecam", 0xffffffff));
+    bus.addMmio(VIRT.PCIE_ECAM_HIGH, VIRT.PCIE_ECAM_HIGH_SIZE, new PciHostEcam());
 
     this.bootEl = highestEl;
     this.psciConduit = this.conduitFor(false);

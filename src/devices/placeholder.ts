@@ -1,8 +1,7 @@
 /**
  * Regions the device tree describes whose function is not modelled: reads return a fixed value
  * and writes are ignored. Used for the GICv3 ITS frame (zero ID registers, so Linux reports
- * "no ITS" and carries on) and for an empty PCIe ECAM space, where
- * all-ones config reads mean "no device" (PCI Local Bus spec 6.1).
+ * "no ITS" and carries on) and the flash banks.
  */
 import type { MmioDevice } from "../memory/bus.js";
 
