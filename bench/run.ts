@@ -28,8 +28,11 @@ interface Row {
   ratio?: number;
   qemuMips?: number;
   tesseraMips?: number;
-  /** Start-up (scale-1 run) wall times, reference / Tessera. */
-  startupMs?: [number, number];
+  /**
+   * Wall times of the scale-1 baseline runs (process start, image load, data set-up and one
+   * unit of work), reference / Tessera; subtracted from the other figures.
+   */
+  baselineMs?: [number, number];
   /** "ok", "DIFFER", or undefined when the workload has no checksum. */
   check?: string;
   note?: string;
@@ -58,7 +61,7 @@ function guestRow(r: GuestBenchResult): Row {
   row.ratio = r.ratio;
   row.qemuMips = q.ips / 1e6;
   row.tesseraMips = t.ips / 1e6;
-  row.startupMs = [q.baselineMs, t.baselineMs];
+  row.baselineMs = [q.baselineMs, t.baselineMs];
   row.check = r.checksumsMatch === undefined ? undefined : r.checksumsMatch ? "ok" : "DIFFER";
   return row;
 }
@@ -116,7 +119,7 @@ function fmt(v: number | undefined, digits: number): string {
 }
 
 export function formatTable(rows: readonly Row[]): string {
-  const header = ["workload", "guest insns", "QEMU s", "Tessera s", "Tessera/QEMU", "QEMU MIPS", "Tessera MIPS", "start-up s (Q/T)", "output"];
+  const header = ["workload", "guest insns", "QEMU s", "Tessera s", "Tessera/QEMU", "QEMU MIPS", "Tessera MIPS", "baseline s (Q/T)", "output"];
   const body = rows.map((r) => [
     r.workload,
     r.insns === undefined ? "-" : `${(r.insns / 1e6).toFixed(1)} M`,
@@ -125,7 +128,7 @@ export function formatTable(rows: readonly Row[]): string {
     r.ratio === undefined ? "-" : `${r.ratio.toFixed(1)}x`,
     fmt(r.qemuMips, 0),
     fmt(r.tesseraMips, 1),
-    r.startupMs ? `${(r.startupMs[0] / 1000).toFixed(2)} / ${(r.startupMs[1] / 1000).toFixed(2)}` : "-",
+    r.baselineMs ? `${(r.baselineMs[0] / 1000).toFixed(2)} / ${(r.baselineMs[1] / 1000).toFixed(2)}` : "-",
     r.check ?? "-",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
@@ -133,6 +136,9 @@ export function formatTable(rows: readonly Row[]): string {
   const out = [line(header), "|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|"];
   for (const b of body) out.push(line(b));
   const notes = rows.filter((r) => r.note).map((r) => `  ${r.workload}: ${r.note}`);
+  if (rows.some((r) => r.baselineMs)) {
+    notes.unshift("  times and MIPS exclude the scale-1 baseline run (process start, image load, set-up), shown in its own column");
+  }
   if (notes.length) out.push("", "notes:", ...notes);
   return out.join("\n");
 }
