@@ -55,7 +55,7 @@ if (!force && existsSync(manifestPath)) {
 }
 
 if (!have("apt-get") || !have("dpkg-deb") || !have("apt-cache")) {
-  die("apt-get and dpkg-deb are needed to fetch Debian's arm64 kernel and busybox (not found on this host); see tests/linux/README.md");
+  die("needs apt-get, apt-cache and dpkg-deb (a Debian or Ubuntu host) to fetch Debian's arm64 kernel and busybox; not found here");
 }
 
 // ---- arm64 packages known to apt?
