@@ -4,8 +4,12 @@
  * hw/arm/boot.c (arm_load_dtb: memory node, /chosen boot arguments, PSCI node), in the same call
  * order, so that the blob decompiles to the same text as `-machine virt,dumpdtb=...`, phandle
  * numbers and node order included.
+ *
+ * QEMU builds its tree with libfdt's read-write calls, which put every new property and subnode
+ * first in its node; the tree here is built with `insertion: "prepend"`, which does the same, so
+ * the calls below follow QEMU's and the order comes out as QEMU's.
  */
-import { encodeFdt, FdtNode, stringsBytes } from "./fdt-writer.js";
+import { DeviceTree, encodeDtb, type DtNode } from "../devicetree/index.js";
 import { VIRT } from "./memory-map.js";
 
 /**
@@ -42,7 +46,7 @@ const FIRST_PHANDLE = 0x8000;
 const PSCI_CPU_SUSPEND_64 = 0xc4000001, PSCI_CPU_OFF = 0x84000002, PSCI_CPU_ON_64 = 0xc4000003, PSCI_MIGRATE_64 = 0xc4000005;
 
 /** Mark a node as for the Secure world only (Documentation/devicetree/bindings/arm/secure.txt). */
-function secureOnly(node: FdtNode): void {
+function secureOnly(node: DtNode): void {
   node.setString("status", "disabled");
   node.setString("secure-status", "okay");
 }
@@ -66,9 +70,11 @@ function seededWords(seed: number, count: number): number[] {
 }
 
 export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
-  let nextPhandle = FIRST_PHANDLE;
-  const alloc = () => nextPhandle++;
-  const root = new FdtNode("");
+  const tree = new DeviceTree(undefined, { insertion: "prepend" });
+  // QEMU takes a phandle number before it creates the node and sets the property last; nothing
+  // else is allocated in between, so allocating at the property (phandleOf) numbers the same.
+  tree.nextPhandleCandidate = FIRST_PHANDLE;
+  const root = tree.root;
   // PPI flags of the GICv2 binding carry a CPU mask in bits [15:8]; GICv3 has none.
   const ppiFlags = o.gicVersion === 2 ? (((1 << Math.min(o.cpus, 8)) - 1) << 8) | IRQ_LEVEL_HIGH : IRQ_LEVEL_HIGH;
 
@@ -88,13 +94,12 @@ export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
     secureChosen.setCells("rng-seed", ...s.slice(2));
   }
   const psciMethod = o.psci ?? (o.virtualization ? "smc" : "hvc");
-  const clockPhandle = alloc();
   const clock = root.add("apb-pclk");
   clock.setString("compatible", "fixed-clock");
   clock.setCells("#clock-cells", 0);
   clock.setCells("clock-frequency", VIRT.APB_CLOCK_HZ);
   clock.setString("clock-output-names", "clk24mhz");
-  clock.setCells("phandle", clockPhandle);
+  const clockPhandle = tree.phandleOf(clock);
 
   // fdt_add_timer_nodes: secure physical, non-secure physical, virtual, hypervisor physical.
   const timer = root.add("timer");
@@ -118,8 +123,7 @@ export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
     // stays even where the psci node is left out.
     if (o.cpus > 1) cpu.setString("enable-method", "psci");
     cpu.setCells("reg", i);
-    cpuPhandles[i] = alloc();
-    cpu.setCells("phandle", cpuPhandles[i]);
+    cpuPhandles[i] = tree.phandleOf(cpu);
   }
   // Topology: QEMU 7.2 puts all CPUs as cores of one cluster of one socket.
   const cluster = cpus.add("cpu-map").add("socket0").add("cluster0");
@@ -144,7 +148,6 @@ export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
   }
 
   // create_gic / fdt_add_gic_node
-  const gicPhandle = alloc();
   const gic = root.add(`intc@${VIRT.GIC_DIST.toString(16)}`);
   gic.setCells("#interrupt-cells", 3);
   gic.setEmpty("interrupt-controller");
@@ -162,23 +165,22 @@ export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
     gic.setCells("reg", ...reg2(...regions));
   }
   if (o.virtualization) gic.setCells("interrupts", IRQ_TYPE_PPI, VIRT.PPI_GIC_MAINTENANCE, IRQ_LEVEL_HIGH);
-  gic.setCells("phandle", gicPhandle);
+  const gicPhandle = tree.phandleOf(gic);
   root.setCells("interrupt-parent", gicPhandle);
-  const msiPhandle = alloc();
+  let msi: DtNode;
   if (o.gicVersion === 3) {
-    const its = gic.add(`its@${VIRT.GIC_ITS.toString(16)}`);
-    its.setString("compatible", "arm,gic-v3-its");
-    its.setEmpty("msi-controller");
-    its.setCells("#msi-cells", 1);
-    its.setCells("reg", ...reg2([VIRT.GIC_ITS, VIRT.GIC_ITS_SIZE]));
-    its.setCells("phandle", msiPhandle);
+    msi = gic.add(`its@${VIRT.GIC_ITS.toString(16)}`);
+    msi.setString("compatible", "arm,gic-v3-its");
+    msi.setEmpty("msi-controller");
+    msi.setCells("#msi-cells", 1);
+    msi.setCells("reg", ...reg2([VIRT.GIC_ITS, VIRT.GIC_ITS_SIZE]));
   } else {
-    const v2m = gic.add(`v2m@${VIRT.GIC_V2M.toString(16)}`);
-    v2m.setString("compatible", "arm,gic-v2m-frame");
-    v2m.setEmpty("msi-controller");
-    v2m.setCells("reg", ...reg2([VIRT.GIC_V2M, VIRT.GIC_V2M_SIZE]));
-    v2m.setCells("phandle", msiPhandle);
+    msi = gic.add(`v2m@${VIRT.GIC_V2M.toString(16)}`);
+    msi.setString("compatible", "arm,gic-v2m-frame");
+    msi.setEmpty("msi-controller");
+    msi.setCells("reg", ...reg2([VIRT.GIC_V2M, VIRT.GIC_V2M_SIZE]));
   }
+  const msiPhandle = tree.phandleOf(msi);
 
   // fdt_add_pmu_nodes: PMU overflow interrupt is PPI 7.
   const pmu = root.add("pmu");
@@ -220,7 +222,7 @@ export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
   rtc.setCells("clocks", clockPhandle);
   rtc.setString("clock-names", "apb_pclk");
 
-  // create_pcie (high ECAM, 256 buses); the bus is empty here: config reads return all-ones.
+  // create_pcie (high ECAM, 256 buses).
   const pcie = root.add(`pcie@${VIRT.PCIE_MMIO.toString(16)}`);
   pcie.setString("compatible", "pci-host-ecam-generic");
   pcie.setString("device_type", "pci");
@@ -248,7 +250,6 @@ export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
   pcie.setCells("interrupt-map-mask", 0x1800, 0, 0, 7);
 
   // create_gpio_devices: PL061 and the power button wired to its line 3.
-  const gpioPhandle = alloc();
   const gpio = root.add(`pl061@${VIRT.GPIO.toString(16)}`);
   gpio.setCells("reg", ...reg2([VIRT.GPIO, VIRT.GPIO_SIZE]));
   gpio.setString("compatible", "arm,pl061", "arm,primecell");
@@ -257,7 +258,7 @@ export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
   gpio.setCells("interrupts", IRQ_TYPE_SPI, VIRT.SPI_GPIO, IRQ_LEVEL_HIGH);
   gpio.setCells("clocks", clockPhandle);
   gpio.setString("clock-names", "apb_pclk");
-  gpio.setCells("phandle", gpioPhandle);
+  const gpioPhandle = tree.phandleOf(gpio);
   const keys = root.add("gpio-keys");
   keys.setString("compatible", "gpio-keys");
   const power = keys.add("poweroff");
@@ -267,7 +268,6 @@ export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
   if (o.secure) {
     // The Secure PL061 (no interrupt of its own: SPI 0 in the node) with power-off on line 0 and
     // reset on line 1.
-    const sgpioPhandle = alloc();
     const sgpio = root.add(`pl061@${VIRT.SECURE_GPIO.toString(16)}`);
     sgpio.setCells("reg", ...reg2([VIRT.SECURE_GPIO, VIRT.SECURE_GPIO_SIZE]));
     sgpio.setString("compatible", "arm,pl061", "arm,primecell");
@@ -276,7 +276,7 @@ export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
     sgpio.setCells("interrupts", IRQ_TYPE_SPI, 0, IRQ_LEVEL_HIGH);
     sgpio.setCells("clocks", clockPhandle);
     sgpio.setString("clock-names", "apb_pclk");
-    sgpio.setCells("phandle", sgpioPhandle);
+    const sgpioPhandle = tree.phandleOf(sgpio);
     secureOnly(sgpio);
     for (const [name, line] of [["gpio-poweroff", 0], ["gpio-restart", 1]] as const) {
       const n = root.add(name);
@@ -319,15 +319,21 @@ export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
     chosen.setCells("linux,initrd-start", o.initrd.start);
     chosen.setCells("linux,initrd-end", o.initrd.end);
   }
-  if (psciMethod === "none") return encodeFdt(root, 0, FDT_MAX_SIZE);
-  const psci = root.add("psci");
-  psci.set("compatible", stringsBytes(["arm,psci-1.0", "arm,psci-0.2", "arm,psci"]));
-  // virt.c: HVC when the guest boots at EL1, SMC when EL2 is the guest's (virtualization=on).
-  psci.setString("method", psciMethod);
-  psci.setCells("cpu_suspend", PSCI_CPU_SUSPEND_64);
-  psci.setCells("cpu_off", PSCI_CPU_OFF);
-  psci.setCells("cpu_on", PSCI_CPU_ON_64);
-  psci.setCells("migrate", PSCI_MIGRATE_64);
+  if (psciMethod !== "none") {
+    const psci = root.add("psci");
+    psci.setString("compatible", "arm,psci-1.0", "arm,psci-0.2", "arm,psci");
+    // virt.c: HVC when the guest boots at EL1, SMC when EL2 is the guest's (virtualization=on).
+    psci.setString("method", psciMethod);
+    psci.setCells("cpu_suspend", PSCI_CPU_SUSPEND_64);
+    psci.setCells("cpu_off", PSCI_CPU_OFF);
+    psci.setCells("cpu_on", PSCI_CPU_ON_64);
+    psci.setCells("migrate", PSCI_MIGRATE_64);
+  }
 
-  return encodeFdt(root, 0, FDT_MAX_SIZE);
+  // No memory reservations and boot CPU 0, as QEMU's blob has. The header's totalsize is the whole
+  // FDT_MAX_SIZE buffer. Property names are stored whole, each once, in first-use order (libfdt in
+  // QEMU lets a name share the tail of a longer one; the tree read back is the same either way).
+  const blob = encodeDtb(tree, { bootCpuId: 0, minSize: FDT_MAX_SIZE, shareStringSuffixes: false });
+  if (blob.length > FDT_MAX_SIZE) throw new RangeError(`device tree needs ${blob.length} bytes, more than ${FDT_MAX_SIZE}`);
+  return blob;
 }

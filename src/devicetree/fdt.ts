@@ -259,15 +259,24 @@ export interface EncodeOptions {
   align?: number;
   /** Called for conditions dtc reports as warnings. */
   onWarning?: (message: string) => void;
+  /**
+   * Let a property name reuse the tail of a longer name already in the strings block ("status"
+   * inside "secure-status"), as dtc and libfdt do (default true). With false every distinct name
+   * is stored whole, once, in the order the structure block first uses it.
+   */
+  shareStringSuffixes?: boolean;
 }
 
 /**
  * The strings block. Like dtc, a name is looked up as any suffix of a string already in the
- * table (so "size-cells" reuses the tail of "#size-cells"), else appended.
+ * table (so "size-cells" reuses the tail of "#size-cells"), else appended; with `shareSuffixes`
+ * false only whole names are reused.
  */
 class StringTable {
   readonly buffer = new ByteBuffer(1024);
   private readonly offsets = new Map<string, number>();
+
+  constructor(private readonly shareSuffixes = true) {}
 
   offsetOf(name: string): number {
     const known = this.offsets.get(name);
@@ -277,7 +286,7 @@ class StringTable {
     this.buffer.appendByte(0);
     // Every suffix now exists at a higher offset than anything recorded before,
     // so keeping the first offset seen reproduces dtc's lowest-offset match.
-    for (let i = 0; i <= name.length; i++) {
+    for (let i = 0; i <= (this.shareSuffixes ? name.length : 0); i++) {
       const suffix = name.slice(i);
       if (!this.offsets.has(suffix)) this.offsets.set(suffix, base + i);
     }
@@ -291,7 +300,7 @@ export function encodeDtb(treeOrRoot: DeviceTree | DtNode, options: EncodeOption
   const layout = LAYOUTS.find((candidate) => candidate.version === (options.version ?? 17));
   if (!layout) throw new DtbError(`unknown device tree blob version ${options.version}`);
   const structure = new ByteBuffer(64 * 1024);
-  const strings = new StringTable();
+  const strings = new StringTable(options.shareStringSuffixes ?? true);
 
   const writeNode = (node: DtNode, path: string): void => {
     if (node.deleted) return;

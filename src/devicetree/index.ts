@@ -19,12 +19,26 @@
  *   tree.reserve(0x4800_0000n, 0x1000n);             // a /memreserve/ entry
  *   const dtb: Uint8Array = encodeDtb(tree, { bootCpuId: 0 });
  *
+ * Insertion order: by default a new property or child goes last, in call order, as dtc lays out a
+ * source. `new DeviceTree(undefined, { insertion: "prepend" })` (or `node.insertion = "prepend"`
+ * before adding to it) puts each new one first instead, as libfdt's fdt_setprop/fdt_add_subnode
+ * do, so a tree built in the call order of libfdt-based code (QEMU's virt.c) comes out in its
+ * order; children inherit the setting from the node that adds them, and setting an existing
+ * property always keeps its place. Phandles number from `tree.nextPhandleCandidate` (1 unless
+ * set). encodeDtb's `shareStringSuffixes: false` stores every property name whole in the strings
+ * block instead of reusing the tail of a longer one as dtc does. See src/board/fdt.ts:
+ *
+ *   const tree = new DeviceTree(undefined, { insertion: "prepend" });
+ *   tree.root.setCells("#address-cells", 2).setString("compatible", "linux,dummy-virt");
+ *   tree.root.add("chosen"); tree.root.add("memory@40000000");
+ *   // DTS order: compatible, #address-cells; memory@40000000, chosen
+ *
  * Value helpers (values.ts): u32(v), u32cells(...v), u64cells(...v) (each as <hi lo>), u64bits(...v)
  * (/bits/ 64), regPairs(addressCells, sizeCells, ...[addr, size]), splitCells(v, n), str(s),
  * strings(...s), bytes(...b), empty(), phandle(n), concat(...values).
  * Shorthands on nodes: node.setCells(name, ...cells), node.setString(name, ...strings),
  * node.setEmpty(name), node.add(childName).
- * Node API (model.ts): addChild, child, ensureChild, appendChild, removeChild, setProp, prop, hasProp,
+ * Node API (model.ts): addChild, child, ensureChild, appendChild, removeChild, setProp, insertProperty, prop, hasProp,
  * removeProp, addLabel, find(path), findByLabel, findByPhandle, walk, path, u32/u64/string/strings,
  * reg(), ranges(), resolvePhandleProp(name). DtProperty: asU32, asU64, asU32Array, asString, asStrings.
  *

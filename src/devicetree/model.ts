@@ -154,6 +154,18 @@ function toDtValue(value: DtValue | Uint8Array | undefined): DtValue {
   return value;
 }
 
+/**
+ * Where the builder puts a property or child that a node does not have yet:
+ *  - "append": last, in the order of the calls, as dtc lays out a source (the default);
+ *  - "prepend": first, as libfdt's read-write API does: fdt_setprop on a new name inserts the
+ *    property right after the node's FDT_BEGIN_NODE tag (fdt_add_property), and fdt_add_subnode
+ *    inserts the new node after the parent's properties, ahead of its existing subnodes.
+ *    A tree built in the call order of a program that uses libfdt (QEMU's hw/arm/virt.c, say)
+ *    then comes out in that program's node and property order.
+ * Either way, setting a property that exists replaces its value in place.
+ */
+export type InsertionOrder = "append" | "prepend";
+
 /** One `(address, size)` entry of a `reg` property, or one `ranges` triple. */
 export interface RegEntry {
   address: bigint;
@@ -175,6 +187,13 @@ export class DtNode {
   deleted = false;
   /** The phandle assigned from an explicit property or by allocation; 0 when none. */
   phandle = 0;
+  /**
+   * Where setProp, the set* shorthands, addChild/add/ensureChild and phandle allocation put
+   * what is new to this node (see InsertionOrder). addChild gives the new child the same setting,
+   * so setting it on a root before building applies to the whole tree (DeviceTree's `insertion`
+   * option does that). Parsing and decoding never read it.
+   */
+  insertion: InsertionOrder = "append";
   /** `/omit-if-no-ref/` was applied to this node. */
   omitIfUnused = false;
   /** Some reference (`&label`, `<&label>`) points at this node. */
@@ -187,11 +206,20 @@ export class DtNode {
 
   // ---- builder API -------------------------------------------------------------------------
 
-  /** Append a new child node and return it. Throws if a live child of that name exists. */
+  /**
+   * Add a new child node, last or (with `insertion` "prepend") first, and return it; it inherits
+   * this node's `insertion`. Throws if a live child of that name exists.
+   */
   addChild(name: string): DtNode {
     if (this.child(name)) throw new Error(`node ${this.path}: child ${name} already exists`);
     const child = new DtNode(name);
-    this.appendChild(child);
+    child.insertion = this.insertion;
+    if (this.insertion === "prepend") {
+      child.parent = this;
+      this.children.unshift(child);
+    } else {
+      this.appendChild(child);
+    }
     return child;
   }
 
@@ -201,7 +229,7 @@ export class DtNode {
     return undefined;
   }
 
-  /** The existing child of that name, or a new one appended at the end. */
+  /** The existing child of that name, or a new one added by addChild. */
   ensureChild(name: string): DtNode {
     return this.child(name) ?? this.addChild(name);
   }
@@ -223,8 +251,9 @@ export class DtNode {
   }
 
   /**
-   * Set a property. An existing property keeps its position and gets the new value;
-   * otherwise the property is appended. Omitting the value makes an empty (boolean) property.
+   * Set a property. An existing property keeps its position and gets the new value; otherwise
+   * the property is appended, or put first when `insertion` is "prepend". Omitting the value
+   * makes an empty (boolean) property.
    */
   setProp(name: string, value?: DtValue | Uint8Array): this {
     const { bytes, markers } = toDtValue(value);
@@ -236,8 +265,15 @@ export class DtNode {
         return this;
       }
     }
-    this.properties.push(new DtProperty(name, bytes, markers.map((marker) => ({ ...marker }))));
+    this.insertProperty(new DtProperty(name, bytes, markers.map((marker) => ({ ...marker }))));
     return this;
+  }
+
+  /** Add a property object last or first, as `insertion` says (no check for an existing name). */
+  insertProperty(property: DtProperty): DtProperty {
+    if (this.insertion === "prepend") this.properties.unshift(property);
+    else this.properties.push(property);
+    return property;
   }
 
   /** Shorthand: `<a b c>` cells (see u32cells). */
@@ -492,6 +528,11 @@ export interface MemoryReservation {
   labels: Label[];
 }
 
+export interface DeviceTreeOptions {
+  /** Sets the root's `insertion`, which the nodes that addChild creates inherit (default "append"). */
+  insertion?: InsertionOrder;
+}
+
 /** A whole device tree: the root node plus the header-level information a DTB carries. */
 export class DeviceTree {
   root: DtNode;
@@ -501,8 +542,9 @@ export class DeviceTree {
   /** The source was `/plugin/` (an overlay). */
   isPlugin = false;
 
-  constructor(root: DtNode = new DtNode("")) {
+  constructor(root: DtNode = new DtNode(""), options: DeviceTreeOptions = {}) {
     this.root = root;
+    if (options.insertion) root.insertion = options.insertion;
   }
 
   /** Add a `/memreserve/` entry. */
@@ -528,7 +570,10 @@ export class DeviceTree {
     return allocatePhandle(this, node);
   }
 
-  /** Next candidate for allocation (dtc keeps this counter across the whole compile). */
+  /**
+   * Next candidate for allocation (dtc keeps this counter across the whole compile). Set it
+   * before the first phandleOf to number from elsewhere (QEMU's qemu_fdt_alloc_phandle starts at 0x8000).
+   */
   nextPhandleCandidate = 1;
 
   /**
@@ -550,7 +595,8 @@ export function usedPhandles(tree: DeviceTree): Set<number> {
 
 /**
  * Give `node` a fresh phandle and a `phandle` property holding it (dtc's get_node_phandle):
- * the lowest value not in use, counting up from the previous allocation.
+ * the lowest value not in use, counting up from the previous allocation. The property goes
+ * where the node's `insertion` puts new properties.
  * Passes that allocate many phandles pass `used` (from usedPhandles) to avoid rescanning the tree.
  */
 export function allocatePhandle(tree: DeviceTree, node: DtNode, used: Set<number> = usedPhandles(tree)): number {
@@ -565,7 +611,7 @@ export function allocatePhandle(tree: DeviceTree, node: DtNode, used: Set<number
     if (node.prop(name)) continue;
     const bytes = new Uint8Array(4);
     new DataView(bytes.buffer).setUint32(0, phandle);
-    node.properties.push(new DtProperty(name, bytes, [{ offset: 0, kind: MarkerKind.Uint32 }]));
+    node.insertProperty(new DtProperty(name, bytes, [{ offset: 0, kind: MarkerKind.Uint32 }]));
   }
   return phandle;
 }

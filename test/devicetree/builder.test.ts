@@ -22,6 +22,7 @@ import {
   u64bits,
   u64cells,
   dtsToDtb,
+  dtbToDts,
   splitCells,
 } from "../../src/devicetree/index.js";
 import { NO_DTC, runDtc } from "./oracle.js";
@@ -200,4 +201,115 @@ test("builder: shorthand setters give the same blob as the value helpers", () =>
   short.root.setString("compatible", "a,b", "c").setCells("cells", 1, 2).setEmpty("flag").add("n").setString("model", "m");
   assert.deepEqual(encodeDtb(short), encodeDtb(long));
   assert.equal(treeToDts(short), treeToDts(long));
+});
+
+/**
+ * A tree built with insertion "prepend", and what libfdt makes of the same calls: the expected
+ * text is dtc's decompilation (dtc -I dtb -O dts) of a blob built by a C program against libfdt
+ * 1.6.1 with fdt_create_empty_tree, then fdt_setprop / fdt_add_subnode in exactly this call
+ * order (cell values through fdt_setprop with big-endian words, as fdt_setprop_u32 does), and
+ * fdt_pack.
+ */
+function buildLibfdtOrderTree(): DeviceTree {
+  const tree = new DeviceTree(undefined, { insertion: "prepend" });
+  const root = tree.root;
+  root.setCells("#address-cells", 1);
+  root.setCells("#size-cells", 1);
+  root.setString("compatible", "acme,board", "acme,soc");
+  root.add("chosen").setString("bootargs", "console=ttyS0");
+  const intc = root.add("intc@1000");
+  intc.setEmpty("interrupt-controller");
+  intc.setCells("#interrupt-cells", 2);
+  intc.setCells("reg", 0x1000, 0x100);
+  root.setCells("interrupt-parent", tree.phandleOf(intc));
+  const bus = root.add("bus@2000");
+  bus.setString("compatible", "simple-bus");
+  bus.setEmpty("ranges");
+  for (let i = 0; i < 3; i++) {
+    const uart = bus.add(`serial@${(0x2000 + 0x100 * i).toString(16)}`);
+    uart.setString("compatible", "ns16550a");
+    uart.setCells("reg", 0x2000 + 0x100 * i, 0x100);
+    uart.setCells("interrupts", i, 4);
+  }
+  root.setString("model", "Acme Board");
+  root.setString("compatible", "acme,board-v2");
+  return tree;
+}
+
+const LIBFDT_ORDER_DTS = `/dts-v1/;
+
+/ {
+\tmodel = "Acme Board";
+\tinterrupt-parent = <0x01>;
+\tcompatible = "acme,board-v2";
+\t#size-cells = <0x01>;
+\t#address-cells = <0x01>;
+
+\tbus@2000 {
+\t\tranges;
+\t\tcompatible = "simple-bus";
+
+\t\tserial@2200 {
+\t\t\tinterrupts = <0x02 0x04>;
+\t\t\treg = <0x2200 0x100>;
+\t\t\tcompatible = "ns16550a";
+\t\t};
+
+\t\tserial@2100 {
+\t\t\tinterrupts = <0x01 0x04>;
+\t\t\treg = <0x2100 0x100>;
+\t\t\tcompatible = "ns16550a";
+\t\t};
+
+\t\tserial@2000 {
+\t\t\tinterrupts = <0x00 0x04>;
+\t\t\treg = <0x2000 0x100>;
+\t\t\tcompatible = "ns16550a";
+\t\t};
+\t};
+
+\tintc@1000 {
+\t\tphandle = <0x01>;
+\t\treg = <0x1000 0x100>;
+\t\t#interrupt-cells = <0x02>;
+\t\tinterrupt-controller;
+\t};
+
+\tchosen {
+\t\tbootargs = "console=ttyS0";
+\t};
+};
+`;
+
+test("builder: insertion \"prepend\" lays a tree out in libfdt's order", () => {
+  const tree = buildLibfdtOrderTree();
+  assert.equal(tree.find("/bus@2000/serial@2100")!.insertion, "prepend", "children inherit the setting");
+  assert.equal(dtbToDts(encodeDtb(tree)), LIBFDT_ORDER_DTS);
+  // The default is unchanged: the same calls on an ordinary tree come out in call order.
+  const appended = new DeviceTree();
+  appended.root.setCells("a", 1).setCells("b", 2).add("x");
+  appended.root.add("y").setEmpty("p");
+  appended.root.setCells("a", 3);
+  assert.deepEqual(appended.root.liveProperties().map((p) => [p.name, p.asU32()]), [["a", 3], ["b", 2]]);
+  assert.deepEqual(appended.root.liveChildren().map((c) => c.name), ["x", "y"]);
+  assert.equal(appended.find("/y")!.insertion, "append");
+});
+
+test("builder: dtc decompiles the prepend-built blob to what libfdt's blob decompiles to", { skip: NO_DTC }, () => {
+  const run = runDtc(["-q", "-I", "dtb", "-O", "dts", "-"], encodeDtb(buildLibfdtOrderTree()));
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout.toString(), LIBFDT_ORDER_DTS);
+});
+
+test("builder: shareStringSuffixes false stores every property name whole", () => {
+  const tree = new DeviceTree();
+  tree.root.setString("secure-status", "okay").setString("status", "disabled");
+  const stringsBlock = (blob: Uint8Array): string => {
+    const view = new DataView(blob.buffer, blob.byteOffset);
+    return Buffer.from(blob.subarray(view.getUint32(12), view.getUint32(12) + view.getUint32(32))).toString("latin1");
+  };
+  assert.equal(stringsBlock(encodeDtb(tree)), "secure-status\0", "by default \"status\" is the tail of \"secure-status\"");
+  const whole = encodeDtb(tree, { shareStringSuffixes: false });
+  assert.equal(stringsBlock(whole), "secure-status\0status\0");
+  assert.deepEqual(decodeDtb(whole).root.liveProperties().map((p) => [p.name, p.asString()]), [["secure-status", "okay"], ["status", "disabled"]]);
 });
