@@ -147,8 +147,11 @@ class ConsoleWatch {
       if (m) { this.panic = m[0].replace(/^Kernel panic - not syncing:\s*/, ""); this.panicSeenAt = Date.now(); }
     }
   }
+  /** The last `n` lines; after a panic, from a few lines before the panic message on (at most 40). */
   lastLines(n: number): string {
-    return this.tail.replace(/\r/g, "").split("\n").filter((l) => l.trim() !== "").slice(-n).join("\n");
+    const lines = this.tail.replace(/\r/g, "").split("\n").filter((l) => l.trim() !== "");
+    const at = this.panic === undefined ? -1 : lines.findIndex((l) => l.includes("Kernel panic - not syncing:"));
+    return (at < 0 ? lines.slice(-n) : lines.slice(Math.max(0, at - 5), at + 35)).join("\n");
   }
 }
 
