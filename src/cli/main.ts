@@ -6,9 +6,11 @@
  * state and exit 1; PSCI SYSTEM_OFF/SYSTEM_RESET end the run with exit 0 (as QEMU -no-reboot).
  */
 import "./v8-tuning.js";
-import { readFileSync, writeFileSync, openSync, writeSync, closeSync, existsSync } from "node:fs";
+import { readFileSync, writeFileSync, openSync, writeSync, closeSync, existsSync, mkdtempSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
+import { gunzipSync } from "node:zlib";
 import { VirtBoard, type RunStatus } from "../board/virt.js";
 import { VIRT } from "../board/memory-map.js";
 import { LoadError } from "../loaders/errors.js";
@@ -16,7 +18,6 @@ import { planBoot } from "../loaders/boot.js";
 import { parseRunArgs, UsageError, type RunArgs } from "./args.js";
 import { attachConsole } from "./console.js";
 import { installTracing } from "./trace.js";
-import { gunzipSync } from "node:zlib";
 import { checkCpio, identifyInitrd } from "../initramfs/identify.js";
 import { FETCH_HINT, busyboxInitramfs, findGuests } from "./guests.js";
 
@@ -295,9 +296,15 @@ async function main(argv: string[]): Promise<number> {
       const guests = rest.includes("--bare-metal") ? undefined : findGuests();
       const options = rest.filter((a) => a !== "--bare-metal");
       if (guests) {
-        const initrd = join(guests.dir, "shell-initramfs.cpio.gz");
         const script = readFileSync(join(packageRoot, "tests", "linux", "shell-init.sh"));
-        writeFileSync(initrd, busyboxInitramfs(guests.busybox, script));
+        const cpio = busyboxInitramfs(guests.busybox, script);
+        let initrd = join(guests.dir, "shell-initramfs.cpio.gz");
+        try {
+          writeFileSync(initrd, cpio);
+        } catch {
+          initrd = join(mkdtempSync(join(tmpdir(), "tessera-")), "shell-initramfs.cpio.gz"); // read-only cache
+          writeFileSync(initrd, cpio);
+        }
         process.stderr.write(`tessera: booting ${guests.kernelPackage ?? guests.kernel} to a busybox shell (Ctrl-A X quits, Ctrl-A H lists keys)\n`);
         return runCommand(["-kernel", guests.kernel, "-initrd", initrd, "-append", "console=ttyAMA0", "-smp", "2", "-m", "512M", ...options]);
       }
