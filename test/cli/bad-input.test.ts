@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { expectOneLineError } from "./expect.js";
 
 const main = join(process.cwd(), "dist", "src", "cli", "main.js");
 const dir = mkdtempSync(join(tmpdir(), "tessera-cli-"));
@@ -14,12 +15,7 @@ function run(args: string[]) {
 }
 
 function expectUsageError(args: string[], pattern: RegExp): void {
-  const r = run(args);
-  assert.equal(r.status, 2, `exit status for ${args.join(" ")}: ${r.stderr}`);
-  const lines = r.stderr.split("\n").filter((l) => l !== "");
-  assert.equal(lines.length, 1, `one line expected, got: ${r.stderr}`);
-  assert.match(lines[0], /^tessera: /);
-  assert.match(lines[0], pattern);
+  expectOneLineError(run(args), pattern, args.join(" "));
 }
 
 function file(name: string, bytes: Uint8Array): string {

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { expectOneLineError } from "./expect.js";
 import { S_IFREG, writeNewc } from "../../src/initramfs/cpio.js";
 
 const main = join(process.cwd(), "dist", "src", "cli", "main.js");
@@ -56,12 +57,7 @@ const PANIC_LOG = "[    1.000000] Run /init as init process\n" +
   "[    1.200000] ---[ end Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100 ]---\n";
 
 function expectUsageError(args: string[], pattern: RegExp): void {
-  const r = run(args);
-  assert.equal(r.status, 2, `exit status for ${args.join(" ")}: ${r.stderr}`);
-  const lines = r.stderr.split("\n").filter((l) => l !== "");
-  assert.equal(lines.length, 1, `one line expected, got: ${r.stderr}`);
-  assert.match(lines[0], /^tessera: /);
-  assert.match(lines[0], pattern);
+  expectOneLineError(run(args), pattern, args.join(" "));
 }
 
 const kernel = file("console.bin", consoleImage("hello\n", true));
