@@ -19,6 +19,12 @@ export interface RunOptions {
   /** Start at EL3 in Secure state (virt,secure=on); there is no PSCI then. */
   secure?: boolean;
   memory?: string;
+  /**
+   * CPU model for the QEMU reference run only (default cortex-a53), for programs that need
+   * an architecture feature QEMU's cortex-a53 lacks (e.g. "max" for the 16K granule).
+   * Tessera always runs its own cortex-a53.
+   */
+  qemuCpu?: string;
   stdin?: string | Buffer;
   timeoutMs?: number;
 }
@@ -42,10 +48,10 @@ export function machineString(opts: RunOptions): string {
  * Ctrl-A in the guest's input special, so the UART is bound to stdio
  * directly and the monitor is disabled.
  */
-function commonArgs(elf: string, opts: RunOptions): string[] {
+function commonArgs(elf: string, opts: RunOptions, cpu = "cortex-a53"): string[] {
   return [
     "-machine", machineString(opts),
-    "-cpu", "cortex-a53",
+    "-cpu", cpu,
     "-smp", String(opts.smp ?? 1),
     "-m", opts.memory ?? "128M",
     "-kernel", elf,
@@ -55,7 +61,7 @@ function commonArgs(elf: string, opts: RunOptions): string[] {
 }
 
 export function qemuArgs(elf: string, opts: RunOptions): string[] {
-  return [...commonArgs(elf, opts), "-monitor", "none", "-serial", "stdio"];
+  return [...commonArgs(elf, opts, opts.qemuCpu), "-monitor", "none", "-serial", "stdio"];
 }
 
 export function tesseraArgs(elf: string, opts: RunOptions): string[] {

@@ -49,7 +49,8 @@ programs=(
     "exceptions|exceptions/exceptions.c|-O2 -mgeneral-regs-only"
     "exceptions-el2|exceptions/exceptions-el2.c|-O2 -mgeneral-regs-only"
     "el3|el3/el3.c|-O2 -mgeneral-regs-only"
-    "mmu|mmu/mmu.c|-O2 -mgeneral-regs-only"
+    "mmu|mmu/mmu.c mmu/mmu-common.c|-O2 -mgeneral-regs-only"
+    "mmu16k|mmu16k/mmu16k.c mmu/mmu-common.c|-O2 -mgeneral-regs-only"
     "timer-irq|timer-irq/timer-irq.c|-O2 -mgeneral-regs-only"
     "smp|smp/smp.c|-O2 -mgeneral-regs-only"
     "uart-echo|uart-echo/uart-echo.c|-O2"
@@ -87,6 +88,10 @@ for entry in "${programs[@]}"; do
     for s in $srcs; do
         abs_srcs+=("$here/$s")
         [ "$here/$s" -nt "$elf" ] && stale=1
+        # Headers next to a source (e.g. mmu/mmu-common.h) count too.
+        for h in "$(dirname "$here/$s")"/*.h; do
+            [ -e "$h" ] && [ "$h" -nt "$elf" ] && stale=1
+        done
     done
     for dep in "${lib_objs[@]}" "$here/linker.ld" "$here/lib/runtime.h" "$0"; do
         [ "$dep" -nt "$elf" ] && stale=1
