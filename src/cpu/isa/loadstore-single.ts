@@ -298,6 +298,16 @@ function gprSyndrome(d: Decoded): void {
   d.dabtIss = singleRegisterSyndrome(d.size, signed, d.rt, sixtyFour);
 }
 
+/** Offset-form exec: direct paths for the hottest W/X loads and stores, generic otherwise. */
+function offsetExecFor(k: Kind): ExecFn {
+  if (k.fp) return execOffset;
+  if (k.acc === ld64) return execLdrX;
+  if (k.acc === ld32) return execLdrW;
+  if (k.acc === st64) return execStrX;
+  if (k.acc === st32) return execStrW;
+  return execOffset;
+}
+
 /** Common operand preparation: base slot (31 = SP), transfer register slot, access. */
 function prepareOperands(d: Decoded): Kind {
   const k = classify(d.size, d.V, d.opc)!;
@@ -337,11 +347,7 @@ export const loadStoreSingleGroup: InsnDef[] = [
       const k = prepareOperands(d);
       gprSyndrome(d);
       d.off = d.imm12 << k.scale;
-      d.exec = execOffset;
-      if (!k.fp && k.acc === ld64) d.exec = execLdrX;
-      else if (!k.fp && k.acc === ld32) d.exec = execLdrW;
-      else if (!k.fp && k.acc === st64) d.exec = execStrX;
-      else if (!k.fp && k.acc === st32) d.exec = execStrW;
+      d.exec = offsetExecFor(k);
     },
     exec: execOffset,
     disasm: (d) => `${mnemonic(d, "")}\t${d.kind.reg(d.rt)}, ${memOff(d.rn, d.off)}`,
@@ -359,11 +365,7 @@ export const loadStoreSingleGroup: InsnDef[] = [
       const k = prepareOperands(d);
       gprSyndrome(d);
       d.off = d.imm9;
-      d.exec = execOffset;
-      if (!k.fp && k.acc === ld64) d.exec = execLdrX;
-      else if (!k.fp && k.acc === ld32) d.exec = execLdrW;
-      else if (!k.fp && k.acc === st64) d.exec = execStrX;
-      else if (!k.fp && k.acc === st32) d.exec = execStrW;
+      d.exec = offsetExecFor(k);
     },
     exec: execOffset,
     disasm: (d) => `${mnemonic(d, "u")}\t${d.kind.reg(d.rt)}, ${memOff(d.rn, d.off)}`,
