@@ -71,7 +71,7 @@ wanted() {
 lib_objs=()
 for src in "${lib_srcs[@]}"; do
     obj="$out/lib-$(basename "$src").o"
-    if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ] || [ "$here/lib/runtime.h" -nt "$obj" ] || [ "$0" -nt "$obj" ]; then
+    if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ] || [ "$here/lib/runtime.h" -nt "$obj" ] || [ "$here/lib/bench.h" -nt "$obj" ] || [ "$0" -nt "$obj" ]; then
         "$cc" "${common_flags[@]}" -O2 -mgeneral-regs-only -c "$src" -o "$obj"
     fi
     lib_objs+=("$obj")
@@ -93,7 +93,7 @@ for entry in "${programs[@]}"; do
             [ -e "$h" ] && [ "$h" -nt "$elf" ] && stale=1
         done
     done
-    for dep in "${lib_objs[@]}" "$here/linker.ld" "$here/lib/runtime.h" "$0"; do
+    for dep in "${lib_objs[@]}" "$here/linker.ld" "$here/lib/runtime.h" "$here/lib/bench.h" "$0"; do
         [ "$dep" -nt "$elf" ] && stale=1
     done
     if [ $stale -eq 1 ]; then

@@ -5,7 +5,7 @@
  * FMLA) scale times, and prints the result bits as checksums and the exact
  * number of instructions the kernels retired ("insns=").
  */
-#include "runtime.h"
+#include "bench.h"
 
 double bench_dot(const double *a, const double *b, uint64_t n);
 void bench_newton(double x, uint64_t iters, double out[2]);
@@ -27,27 +27,16 @@ static uint64_t bits(double d)
 }
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
+
 static uint64_t next_rand(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return bench_next_rand(&rng);
 }
 
 int main(void)
 {
     uart_puts("bench-fp: scale?\n");
-    uint64_t scale = 0;
-    for (;;) {
-        int c = uart_getc();
-        if (c == '\n' || c == '\r')
-            break;
-        if (c >= '0' && c <= '9')
-            scale = scale * 10 + (uint64_t)(c - '0');
-    }
-    if (scale == 0)
-        scale = 1;
+    uint64_t scale = bench_read_scale();
 
     for (unsigned i = 0; i < DOT_N; i++) {
         va[i] = (double)(next_rand() >> 11) * 0x1p-53 - 0.5;

@@ -4,7 +4,7 @@
  * kernels scale times, and prints checksums, the iteration counts and
  * the exact number of instructions the kernels retired ("insns=").
  */
-#include "runtime.h"
+#include "bench.h"
 
 uint32_t bench_crc(const uint64_t *buf, uint64_t nwords, uint32_t crc);
 uint64_t bench_mix(uint64_t iters, uint64_t seed);
@@ -22,16 +22,7 @@ static uint32_t memarr[MEM_WORDS];
 int main(void)
 {
     uart_puts("bench-int: scale?\n");
-    uint64_t scale = 0;
-    for (;;) {
-        int c = uart_getc();
-        if (c == '\n' || c == '\r')
-            break;
-        if (c >= '0' && c <= '9')
-            scale = scale * 10 + (uint64_t)(c - '0');
-    }
-    if (scale == 0)
-        scale = 1;
+    uint64_t scale = bench_read_scale();
 
     uint64_t x = 0x0123456789abcdefULL;
     for (unsigned i = 0; i < CRC_WORDS; i++) {

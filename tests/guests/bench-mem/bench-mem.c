@@ -5,7 +5,7 @@
  * stack traffic), and prints checksums and the exact number of
  * instructions the kernels retired ("insns=").
  */
-#include "runtime.h"
+#include "bench.h"
 
 uint64_t *bench_chase(uint64_t *p, uint64_t steps);
 void bench_copy(uint64_t *dst, const uint64_t *src, uint64_t n16);
@@ -26,31 +26,16 @@ static uint64_t bufa[COPY_WORDS], bufb[COPY_WORDS];
 static uint32_t perm[NODES];
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
 static uint64_t next_rand(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
-static uint64_t read_scale(void)
-{
-    uint64_t scale = 0;
-    for (;;) {
-        int c = uart_getc();
-        if (c == '\n' || c == '\r')
-            break;
-        if (c >= '0' && c <= '9')
-            scale = scale * 10 + (uint64_t)(c - '0');
-    }
-    return scale ? scale : 1;
+    return bench_next_rand(&rng);
 }
 
 int main(void)
 {
     uart_puts("bench-mem: scale?\n");
-    uint64_t scale = read_scale();
+    uint64_t scale = bench_read_scale();
 
     /* One random cycle through all nodes (Sattolo's shuffle). */
     for (uint32_t i = 0; i < NODES; i++)
