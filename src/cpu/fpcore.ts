@@ -510,9 +510,15 @@ function convertSlow(cpu: Cpu, a: bigint, from: Fmt, to: Fmt): bigint {
 
 // ---------------------------------------------------------------- single precision API
 
-export function fpAdd32(cpu: Cpu, a: number, b: number): number {
+/**
+ * Single-precision a + b or a - b. Round-to-nearest on normal or zero operands runs on host
+ * numbers, with the exact error term telling whether the result was inexact; everything else
+ * (other rounding modes, subnormals, NaNs, overflow) takes the exact path. Subtraction is not
+ * addition of a negated operand there: negating a NaN operand would change the result.
+ */
+function addSub32(cpu: Cpu, a: number, b: number, negate: boolean, op: Op): number {
   if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normz32(a) && normz32(b)) {
-    const x = f32(a), y = f32(b), s = x + y;
+    const x = f32(a), y = negate ? -f32(b) : f32(b), s = x + y;
     const r = Math.fround(s), ar = Math.abs(r);
     if (ar > MIN_NORMAL32 && ar <= MAX32) {
       // Rounding twice (to double, then single) is exact enough for addition since 53 >= 2*24+2.
@@ -522,21 +528,15 @@ export function fpAdd32(cpu: Cpu, a: number, b: number): number {
     }
     if (s === 0) return bits32(s);
   }
-  return Number(binopSlow(cpu, Op.Add, big32(a), big32(b), S)) | 0;
+  return Number(binopSlow(cpu, op, big32(a), big32(b), S)) | 0;
+}
+
+export function fpAdd32(cpu: Cpu, a: number, b: number): number {
+  return addSub32(cpu, a, b, false, Op.Add);
 }
 
 export function fpSub32(cpu: Cpu, a: number, b: number): number {
-  if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normz32(a) && normz32(b)) {
-    const x = f32(a), y = -f32(b), s = x + y;
-    const r = Math.fround(s), ar = Math.abs(r);
-    if (ar > MIN_NORMAL32 && ar <= MAX32) {
-      const bb = s - x, err = (x - (s - bb)) + (y - bb);
-      if (err !== 0 || r !== s) cpu.fpsr |= IXC;
-      return bits32(r);
-    }
-    if (s === 0) return bits32(s);
-  }
-  return Number(binopSlow(cpu, Op.Sub, big32(a), big32(b), S)) | 0;
+  return addSub32(cpu, a, b, true, Op.Sub);
 }
 
 export function fpMul32(cpu: Cpu, a: number, b: number): number {
@@ -701,9 +701,10 @@ export function fixedToFp32(cpu: Cpu, lo: number, hi: number, intBits: number, u
 
 // ---------------------------------------------------------------- double precision API
 
-export function fpAdd64(cpu: Cpu, aLo: number, aHi: number, bLo: number, bHi: number): number {
+/** Double-precision a + b or a - b; as addSub32, with double sums exact to detect inexactness. */
+function addSub64(cpu: Cpu, aLo: number, aHi: number, bLo: number, bHi: number, negate: boolean, op: Op): number {
   if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normz64(aLo, aHi) && normz64(bLo, bHi)) {
-    const x = f64(aLo, aHi), y = f64(bLo, bHi), s = x + y, as = Math.abs(s);
+    const x = f64(aLo, aHi), y = negate ? -f64(bLo, bHi) : f64(bLo, bHi), s = x + y, as = Math.abs(s);
     if (as > MIN_NORMAL64 && as <= MAX64) {
       const bb = s - x, err = (x - (s - bb)) + (y - bb);
       if (err !== 0) cpu.fpsr |= IXC;
@@ -711,20 +712,15 @@ export function fpAdd64(cpu: Cpu, aLo: number, aHi: number, bLo: number, bHi: nu
     }
     if (s === 0) return ret64num(s);
   }
-  return ret64(binopSlow(cpu, Op.Add, big64(aLo, aHi), big64(bLo, bHi), D));
+  return ret64(binopSlow(cpu, op, big64(aLo, aHi), big64(bLo, bHi), D));
+}
+
+export function fpAdd64(cpu: Cpu, aLo: number, aHi: number, bLo: number, bHi: number): number {
+  return addSub64(cpu, aLo, aHi, bLo, bHi, false, Op.Add);
 }
 
 export function fpSub64(cpu: Cpu, aLo: number, aHi: number, bLo: number, bHi: number): number {
-  if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normz64(aLo, aHi) && normz64(bLo, bHi)) {
-    const x = f64(aLo, aHi), y = -f64(bLo, bHi), s = x + y, as = Math.abs(s);
-    if (as > MIN_NORMAL64 && as <= MAX64) {
-      const bb = s - x, err = (x - (s - bb)) + (y - bb);
-      if (err !== 0) cpu.fpsr |= IXC;
-      return ret64num(s);
-    }
-    if (s === 0) return ret64num(s);
-  }
-  return ret64(binopSlow(cpu, Op.Sub, big64(aLo, aHi), big64(bLo, bHi), D));
+  return addSub64(cpu, aLo, aHi, bLo, bHi, true, Op.Sub);
 }
 
 export function fpMul64(cpu: Cpu, aLo: number, aHi: number, bLo: number, bHi: number): number {
