@@ -79,9 +79,6 @@ export class VirtBoard {
   private nextCpu = 0;
   private readonly faultTurns: number[];
   /** Exceptions entered per CPU, and those in a row with no instruction completing in between. */
-  private readonly exceptionCount: number[];
-  private readonly exceptionsWithoutProgress: number[];
-  private readonly lastExceptionIcount: number[];
   private dtb: Uint8Array | undefined;
 
   constructor(readonly options: VirtOptions) {
@@ -150,9 +147,6 @@ export class VirtBoard {
       systemEvent: (e) => { this.event ??= e; },
     });
     this.faultTurns = new Array<number>(o.cpus).fill(0);
-    this.exceptionCount = new Array<number>(o.cpus).fill(0);
-    this.exceptionsWithoutProgress = new Array<number>(o.cpus).fill(0);
-    this.lastExceptionIcount = new Array<number>(o.cpus).fill(-1);
     const decoder = getDecoder();
     // What Non-secure accesses cannot reach with secure=on: flash bank 0 and the secure devices.
     const within = (pa: number, base: number, size: number) => pa >= base && pa < base + size;
@@ -167,7 +161,6 @@ export class VirtBoard {
         tlbiBroadcast: () => { for (const c of this.cpus) c.flushTlb(); },
         sendEvent: () => { for (const c of this.cpus) { (c as { eventRegister?: boolean }).eventRegister = true; c.halted = false; } },
       });
-      this.countExceptions(cpu, i);
       cpu.onNewCodePage = (ri, off) => { for (const c of this.cpus) c.dropWriteEntries(ri, off); };
       cpu.clearOtherMonitors = (pa) => {
         for (const c of this.cpus) {
@@ -181,24 +174,6 @@ export class VirtBoard {
     }
     bus.onCodeWrite((ri, page) => Cpu.invalidateCode(this.codeCache, bus.rams[ri].base + page * 4096));
     this.gic.attachCpus(this.cpus);
-  }
-
-  /**
-   * Observe exception entry. Exceptions taken before any instruction completes (an instruction
-   * fetch abort at an unmapped vector, say) do not advance the instruction count, so after
-   * many in a row the CPU is parked (halted) and the run loop reports the guest as stuck.
-   */
-  private countExceptions(cpu: Cpu, i: number): void {
-    const enter = cpu.enterException.bind(cpu);
-    cpu.enterException = (...args: Parameters<Cpu["enterException"]>) => {
-      this.exceptionCount[i]++;
-      // A fetch fault counts as one step, so "no progress" is at most one step between entries.
-      if (cpu.icount - this.lastExceptionIcount[i] <= 1) {
-        if (++this.exceptionsWithoutProgress[i] >= NO_PROGRESS_EXCEPTION_LIMIT) cpu.halted = true;
-      } else this.exceptionsWithoutProgress[i] = 0;
-      this.lastExceptionIcount[i] = cpu.icount;
-      enter(...args);
-    };
   }
 
   /** Boot state (booting.rst / QEMU do_cpu_reset): MMU and caches off, DAIF masked, at the boot EL. */
@@ -227,7 +202,7 @@ export class VirtBoard {
     cpu.off = false;
     cpu.halted = false;
     cpu.interruptCheck = true;
-    this.exceptionsWithoutProgress[cpu.index] = 0;
+    cpu.exceptionsWithoutProgress = 0;
   }
 
   /** The device tree for this configuration (QEMU-identical; see fdt.ts). */
@@ -301,7 +276,7 @@ export class VirtBoard {
         }
         this.clock.beginSlice(cpu);
         const before = cpu.icount;
-        const excBefore = this.exceptionCount[idx];
+        const excBefore = cpu.exceptionsTaken;
         try {
           cpu.run(slice);
         } finally {
@@ -316,8 +291,8 @@ export class VirtBoard {
         this.timer.update();
         // An exception taken on every step of a whole turn, turn after turn: the guest has no
         // working vectors (or they fault themselves) and will never make progress.
-        const exc = this.exceptionCount[idx] - excBefore;
-        if (this.exceptionsWithoutProgress[idx] >= NO_PROGRESS_EXCEPTION_LIMIT) {
+        const exc = cpu.exceptionsTaken - excBefore;
+        if (cpu.exceptionsWithoutProgress >= NO_PROGRESS_EXCEPTION_LIMIT) {
           return { kind: "fatal", cpu, message: `cpu${idx} is stuck taking exceptions without executing an instruction` };
         }
         if (ran > 0 && exc >= ran) {

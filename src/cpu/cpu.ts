@@ -221,6 +221,10 @@ export class Cpu {
   /** Powered off (PSCI CPU_OFF or never started). */
   off = false;
   icount = 0;
+  /** Exceptions entered so far, and how many in a row came without an instruction between. */
+  exceptionsTaken = 0;
+  exceptionsWithoutProgress = 0;
+  private lastExceptionIcount = -1;
   /** Interrupt request lines, driven by the interrupt controller. */
   irqLine = false;
   fiqLine = false;
@@ -699,6 +703,11 @@ export class Cpu {
   }
 
   enterException(target: number, vecOffset: number, retLo: number, retHi: number, ec: number, iss: number, farLo?: number, farHi?: number): void {
+    // Progress accounting for the board's stuck-guest detection: an exception taken at most
+    // one step after the previous one (a fetch fault counts as a step) made no progress.
+    this.exceptionsTaken++;
+    this.exceptionsWithoutProgress = this.icount - this.lastExceptionIcount <= 1 ? this.exceptionsWithoutProgress + 1 : 0;
+    this.lastExceptionIcount = this.icount;
     if (target === 2 && this.hooks.el2Exit && ec >= 0 && vecOffset === VEC_SYNC) {
       if (this.hooks.el2Exit(this, ec, iss, farLo ?? 0, farHi ?? 0)) return;
     }
