@@ -74,7 +74,7 @@ for (const c of cases) {
     const kernel = fakeImage();
     writeFileSync(kernelPath, kernel);
     const args = ["-M", `virt,gic-version=${c.gic},virtualization=${c.virt ? "on" : "off"},secure=${c.secure ? "on" : "off"},dumpdtb=${base}.qemu.dtb`,
-      "-cpu", "cortex-a53", "-smp", String(c.smp), "-m", `${c.memMiB}M`, "-nographic"];
+      "-cpu", "cortex-a53", "-smp", String(c.smp), "-m", `${c.memMiB}M`, "-nographic", "-net", "none"];
     if (!c.noKernel) args.push("-kernel", kernelPath);
     let initrd: Uint8Array | undefined;
     if (c.append) args.push("-append", c.append);

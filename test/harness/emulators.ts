@@ -46,7 +46,9 @@ export function machineString(opts: RunOptions): string {
  * Arguments common to both emulators. -nographic without an explicit
  * -serial would multiplex the monitor onto stdio (mon:stdio) and make
  * Ctrl-A in the guest's input special, so the UART is bound to stdio
- * directly and the monitor is disabled.
+ * directly and the monitor is disabled. -net none: QEMU's default NIC
+ * (virtio-net-pci) needs the iPXE option ROM efi-virtio.rom, which only the
+ * ipxe-qemu package installs; the board under test has no NIC either.
  */
 function commonArgs(elf: string, opts: RunOptions, cpu = "cortex-a53"): string[] {
   return [
@@ -57,6 +59,7 @@ function commonArgs(elf: string, opts: RunOptions, cpu = "cortex-a53"): string[]
     "-kernel", elf,
     "-nographic",
     "-no-reboot",
+    "-net", "none",
   ];
 }
 

@@ -50,7 +50,8 @@ export function workloadInitrd(guests: CachedGuests, init = WORKLOAD_INIT): stri
 export { findGuests };
 
 function commonArgs(o: LinuxRunOptions): string[] {
-  return ["-M", "virt", "-cpu", "cortex-a53", "-nographic", "-no-reboot", "-m", o.memory ?? "512M", "-smp", String(o.smp),
+  // -net none: no default virtio-net-pci NIC (it needs ipxe-qemu's option ROM, and Tessera has none).
+  return ["-M", "virt", "-cpu", "cortex-a53", "-nographic", "-no-reboot", "-net", "none", "-m", o.memory ?? "512M", "-smp", String(o.smp),
     "-kernel", o.kernel, "-initrd", o.initrd, "-append", o.append ?? "console=ttyAMA0 panic=-1"];
 }
 
