@@ -9,7 +9,9 @@ import { basename, join } from "node:path";
 import {
   DtbError,
   DtsError,
+  DtsFileError,
   OverlayError,
+  SourceReadError,
   TreeCheckError,
   type SourceReader,
   decodeDtb,
@@ -223,19 +225,105 @@ function formatFromName(name: string | undefined): string | undefined {
   return undefined;
 }
 
-/** Reads included files from disk and remembers which were opened (for -d). */
+/** strerror() text for the errno codes file reads meet, so messages read as dtc's do. */
+const STRERROR: Record<string, string> = {
+  EACCES: "Permission denied",
+  EINVAL: "Invalid argument",
+  EIO: "Input/output error",
+  EISDIR: "Is a directory",
+  ENOENT: "No such file or directory",
+  ENOTDIR: "Not a directory",
+  ENXIO: "No such device or address",
+  ESPIPE: "Illegal seek",
+};
+
+function strerror(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return (code && STRERROR[code]) ?? (error as Error).message;
+}
+
+/** Read into `target` from `position` (null: the current one) until it is full or the file ends. */
+function readFully(fd: number, target: Uint8Array, position: number | null): number {
+  let done = 0;
+  while (done < target.length) {
+    const count = readSync(fd, target, done, target.length - done, position === null ? null : position + done);
+    if (count === 0) break;
+    done += count;
+  }
+  return done;
+}
+
+/**
+ * Read `length` bytes (undefined: to the end) from `offset` of something that is not a regular
+ * file. A device or a pipe has no size, so it is read in chunks: all `length` bytes when given (the
+ * caller bounded it, as /incbin/("/dev/zero", 0, 16) does), else to its end but refused past
+ * MAX_INPUT_BYTES rather than read without bound (dtc would read /dev/zero forever).
+ */
+function readStream(fd: number, offset: number, length: number | undefined): Uint8Array {
+  const wanted = length ?? MAX_INPUT_BYTES + 1;
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  while (total < wanted) {
+    const chunk = Buffer.allocUnsafe(Math.min(1 << 16, wanted - total));
+    let count: number;
+    try {
+      // An offset needs a seekable file, as dtc's fseek does; a pipe fails with ESPIPE.
+      count = readSync(fd, chunk, 0, chunk.length, offset > 0 ? offset + total : null);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EAGAIN") continue;
+      throw new SourceReadError(strerror(error), code === "ESPIPE" ? "seek" : code === "EISDIR" ? "directory" : "read");
+    }
+    if (count === 0) break;
+    chunks.push(chunk.subarray(0, count));
+    total += count;
+  }
+  if (length === undefined && total > MAX_INPUT_BYTES) {
+    throw new SourceReadError(`not a regular file, and it did not end within ${MAX_INPUT_BYTES} bytes`, "unbounded");
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/**
+ * Reads included files from disk and remembers which were opened (for -d). A file that cannot be
+ * opened is "not found" (the search path goes on); one that opens but cannot be read, such as a
+ * directory, is a SourceReadError, which is where dtc stops too.
+ */
 function diskReader(opened: string[]): SourceReader {
+  const read = (path: string, offset: number, length: number | undefined): Uint8Array | undefined => {
+    let fd: number;
+    try {
+      fd = openSync(path, "r");
+    } catch {
+      return undefined;
+    }
+    try {
+      const stat = fstatSync(fd);
+      let bytes: Uint8Array;
+      if (stat.isDirectory()) {
+        // dtc opens a directory fine and fails at the first read; a zero length reads nothing.
+        if (length !== 0) throw new SourceReadError(STRERROR.EISDIR, "directory");
+        bytes = new Uint8Array(0);
+      } else if (stat.isFile()) {
+        // Only the range asked for: fseek past the end then fread gives nothing, as here.
+        const start = Math.min(offset, stat.size);
+        const end = length === undefined ? stat.size : Math.min(stat.size, start + length);
+        const buffer = Buffer.allocUnsafe(end - start);
+        try {
+          bytes = buffer.subarray(0, readFully(fd, buffer, start));
+        } catch (error) {
+          throw new SourceReadError(strerror(error), "read");
+        }
+      } else bytes = readStream(fd, offset, length);
+      opened.push(path);
+      return bytes;
+    } finally {
+      closeSync(fd);
+    }
+  };
   return {
-    readFile(path: string): Uint8Array | undefined {
-      try {
-        if (!statSync(path).isFile()) return undefined;
-        const bytes = readFileSync(path);
-        opened.push(path);
-        return bytes;
-      } catch {
-        return undefined;
-      }
-    },
+    readFile: (path) => read(path, 0, undefined),
+    readFileRange: read,
   };
 }
 
@@ -292,7 +380,13 @@ async function convertOne(file: string, outputPath: string | undefined, options:
     input = readInput(file);
   } catch (error) {
     if (error instanceof InputTooLarge) io.stderr(`FATAL ERROR: ${file}: ${error.message}`);
-    else io.stderr(`FATAL ERROR: Couldn't open "${file}": ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : (error as Error).message}`);
+    else if ((error as NodeJS.ErrnoException).code === "EISDIR" && options.inputFormat === "dts") {
+      // dtc's scanner opens the directory and flex's first read fails.
+      io.stderr("input in flex scanner failed");
+      return 2;
+    } else if ((error as NodeJS.ErrnoException).code === "EISDIR" && options.inputFormat === "dtb") {
+      io.stderr(`FATAL ERROR: Error reading DT blob magic number: ${strerror(error)}`);
+    } else io.stderr(`FATAL ERROR: Couldn't open "${file}": ${strerror(error)}`);
     return 1;
   }
   // As dtc: the magic number decides, then the file name, then dts (stdin included, which dtc
@@ -356,6 +450,11 @@ function reportFailure(error: unknown, file: string, outputPath: string | undefi
     }
     io.stderr("ERROR: Input tree has errors, aborting (use -f to force output)");
     return 2;
+  }
+  if (error instanceof DtsFileError) {
+    // An /include/ or /incbin/ file that opened but could not be read: dtc's own line and status.
+    io.stderr(error.dtcMessage);
+    return error.exitStatus;
   }
   if (error instanceof DtsError) {
     for (const line of error.diagnostics) io.stderr(`Error: ${line}`);

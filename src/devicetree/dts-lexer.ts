@@ -46,9 +46,37 @@ export interface Token {
   column: number;
 }
 
-/** Supplies file contents for `/include/` and `/incbin/`; the CLI passes one that reads the disk. */
+/**
+ * Supplies file contents for `/include/` and `/incbin/`; the CLI passes one that reads the disk.
+ * Return undefined when the file cannot be opened (the next directory of the search path is
+ * tried, as dtc does); throw SourceReadError when it opens but cannot be read (a directory), which
+ * ends the search there, as dtc's fopen succeeding on a directory does.
+ */
 export interface SourceReader {
   readFile(path: string): Uint8Array | undefined;
+  /**
+   * Optional: only the bytes of `/incbin/(path, offset, length)`, `length` undefined meaning "to
+   * the end". A reader that has it can serve a bounded read of a device such as /dev/zero, which
+   * has no end to read whole, and need not read all of a large file for a small slice of it.
+   * Without it the parser slices what readFile returns.
+   */
+  readFileRange?(path: string, offset: number, length: number | undefined): Uint8Array | undefined;
+}
+
+/**
+ * Why a SourceReader could not read a file that exists. The kinds are the failures dtc reports
+ * differently: "directory" and "read" (the OS refused the read; `reason` is strerror text such as
+ * "Is a directory"), "seek" (an /incbin/ offset on something that cannot seek, a pipe) and
+ * "unbounded" (a device or pipe that did not end within the reader's limit).
+ */
+export class SourceReadError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly kind: "directory" | "read" | "seek" | "unbounded",
+  ) {
+    super(reason);
+    this.name = "SourceReadError";
+  }
 }
 
 /** The integer a literal, character literal or byte token stands for. */
@@ -63,6 +91,23 @@ export class DtsError extends Error {
   ) {
     super(message);
     this.name = "DtsError";
+  }
+}
+
+/**
+ * A file named by `/include/` or `/incbin/` exists but could not be read. dtc does not report
+ * these as located parse errors: it stops at once with a message of its own, so besides the
+ * located `message` this carries the line dtc prints (`dtcMessage`) and its exit status, for a
+ * front end that wants to behave like dtc.
+ */
+export class DtsFileError extends DtsError {
+  constructor(
+    message: string,
+    readonly dtcMessage: string,
+    readonly exitStatus: number,
+  ) {
+    super(message);
+    this.name = "DtsFileError";
   }
 }
 
@@ -212,15 +257,39 @@ export interface LexResult {
   errors: LexicalError[];
 }
 
-/** Open a file relative to the including file, then along the include path, as dtc does. */
-export function resolveInclude(name: string, currentFile: string | undefined, options: LexOptions): { path: string; bytes: Uint8Array } | undefined {
+/** The part of a file an `/incbin/` takes: `length` undefined means to the end. */
+export interface FileRange {
+  offset: number;
+  length: number | undefined;
+}
+
+/**
+ * Open a file relative to the including file, then along the include path, as dtc does; with a
+ * range, read only that part of it. A SourceReadError from the reader ends the search.
+ */
+export function resolveInclude(
+  name: string,
+  currentFile: string | undefined,
+  options: LexOptions,
+  range?: FileRange,
+): { path: string; bytes: Uint8Array } | undefined {
   const reader = options.reader;
   if (!reader) return undefined;
   const candidates = [joinPath(currentFile === undefined ? "" : dirname(currentFile), name)];
   if (!name.startsWith("/")) for (const dir of options.includeDirs ?? []) candidates.push(joinPath(dir, name));
   for (const path of candidates) {
+    if (range && reader.readFileRange) {
+      const bytes = reader.readFileRange(path, range.offset, range.length);
+      if (bytes) return { path, bytes };
+      continue;
+    }
     const bytes = reader.readFile(path);
-    if (bytes) return { path, bytes };
+    if (!bytes) continue;
+    if (!range) return { path, bytes };
+    // Like fseek past the end followed by fread: an offset beyond the file gives no bytes.
+    const start = Math.min(range.offset, bytes.length);
+    const end = range.length === undefined ? bytes.length : Math.min(bytes.length, start + range.length);
+    return { path, bytes: bytes.subarray(start, end) };
   }
   return undefined;
 }
@@ -343,7 +412,16 @@ export function tokenize(source: string, fileName: string, options: LexOptions =
             const includeColumn = column;
             advance(end);
             if (depth + 1 >= MAX_INCLUDE_DEPTH) throw new DtsError(`${displayName}:${includeLine}:${includeColumn}: includes nested too deeply`);
-            const found = resolveInclude(nameText, realPath, options);
+            let found: { path: string; bytes: Uint8Array } | undefined;
+            try {
+              found = resolveInclude(nameText, realPath, options);
+            } catch (failure) {
+              if (!(failure instanceof SourceReadError)) throw failure;
+              const located = `${displayName}:${includeLine}:${includeColumn}: couldn't read "${nameText}": ${failure.reason}`;
+              // dtc's scanner opens the file and flex's read of it fails: flex's fatal error, exit 2.
+              if (failure.kind === "directory" || failure.kind === "read") throw new DtsFileError(located, "input in flex scanner failed", 2);
+              throw new DtsFileError(located, `FATAL ERROR: ${located}`, 1);
+            }
             if (!found) throw new DtsError(`${displayName}:${includeLine}:${includeColumn}: couldn't open "${nameText}": no such file`);
             lexFile(bytesToLatin1(found.bytes), found.path, depth + 1);
             continue;

@@ -8,7 +8,7 @@
 
 import { ByteBuffer, bytesToLatin1, latin1ToBytes } from "./bytes.js";
 import { DeviceTree, DtNode, DtProperty, MarkerKind, addLabel, type Label, type Marker, type SourcePosition } from "./model.js";
-import { DtsError, resolveInclude, tokenValue, tokenize, type LexicalError, type LexOptions, type Token } from "./dts-lexer.js";
+import { DtsError, DtsFileError, SourceReadError, resolveInclude, tokenValue, tokenize, type LexicalError, type LexOptions, type Token } from "./dts-lexer.js";
 import { deleteNode, guessBootCpuId, nodeByReference } from "./checks.js";
 
 export interface ParseOptions extends LexOptions {}
@@ -473,12 +473,31 @@ export class DtsParser {
       }
       this.expectChar(")");
       const fileName = bytesToLatin1(nameToken.bytes!, 0, nameToken.bytes!.length - 1);
-      const found = resolveInclude(fileName, nameToken.file, this.options);
-      if (!found) throw new SyntaxFailure(`${nameToken.file}:${nameToken.line}:${nameToken.column}: couldn't open "${fileName}": no such file`);
-      const start = Number(offset > BigInt(found.bytes.length) ? BigInt(found.bytes.length) : offset);
-      const end = length < 0n ? found.bytes.length : Math.min(found.bytes.length, start + Number(length > 0x7fffffffn ? 0x7fffffffn : length));
+      const located = `${nameToken.file}:${nameToken.line}:${nameToken.column}`;
+      const maxSafe = BigInt(Number.MAX_SAFE_INTEGER);
+      // dtc reads size_t lengths, so -1 (all ones) is "to the end" like no length at all; offsets and
+      // lengths past 2^53 exceed any file we could hold and clamp without changing the result.
+      const range = {
+        offset: Number(offset > maxSafe ? maxSafe : offset),
+        length: length < 0n || length === U64_MASK ? undefined : Number(length > maxSafe ? maxSafe : length),
+      };
+      let found: { path: string; bytes: Uint8Array } | undefined;
+      try {
+        found = resolveInclude(fileName, nameToken.file, this.options, range);
+      } catch (failure) {
+        if (!(failure instanceof SourceReadError)) throw failure;
+        // dtc's own messages (die() in data_copy_file and the /incbin/ rule); "unbounded" is ours.
+        const message = `${located}: couldn't read "${fileName}": ${failure.reason}`;
+        if (failure.kind === "seek") throw new DtsFileError(message, `FATAL ERROR: Couldn't seek to offset ${offset} in "${fileName}": ${failure.reason}`, 1);
+        if (failure.kind === "unbounded") {
+          const hint = `${message}; give /incbin/ an offset and a length`;
+          throw new DtsFileError(hint, `FATAL ERROR: ${hint}`, 1);
+        }
+        throw new DtsFileError(message, `FATAL ERROR: Error reading file into data: ${failure.reason}`, 1);
+      }
+      if (!found) throw new SyntaxFailure(`${located}: couldn't open "${fileName}": no such file`);
       value.mark(MarkerKind.None);
-      value.data.appendBytes(found.bytes.subarray(start, end));
+      value.data.appendBytes(found.bytes);
     } else {
       this.syntaxError(token, "a value");
     }

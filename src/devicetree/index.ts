@@ -46,8 +46,10 @@
  * parseDts (parse only), decodeDtb / encodeDtb (blob versions 1, 2, 3, 16, 17), treeToDts,
  * processTree (checks, -@ symbols, -A aliases, -s sort, -H phandle style).
  *
- * Includes: pass a SourceReader, `{ readFile(path): Uint8Array | undefined }`, and include
- * directories; the library never touches the file system itself:
+ * Includes: pass a SourceReader, `{ readFile(path): Uint8Array | undefined }` (optionally
+ * `readFileRange(path, offset, length)` for `/incbin/` ranges; throw SourceReadError for a file
+ * that exists but cannot be read), and include directories; the library never touches the file
+ * system itself:
  *
  *   const dtb = dtsToDtb(text, { fileName: "board.dts", reader, includeDirs: ["dts/common"] });
  *
@@ -55,7 +57,8 @@
  * generateSymbols); applyOverlay(base, overlay) merges a decoded overlay into a decoded base
  * the way libfdt's fdt_overlay_apply (fdtoverlay) does.
  *
- * Errors: DtsError (syntax, `file:line:col: message`), TreeCheckError (dtc's error checks, e.g.
+ * Errors: DtsError (syntax, `file:line:col: message`; its subclass DtsFileError, an included file
+ * that could not be read, also carries dtc's message and exit status), TreeCheckError (dtc's error checks, e.g.
  * an undefined label), DtbError (malformed blob), OverlayError. Nothing else is thrown for bad input.
  */
 
