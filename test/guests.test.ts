@@ -10,12 +10,13 @@ import assert from "node:assert/strict";
 import { buildGuests, guestPath, GUESTS, missingTools } from "./harness/guests.js";
 import { describeExit, runQemu, runTessera, type EmulatorResult } from "./harness/emulators.js";
 import { describeDifference, tail } from "./harness/compare.js";
+import { oracleMissing } from "./harness/oracles.js";
 
 /** Per-program limit for a Tessera run; TESSERA_TIMEOUT_MS overrides it. */
 const TESSERA_TIMEOUT_MS = Number(process.env.TESSERA_TIMEOUT_MS ?? 60000);
 
 const missing = missingTools();
-const skip = missing ? `guest programs need the aarch64 cross compiler and QEMU (${missing})` : false;
+const skip = oracleMissing(missing ? `guest programs need the aarch64 cross compiler and QEMU (${missing})` : false);
 if (missing) console.log(`# skipping guest program tests: ${missing}`);
 
 describe("guest programs: QEMU reference vs Tessera", { skip }, () => {

@@ -15,12 +15,13 @@ import { FETCH_HINT } from "../src/cli/guests.js";
 import { QEMU, TESSERA_CLI } from "./harness/paths.js";
 import { BEGIN_MARKER, END_MARKER, findGuests, runLinux, tail, workloadInitrd, workloadText } from "./harness/linux.js";
 import { existsSync } from "node:fs";
+import { oracleMissing } from "./harness/oracles.js";
 
 const guests = findGuests();
 const haveQemu = spawnSync(QEMU, ["--version"]).status === 0;
-const skip = !guests ? `Linux guest cache missing: ${FETCH_HINT}`
+const skip = oracleMissing(!guests ? `Linux guest cache missing: ${FETCH_HINT}`
   : !haveQemu ? `${QEMU} not installed`
-    : !existsSync(TESSERA_CLI) ? `Tessera CLI not built (${TESSERA_CLI})` : false;
+    : !existsSync(TESSERA_CLI) ? `Tessera CLI not built (${TESSERA_CLI})` : false);
 if (skip) process.stderr.write(`# linux.test: skipped: ${skip}\n`);
 
 const smps = (process.env.TESSERA_LINUX_SMP ?? "1,2").split(",").map(Number).filter((n) => n >= 1 && n <= 8);

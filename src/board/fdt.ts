@@ -20,9 +20,18 @@ import { VIRT } from "./memory-map.js";
  */
 export const FDT_MAX_SIZE = 0x100000;
 
+/** Clusters per socket, cores per cluster, threads per core. */
+export interface CpuTopology {
+  clusters: number;
+  cores: number;
+  threads: number;
+}
+
 export interface VirtDtbOptions {
   ramSize: number;
   cpus: number;
+  /** -smp's topology below the sockets (default: every CPU a core of one cluster, as -smp N). */
+  topology?: CpuTopology;
   gicVersion: 2 | 3;
   virtualization: boolean;
   /** secure=on: the Secure-only nodes (status "disabled", secure-status "okay") and /secure-chosen. */
@@ -125,9 +134,17 @@ export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
     cpu.setCells("reg", i);
     cpuPhandles[i] = tree.phandleOf(cpu);
   }
-  // Topology: QEMU 7.2 puts all CPUs as cores of one cluster of one socket.
-  const cluster = cpus.add("cpu-map").add("socket0").add("cluster0");
-  for (let i = o.cpus - 1; i >= 0; i--) cluster.add(`core${i}`).setCells("cpu", cpuPhandles[i]);
+  // Topology as fdt_add_cpu_nodes: socket/cluster/core[/thread] paths from the -smp values (by
+  // default all CPUs are cores of one cluster of one socket), created last CPU first.
+  const { clusters, cores, threads } = o.topology ?? { clusters: 1, cores: o.cpus, threads: 1 };
+  const cpuMap = cpus.add("cpu-map");
+  const path = (parent: DtNode, name: string) => parent.child(name) ?? parent.add(name);
+  for (let i = o.cpus - 1; i >= 0; i--) {
+    const socket = path(cpuMap, `socket${Math.floor(i / (clusters * cores * threads))}`);
+    const cluster = path(socket, `cluster${Math.floor(i / (cores * threads)) % clusters}`);
+    const core = path(cluster, `core${Math.floor(i / threads) % cores}`);
+    (threads > 1 ? path(core, `thread${i % threads}`) : core).setCells("cpu", cpuPhandles[i]);
+  }
 
   // virt_flash_fdt: both banks in one node, or with secure=on bank 0 Secure-only and bank 1 alone.
   if (o.secure) {

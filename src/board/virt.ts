@@ -24,12 +24,14 @@ import { Pl061 } from "../devices/pl061.js";
 import { PsciFirmware, type SystemEvent } from "../firmware/psci.js";
 import type { BootPlan } from "../loaders/boot.js";
 import { Bus } from "../memory/bus.js";
-import { buildVirtDtb } from "./fdt.js";
+import { buildVirtDtb, type CpuTopology } from "./fdt.js";
 import { TIMER_INTID, VIRT } from "./memory-map.js";
 
 export interface VirtOptions {
   ramSize: number;
   cpus: number;
+  /** The -smp topology, for the DTB's cpu-map. */
+  topology?: CpuTopology;
   gicVersion: 2 | 3;
   virtualization: boolean;
   /**
@@ -136,6 +138,14 @@ export class VirtBoard {
     const virtio = new EmptyVirtioMmio();
     for (let i = 0; i < VIRT.MMIO_COUNT; i++) bus.addMmio(VIRT.MMIO + i * VIRT.MMIO_SIZE, VIRT.MMIO_SIZE, virtio);
     bus.addMmio(VIRT.PCIE_ECAM_HIGH, VIRT.PCIE_ECAM_HIGH_SIZE, new PciHostEcam());
+    // The host bridge's windows with no BARs assigned in them: QEMU's gpex (hw/pci-host/gpex.c,
+    // allow-unmapped-accesses, true from virt-6.1 on) backs the MMIO and I/O windows with
+    // unassigned_io_ops, which read as all ones at every width and ignore writes, instead of
+    // leaving them unassigned (which would abort). virt.c maps the 32-bit MMIO window, the
+    // I/O port window and, as the 40-bit physical address space holds it, the high MMIO window.
+    bus.addMmio(VIRT.PCIE_MMIO, VIRT.PCIE_MMIO_SIZE, new FixedValueRegion("pcie-mmio", 0xffffffff));
+    bus.addMmio(VIRT.PCIE_PIO, VIRT.PCIE_PIO_SIZE, new FixedValueRegion("pcie-pio", 0xffffffff));
+    bus.addMmio(VIRT.PCIE_MMIO_HIGH, VIRT.PCIE_MMIO_HIGH_SIZE, new FixedValueRegion("pcie-mmio-high", 0xffffffff));
 
     this.bootEl = highestEl;
     this.psciConduit = this.conduitFor(false);
@@ -208,7 +218,7 @@ export class VirtBoard {
   /** The device tree for this configuration (QEMU-identical; see fdt.ts). */
   buildDtb(bootargs?: string, initrd?: { start: number; end: number }, isLinux = true): Uint8Array {
     const o = this.options;
-    return buildVirtDtb({ ramSize: o.ramSize, cpus: o.cpus, gicVersion: o.gicVersion, virtualization: o.virtualization,
+    return buildVirtDtb({ ramSize: o.ramSize, cpus: o.cpus, topology: o.topology, gicVersion: o.gicVersion, virtualization: o.virtualization,
       secure: o.secure, psci: this.conduitFor(isLinux), bootargs, initrd });
   }
 

@@ -3,6 +3,8 @@
  * comma-separated properties, sizes with optional K/M/G/T suffix (MiB when none, as QEMU -m).
  */
 
+import type { CpuTopology } from "../board/fdt.js";
+
 export class UsageError extends Error {
   override readonly name = "UsageError";
 }
@@ -13,6 +15,8 @@ export interface RunArgs {
   append?: string;
   dtb?: string;
   smp: number;
+  /** -smp's clusters, cores and threads (they shape the DTB's cpu-map). */
+  topology?: CpuTopology;
   ramSize: number;
   gicVersion: 2 | 3;
   virtualization: boolean;
@@ -86,14 +90,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
       case "-initrd": out.initrd = value(); break;
       case "-append": out.append = value(); break;
       case "-dtb": out.dtb = value(); break;
-      case "-smp": {
-        const v = value();
-        const cpus = /^(?:cpus=)?(\d+)/.exec(v);
-        if (!cpus) throw new UsageError(`invalid -smp '${v}'`);
-        out.smp = Number(cpus[1]);
-        if (out.smp < 1 || out.smp > 8) throw new UsageError(`-smp ${out.smp}: the virt board here supports 1 to 8 CPUs`);
-        break;
-      }
+      case "-smp": ({ cpus: out.smp, topology: out.topology } = parseSmp(value())); break;
       case "-m": {
         const v = value().replace(/^size=/, "");
         out.ramSize = parseSize(v);
@@ -103,10 +100,12 @@ export function parseRunArgs(argv: string[]): RunArgs {
       }
       case "-machine": case "-M": parseMachine(value(), out); break;
       case "-d": {
+        // QEMU refuses an empty list or an empty item (qemu_str_to_log_mask), and so do we.
         for (const item of value().split(",")) {
           if (item === "exec" || item === "in_asm" || item === "cpu") out.trace.exec = true;
           else if (item === "int") out.trace.int = true;
-          else if (item !== "") throw new UsageError(`unknown -d item '${item}' (supported: exec, int)`);
+          else if (item === "") throw new UsageError("-d: empty log item (supported: exec, int)");
+          else throw new UsageError(`unknown -d item '${item}' (supported: exec, int)`);
         }
         break;
       }
@@ -128,6 +127,73 @@ export function parseRunArgs(argv: string[]): RunArgs {
   return out as RunArgs;
 }
 
+/** Most CPUs of the virt board (QEMU's mach-virt with GICv2 has 8; the board here has 8 for both GICs). */
+const MAX_CPUS = 8;
+
+/**
+ * A QEMU integer option value: qemu_strtou64 with base 0, so leading blanks, 0x hex and 0 octal
+ * are accepted and anything after the digits (1.5, 1e1, 2abc) is refused.
+ */
+function parseQemuUint(text: string, what: string): number {
+  const t = text.replace(/^[ \t\n\v\f\r]+/, "");
+  const m = /^(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))$/.exec(t);
+  if (!m) throw new UsageError(`parameter '${what}' expects an integer, got '${text}'`);
+  const n = m[1] !== undefined ? parseInt(m[1], 16) : m[2] !== undefined ? parseInt(m[2], 8) : Number(m[3]);
+  if (!Number.isSafeInteger(n)) throw new UsageError(`parameter '${what}' is out of range: '${text}'`);
+  return n;
+}
+
+/**
+ * -smp [cpus=]N[,maxcpus=M][,sockets=S][,clusters=C][,cores=K][,threads=T] as QEMU 7.2's
+ * machine_parse_smp_config: missing or zero values are derived from the others (cores
+ * preferred), the topology's product must equal maxcpus and maxcpus must cover cpus. The
+ * board has no CPU hotplug, so only the number of CPUs present at boot (cpus) is used.
+ */
+function parseSmp(text: string): { cpus: number; topology: CpuTopology } {
+  const keys = ["cpus", "maxcpus", "sockets", "clusters", "cores", "threads"] as const;
+  const given: Partial<Record<(typeof keys)[number], number>> = {};
+  for (const [i, part] of text.split(",").entries()) {
+    const eq = part.indexOf("=");
+    const key = eq < 0 && i === 0 ? "cpus" : part.slice(0, eq < 0 ? part.length : eq);
+    if (!(keys as readonly string[]).includes(key)) {
+      throw new UsageError(key === "dies" ? "-smp: dies not supported by the virt board" : `-smp: parameter '${key}' is unexpected`);
+    }
+    const v = parseQemuUint(eq < 0 ? part : part.slice(eq + 1), `smp.${key}`);
+    given[key as (typeof keys)[number]] = v === 0 ? undefined : v; // QEMU: zero means "not given" (deprecated)
+  }
+  let { cpus = 0, maxcpus = 0, sockets = 0, cores = 0, threads = 0 } = given;
+  const clusters = given.clusters ?? 1;
+  if (cpus === 0 && maxcpus === 0) {
+    sockets ||= 1; cores ||= 1; threads ||= 1;
+  } else {
+    // Since QEMU 6.2 machine types prefer cores over sockets; threads are derived last.
+    maxcpus ||= cpus;
+    if (cores === 0) {
+      sockets ||= 1; threads ||= 1;
+      cores = Math.floor(maxcpus / (sockets * clusters * threads));
+    } else if (sockets === 0) {
+      threads ||= 1;
+      sockets = Math.floor(maxcpus / (clusters * cores * threads));
+    }
+    if (threads === 0) threads = Math.floor(maxcpus / (sockets * clusters * cores));
+  }
+  const product = sockets * clusters * cores * threads;
+  maxcpus ||= product;
+  cpus ||= maxcpus;
+  if (product !== maxcpus) {
+    throw new UsageError(`invalid CPU topology: product of the hierarchy must match maxcpus: ` +
+      `sockets (${sockets}) * clusters (${clusters}) * cores (${cores}) * threads (${threads}) != maxcpus (${maxcpus})`);
+  }
+  if (maxcpus < cpus) {
+    throw new UsageError(`invalid CPU topology: maxcpus must be equal to or greater than smp: ` +
+      `sockets (${sockets}) * clusters (${clusters}) * cores (${cores}) * threads (${threads}) == maxcpus (${maxcpus}) < smp_cpus (${cpus})`);
+  }
+  if (cpus > MAX_CPUS || maxcpus > MAX_CPUS) {
+    throw new UsageError(`-smp ${cpus}${maxcpus > cpus ? `,maxcpus=${maxcpus}` : ""}: the virt board supports at most ${MAX_CPUS} CPUs`);
+  }
+  return { cpus, topology: { clusters, cores, threads } };
+}
+
 function parseMachine(text: string, out: Partial<RunArgs>): void {
   const parts = text.split(",");
   for (const [i, part] of parts.entries()) {
@@ -146,9 +212,12 @@ function parseMachine(text: string, out: Partial<RunArgs>): void {
     switch (key) {
       case "type": if (v !== "virt") throw new UsageError(`unsupported machine '${v}' (only virt)`); break;
       case "gic-version":
+        // As QEMU's virt with TCG: "max" is GICv3, "host" needs KVM, GICv4 is not emulated here.
         if (v === "2") out.gicVersion = 2;
-        else if (v === "3" || v === "max" || v === "host") out.gicVersion = 3;
-        else throw new UsageError(`unsupported gic-version '${v}' (2 or 3)`);
+        else if (v === "3" || v === "max") out.gicVersion = 3;
+        else if (v === "host") throw new UsageError("gic-version=host requires KVM");
+        else if (v === "4") throw new UsageError("gic-version=4 is not supported (2, 3 or max)");
+        else throw new UsageError(`invalid gic-version value '${v}' (valid values are 3, 2, max)`);
         break;
       case "virtualization": out.virtualization = onOff(); break;
       case "dumpdtb": out.dumpDtb = v; break;

@@ -13,13 +13,14 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { VirtBoard, type RunStatus } from "../board/virt.js";
 import { VIRT } from "../board/memory-map.js";
-import { LoadError } from "../loaders/errors.js";
 import { planBoot } from "../loaders/boot.js";
 import { parseRunArgs, UsageError, type RunArgs } from "./args.js";
 import { attachConsole } from "./console.js";
 import { installTracing } from "./trace.js";
 import { checkCpio, identifyInitrd } from "../initramfs/identify.js";
 import { FETCH_HINT, busyboxInitramfs, findGuests } from "./guests.js";
+import { describeFsError, readInputFile } from "./host-files.js";
+import { EXIT_FAILURE as EXIT_GUEST_FAILURE, EXIT_OK, EXIT_USAGE, HostOutputError, outputDrained, outputFailure, reportError, runCli, writeStderr, writeStdout } from "./process-host.js";
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
@@ -36,7 +37,7 @@ run options (QEMU spelling):
   -initrd FILE        initial ramdisk (Linux images)
   -append STRING      kernel command line (/chosen/bootargs)
   -dtb FILE           use this device tree instead of the generated one
-  -smp N              1 to 8 CPUs
+  -smp [cpus=]N[,maxcpus=M][,sockets=S][,clusters=C][,cores=K][,threads=T]   1 to 8 CPUs
   -m SIZE             RAM size (default 128M)
   -machine virt[,gic-version=2|3][,virtualization=on|off][,secure=on|off][,dumpdtb=FILE]   (also -M)
   -cpu cortex-a53     -nographic  -no-reboot  -serial stdio|mon:stdio  -net none  -monitor none
@@ -46,21 +47,13 @@ run options (QEMU spelling):
   --watchdog SECONDS  give up after this much wall-clock time
 Console: Ctrl-A X quits, Ctrl-A H shows help (when stdin is a terminal).`;
 
-/** Exit status conventions. */
-const EXIT_OK = 0, EXIT_GUEST_FAILURE = 1, EXIT_USAGE = 2;
-
 function fail(message: string): never {
   throw new UsageError(message);
 }
 
-function readInput(path: string, what: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "is a directory" : (e as Error).message;
-    fail(`cannot read ${what} '${path}': ${reason}`);
-  }
+/** An image for the guest: a regular file no larger than the guest RAM it has to fit in. */
+function readImage(path: string, what: string, ramSize: number): Uint8Array {
+  return readInputFile(path, what, { maxBytes: ramSize, limitText: `in ${Math.round(ramSize / 1048576)} MiB of guest RAM` });
 }
 
 function version(): string {
@@ -158,22 +151,25 @@ class ConsoleWatch {
 
 async function runCommand(argv: string[]): Promise<number> {
   const args = parseRunArgs(argv);
-  const kernel = decompressKernel(readInput(args.kernel, "kernel"), args.kernel);
-  const initrd = args.initrd ? readInput(args.initrd, "initrd") : undefined;
-  const userDtb = args.dtb ? readInput(args.dtb, "device tree") : undefined;
+  const kernel = decompressKernel(readImage(args.kernel, "kernel", args.ramSize), args.kernel);
+  const initrd = args.initrd ? readImage(args.initrd, "initrd", args.ramSize) : undefined;
+  const userDtb = args.dtb ? readImage(args.dtb, "device tree", args.ramSize) : undefined;
   const plan = planBoot({ kernel, initrd, ramBase: VIRT.RAM_BASE, ramSize: args.ramSize });
   if (initrd && plan.isLinux) checkInitrd(initrd, args.initrd!);
   if (plan.isLinux && args.append !== undefined) checkCommandLine(args.append);
 
   const out: number[] = [];
   const console_ = new ConsoleWatch();
+  // False once standard output is queued past its high-water mark: the run then waits for the
+  // reader, as QEMU's blocking character backend does, instead of buffering without bound.
+  let outputKeepsUp = true;
   const flushOutput = () => {
-    if (out.length) { const bytes = Uint8Array.from(out); console_.feed(bytes); process.stdout.write(bytes); out.length = 0; }
+    if (out.length) { const bytes = Uint8Array.from(out); console_.feed(bytes); outputKeepsUp = writeStdout(bytes) && outputKeepsUp; out.length = 0; }
   };
   let board: VirtBoard;
   try {
     board = new VirtBoard({
-      ramSize: args.ramSize, cpus: args.smp, gicVersion: args.gicVersion, virtualization: args.virtualization, secure: args.secure,
+      ramSize: args.ramSize, cpus: args.smp, topology: args.topology, gicVersion: args.gicVersion, virtualization: args.virtualization, secure: args.secure,
       uartTx: (b) => { out.push(b); if (out.length >= 4096) flushOutput(); },
       rtcStartSeconds: Math.floor(Date.now() / 1000),
       quantum: args.trace.exec ? 1 : undefined,
@@ -186,18 +182,21 @@ async function runCommand(argv: string[]): Promise<number> {
   if (args.dumpDtb) {
     // As QEMU: write the blob and exit without running.
     try { writeFileSync(args.dumpDtb, dtb); } catch (e) { fail(`cannot write '${args.dumpDtb}': ${(e as Error).message}`); }
-    process.stderr.write(`tessera: info: dtb dumped to ${args.dumpDtb}. Exiting.\n`);
+    writeStderr(`tessera: info: dtb dumped to ${args.dumpDtb}. Exiting.`);
     return EXIT_OK;
   }
   board.load(plan, dtb);
 
   let traceFd: number | undefined;
   if (args.trace.exec || args.trace.int) {
-    let write: (line: string) => void = (line) => process.stderr.write(line + "\n");
+    let write: (line: string) => void = (line) => writeStderr(line);
     if (args.logFile) {
-      try { traceFd = openSync(args.logFile, "w"); } catch (e) { fail(`cannot open log file '${args.logFile}': ${(e as Error).message}`); }
+      const logFile = args.logFile;
+      try { traceFd = openSync(logFile, "w"); } catch (e) { fail(`cannot open log file '${logFile}': ${describeFsError(e)}`); }
       const fd = traceFd;
-      write = (line) => writeSync(fd, line + "\n");
+      write = (line) => {
+        try { writeSync(fd, line + "\n"); } catch (e) { throw new HostOutputError(`cannot write log file '${logFile}': ${describeFsError(e)}`); }
+      };
     }
     installTracing(board, args.trace, write);
   }
@@ -210,9 +209,13 @@ async function runCommand(argv: string[]): Promise<number> {
   try {
     for (;;) {
       if (quit !== undefined) return quit;
+      // Nobody can read the guest any more (closed pipe, full disk, hung-up terminal): stop; the
+      // CLI reports the lost output and exits 1.
+      if (outputFailure() !== undefined) return EXIT_GUEST_FAILURE;
+      if (!outputKeepsUp) { await outputDrained(); outputKeepsUp = true; continue; }
       if (args.watchdogSeconds !== undefined && Date.now() - started > args.watchdogSeconds * 1000) {
         flushOutput();
-        process.stderr.write(`tessera: watchdog: guest still running after ${args.watchdogSeconds} s` +
+        writeStderr(`tessera: watchdog: guest still running after ${args.watchdogSeconds} s` +
           `${console_.bytes === 0 ? " (it wrote nothing to the console)" : ""}\n${describeGuest(board)}\n`);
         return EXIT_GUEST_FAILURE;
       }
@@ -220,7 +223,7 @@ async function runCommand(argv: string[]): Promise<number> {
       if (args.maxInsns !== undefined) budget = Math.min(budget, args.maxInsns - total);
       if (budget <= 0) {
         flushOutput();
-        process.stderr.write(`tessera: instruction limit reached (${args.maxInsns})\n${describeGuest(board)}\n`);
+        writeStderr(`tessera: instruction limit reached (${args.maxInsns})\n${describeGuest(board)}\n`);
         return EXIT_GUEST_FAILURE;
       }
       const before = board.cpus.reduce((n, c) => n + c.icount, 0);
@@ -231,24 +234,24 @@ async function runCommand(argv: string[]): Promise<number> {
         // Linux panicked: with panic=-1 it resets at once (QEMU -no-reboot then exits), without
         // it spins for ever; either way the guest is finished. Report it with its last words.
         if (status.kind === "stopped" || Date.now() - console_.panicSeenAt! > PANIC_GRACE_MS) {
-          process.stderr.write(`tessera: guest kernel panic: ${console_.panic}\n--- last console lines ---\n${console_.lastLines(15)}\n`);
+          writeStderr(`tessera: guest kernel panic: ${console_.panic}\n--- last console lines ---\n${console_.lastLines(15)}\n`);
           return EXIT_GUEST_FAILURE;
         }
       }
       if (status.kind === "stopped") return EXIT_OK;
       if (status.kind === "fatal") {
-        process.stderr.write(`tessera: ${status.message}\n${describeGuest(board)}\n`);
+        writeStderr(`tessera: ${status.message}\n${describeGuest(board)}\n`);
         return EXIT_GUEST_FAILURE;
       }
       if (status.kind === "idle") {
         if (status.until === undefined) {
           // Nothing armed: only host input can wake the guest.
           if (board.cpus.every((c) => c.off)) {
-            process.stderr.write(`tessera: every CPU is powered off\n${describeGuest(board)}\n`);
+            writeStderr(`tessera: every CPU is powered off\n${describeGuest(board)}\n`);
             return EXIT_GUEST_FAILURE;
           }
           if (!console.inputOpen) {
-            process.stderr.write(`tessera: guest waits for an interrupt that cannot arrive (no timer armed, no input)\n${describeGuest(board)}\n`);
+            writeStderr(`tessera: guest waits for an interrupt that cannot arrive (no timer armed, no input)\n${describeGuest(board)}\n`);
             return EXIT_GUEST_FAILURE;
           }
           await sleep(10);
@@ -267,8 +270,10 @@ async function runCommand(argv: string[]): Promise<number> {
     }
   } catch (e) {
     flushOutput();
-    process.stderr.write(`tessera: internal error: ${(e as Error).message ?? String(e)}\n${describeGuest(board)}\n`);
-    return EXIT_GUEST_FAILURE;
+    if (e instanceof HostOutputError) throw e;
+    const code = reportError(e);
+    writeStderr(describeGuest(board));
+    return code === EXIT_USAGE ? EXIT_GUEST_FAILURE : code;
   } finally {
     console.detach();
     if (traceFd !== undefined) closeSync(traceFd);
@@ -279,10 +284,10 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case undefined: case "--help": case "-h": case "-help": case "help":
-      process.stdout.write(HELP + "\n");
+      writeStdout(HELP + "\n");
       return command === undefined ? EXIT_USAGE : EXIT_OK;
     case "--version": case "-version": case "-V":
-      process.stdout.write(`tessera ${version()}\n`);
+      writeStdout(`tessera ${version()}\n`);
       return EXIT_OK;
     case "dtc": {
       const dtcPath = join(dirname(fileURLToPath(import.meta.url)), "dtc.js");
@@ -305,10 +310,10 @@ async function main(argv: string[]): Promise<number> {
           initrd = join(mkdtempSync(join(tmpdir(), "tessera-")), "shell-initramfs.cpio.gz"); // read-only cache
           writeFileSync(initrd, cpio);
         }
-        process.stderr.write(`tessera: booting ${guests.kernelPackage ?? guests.kernel} to a busybox shell (Ctrl-A X quits, Ctrl-A H lists keys)\n`);
+        writeStderr(`tessera: booting ${guests.kernelPackage ?? guests.kernel} to a busybox shell (Ctrl-A X quits, Ctrl-A H lists keys)\n`);
         return runCommand(["-kernel", guests.kernel, "-initrd", initrd, "-append", "console=ttyAMA0", "-smp", "2", "-m", "512M", ...options]);
       }
-      if (!rest.includes("--bare-metal")) process.stderr.write(`tessera: ${FETCH_HINT}; running the bare-metal demo\n`);
+      if (!rest.includes("--bare-metal")) writeStderr(`tessera: ${FETCH_HINT}; running the bare-metal demo\n`);
       const elf = join(packageRoot, "tests", "guests", "prebuilt", "hello.elf");
       if (!existsSync(elf)) fail(`the demo program is missing (${elf})`);
       return runCommand(["-kernel", elf, ...options]);
@@ -326,16 +331,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; setImmediate(() => process.exit(code)); },
-  (e: unknown) => {
-    if (e instanceof UsageError || e instanceof LoadError) {
-      process.stderr.write(`tessera: ${e.message}\n`);
-      process.exit(EXIT_USAGE);
-    }
-    process.stderr.write(`tessera: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(EXIT_GUEST_FAILURE);
-  },
-);
+runCli(main, process.argv.slice(2));
 
 export type { RunArgs };

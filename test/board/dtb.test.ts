@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { buildVirtDtb } from "../../src/board/fdt.js";
 import { VIRT } from "../../src/board/memory-map.js";
 import { planBoot } from "../../src/loaders/boot.js";
+import { oracleMissing } from "../harness/oracles.js";
 
 const haveTools = spawnSync("qemu-system-aarch64", ["--version"]).status === 0 && spawnSync("dtc", ["--version"]).status === 0;
 const dir = mkdtempSync(join(tmpdir(), "tessera-dtb-"));
@@ -68,7 +69,7 @@ const cases: Case[] = [
 ];
 
 for (const c of cases) {
-  test(`DTB matches QEMU: ${c.name}`, { skip: haveTools ? false : "qemu-system-aarch64 or dtc not installed" }, () => {
+  test(`DTB matches QEMU: ${c.name}`, { skip: oracleMissing(haveTools ? false : "qemu-system-aarch64 or dtc not installed") }, () => {
     const base = join(dir, c.name.replace(/\W+/g, "_"));
     const kernelPath = `${base}.Image`;
     const kernel = fakeImage();

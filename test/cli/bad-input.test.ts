@@ -45,7 +45,7 @@ test("Image with bad magic", () => {
 test("malformed -m", () => expectUsageError(["run", "-kernel", file("k.bin", new Uint8Array(16)), "-m", "lots"], /invalid size/));
 test("-m too large", () => expectUsageError(["run", "-kernel", file("k2.bin", new Uint8Array(16)), "-m", "100T"], /RAM/));
 test("unknown option", () => expectUsageError(["run", "-kernel", "x", "-frobnicate"], /unknown option/));
-test("bad -smp", () => expectUsageError(["run", "-kernel", "x", "-smp", "99"], /1 to 8/));
+test("bad -smp", () => expectUsageError(["run", "-kernel", "x", "-smp", "99"], /at most 8 CPUs/));
 test("bad machine", () => expectUsageError(["run", "-kernel", "x", "-M", "raspi3b"], /unsupported machine/));
 test("no kernel", () => expectUsageError(["run"], /no kernel/));
 

@@ -12,10 +12,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { dtbToDts, dtsToDtb } from "../../src/devicetree/index.js";
 import { NO_DTC, corpusRoot, listFiles, runDtc } from "./oracle.js";
+import { oracleMissing } from "../harness/oracles.js";
 
 const imageDir = join(corpusRoot(), "linux-image");
 const corpus = listFiles(imageDir, ".dtb");
-const skip = NO_DTC || (corpus.length === 0 ? `no DTB corpus in ${imageDir}: run scripts/fetch-dtb-corpus.sh (TESSERA_CACHE overrides the cache root)` : false);
+const skip = NO_DTC || oracleMissing(corpus.length === 0 ? `no DTB corpus in ${imageDir}: run scripts/fetch-dtb-corpus.sh (TESSERA_CACHE overrides the cache root)` : false);
 
 /** dtc's text for each file, shared by both tests. */
 const dtcText = new Map<string, string>();

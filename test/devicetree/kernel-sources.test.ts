@@ -12,13 +12,14 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { applyOverlay, decodeDtb, dtsToDtb, treeToDts, type SourceReader } from "../../src/devicetree/index.js";
 import { NO_DTC, corpusRoot, listFiles, runDtc, withTempDir } from "./oracle.js";
+import { oracleMissing } from "../harness/oracles.js";
 
 const sourceRoot = join(corpusRoot(), "linux-source");
 const dtsRoot = join(sourceRoot, "arch", "arm64", "boot", "dts");
 const allBoards = listFiles(dtsRoot, ".dts");
-const NO_CPP = spawnSync("cpp", ["--version"], { stdio: "ignore" }).status === 0 ? false : "cpp not installed";
+const NO_CPP = oracleMissing(spawnSync("cpp", ["--version"], { stdio: "ignore" }).status === 0 ? false : "cpp not installed");
 const skip =
-  NO_DTC || NO_CPP || (allBoards.length === 0 ? `no kernel DTS sources in ${dtsRoot}: run scripts/fetch-dtb-corpus.sh` : false);
+  NO_DTC || NO_CPP || oracleMissing(allBoards.length === 0 ? `no kernel DTS sources in ${dtsRoot}: run scripts/fetch-dtb-corpus.sh` : false);
 
 /** The boards named in SOURCES, plus every 12th board in sorted order. */
 function sample(): string[] {
@@ -97,7 +98,7 @@ const OVERLAY_PAIRS: [string, string[]][] = [
   ["renesas/draak-ebisu-panel-aa104xd12.dtbo", ["renesas/r8a77990-ebisu.dts", "renesas/r8a77995-draak.dts"]],
 ];
 
-const NO_FDTOVERLAY = spawnSync("fdtoverlay", ["--help"], { stdio: "ignore" }).error ? "fdtoverlay not installed" : false;
+const NO_FDTOVERLAY = oracleMissing(spawnSync("fdtoverlay", ["--help"], { stdio: "ignore" }).error ? "fdtoverlay not installed" : false);
 
 test("kernel sources: Debian's overlays applied to their boards give fdtoverlay's tree", { skip: skip || NO_FDTOVERLAY }, async (t) => {
   const imageDir = join(corpusRoot(), "linux-image");

@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync, rmSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
+import { oracleMissing } from "../harness/oracles.js";
 
 export const DTC = process.env.TESSERA_DTC ?? "/usr/bin/dtc";
 
@@ -14,7 +15,7 @@ export function dtcAvailable(): boolean {
   return spawnSync(DTC, ["--version"], { stdio: "ignore" }).status === 0;
 }
 
-export const NO_DTC = dtcAvailable() ? false : `dtc not found at ${DTC} (apt-get install device-tree-compiler)`;
+export const NO_DTC = oracleMissing(dtcAvailable() ? false : `dtc not found at ${DTC} (apt-get install device-tree-compiler)`);
 
 export interface DtcRun {
   status: number;

@@ -11,8 +11,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { OverlayError, applyOverlay, decodeDtb, dtsToDtb, dtsToDts, encodeDtb, treeToDts } from "../../src/devicetree/index.js";
 import { NO_DTC, dtcDtsToDtb, dtcDtsToDts, runDtc, withTempDir, writeFiles } from "./oracle.js";
+import { oracleMissing } from "../harness/oracles.js";
 
-const NO_FDTOVERLAY = spawnSync("fdtoverlay", ["--help"], { stdio: "ignore" }).error ? "fdtoverlay not installed" : false;
+const NO_FDTOVERLAY = oracleMissing(spawnSync("fdtoverlay", ["--help"], { stdio: "ignore" }).error ? "fdtoverlay not installed" : false);
 
 const BASE = `/dts-v1/;
 / {

@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { oracleMissing } from "./oracles.js";
 import { commandExists } from "./process.js";
 
 const PREFIX = "aarch64-linux-gnu-";
@@ -23,7 +24,7 @@ export function crossToolchainMissing(tools: readonly CrossTool[] = ["as", "objd
   for (const tool of tools) {
     let ok = installed.get(tool);
     if (ok === undefined) installed.set(tool, (ok = commandExists(toolPath(tool))));
-    if (!ok) return `${toolPath(tool)} not installed`;
+    if (!ok) return oracleMissing(`${toolPath(tool)} not installed`);
   }
   return false;
 }

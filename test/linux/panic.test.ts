@@ -13,6 +13,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FETCH_HINT } from "../../src/cli/guests.js";
 import { QEMU } from "../harness/paths.js";
+import { oracleMissing } from "../harness/oracles.js";
 import { findGuests, runLinux, tail, workloadInitrd } from "../harness/linux.js";
 
 const guests = findGuests();
@@ -20,7 +21,7 @@ const haveQemu = spawnSync(QEMU, ["--version"]).status === 0;
 const PANIC = "Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000300";
 
 test("Linux panics when /init exits: Tessera exits 1 with the panic and the last console lines", {
-  skip: guests ? false : `Linux guest cache missing: ${FETCH_HINT}`, timeout: 1200_000,
+  skip: oracleMissing(guests ? false : `Linux guest cache missing: ${FETCH_HINT}`), timeout: 1200_000,
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "tessera-panic-"));
   const init = join(dir, "init.sh");
