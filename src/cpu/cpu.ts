@@ -131,6 +131,24 @@ export interface Translation {
 /** Stage-1 (and later stage-2) address translation, supplied by mmu.ts. */
 export type Translator = (cpu: Cpu, lo: number, hi: number, access: Access, el: number, out: Translation) => void;
 
+/**
+ * A device that rejects some accesses: QEMU's MemoryRegionOps.valid (min/max access size,
+ * alignment, an accepts() callback). A rejected access is a decode error, which QEMU's Arm
+ * CPUs take as a synchronous external abort (arm_cpu_do_transaction_failed), so the device
+ * never sees it. `size` is the access as the instruction made it (1 to 8 bytes) and `offset`
+ * is from the start of the device's bus region. Devices declare it structurally.
+ */
+export interface AccessCheckedDevice {
+  accepts(offset: number, size: number, isWrite: boolean): boolean;
+}
+
+/** Whether the device mapped at `pa` (if any) rejects this access (readSlow/writeSlow: MMIO only). */
+function rejectedByDevice(bus: Bus, pa: number, size: number, isWrite: boolean): boolean {
+  const m = bus.findMmio(pa);
+  const d = m?.device as Partial<AccessCheckedDevice> | undefined;
+  return d?.accepts !== undefined && !d.accepts(pa - m!.base, size, isWrite);
+}
+
 /** Hooks through which firmware (PSCI) and the TypeScript hypervisor observe the CPU. */
 export interface CpuHooks {
   /** HVC/SMC with an immediate of 0 handled in TypeScript (PSCI); return true if handled. */
@@ -597,6 +615,7 @@ export class Cpu {
     const pa = this.translate(lo, hi, Access.Read, el, size);
     const ri = this.bus.findRam(pa);
     if (ri >= 0 && this.tr.cacheable && el === this.el) this.fillTlb(this.tlbR, lo, hi, ri, pa);
+    else if (ri < 0 && rejectedByDevice(this.bus, pa, size, false)) this.abort(Access.Read, FSC.SYNC_EXTERNAL, lo, hi, false);
     const v = this.bus.read(pa, size, this.index);
     if (v === undefined) this.abort(Access.Read, FSC.SYNC_EXTERNAL, lo, hi, false);
     return v!;
@@ -621,6 +640,7 @@ export class Cpu {
     const ri = this.bus.findRam(pa);
     // A store into pre-decoded code ends the block, so the rest of it is decoded afresh.
     if (ri >= 0 && this.bus.rams[ri].codePages[(pa - this.bus.rams[ri].base) >>> 12] && this.flow === 0) this.flow = 2;
+    if (ri < 0 && rejectedByDevice(this.bus, pa, size, true)) this.abort(Access.Write, FSC.SYNC_EXTERNAL, lo, hi, false);
     if (!this.bus.write(pa, size, v, this.index)) this.abort(Access.Write, FSC.SYNC_EXTERNAL, lo, hi, false);
     if (ri >= 0 && this.tr.cacheable && el === this.el) {
       const r = this.bus.rams[ri];
