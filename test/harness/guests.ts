@@ -69,6 +69,15 @@ export const GUESTS: readonly GuestSpec[] = [
     forbid: NEVER,
   },
   {
+    name: "platform-probe",
+    run: { smp: 2 },
+    expect: ["fw_cfg     r64  0009020010: 47464320554d4551", "fw_cfg     r8  0009020001: abort ESR=96000010",
+      "mmio       r32  0010000000: ffffffff", "pio        r64  003eff0000: ffffffffffffffff", "virtio0    r32  000a000004: 00000001",
+      "VERSION hi bit 32      ffffffffffffffff", "CPU_ON entry+2         fffffffffffffffe", "CPU_ON32 ctx hi        cpu1 x0=1234567800000022",
+      "platform-probe: done"],
+    forbid: NEVER,
+  },
+  {
     name: "uart-echo",
     run: { stdin: "hello, tessera! 123\n" },
     expect: ["HELLO, TESSERA! 123", "uart-echo: 19 characters, crc32 5882431d, done"],
