@@ -16,6 +16,8 @@ export const S_IFLNK = 0o120000;
 export const S_IFCHR = 0o020000;
 export const S_IFBLK = 0o060000;
 export const S_IFIFO = 0o010000;
+/** Unix domain socket nodes: the kernel's unpacker makes them with mknod like FIFOs and devices. */
+export const S_IFSOCK = 0o140000;
 
 export interface CpioEntry {
   /** Path inside the archive, without a leading "/" (the kernel accepts either). */
@@ -45,13 +47,26 @@ function hex8(v: number, what: string, name: string): string {
   return v.toString(16).padStart(8, "0");
 }
 
+/** Bytes one member takes in the archive: header, name with its NUL, data, each padded to 4. */
+export function newcMemberSize(name: string, dataLength: number): number {
+  return align4(HEADER_SIZE + new TextEncoder().encode(archiveName(name)).length + 1) + align4(dataLength);
+}
+
+/** Bytes the trailer member takes at the end of every archive. */
+export const NEWC_TRAILER_SIZE = align4(HEADER_SIZE + TRAILER.length + 1);
+
+function archiveName(name: string): string { return name.replace(/^\/+/, "") || "."; }
+
 /** Write a newc archive of `entries` in order, numbering inodes from 1, with the trailer. */
 export function writeNewc(entries: readonly CpioEntry[]): Uint8Array {
   const enc = new TextEncoder();
-  const parts: Uint8Array[] = [];
-  let total = 0;
+  // Sized first and written in place: the archive is held once, not once more in pieces.
+  let total = NEWC_TRAILER_SIZE;
+  for (const e of entries) total += newcMemberSize(e.name, e.data?.length ?? 0);
+  const result = new Uint8Array(total);
+  let off = 0;
   const member = (e: CpioEntry, ino: number): void => {
-    const name = enc.encode(e.name.replace(/^\/+/, "") || ".");
+    const name = enc.encode(archiveName(e.name));
     if (name.includes(0)) throw new RangeError(`cpio: name '${e.name}' contains NUL`);
     const data = e.data ?? new Uint8Array(0);
     const type = e.mode & S_IFMT;
@@ -64,20 +79,31 @@ export function writeNewc(entries: readonly CpioEntry[]): Uint8Array {
     const labels = ["ino", "mode", "uid", "gid", "nlink", "mtime", "filesize", "devmajor", "devminor", "rdevmajor", "rdevminor", "namesize", "check"];
     const header = MAGIC + fields.map((v, i) => hex8(v, labels[i], e.name)).join("");
     const nameEnd = align4(HEADER_SIZE + name.length + 1);
-    const size = nameEnd + align4(data.length);
-    const out = new Uint8Array(size);
-    out.set(enc.encode(header), 0);
-    out.set(name, HEADER_SIZE);
-    out.set(data, nameEnd);
-    parts.push(out);
-    total += size;
+    result.set(enc.encode(header), off);
+    result.set(name, off + HEADER_SIZE); // the NUL after it and the padding are the buffer's zeros
+    result.set(data, off + nameEnd);
+    off += nameEnd + align4(data.length);
   };
   entries.forEach((e, i) => member(e, i + 1));
   member({ name: TRAILER, mode: 0 }, 0);
-  const result = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) { result.set(p, off); off += p.length; }
   return result;
+}
+
+/**
+ * The name a path given by a user gets inside the archive, or the reason it cannot have one.
+ * The kernel unpacks every member relative to the root of the initramfs (init/initramfs.c opens
+ * names as given, with "/" as the current directory), so "/etc/x" and "etc/x" are the same
+ * place; the name is stored without the leading "/", like every other member here. "." and
+ * empty components (repeated slashes) are dropped. ".." is refused: in the archive it would
+ * be a name meant to land outside the root, which extractors other than the kernel (cpio -i,
+ * bsdtar) would write outside the directory they unpack into.
+ */
+export function archivePath(path: string): { name: string } | { problem: string } {
+  const parts = path.split("/").filter((p) => p !== "" && p !== ".");
+  if (parts.includes("..")) return { problem: "has a '..' component (names in the archive stay inside its root)" };
+  if (parts.length === 0) return { problem: "names the root itself, not a file in it" };
+  if (path.endsWith("/")) return { problem: "ends with '/', which names a directory" };
+  return { name: parts.join("/") };
 }
 
 export class CpioFormatError extends Error {
@@ -127,6 +153,17 @@ export function busyboxRoot(busybox: Uint8Array, init: Uint8Array, extra: readon
   entries.push({ name: "bin/busybox", mode: S_IFREG | 0o755, data: busybox });
   entries.push({ name: "bin/sh", mode: S_IFLNK | 0o777, data: new TextEncoder().encode("busybox") });
   entries.push({ name: "init", mode: S_IFREG | 0o755, data: init });
-  entries.push(...extra);
+  // The kernel's unpacker does not make missing parents: a file whose directory is not in the
+  // archive (before it) is silently not created. So each extra member gets its directories.
+  const present = new Set(entries.map((e) => e.name));
+  for (const e of extra) {
+    const parts = e.name.replace(/^\/+/, "").split("/");
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join("/");
+      if (!present.has(dir)) { entries.push({ name: dir, mode: S_IFDIR | 0o755 }); present.add(dir); }
+    }
+    entries.push(e);
+    present.add(e.name);
+  }
   return entries;
 }
