@@ -59,6 +59,13 @@ export type RunStatus =
 const EXCEPTION_LOOP_TURNS = 8;
 /** Exceptions in a row without a completed instruction before the CPU is declared stuck. */
 const NO_PROGRESS_EXCEPTION_LIMIT = 10000;
+/**
+ * Exceptions in a row without an exception return before the CPU is declared stuck: real
+ * handlers return (Linux's always end in ERET), so this catches loops through vectors that
+ * execute instructions and then fault themselves (say `nop; udf #0` in every slot), which the
+ * two checks above miss. Linux takes no more than a few nested exceptions before returning.
+ */
+const EXCEPTION_STREAK_LIMIT = 100000;
 /** SPIs reserved for MSIs behind the GICv2m frame (QEMU hw/arm/virt.c NUM_GICV2M_SPIS). */
 const GICV2M_NUM_SPIS = 64;
 
@@ -213,6 +220,7 @@ export class VirtBoard {
     cpu.halted = false;
     cpu.interruptCheck = true;
     cpu.exceptionsWithoutProgress = 0;
+    cpu.exceptionsSinceEret = 0;
   }
 
   /** The device tree for this configuration (QEMU-identical; see fdt.ts). */
@@ -302,12 +310,18 @@ export class VirtBoard {
         // An exception taken on every step of a whole turn, turn after turn: the guest has no
         // working vectors (or they fault themselves) and will never make progress.
         const exc = cpu.exceptionsTaken - excBefore;
+        // Each report names the exception that started the loop: by now ESR/FAR only describe
+        // the vectors' own faults.
         if (cpu.exceptionsWithoutProgress >= NO_PROGRESS_EXCEPTION_LIMIT) {
-          return { kind: "fatal", cpu, message: `cpu${idx} is stuck taking exceptions without executing an instruction` };
+          return { kind: "fatal", cpu, message: `cpu${idx} is stuck taking exceptions without executing an instruction; ${cpu.describeFirstFault()}` };
+        }
+        if (cpu.exceptionsSinceEret >= EXCEPTION_STREAK_LIMIT) {
+          return { kind: "fatal", cpu,
+            message: `cpu${idx} is stuck taking exceptions (${cpu.exceptionsSinceEret} without an exception return); ${cpu.describeFirstFault()}` };
         }
         if (ran > 0 && exc >= ran) {
           if (++this.faultTurns[idx] >= EXCEPTION_LOOP_TURNS) {
-            return { kind: "fatal", cpu, message: `cpu${idx} is stuck taking exceptions (${exc} in its last ${ran} steps)` };
+            return { kind: "fatal", cpu, message: `cpu${idx} is stuck taking exceptions (${exc} in its last ${ran} steps); ${cpu.describeFirstFault()}` };
           }
         } else this.faultTurns[idx] = 0;
         if (this.event) return { kind: "stopped", reason: this.event };

@@ -40,6 +40,12 @@ export const enum Access { Read = 0, Write = 1, Exec = 2 }
 
 /** Vector offsets, ARM ARM D1.10.2. */
 const VEC_SYNC = 0x000, VEC_IRQ = 0x080, VEC_FIQ = 0x100;
+/**
+ * Instructions without an exception after which the next one starts a new run for
+ * Cpu.firstFault even without an exception return in between (a guest that never returns from
+ * some early exception should not have that one named as the start of a later loop).
+ */
+const FIRST_FAULT_HORIZON = 1 << 16;
 
 export const TLB_SIZE = 1024;
 
@@ -242,6 +248,21 @@ export class Cpu {
   /** Exceptions entered so far, and how many in a row came without an instruction between. */
   exceptionsTaken = 0;
   exceptionsWithoutProgress = 0;
+  /**
+   * Exceptions entered since the last successful exception return (ERET, or a TypeScript
+   * hypervisor resuming the guest after an EL2 exit), for the board's stuck-guest check: real
+   * handlers return, so a long run of exceptions without one is a CPU looping through vectors
+   * that fault themselves, however many instructions each pass executes.
+   */
+  exceptionsSinceEret = 0;
+  /**
+   * The first exception of the current run (the first since the last exception return, or
+   * after FIRST_FAULT_HORIZON quiet instructions): what started a loop that a fatal report
+   * names, where ESR/FAR by then describe the vectors' own faults. `vector` is the offset of
+   * the vector kind (0 synchronous, 0x80 IRQ, 0x100 FIQ, 0x180 SError); `far` is set only when
+   * the exception wrote FAR.
+   */
+  readonly firstFault = { esr: 0, farLo: 0, farHi: 0, hasFar: false, pcLo: 0, pcHi: 0, fromEl: 0, targetEl: 0, vector: 0 };
   private lastExceptionIcount = -1;
   /** Interrupt request lines, driven by the interrupt controller. */
   irqLine = false;
@@ -726,10 +747,21 @@ export class Cpu {
     // Progress accounting for the board's stuck-guest detection: an exception taken at most
     // one step after the previous one (a fetch fault counts as a step) made no progress.
     this.exceptionsTaken++;
-    this.exceptionsWithoutProgress = this.icount - this.lastExceptionIcount <= 1 ? this.exceptionsWithoutProgress + 1 : 0;
+    const gap = this.icount - this.lastExceptionIcount;
+    this.exceptionsWithoutProgress = gap <= 1 ? this.exceptionsWithoutProgress + 1 : 0;
     this.lastExceptionIcount = this.icount;
+    const esr = ((ec << 26) | (1 << 25) | (iss & 0x1ffffff)) >>> 0;
+    if (this.exceptionsSinceEret++ === 0 || gap > FIRST_FAULT_HORIZON) {
+      const f = this.firstFault;
+      f.esr = vecOffset === VEC_SYNC ? esr : 0;
+      f.hasFar = vecOffset === VEC_SYNC && farLo !== undefined;
+      f.farLo = f.hasFar ? farLo! : 0; f.farHi = f.hasFar ? farHi ?? 0 : 0;
+      f.pcLo = this.pcLo; f.pcHi = this.pcHi;
+      f.fromEl = this.el; f.targetEl = target; f.vector = vecOffset;
+    }
     if (target === 2 && this.hooks.el2Exit && ec >= 0 && vecOffset === VEC_SYNC) {
-      if (this.hooks.el2Exit(this, ec, iss, farLo ?? 0, farHi ?? 0)) return;
+      // The hypervisor handled the exit and resumes the guest: that is its exception return.
+      if (this.hooks.el2Exit(this, ec, iss, farLo ?? 0, farHi ?? 0)) { this.exceptionsSinceEret = 0; return; }
     }
     const fromEl = this.el;
     const spsr = this.getPstate();
@@ -740,7 +772,7 @@ export class Cpu {
     this.srSet(s[1], retLo, retHi);
     if (vecOffset === VEC_SYNC) {
       // ESR: EC, IL=1 (32-bit instruction), ISS. ARM ARM D13.2.37.
-      this.srSet(s[2], ((ec << 26) | (1 << 25) | (iss & 0x1ffffff)) | 0, 0);
+      this.srSet(s[2], esr | 0, 0);
       if (farLo !== undefined) this.srSet(s[3], farLo, farHi ?? 0);
     }
     this.exclusiveValid = false;
@@ -781,6 +813,8 @@ export class Cpu {
       this.pstateIl = 1;
     } else {
       this.setPstate(spsr);
+      // A return that took effect ends the run of exceptions (an illegal one raises another).
+      this.exceptionsSinceEret = 0;
     }
     this.pcLo = elrLo;
     this.pcHi = elrHi;
@@ -1018,6 +1052,18 @@ export class Cpu {
     if (lo > 0xffffffff) hi = (hi + 1) | 0;
     else if (lo < 0) hi = (hi - 1) | 0;
     return [(lo >>> 0) | 0, hi];
+  }
+
+  /**
+   * The first exception of the current run (see firstFault), for fatal reports, e.g.
+   * "first fault: ESR=0x96000050 FAR=0x0000000050000000 at PC=0x0000000040080004 (EL1 to EL1)".
+   */
+  describeFirstFault(): string {
+    const f = this.firstFault;
+    if (this.exceptionsSinceEret === 0) return "no exception since the last exception return";
+    const at = `at PC=0x${hex64(f.pcLo, f.pcHi)} (EL${f.fromEl} to EL${f.targetEl})`;
+    if (f.vector !== VEC_SYNC) return `first exception: ${f.vector === VEC_IRQ ? "IRQ" : f.vector === VEC_FIQ ? "FIQ" : "SError"} ${at}`;
+    return `first fault: ESR=0x${f.esr.toString(16)}${f.hasFar ? ` FAR=0x${hex64(f.farLo, f.farHi)}` : ""} ${at}`;
   }
 
   /** Human-readable state for fatal reports. */
