@@ -310,12 +310,15 @@ async function main(argv: string[]): Promise<number> {
           initrd = join(mkdtempSync(join(tmpdir(), "tessera-")), "shell-initramfs.cpio.gz"); // read-only cache
           writeFileSync(initrd, cpio);
         }
+        const argv = ["-kernel", guests.kernel, "-initrd", initrd, "-append", "console=ttyAMA0", "-smp", "2", "-m", "512M", ...options];
+        parseRunArgs(argv); // a bad option is the one line, before the banner
         writeStderr(`tessera: booting ${guests.kernelPackage ?? guests.kernel} to a busybox shell (Ctrl-A X quits, Ctrl-A H lists keys)\n`);
-        return runCommand(["-kernel", guests.kernel, "-initrd", initrd, "-append", "console=ttyAMA0", "-smp", "2", "-m", "512M", ...options]);
+        return runCommand(argv);
       }
-      if (!rest.includes("--bare-metal")) writeStderr(`tessera: ${FETCH_HINT}; running the bare-metal demo\n`);
       const elf = join(packageRoot, "tests", "guests", "prebuilt", "hello.elf");
       if (!existsSync(elf)) fail(`the demo program is missing (${elf})`);
+      parseRunArgs(["-kernel", elf, ...options]);
+      if (!rest.includes("--bare-metal")) writeStderr(`tessera: ${FETCH_HINT}; running the bare-metal demo\n`);
       return runCommand(["-kernel", elf, ...options]);
     }
     case "run":
