@@ -126,6 +126,8 @@ export function runCli(command: (argv: string[]) => Promise<number>, argv: strin
   guardStandardStreams();
   const finish = async (code: number): Promise<void> => {
     await outputDrained();
+    // A write error on a file or device (>/dev/full) is emitted on a later tick than the write.
+    await new Promise((resolve) => setImmediate(resolve));
     if (stdoutFailure !== undefined) {
       writeStderr(`tessera: cannot write standard output: ${stdoutFailure}; output is incomplete`);
       if (code === EXIT_OK) code = EXIT_FAILURE;

@@ -119,3 +119,27 @@ for (const [name, args, message] of endless) {
     assertPromise(r, name, { codes: [2], message, maxRssMiB: 300 });
   });
 }
+
+// Every command writes its standard output through the same process host: the same one line.
+const dts = join(dir, "a.dts");
+writeFileSync(dts, `/dts-v1/;\n/ {\n${Array.from({ length: 20000 }, (_, i) => `  n${i} { p = <${i}>; };`).join("\n")}\n};\n`);
+const commands: [string, string][] = [
+  ["--help", "--help"],
+  ["--version", "--version"],
+  ["dtc", `dtc -O dts '${dts}'`],
+  ["dtc (binary output)", `dtc '${dts}'`],
+  ["mkinitramfs --help", "mkinitramfs --help"],
+];
+for (const [name, args] of commands) {
+  for (const [sink, redirect] of [["a full disk", ">/dev/full"], ["a closed pipe", "| head -c 1 >/dev/null"]] as const) {
+    if (sink === "a closed pipe" && !name.startsWith("dtc")) continue; // too short to outlive the reader
+    test(`${name} to ${sink}: one line, exit 1`, { skip: process.platform !== "linux" && "needs /dev/full" }, () => {
+      const r = spawnSync("bash", ["-c", `"${process.execPath}" "${TESSERA_CLI}" ${args} ${redirect}; echo "status=\${PIPESTATUS[0]}" >&2`],
+        { encoding: "utf8", timeout: 30000 });
+      const lines = r.stderr.split("\n").filter((l) => l !== "");
+      assert.equal(lines.length, 2, r.stderr);
+      assert.match(lines[0], /^tessera: cannot write standard output: (no space left on device|broken pipe)/);
+      assert.equal(lines[1], "status=1");
+    });
+  }
+}
