@@ -9,12 +9,15 @@
 export const textEncoder = new TextEncoder();
 /** Latin-1 style decoding keeps every byte value distinct, which the DTS printer relies on. */
 export function bytesToLatin1(bytes: Uint8Array, start = 0, end = bytes.length): string {
-  let text = "";
-  const chunk = 8192;
+  // fromCharCode takes its bytes as call arguments, so at most a chunk at a time; joining the
+  // pieces once makes one flat string instead of a chain of concatenations to flatten later.
+  const chunk = 32768;
+  if (end - start <= chunk) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  const pieces: string[] = [];
   for (let offset = start; offset < end; offset += chunk) {
-    text += String.fromCharCode.apply(null, bytes.subarray(offset, Math.min(end, offset + chunk)) as unknown as number[]);
+    pieces.push(String.fromCharCode.apply(null, bytes.subarray(offset, Math.min(end, offset + chunk)) as unknown as number[]));
   }
-  return text;
+  return pieces.join("");
 }
 
 /** Property names, node names and strings in DTS are byte strings; each UTF-16 unit below 256 maps to one byte. */
@@ -121,5 +124,13 @@ export class ByteBuffer {
 
   toBytes(): Uint8Array {
     return this.storage.slice(0, this.length);
+  }
+
+  /**
+   * The contents without a copy, for a buffer that is finished with (an append may move the
+   * storage, and clear() reuses it): a large value then costs its storage once, not twice.
+   */
+  view(): Uint8Array {
+    return this.storage.subarray(0, this.length);
   }
 }

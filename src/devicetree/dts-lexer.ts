@@ -6,7 +6,7 @@
  * parser gets unlimited lookahead. Syntax: dtc Documentation/dts-format.txt.
  */
 
-import { bytesToLatin1 } from "./bytes.js";
+import { ByteBuffer, bytesToLatin1 } from "./bytes.js";
 
 export type TokenKind =
   | "dts-v1"
@@ -22,7 +22,7 @@ export type TokenKind =
   | "char-literal"
   | "label-ref" // `&name`
   | "path-ref" // `&{/path}`
-  | "byte" // two hex digits inside [..]
+  | "bytes" // a run of hex byte pairs inside [..], its bytes in `bytes`
   | "name" // node or property name
   | "string"
   | "op" // << >> <= >= == != && ||
@@ -39,7 +39,7 @@ export interface Token {
    */
   small?: number;
   value?: bigint;
-  /** The bytes of a string (escapes processed, NUL terminated). */
+  /** The bytes of a string (escapes processed, NUL terminated), or of a run of byte pairs. */
   bytes?: Uint8Array;
   file: string;
   line: number;
@@ -158,6 +158,10 @@ function isDigit(code: number): boolean {
 function isHexDigit(code: number): boolean {
   return isDigit(code) || (code >= 97 && code <= 102) || (code >= 65 && code <= 70);
 }
+/** The value of a hex digit already checked with isHexDigit. */
+function hexDigitValue(code: number): number {
+  return code <= 57 ? code - 48 : (code | 0x20) - 87;
+}
 
 /**
  * Process C-style escapes as dtc's get_escape_char does: \a \b \t \n \v \f \r, up to three
@@ -171,23 +175,26 @@ export function unescapeString(text: string, onError: (message: string) => void)
     for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
     return bytes;
   }
-  const out: number[] = [];
+  // Escapes only ever shorten the text, so its length (plus the NUL) bounds the bytes; a typed
+  // array instead of a number[] keeps a string of megabytes at one byte per byte.
+  const out = new Uint8Array(text.length + 1);
+  let length = 0;
   for (let i = 0; i < text.length; ) {
     const ch = text.charCodeAt(i++);
     if (ch !== 0x5c) {
-      out.push(ch & 0xff);
+      out[length++] = ch & 0xff;
       continue;
     }
     const escaped = i < text.length ? text[i] : "\0";
     i++;
     switch (escaped) {
-      case "a": out.push(7); break;
-      case "b": out.push(8); break;
-      case "t": out.push(9); break;
-      case "n": out.push(10); break;
-      case "v": out.push(11); break;
-      case "f": out.push(12); break;
-      case "r": out.push(13); break;
+      case "a": out[length++] = 7; break;
+      case "b": out[length++] = 8; break;
+      case "t": out[length++] = 9; break;
+      case "n": out[length++] = 10; break;
+      case "v": out[length++] = 11; break;
+      case "f": out[length++] = 12; break;
+      case "r": out[length++] = 13; break;
       case "0": case "1": case "2": case "3": case "4": case "5": case "6": case "7": {
         let value = 0;
         let digits = 0;
@@ -197,7 +204,7 @@ export function unescapeString(text: string, onError: (message: string) => void)
           i++;
           digits++;
         }
-        out.push(value & 0xff);
+        out[length++] = value & 0xff;
         break;
       }
       case "x": {
@@ -209,15 +216,15 @@ export function unescapeString(text: string, onError: (message: string) => void)
           digits++;
         }
         if (digits === 0) onError("\\x used with no following hex digits");
-        out.push(value);
+        out[length++] = value;
         break;
       }
       default:
-        out.push(escaped.charCodeAt(0) & 0xff);
+        out[length++] = escaped.charCodeAt(0) & 0xff;
     }
   }
-  out.push(0);
-  return Uint8Array.from(out);
+  out[length++] = 0;
+  return out.subarray(0, length);
 }
 
 const KEYWORDS: [string, TokenKind][] = [
@@ -298,6 +305,14 @@ export function tokenize(source: string, fileName: string, options: LexOptions =
   const tokens: Token[] = [];
   const errors: LexicalError[] = [];
   let state = State.Initial;
+  /**
+   * Byte pairs are gathered into one "bytes" token per run (pairs with only spaces, comments
+   * or includes between them), not one token each: a token object per byte made megabytes of
+   * `[..]` data cost hundreds of bytes of memory per byte. The parser only ever takes these
+   * pairs in sequence, so nothing it sees changes. `run` is the run still open, if any.
+   */
+  let run: { token: Token; data: ByteBuffer; errorCount: number } | undefined;
+  const runs: { token: Token; data: ByteBuffer }[] = [];
 
   const lexFile = (text: string, realPath: string, depth: number): void => {
     let displayName = realPath;
@@ -532,7 +547,18 @@ export function tokenize(source: string, fileName: string, options: LexOptions =
         }
       } else if (state === State.ByteString) {
         if (isHexDigit(code) && isHexDigit(text.charCodeAt(i + 1))) {
-          push("byte", i + 2, { small: parseInt(text.slice(i, i + 2), 16) });
+          const value = hexDigitValue(code) * 16 + hexDigitValue(text.charCodeAt(i + 1));
+          // A lexical error in between (from a line marker) keeps its place before what follows.
+          if (run && tokens[tokens.length - 1] === run.token && errors.length === run.errorCount) {
+            run.data.appendByte(value);
+            column += 2;
+            i += 2;
+            continue;
+          }
+          push("bytes", i + 2);
+          run = { token: tokens[tokens.length - 1], data: new ByteBuffer(64), errorCount: errors.length };
+          run.data.appendByte(value);
+          runs.push(run);
           continue;
         }
         if (code === 0x5d /* ] */) {
@@ -594,6 +620,7 @@ export function tokenize(source: string, fileName: string, options: LexOptions =
   };
 
   lexFile(source, fileName, 0);
+  for (const { token, data } of runs) token.bytes = data.view();
   const last = tokens[tokens.length - 1];
   tokens.push({ kind: "eof", text: "end of file", file: last?.file ?? fileName, line: last?.line ?? 1, column: last?.column ?? 1 });
   return { tokens, errors };

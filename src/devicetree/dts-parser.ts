@@ -448,7 +448,7 @@ export class DtsParser {
       value.mark(MarkerKind.Uint8);
       for (;;) {
         const item = this.peek();
-        if (item.kind === "byte") value.data.appendByte(this.next().small!);
+        if (item.kind === "bytes") value.data.appendBytes(this.next().bytes!);
         else if (item.kind === "label") value.mark(MarkerKind.Label, this.next().text);
         else break;
       }
@@ -535,7 +535,7 @@ export class DtsParser {
         if (bits === 32) value.mark(MarkerKind.RefPhandle, token.text);
         else this.semanticError(token, "References are only allowed in arrays with 32-bit elements.");
         value.appendInteger(U64_MASK >> BigInt(64 - bits), bits);
-      } else if (token.small !== undefined && token.kind !== "byte" && bits === 32) {
+      } else if (token.small !== undefined && bits === 32) {
         // Fast path for the common `<0x1234>` cell: no BigInt arithmetic.
         this.next();
         value.data.appendU32(token.small);

@@ -379,8 +379,8 @@ export function encodeDtb(treeOrRoot: DeviceTree | DtNode, options: EncodeOption
   if (layout.hasBootCpuId) view.setUint32(28, (options.bootCpuId ?? tree.bootCpuId) >>> 0);
   if (layout.hasStringsSize) view.setUint32(32, strings.buffer.length);
   if (layout.hasStructSize) view.setUint32(36, structure.length);
-  blob.set(reservations.toBytes(), reserveOffset);
-  blob.set(structure.toBytes(), structOffset);
-  blob.set(strings.buffer.toBytes(), stringsOffset);
+  blob.set(reservations.view(), reserveOffset);
+  blob.set(structure.view(), structOffset);
+  blob.set(strings.buffer.view(), stringsOffset);
   return blob;
 }
