@@ -4,7 +4,7 @@
  * format from -O, else from the -o file extension, else dtb for DTS input and dts otherwise.
  */
 
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { basename, join } from "node:path";
 import {
   DtbError,
@@ -20,8 +20,7 @@ import {
   isDtb,
   parseDts,
   processTree,
-  treeToDts,
-  bytesToLatin1,
+  dtsPieces,
   type DeviceTree,
   type PhandleFormat,
   SUPPORTED_DTB_VERSIONS,
@@ -401,7 +400,9 @@ async function convertOne(file: string, outputPath: string | undefined, options:
   try {
     const opened = [displayName];
     if (inputFormat === "dtb") tree = decodeDtb(input, { onWarning: warn });
-    else tree = parseDts(bytesToLatin1(input), displayName, { reader: diskReader(opened), includeDirs: options.includeDirs });
+    // Buffer's Latin-1 decoding makes one flat string outside the JS heap, which matters for a
+    // source of megabytes; bytesToLatin1 is the platform-neutral equivalent.
+    else tree = parseDts(Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString("latin1"), displayName, { reader: diskReader(opened), includeDirs: options.includeDirs });
     if (options.dependencyFile) {
       // Make-style dependencies, as dtc -d writes them: "<output>: <input> <included files...>".
       writeFileSync(options.dependencyFile, `${outputPath ?? "-"}: ${opened.join(" ")}\n`);
@@ -418,14 +419,15 @@ async function convertOne(file: string, outputPath: string | undefined, options:
   } catch (error) {
     return reportFailure(error, displayName, outputPath, options, io);
   }
-  const result: string | Uint8Array =
+  // DTS text goes out piece by piece as it is printed: a large property prints as several times
+  // its size in text, which is never held whole.
+  const chunks: Iterable<Uint8Array> =
     outputFormat === "dts"
-      ? treeToDts(tree)
-      : encodeDtb(tree, { version: options.version, reserveSlots: options.reserveSlots, minSize: options.minSize, padSize: options.padSize, align: options.align, onWarning: warn });
-  const bytes = typeof result === "string" ? Buffer.from(result, "latin1") : result;
+      ? latin1Chunks(dtsPieces(tree))
+      : [encodeDtb(tree, { version: options.version, reserveSlots: options.reserveSlots, minSize: options.minSize, padSize: options.padSize, align: options.align, onWarning: warn })];
   if (!outputPath || outputPath === "-") {
     try {
-      await io.stdout(bytes);
+      for (const chunk of chunks) await io.stdout(chunk);
     } catch (error) {
       // The reader went away (EPIPE): like dtc killed by SIGPIPE, stop without a message.
       if ((error as NodeJS.ErrnoException).code !== "EPIPE") io.stderr(`FATAL ERROR: writing output: ${(error as Error).message}`);
@@ -433,14 +435,32 @@ async function convertOne(file: string, outputPath: string | undefined, options:
     }
   }
   else {
+    let fd: number;
     try {
-      writeFileSync(outputPath, bytes);
+      fd = openSync(outputPath, "w");
     } catch (error) {
       io.stderr(`FATAL ERROR: Couldn't open output file ${outputPath}: ${(error as Error).message}`);
       return 1;
     }
+    try {
+      for (const chunk of chunks) writeFully(fd, chunk);
+    } catch (error) {
+      io.stderr(`FATAL ERROR: writing output file ${outputPath}: ${strerror(error)}`);
+      return 1;
+    } finally {
+      closeSync(fd);
+    }
   }
   return 0;
+}
+
+/** DTS pieces (Latin-1 text, one character per byte) as bytes. */
+function* latin1Chunks(pieces: Iterable<string>): Generator<Uint8Array> {
+  for (const piece of pieces) yield Buffer.from(piece, "latin1");
+}
+
+function writeFully(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
 function reportFailure(error: unknown, file: string, outputPath: string | undefined, options: Options, io: Output): number {
