@@ -576,8 +576,8 @@ export function prepareUserDtb(blob: Uint8Array, o: UserDtbOptions): Uint8Array 
   validate(blob);
   const bufsize = userDtbLoadSize(blob.length);
   if (o.room !== undefined && bufsize > o.room) {
-    fail(`too large: a ${blob.length}-byte file becomes ${bufsize} bytes in memory (QEMU doubles it plus 20000 bytes ` +
-      `of room for edits), and only ${Math.max(0, o.room)} bytes are free where the board puts it; ` +
+    fail(`too large: a ${blob.length}-byte file takes ${bufsize} bytes in guest memory (QEMU loads it in a ` +
+      `(size + 10000) * 2 byte buffer), but only ${Math.max(0, o.room)} bytes are free where the board puts it; ` +
       `the largest file that fits is ${Math.max(0, largestUserDtbFile(o.room))} bytes`);
   }
   const buf = new Uint8Array(bufsize);
