@@ -4,7 +4,8 @@
  *
  * QEMU reads the file with device_tree.c load_device_tree: it allocates (size + 10000) * 2
  * zeroed bytes, copies the file in, and calls libfdt's fdt_open_into(fdt, fdt, bufsize) and
- * fdt_check_header; any failure ends QEMU with exit status 1. hw/arm/boot.c arm_load_dtb then
+ * fdt_check_header; a failure ends QEMU with exit status 1 (a few corrupt headers crash it inside
+ * libfdt instead). hw/arm/boot.c arm_load_dtb then
  * edits the blob in that buffer with libfdt's read-write calls:
  *   1. every node named "memory" or "memory@..." whose path starts with "/memory" is replaced
  *      by FDT_NOP tags (qemu_fdt_node_unit_path + qemu_fdt_nop_node);
@@ -44,7 +45,11 @@ export interface UserDtbOptions {
   psci?: "hvc" | "smc" | "none";
   /**
    * Bytes available where the board puts the DTB (plan.dtbLimit - plan.dtbAddr). When given, a
-   * result larger than this is a LoadError instead of a DTB the board would silently not load.
+   * result larger than this is a LoadError. QEMU says nothing: below an ELF image it silently
+   * loads no DTB (arm_load_dtb returns 0 when the blob would cross dtb_limit), and for Linux it
+   * sets no limit and loads a blob that runs past the end of RAM, which the guest gets cut off.
+   * Leave it undefined when the board places no DTB at all (an ELF image at the start of RAM):
+   * QEMU still reads and edits the file then, so a bad one is still an error.
    */
   room?: number;
 }

@@ -53,7 +53,8 @@ function bareElf(addr: number): Uint8Array {
 }
 
 const ELF_LOAD = VIRT.RAM_BASE + 0x80000;
-const kernels = { linux: fakeImage(), elf: bareElf(ELF_LOAD) };
+/** elfLow leaves no room below it: planBoot places no DTB, yet QEMU still reads and edits one. */
+const kernels = { linux: fakeImage(), elf: bareElf(ELF_LOAD), elfLow: bareElf(VIRT.RAM_BASE) };
 
 function dtc(source: string, ...args: string[]): Uint8Array {
   const base = join(dir, `src${serial++}`);
@@ -72,7 +73,7 @@ interface Machine {
   memMiB?: number;
   virtualization?: boolean;
   secure?: boolean;
-  kernel?: "linux" | "elf";
+  kernel?: keyof typeof kernels;
   append?: string;
   initrdBytes?: number;
 }
@@ -205,6 +206,7 @@ const modCases: ModCase[] = [
   { name: "bare-metal ELF, secure=on: starts at EL3, no PSCI node", blob: () => dtc(MANY_MEMORY_NODES), machine: { kernel: "elf", secure: true } },
   // The last edit shrinks bootargs: libfdt's memmove leaves the old tail bytes after the blob.
   { name: "bare-metal ELF, secure=on, shorter -append is the last edit", blob: () => dtc(CHOSEN_AT_0), machine: { kernel: "elf", secure: true, append: "shorter" } },
+  { name: "bare-metal ELF at the start of RAM (no room for a DTB): still edited", blob: () => dtc(MANY_MEMORY_NODES), machine: { kernel: "elfLow", append: "low" } },
   { name: "Linux with secure=on keeps PSCI over HVC", blob: () => dtc(NO_CHOSEN_NO_MEMORY), machine: { secure: true, initrdBytes: 300 } },
 ];
 
@@ -327,6 +329,7 @@ interface BadCase {
 const badCases: BadCase[] = [
   { name: "random bytes", blob: () => { let x = 12345; return new Uint8Array(4096).map(() => (x = (x * 1103515245 + 12345) >>> 0) >>> 24); }, message: /^device tree: bad magic 0x[0-9a-f]{8} \(not a flattened device tree blob/ },
   { name: "empty file", blob: () => new Uint8Array(0), message: /^device tree: the file is empty/ },
+  { name: "random bytes, with an ELF that leaves no room for a DTB", machine: { kernel: "elfLow" }, blob: () => new Uint8Array(64).fill(0x42), message: /^device tree: bad magic 0x42424242 / },
   { name: "an ELF file", blob: () => kernels.elf, message: /^device tree: bad magic 0x7f454c46 \(an ELF file, not a flattened device tree blob/ },
   { name: "a kernel Image", blob: () => kernels.linux, message: /^device tree: bad magic 0x00000014 / },
   { name: "three bytes of the magic", blob: () => small().subarray(0, 3), message: /^device tree: bad magic \(not a flattened/ },
