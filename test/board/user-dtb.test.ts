@@ -14,7 +14,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { largestUserDtbFile, prepareUserDtb, userDtbLoadSize, type UserDtbOptions } from "../../src/board/user-dtb.js";
 import { VIRT } from "../../src/board/memory-map.js";
@@ -24,6 +24,7 @@ import { LoadError } from "../../src/loaders/errors.js";
 const haveTools = spawnSync("qemu-system-aarch64", ["--version"]).status === 0 && spawnSync("dtc", ["--version"]).status === 0;
 const skip = haveTools ? false : "qemu-system-aarch64 or dtc not installed";
 const dir = mkdtempSync(join(tmpdir(), "tessera-user-dtb-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const MiB = 1024 * 1024;
 let serial = 0;
 
