@@ -23,6 +23,7 @@ export type TokenKind =
   | "label-ref" // `&name`
   | "path-ref" // `&{/path}`
   | "bytes" // a run of hex byte pairs inside [..], its bytes in `bytes`
+  | "cells" // a run of plain 32-bit literals inside <..>, big-endian in `bytes`
   | "name" // node or property name
   | "string"
   | "op" // << >> <= >= == != && ||
@@ -301,6 +302,13 @@ export function resolveInclude(
   return undefined;
 }
 
+/** Element size of a `<` about to be pushed: N after `/bits/ N`, else 32. */
+function elementBitsBefore(tokens: Token[]): number {
+  const size = tokens[tokens.length - 1];
+  if (size?.kind === "literal" && tokens[tokens.length - 2]?.kind === "bits") return Number(tokenValue(size));
+  return 32;
+}
+
 export function tokenize(source: string, fileName: string, options: LexOptions = {}): LexResult {
   const tokens: Token[] = [];
   const errors: LexicalError[] = [];
@@ -313,6 +321,16 @@ export function tokenize(source: string, fileName: string, options: LexOptions =
    */
   let run: { token: Token; data: ByteBuffer; errorCount: number } | undefined;
   const runs: { token: Token; data: ByteBuffer }[] = [];
+  /**
+   * The same for cells: literals that fit 32 bits, directly inside `<..>` of 32-bit elements
+   * (not within parentheses, where they are expression operands), become one "cells" token. The
+   * parser takes such literals only as array elements, appending each as a cell, so the run
+   * changes nothing; anywhere else a `<` is a syntax error found before the run is reached.
+   * `cellBits` is the element size of the `<..>` being read (0 outside one).
+   */
+  let cellRun: { token: Token; data: ByteBuffer; errorCount: number } | undefined;
+  let cellBits = 0;
+  let parenDepth = 0;
 
   const lexFile = (text: string, realPath: string, depth: number): void => {
     let displayName = realPath;
@@ -378,6 +396,24 @@ export function tokenize(source: string, fileName: string, options: LexOptions =
       }
       stringFailsAt = n;
       return -1;
+    };
+
+    /** A literal that fits 32 bits: into the open cell run, a new one, or a token of its own. */
+    const pushLiteral = (end: number, small: number): void => {
+      if (cellBits !== 32 || parenDepth !== 0) {
+        push("literal", end, { small });
+        return;
+      }
+      if (cellRun && tokens[tokens.length - 1] === cellRun.token && errors.length === cellRun.errorCount) {
+        cellRun.data.appendU32(small);
+        column += end - i;
+        i = end;
+        return;
+      }
+      push("cells", end);
+      cellRun = { token: tokens[tokens.length - 1], data: new ByteBuffer(64), errorCount: errors.length };
+      cellRun.data.appendU32(small);
+      runs.push(cellRun);
     };
 
     while (i < n) {
@@ -587,11 +623,11 @@ export function tokenize(source: string, fileName: string, options: LexOptions =
         const digits = text.slice(i, digitsEnd);
         // Most literals are cells: parse those as plain numbers and keep BigInt for wide ones.
         if (isHex && digits.length <= 10) {
-          push("literal", j, { small: parseInt(digits.slice(2), 16) });
+          pushLiteral(j, parseInt(digits.slice(2), 16));
           continue;
         }
-        if (!isHex && digits[0] !== "0" && digits.length <= 9) {
-          push("literal", j, { small: parseInt(digits, 10) });
+        if (!isHex && (digits === "0" || (digits[0] !== "0" && digits.length <= 9))) {
+          pushLiteral(j, parseInt(digits, 10));
           continue;
         }
         let value: bigint;
@@ -615,6 +651,14 @@ export function tokenize(source: string, fileName: string, options: LexOptions =
       }
       if (code === 0x5b /* [ */) state = State.ByteString;
       else if (code === 0x7b /* { */ || code === 0x3b /* ; */) state = State.PropNodeName;
+      if (code === 0x28 /* ( */) parenDepth++;
+      else if (code === 0x29 /* ) */) parenDepth = Math.max(0, parenDepth - 1);
+      else if (code === 0x3c /* < */ && parenDepth === 0) cellBits = elementBitsBefore(tokens);
+      else if (code === 0x3e /* > */ && parenDepth === 0) cellBits = 0;
+      else if (code === 0x3b /* ; */ || code === 0x7b /* { */ || code === 0x7d /* } */ || code === 0x5b /* [ */) {
+        cellBits = 0;
+        parenDepth = 0;
+      }
       push("char", i + 1, code < 128 ? { text: ASCII[code] } : undefined);
     }
   };

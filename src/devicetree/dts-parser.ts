@@ -535,6 +535,11 @@ export class DtsParser {
         if (bits === 32) value.mark(MarkerKind.RefPhandle, token.text);
         else this.semanticError(token, "References are only allowed in arrays with 32-bit elements.");
         value.appendInteger(U64_MASK >> BigInt(64 - bits), bits);
+      } else if (token.kind === "cells") {
+        // A run of plain literals the lexer already laid out as 32-bit cells (it makes them only in
+        // `<..>` of 32-bit elements).
+        this.next();
+        value.data.appendBytes(token.bytes!);
       } else if (token.small !== undefined && bits === 32) {
         // Fast path for the common `<0x1234>` cell: no BigInt arithmetic.
         this.next();
