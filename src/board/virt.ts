@@ -25,6 +25,7 @@ import { PsciFirmware, type SystemEvent } from "../firmware/psci.js";
 import type { BootPlan } from "../loaders/boot.js";
 import { Bus } from "../memory/bus.js";
 import { buildVirtDtb, type CpuTopology } from "./fdt.js";
+import { prepareUserDtb } from "./user-dtb.js";
 import { TIMER_INTID, VIRT } from "./memory-map.js";
 
 export interface VirtOptions {
@@ -228,6 +229,15 @@ export class VirtBoard {
     const o = this.options;
     return buildVirtDtb({ ramSize: o.ramSize, cpus: o.cpus, topology: o.topology, gicVersion: o.gicVersion, virtualization: o.virtualization,
       secure: o.secure, psci: this.conduitFor(isLinux), bootargs, initrd });
+  }
+
+  /**
+   * A device tree the user gave (-dtb), checked and edited as QEMU's arm_load_dtb does for this
+   * board (see user-dtb.ts); `room` is the space the boot plan leaves for it.
+   */
+  userDtb(blob: Uint8Array, room: number | undefined, bootargs?: string, initrd?: { start: number; end: number }, isLinux = true): Uint8Array {
+    const o = this.options;
+    return prepareUserDtb(blob, { ramBase: VIRT.RAM_BASE, ramSize: o.ramSize, bootargs, initrd, psci: this.conduitFor(isLinux), room });
   }
 
   /**

@@ -178,7 +178,13 @@ async function runCommand(argv: string[]): Promise<number> {
     if (e instanceof RangeError) fail(`cannot allocate ${Math.round(args.ramSize / 1048576)} MiB of guest RAM`);
     throw e;
   }
-  const dtb = userDtb ?? board.buildDtb(args.append, plan.isLinux ? plan.initrd : undefined, plan.isLinux);
+  // A user's DTB is checked and edited as QEMU does. Below a bare-metal ELF, one that does not
+  // fit is left out, as QEMU leaves it out; for Linux, QEMU would load it past the end of RAM,
+  // so it is refused instead.
+  const initrdRange = plan.isLinux ? plan.initrd : undefined;
+  const room = plan.isLinux && plan.dtbAddr !== undefined ? (plan.dtbLimit ?? Infinity) - plan.dtbAddr : undefined;
+  const dtb = userDtb === undefined ? board.buildDtb(args.append, initrdRange, plan.isLinux)
+    : board.userDtb(userDtb, room, args.append, initrdRange, plan.isLinux);
   if (args.dumpDtb) {
     // As QEMU: write the blob and exit without running.
     try { writeFileSync(args.dumpDtb, dtb); } catch (e) { fail(`cannot write '${args.dumpDtb}': ${(e as Error).message}`); }
