@@ -43,7 +43,8 @@
  * reg(), ranges(), resolvePhandleProp(name). DtProperty: asU32, asU64, asU32Array, asString, asStrings.
  *
  * dtc equivalents (compile.ts): dtsToDtb, dtbToDts, dtsToDts, compileDts (parse + checks),
- * parseDts (parse only), decodeDtb / encodeDtb (blob versions 1, 2, 3, 16, 17), treeToDts,
+ * parseDts (parse only), decodeDtb / encodeDtb (blob versions 1, 2, 3, 16, 17), treeToDts
+ * (dtsPieces: the same text in pieces of about 64 KiB, to write out a large tree as it prints),
  * processTree (checks, -@ symbols, -A aliases, -s sort, -H phandle style).
  *
  * Includes: pass a SourceReader, `{ readFile(path): Uint8Array | undefined }` (optionally
