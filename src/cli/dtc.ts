@@ -429,8 +429,9 @@ async function convertOne(file: string, outputPath: string | undefined, options:
     try {
       for (const chunk of chunks) await io.stdout(chunk);
     } catch (error) {
-      // The reader went away (EPIPE): like dtc killed by SIGPIPE, stop without a message.
-      if ((error as NodeJS.ErrnoException).code !== "EPIPE") io.stderr(`FATAL ERROR: writing output: ${(error as Error).message}`);
+      // Standard output failed (a closed pipe, a full disk): the process host reports that in
+      // its one line; an output of a caller's own is reported here.
+      if (io.stdout !== writeToProcessStdout) io.stderr(`FATAL ERROR: writing output: ${(error as Error).message}`);
       return 1;
     }
   }
@@ -505,18 +506,10 @@ function replaceExtension(file: string, format: string): string {
 
 /**
  * Write and wait: a pipe takes 64 KiB at once and the caller may exit right after we return.
- * A closed pipe (`| head`) rejects with EPIPE instead of raising an unhandled stream error.
+ * A closed pipe (`| head`) or a full disk rejects here; the stream's 'error' event itself is
+ * absorbed by the CLI's process host (process-host.ts), which also reports the lost output.
  */
-let stdoutGuarded = false;
 function writeToProcessStdout(chunk: string | Uint8Array): Promise<void> {
-  if (!stdoutGuarded) {
-    // The stream also emits EPIPE as an 'error' event after the write callback; the callback
-    // already reports it, so only that event is absorbed here.
-    process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.code !== "EPIPE") throw error;
-    });
-    stdoutGuarded = true;
-  }
   return new Promise<void>((resolve, reject) => {
     process.stdout.write(chunk, (error) => (error ? reject(error) : resolve()));
   });

@@ -11,6 +11,7 @@
  *   - anything else is one "internal error" line and exit 1.
  * Commands return their exit status; they never call process.exit themselves.
  */
+import { closeSync } from "node:fs";
 import { LoadError } from "../loaders/errors.js";
 import { UsageError } from "./args.js";
 import { describeFsError } from "./host-files.js";
@@ -28,6 +29,8 @@ export class HostOutputError extends Error {
 export const OUTPUT_HIGH_WATER = 1 << 20;
 
 let stdoutFailure: string | undefined;
+/** The controlling terminal hung up: its descriptors can no longer be restored at exit. */
+let terminalGone = false;
 let stderrFailure = false;
 let guarded = false;
 
@@ -45,10 +48,13 @@ function reasonOf(e: NodeJS.ErrnoException): string {
 export function guardStandardStreams(): void {
   if (guarded) return;
   guarded = true;
-  process.stdout.on("error", (e: NodeJS.ErrnoException) => { stdoutFailure ??= reasonOf(e); });
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    stdoutFailure ??= reasonOf(e);
+    if (e.code === "EIO" && process.stdout.isTTY) terminalGone = true;
+  });
   process.stderr.on("error", () => { stderrFailure = true; });
   // A terminal that hangs up: stop, and say so where that can still be seen.
-  process.on("SIGHUP", () => { stdoutFailure ??= "the terminal hung up"; });
+  process.on("SIGHUP", () => { stdoutFailure ??= "the terminal hung up"; terminalGone = true; });
 }
 
 /** Why standard output can no longer be written, once it cannot. */
@@ -134,6 +140,10 @@ export function runCli(command: (argv: string[]) => Promise<number>, argv: strin
     }
     await drained(process.stderr, () => stderrFailure);
     process.exitCode = code;
+    // At exit Node puts terminal descriptors back as it found them, and aborts with a native
+    // stack trace when the terminal is gone (tcsetattr fails with EIO). It skips descriptors
+    // that are closed, so close them first.
+    if (terminalGone) for (const fd of [0, 1, 2]) { try { closeSync(fd); } catch { /* already closed */ } }
     // Open handles (stdin, timers of a stopped guest) must not keep the process alive.
     process.exit(code);
   };

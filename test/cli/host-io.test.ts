@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, writeFileSync, openSync, ftruncateSync, closeSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, openSync, ftruncateSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -142,4 +142,41 @@ for (const [name, args] of commands) {
       assert.equal(lines[1], "status=1");
     });
   }
+}
+
+/**
+ * A terminal that goes away: the guest runs on a pseudo-terminal whose master side is closed
+ * after a while, so the kernel hangs it up. Tessera must end with exit 1 and its one line, not
+ * hang, die of SIGHUP, or abort while restoring the vanished terminal.
+ */
+const HANGUP = `
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("sh", ["sh", "-c", 'exec "$0" "$@" 2>"$ERR"'] + sys.argv[1:])
+time.sleep(1.5)
+os.close(fd)
+deadline = time.time() + 20
+while time.time() < deadline:
+    p, status = os.waitpid(pid, os.WNOHANG)
+    if p:
+        print("exit %d" % os.WEXITSTATUS(status) if os.WIFEXITED(status) else "signal %d" % os.WTERMSIG(status))
+        sys.exit(0)
+    time.sleep(0.05)
+print("hung")
+os.kill(pid, 9)
+`;
+const havePython = spawnSync("python3", ["--version"]).status === 0;
+const spin = join(dir, "spin.bin");
+writeFileSync(spin, new Uint8Array([0, 0, 0, 0x14])); // b .
+for (const [name, kernel] of [["a silent guest", spin], ["a guest flooding its console", FLOOD]] as const) {
+  test(`the terminal hangs up under ${name}: one line, exit 1`, { skip: !havePython && "python3 (for a pseudo-terminal) not installed" }, () => {
+    const err = join(dir, "hangup.err");
+    const r = spawnSync("python3", ["-c", HANGUP, process.execPath, TESSERA_CLI, "run", "-kernel", kernel],
+      { encoding: "utf8", timeout: 40000, env: { ...process.env, ERR: err } });
+    assert.equal(r.stdout.trim(), "exit 1", r.stderr);
+    const lines = readFileSync(err, "utf8").split("\n").filter((l) => l !== "");
+    assert.equal(lines.length, 1, lines.join("\n"));
+    assert.match(lines[0], /^tessera: cannot write standard output: (the terminal hung up|input\/output error \(the terminal went away\)); output is incomplete$/);
+  });
 }
