@@ -28,6 +28,8 @@ const HELP = `usage: tessera run -kernel FILE [options]   boot FILE on the virt 
        tessera dtc [dtc options] FILE           device-tree compiler
        tessera mkinitramfs DIR | --busybox BIN --init FILE  -o OUT.cpio.gz
                                                 build a gzip-compressed newc initramfs
+       tessera hv CONFIG.dts [--check] [--dump-guest-dtb NAME]
+                                                check a partitioning config (docs/hv-config.md)
        tessera demo [--bare-metal]              boot the cached Debian guest to a shell, or
                                                 run the bundled hello program
        tessera --help | --version
@@ -329,6 +331,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case "run":
       return runCommand(rest);
+    case "hv": {
+      const mod = await import("./hv.js");
+      return mod.hvMain(rest);
+    }
     case "mkinitramfs": {
       const mod = await import("./mkinitramfs.js");
       return mod.mkinitramfsMain(rest);

@@ -1,0 +1,115 @@
+/**
+ * `tessera hv CONFIG.dts|CONFIG.dtb`: the partitioning hypervisor's front end. Reads the
+ * configuration tree (docs/hv-config.md), checks it, and reports every problem on a line of
+ * its own with the file and line (exit 2). `--check` stops there and prints the partitions;
+ * `--dump-guest-dtb NAME` writes the device tree that partition's guest gets to stdout.
+ */
+import { statSync } from "node:fs";
+import { dirname } from "node:path";
+import { compileDts, decodeDtb, DtbError, DtsError, isDtb, TreeCheckError, formatDiagnostic, type DeviceTree } from "../devicetree/index.js";
+import { buildVirtDtb } from "../board/fdt.js";
+import { checkHvConfig, type HvConfig } from "../hypervisor/config.js";
+import { buildGuestDtb } from "../hypervisor/guest-dt.js";
+import { UsageError } from "./args.js";
+import { readInputFile } from "./host-files.js";
+import { EXIT_OK, EXIT_USAGE, writeStderr, writeStdout } from "./process-host.js";
+
+const USAGE = `usage: tessera hv CONFIG.dts|CONFIG.dtb [--check] [--dump-guest-dtb NAME]
+  --check                check the configuration and list the partitions
+  --dump-guest-dtb NAME  write the device tree of partition NAME (label, node name or number) to stdout`;
+
+/** Configurations are kilobytes; this bounds what a mistaken path can make us read. */
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+function parseConfigTree(path: string): DeviceTree | string[] {
+  const bytes = readInputFile(path, "hypervisor config", { maxBytes: MAX_CONFIG_BYTES });
+  try {
+    if (isDtb(bytes)) return decodeDtb(bytes);
+    return compileDts(bytes, {
+      fileName: path,
+      reader: {
+        readFile: (p) => {
+          try { return readInputFile(p, "included file", { maxBytes: MAX_CONFIG_BYTES }); } catch { return undefined; }
+        },
+      },
+    });
+  } catch (e) {
+    if (e instanceof TreeCheckError) return e.diagnostics.filter((d) => d.severity === "error").map((d) => formatDiagnostic(d, path).trimEnd());
+    if (e instanceof DtsError) return e.diagnostics;
+    if (e instanceof DtbError) return [`${path}: ${e.message}`];
+    throw e;
+  }
+}
+
+function fileSize(path: string): number | undefined {
+  try {
+    const st = statSync(path);
+    return st.isFile() ? st.size : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}
+
+function describe(config: HvConfig): string {
+  const rows = [["ID", "Partition", "Name", "Vcpus", "pCPUs", "Memory", "Image"]];
+  for (const p of config.partitions) {
+    const ram = p.memory.find((m) => m.isRam)!;
+    rows.push([String(p.id), p.name, p.label, String(p.pcpus.length), p.pcpus.join(","),
+      `${ram.size / 1048576} MiB @ ${hex(ram.pma.addr)}`,
+      p.guestImage.image.kind === "file" ? p.guestImage.image.path : `preloaded @ ${hex(p.guestImage.image.source)}`]);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+}
+
+export async function hvMain(argv: string[]): Promise<number> {
+  let configPath: string | undefined, check = false, dumpName: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--check") check = true;
+    else if (a === "--dump-guest-dtb") {
+      if (i + 1 >= argv.length) throw new UsageError("option --dump-guest-dtb needs a partition name");
+      dumpName = argv[++i];
+    } else if (a === "-h" || a === "--help") { writeStdout(USAGE + "\n"); return EXIT_OK; }
+    else if (a.startsWith("-")) throw new UsageError(`hv: unknown option '${a}'`);
+    else if (configPath !== undefined) throw new UsageError(`hv: unexpected argument '${a}'`);
+    else configPath = a;
+  }
+  if (!configPath) throw new UsageError("hv: no configuration given (tessera hv CONFIG.dts)");
+
+  const tree = parseConfigTree(configPath);
+  if (Array.isArray(tree)) {
+    for (const line of tree) writeStderr(`tessera: ${line}`);
+    return EXIT_USAGE;
+  }
+  const boardTree = decodeDtb(buildVirtDtb({ ramSize: 128 << 20, cpus: 1, gicVersion: 3, virtualization: false }));
+  const boardTreeFor = (config: HvConfig) => decodeDtb(buildVirtDtb({
+    ramSize: config.memorySize, cpus: config.cpus, gicVersion: config.gicVersion, virtualization: false,
+  }));
+  const result = checkHvConfig(tree, configPath, dirname(configPath), {
+    fileSize,
+    // Device nodes are the same for any size of the board but the memory node: check against the
+    // smallest board (the config's own size may itself be wrong).
+    hasDevice: (path) => boardTree.find(path) !== undefined && !path.startsWith("/memory") && path !== "/",
+  });
+  if (!result.ok) {
+    for (const p of result.problems) writeStderr(`tessera: ${p.where}: ${p.message}`);
+    return EXIT_USAGE;
+  }
+  const config = result.config;
+  if (dumpName !== undefined) {
+    const part = config.partitions.find((p) => p.label === dumpName || p.name === dumpName || String(p.id) === dumpName);
+    if (!part) throw new UsageError(`hv: no partition '${dumpName}' (${config.partitions.map((p) => p.label).join(", ")})`);
+    writeStdout(buildGuestDtb(config, part, { boardTree: boardTreeFor(config) }));
+    return EXIT_OK;
+  }
+  if (check) {
+    writeStdout(`${configPath}: ${config.partitions.length} partition${config.partitions.length === 1 ? "" : "s"} on ${config.cpus} CPUs and ${config.memorySize / 1048576} MiB, GICv${config.gicVersion}\n${describe(config)}\n`);
+    return EXIT_OK;
+  }
+  throw new UsageError("hv: running partitions is not available in this version yet; use --check or --dump-guest-dtb NAME");
+}

@@ -1,0 +1,433 @@
+/**
+ * The hypervisor configuration tree: one device tree that splits the board into partitions, in
+ * the form of NXP/Freescale's Topaz hypervisor (its hv.dts) with Tessera's board settings in
+ * /hv. The binding is documented in docs/hv-config.md. This module turns a parsed tree into a
+ * checked `HvConfig`, or into the list of everything wrong with it, one problem per line with
+ * the file and line it comes from, as a compiler reports errors.
+ *
+ * Platform-neutral: the host answers the questions about files (ConfigHost).
+ */
+import type { DeviceTree, DtNode, DtProperty, SourcePosition } from "../devicetree/index.js";
+
+/** Guest RAM starts where the virt board's does; each partition is a virt machine of its own size. */
+export const GUEST_RAM_BASE = 0x4000_0000;
+/** The board's RAM starts at 1 GiB (QEMU virt). */
+export const BOARD_RAM_BASE = 0x4000_0000;
+/** CPUs of the virt board. */
+export const MAX_BOARD_CPUS = 8;
+/** Partition N's console listens on console-port + N; HV> on console-port. */
+export const MAX_PARTITIONS = MAX_BOARD_CPUS;
+
+export interface ConfigProblem {
+  /** Where it is: the file and line of the property or node, or just the file. */
+  where: string;
+  message: string;
+}
+
+/** What a config refers to on the host, asked through the host (files are not read here). */
+export interface ConfigHost {
+  /** Size of a regular file, or undefined when it does not exist or is not a regular file. */
+  fileSize(path: string): number | undefined;
+  /** Whether the board's device tree has a node at this path (devices to pass through). */
+  hasDevice(path: string): boolean;
+}
+
+/** An image loaded into a partition: a file (relative to the config), or bytes preloaded at a physical address (Topaz). */
+export type ImageSource =
+  | { kind: "file"; path: string; size: number }
+  | { kind: "preloaded"; source: number; size: number };
+
+export interface ImageLoad {
+  image: ImageSource;
+  /** Guest physical address it is loaded at (undefined: where `tessera run` would put it). */
+  guestAddr?: number;
+  where: string;
+}
+
+export interface PhysMemArea {
+  name: string;
+  addr: number;
+  size: number;
+  where: string;
+}
+
+export interface GuestMemArea {
+  pma: PhysMemArea;
+  guestAddr: number;
+  size: number;
+  /** Guest writes allowed (stage-2 S2AP). */
+  writable: boolean;
+  /** The partition's RAM (the first area at GUEST_RAM_BASE) as opposed to a shared window. */
+  isRam: boolean;
+  where: string;
+}
+
+export type WatchdogAction = "restart" | "stop" | "report";
+
+export interface PartitionConfig {
+  /** Node name (e.g. "part1"). */
+  name: string;
+  /** Topaz's label property; the name shown by HV> info and used on the consoles. */
+  label: string;
+  /** 1-based, in the order of the config; partition N's console is console-port + N. */
+  id: number;
+  /** Physical CPUs, in vCPU order (vCPU i runs on pcpus[i]). */
+  pcpus: number[];
+  memory: GuestMemArea[];
+  /** Guest RAM size (the gpma at GUEST_RAM_BASE). */
+  ramSize: number;
+  guestImage: ImageLoad;
+  linuxRootfs?: ImageLoad;
+  dtbWindow?: { guestAddr: number; size: number; where: string };
+  bootargs?: string;
+  /** Physical devices passed through, by path in the board's device tree. */
+  devices: { path: string; where: string }[];
+  /** Doorbells this partition may ring and those that interrupt it. */
+  sendDoorbells: string[];
+  receiveDoorbells: string[];
+  autoStart: boolean;
+  watchdog?: { seconds: number; action: WatchdogAction };
+  onCrash: "restart" | "stop";
+  where: string;
+}
+
+export interface HvConfig {
+  gicVersion: 2 | 3;
+  cpus: number;
+  memorySize: number;
+  consolePort?: number;
+  pmas: PhysMemArea[];
+  doorbells: string[];
+  partitions: PartitionConfig[];
+}
+
+export type ConfigResult = { ok: true; config: HvConfig } | { ok: false; problems: ConfigProblem[] };
+
+/** Node and property names each kind of node may have (anything else is reported). */
+const ROOT_PROPS = new Set(["compatible", "#address-cells", "#size-cells", "model"]);
+const HV_PROPS = new Set(["machine", "cpus", "memory-size", "console-port"]);
+const PMA_PROPS = new Set(["compatible", "addr", "size", "shared"]);
+const PARTITION_PROPS = new Set(["compatible", "label", "cpus", "guest-image", "linux-rootfs", "dtb-window", "bootargs",
+  "no-auto-start", "watchdog", "watchdog-action", "on-crash"]);
+const GPMA_PROPS = new Set(["compatible", "phys-mem", "guest-addr", "size", "read-only"]);
+const DEVICE_PROPS = new Set(["device"]);
+const DOORBELL_HANDLE_PROPS = new Set(["compatible", "global-handle"]);
+const COMPAT = {
+  root: "tessera,hv-config",
+  pma: "phys-mem-area",
+  partition: "partition",
+  gpma: "guest-phys-mem-area",
+  doorbell: "doorbell",
+  sendDoorbell: "send-doorbell",
+  receiveDoorbell: "receive-doorbell",
+} as const;
+
+/** Properties the device-tree compiler adds or that any node may carry. */
+const ANY_NODE_PROPS = new Set(["phandle", "linux,phandle", "name"]);
+
+class Problems {
+  readonly list: ConfigProblem[] = [];
+  constructor(readonly file: string) {}
+  at(source: SourcePosition | undefined): string {
+    return source ? `${source.file}:${source.line}` : this.file;
+  }
+  add(where: string, message: string): void {
+    this.list.push({ where, message });
+  }
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}
+
+/** Cells as 64-bit numbers (address/size pairs of 2 cells each, as Topaz writes them). */
+function cells64(prop: DtProperty): number[] | undefined {
+  if (prop.value.length % 8 !== 0) return undefined;
+  const c = prop.asU32Array();
+  const out: number[] = [];
+  for (let i = 0; i < c.length; i += 2) out.push(c[i] * 2 ** 32 + c[i + 1]);
+  return out;
+}
+
+function compatibleOf(node: DtNode): string[] {
+  return node.strings("compatible") ?? [];
+}
+
+/** The host file system's notion of "relative to the config file" (POSIX paths). */
+function resolvePath(baseDir: string, path: string): string {
+  return path.startsWith("/") || baseDir === "" ? path : `${baseDir.replace(/\/+$/, "")}/${path}`;
+}
+
+function isPrintable(value: Uint8Array): boolean {
+  return value.length > 0 && value[value.length - 1] === 0 && value.subarray(0, -1).every((b) => b !== 0);
+}
+
+/**
+ * Check a configuration tree. `file` names it in messages (DTB input has no lines); `baseDir`
+ * is the directory relative paths are taken from.
+ */
+export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, host: ConfigHost): ConfigResult {
+  const p = new Problems(file);
+  const root = tree.root;
+  const at = (x: { source?: SourcePosition } | undefined) => p.at(x?.source);
+
+  // ---- / ----
+  if (!compatibleOf(root).includes(COMPAT.root)) {
+    p.add(at(root.prop("compatible") ?? root), `the root node's compatible must include "${COMPAT.root}"`);
+  }
+  for (const prop of root.liveProperties()) if (!ROOT_PROPS.has(prop.name) && !ANY_NODE_PROPS.has(prop.name)) p.add(at(prop), `unknown property '${prop.name}' in /`);
+
+  // ---- /hv ----
+  let gicVersion: 2 | 3 = 3, cpus = 0, memorySize = 0, consolePort: number | undefined;
+  const hv = root.child("hv");
+  if (!hv) p.add(file, "no /hv node (the board: machine, cpus, memory-size)");
+  else {
+    for (const prop of hv.liveProperties()) if (!HV_PROPS.has(prop.name) && !ANY_NODE_PROPS.has(prop.name)) p.add(at(prop), `unknown property '${prop.name}' in /hv`);
+    const machine = hv.prop("machine");
+    if (machine) {
+      const text = isPrintable(machine.value) ? machine.asString() : undefined;
+      const m = text === undefined ? null : /^virt(?:,(.*))?$/.exec(text);
+      if (!m) p.add(at(machine), `machine must be "virt[,gic-version=2|3]", not ${text === undefined ? "a non-string" : `"${text}"`}`);
+      else for (const opt of (m[1] ?? "").split(",").filter((s) => s !== "")) {
+        if (opt === "gic-version=2") gicVersion = 2;
+        else if (opt === "gic-version=3") gicVersion = 3;
+        else p.add(at(machine), `unsupported machine option '${opt}' (gic-version=2 or 3)`);
+      }
+    }
+    const c = hv.prop("cpus");
+    if (!c || c.length !== 4) p.add(at(c ?? hv), "/hv needs cpus = <N> (the board's CPUs)");
+    else {
+      cpus = c.asU32();
+      if (cpus < 1 || cpus > MAX_BOARD_CPUS) p.add(at(c), `cpus = <${cpus}>: the board has 1 to ${MAX_BOARD_CPUS} CPUs`);
+    }
+    const ms = hv.prop("memory-size");
+    const msCells = ms && cells64(ms);
+    if (!ms || !msCells || msCells.length !== 1) p.add(at(ms ?? hv), "/hv needs memory-size = <hi lo> (the board's RAM)");
+    else {
+      memorySize = msCells[0];
+      if (memorySize <= 0 || memorySize % 0x10000 !== 0 || memorySize > 255 * 2 ** 30) {
+        p.add(at(ms), `memory-size ${hex(memorySize)}: must be a non-zero multiple of 64 KiB, at most 255 GiB`);
+      }
+    }
+    const cp = hv.prop("console-port");
+    if (cp) {
+      if (cp.length !== 4) p.add(at(cp), "console-port = <PORT>");
+      else {
+        consolePort = cp.asU32();
+        if (consolePort < 1 || consolePort + MAX_PARTITIONS > 65535) p.add(at(cp), `console-port ${consolePort}: must leave room for a port per partition below 65536`);
+      }
+    }
+  }
+
+  // ---- physical memory areas and doorbells (children of / other than hv and partitions) ----
+  const pmas = new Map<DtNode, PhysMemArea>();
+  const doorbells = new Map<DtNode, string>();
+  for (const node of root.liveChildren()) {
+    if (node.name === "hv" || node.name === "partitions") continue;
+    const compat = compatibleOf(node);
+    if (compat.includes(COMPAT.pma)) {
+      for (const prop of node.liveProperties()) if (!PMA_PROPS.has(prop.name) && !ANY_NODE_PROPS.has(prop.name)) p.add(at(prop), `unknown property '${prop.name}' in ${node.path}`);
+      const addr = node.prop("addr"), size = node.prop("size");
+      const a = addr && cells64(addr), s = size && cells64(size);
+      if (!a || a.length !== 1) { p.add(at(addr ?? node), `${node.path} needs addr = <hi lo>`); continue; }
+      if (!s || s.length !== 1) { p.add(at(size ?? node), `${node.path} needs size = <hi lo>`); continue; }
+      const area: PhysMemArea = { name: node.name, addr: a[0], size: s[0], where: at(node) };
+      if (area.size === 0 || area.addr % 4096 || area.size % 4096) p.add(at(node), `${node.path}: addr and size must be non-zero multiples of 4 KiB`);
+      else if (memorySize && (area.addr < BOARD_RAM_BASE || area.addr + area.size > BOARD_RAM_BASE + memorySize)) {
+        p.add(at(node), `${node.path} [${hex(area.addr)}, ${hex(area.addr + area.size)}) is outside the board's RAM ` +
+          `[${hex(BOARD_RAM_BASE)}, ${hex(BOARD_RAM_BASE + memorySize)})`);
+      }
+      pmas.set(node, area);
+    } else if (compat.includes(COMPAT.doorbell)) {
+      for (const prop of node.liveProperties()) if (prop.name !== "compatible" && !ANY_NODE_PROPS.has(prop.name)) p.add(at(prop), `unknown property '${prop.name}' in ${node.path}`);
+      doorbells.set(node, node.name);
+    } else {
+      p.add(at(node), `unknown node ${node.path} (expected hv, partitions, a "${COMPAT.pma}" or a "${COMPAT.doorbell}")`);
+    }
+  }
+  const areaList = [...pmas.values()];
+  for (let i = 0; i < areaList.length; i++) {
+    for (let j = 0; j < i; j++) {
+      const x = areaList[i], y = areaList[j];
+      if (x.addr < y.addr + y.size && y.addr < x.addr + x.size) {
+        p.add(x.where, `phys-mem-area ${x.name} [${hex(x.addr)}, ${hex(x.addr + x.size)}) overlaps ${y.name} [${hex(y.addr)}, ${hex(y.addr + y.size)}) (${y.where})`);
+      }
+    }
+  }
+
+  // ---- partitions ----
+  const partitions: PartitionConfig[] = [];
+  const partitionsNode = root.child("partitions");
+  if (!partitionsNode || partitionsNode.liveChildren().length === 0) p.add(at(partitionsNode ?? root), "no partitions (a /partitions node with one child per partition)");
+  const cpuOwner = new Map<number, string>();
+  const deviceOwner = new Map<string, string>();
+  const pmaUsers = new Map<PhysMemArea, string[]>();
+  const labels = new Map<string, string>();
+  for (const node of partitionsNode?.liveChildren() ?? []) {
+    if (!compatibleOf(node).includes(COMPAT.partition)) { p.add(at(node), `${node.path}: compatible must be "${COMPAT.partition}"`); continue; }
+    const part = checkPartition(node, partitions.length + 1);
+    if (part) partitions.push(part);
+  }
+  if (partitions.length > MAX_PARTITIONS) p.add(at(partitionsNode), `${partitions.length} partitions: at most ${MAX_PARTITIONS}`);
+  for (const [area, users] of pmaUsers) {
+    const node = [...pmas].find(([, a]) => a === area)![0];
+    if (users.length > 1 && !node.hasProp("shared")) {
+      p.add(area.where, `phys-mem-area ${area.name} is used by ${users.join(" and ")}: mark it "shared;" to share it`);
+    }
+  }
+
+  function checkPartition(node: DtNode, id: number): PartitionConfig | undefined {
+    const name = node.name;
+    const before = p.list.length;
+    for (const prop of node.liveProperties()) if (!PARTITION_PROPS.has(prop.name) && !ANY_NODE_PROPS.has(prop.name)) p.add(at(prop), `unknown property '${prop.name}' in ${node.path}`);
+    const labelProp = node.prop("label");
+    const label = labelProp && isPrintable(labelProp.value) ? labelProp.asString() : name;
+    if (labels.has(label)) p.add(at(labelProp ?? node), `label "${label}" is used by ${labels.get(label)} too`);
+    labels.set(label, name);
+
+    // cpus = <first count> [<first count> ...]: Topaz's ranges of physical CPUs, vCPUs in order.
+    const pcpus: number[] = [];
+    const cpusProp = node.prop("cpus");
+    if (!cpusProp || cpusProp.length === 0 || cpusProp.length % 8 !== 0) p.add(at(cpusProp ?? node), `${node.path} needs cpus = <first count> (physical CPUs)`);
+    else {
+      const c = cpusProp.asU32Array();
+      for (let i = 0; i < c.length; i += 2) {
+        if (c[i + 1] === 0) p.add(at(cpusProp), `${node.path}: cpus = <${c[i]} 0> names no CPU`);
+        for (let k = 0; k < c[i + 1] && k < 64; k++) {
+          const cpu = c[i] + k;
+          if (cpus && cpu >= cpus) { p.add(at(cpusProp), `${node.path}: physical CPU ${cpu} does not exist (the board has ${cpus})`); break; }
+          const owner = cpuOwner.get(cpu);
+          if (owner !== undefined) p.add(at(cpusProp), `${node.path}: physical CPU ${cpu} is already in ${owner}`);
+          cpuOwner.set(cpu, name);
+          if (!pcpus.includes(cpu)) pcpus.push(cpu);
+        }
+      }
+    }
+
+    // Guest physical memory areas, and the other subnodes (devices, doorbell handles).
+    const memory: GuestMemArea[] = [];
+    const devices: { path: string; where: string }[] = [];
+    const sendDoorbells: string[] = [], receiveDoorbells: string[] = [];
+    for (const child of node.liveChildren()) {
+      const compat = compatibleOf(child);
+      if (compat.includes(COMPAT.gpma)) {
+        for (const prop of child.liveProperties()) if (!GPMA_PROPS.has(prop.name) && !ANY_NODE_PROPS.has(prop.name)) p.add(at(prop), `unknown property '${prop.name}' in ${child.path}`);
+        const phys = child.prop("phys-mem");
+        const target = phys && phys.length === 4 ? tree.root.findByPhandle(phys.asU32()) : undefined;
+        const area = target && pmas.get(target);
+        if (!area) { p.add(at(phys ?? child), `${child.path}: phys-mem = <&AREA> must name a "${COMPAT.pma}" node`); continue; }
+        const ga = child.prop("guest-addr");
+        const gaCells = ga && cells64(ga);
+        if (!gaCells || gaCells.length !== 1) { p.add(at(ga ?? child), `${child.path} needs guest-addr = <hi lo>`); continue; }
+        const sz = child.prop("size");
+        const szCells = sz && cells64(sz);
+        if (sz && (!szCells || szCells.length !== 1)) { p.add(at(sz), `${child.path}: size = <hi lo>`); continue; }
+        const size = szCells ? szCells[0] : area.size;
+        if (size === 0 || size > area.size || size % 4096 || gaCells[0] % 4096) {
+          p.add(at(sz ?? child), `${child.path}: ${hex(size)} bytes at ${hex(gaCells[0])} must be 4 KiB aligned and fit in ${area.name} (${hex(area.size)} bytes)`);
+          continue;
+        }
+        memory.push({ pma: area, guestAddr: gaCells[0], size, writable: !child.hasProp("read-only"), isRam: false, where: at(child) });
+        const users = pmaUsers.get(area) ?? [];
+        if (!users.includes(name)) users.push(name);
+        pmaUsers.set(area, users);
+      } else if (compat.includes(COMPAT.sendDoorbell) || compat.includes(COMPAT.receiveDoorbell)) {
+        for (const prop of child.liveProperties()) if (!DOORBELL_HANDLE_PROPS.has(prop.name) && !ANY_NODE_PROPS.has(prop.name)) p.add(at(prop), `unknown property '${prop.name}' in ${child.path}`);
+        const gh = child.prop("global-handle");
+        const target = gh && gh.length === 4 ? tree.root.findByPhandle(gh.asU32()) : undefined;
+        const bell = target && doorbells.get(target);
+        if (bell === undefined) { p.add(at(gh ?? child), `${child.path}: global-handle = <&DOORBELL> must name a "${COMPAT.doorbell}" node`); continue; }
+        (compat.includes(COMPAT.sendDoorbell) ? sendDoorbells : receiveDoorbells).push(bell);
+      } else if (child.hasProp("device")) {
+        for (const prop of child.liveProperties()) if (!DEVICE_PROPS.has(prop.name) && !ANY_NODE_PROPS.has(prop.name)) p.add(at(prop), `unknown property '${prop.name}' in ${child.path}`);
+        const d = child.prop("device")!;
+        const path = isPrintable(d.value) ? d.asString() : "";
+        if (!path.startsWith("/")) { p.add(at(d), `${child.path}: device = "/PATH" names a node of the board's device tree`); continue; }
+        if (!host.hasDevice(path)) { p.add(at(d), `${child.path}: the board has no device ${path}`); continue; }
+        const owner = deviceOwner.get(path);
+        if (owner !== undefined) p.add(at(d), `${child.path}: device ${path} in use (already assigned to ${owner})`);
+        deviceOwner.set(path, name);
+        devices.push({ path, where: at(d) });
+      } else {
+        p.add(at(child), `unknown node ${child.path} (a "${COMPAT.gpma}", a doorbell handle, or a node with device = "/PATH")`);
+      }
+    }
+    memory.sort((a, b) => a.guestAddr - b.guestAddr);
+    for (let i = 1; i < memory.length; i++) {
+      const a = memory[i - 1], b = memory[i];
+      if (b.guestAddr < a.guestAddr + a.size) p.add(b.where, `${node.path}: guest memory at ${hex(b.guestAddr)} overlaps the area at ${hex(a.guestAddr)} (${a.where})`);
+    }
+    const ram = memory.find((m) => m.guestAddr === GUEST_RAM_BASE);
+    if (memory.length && !ram) p.add(at(node), `${node.path}: no guest-phys-mem-area at guest-addr ${hex(GUEST_RAM_BASE)} (the partition's RAM)`);
+    else if (!memory.length) p.add(at(node), `${node.path} has no guest-phys-mem-area (its RAM)`);
+    if (ram) {
+      ram.isRam = true;
+      if (!ram.writable) p.add(ram.where, `${node.path}: the partition's RAM cannot be read-only`);
+    }
+    const inGuestMemory = (addr: number, size: number) => memory.some((m) => addr >= m.guestAddr && addr + size <= m.guestAddr + m.size);
+
+    // Images: a path (Topaz's <src dst size> cells also accepted).
+    const image = (propName: string, required: boolean): ImageLoad | undefined => {
+      const prop = node.prop(propName);
+      if (!prop) { if (required) p.add(at(node), `${node.path} needs ${propName} = "FILE"`); return undefined; }
+      const where = at(prop);
+      if (isPrintable(prop.value)) {
+        const path = resolvePath(baseDir, prop.asString());
+        const size = host.fileSize(path);
+        if (size === undefined) { p.add(where, `${propName} "${prop.asString()}": no such file (${path})`); return undefined; }
+        if (ram && size > ram.size) p.add(where, `${propName} "${prop.asString()}" (${size} bytes) is larger than the partition's RAM (${hex(ram.size)} bytes)`);
+        return { image: { kind: "file", path, size }, where };
+      }
+      const c = cells64(prop);
+      if (!c || c.length !== 3) { p.add(where, `${propName} must be "FILE" or <src-hi src-lo dst-hi dst-lo size-hi size-lo>`); return undefined; }
+      const [source, dest, size] = c;
+      if (size === 0) p.add(where, `${propName}: size 0`);
+      if (memorySize && (source < BOARD_RAM_BASE || source + size > BOARD_RAM_BASE + memorySize)) {
+        p.add(where, `${propName}: source [${hex(source)}, ${hex(source + size)}) is outside the board's RAM`);
+      }
+      if (!inGuestMemory(dest, size)) p.add(where, `${propName}: destination [${hex(dest)}, ${hex(dest + size)}) is outside the partition's memory`);
+      return { image: { kind: "preloaded", source, size }, guestAddr: dest, where };
+    };
+    const guestImage = image("guest-image", true);
+    const linuxRootfs = image("linux-rootfs", false);
+
+    let dtbWindow: PartitionConfig["dtbWindow"];
+    const win = node.prop("dtb-window");
+    if (win) {
+      const c = cells64(win);
+      if (!c || c.length !== 2) p.add(at(win), "dtb-window = <addr-hi addr-lo size-hi size-lo>");
+      else if (!inGuestMemory(c[0], c[1]) || c[1] === 0) p.add(at(win), `dtb-window [${hex(c[0])}, ${hex(c[0] + c[1])}) is outside the partition's memory`);
+      else dtbWindow = { guestAddr: c[0], size: c[1], where: at(win) };
+    }
+    const bootargsProp = node.prop("bootargs");
+    let bootargs: string | undefined;
+    if (bootargsProp) {
+      if (!isPrintable(bootargsProp.value)) p.add(at(bootargsProp), "bootargs must be a string");
+      else bootargs = bootargsProp.asString();
+    }
+    let watchdog: PartitionConfig["watchdog"];
+    const wd = node.prop("watchdog");
+    if (wd) {
+      if (wd.length !== 4 || wd.asU32() === 0) p.add(at(wd), "watchdog = <SECONDS> (non-zero)");
+      else {
+        const actionProp = node.prop("watchdog-action");
+        const action = actionProp && isPrintable(actionProp.value) ? actionProp.asString() : "report";
+        if (action !== "restart" && action !== "stop" && action !== "report") p.add(at(actionProp), `watchdog-action "${action}": restart, stop or report`);
+        else watchdog = { seconds: wd.asU32(), action };
+      }
+    } else if (node.hasProp("watchdog-action")) p.add(at(node.prop("watchdog-action")), "watchdog-action without watchdog");
+    const oc = node.prop("on-crash");
+    const onCrashText = oc && isPrintable(oc.value) ? oc.asString() : "stop";
+    if (onCrashText !== "restart" && onCrashText !== "stop") p.add(at(oc), `on-crash "${onCrashText}": restart or stop`);
+
+    if (p.list.length !== before || !guestImage || !ram) return undefined;
+    return {
+      name, label, id, pcpus, memory, ramSize: ram.size, guestImage, linuxRootfs, dtbWindow, bootargs, devices,
+      sendDoorbells, receiveDoorbells, autoStart: !node.hasProp("no-auto-start"), watchdog,
+      onCrash: onCrashText as "restart" | "stop", where: at(node),
+    };
+  }
+
+  if (p.list.length) return { ok: false, problems: p.list };
+  return { ok: true, config: { gicVersion, cpus, memorySize, consolePort, pmas: areaList, doorbells: [...doorbells.values()], partitions } };
+}

@@ -1,0 +1,64 @@
+/**
+ * The device tree a partition's guest boots with (ePAPR: the hypervisor generates one for each
+ * partition from the configuration, as Topaz does). A partition is, by default, a QEMU `virt`
+ * machine of its own size, so its tree is the virt board's tree for that size (vCPUs numbered
+ * from 0, RAM at 0x4000_0000, the GIC, the generic timer, PSCI over HVC, the PL011 at
+ * 0x0900_0000 as its console) with what the partition does not have taken out (flash, PCIe,
+ * RTC, GPIO, virtio-mmio, fw_cfg, the platform bus, MSI frames), and with what the config gives
+ * it put in: the devices passed through (copied from the board's tree) and the shared memory
+ * windows.
+ */
+import { decodeDtb, encodeDtb, type DeviceTree, type DtNode } from "../devicetree/index.js";
+import { buildVirtDtb } from "../board/fdt.js";
+import type { HvConfig, PartitionConfig } from "./config.js";
+
+/** Nodes of the virt tree that a partition machine does not emulate (by name, before '@'). */
+const NOT_IN_A_PARTITION = new Set(["flash", "pcie", "pl031", "pl061", "gpio-keys", "virtio_mmio", "fw-cfg", "platform-bus"]);
+/** MSI frames under the GIC (GICv2m, the GICv3 ITS): the virtual GIC has none. */
+const GIC_MSI_FRAMES = new Set(["v2m", "its"]);
+
+export interface GuestDtbOptions {
+  /** The initrd as loaded in guest memory (Linux), for /chosen. */
+  initrd?: { start: number; end: number };
+  /** The board's device tree, where passed-through devices are copied from. */
+  boardTree?: DeviceTree;
+}
+
+function copyNode(from: DtNode, into: DtNode): DtNode {
+  const node = into.add(from.name);
+  for (const prop of from.liveProperties()) node.setProp(prop.name, prop.value.slice());
+  for (const child of from.liveChildren()) copyNode(child, node);
+  return node;
+}
+
+/** The guest DTB of one partition. */
+export function buildGuestDtb(config: HvConfig, part: PartitionConfig, o: GuestDtbOptions = {}): Uint8Array {
+  const blob = buildVirtDtb({
+    ramSize: part.ramSize, cpus: part.pcpus.length, gicVersion: config.gicVersion, virtualization: false,
+    psci: "hvc", bootargs: part.bootargs, initrd: o.initrd,
+  });
+  const tree = decodeDtb(blob);
+  const root = tree.root;
+  for (const node of root.liveChildren()) if (NOT_IN_A_PARTITION.has(node.baseName)) root.removeChild(node.name);
+  const gic = root.liveChildren().find((n) => n.hasProp("interrupt-controller"));
+  if (gic) for (const frame of gic.liveChildren()) if (GIC_MSI_FRAMES.has(frame.baseName)) gic.removeChild(frame.name);
+  const gicPhandle = gic?.prop("phandle")?.asU32();
+
+  // Passed-through devices, as the board describes them; their interrupts go to this GIC.
+  for (const { path } of part.devices) {
+    const source = o.boardTree?.find(path);
+    if (!source || root.child(source.name)) continue;
+    const node = copyNode(source, root);
+    if (node.hasProp("interrupt-parent") && gicPhandle !== undefined) node.setCells("interrupt-parent", gicPhandle);
+  }
+  // Shared memory windows (every area but the RAM): plain memory the guest maps itself.
+  for (const area of part.memory) {
+    if (area.isRam) continue;
+    const node = root.add(`shared-memory@${area.guestAddr.toString(16)}`);
+    node.setString("compatible", "tessera,shared-memory");
+    node.setCells("reg", Math.floor(area.guestAddr / 2 ** 32), area.guestAddr >>> 0, Math.floor(area.size / 2 ** 32), area.size >>> 0);
+    node.setString("label", area.pma.name);
+    if (!area.writable) node.setEmpty("read-only");
+  }
+  return encodeDtb(tree);
+}
