@@ -84,6 +84,15 @@ export const GUESTS: readonly GuestSpec[] = [
     forbid: NEVER,
   },
   {
+    name: "rtos",
+    // Commands on the console; "wait" makes the blink check independent of timing.
+    run: { gicVersion: 3, stdin: "help\nled on\nstatus\nblink 2\nwait 5\nblink 0\nstatus\nsleep 3\nled toggle\nbogus cmd\necho hi there\ntasks\noff\n" },
+    expect: ["mailbox #2: 'status' -> 0 'led on, blink 0, toggles 0'", "mailbox #5: 'bogus' -> -38 'unknown command: bogus'",
+      "rtos> wait 5: 5 toggles, led off", "rtos> status: 0 led off, blink 0, toggles 0", "rtos> led toggle: 0 led on",
+      "rtos> tasks: 0 idle/0, blink/1, console/2, selftest/2, mailbox/3", "rtos> off"],
+    forbid: NEVER,
+  },
+  {
     name: "bench-int",
     run: { stdin: "1\n" },
     expect: ["bench-int: scale=1 crc=171d635a", "insns=2324363 done"],
