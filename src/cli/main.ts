@@ -11,11 +11,12 @@ import { dirname, join } from "node:path";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { VirtBoard, type RunStatus } from "../board/virt.js";
+import { VirtBoard } from "../board/virt.js";
 import { VIRT } from "../board/memory-map.js";
 import { planBoot } from "../loaders/boot.js";
 import { parseRunArgs, UsageError, type RunArgs } from "./args.js";
 import { attachConsole } from "./console.js";
+import { runSession } from "../host/run-loop.js";
 import { installTracing } from "./trace.js";
 import { checkCpio, identifyInitrd } from "../initramfs/identify.js";
 import { FETCH_HINT, busyboxInitramfs, findGuests } from "./guests.js";
@@ -64,14 +65,6 @@ function version(): string {
   } catch {
     return "unknown";
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Guest state for reports: every CPU's PC, EL, ESR and FAR. */
@@ -211,71 +204,44 @@ async function runCommand(argv: string[]): Promise<number> {
 
   let quit: number | undefined;
   const console = attachConsole(board, () => { quit = EXIT_OK; }, flushOutput);
-  const started = Date.now();
-  let total = 0;
-  const SLICE = 200_000;
   try {
-    for (;;) {
-      if (quit !== undefined) return quit;
-      // Nobody can read the guest any more (closed pipe, full disk, hung-up terminal): stop; the
-      // CLI reports the lost output and exits 1.
-      if (outputFailure() !== undefined) return EXIT_GUEST_FAILURE;
-      if (!outputKeepsUp) { await outputDrained(); outputKeepsUp = true; continue; }
-      if (args.watchdogSeconds !== undefined && Date.now() - started > args.watchdogSeconds * 1000) {
+    const end = await runSession(board, {
+      beforeSlice: () => {
+        if (quit !== undefined) return { kind: "host", code: quit };
+        // Nobody can read the guest any more (closed pipe, full disk, hung-up terminal): stop;
+        // the CLI reports the lost output and exits 1.
+        if (outputFailure() !== undefined) return { kind: "host", code: EXIT_GUEST_FAILURE };
+        if (!outputKeepsUp) return outputDrained().then(() => { outputKeepsUp = true; });
+        return undefined;
+      },
+      afterSlice: (status) => {
         flushOutput();
-        writeStderr(`tessera: watchdog: guest still running after ${args.watchdogSeconds} s` +
-          `${console_.bytes === 0 ? " (it wrote nothing to the console)" : ""}\n${describeGuest(board)}\n`);
-        return EXIT_GUEST_FAILURE;
-      }
-      let budget = SLICE;
-      if (args.maxInsns !== undefined) budget = Math.min(budget, args.maxInsns - total);
-      if (budget <= 0) {
-        flushOutput();
-        writeStderr(`tessera: instruction limit reached (${args.maxInsns})\n${describeGuest(board)}\n`);
-        return EXIT_GUEST_FAILURE;
-      }
-      const before = board.cpus.reduce((n, c) => n + c.icount, 0);
-      const status: RunStatus = board.run(budget);
-      total += board.cpus.reduce((n, c) => n + c.icount, 0) - before;
-      flushOutput();
-      if (console_.panic !== undefined) {
         // Linux panicked: with panic=-1 it resets at once (QEMU -no-reboot then exits), without
         // it spins for ever; either way the guest is finished. Report it with its last words.
-        if (status.kind === "stopped" || Date.now() - console_.panicSeenAt! > PANIC_GRACE_MS) {
+        if (console_.panic !== undefined && (status.kind === "stopped" || Date.now() - console_.panicSeenAt! > PANIC_GRACE_MS)) {
           writeStderr(`tessera: guest kernel panic: ${console_.panic}\n--- last console lines ---\n${console_.lastLines(15)}\n`);
-          return EXIT_GUEST_FAILURE;
+          return { kind: "host", code: EXIT_GUEST_FAILURE };
         }
-      }
-      if (status.kind === "stopped") return EXIT_OK;
-      if (status.kind === "fatal") {
-        writeStderr(`tessera: ${status.message}\n${describeGuest(board)}\n`);
-        return EXIT_GUEST_FAILURE;
-      }
-      if (status.kind === "idle") {
-        if (status.until === undefined) {
-          // Nothing armed: only host input can wake the guest.
-          if (board.cpus.every((c) => c.off)) {
-            writeStderr(`tessera: every CPU is powered off\n${describeGuest(board)}\n`);
-            return EXIT_GUEST_FAILURE;
-          }
-          if (!console.inputOpen) {
-            writeStderr(`tessera: guest waits for an interrupt that cannot arrive (no timer armed, no input)\n${describeGuest(board)}\n`);
-            return EXIT_GUEST_FAILURE;
-          }
-          await sleep(10);
-          continue;
-        }
-        // Pace idle time to real time, in short naps so input and signals are serviced.
-        const ticks = status.until - status.now;
-        const ms = Math.min(20, (ticks / board.counterFrequency) * 1000);
-        const t0 = Date.now();
-        if (ms >= 1) await sleep(ms);
-        const elapsedTicks = ((Date.now() - t0) / 1000) * board.counterFrequency;
-        board.advanceIdle(Math.min(status.until, status.now + Math.max(elapsedTicks, ms < 1 ? ticks : 0)));
-        continue;
-      }
-      await yieldToEventLoop();
+        return undefined;
+      },
+      inputOpen: () => console.inputOpen,
+    }, { watchdogSeconds: args.watchdogSeconds, maxInstructions: args.maxInsns });
+    flushOutput();
+    switch (end.kind) {
+      case "host": return end.code;
+      case "stopped": return EXIT_OK;
+      case "fatal": writeStderr(`tessera: ${end.message}\n${describeGuest(board)}\n`); break;
+      case "watchdog":
+        writeStderr(`tessera: watchdog: guest still running after ${end.seconds} s` +
+          `${console_.bytes === 0 ? " (it wrote nothing to the console)" : ""}\n${describeGuest(board)}\n`);
+        break;
+      case "instruction-limit": writeStderr(`tessera: instruction limit reached (${end.limit})\n${describeGuest(board)}\n`); break;
+      case "all-cpus-off": writeStderr(`tessera: every CPU is powered off\n${describeGuest(board)}\n`); break;
+      case "deadlock":
+        writeStderr(`tessera: guest waits for an interrupt that cannot arrive (no timer armed, no input)\n${describeGuest(board)}\n`);
+        break;
     }
+    return EXIT_GUEST_FAILURE;
   } catch (e) {
     flushOutput();
     if (e instanceof HostOutputError) throw e;

@@ -1,0 +1,110 @@
+/**
+ * The host's session loop, shared by `tessera run`, `tessera hv` and a browser page: run the
+ * machine in slices, give the event loop a turn between them (input, signals, sockets), pace
+ * idle time to real time, and end the session for a reason the caller reports: the guest
+ * stopped, got stuck, outran its watchdog or instruction limit, or waits for an interrupt that
+ * can never come. Platform-neutral: timers are the ones every JavaScript host has.
+ */
+import type { RunStatus } from "../board/virt.js";
+
+/** What the loop drives: a board, or the hypervisor's view of one. */
+export interface Runnable {
+  run(budget: number): RunStatus;
+  advanceIdle(tick: number): void;
+  readonly counterFrequency: number;
+  readonly cpus: readonly { readonly icount: number; readonly off: boolean }[];
+}
+
+export type SessionEnd =
+  /** PSCI SYSTEM_OFF or SYSTEM_RESET. */
+  | { kind: "stopped" }
+  /** The machine gave up (a CPU stuck in exceptions, ...). */
+  | { kind: "fatal"; message: string }
+  | { kind: "watchdog"; seconds: number }
+  | { kind: "instruction-limit"; limit: number }
+  | { kind: "all-cpus-off" }
+  /** Every CPU waits, no timer is armed and no input can come. */
+  | { kind: "deadlock" }
+  /** Ended by the host: a quit key, lost output, a kernel panic it watched for. */
+  | { kind: "host"; code: number };
+
+export interface SessionHooks {
+  /** Before each slice: an end stops the session; a promise pauses it until it settles (a slow reader). */
+  beforeSlice?(): SessionEnd | Promise<void> | undefined;
+  /** After each slice (output flushed here): an end stops the session. */
+  afterSlice?(status: RunStatus): SessionEnd | undefined;
+  /** False once no input can ever arrive (stdin closed). */
+  inputOpen(): boolean;
+}
+
+export interface SessionOptions {
+  watchdogSeconds?: number;
+  maxInstructions?: number;
+  /** Instructions per slice between turns of the event loop. */
+  sliceInstructions?: number;
+}
+
+const DEFAULT_SLICE = 200_000;
+/** Longest nap while idle, so input and signals are serviced promptly. */
+const MAX_NAP_MS = 20;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/**
+ * One turn of the event loop, as cheaply as the host allows: setTimeout(0) waits a millisecond
+ * or more, a third of a slice's run time, so setImmediate is used where it exists (Node) and a
+ * message channel elsewhere (browsers).
+ */
+const yieldToEventLoop: () => Promise<void> = (() => {
+  const g = globalThis as { setImmediate?: (f: () => void) => void; MessageChannel?: typeof MessageChannel };
+  if (typeof g.setImmediate === "function") { const si = g.setImmediate; return () => new Promise<void>((resolve) => si(resolve)); }
+  if (typeof g.MessageChannel === "function") {
+    const channel = new g.MessageChannel();
+    const waiting: (() => void)[] = [];
+    channel.port1.onmessage = () => waiting.shift()?.();
+    return () => new Promise<void>((resolve) => { waiting.push(resolve); channel.port2.postMessage(0); });
+  }
+  return () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+})();
+
+export async function runSession(target: Runnable, hooks: SessionHooks, options: SessionOptions = {}): Promise<SessionEnd> {
+  const started = Date.now();
+  const slice = options.sliceInstructions ?? DEFAULT_SLICE;
+  let total = 0;
+  const instructions = () => { let n = 0; for (const c of target.cpus) n += c.icount; return n; };
+  for (;;) {
+    const gate = hooks.beforeSlice?.();
+    if (gate instanceof Promise) { await gate; continue; }
+    if (gate) return gate;
+    if (options.watchdogSeconds !== undefined && Date.now() - started > options.watchdogSeconds * 1000) {
+      return { kind: "watchdog", seconds: options.watchdogSeconds };
+    }
+    let budget = slice;
+    if (options.maxInstructions !== undefined) budget = Math.min(budget, options.maxInstructions - total);
+    if (budget <= 0) return { kind: "instruction-limit", limit: options.maxInstructions! };
+    const before = instructions();
+    const status = target.run(budget);
+    total += instructions() - before;
+    const end = hooks.afterSlice?.(status);
+    if (end) return end;
+    if (status.kind === "stopped") return { kind: "stopped" };
+    if (status.kind === "fatal") return { kind: "fatal", message: status.message };
+    if (status.kind === "idle") {
+      if (status.until === undefined) {
+        // Nothing armed: only host input can wake the guest.
+        if (target.cpus.every((c) => c.off)) return { kind: "all-cpus-off" };
+        if (!hooks.inputOpen()) return { kind: "deadlock" };
+        await sleep(10);
+        continue;
+      }
+      // Pace idle time to real time, in short naps.
+      const ticks = status.until - status.now;
+      const ms = Math.min(MAX_NAP_MS, (ticks / target.counterFrequency) * 1000);
+      const t0 = Date.now();
+      if (ms >= 1) await sleep(ms);
+      const elapsedTicks = ((Date.now() - t0) / 1000) * target.counterFrequency;
+      target.advanceIdle(Math.min(status.until, status.now + Math.max(elapsedTicks, ms < 1 ? ticks : 0)));
+      continue;
+    }
+    await yieldToEventLoop();
+  }
+}
