@@ -110,6 +110,22 @@ export const GUESTS: readonly GuestSpec[] = [
     expect: ["bench-fp: scale=1 dot=c06a43747265ccc1", "insns=364860 done"],
     forbid: NEVER,
   },
+  // The benchmark suite (tests/guests/suite/), at scale 1; npm run bench runs it at full scale.
+  { name: "core", run: { stdin: "1\n" }, expect: ["core: 40 iterations", "core: scale=1 checksum=1b12c1da", "core: done"], forbid: NEVER },
+  { name: "crc32", run: { stdin: "1\n" }, expect: ["crc32: 10 passes over 65536 bytes, mismatches 0", "crc32: scale=1 checksum=f0bae174", "crc32: done"], forbid: NEVER },
+  { name: "sha256", run: { stdin: "1\n" }, expect: ["sha256: abc ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "sha256: scale=1 checksum=a3c081da", "sha256: done"], forbid: NEVER },
+  { name: "aes", run: { stdin: "1\n" }, expect: ["aes: FIPS-197 C.1 69c4e0d86a7b0430d8cdb78070b4c55a", "aes: round trip ok", "aes: scale=1 checksum=1c9784cb", "aes: done"], forbid: NEVER },
+  { name: "nbody", run: { stdin: "1\n" }, expect: ["nbody: 6000 steps, energy bfc5a441459acc23 -> bfc5a3e7f01a382d", "nbody: scale=1 checksum=b08b3a32", "nbody: done"], forbid: NEVER },
+  { name: "qsort", run: { stdin: "1\n" }, expect: ["qsort: 5 rounds, out of order 0", "qsort: scale=1 checksum=6b1bb5db", "qsort: done"], forbid: NEVER },
+  { name: "matmul", run: { stdin: "1\n" }, expect: ["matmul: scale=1 checksum=7038daa0", "matmul: done"], forbid: NEVER },
+  { name: "strsearch", run: { stdin: "1\n" }, expect: ["strsearch: 1 texts, 3318 matches, 0 disagreements", "strsearch: scale=1 checksum=bf045a12", "strsearch: done"], forbid: NEVER },
+  { name: "huffman", run: { stdin: "1\n" }, expect: ["huffman: 5 blocks of 16384 bytes, 75443 bytes coded, 0 bad round trips", "huffman: scale=1 checksum=f22f1882", "huffman: done"], forbid: NEVER },
+  { name: "dijkstra", run: { stdin: "1\n" }, expect: ["dijkstra: 48 sources, distance sum 20044956", "dijkstra: scale=1 checksum=133c2245", "dijkstra: done"], forbid: NEVER },
+  { name: "div64", run: { stdin: "1\n" }, expect: ["div64: 1000 rounds, signed sum e900e103216e4927", "div64: scale=1 checksum=5c608be0", "div64: done"], forbid: NEVER },
+  { name: "simd-auto", run: { stdin: "1\n" }, expect: ["simd-auto: scale=1 checksum=ff82867a", "simd-auto: done"], forbid: NEVER },
+  { name: "simd-neon", run: { stdin: "1\n" }, expect: ["simd-neon: scale=1 checksum=192de9b9", "simd-neon: done"], forbid: NEVER },
+  { name: "exceptions-heavy", run: { stdin: "1\n" }, expect: ["exceptions-heavy: 8000 SVCs, 8000 aborts skipped, 1000 demand faults, 0 bad pages", "exceptions-heavy: scale=1 checksum=01c23957", "exceptions-heavy: done"], forbid: NEVER },
+  { name: "tlb-heavy", run: { stdin: "1\n" }, expect: ["tlb-heavy: 98304 strided accesses over 8192 pages, 512 remaps, 0 bad remaps", "tlb-heavy: scale=1 checksum=2c03d091", "tlb-heavy: done"], forbid: NEVER },
 ];
 
 export function guestPath(name: string): string {

@@ -51,6 +51,7 @@ programs=(
     "el3|el3/el3.c|-O2 -mgeneral-regs-only"
     "mmu|mmu/mmu.c mmu/mmu-common.c|-O2 -mgeneral-regs-only"
     "mmu16k|mmu16k/mmu16k.c mmu/mmu-common.c|-O2 -mgeneral-regs-only"
+    "stage2|stage2/stage2.c|-O2 -mgeneral-regs-only"
     "timer-irq|timer-irq/timer-irq.c|-O2 -mgeneral-regs-only"
     "smp|smp/smp.c|-O2 -mgeneral-regs-only"
     "uart-echo|uart-echo/uart-echo.c|-O2"
@@ -59,6 +60,22 @@ programs=(
     "bench-int|bench-int/bench-int.c bench-int/kernels.S|-O2"
     "bench-mem|bench-mem/bench-mem.c bench-mem/kernels.S|-O2"
     "bench-fp|bench-fp/bench-fp.c bench-fp/kernels.S|-O2"
+    # The benchmark suite (suite/suite.c is its shared main; see suite/suite.h).
+    "core|suite/core.c suite/suite.c|-O2"
+    "crc32|suite/crc32.c suite/suite.c|-O2"
+    "sha256|suite/sha256.c suite/suite.c|-O2"
+    "aes|suite/aes.c suite/suite.c|-O2"
+    "nbody|suite/nbody.c suite/suite.c|-O2 -fno-math-errno"
+    "qsort|suite/qsort.c suite/suite.c|-O2"
+    "matmul|suite/matmul.c suite/suite.c|-O2"
+    "strsearch|suite/strsearch.c suite/suite.c|-O2"
+    "huffman|suite/huffman.c suite/suite.c|-O2"
+    "dijkstra|suite/dijkstra.c suite/suite.c|-O2"
+    "div64|suite/div64.c suite/suite.c|-O2"
+    "simd-auto|suite/simd-auto.c suite/suite.c|-O2 -ftree-vectorize -fvect-cost-model=dynamic"
+    "simd-neon|suite/simd-neon.c suite/suite.c|-O2"
+    "exceptions-heavy|suite/exceptions-heavy.c suite/suite.c|-O2 -mgeneral-regs-only"
+    "tlb-heavy|suite/tlb-heavy.c suite/suite.c|-O2"
 )
 
 wanted() {
