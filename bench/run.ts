@@ -1,216 +1,214 @@
 /**
- * Benchmark driver (`npm run bench`): runs every benchmark module present and prints one table.
+ * Benchmark driver (`npm run bench`): what a user sees, QEMU 7.2 (TCG) and Tessera in the same run.
  *
- *   - bench/guests.ts: the CPU-bound guest programs (bench-int, bench-mem, bench-fp) under QEMU
- *     and Tessera, same work, checksums compared;
- *   - bench/linux.ts, when present: a Linux boot under both;
- *   - bench/dtc.ts, when present: the device-tree compiler against dtc.
+ *   - bench/guests.ts: the bare-metal programs (the suite under tests/guests/suite/ and the
+ *     hand-written bench-* loops), whole process against whole process, start-up included, with
+ *     a steady-state estimate beside it;
+ *   - bench/linux.ts: the Debian guest to /init, its busybox workload and to poweroff, at -smp 1
+ *     and 2, when `npm run fetch-guests` has filled the cache;
+ *   - bench/dtc.ts: the device-tree compiler against dtc, when the corpus is present.
  *
- * Modules that are absent, or whose prerequisites are missing (QEMU, a corpus), are skipped with
- * a note rather than failing the whole run, so the table always shows what could be measured.
+ * Every figure is the best of N runs (the machine may be shared); each row also says whether
+ * the two emulators printed the same output. Missing prerequisites skip a row with a note.
  *
- *   npm run bench [-- --json FILE] [--quick] [--only NAME]... [--scale-factor F]
+ *   npm run bench [-- --runs N] [--quick] [--only NAME,...] [--no-steady] [--json FILE]
  */
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { BENCH_PROGRAMS, benchGuests, type BenchProgram, type GuestBenchResult } from "./guests.js";
+import { spawnSync } from "node:child_process";
+import { pathToFileURL } from "node:url";
+import { BENCH_PROGRAMS, benchGuest, prepareGuests, type GuestBenchResult } from "./guests.js";
+import { benchLinux, type LinuxBenchResult } from "./linux.js";
+import { haveGnuTime } from "./measure.js";
+import { QEMU } from "../test/harness/paths.js";
 
-interface Row {
+export interface Row {
   workload: string;
-  /** Guest instructions of the measured work (start-up excluded), when known. */
-  insns?: number;
-  /** Reference (QEMU, or dtc for the device-tree row) and Tessera times for the same work. */
-  referenceMs?: number;
+  scale?: number;
+  qemuMs?: number;
   tesseraMs?: number;
-  /** Tessera time / reference time. */
   ratio?: number;
-  qemuMips?: number;
-  tesseraMips?: number;
-  /**
-   * Wall times of the scale-1 baseline runs (process start, image load, data set-up and one
-   * unit of work), reference / Tessera; subtracted from the other figures.
-   */
-  baselineMs?: [number, number];
-  /** "ok", "DIFFER", or undefined when the workload has no checksum. */
-  check?: string;
+  qemuCpuMs?: number;
+  tesseraCpuMs?: number;
+  qemuRssKiB?: number;
+  tesseraRssKiB?: number;
+  steadyRatio?: number;
+  /** "same", "DIFFER", or "-" when the row has no output of its own. */
+  output?: string;
   note?: string;
+  /** The reference is dtc, not QEMU. */
+  reference?: "dtc";
 }
 
 interface Options {
   json?: string;
   only: string[];
-  scaleFactor: number;
+  runs: number;
+  quick: boolean;
+  steady: boolean;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
+const LINUX_SMPS = [1, 2];
 
 function guestRow(r: GuestBenchResult): Row {
-  const q = r.qemu, t = r.tessera;
-  const row: Row = { workload: r.program };
-  if (q?.error || t?.error) {
-    row.note = `FAILED: ${(q?.error ?? t?.error)!.slice(0, 300)}`;
-    return row;
-  }
-  if (!q || !t) return row;
-  const insns = q.insns * (1 - 1 / q.scale); // work above the scale-1 baseline
-  row.insns = insns;
-  row.referenceMs = q.wallMs - q.baselineMs;
-  row.tesseraMs = t.wallMs - t.baselineMs;
-  row.ratio = r.ratio;
-  row.qemuMips = q.ips / 1e6;
-  row.tesseraMips = t.ips / 1e6;
-  row.baselineMs = [q.baselineMs, t.baselineMs];
-  row.check = r.checksumsMatch === undefined ? undefined : r.checksumsMatch ? "ok" : "DIFFER";
+  const row: Row = {
+    workload: r.program, scale: r.scale,
+    qemuMs: r.qemu.wallMs, tesseraMs: r.tessera.wallMs, ratio: r.ratio,
+    qemuCpuMs: r.qemu.cpuMs, tesseraCpuMs: r.tessera.cpuMs,
+    qemuRssKiB: r.qemu.peakRssKiB, tesseraRssKiB: r.tessera.peakRssKiB,
+    steadyRatio: r.steadyRatio,
+    output: r.outputsMatch === undefined ? undefined : r.outputsMatch ? "same" : "DIFFER",
+  };
+  const err = r.qemu.error ?? r.tessera.error ?? r.difference;
+  if (err) row.note = (r.qemu.error || r.tessera.error ? "FAILED: " : "outputs differ: ") + err.slice(0, 400);
   return row;
 }
 
-/** Import an optional benchmark module compiled next to this file; undefined when absent. */
-async function optionalModule(name: string): Promise<Record<string, unknown> | undefined> {
-  const path = join(here, `${name}.js`);
-  if (!existsSync(path)) return undefined;
-  return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
-}
-
-function num(v: unknown): number | undefined {
-  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
-}
-
-/**
- * Rows from the Linux boot benchmark. Its result is read by field names (qemu/tessera figures
- * with wallMs and optionally ips or insns), so the module can evolve without this driver.
- */
-function linuxRows(result: unknown): Row[] {
-  const list = Array.isArray(result) ? result : [result];
-  return list.map((r, i) => {
-    const o = (r ?? {}) as Record<string, any>;
-    const q = o.qemu ?? {}, t = o.tessera ?? {};
-    const qMs = num(q.wallMs) ?? num(o.qemuMs), tMs = num(t.wallMs) ?? num(o.tesseraMs);
-    const row: Row = { workload: String(o.workload ?? o.name ?? `linux boot${list.length > 1 ? ` ${i + 1}` : ""}`) };
-    row.referenceMs = qMs;
-    row.tesseraMs = tMs;
-    row.ratio = num(o.ratio) ?? (qMs && tMs ? tMs / qMs : undefined);
-    const qIps = num(q.ips), tIps = num(t.ips);
-    if (qIps) row.qemuMips = qIps / 1e6;
-    if (tIps) row.tesseraMips = tIps / 1e6;
-    row.insns = num(t.insns) ?? num(o.insns);
-    const err = q.error ?? t.error ?? o.error;
-    if (err) row.note = `FAILED: ${String(err).slice(0, 300)}`;
-    if (typeof o.checksumsMatch === "boolean") row.check = o.checksumsMatch ? "ok" : "DIFFER";
-    return row;
-  });
+function linuxRows(r: LinuxBenchResult): Row[] {
+  const q = r.qemu, t = r.tessera, label = `Linux -smp ${r.smp} -m ${r.memory}`;
+  const ratio = (a?: number, b?: number) => (a && b ? b / a : undefined);
+  const out = r.outputsMatch === undefined ? undefined : r.outputsMatch ? "same" : "DIFFER";
+  const rows: Row[] = [
+    { workload: `${label}: boot to /init`, qemuMs: q.toInitMs, tesseraMs: t.toInitMs, ratio: ratio(q.toInitMs, t.toInitMs), output: "-" },
+    { workload: `${label}: busybox workload`, qemuMs: q.workloadMs, tesseraMs: t.workloadMs, ratio: ratio(q.workloadMs, t.workloadMs), output: out },
+    {
+      workload: `${label}: boot to poweroff`, qemuMs: q.toPoweroffMs, tesseraMs: t.toPoweroffMs, ratio: ratio(q.toPoweroffMs, t.toPoweroffMs),
+      qemuCpuMs: q.cpuMs, tesseraCpuMs: t.cpuMs, qemuRssKiB: q.peakRssKiB, tesseraRssKiB: t.peakRssKiB, output: "-",
+    },
+  ];
+  const err = q.error ?? t.error;
+  if (err) rows[2]!.note = `FAILED: ${err.slice(0, 400)}`;
+  return rows;
 }
 
 function dtcRow(result: unknown): Row {
   const o = (result ?? {}) as Record<string, any>;
-  const files = num(o.dtbToDts?.files);
+  const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+  const files = n(o.dtbToDts?.files);
   return {
-    workload: `dtc corpus${files ? ` (${files} files)` : ""}`,
-    referenceMs: num(o.totalDtcMs),
-    tesseraMs: num(o.totalTesseraMs),
-    ratio: num(o.ratio),
-    note: "reference is dtc (one process per file), not QEMU",
+    workload: `dtc corpus${files ? `, ${files} files` : ""} (reference: dtc)`, reference: "dtc",
+    qemuMs: n(o.totalDtcMs), tesseraMs: n(o.totalTesseraMs), ratio: n(o.ratio), output: "-",
+    note: "reference is dtc, one process per file (the 'QEMU' columns); Tessera converts all files in one process",
   };
 }
 
-function fmt(v: number | undefined, digits: number): string {
-  return v === undefined ? "-" : v.toFixed(digits);
-}
+const sec = (ms?: number) => (ms === undefined ? "-" : (ms / 1000).toFixed(2));
+const mb = (kib?: number) => (kib === undefined ? "-" : String(Math.round(kib / 1024)));
+const pair = (a: string, b: string) => (a === "-" && b === "-" ? "-" : `${a} / ${b}`);
 
 export function formatTable(rows: readonly Row[]): string {
-  const header = ["workload", "guest insns", "QEMU s", "Tessera s", "Tessera/QEMU", "QEMU MIPS", "Tessera MIPS", "baseline s (Q/T)", "output"];
+  const header = ["workload", "scale", "QEMU s", "Tessera s", "Tessera/QEMU", "CPU s QEMU / Tessera", "peak RSS MB QEMU / Tessera", "steady state", "output"];
   const body = rows.map((r) => [
     r.workload,
-    r.insns === undefined ? "-" : `${(r.insns / 1e6).toFixed(1)} M`,
-    fmt(r.referenceMs && r.referenceMs / 1000, 2),
-    fmt(r.tesseraMs && r.tesseraMs / 1000, 2),
+    r.scale === undefined ? "-" : String(r.scale),
+    sec(r.qemuMs),
+    sec(r.tesseraMs),
     r.ratio === undefined ? "-" : `${r.ratio.toFixed(1)}x`,
-    fmt(r.qemuMips, 0),
-    fmt(r.tesseraMips, 1),
-    r.baselineMs ? `${(r.baselineMs[0] / 1000).toFixed(2)} / ${(r.baselineMs[1] / 1000).toFixed(2)}` : "-",
-    r.check ?? "-",
+    pair(sec(r.qemuCpuMs), sec(r.tesseraCpuMs)),
+    pair(mb(r.qemuRssKiB), mb(r.tesseraRssKiB)),
+    r.steadyRatio === undefined ? "-" : `${r.steadyRatio.toFixed(1)}x`,
+    r.output ?? "-",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => "| " + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ") + " |";
   const out = [line(header), "|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|"];
   for (const b of body) out.push(line(b));
-  const notes = rows.filter((r) => r.note).map((r) => `  ${r.workload}: ${r.note}`);
-  if (rows.some((r) => r.baselineMs)) {
-    notes.unshift("  times and MIPS exclude the scale-1 baseline run (process start, image load, set-up), shown in its own column");
-  }
-  if (notes.length) out.push("", "notes:", ...notes);
   return out.join("\n");
 }
 
+/** Geometric mean, minimum and maximum of the whole-process ratios of the bare-metal rows. */
+export function summary(rows: readonly Row[], names: readonly string[]): string | undefined {
+  const ratios = rows.filter((r) => names.includes(r.workload) && r.ratio !== undefined).map((r) => r.ratio!);
+  if (!ratios.length) return undefined;
+  const geo = Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length);
+  return `${ratios.length} programs: geometric mean ${geo.toFixed(1)}x, range ${Math.min(...ratios).toFixed(1)}x to ${Math.max(...ratios).toFixed(1)}x`;
+}
+
 function parseArgs(argv: string[]): Options {
-  const o: Options = { only: [], scaleFactor: 1 };
+  const o: Options = { only: [], runs: 3, quick: false, steady: true };
+  const names = [...BENCH_PROGRAMS.map((p) => p.name), "suite", "bench", "linux", ...LINUX_SMPS.map((n) => `linux-smp${n}`), "dtc"];
+  const usage = () => new Error(`usage: npm run bench -- [--runs N] [--quick] [--only NAME,...] [--no-steady] [--json FILE]\n  names: ${names.join(", ")}`);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === "--json") o.json = argv[++i];
-    else if (a === "--only") o.only.push(argv[++i]!);
-    else if (a === "--quick") o.scaleFactor = 0.2;
-    else if (a === "--scale-factor") o.scaleFactor = Number(argv[++i]);
-    else throw new Error(`usage: npm run bench -- [--json FILE] [--quick] [--scale-factor F] [--only ${[...Object.keys(BENCH_PROGRAMS), "linux", "dtc"].join("|")}]...`);
+    if (a === "--json") { o.json = argv[++i]; if (!o.json) throw usage(); }
+    else if (a === "--only") { const v = argv[++i]; if (!v) throw usage(); o.only.push(...v.split(",").filter(Boolean)); }
+    else if (a === "--runs") { o.runs = Number(argv[++i]); if (!Number.isInteger(o.runs) || o.runs < 1) throw usage(); }
+    else if (a === "--quick") o.quick = true;
+    else if (a === "--no-steady") o.steady = false;
+    else throw usage();
   }
-  if (o.json === undefined && argv.includes("--json")) throw new Error("--json needs a file name");
-  if (!(o.scaleFactor > 0)) throw new Error("--scale-factor must be positive");
+  for (const n of o.only) if (!names.includes(n)) throw usage();
   return o;
 }
 
 async function main(argv: string[]): Promise<void> {
   const opts = parseArgs(argv);
-  const wanted = (name: string) => opts.only.length === 0 || opts.only.includes(name);
+  // --quick leaves out the fixed-size Linux and dtc rows unless they are asked for by name.
+  const wanted = (name: string, group?: string, heavy = false) =>
+    opts.only.length === 0 ? !(heavy && opts.quick) : opts.only.includes(name) || (group !== undefined && opts.only.includes(group));
   const rows: Row[] = [];
   const raw: Record<string, unknown> = {};
   const log = (s: string) => process.stderr.write(s + "\n");
+  if (spawnSync(QEMU, ["--version"]).status !== 0) throw new Error(`${QEMU} is not installed: every row compares with it`);
 
-  for (const program of Object.keys(BENCH_PROGRAMS) as BenchProgram[]) {
-    if (!wanted(program)) continue;
-    const scale = Math.max(2, Math.round(BENCH_PROGRAMS[program].scale * opts.scaleFactor));
-    log(`running ${program} (scale ${scale}) under QEMU and Tessera...`);
+  const programs = BENCH_PROGRAMS.filter((p) => wanted(p.name, p.group));
+  if (programs.length) {
     try {
-      const r = await benchGuests({ program, scale });
-      raw[program] = r;
-      rows.push(guestRow(r));
+      prepareGuests(programs.map((p) => p.name));
     } catch (e) {
-      rows.push({ workload: program, note: `skipped: ${e instanceof Error ? e.message : String(e)}` });
+      for (const p of programs) rows.push({ workload: p.name, note: `skipped: ${e instanceof Error ? e.message : String(e)}` });
+      programs.length = 0;
+    }
+  }
+  for (const p of programs) {
+    const scale = opts.quick ? p.quick : p.scale;
+    log(`${p.name} (scale ${scale}), ${opts.runs} runs of each emulator...`);
+    const r = await benchGuest(p.name, { scale, runs: opts.runs, steady: opts.steady, log });
+    raw[p.name] = r;
+    rows.push(guestRow(r));
+  }
+
+  for (const smp of LINUX_SMPS) {
+    if (!wanted(`linux-smp${smp}`, "linux", true)) continue;
+    log(`Linux -smp ${smp}, ${opts.runs} boots of each emulator...`);
+    try {
+      const r = await benchLinux({ smp, runs: opts.runs, log });
+      raw[`linux-smp${smp}`] = r;
+      rows.push(...linuxRows(r));
+    } catch (e) {
+      rows.push({ workload: `Linux -smp ${smp}`, note: `skipped: ${e instanceof Error ? e.message : String(e)}` });
     }
   }
 
-  for (const [name, fn, toRows] of [
-    ["linux", "benchLinux", linuxRows],
-    ["dtc", "benchDtc", (r: unknown) => [dtcRow(r)]],
-  ] as const) {
-    if (!wanted(name)) continue;
-    const mod = await optionalModule(name);
-    if (!mod) {
-      rows.push({ workload: name, note: `skipped: bench/${name}.ts is not part of this build` });
-      continue;
-    }
-    const run = mod[fn];
-    if (typeof run !== "function") {
-      rows.push({ workload: name, note: `skipped: bench/${name}.ts exports no ${fn}()` });
-      continue;
-    }
-    log(`running ${name}...`);
+  if (wanted("dtc", undefined, true)) {
+    log("dtc corpus...");
     try {
-      const r = await (run as () => Promise<unknown>)();
-      raw[name] = r;
-      rows.push(...toRows(r));
+      const { benchDtc } = await import("./dtc.js");
+      const r = await benchDtc();
+      raw.dtc = r;
+      rows.push(dtcRow(r));
     } catch (e) {
-      rows.push({ workload: name, note: `skipped: ${e instanceof Error ? e.message : String(e)}` });
+      rows.push({ workload: "dtc corpus", note: `skipped: ${e instanceof Error ? e.message : String(e)}` });
     }
   }
 
-  const host = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, Node ${process.version}`;
+  const host = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, Node ${process.version}, ${spawnSync(QEMU, ["--version"]).stdout.toString().split("\n")[0]}`;
   console.log(`host: ${host}`);
+  console.log(`whole process, start-up included, best of ${opts.runs}; CPU time and peak RSS ${haveGnuTime() ? "from GNU time (rusage)" : "sampled from /proc (GNU time not installed)"}`);
   console.log(formatTable(rows));
+  const lines: string[] = [];
+  const suite = summary(rows, BENCH_PROGRAMS.filter((p) => p.group === "suite").map((p) => p.name));
+  if (suite) lines.push(`  suite, whole process: ${suite}`);
+  const bench = summary(rows, BENCH_PROGRAMS.filter((p) => p.group === "bench").map((p) => p.name));
+  if (bench) lines.push(`  bench-* loops, whole process: ${bench}`);
+  lines.push("  steady state = (Tessera(scale) - Tessera(1)) / (QEMU(scale) - QEMU(1)): start-up and one unit of work removed from both");
+  for (const r of rows) if (r.note) lines.push(`  ${r.workload}: ${r.note}`);
+  console.log(["", "notes:", ...lines].join("\n"));
   if (opts.json) {
-    writeFileSync(opts.json, JSON.stringify({ date: new Date().toISOString(), host, rows, raw }, null, 2) + "\n");
+    writeFileSync(opts.json, JSON.stringify({ date: new Date().toISOString(), host, runs: opts.runs, rows, raw }, null, 2) + "\n");
     console.log(`figures written to ${opts.json}`);
   }
-  if (rows.some((r) => r.check === "DIFFER")) process.exitCode = 1;
+  if (rows.some((r) => r.output === "DIFFER" || r.note?.startsWith("FAILED"))) process.exitCode = 1;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
