@@ -132,10 +132,12 @@ export interface Translation {
   faultS2: boolean;
   /** Whether the page may be cached in the soft TLB (false for e.g. watchpointed pages). */
   cacheable: boolean;
+  /** For a stage-2 fault: the IPA that faulted, for HPFAR_EL2 (ARM ARM D17.2.? HPFAR_EL2). */
+  ipa?: number;
 }
 
 /** Stage-1 (and later stage-2) address translation, supplied by mmu.ts. */
-export type Translator = (cpu: Cpu, lo: number, hi: number, access: Access, el: number, out: Translation) => void;
+export type Translator = (cpu: Cpu, lo: number, hi: number, access: Access, el: number, out: Translation, stage1Only?: boolean) => void;
 
 /**
  * A device that rejects some accesses: QEMU's MemoryRegionOps.valid (min/max access size,
@@ -301,7 +303,7 @@ export class Cpu {
   private lastPageEpoch = -1;
   /** PC (low word) of the instruction that raised the last synchronous exception. */
   excPcLo = 0;
-  private readonly tr: Translation = { pa: 0, fault: 0, faultS2: false, cacheable: true };
+  private readonly tr: Translation = { pa: 0, fault: 0, faultS2: false, cacheable: true, ipa: 0 };
 
   constructor(cfg: CpuConfig, codeCache: CodeCache) {
     this.index = cfg.index;
@@ -578,13 +580,13 @@ export class Cpu {
   translate(lo: number, hi: number, access: Access, el: number, size: number): number {
     const tr = this.tr;
     this.translateFn(this, lo, hi, access, el, tr);
-    if (tr.fault >= 0) this.abort(access, tr.fault, lo, hi, tr.faultS2);
+    if (tr.fault >= 0) this.translationFault(access, lo, hi);
     // An access that crosses a page boundary must also translate its last byte.
     if (size > 1 && (lo & 0xfff) + size > 0x1000) {
       const lo2 = (lo + size - 1) | 0;
       const hi2 = ((lo >>> 0) + size - 1 > 0xffffffff) ? (hi + 1) | 0 : hi;
       this.translateFn(this, lo2, hi2, access, el, tr);
-      if (tr.fault >= 0) this.abort(access, tr.fault, lo2, hi2, tr.faultS2);
+      if (tr.fault >= 0) this.translationFault(access, lo2, hi2);
       this.translateFn(this, lo, hi, access, el, tr);
     }
     // Secure-only memory (virt,secure=on): Non-secure accesses find nothing there, an external
@@ -593,6 +595,23 @@ export class Cpu {
       this.abort(access, FSC.SYNC_EXTERNAL, lo, hi, false);
     }
     return tr.pa;
+  }
+
+  /**
+   * Abort for the fault in `tr`. A stage-2 fault also reports the faulting IPA in
+   * HPFAR_EL2.FIPA (bits [39:4] = IPA[47:12], ARM ARM D17.2.? HPFAR_EL2); FAR_EL2 gets the VA.
+   */
+  private translationFault(access: Access, lo: number, hi: number): never {
+    const tr = this.tr;
+    if (tr.faultS2) this.setHpfar(tr.ipa!);
+    this.abort(access, tr.fault, lo, hi, tr.faultS2);
+  }
+
+  /** HPFAR_EL2.FIPA for a stage-2 fault on `ipa`: bits [39:4] = IPA[47:12]. */
+  setHpfar(ipa: number): void {
+    const page = Math.floor(ipa / 4096);
+    this.sr[SR.HPFAR_EL2 * 2] = (page % 268435456) * 16;
+    this.sr[SR.HPFAR_EL2 * 2 + 1] = Math.floor(page / 268435456);
   }
 
   /** Set by the board: physical addresses only the Secure state may access. */
@@ -698,8 +717,9 @@ export class Cpu {
     void lower;
     // Instruction syndrome (ISV, SAS, SSE, SRT, SF, AR) only for aborts taken to EL2, where a
     // hypervisor emulates the access; QEMU reports ISV=0 for aborts taken to EL1 (the ARM ARM
-    // allows either), and the same image must see the same ESR.
-    const syndrome = target === 2 && this.insn && this.insn.dabtIss !== undefined ? this.insn.dabtIss as number : 0;
+    // allows either), and the same image must see the same ESR. Never for a stage-2 fault on a
+    // stage-1 table walk (ISS.S1PTW, bit 7): the walk, not the instruction, made that access.
+    const syndrome = target === 2 && (fsc & 0x80) === 0 && this.insn && this.insn.dabtIss !== undefined ? this.insn.dabtIss as number : 0;
     this.takeException(target, sameEl ? EC.DABT_SAME : EC.DABT_LOWER, fsc | wnr | syndrome, lo, hi, true);
   }
 

@@ -1,11 +1,13 @@
 /**
- * VMSAv8-64 address translation (ARM ARM D5.2-D5.4): stage 1 for the EL1&0, EL2 and EL3
- * regimes with 4K, 16K and 64K granules, hierarchical table permissions, access flag and
- * permission faults. Stage 2 (VTTBR_EL2/VTCR_EL2) has its entry point here and is completed
- * with the hypervisor; until then HCR_EL2.VM is honoured as an identity stage 2.
+ * VMSAv8-64 address translation (ARM ARM D8.1-D8.5 in recent editions, D5.2-D5.5 in older
+ * ones): stage 1 for the EL1&0, EL2 and EL3 regimes, and stage 2 of the EL1&0 regime when
+ * HCR_EL2.VM = 1 (VTTBR_EL2/VTCR_EL2), with 4K, 16K and 64K granules. Both stages share one
+ * table walk (`walk`); they differ in how the walk is set up, in the descriptor attributes and
+ * permissions, and in that every table access of an EL1&0 stage-1 walk is an IPA translated by
+ * stage 2 first (a fault there is a stage-2 fault with S1PTW set).
  *
  * Results feed the CPU's soft TLB at 4 KiB granularity (a larger block or page is cached one
- * 4 KiB piece at a time), so the walk runs only on a TLB miss.
+ * 4 KiB piece at a time), as combined stage 1+2 entries, so the walks run only on a TLB miss.
  */
 import { Access, Cpu, FSC, Translation } from "./cpu.js";
 import { SR } from "./sysregs.js";
@@ -14,17 +16,31 @@ const TWO32 = 4294967296;
 /** Physical address size advertised in ID_AA64MMFR0_EL1.PARange = 2: 40 bits. */
 export const PA_BITS = 40;
 
+/** ESR_ELx.ISS bit 7, S1PTW: the stage-2 fault happened on a stage-1 table walk (D17.2.37). */
+export const S1PTW = 0x80;
+
 interface Granule { bits: number; stride: number; }
 const G4K: Granule = { bits: 12, stride: 9 };
 const G16K: Granule = { bits: 14, stride: 11 };
 const G64K: Granule = { bits: 16, stride: 13 };
+
+/** Output sizes of TCR_ELx.IPS / VTCR_EL2.PS (as ID_AA64MMFR0_EL1.PARange), D17.2.? VTCR_EL2. */
+const PS_BITS = [32, 36, 40, 42, 44, 48, 52, 52];
 
 function fault(out: Translation, fsc: number, level: number): void {
   out.fault = fsc | (fsc === FSC.ALIGNMENT || fsc === FSC.SYNC_EXTERNAL ? 0 : level);
   out.faultS2 = false;
 }
 
-/** Read a 64-bit descriptor from physical memory as (lo, hi); undefined if not RAM. */
+/** A stage-2 fault on `ipa` (D8.? "Stage 2 fault reporting": HPFAR_EL2 gets the IPA). */
+function fault2(out: Translation, fsc: number, level: number, ipa: number, s1ptw: boolean): false {
+  out.fault = fsc | level | (s1ptw ? S1PTW : 0);
+  out.faultS2 = true;
+  out.ipa = ipa;
+  return false;
+}
+
+/** Read a 64-bit descriptor from physical memory as (lo, hi); false if not RAM. */
 function readDescriptor(cpu: Cpu, pa: number, out: Int32Array): boolean {
   const bus = cpu.bus;
   const ri = bus.findRam(pa);
@@ -39,29 +55,113 @@ function readDescriptor(cpu: Cpu, pa: number, out: Int32Array): boolean {
 
 const desc = new Int32Array(2);
 
-export function translate(cpu: Cpu, lo: number, hi: number, access: Access, el: number, out: Translation): void {
+/**
+ * What a successful walk found: the leaf (block or page) descriptor, its level and output
+ * address, and the stage-1 table descriptor attribute bits [63:59] ORed over the walk (as
+ * bits [4:0]: PXNTable, XNTable, APTable[1:0], NSTable). One object: walks do not nest in a
+ * way that needs two at once (a stage-2 walk inside a stage-1 walk completes before the
+ * stage-1 walk reads its descriptor).
+ */
+const leaf = { dlo: 0, dhi: 0, level: 0, oa: 0, tableBits: 0 };
+
+/**
+ * The translation table walk both stages use (ARM ARM D8.2 "Translation process", pseudocode
+ * AArch64.S1Walk / AArch64.S2Walk): index the table at `table` with the input-address bits of
+ * each level, from `startLevel` (whose table has `firstEntries` entries, more than one table
+ * when stage-2 tables are concatenated), follow table descriptors, stop at a block or page.
+ * `outBits` bounds every table and output address (address size fault above it).
+ *
+ * `viaS2`: a stage-1 walk of the EL1&0 regime with stage 2 enabled, whose table addresses are
+ * IPAs; each descriptor address then goes through stage 2 (D8.2.? "stage 2 translation of
+ * stage 1 translation table walks"). Returns false with the fault in `out`.
+ */
+function walk(cpu: Cpu, g: Granule, startLevel: number, firstEntries: number, table: number, inAddr: number,
+  outBits: number, stage2Walk: boolean, viaS2: boolean, out: Translation): boolean {
+  let level = startLevel;
+  let tableBits = 0;
+  const entriesPerTable = Math.pow(2, g.stride);
+  for (; ;) {
+    const shift = g.bits + g.stride * (3 - level);
+    const entries = level === startLevel ? firstEntries : entriesPerTable;
+    const index = Math.floor(inAddr / Math.pow(2, shift)) % entries;
+    let descPa = table + index * 8;
+    if (viaS2) {
+      if (!stage2(cpu, descPa, Access.Read, true, out)) {
+        // QEMU 7.2 reports a stage-2 fault on a stage-1 walk with the level the stage-1 walk
+        // had reached (its do_fault path records the stage-1 level over the stage-2 one).
+        out.fault = (out.fault & ~3) | level;
+        return false;
+      }
+      descPa = out.pa;
+    }
+    if (!readDescriptor(cpu, descPa, desc)) {
+      // Walk hit non-RAM: synchronous external abort on a translation table walk (0b0101xx).
+      if (stage2Walk) return fault2(out, FSC.SYNC_EXTERNAL + 4 + level, 0, inAddr, false);
+      out.fault = FSC.SYNC_EXTERNAL + 4 + level;
+      out.faultS2 = false;
+      return false;
+    }
+    const dlo = desc[0], dhi = desc[1];
+    const type = dlo & 3;
+    if ((type & 1) === 0 || (level === 3 && type !== 3)) return walkFault(out, FSC.TRANSLATION, level, stage2Walk, inAddr);
+    if (level < 3 && type === 3) {
+      // Table descriptor: next-level address bits [47:granule].
+      if (((dhi & 0xffff) >>> (outBits - 32)) !== 0) return walkFault(out, FSC.ADDR_SIZE, level, stage2Walk, inAddr);
+      table = (dhi & 0xffff) * TWO32 + ((dlo & ~((1 << g.bits) - 1)) >>> 0);
+      tableBits |= dhi >>> 27;
+      level++;
+      continue;
+    }
+    // Block (levels 1-2) or page (level 3). Blocks are allowed at level 1 only with 4K granules.
+    if (level < 3 && (level === 0 || (level === 1 && g !== G4K))) return walkFault(out, FSC.TRANSLATION, level, stage2Walk, inAddr);
+    // Output address: descriptor bits [47:shift] with the input address's bits [shift-1:0].
+    const desc48 = (dhi & 0xffff) * TWO32 + (dlo >>> 0);
+    const blockSize = Math.pow(2, shift);
+    const oa = desc48 - (desc48 % blockSize) + (inAddr % blockSize);
+    if (Math.floor(oa / Math.pow(2, outBits)) !== 0) return walkFault(out, FSC.ADDR_SIZE, level, stage2Walk, inAddr);
+    leaf.dlo = dlo; leaf.dhi = dhi; leaf.level = level; leaf.oa = oa; leaf.tableBits = tableBits;
+    return true;
+  }
+}
+
+function walkFault(out: Translation, fsc: number, level: number, stage2Walk: boolean, inAddr: number): false {
+  if (stage2Walk) return fault2(out, fsc, level, inAddr, false);
+  fault(out, fsc, level);
+  return false;
+}
+
+/**
+ * Translate VA (lo, hi) for `access` at `el`, through both stages where they apply.
+ * `stage1Only` (AT S1E0*, S1E1*): stop at the IPA; the stage-1 walk still goes through stage 2.
+ */
+export function translate(cpu: Cpu, lo: number, hi: number, access: Access, el: number, out: Translation, stage1Only = false): void {
   out.fault = -1;
   out.faultS2 = false;
   out.cacheable = true;
   const hcr = cpu.hcrLo();
   const tge = (hcr & (1 << 27)) !== 0;
+  // Stage 2 applies to the EL1&0 regime (EL0 included when HCR_EL2.TGE routes it to EL2
+  // without VHE: stage 1 is then off, stage 2 still on) when HCR_EL2.VM = 1 (D17.2.48).
+  const s2walk = el <= 1 && (hcr & 1) !== 0;
+  const s2 = s2walk && !stage1Only;
   // Which regime translates this access.
   const regimeEl = el === 0 ? (tge ? 2 : 1) : el;
   const sctlrSlot = regimeEl === 1 ? SR.SCTLR_EL1 : regimeEl === 2 ? SR.SCTLR_EL2 : SR.SCTLR_EL3;
   const sctlr = cpu.sr[sctlrSlot * 2];
-  // EL0 with TGE=1 and no VHE: the EL1&0 stage 1 is disabled (ARM ARM D5.2.?: SCTLR_EL1.M as 0).
+  // EL0 with TGE=1 and no VHE: the EL1&0 stage 1 is disabled (SCTLR_EL1.M treated as 0).
   const mmuOn = (sctlr & 1) !== 0 && !(el === 0 && tge);
   if (!mmuOn) {
     // Flat mapping; addresses above the PA size give an address size fault at level 0.
     if ((hi >>> (PA_BITS - 32)) !== 0) { fault(out, FSC.ADDR_SIZE, 0); return; }
     out.pa = (hi >>> 0) * TWO32 + (lo >>> 0);
-    stage2(cpu, out, access, el);
+    if (s2) stage2(cpu, out.pa, access, false, out);
     return;
   }
-  let tcrLo: number, tcrHi: number, ttbrLo: number, ttbrHi: number, tsz: number, g: Granule, epd = false;
+  let tcrLo: number, ttbrLo: number, ttbrHi: number, tsz: number, g: Granule, epd = false;
   let upper = false;
   if (regimeEl === 1) {
-    tcrLo = cpu.sr[SR.TCR_EL1 * 2]; tcrHi = cpu.sr[SR.TCR_EL1 * 2 + 1];
+    tcrLo = cpu.sr[SR.TCR_EL1 * 2];
+    const tcrHi = cpu.sr[SR.TCR_EL1 * 2 + 1];
     // Top byte ignore selects the range on bit 55 (TCR_EL1.TBI0/TBI1 are bits 37/38).
     upper = ((hi >>> 23) & 1) === 1;
     const tbi = upper ? (tcrHi >>> 6) & 1 : (tcrHi >>> 5) & 1;
@@ -83,7 +183,7 @@ export function translate(cpu: Cpu, lo: number, hi: number, access: Access, el: 
   } else {
     const tcrSlot = regimeEl === 2 ? SR.TCR_EL2 : SR.TCR_EL3;
     const ttbrSlot = regimeEl === 2 ? SR.TTBR0_EL2 : SR.TTBR0_EL3;
-    tcrLo = cpu.sr[tcrSlot * 2]; tcrHi = 0;
+    tcrLo = cpu.sr[tcrSlot * 2];
     tsz = tcrLo & 63;
     const tg0 = (tcrLo >>> 14) & 3;
     g = tg0 === 2 ? G16K : tg0 === 1 ? G64K : G4K;
@@ -91,86 +191,53 @@ export function translate(cpu: Cpu, lo: number, hi: number, access: Access, el: 
     const tbi = (tcrLo >>> 20) & 1;
     if (!checkRange(lo, hi, 64 - tsz, tbi === 1, false)) { fault(out, FSC.TRANSLATION, 0); return; }
   }
-  void tcrHi;
   if (epd) { fault(out, FSC.TRANSLATION, 0); return; }
-  // T0SZ/T1SZ outside 16..39 are clamped as QEMU and the ARM ARM allow (D5.2.3).
+  // T0SZ/T1SZ outside 16..39 are clamped as QEMU and the ARM ARM allow (D8.2.?).
   if (tsz < 16) tsz = 16;
   if (tsz > 39) tsz = 39;
   const inputBits = 64 - tsz;
   const levels = Math.ceil((inputBits - g.bits) / g.stride);
-  let level = 4 - levels;
+  const startLevel = 4 - levels;
   // VA bits [inputBits-1:0] as a number (at most 48 bits).
   const va = (hi & 0xffff) * TWO32 + (lo >>> 0);
   const vaIn = inputBits >= 48 ? va : va % Math.pow(2, inputBits);
   // Table base: TTBR BADDR bits [47:1], aligned to the size of the start table.
   let table = (ttbrHi & 0xffff) * TWO32 + ((ttbrLo & ~1) >>> 0);
-  const firstShift = g.bits + g.stride * (3 - level);
+  const firstShift = g.bits + g.stride * (3 - startLevel);
   const firstEntries = Math.pow(2, inputBits - firstShift);
   table = table - (table % Math.max(8, firstEntries * 8));
-  // Hierarchical permissions accumulated from table descriptors (ARM ARM D5.5.1).
-  let apTableNoEl0 = false, apTableRo = false, xnTable = false, pxnTable = false;
-  for (; ;) {
-    const shift = g.bits + g.stride * (3 - level);
-    const entries = level === 4 - levels ? firstEntries : Math.pow(2, g.stride);
-    const index = Math.floor(vaIn / Math.pow(2, shift)) % entries;
-    const descPa = table + index * 8;
-    if (!readDescriptor(cpu, descPa, desc)) {
-      // Walk hit non-RAM: synchronous external abort on the walk (S1PTW-free stage 1).
-      out.fault = FSC.SYNC_EXTERNAL + 4 + level; // 0b0101xx: external abort on translation table walk
-      return;
-    }
-    const dlo = desc[0], dhi = desc[1];
-    const type = dlo & 3;
-    if ((type & 1) === 0 || (level === 3 && type !== 3)) { fault(out, FSC.TRANSLATION, level); return; }
-    if (level < 3 && type === 3) {
-      // Table descriptor: next-level address bits [47:granule].
-      const next = (dhi & 0xffff) * TWO32 + ((dlo & ~((1 << g.bits) - 1)) >>> 0);
-      if (((dhi & 0xffff) >>> (PA_BITS - 32)) !== 0) { fault(out, FSC.ADDR_SIZE, level); return; }
-      pxnTable ||= ((dhi >>> 27) & 1) === 1;
-      xnTable ||= ((dhi >>> 28) & 1) === 1;
-      apTableNoEl0 ||= ((dhi >>> 29) & 1) === 1;
-      apTableRo ||= ((dhi >>> 30) & 1) === 1;
-      table = next;
-      level++;
-      continue;
-    }
-    // Block (levels 1-2) or page (level 3). Blocks are allowed at level 1 only with 4K granules.
-    if (level < 3 && (level === 0 || (level === 1 && g !== G4K))) { fault(out, FSC.TRANSLATION, level); return; }
-    // Output address: descriptor bits [47:shift] with the VA's bits [shift-1:0].
-    const desc48 = (dhi & 0xffff) * TWO32 + (dlo >>> 0);
-    const blockSize = Math.pow(2, shift);
-    const oa = desc48 - (desc48 % blockSize) + (va % blockSize);
-    if (Math.floor(oa / Math.pow(2, PA_BITS)) !== 0) { fault(out, FSC.ADDR_SIZE, level); return; }
-    // Access flag (no hardware update in ARMv8.0): AF=0 faults.
-    if (((dlo >>> 10) & 1) === 0) { fault(out, FSC.ACCESS_FLAG, level); return; }
-    const ap = (dlo >>> 6) & 3;
-    const pxn = ((dhi >>> 21) & 1) === 1 || pxnTable;
-    const uxn = ((dhi >>> 22) & 1) === 1 || xnTable;
-    const wxn = ((sctlr >>> 19) & 1) === 1;
-    let allowed: boolean;
-    if (regimeEl === 1) {
-      const el0Access = el === 0;
-      const el0Readable = (ap & 1) === 1 && !apTableNoEl0;
-      const writable = (ap & 2) === 0 && !apTableRo;
-      const el0Writable = el0Readable && writable;
-      if (access === Access.Exec) {
-        if (el0Access) allowed = !uxn && el0Readable && !(wxn && writable);
-        else allowed = !pxn && !el0Writable && !(wxn && writable);
-      } else if (el0Access) {
-        allowed = el0Readable && (access === Access.Read || writable);
-      } else {
-        allowed = access === Access.Read || writable;
-      }
+  if (!walk(cpu, g, startLevel, firstEntries, table, vaIn, PA_BITS, false, s2walk && regimeEl === 1, out)) return;
+  const dlo = leaf.dlo, dhi = leaf.dhi, level = leaf.level, tb = leaf.tableBits;
+  // Hierarchical permissions from the table descriptors (D8.4.? "Hierarchical control").
+  const pxnTable = (tb & 1) !== 0, xnTable = (tb & 2) !== 0, apTableNoEl0 = (tb & 4) !== 0, apTableRo = (tb & 8) !== 0;
+  // Access flag (no hardware update in ARMv8.0): AF=0 faults.
+  if (((dlo >>> 10) & 1) === 0) { fault(out, FSC.ACCESS_FLAG, level); return; }
+  const ap = (dlo >>> 6) & 3;
+  const pxn = ((dhi >>> 21) & 1) === 1 || pxnTable;
+  const uxn = ((dhi >>> 22) & 1) === 1 || xnTable;
+  const wxn = ((sctlr >>> 19) & 1) === 1;
+  let allowed: boolean;
+  if (regimeEl === 1) {
+    const el0Access = el === 0;
+    const el0Readable = (ap & 1) === 1 && !apTableNoEl0;
+    const writable = (ap & 2) === 0 && !apTableRo;
+    const el0Writable = el0Readable && writable;
+    if (access === Access.Exec) {
+      if (el0Access) allowed = !uxn && el0Readable && !(wxn && writable);
+      else allowed = !pxn && !el0Writable && !(wxn && writable);
+    } else if (el0Access) {
+      allowed = el0Readable && (access === Access.Read || writable);
     } else {
-      const writable = (ap & 2) === 0 && !apTableRo;
-      if (access === Access.Exec) allowed = !uxn && !(wxn && writable);
-      else allowed = access === Access.Read || writable;
+      allowed = access === Access.Read || writable;
     }
-    if (!allowed) { fault(out, FSC.PERMISSION, level); return; }
-    out.pa = oa;
-    if (regimeEl === 1) stage2(cpu, out, access, el);
-    return;
+  } else {
+    const writable = (ap & 2) === 0 && !apTableRo;
+    if (access === Access.Exec) allowed = !uxn && !(wxn && writable);
+    else allowed = access === Access.Read || writable;
   }
+  if (!allowed) { fault(out, FSC.PERMISSION, level); return; }
+  out.pa = leaf.oa;
+  if (s2 && regimeEl === 1) stage2(cpu, out.pa, access, false, out);
 }
 
 /** Check that VA bits [63:inputBits] are all 0 (lower range) or all 1 (upper range). */
@@ -184,11 +251,59 @@ function checkRange(lo: number, hi: number, inputBits: number, tbi: boolean, upp
 }
 
 /**
- * Stage 2 for the EL1&0 regime when HCR_EL2.VM=1 (ARM ARM D5.2.?). The hypervisor finishes the
- * VTTBR_EL2/VTCR_EL2 walk; the board runs guests with identity IPA->PA until then.
+ * Stage 2 of the EL1&0 regime (ARM ARM D8.2 with VTCR_EL2/VTTBR_EL2, D17.2): translate `ipa`
+ * for `access`, leaving the PA in out.pa, or fail with a stage-2 fault in `out` (level, the
+ * IPA for HPFAR_EL2, S1PTW when `s1ptw`: `ipa` is then a stage-1 descriptor address, read as
+ * data). Returns whether it succeeded.
+ *
+ * - VTCR_EL2: T0SZ (input size), SL0 with TG0 (starting level), PS (output size, at most the
+ *   40 bits of PARange). A starting level that the granule, the output size or the input size
+ *   does not allow is a translation fault at level 0, as QEMU's check_s2_mmu_setup makes it
+ *   (AArch64.S2InvalidSL / AArch64.S2InconsistentSL). The starting level's table may be up to
+ *   16 tables concatenated (D8.2.? "Concatenated translation tables").
+ * - Descriptors: S2AP[1:0] (bits 7:6) give write and read, XN (bit 54) forbids execution; an
+ *   ARMv8.0 stage 2 needs no read permission to execute (QEMU's get_S2prot agrees). MemAttr
+ *   only matters for HCR_EL2.PTW: a stage-1 walk touching stage-2 Device memory is a
+ *   permission fault. AF = 0 is an access flag fault.
  */
-function stage2(cpu: Cpu, out: Translation, _access: Access, el: number): void {
-  if (el >= 2 || !cpu.el2Enabled) return;
-  if ((cpu.hcrLo() & 1) === 0) return;
-  // Identity for now; a real stage-2 walk replaces this with the hypervisor work.
+function stage2(cpu: Cpu, ipa: number, access: Access, s1ptw: boolean, out: Translation): boolean {
+  const vtcr = cpu.sr[SR.VTCR_EL2 * 2];
+  let tsz = vtcr & 63;
+  const sl0 = (vtcr >>> 6) & 3, tg0 = (vtcr >>> 14) & 3;
+  const g = tg0 === 1 ? G64K : tg0 === 2 ? G16K : G4K;
+  const outBits = Math.min(PA_BITS, PS_BITS[(vtcr >>> 16) & 7]);
+  if (tsz < 16) tsz = 16;
+  if (tsz > 39) tsz = 39;
+  const inputBits = 64 - tsz;
+  // An IPA beyond the input range: translation fault at level 0.
+  if (ipa >= Math.pow(2, inputBits)) return fault2(out, FSC.TRANSLATION, 0, ipa, s1ptw);
+  // Starting level (AArch64.S2StartLevel): 4K: SL0 0/1/2 = level 2/1/0; 16K, 64K: level 3/2/1.
+  // Level 0 with 4K, and level 1 with 16K or 64K, need more than the 40-bit PA; SL0 = 3 is
+  // reserved without FEAT_TTST.
+  let startLevel: number;
+  if (g === G4K) startLevel = sl0 >= 2 ? -1 : 2 - sl0;
+  else startLevel = sl0 >= 2 ? -1 : 3 - sl0;
+  const levels = 3 - startLevel;
+  const minInput = levels * g.stride + g.bits + 1;
+  if (startLevel < 0 || inputBits < minInput || inputBits > minInput + g.stride + 3 || inputBits > outBits) {
+    return fault2(out, FSC.TRANSLATION, 0, ipa, s1ptw);
+  }
+  const firstEntries = Math.pow(2, inputBits - (g.bits + g.stride * (3 - startLevel)));
+  // VTTBR_EL2.BADDR, bits [47:1], aligned to the (concatenated) start table.
+  const vlo = cpu.sr[SR.VTTBR_EL2 * 2], vhi = cpu.sr[SR.VTTBR_EL2 * 2 + 1];
+  let table = (vhi & 0xffff) * TWO32 + ((vlo & ~1) >>> 0);
+  if (Math.floor(table / Math.pow(2, outBits)) !== 0) return fault2(out, FSC.ADDR_SIZE, 0, ipa, s1ptw);
+  table -= table % (firstEntries * 8);
+  if (!walk(cpu, g, startLevel, firstEntries, table, ipa, outBits, true, false, out)) {
+    if (s1ptw) out.fault |= S1PTW;
+    return false;
+  }
+  const dlo = leaf.dlo, dhi = leaf.dhi, level = leaf.level;
+  if (((dlo >>> 10) & 1) === 0) return fault2(out, FSC.ACCESS_FLAG, level, ipa, s1ptw);
+  const allowed = access === Access.Exec ? ((dhi >>> 22) & 1) === 0 : ((dlo >>> (access === Access.Read ? 6 : 7)) & 1) === 1;
+  if (!allowed) return fault2(out, FSC.PERMISSION, level, ipa, s1ptw);
+  // HCR_EL2.PTW: stage-1 table walks to stage-2 Device memory (MemAttr[3:2] = 0) fault.
+  if (s1ptw && (cpu.hcrLo() & 4) !== 0 && ((dlo >>> 4) & 3) === 0) return fault2(out, FSC.PERMISSION, level, ipa, true);
+  out.pa = leaf.oa;
+  return true;
 }

@@ -327,15 +327,29 @@ function dcZva(cpu: Cpu, d: Decoded): void {
   for (let i = 0; i < 64; i += 8) cpu.write64((lo + i) | 0, hi, 0, 0);
 }
 
-/** AT: translate and report in PAR_EL1 (ARM ARM D13.2.99); attributes are reported as 0. */
+/**
+ * AT: translate and report in PAR_EL1 (ARM ARM D13.2.99); attributes are reported as 0.
+ * AT S1E0* and S1E1* stop at stage 1 (PAR gets the IPA), AT S12E0* and S12E1* continue through
+ * stage 2 when HCR_EL2.VM = 1; the stage-1 walk goes through stage 2 in both cases. A stage-2
+ * fault on that walk for AT S1E0* or S1E1* at EL1 is taken to EL2 as a data abort instead of
+ * being reported (ARM ARM D8.? "Address translation instructions"), with ISS.CM = 1 and, as
+ * QEMU's do_ats_write reports it, WnR = 1. A fault in PAR: F, FST, PTW (stage-2 fault on the
+ * stage-1 walk) and S (stage-2 fault).
+ */
 function addressTranslate(cpu: Cpu, d: Decoded, op: SysOp): void {
   const lo = cpu.x[d.t * 2], hi = cpu.x[d.t * 2 + 1];
   const el = op.name.includes("e0") ? 0 : op.name.includes("e2") ? 2 : op.name.includes("e3") ? 3 : 1;
   const access = op.name.endsWith("w") ? Access.Write : Access.Read;
-  const out = { pa: 0, fault: -1, faultS2: false, cacheable: true };
-  cpu.translateFn(cpu, lo, hi, access, el, out);
+  const stage1Only = op.name.startsWith("s1e");
+  const out = { pa: 0, fault: -1, faultS2: false, cacheable: true, ipa: 0 };
+  cpu.translateFn(cpu, lo, hi, access, el, out, stage1Only);
   if (out.fault >= 0) {
-    cpu.srSet(SR.PAR_EL1, 1 | ((out.fault & 0x3f) << 1) | (out.faultS2 ? 1 << 9 : 0), 0);
+    const s1ptw = (out.fault & 0x80) !== 0;
+    if (s1ptw && stage1Only && cpu.el === 1) {
+      cpu.setHpfar(out.ipa);
+      cpu.takeException(2, EC.DABT_LOWER, (out.fault & 0xff) | (1 << 8) | (1 << 6), lo, hi, true);
+    }
+    cpu.srSet(SR.PAR_EL1, 1 | ((out.fault & 0x3f) << 1) | (s1ptw ? 1 << 8 : 0) | (out.faultS2 ? 1 << 9 : 0), 0);
   } else {
     const pa = out.pa - (out.pa % 4096);
     cpu.srSet(SR.PAR_EL1, (pa % 4294967296) | 0, Math.floor(pa / 4294967296) | 0);
