@@ -96,6 +96,9 @@ export class CodePage {
   valid = true;
 }
 
+/** VMIDs whose EL1&0 TLBs a CPU keeps besides the current one (about 200 KiB each). */
+const MAX_VMID_SETS = 8;
+
 /** Pre-decoded pages by physical page base, shared by the CPUs of a board. */
 export type CodeCache = Map<number, CodePage>;
 const TLB_MASK = TLB_SIZE - 1;
@@ -121,6 +124,14 @@ export class SoftTlb {
     // Entries are only ever read after a tag match, so clearing the tags is enough.
     this.tag.fill(-1);
     this.dirty = false;
+  }
+}
+
+/** Drop the entries of write TLB `w` that point at RAM page `pageOffset` of `ramIndex`. */
+function dropWrites(w: SoftTlb, ramIndex: number, pageOffset: number): void {
+  if (!w.dirty) return;
+  for (let i = 0; i < TLB_SIZE; i++) {
+    if (w.tag[i] !== -1 && w.ramIndex[i] === ramIndex && w.offset[i] === pageOffset) w.tag[i] = -1;
   }
 }
 
@@ -283,6 +294,16 @@ export class Cpu {
 
   // ---- soft TLBs per (EL regime, access) ----
   private tlbs: SoftTlb[][] = [];
+  /**
+   * The EL0 and EL1 TLBs of VMIDs other than the current one (`tlbs[0]`, `tlbs[1]` are the
+   * current VMID's). EL1&0 translations are tagged with VTTBR_EL2.VMID (ARM ARM D8.13.?
+   * "Translation Lookaside Buffers", VMID); keeping each VMID's entries apart instead of
+   * flushing them when the VMID changes lets a hypervisor switch between partitions and find
+   * their translations again, and leaves the fast paths untouched: they see only the current
+   * set. Least recently used first (Map order).
+   */
+  private otherVmids = new Map<number, SoftTlb[][]>();
+  private vmid = 0;
   tlbR!: SoftTlb;
   tlbW!: SoftTlb;
   tlbX!: SoftTlb;
@@ -429,25 +450,90 @@ export class Cpu {
 
   private selectTlbs(): void {
     this.tlbEpoch++;
+    // A hypervisor may have set VTTBR_EL2 without telling (see vttbrChanged): check on the
+    // way into the EL1&0 regime, which costs a compare per EL change.
+    if (this.el <= 1 && this.vttbrVmid() !== this.vmid) this.switchVmid(this.vttbrVmid());
     const t = this.tlbs[this.el];
     this.tlbR = t[0]; this.tlbW = t[1]; this.tlbX = t[2];
   }
 
-  /** Invalidate all cached translations of this CPU (TLBI, TTBR/TCR/SCTLR/MAIR writes). */
+  /** Invalidate all cached translations of this CPU, of every VMID (TTBR/TCR/SCTLR/MAIR writes, broadcast TLBI). */
   flushTlb(): void {
     for (const t of this.tlbs) for (const k of t) k.flush();
+    for (const set of this.otherVmids.values()) for (const t of set) for (const k of t) k.flush();
+    // Every TLB is empty now, so the current ones can take VTTBR_EL2's VMID as it stands (a
+    // reset or a hypervisor may have changed it without vttbrChanged).
+    const v = this.vttbrVmid();
+    if (v !== this.vmid) { this.otherVmids.delete(v); this.vmid = v; }
     this.tlbEpoch++;
     this.flow = this.flow || 2;
   }
 
+  /**
+   * Invalidate the EL1&0 translations of the current VMID only: TLBI VMALLE1, VAE1 and the
+   * other EL1 operations, VMALLS12E1 and IPAS2E1 (ARM ARM C5.5: they apply to the current VMID
+   * when EL2 is enabled). The TLBs hold combined stage 1+2 entries, so invalidating by IPA
+   * drops them all; that is a superset of what IPAS2E1 must remove.
+   */
+  flushTlbEl10(): void {
+    for (let el = 0; el <= 1; el++) for (const k of this.tlbs[el]) k.flush();
+    this.tlbEpoch++;
+    this.flow = this.flow || 2;
+  }
+
+  /** Invalidate the EL1&0 translations of every VMID (TLBI ALLE1). */
+  flushTlbEl10AllVmids(): void {
+    for (const set of this.otherVmids.values()) for (const t of set) for (const k of t) k.flush();
+    this.flushTlbEl10();
+  }
+
+  /**
+   * VTTBR_EL2 changed (MSR does this; a hypervisor in TypeScript that sets the register directly
+   * calls it too): use the TLBs of the new VMID. The same VMID with another table base drops
+   * that VMID's entries (software should invalidate then; flushing is the safe superset).
+   */
+  vttbrChanged(): void {
+    const v = this.vttbrVmid();
+    if (v === this.vmid) { this.flushTlbEl10(); return; }
+    this.switchVmid(v);
+    const t = this.tlbs[this.el];
+    this.tlbR = t[0]; this.tlbW = t[1]; this.tlbX = t[2];
+    this.tlbEpoch++;
+    this.flow = this.flow || 2;
+  }
+
+  /** VTTBR_EL2.VMID (bits [55:48]; 8-bit VMIDs, no FEAT_VMID16). */
+  private vttbrVmid(): number {
+    return this.hasEl2 ? (this.sr[SR.VTTBR_EL2 * 2 + 1] >>> 16) & 0xff : 0;
+  }
+
+  /**
+   * Make `vmid` current: park the EL0 and EL1 TLBs under the old VMID and bring in the new one's
+   * (or reuse the least recently parked set, emptied, when MAX_VMID_SETS are parked).
+   */
+  private switchVmid(vmid: number): void {
+    const others = this.otherVmids;
+    others.set(this.vmid, [this.tlbs[0], this.tlbs[1]]);
+    let set = others.get(vmid);
+    if (set !== undefined) {
+      others.delete(vmid);
+    } else if (others.size > MAX_VMID_SETS) {
+      const [oldest, reused] = others.entries().next().value as [number, SoftTlb[][]];
+      others.delete(oldest);
+      for (const t of reused) for (const k of t) k.flush();
+      set = reused;
+    } else {
+      set = [[new SoftTlb(), new SoftTlb(), new SoftTlb()], [new SoftTlb(), new SoftTlb(), new SoftTlb()]];
+    }
+    this.tlbs[0] = set[0];
+    this.tlbs[1] = set[1];
+    this.vmid = vmid;
+  }
+
   /** Drop write entries to a physical page that now holds pre-decoded code. */
   dropWriteEntries(ramIndex: number, pageOffset: number): void {
-    for (const t of this.tlbs) {
-      const w = t[1];
-      for (let i = 0; i < TLB_SIZE; i++) {
-        if (w.tag[i] !== -1 && w.ramIndex[i] === ramIndex && w.offset[i] === pageOffset) w.tag[i] = -1;
-      }
-    }
+    for (const t of this.tlbs) dropWrites(t[1], ramIndex, pageOffset);
+    for (const set of this.otherVmids.values()) for (const t of set) dropWrites(t[1], ramIndex, pageOffset);
   }
 
   // ================= memory access =================

@@ -116,7 +116,18 @@ export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number
   };
   for (const n of ["SCTLR_EL1", "SCTLR_EL2", "SCTLR_EL3", "TCR_EL1", "TCR_EL2", "TCR_EL3", "TTBR0_EL1",
     "TTBR1_EL1", "TTBR0_EL2", "TTBR0_EL3", "MAIR_EL1", "MAIR_EL2", "MAIR_EL3", "HCR_EL2", "SCR_EL3",
-    "CPTR_EL2", "CPTR_EL3", "VTTBR_EL2", "VTCR_EL2"]) slotWrite(n);
+    "CPTR_EL2", "CPTR_EL3", "VTCR_EL2"]) slotWrite(n);
+  // VTTBR_EL2 (ARM ARM D17.2.? VTTBR_EL2): its VMID tags the EL1&0 TLB entries, so a write
+  // switches to that VMID's TLBs instead of flushing every translation.
+  {
+    const vttbr = t.get("VTTBR_EL2");
+    vttbr.write = (cpu, lo, hi) => {
+      cpu.sr[vttbr.slot! * 2] = lo;
+      cpu.sr[vttbr.slot! * 2 + 1] = hi;
+      cpu.vttbrChanged();
+      cpu.flow = 2;
+    };
+  }
   // SCR_EL3 (ARM ARM D13.2.113): the ARMv8.0 fields are bits 13:0 less NET (bit 6, AArch32 only);
   // bits 5:4 are RES1, and read as one from reset as in QEMU.
   {
@@ -302,7 +313,8 @@ sysop(3, 7, 14, 1, { name: "civac", kind: "dc", hasRt: true, el0: true });
 for (const [name, op1, op2] of [["s1e1r", 0, 0], ["s1e1w", 0, 1], ["s1e0r", 0, 2], ["s1e0w", 0, 3],
   ["s1e2r", 4, 0], ["s1e2w", 4, 1], ["s12e1r", 4, 4], ["s12e1w", 4, 5], ["s12e0r", 4, 6], ["s12e0w", 4, 7],
   ["s1e3r", 6, 0], ["s1e3w", 6, 1]] as const) sysop(op1, 7, 8, op2, { name, kind: "at", hasRt: true });
-// TLB maintenance (ARM ARM C5.5): all invalidate everything cached (a conservative superset).
+// TLB maintenance (ARM ARM C5.5): execSys picks the TLBs each one invalidates (supersets of the
+// entries the operation names: the soft TLBs are not indexed by VA range, ASID or IPA).
 const tlbis: [string, number, number, number, boolean][] = [
   ["vmalle1is", 0, 3, 0, false], ["vae1is", 0, 3, 1, true], ["aside1is", 0, 3, 2, true], ["vaae1is", 0, 3, 3, true],
   ["vale1is", 0, 3, 5, true], ["vaale1is", 0, 3, 7, true], ["vmalle1", 0, 7, 0, false], ["vae1", 0, 7, 1, true],
@@ -376,6 +388,9 @@ function execSys(cpu: Cpu, d: Decoded): void {
       return; // decoded-instruction caches are invalidated on every store to code pages
     case "tlbi":
       if (op.name.endsWith("is") && cpu.hooks.tlbiBroadcast) cpu.hooks.tlbiBroadcast(cpu);
+      else if (op.name === "alle1") cpu.flushTlbEl10AllVmids();
+      // The EL1 operations (op1 = 0), VMALLS12E1 and IPAS2(L)E1: the current VMID's EL1&0 entries.
+      else if (d.op1 === 0 || op.name === "vmalls12e1" || op.name.startsWith("ipas2")) cpu.flushTlbEl10();
       else cpu.flushTlb();
       cpu.flow = 2;
       return;
