@@ -57,6 +57,17 @@ export const GUESTS: readonly GuestSpec[] = [
     forbid: [...NEVER, "no fault"],
   },
   {
+    // Stage 2 from EL2: faults with ESR_EL2/FAR_EL2/HPFAR_EL2, S1PTW, concatenated tables, VMIDs.
+    name: "stage2",
+    run: { virtualization: true },
+    expect: ["S2 fault   ESR_EL2=93c0804f EC=24 FSC=0f S1PTW=0 WnR=1 FAR_EL2=0000000080001018 HPFAR_EL2=0000000000800010",
+      "S2 fault   ESR_EL2=92000086 EC=24 FSC=06 S1PTW=1 WnR=0 FAR_EL2=0000000140000008 HPFAR_EL2=0000000000800080",
+      "    VMID 2: bbbb000000000000", "    after:  bbbb000000000000", "back at EL2, 16 stage-2 faults",
+      "AT S1E1R walk through unmapped IPA   PAR: F=1 FST=06 PTW=1 S=1",
+      "FAR_EL2=0000000200000000 HPFAR_EL2=0000000002000000", "back at EL2, 2 stage-2 faults", "stage2: done"],
+    forbid: [...NEVER, "unexpected"],
+  },
+  {
     name: "timer-irq",
     run: { gicVersion: 3 },
     expect: ["virtual timer tick 3: INTID 27", "physical timer: INTID 30", "both pending: first INTID 2, then INTID 27", "timer-irq: 7 interrupts, done"],
