@@ -178,6 +178,10 @@ void exception_handler(unsigned slot, struct exc_frame *f)
             at_report("AT S1E1R window page 0", at_s1e1r(win_va));
             at_report("AT S1E1R walk through unmapped IPA", at_s1e1r(0xc0000000UL));
             return;
+        case 5:   /* VMID x0 with the first (odd VMIDs) or second (even) tables, no TLBI */
+            WRITE_SYSREG(vttbr_el2, (uint64_t)(f->x[0] & 1 ? s2a_root : s2b_root) | (f->x[0] << 48));
+            ISB();
+            return;
         case 0xff:
             f->elr = (uint64_t)el2_resume;
             f->spsr = 0x3c9;
@@ -302,6 +306,21 @@ static void el1_phase1(void)
     wr(v10 + 8, 0x2222);
     __asm__ volatile("hvc #2" ::: "memory");
     printf("    VMID 1: %016lx, data_a[1]=%016lx data_b[1]=%016lx\n", rd(v10 + 8), data_a[1], data_b[1]);
+
+    /* More VMIDs than a CPU keeps TLBs for (each VMID's translations must still be its own). */
+    step("VMIDs 1-12, odd ones mapping page 10 to data_a, even ones to data_b, twice");
+    for (int round = 0; round < 2; round++) {
+        char seen[13];
+        for (uint64_t vmid = 1; vmid <= 12; vmid++) {
+            register uint64_t x0 __asm__("x0") = vmid;
+            __asm__ volatile("hvc #5" : "+r"(x0) :: "memory");
+            uint64_t v = rd(v10);
+            seen[vmid - 1] = v == data_a[0] ? 'a' : v == data_b[0] ? 'b' : '?';
+        }
+        seen[12] = 0;
+        printf("    round %d: %s\n", round, seen);
+    }
+    __asm__ volatile("hvc #2" ::: "memory");
 
     step("remap window page 0 to data_b (TLBI IPAS2E1IS, VMALLE1IS)");
     printf("    before: %016lx\n", rd(win_va));
