@@ -4,9 +4,11 @@
  * counter advances with executed instructions, and when every CPU waits for an interrupt the
  * board reports "idle until tick T" so the host decides whether to sleep or skip ahead.
  */
-import { Cpu, type CodeCache } from "../cpu/cpu.js";
+import { DAIF, HCR_EL2, SCR_EL3 } from "../cpu/arch-bits.js";
+import { Cpu, type CodeCache, type JitThresholds } from "../cpu/cpu.js";
 import { getDecoder } from "../cpu/isa/index.js";
 import { translate } from "../cpu/mmu.js";
+import type { El2ExitHandler } from "../cpu/platform.js";
 import { installSystemRegisters, setDisasmSysRegTable } from "../cpu/isa/system.js";
 import { createSysRegTable, SR } from "../cpu/sysregs.js";
 import { EmptyVirtioMmio } from "../devices/virtio-mmio.js";
@@ -27,6 +29,7 @@ import { Bus } from "../memory/bus.js";
 import { buildVirtDtb, type CpuTopology } from "./fdt.js";
 import { prepareUserDtb } from "./user-dtb.js";
 import { TIMER_INTID, VIRT } from "./memory-map.js";
+import { VirtPlatform } from "./virt-platform.js";
 
 export interface VirtOptions {
   ramSize: number;
@@ -47,6 +50,13 @@ export interface VirtOptions {
   ticksPerInstruction?: number;
   /** Instructions per CPU turn. */
   quantum?: number;
+  /** When the CPUs compile blocks (default: the core's DEFAULT_JIT_THRESHOLDS). */
+  jit?: Partial<JitThresholds>;
+  /**
+   * The TypeScript hypervisor: answers the CPUs' guest exits to EL2 (src/cpu/platform.ts).
+   * Without one, exceptions to EL2 enter the emulated EL2, as on hardware.
+   */
+  hypervisor?: El2ExitHandler;
 }
 
 export type RunStatus =
@@ -134,7 +144,7 @@ export class VirtBoard {
     bus.addMmio(VIRT.FW_CFG, VIRT.FW_CFG_SIZE, new FwCfg());
     bus.addMmio(VIRT.GPIO, VIRT.GPIO_SIZE, new Pl061());
     if (o.secure) {
-      // Secure-only (CPU.secureOnly below): RAM, a second UART (QEMU connects it to a second
+      // Secure-only (VirtPlatform.isSecureOnly): RAM, a second UART (QEMU connects it to a second
       // serial port, which these command lines never give, so its output goes nowhere) and a
       // PL061 whose lines 0 and 1 power the machine off and reset it (virt.c gpio-pwr).
       bus.addRam("secure-ram", VIRT.SECURE_MEM, VIRT.SECURE_MEM_SIZE);
@@ -170,22 +180,10 @@ export class VirtBoard {
     const within = (pa: number, base: number, size: number) => pa >= base && pa < base + size;
     const secureOnly = (pa: number) => pa < VIRT.FLASH_BANK_SIZE || within(pa, VIRT.SECURE_UART, VIRT.SECURE_UART_SIZE) ||
       within(pa, VIRT.SECURE_GPIO, VIRT.SECURE_GPIO_SIZE) || within(pa, VIRT.SECURE_MEM, VIRT.SECURE_MEM_SIZE);
+    const platform = new VirtPlatform(this.cpus, this.psci, o.secure ? secureOnly : () => false, o.hypervisor);
     for (let i = 0; i < o.cpus; i++) {
-      const cpu = new Cpu({ index: i, bus, decoder, sysregs, translate, highestEl, hasEl2: o.virtualization, mpidr: (0x80000000 | affinities[i]) >>> 0 }, this.codeCache);
-      if (o.secure) cpu.secureOnly = secureOnly;
-      cpu.hooks.firmwareCall = this.psci.handle;
-      // Broadcast TLB maintenance and SEV reach every CPU (hooks the instruction set may call).
-      Object.assign(cpu.hooks, {
-        tlbiBroadcast: () => { for (const c of this.cpus) c.flushTlb(); },
-        sendEvent: () => { for (const c of this.cpus) { (c as { eventRegister?: boolean }).eventRegister = true; c.halted = false; } },
-      });
-      cpu.onNewCodePage = (ri, off) => { for (const c of this.cpus) c.dropWriteEntries(ri, off); };
-      cpu.clearOtherMonitors = (pa) => {
-        for (const c of this.cpus) {
-          // Reservation granule: we track the exact address range; any overlapping store clears it.
-          if (c !== cpu && c.exclusiveValid && pa >= c.exclusiveAddr - 7 && pa < c.exclusiveAddr + c.exclusiveSize) c.exclusiveValid = false;
-        }
-      };
+      const cpu = new Cpu({ index: i, bus, decoder, sysregs, translate, highestEl, hasEl2: o.virtualization,
+        mpidr: (0x80000000 | affinities[i]) >>> 0, platform, jit: o.jit }, this.codeCache);
       // Secondaries wait powered off for PSCI CPU_ON, as with QEMU's PSCI.
       cpu.off = i > 0;
       this.cpus.push(cpu);
@@ -204,12 +202,12 @@ export class VirtBoard {
     cpu.nf = cpu.zf = cpu.cf = cpu.vf = 0;
     cpu.fpcr = 0; cpu.fpsr = 0;
     cpu.pstateIl = 0; cpu.pstateSs = 0;
-    cpu.daif = 0x3c0;
+    cpu.daif = DAIF.ALL;
     if (cpu.highestEl === 3 && this.bootEl < 3) {
       // Entering a Linux kernel below EL3 (hw/arm/boot.c): lower ELs AArch64 and Non-secure,
       // HVC enabled when there is EL2 to take it (SCR_EL3.{RW,NS,HCE}, HCR_EL2.RW).
-      cpu.sr[SR.SCR_EL3 * 2] |= (1 << 10) | 1 | (cpu.hasEl2 ? 1 << 8 : 0);
-      if (cpu.hasEl2) cpu.sr[SR.HCR_EL2 * 2] |= 1 << 31;
+      cpu.sr[SR.SCR_EL3 * 2] |= SCR_EL3.RW | SCR_EL3.NS | (cpu.hasEl2 ? SCR_EL3.HCE : 0);
+      if (cpu.hasEl2) cpu.sr[SR.HCR_EL2 * 2] |= HCR_EL2.RW;
     }
     cpu.setElSp(this.bootEl, 1);
     cpu.exclusiveValid = false;

@@ -18,6 +18,7 @@ import { parseRunArgs, UsageError, type RunArgs } from "./args.js";
 import { attachConsole } from "./console.js";
 import { runSession } from "../host/run-loop.js";
 import { installTracing } from "./trace.js";
+import { jitThresholdsFromEnvironment } from "./jit-env.js";
 import { checkCpio, identifyInitrd } from "../initramfs/identify.js";
 import { FETCH_HINT, busyboxInitramfs, findGuests } from "./guests.js";
 import { describeFsError, readInputFile } from "./host-files.js";
@@ -167,7 +168,7 @@ async function runCommand(argv: string[]): Promise<number> {
       ramSize: args.ramSize, cpus: args.smp, topology: args.topology, gicVersion: args.gicVersion, virtualization: args.virtualization, secure: args.secure,
       uartTx: (b) => { out.push(b); if (out.length >= 4096) flushOutput(); },
       rtcStartSeconds: Math.floor(Date.now() / 1000),
-      quantum: args.trace.exec ? 1 : undefined,
+      jit: jitThresholdsFromEnvironment(process.env),
     });
   } catch (e) {
     if (e instanceof RangeError) fail(`cannot allocate ${Math.round(args.ramSize / 1048576)} MiB of guest RAM`);

@@ -1,38 +1,33 @@
 /**
  * `-d exec,int`: an instruction trace (one line per instruction: CPU, EL, PC, disassembly) and
- * an exception trace (vector taken, ESR, ELR, FAR), written as the board runs.
+ * an exception trace (vector taken, ESR, ELR, FAR), written as the board runs. Both come from a
+ * CpuObserver (src/cpu/platform.ts) attached to every CPU; with `exec` each CPU then executes
+ * one instruction per turn, so lines interleave in execution order.
  */
 import { Access, type Cpu, type Translation } from "../cpu/cpu.js";
 import { disassemble } from "../cpu/isa/index.js";
 import { translate } from "../cpu/mmu.js";
-import { SR } from "../cpu/sysregs.js";
+import { VectorOffset, type CpuObserver } from "../cpu/platform.js";
 import { hex64 } from "../cpu/u64.js";
 import type { VirtBoard } from "../board/virt.js";
 
 export function installTracing(board: VirtBoard, what: { exec: boolean; int: boolean }, write: (line: string) => void): void {
   const tr: Translation = { pa: 0, fault: -1, faultS2: false, cacheable: true };
-  for (const cpu of board.cpus) {
-    if (what.exec) {
-      // The board runs one instruction per turn when tracing; log each before it executes.
-      const run = cpu.run.bind(cpu);
-      cpu.run = (budget: number) => {
-        if (!cpu.halted && !cpu.off) write(traceLine(cpu, tr));
-        return run(budget);
-      };
-    }
-    if (what.int) {
-      const enter = cpu.enterException.bind(cpu);
-      cpu.enterException = (...args: Parameters<Cpu["enterException"]>) => {
-        const [target, vec, retLo, retHi, ec, iss] = args;
-        enter(...args);
-        const kind = vec === 0 ? "sync" : vec === 0x80 ? "irq" : vec === 0x100 ? "fiq" : "serror";
-        const far = target === 1 ? SR.FAR_EL1 : SR.FAR_EL2;
-        write(`cpu${cpu.index}: taking ${kind} exception to EL${target}` +
-          (ec >= 0 ? ` ESR=0x${(((ec << 26) | (1 << 25) | (iss & 0x1ffffff)) >>> 0).toString(16)}` : "") +
-          ` ELR=0x${hex64(retLo, retHi)} FAR=0x${hex64(cpu.sr[far * 2], cpu.sr[far * 2 + 1])} -> PC=0x${hex64(cpu.pcLo, cpu.pcHi)}`);
-      };
-    }
+  const observer: CpuObserver = {};
+  if (what.exec) observer.onInstruction = (cpu) => write(traceLine(cpu, tr));
+  if (what.int) {
+    observer.onException = (cpu, target, vector, esr, elr, far) => {
+      const kind = vector === VectorOffset.Sync ? "sync" : vector === VectorOffset.Irq ? "irq" : vector === VectorOffset.Fiq ? "fiq" : "serror";
+      write(`cpu${cpu.index}: taking ${kind} exception to EL${target}` +
+        (esr !== undefined ? ` ESR=0x${esr.toString(16)}` : "") +
+        ` ELR=0x${hex64Big(elr)} FAR=0x${hex64Big(far)} -> PC=0x${hex64(cpu.pcLo, cpu.pcHi)}`);
+    };
   }
+  for (const cpu of board.cpus) cpu.observe(observer);
+}
+
+function hex64Big(v: bigint): string {
+  return v.toString(16).padStart(16, "0");
 }
 
 function traceLine(cpu: Cpu, tr: Translation): string {

@@ -14,68 +14,48 @@
  * then goes from block to block within a page without looking the page up again.
  */
 import type { Bus } from "../memory/bus.js";
+import { CPACR_EL1, CPTR, DAIF, HCR_EL2, SCR_EL3, SCTLR } from "./arch-bits.js";
+import {
+  EC, EXCEPTION_TAKEN, ExceptionKind, FSC, fpTrap, routeException, takeException, takeExceptionAfter,
+  takePendingInterrupt, undefinedInstruction,
+} from "./exceptions.js";
 import type { Decoded, Decoder, ExecFn } from "./isa/table.js";
 import { blockLoops, collectBlock, compileBlock, type BlockFn } from "./jit.js";
+import { StandalonePlatform, VectorOffset, type CpuObserver, type CpuPlatform } from "./platform.js";
 import { SR, SysRegTable } from "./sysregs.js";
 import { hex64, TWO32 } from "./u64.js";
 
-/** Thrown (as this one object) to unwind an instruction after an exception has been entered. */
-export const EXCEPTION_TAKEN = { exceptionTaken: true };
-
-/** Exception classes, ARM ARM D13.2.37 (ESR_ELx.EC). */
-export const EC = {
-  UNKNOWN: 0x00, WFX: 0x01, FP_ACCESS: 0x07, ILLEGAL_STATE: 0x0e,
-  SVC64: 0x15, HVC64: 0x16, SMC64: 0x17, SYSREG: 0x18,
-  IABT_LOWER: 0x20, IABT_SAME: 0x21, PC_ALIGN: 0x22, DABT_LOWER: 0x24, DABT_SAME: 0x25,
-  SP_ALIGN: 0x26, FP_EXC64: 0x2c, SERROR: 0x2f, BRK: 0x3c,
-} as const;
-
-/** Fault status codes (DFSC/IFSC), ARM ARM D13.2.37. */
-export const FSC = {
-  ADDR_SIZE: 0x00, TRANSLATION: 0x04, ACCESS_FLAG: 0x08, PERMISSION: 0x0c,
-  SYNC_EXTERNAL: 0x10, ALIGNMENT: 0x21,
-} as const;
+export { EC, EXCEPTION_TAKEN, FSC };
 
 export const enum Access { Read = 0, Write = 1, Exec = 2 }
 
-/** Vector offsets, ARM ARM D1.10.2. */
-const VEC_SYNC = 0x000, VEC_IRQ = 0x080, VEC_FIQ = 0x100;
-/**
- * Instructions without an exception after which the next one starts a new run for
- * Cpu.firstFault even without an exception return in between (a guest that never returns from
- * some early exception should not have that one named as the start of a later loop).
- */
-const FIRST_FAULT_HORIZON = 1 << 16;
-
 export const TLB_SIZE = 1024;
 
-const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
+/**
+ * When blocks are compiled (jit.ts): after how many executions of their start. 0 never compiles;
+ * values are capped at 65535 (the per-instruction heat counters are 16-bit).
+ */
+export interface JitThresholds {
+  /** Blocks that branch back to their own start. */
+  loops: number;
+  /** Every other block. */
+  straight: number;
+}
 
 /**
- * Executions of a block start before it is compiled, when the block loops on itself: compiling
- * costs about as much as interpreting a few thousand instructions, and a loop soon pays it back.
+ * Loops compile after 16 runs: compiling costs about as much as interpreting a few thousand
+ * instructions, and a loop soon pays it back. Other blocks after 20000: V8 optimises each block
+ * function separately, and with the exec functions inlined an optimising compile takes
+ * milliseconds, so code with a wide footprint (a Linux boot) spends more time compiling than it
+ * saves. Measured: compiling every block after 16 runs made the early Linux boot 2-3x slower
+ * than interpreting (over 1000 optimising compiles of 4-13 ms in ten seconds); loops at 16 and
+ * other blocks at 20000 are on par with interpreting there and keep the benchmark gains
+ * (bench-mem 34 -> 45 M insns/s against loops only).
  */
-const JIT_THRESHOLD = jitThreshold(env.TESSERA_JIT_THRESHOLD, 16);
+export const DEFAULT_JIT_THRESHOLDS: Readonly<JitThresholds> = Object.freeze({ loops: 16, straight: 20000 });
 
-/**
- * The same for other blocks. V8 optimises each block function separately, and with the
- * exec functions inlined an optimising compile takes milliseconds: code with a wide footprint
- * (a Linux boot) then spends more time compiling than it saves, so straight-line blocks are
- * compiled only when very hot. Measured: compiling every block after 16 runs made the early
- * Linux boot 2-3x slower than interpreting (over 1000 optimising compiles of 4-13 ms in ten
- * seconds); loops at 16 and other blocks at 20000 are on par with interpreting there and keep
- * the benchmark gains (bench-mem 34 -> 45 M insns/s against loops only).
- */
-const JIT_THRESHOLD_STRAIGHT = jitThreshold(env.TESSERA_JIT_STRAIGHT_THRESHOLD ?? env.TESSERA_JIT_THRESHOLD, 20000);
-
-/**
- * TESSERA_JIT_THRESHOLD: 1 compiles every block on first use (to test compiled code against
- * QEMU with short-running programs), 0 disables compilation. TESSERA_JIT_STRAIGHT_THRESHOLD
- * overrides it for blocks that do not loop.
- */
-function jitThreshold(v: string | undefined, dflt: number): number {
-  const n = v === undefined || v === "" ? dflt : Number(v);
-  if (!Number.isInteger(n) || n < 0) return dflt === 0 ? Infinity : dflt;
+/** A threshold as the run loop compares it with a block's heat: 0 (never) becomes unreachable. */
+function heatThreshold(n: number): number {
   return n === 0 ? Infinity : Math.min(n, 65535);
 }
 
@@ -168,23 +148,6 @@ function rejectedByDevice(bus: Bus, pa: number, size: number, isWrite: boolean):
   return d?.accepts !== undefined && !d.accepts(pa - m!.base, size, isWrite);
 }
 
-/** Hooks through which firmware (PSCI) and the TypeScript hypervisor observe the CPU. */
-export interface CpuHooks {
-  /** HVC/SMC with an immediate of 0 handled in TypeScript (PSCI); return true if handled. */
-  firmwareCall?: (cpu: Cpu, conduit: "hvc" | "smc", imm: number) => boolean;
-  /**
-   * Exceptions targeting EL2 when the hypervisor is TypeScript (KVM_RUN-style exits); return true
-   * when handled (the CPU then continues at the guest's PC, which the handler may have changed).
-   */
-  el2Exit?: (cpu: Cpu, ec: number, iss: number, farLo: number, farHi: number) => boolean;
-  /** Called when the CPU executes WFI/WFE with nothing pending, so the board can idle. */
-  onHalt?: (cpu: Cpu) => void;
-  /** TLBI ...IS: invalidate on every CPU of the inner shareable domain (the board knows them). */
-  tlbiBroadcast?: (cpu: Cpu) => void;
-  /** SEV: wake CPUs waiting in WFE. */
-  sendEvent?: (cpu: Cpu) => void;
-}
-
 export interface CpuConfig {
   index: number;
   bus: Bus;
@@ -196,6 +159,13 @@ export interface CpuConfig {
   /** EL2 is implemented (default: highestEl >= 2; EL3 may exist without it). */
   hasEl2?: boolean;
   mpidr: number;
+  /**
+   * The machine around the CPU: firmware calls, guest exits to EL2, broadcasts to other CPUs
+   * (platform.ts). Default: a StandalonePlatform (one CPU, no firmware, no hypervisor).
+   */
+  platform?: CpuPlatform;
+  /** When to compile blocks (default DEFAULT_JIT_THRESHOLDS). */
+  jit?: Partial<JitThresholds>;
 }
 
 export class Cpu {
@@ -206,7 +176,15 @@ export class Cpu {
   readonly translateFn: Translator;
   readonly highestEl: number;
   readonly hasEl2: boolean;
-  hooks: CpuHooks = {};
+  /** The CPU's only way out (platform.ts); shared by the CPUs of a board. */
+  readonly platform: CpuPlatform;
+  /** Block heats at which loops and other blocks are compiled (see JitThresholds). */
+  private readonly jitLoopHeat: number;
+  private readonly jitStraightHeat: number;
+  /** The attached observer, when it wants instructions (checked once per run call). */
+  private instructionObserver: CpuObserver | undefined;
+  /** The attached observer, when it wants exceptions (checked once per exception entry). */
+  exceptionObserver: CpuObserver | undefined;
 
   // ---- architectural state ----
   /** X0-X30, SP (slot 31), zero (32), sink (33) as (lo, hi) pairs. */
@@ -226,7 +204,7 @@ export class Cpu {
   /** PSTATE.{N,Z,C,V} as 0/1. */
   nf = 0; zf = 0; cf = 0; vf = 0;
   /** PSTATE.DAIF as in the DAIF register: D=bit 9, A=8, I=7, F=6. */
-  daif = 0x3c0;
+  daif: number = DAIF.ALL;
   el = 1;
   spSel = 1;
   /** PSTATE.IL (illegal execution state) and PSTATE.SS (software step). */
@@ -276,7 +254,8 @@ export class Cpu {
    * the exception wrote FAR.
    */
   readonly firstFault = { esr: 0, farLo: 0, farHi: 0, hasFar: false, pcLo: 0, pcHi: 0, fromEl: 0, targetEl: 0, vector: 0 };
-  private lastExceptionIcount = -1;
+  /** icount at the last exception entry (exceptions.ts: progress accounting). */
+  lastExceptionIcount = -1;
   /** Interrupt request lines, driven by the interrupt controller. */
   irqLine = false;
   fiqLine = false;
@@ -334,6 +313,9 @@ export class Cpu {
     this.translateFn = cfg.translate;
     this.highestEl = cfg.highestEl;
     this.hasEl2 = cfg.hasEl2 ?? cfg.highestEl >= 2;
+    this.platform = cfg.platform ?? new StandalonePlatform();
+    this.jitLoopHeat = heatThreshold(cfg.jit?.loops ?? DEFAULT_JIT_THRESHOLDS.loops);
+    this.jitStraightHeat = heatThreshold(cfg.jit?.straight ?? DEFAULT_JIT_THRESHOLDS.straight);
     this.codeCache = codeCache;
     this.sr = new Int32Array(cfg.sysregs.size * 2 + 2);
     for (let el = 0; el < 4; el++) this.tlbs.push([new SoftTlb(), new SoftTlb(), new SoftTlb()]);
@@ -406,7 +388,7 @@ export class Cpu {
     this.nf = (spsr >>> 31) & 1; this.zf = (spsr >>> 30) & 1; this.cf = (spsr >>> 29) & 1; this.vf = (spsr >>> 28) & 1;
     this.pstateSs = (spsr >>> 21) & 1;
     this.pstateIl = (spsr >>> 20) & 1;
-    this.daif = spsr & 0x3c0;
+    this.daif = spsr & DAIF.ALL;
     this.setElSp((spsr >>> 2) & 3, spsr & 1);
     this.interruptCheck = true;
   }
@@ -415,7 +397,7 @@ export class Cpu {
   get el2Enabled(): boolean {
     // ARMv8.0 has no Secure EL2: with EL3 implemented, EL2 exists only for Non-secure state,
     // i.e. while SCR_EL3.NS = 1 (ARM ARM D1.1, D13.2.113 SCR_EL3.NS).
-    return this.hasEl2 && (this.highestEl < 3 || (this.sr[SR.SCR_EL3 * 2] & 1) !== 0);
+    return this.hasEl2 && (this.highestEl < 3 || (this.sr[SR.SCR_EL3 * 2] & SCR_EL3.NS) !== 0);
   }
 
   /** HCR_EL2 low word when EL2 is enabled (0 otherwise). */
@@ -424,17 +406,17 @@ export class Cpu {
 
   /** Recompute state cached from control registers; call after writing them or changing EL. */
   updateCachedControls(): void {
-    // FP/SIMD access (ARM ARM D1.11.? CPACR_EL1.FPEN, CPTR_EL2.TFP).
-    const fpen = (this.sr[SR.CPACR_EL1 * 2] >>> 20) & 3;
+    // FP/SIMD access (CPACR_EL1.FPEN, CPTR_EL2.TFP; the traps themselves in exceptions.ts fpTrap).
+    const fpen = (this.sr[SR.CPACR_EL1 * 2] & CPACR_EL1.FPEN_MASK) >>> CPACR_EL1.FPEN_SHIFT;
     let ok = true;
     if (this.el === 0 && fpen !== 3) ok = false;
     if (this.el === 1 && (fpen === 0 || fpen === 2)) ok = false;
-    if (this.el <= 2 && this.el2Enabled && (this.sr[SR.CPTR_EL2 * 2] & (1 << 10))) ok = false;
+    if (this.el <= 2 && this.el2Enabled && (this.sr[SR.CPTR_EL2 * 2] & CPTR.TFP)) ok = false;
     // CPTR_EL3.TFP traps FP/SIMD at every EL, EL3 included (ARM ARM D13.2.31).
-    if (this.highestEl === 3 && (this.sr[SR.CPTR_EL3 * 2] & (1 << 10))) ok = false;
+    if (this.highestEl === 3 && (this.sr[SR.CPTR_EL3 * 2] & CPTR.TFP)) ok = false;
     this.fpEnabled = ok;
     const sctlr = this.sr[this.sctlrSlot() * 2];
-    this.strictAlign = (sctlr & 2) !== 0;
+    this.strictAlign = (sctlr & SCTLR.A) !== 0;
     this.interruptCheck = true;
   }
 
@@ -442,7 +424,7 @@ export class Cpu {
   sctlrSlot(): number {
     if (this.el === 3) return SR.SCTLR_EL3;
     if (this.el === 2) return SR.SCTLR_EL2;
-    if (this.el === 0 && (this.hcrLo() & (1 << 27)) /* TGE */) return SR.SCTLR_EL2;
+    if (this.el === 0 && (this.hcrLo() & HCR_EL2.TGE)) return SR.SCTLR_EL2;
     return SR.SCTLR_EL1;
   }
 
@@ -607,7 +589,7 @@ export class Cpu {
     if (ri < 0 || !this.tr.cacheable) return false;
     const r = this.bus.rams[ri];
     if (r.readOnly || r.codePages[(pa - r.base) >>> 12]) return false;
-    this.clearOtherMonitors?.(pa);
+    this.platform.clearOtherExclusiveMonitors(this, pa);
     this.fillTlb(this.tlbW, lo, hi, ri, pa);
     return true;
   }
@@ -677,7 +659,7 @@ export class Cpu {
     }
     // Secure-only memory (virt,secure=on): Non-secure accesses find nothing there, an external
     // abort. Stage-1 NS descriptor bits are not modelled: EL3 and Secure EL1 access as Secure.
-    if (this.secureOnly !== undefined && this.secureOnly(tr.pa) && !this.isSecure()) {
+    if (this.highestEl === 3 && !this.isSecure() && this.platform.isSecureOnly(tr.pa)) {
       this.abort(access, FSC.SYNC_EXTERNAL, lo, hi, false);
     }
     return tr.pa;
@@ -700,12 +682,9 @@ export class Cpu {
     this.sr[SR.HPFAR_EL2 * 2 + 1] = Math.floor(page / 268435456);
   }
 
-  /** Set by the board: physical addresses only the Secure state may access. */
-  secureOnly?: (pa: number) => boolean;
-
   /** In Secure state: at EL3, or below it while SCR_EL3.NS = 0 (ARM ARM D1.1). */
   isSecure(): boolean {
-    return this.highestEl === 3 && (this.el === 3 || (this.sr[SR.SCR_EL3 * 2] & 1) === 0);
+    return this.highestEl === 3 && (this.el === 3 || (this.sr[SR.SCR_EL3 * 2] & SCR_EL3.NS) === 0);
   }
 
   /**
@@ -762,7 +741,7 @@ export class Cpu {
     }
     const pa = this.translate(lo, hi, Access.Write, el, size);
     // Any store can break another CPU's exclusive reservation (global monitor, ARM ARM B2.9.3).
-    this.clearOtherMonitors?.(pa);
+    this.platform.clearOtherExclusiveMonitors(this, pa);
     const ri = this.bus.findRam(pa);
     // A store into pre-decoded code ends the block, so the rest of it is decoded afresh.
     if (ri >= 0 && this.bus.rams[ri].codePages[(pa - this.bus.rams[ri].base) >>> 12] && this.flow === 0) this.flow = 2;
@@ -773,9 +752,6 @@ export class Cpu {
       if (!r.readOnly && !r.codePages[(pa - r.base) >>> 12]) this.fillTlb(this.tlbW, lo, hi, ri, pa);
     }
   }
-
-  /** Set by the board: clears the exclusive monitors of other CPUs covering `pa`. */
-  clearOtherMonitors?: (pa: number) => void;
 
   private fillTlb(t: SoftTlb, lo: number, hi: number, ri: number, pa: number): void {
     const key = (hi >>> 0) * 1048576 + (lo >>> 12);
@@ -791,16 +767,13 @@ export class Cpu {
 
   /** Raise an instruction or data abort for `access` at VA (lo, hi). */
   abort(access: Access, fsc: number, lo: number, hi: number, stage2: boolean): never {
-    const lower = this.el === 0;
-    let target = this.el === 0 ? 1 : this.el;
-    if (this.el === 0 && (this.hcrLo() & (1 << 27))) target = 2; // HCR_EL2.TGE
-    if (stage2) target = 2;
+    // A stage-2 fault always goes to EL2 (ARM ARM D1.10.1); others are routed as any synchronous exception.
+    const target = stage2 ? 2 : routeException(this, ExceptionKind.Sync);
     const sameEl = target === this.el;
     if (access === Access.Exec) {
       this.takeException(target, sameEl ? EC.IABT_SAME : EC.IABT_LOWER, fsc, lo, hi, true);
     }
     const wnr = access === Access.Write ? 1 << 6 : 0;
-    void lower;
     // Instruction syndrome (ISV, SAS, SSE, SRT, SF, AR) only for aborts taken to EL2, where a
     // hypervisor emulates the access; QEMU reports ISV=0 for aborts taken to EL1 (the ARM ARM
     // allows either), and the same image must see the same ESR. Never for a stage-2 fault on a
@@ -809,164 +782,47 @@ export class Cpu {
     this.takeException(target, sameEl ? EC.DABT_SAME : EC.DABT_LOWER, fsc | wnr | syndrome, lo, hi, true);
   }
 
-  // ================= exceptions =================
+  // ================= exceptions (exceptions.ts) =================
+  // The instruction table raises exceptions through these; routing, entry and return are in
+  // exceptions.ts.
 
-  /**
-   * Synchronous exception entry (ARM ARM D1.10): save PSTATE and the preferred return address
-   * (the current instruction), write ESR (and FAR), switch to `target` EL on SP_ELx with DAIF
-   * masked, jump to the vector, and unwind the current instruction.
-   */
+  /** Synchronous exception with this instruction as the return address (exceptions.ts). */
   takeException(target: number, ec: number, iss: number, farLo?: number, farHi?: number, setFar = false): never {
-    this.excPcLo = this.pcLo;
-    this.enterException(target, VEC_SYNC, this.pcLo, this.pcHi, ec, iss, setFar ? farLo! : undefined, farHi);
-    throw EXCEPTION_TAKEN;
+    takeException(this, target, ec, iss, farLo, farHi, setFar);
   }
 
-  /** As takeException, but the return address is the next instruction (SVC, HVC, SMC). */
+  /** As takeException, with the next instruction as the return address (SVC, HVC, SMC). */
   takeExceptionAfter(target: number, ec: number, iss: number): never {
-    this.excPcLo = this.pcLo;
-    const lo = (this.pcLo >>> 0) + 4;
-    this.enterException(target, VEC_SYNC, lo | 0, lo > 0xffffffff ? (this.pcHi + 1) | 0 : this.pcHi, ec, iss);
-    throw EXCEPTION_TAKEN;
+    takeExceptionAfter(this, target, ec, iss);
   }
 
-  /** UNDEFINED instruction (EC 0): to EL1, or EL2 when HCR_EL2.TGE routes EL0 there. */
+  /** UNDEFINED instruction (EC 0x00), routed as any synchronous exception. */
   undefinedInstruction(): never {
-    let target = this.el === 0 ? 1 : this.el;
-    if (this.el === 0 && (this.hcrLo() & (1 << 27))) target = 2;
-    this.takeException(target, EC.UNKNOWN, 0);
+    undefinedInstruction(this);
   }
 
-  /** FP/SIMD access trap (EC 0x07) per CPACR_EL1.FPEN, then CPTR_EL2.TFP, then CPTR_EL3.TFP. */
+  /** FP/SIMD access trap (EC 0x07) per CPACR_EL1.FPEN, CPTR_EL2.TFP, CPTR_EL3.TFP. */
   fpTrap(): never {
-    const fpen = (this.sr[SR.CPACR_EL1 * 2] >>> 20) & 3;
-    const cpacrTraps = (this.el === 0 && fpen !== 3) || (this.el === 1 && (fpen === 0 || fpen === 2));
-    if (cpacrTraps) {
-      const tge = this.el === 0 && (this.hcrLo() & (1 << 27));
-      this.takeException(tge ? 2 : 1, EC.FP_ACCESS, 0x1e00000);
-    }
-    if (this.el <= 2 && this.el2Enabled && (this.sr[SR.CPTR_EL2 * 2] & (1 << 10))) this.takeException(2, EC.FP_ACCESS, 0x1e00000);
-    this.takeException(3, EC.FP_ACCESS, 0x1e00000);
+    fpTrap(this);
   }
-
-  enterException(target: number, vecOffset: number, retLo: number, retHi: number, ec: number, iss: number, farLo?: number, farHi?: number): void {
-    // Progress accounting for the board's stuck-guest detection: an exception taken at most
-    // one step after the previous one (a fetch fault counts as a step) made no progress.
-    this.exceptionsTaken++;
-    const gap = this.icount - this.lastExceptionIcount;
-    this.exceptionsWithoutProgress = gap <= 1 ? this.exceptionsWithoutProgress + 1 : 0;
-    this.lastExceptionIcount = this.icount;
-    const esr = ((ec << 26) | (1 << 25) | (iss & 0x1ffffff)) >>> 0;
-    if (this.exceptionsSinceEret++ === 0 || gap > FIRST_FAULT_HORIZON) {
-      const f = this.firstFault;
-      f.esr = vecOffset === VEC_SYNC ? esr : 0;
-      f.hasFar = vecOffset === VEC_SYNC && farLo !== undefined;
-      f.farLo = f.hasFar ? farLo! : 0; f.farHi = f.hasFar ? farHi ?? 0 : 0;
-      f.pcLo = this.pcLo; f.pcHi = this.pcHi;
-      f.fromEl = this.el; f.targetEl = target; f.vector = vecOffset;
-    }
-    if (target === 2 && this.hooks.el2Exit && ec >= 0 && vecOffset === VEC_SYNC) {
-      // The hypervisor handled the exit and resumes the guest: that is its exception return.
-      if (this.hooks.el2Exit(this, ec, iss, farLo ?? 0, farHi ?? 0)) { this.exceptionsSinceEret = 0; return; }
-    }
-    const fromEl = this.el;
-    const spsr = this.getPstate();
-    const s = target === 1 ? [SR.SPSR_EL1, SR.ELR_EL1, SR.ESR_EL1, SR.FAR_EL1, SR.VBAR_EL1]
-      : target === 2 ? [SR.SPSR_EL2, SR.ELR_EL2, SR.ESR_EL2, SR.FAR_EL2, SR.VBAR_EL2]
-        : [SR.SPSR_EL3, SR.ELR_EL3, SR.ESR_EL3, SR.FAR_EL3, SR.VBAR_EL3];
-    this.srSet(s[0], spsr | 0, 0);
-    this.srSet(s[1], retLo, retHi);
-    if (vecOffset === VEC_SYNC) {
-      // ESR: EC, IL=1 (32-bit instruction), ISS. ARM ARM D13.2.37.
-      this.srSet(s[2], esr | 0, 0);
-      if (farLo !== undefined) this.srSet(s[3], farLo, farHi ?? 0);
-    }
-    this.exclusiveValid = false;
-    this.pstateIl = 0;
-    this.pstateSs = 0;
-    this.daif = 0x3c0;
-    this.setElSp(target, 1);
-    // Vector: VBAR + {current EL with SP0: 0, SPx: 0x200, lower EL AArch64: 0x400}.
-    let base = 0;
-    if (fromEl === target) base = (spsr & 1) ? 0x200 : 0;
-    else base = 0x400;
-    const vlo = this.sr[s[4] * 2] >>> 0, vhi = this.sr[s[4] * 2 + 1];
-    const lo = vlo + base + vecOffset;
-    this.pcLo = lo | 0;
-    this.pcHi = lo > 0xffffffff ? (vhi + 1) | 0 : vhi;
-    this.flow = 1;
-    this.interruptCheck = true;
-  }
-
-  /** ERET (ARM ARM D1.11): restore PSTATE from SPSR_ELx and branch to ELR_ELx. */
-  exceptionReturn(): void {
-    const el = this.el;
-    const s = el === 1 ? [SR.SPSR_EL1, SR.ELR_EL1] : el === 2 ? [SR.SPSR_EL2, SR.ELR_EL2] : [SR.SPSR_EL3, SR.ELR_EL3];
-    const spsr = this.sr[s[0] * 2] >>> 0;
-    const elrLo = this.sr[s[1] * 2], elrHi = this.sr[s[1] * 2 + 1];
-    const targetEl = (spsr >>> 2) & 3;
-    this.exclusiveValid = false;
-    // Illegal return (ARM ARM D1.11.2): to AArch32, to a higher or unimplemented EL, or M[1] set.
-    // PSTATE.IL is set and the EL kept; the next instruction takes an Illegal State exception.
-    // SCR_EL3.RW = 0 makes the ELs below EL3 AArch32, and HCR_EL2.RW = 0 (EL2 enabled) makes
-    // EL1 and EL0 AArch32; AArch32 is not implemented, so an AArch64 return there is illegal too.
-    const lowerAarch32 = targetEl < el && (
-      (this.highestEl === 3 && (this.sr[SR.SCR_EL3 * 2] & (1 << 10)) === 0) ||
-      (targetEl <= 1 && el >= 2 && this.el2Enabled && (this.sr[SR.HCR_EL2 * 2] & (1 << 31)) === 0));
-    if ((spsr & 0x10) !== 0 || targetEl > el || (targetEl === 2 && !this.el2Enabled) || (spsr & 2) !== 0 || lowerAarch32) {
-      this.nf = (spsr >>> 31) & 1; this.zf = (spsr >>> 30) & 1; this.cf = (spsr >>> 29) & 1; this.vf = (spsr >>> 28) & 1;
-      this.daif = spsr & 0x3c0;
-      this.pstateIl = 1;
-    } else {
-      this.setPstate(spsr);
-      // A return that took effect ends the run of exceptions (an illegal one raises another).
-      this.exceptionsSinceEret = 0;
-    }
-    this.pcLo = elrLo;
-    this.pcHi = elrHi;
-    this.flow = 1;
-    this.interruptCheck = true;
-  }
-
-  // ================= interrupts =================
 
   /**
-   * Take a pending IRQ/FIQ if routing and masking allow (ARM ARM D1.13.1, table D1-15). Called at
-   * block boundaries when `interruptCheck` is set. Returns true when an exception was entered.
+   * WFI, or a PSCI CPU_SUSPEND standby (ARM ARM D1.16.2): with no interrupt pending (masked or
+   * not), halt until one is and tell the platform, so the machine can idle or run other CPUs.
    */
-  checkInterrupts(): boolean {
-    this.interruptCheck = false;
-    if (!(this.irqLine || this.fiqLine || this.virqLine || this.vfiqLine)) return false;
-    const hcr = this.hcrLo();
-    const tge = (hcr & (1 << 27)) !== 0;
-    const el = this.el;
-    // SCR_EL3.FIQ/IRQ (bits 2/1) route physical interrupts to EL3, ahead of HCR_EL2 (table D1-15).
-    const scr = this.highestEl === 3 ? this.sr[SR.SCR_EL3 * 2] : 0;
-    // Physical FIQ, then IRQ.
-    for (const fiq of [true, false]) {
-      const line = fiq ? this.fiqLine : this.irqLine;
-      if (!line) continue;
-      const routeBit = fiq ? (1 << 3) /* FMO */ : (1 << 4) /* IMO */;
-      let target = 1;
-      if (scr & (fiq ? 4 : 2)) target = 3;
-      else if (this.el2Enabled && ((hcr & routeBit) || tge)) target = 2;
-      if (el > target) continue; // taken only to the routed EL or above: masked at higher ELs
-      const masked = (this.daif & (fiq ? 0x40 : 0x80)) !== 0;
-      if (el === target && masked) continue;
-      this.enterException(target, fiq ? VEC_FIQ : VEC_IRQ, this.pcLo, this.pcHi, -1, 0);
-      return true;
-    }
-    // Virtual FIQ/IRQ: only at EL0/EL1 when routed by HCR_EL2.{FMO,IMO} and not TGE.
-    if (this.el2Enabled && el <= 1 && !tge) {
-      for (const fiq of [true, false]) {
-        const line = fiq ? this.vfiqLine : this.virqLine;
-        if (!line || !(hcr & (fiq ? (1 << 3) : (1 << 4)))) continue;
-        if (this.daif & (fiq ? 0x40 : 0x80)) continue;
-        this.enterException(1, fiq ? VEC_FIQ : VEC_IRQ, this.pcLo, this.pcHi, -1, 0);
-        return true;
-      }
-    }
-    return false;
+  waitForInterrupt(): void {
+    if (this.wakeupPending()) return;
+    this.halted = true;
+    this.platform.halted(this);
+  }
+
+  /**
+   * Attach an observer (platform.ts CpuObserver), or detach with undefined. With onInstruction,
+   * every run call executes one instruction and reports it first.
+   */
+  observe(observer: CpuObserver | undefined): void {
+    this.instructionObserver = observer?.onInstruction !== undefined ? observer : undefined;
+    this.exceptionObserver = observer?.onException !== undefined ? observer : undefined;
   }
 
   /** An interrupt that would wake WFI is pending (masking does not matter, ARM ARM D1.16.2). */
@@ -991,7 +847,7 @@ export class Cpu {
   /** Fetch the pre-decoded page for the current PC, translating and filling the exec TLB. */
   private fetchPage(): CodePage {
     const lo = this.pcLo, hi = this.pcHi;
-    if (lo & 3) this.takeException(this.el === 0 ? ((this.hcrLo() & (1 << 27)) ? 2 : 1) : this.el, EC.PC_ALIGN, 0, lo, hi, true);
+    if (lo & 3) this.takeException(routeException(this, ExceptionKind.Sync), EC.PC_ALIGN, 0, lo, hi, true);
     const key = (hi >>> 0) * 1048576 + (lo >>> 12);
     // Same page as last time, with no TLB change since: skip the TLB and the cache lookup.
     const last = this.lastPage;
@@ -1022,7 +878,7 @@ export class Cpu {
       r.codePages[(paPage - r.base) >>> 12] = 1;
       // Stores to this page must now take the slow path, which invalidates the decoded page.
       this.dropWriteEntries(ri, paPage - r.base);
-      this.onNewCodePage?.(ri, paPage - r.base);
+      this.platform.codePageCreated(this, ri, paPage - r.base);
     }
     this.lastPage = page;
     this.lastPageKey = key;
@@ -1033,14 +889,17 @@ export class Cpu {
   private fetchView!: DataView;
   private fetchOffset = 0;
 
-  /** Set by the board: a page became code, so all CPUs must drop write TLB entries to it. */
-  onNewCodePage?: (ramIndex: number, pageOffset: number) => void;
-
   /**
    * Execute up to `budget` instructions. Returns the number executed. Stops early when the CPU
    * halts (WFI), powers off, or `stopRequested` is set by a device (e.g. PSCI SYSTEM_OFF).
+   * With an observer that wants instructions, executes at most one, reported before it runs.
    */
   run(budget: number): number {
+    if (this.instructionObserver !== undefined && budget > 0) {
+      if (!this.halted && !this.off) this.instructionObserver.onInstruction!(this);
+      budget = 1;
+    }
+    const jitLoopHeat = this.jitLoopHeat, jitStraightHeat = this.jitStraightHeat;
     const start = this.icount;
     const end = start + budget;
     this.yieldRequested = false;
@@ -1053,7 +912,7 @@ export class Cpu {
       try {
         // An interrupt taken here sets the PC itself; clear `flow` so the first vector
         // instruction is not mistaken for a branch (it would run twice).
-        if (this.interruptCheck && this.checkInterrupts()) this.flow = 0;
+        if (this.interruptCheck && takePendingInterrupt(this)) this.flow = 0;
         if (this.pstateIl) {
           // Illegal execution state: every instruction takes an Illegal State exception.
           this.icount++;
@@ -1068,9 +927,9 @@ export class Cpu {
           let fn = page.blocks[idx];
           if (fn === undefined) {
             const heat = ++page.heat[idx];
-            if (heat === JIT_THRESHOLD || heat === JIT_THRESHOLD_STRAIGHT) {
+            if (heat === jitLoopHeat || heat === jitStraightHeat) {
               const ops = collectBlock(page.insns, idx, this.decoder, this.fetchView, this.fetchOffset);
-              if (heat === JIT_THRESHOLD_STRAIGHT || blockLoops(ops)) {
+              if (heat === jitStraightHeat || blockLoops(ops)) {
                 fn = page.blocks[idx] = compileBlock(ops, baseLo | (idx << 2), this.decoder);
                 page.blockLen[idx] = ops.length;
               }
@@ -1168,7 +1027,7 @@ export class Cpu {
     const f = this.firstFault;
     if (this.exceptionsSinceEret === 0) return "no exception since the last exception return";
     const at = `at PC=0x${hex64(f.pcLo, f.pcHi)} (EL${f.fromEl} to EL${f.targetEl})`;
-    if (f.vector !== VEC_SYNC) return `first exception: ${f.vector === VEC_IRQ ? "IRQ" : f.vector === VEC_FIQ ? "FIQ" : "SError"} ${at}`;
+    if (f.vector !== VectorOffset.Sync) return `first exception: ${f.vector === VectorOffset.Irq ? "IRQ" : f.vector === VectorOffset.Fiq ? "FIQ" : "SError"} ${at}`;
     return `first fault: ESR=0x${f.esr.toString(16)}${f.hasFar ? ` FAR=0x${hex64(f.farLo, f.farHi)}` : ""} ${at}`;
   }
 

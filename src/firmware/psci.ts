@@ -56,7 +56,7 @@ export class PsciFirmware {
     PSCI.V01_CPU_SUSPEND, PSCI.CPU_SUSPEND_32, PSCI.CPU_SUSPEND_64, PSCI.FEATURES,
   ].map(BigInt));
 
-  /** The CPU hook: returns true when the call was PSCI and has been handled. */
+  /** A firmware call (CpuPlatform.firmwareCall): returns true when it was PSCI and has been handled. */
   readonly handle = (cpu: Cpu, conduit: "hvc" | "smc", imm: number): boolean => {
     // As QEMU's virt (target/arm/psci.c): every HVC/SMC on the conduit is a firmware call,
     // whatever its immediate or function ID; IDs that are not PSCI return NOT_SUPPORTED.
@@ -77,7 +77,7 @@ export class PsciFirmware {
         if ((x[2] & SUSPEND_REJECTED_BITS) !== 0) { ret(PSCI_RET.INVALID_PARAMETERS); break; }
         // A standby state: behave as WFI (DEN 0022D 5.4: returning is always a valid outcome).
         ret(PSCI_RET.SUCCESS);
-        if (!cpu.wakeupPending()) { cpu.halted = true; cpu.hooks.onHalt?.(cpu); }
+        cpu.waitForInterrupt();
         break;
       case PSCI.V01_CPU_OFF: case PSCI.CPU_OFF:
         cpu.off = true;

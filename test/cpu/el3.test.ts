@@ -14,6 +14,7 @@ import { installSystemRegisters } from "../../src/cpu/isa/system.js";
 import { translate } from "../../src/cpu/mmu.js";
 import { createSysRegTable, SR } from "../../src/cpu/sysregs.js";
 import { Bus } from "../../src/memory/bus.js";
+import { StandalonePlatform, type CpuPlatform } from "../../src/cpu/platform.js";
 import { assemble, crossToolchainMissing } from "../harness/toolchain.js";
 import { loadWords, RAM_BASE, runAt, type TestMachine } from "./make-cpu.js";
 
@@ -24,14 +25,14 @@ const SCR_NS = 1, SCR_IRQ = 2, SCR_FIQ = 4, SCR_SMD = 1 << 7, SCR_HCE = 1 << 8, 
 const CUR_SYNC = 0x200, LOW_SYNC = 0x400, LOW_IRQ = 0x480, LOW_FIQ = 0x500;
 
 /** A CPU with EL3 (and EL2 unless `el2` is false), out of reset at EL3; vectors at VBARn. */
-function makeEl3Cpu(el2 = true): TestMachine {
+function makeEl3Cpu(el2 = true, platform?: CpuPlatform): TestMachine {
   const bus = new Bus();
   bus.addRam("ram", RAM_BASE, 16 * 1024 * 1024);
   const codeCache: CodeCache = new Map();
   bus.onCodeWrite((ri, page) => Cpu.invalidateCode(codeCache, bus.rams[ri].base + page * 4096));
   const sysregs = createSysRegTable();
   installSystemRegisters(sysregs, { highestEl: 3, el2, gicv3: false });
-  const cpu = new Cpu({ index: 0, bus, decoder: getDecoder(), sysregs, translate, highestEl: 3, hasEl2: el2, mpidr: 0x80000000 }, codeCache);
+  const cpu = new Cpu({ index: 0, bus, decoder: getDecoder(), sysregs, translate, highestEl: 3, hasEl2: el2, mpidr: 0x80000000, platform }, codeCache);
   cpu.srSet(SR.VBAR_EL1, VBAR1, 0);
   cpu.srSet(SR.VBAR_EL2, VBAR2, 0);
   cpu.srSet(SR.VBAR_EL3, VBAR3, 0);
@@ -221,9 +222,10 @@ test("EL3 registers are UNDEFINED below EL3; EL2 registers read as zero at EL3 w
 });
 
 test("Secure-only physical memory aborts Non-secure accesses and serves Secure ones", { skip }, () => {
-  const m = makeEl3Cpu();
   const secure = RAM_BASE + 0x800000;
-  m.cpu.secureOnly = (pa) => pa >= secure && pa < secure + 0x1000;
+  const m = makeEl3Cpu(true, new class extends StandalonePlatform {
+    override isSecureOnly(pa: number): boolean { return pa >= secure && pa < secure + 0x1000; }
+  }());
   loadWords(m, RAM_BASE, assemble("ldr w1, [x0]"));
   m.cpu.x[0] = secure;
   enter(m, 3, SCR_NS | SCR_RW);

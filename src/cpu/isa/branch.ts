@@ -2,7 +2,9 @@
  * Branches, exception generation and exception return (ARM ARM C4.1.65 "Branches, Exception
  * Generating and System instructions"; instruction pages C6.2.*).
  */
+import { HCR_EL2, SCR_EL3 } from "../arch-bits.js";
 import { Cpu, EC, zr } from "../cpu.js";
+import { exceptionReturn, ExceptionKind, routeException } from "../exceptions.js";
 import { SR } from "../sysregs.js";
 import type { Decoded, InsnDef } from "./table.js";
 import { condHolds, condName, hexImm, xreg } from "./util.js";
@@ -89,7 +91,7 @@ export const branchGroup: InsnDef[] = [
     name: "ERET", pattern: "1101011 0100 11111 000000 11111 00000", branch: true,
     exec: (cpu) => {
       if (cpu.el === 0) cpu.undefinedInstruction();
-      cpu.exceptionReturn();
+      exceptionReturn(cpu);
     },
     disasm: () => "eret",
   },
@@ -97,8 +99,7 @@ export const branchGroup: InsnDef[] = [
     // SVC: to EL1, or EL2 from EL0 with HCR_EL2.TGE (ARM ARM D1.10.4). ISS = imm16.
     name: "SVC", pattern: "11010100 000 imm16:16 000 01", branch: true,
     exec: (cpu, d) => {
-      const target = cpu.el === 0 ? ((cpu.hcrLo() & (1 << 27)) ? 2 : 1) : cpu.el;
-      cpu.takeExceptionAfter(target, EC.SVC64, d.imm16);
+      cpu.takeExceptionAfter(routeException(cpu, ExceptionKind.Sync), EC.SVC64, d.imm16);
     },
     disasm: (d) => `svc\t${hexImm(d.imm16)}`,
   },
@@ -110,9 +111,9 @@ export const branchGroup: InsnDef[] = [
     name: "HVC", pattern: "11010100 000 imm16:16 000 10", branch: true,
     exec: (cpu, d) => {
       if (cpu.el === 0) cpu.undefinedInstruction();
-      if (cpu.hooks.firmwareCall && cpu.hooks.firmwareCall(cpu, "hvc", d.imm16)) { cpu.flow = 2; return; }
+      if (cpu.platform.firmwareCall(cpu, "hvc", d.imm16)) { cpu.flow = 2; return; }
       if (!cpu.hasEl2 || (cpu.el === 1 && !cpu.el2Enabled)) cpu.undefinedInstruction();
-      const disabled = cpu.highestEl === 3 ? !(cpu.sr[SR.SCR_EL3 * 2] & (1 << 8)) : (cpu.sr[SR.HCR_EL2 * 2] & (1 << 29)) !== 0;
+      const disabled = cpu.highestEl === 3 ? !(cpu.sr[SR.SCR_EL3 * 2] & SCR_EL3.HCE) : (cpu.sr[SR.HCR_EL2 * 2] & HCR_EL2.HCD) !== 0;
       if (disabled) cpu.undefinedInstruction();
       cpu.takeExceptionAfter(cpu.el === 3 ? 3 : 2, EC.HVC64, d.imm16);
     },
@@ -127,9 +128,9 @@ export const branchGroup: InsnDef[] = [
     name: "SMC", pattern: "11010100 000 imm16:16 000 11", branch: true,
     exec: (cpu, d) => {
       if (cpu.el === 0) cpu.undefinedInstruction();
-      if (cpu.el === 1 && cpu.el2Enabled && (cpu.hcrLo() & (1 << 19))) cpu.takeException(2, EC.SMC64, d.imm16);
-      if (cpu.hooks.firmwareCall && cpu.hooks.firmwareCall(cpu, "smc", d.imm16)) { cpu.flow = 2; return; }
-      if (cpu.highestEl === 3 && !(cpu.sr[SR.SCR_EL3 * 2] & (1 << 7))) cpu.takeExceptionAfter(3, EC.SMC64, d.imm16);
+      if (cpu.el === 1 && cpu.el2Enabled && (cpu.hcrLo() & HCR_EL2.TSC)) cpu.takeException(2, EC.SMC64, d.imm16);
+      if (cpu.platform.firmwareCall(cpu, "smc", d.imm16)) { cpu.flow = 2; return; }
+      if (cpu.highestEl === 3 && !(cpu.sr[SR.SCR_EL3 * 2] & SCR_EL3.SMD)) cpu.takeExceptionAfter(3, EC.SMC64, d.imm16);
       cpu.undefinedInstruction();
     },
     disasm: (d) => `smc\t${hexImm(d.imm16)}`,
@@ -137,8 +138,7 @@ export const branchGroup: InsnDef[] = [
   {
     name: "BRK", pattern: "11010100 001 imm16:16 000 00", branch: true,
     exec: (cpu, d) => {
-      const target = cpu.el === 0 ? ((cpu.hcrLo() & (1 << 27)) ? 2 : 1) : cpu.el;
-      cpu.takeException(target, EC.BRK, d.imm16);
+      cpu.takeException(routeException(cpu, ExceptionKind.Sync), EC.BRK, d.imm16);
     },
     disasm: (d) => `brk\t${hexImm(d.imm16)}`,
   },

@@ -2,7 +2,9 @@
  * Shared pieces of the load/store groups: the SP alignment check, 64-bit address arithmetic on
  * (lo, hi) pairs, and operand formatting in GNU objdump syntax.
  */
+import { SCTLR } from "../arch-bits.js";
 import { Cpu, EC } from "../cpu.js";
+import { ExceptionKind, routeException } from "../exceptions.js";
 import { SR } from "../sysregs.js";
 import type { Decoded } from "./table.js";
 import { xreg, xregSp } from "./util.js";
@@ -18,11 +20,10 @@ export function spAlignmentCheck(cpu: Cpu, d: Decoded): void {
   if (d.fp && !cpu.fpEnabled) cpu.fpTrap();
   if ((cpu.x[62] & 15) === 0) return;
   let enabled: boolean;
-  if (cpu.el === 0) enabled = (cpu.sr[SR.SCTLR_EL1 * 2] & 0x10) !== 0;
-  else enabled = (cpu.sr[cpu.sctlrSlot() * 2] & 0x08) !== 0;
+  if (cpu.el === 0) enabled = (cpu.sr[SR.SCTLR_EL1 * 2] & SCTLR.SA0) !== 0;
+  else enabled = (cpu.sr[cpu.sctlrSlot() * 2] & SCTLR.SA) !== 0;
   if (!enabled) return;
-  const target = cpu.el === 0 ? ((cpu.hcrLo() & (1 << 27)) ? 2 : 1) : cpu.el;
-  cpu.takeException(target, EC.SP_ALIGN, 0);
+  cpu.takeException(routeException(cpu, ExceptionKind.Sync), EC.SP_ALIGN, 0);
 }
 
 /** High word of `base + off` where `sum = (baseLo >>> 0) + off` and |off| < 2^32. */

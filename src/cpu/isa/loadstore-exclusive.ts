@@ -67,7 +67,7 @@ function monitorsPass(cpu: Cpu, size: number): boolean {
   const pa = cpu.translateCached(addrLo, addrHi, Access.Write, size);
   const pass = pa === cpu.exclusiveAddr && size === cpu.exclusiveSize;
   cpu.exclusiveValid = false;
-  if (pass) cpu.clearOtherMonitors?.(pa);
+  if (pass) cpu.platform.clearOtherExclusiveMonitors(cpu, pa);
   return pass;
 }
 

@@ -3,7 +3,9 @@
  * MSR (immediate) to PSTATE fields, hints (WFI/WFE/SEV/YIELD), barriers, and the SYS space:
  * DC (cache maintenance; only DC ZVA has an effect on a coherent emulator), IC, TLBI and AT.
  */
+import { DAIF, HCR_EL2, SCR_EL3, SCTLR } from "../arch-bits.js";
 import { Access, Cpu, EC, zr, zw } from "../cpu.js";
+import { ExceptionKind, routeException } from "../exceptions.js";
 import { SR, type SysRegDef, SysRegTable, sysRegKey, sysRegName } from "../sysregs.js";
 import type { Decoded, InsnDef } from "./table.js";
 import { xreg } from "./util.js";
@@ -62,8 +64,7 @@ const RES0_REGISTER: SysRegDef = {
 export function sysRegTrap(cpu: Cpu, d: Decoded, isRead: boolean, toEl?: number): never {
   const op0 = d.o0 !== undefined ? 2 + d.o0 : 1;
   const iss = (op0 << 20) | (d.op2 << 17) | (d.op1 << 14) | (d.crn << 10) | (d.rt << 5) | (d.crm << 1) | (isRead ? 1 : 0);
-  const target = toEl ?? (cpu.el === 0 ? ((cpu.hcrLo() & (1 << 27)) ? 2 : 1) : cpu.el);
-  cpu.takeException(target, EC.SYSREG, iss);
+  cpu.takeException(toEl ?? routeException(cpu, ExceptionKind.Sync), EC.SYSREG, iss);
 }
 
 function minElForOp1(op1: number): number {
@@ -136,7 +137,7 @@ export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number
     // SCTLR_EL3 out of reset as Cortex-A53 (TRM 4.3.30) and QEMU report it.
     t.get("SCTLR_EL3").reset = 0x00c50838n;
     const w = controlWrite();
-    scr.write = (cpu, lo) => w(cpu, (lo & 0x3fbf) | 0x30, 0, scr.slot!);
+    scr.write = (cpu, lo) => w(cpu, (lo & 0x3fbf) | SCR_EL3.RES1, 0, scr.slot!);
   }
   // CPACR_EL1: only FPEN (bits 21:20) is implemented.
   {
@@ -175,9 +176,9 @@ export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number
     write: (cpu, lo) => { cpu.nf = (lo >>> 31) & 1; cpu.zf = (lo >>> 30) & 1; cpu.cf = (lo >>> 29) & 1; cpu.vf = (lo >>> 28) & 1; },
   });
   def("DAIF", 3, 3, 4, 2, 1, {
-    el0Allowed: (cpu) => (cpu.sr[SR.SCTLR_EL1 * 2] & (1 << 9)) !== 0, // SCTLR_EL1.UMA
+    el0Allowed: (cpu) => (cpu.sr[SR.SCTLR_EL1 * 2] & SCTLR.UMA) !== 0,
     read: (cpu) => { cpu.srLo = cpu.daif; cpu.srHi = 0; },
-    write: (cpu, lo) => { cpu.daif = lo & 0x3c0; cpu.interruptCheck = true; cpu.flow = 2; },
+    write: (cpu, lo) => { cpu.daif = lo & DAIF.ALL; cpu.interruptCheck = true; cpu.flow = 2; },
   });
   def("CurrentEL", 3, 0, 4, 2, 2, { readOnly: true, read: (cpu) => { cpu.srLo = cpu.el << 2; cpu.srHi = 0; } });
   def("SPSel", 3, 0, 4, 2, 0, {
@@ -232,11 +233,11 @@ export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number
   ro("REVIDR_EL1", 3, 0, 0, 0, 6, 0n);
   ro("AIDR_EL1", 3, 1, 0, 0, 7, 0n);
   // Cache geometry as a Cortex-A53 reports it (values as QEMU's cortex-a53 model).
-  ro("CTR_EL0", 3, 3, 0, 0, 1, 0x84448004n, { el0Allowed: (cpu) => (cpu.sr[SR.SCTLR_EL1 * 2] & (1 << 15)) !== 0 });
+  ro("CTR_EL0", 3, 3, 0, 0, 1, 0x84448004n, { el0Allowed: (cpu) => (cpu.sr[SR.SCTLR_EL1 * 2] & SCTLR.UCT) !== 0 });
   ro("DCZID_EL0", 3, 3, 0, 0, 7, 4n, {
     el0Allowed: () => true,
     // DZP (bit 4) reads 1 when DC ZVA is not permitted at this EL (SCTLR_EL1.DZE at EL0).
-    read: (cpu) => { cpu.srLo = 4 | (cpu.el === 0 && !(cpu.sr[SR.SCTLR_EL1 * 2] & (1 << 14)) ? 0x10 : 0); cpu.srHi = 0; },
+    read: (cpu) => { cpu.srLo = 4 | (cpu.el === 0 && !(cpu.sr[SR.SCTLR_EL1 * 2] & SCTLR.DZE) ? 0x10 : 0); cpu.srHi = 0; },
   });
   ro("CLIDR_EL1", 3, 1, 0, 0, 1, 0x0a200023n);
   const ccsidr = [0x700fe01a, 0x201fe00a, 0x707fe07a];
@@ -274,16 +275,15 @@ export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number
   def("RVBAR_EL3", 3, 6, 12, 0, 1, { readOnly: true });
 
   // Hypervisor trap controls (ARM ARM D13.2.46 HCR_EL2): which EL1 accesses exit to EL2.
-  const TVM = 1 << 26, TRVM = 1 << 30, TID1 = 1 << 16, TID2 = 1 << 17, TID3 = 1 << 18, TACR = 1 << 21;
   for (const n of ["SCTLR_EL1", "TTBR0_EL1", "TTBR1_EL1", "TCR_EL1", "ESR_EL1", "FAR_EL1", "AFSR0_EL1",
-    "AFSR1_EL1", "MAIR_EL1", "AMAIR_EL1", "CONTEXTIDR_EL1"]) t.get(n).hcrTrap = { read: TRVM, write: TVM };
+    "AFSR1_EL1", "MAIR_EL1", "AMAIR_EL1", "CONTEXTIDR_EL1"]) t.get(n).hcrTrap = { read: HCR_EL2.TRVM, write: HCR_EL2.TVM };
   for (const d of t.defs) {
-    if (d.op0 === 3 && d.op1 === 0 && d.crn === 0 && d.crm >= 1 && d.crm <= 7) d.hcrTrap = { read: TID3 };
+    if (d.op0 === 3 && d.op1 === 0 && d.crn === 0 && d.crm >= 1 && d.crm <= 7) d.hcrTrap = { read: HCR_EL2.TID3 };
   }
-  for (const n of ["REVIDR_EL1", "AIDR_EL1"]) t.get(n).hcrTrap = { read: TID1 };
-  for (const n of ["CTR_EL0", "CCSIDR_EL1", "CLIDR_EL1"]) t.get(n).hcrTrap = { read: TID2 };
-  t.get("CSSELR_EL1").hcrTrap = { read: TID2, write: TID2 };
-  t.get("ACTLR_EL1").hcrTrap = { read: TACR, write: TACR };
+  for (const n of ["REVIDR_EL1", "AIDR_EL1"]) t.get(n).hcrTrap = { read: HCR_EL2.TID1 };
+  for (const n of ["CTR_EL0", "CCSIDR_EL1", "CLIDR_EL1"]) t.get(n).hcrTrap = { read: HCR_EL2.TID2 };
+  t.get("CSSELR_EL1").hcrTrap = { read: HCR_EL2.TID2, write: HCR_EL2.TID2 };
+  t.get("ACTLR_EL1").hcrTrap = { read: HCR_EL2.TACR, write: HCR_EL2.TACR };
 }
 
 // ---------------------------------------------------------------- SYS operations
@@ -375,7 +375,7 @@ function execSys(cpu: Cpu, d: Decoded): void {
   if (cpu.el < minEl) {
     if (!(cpu.el === 0 && op.el0)) cpu.undefinedInstruction();
     // EL0 cache maintenance is enabled by SCTLR_EL1.UCI, DC ZVA by SCTLR_EL1.DZE; otherwise trap.
-    const enabled = op.name === "zva" ? (cpu.sr[SR.SCTLR_EL1 * 2] & (1 << 14)) !== 0 : (cpu.sr[SR.SCTLR_EL1 * 2] & (1 << 26)) !== 0;
+    const enabled = (cpu.sr[SR.SCTLR_EL1 * 2] & (op.name === "zva" ? SCTLR.DZE : SCTLR.UCI)) !== 0;
     if (!enabled) sysRegTrap(cpu, d, false);
   }
   if (minEl === 2 && !cpu.hasEl2) cpu.undefinedInstruction();
@@ -387,7 +387,7 @@ function execSys(cpu: Cpu, d: Decoded): void {
     case "ic":
       return; // decoded-instruction caches are invalidated on every store to code pages
     case "tlbi":
-      if (op.name.endsWith("is") && cpu.hooks.tlbiBroadcast) cpu.hooks.tlbiBroadcast(cpu);
+      if (op.name.endsWith("is")) cpu.platform.broadcastTlbInvalidate(cpu);
       else if (op.name === "alle1") cpu.flushTlbEl10AllVmids();
       // The EL1 operations (op1 = 0), VMALLS12E1 and IPAS2(L)E1: the current VMID's EL1&0 entries.
       else if (d.op1 === 0 || op.name === "vmalls12e1" || op.name.startsWith("ipas2")) cpu.flushTlbEl10();
@@ -410,17 +410,17 @@ const HINT_NAMES: Record<number, string> = {
 };
 
 /**
- * WFI/WFE traps (ARM ARM D1.16.3): from EL0 to EL1 unless SCTLR_EL1.nTWI/nTWE (bits 16/18)
- * allow it, then to EL2 with HCR_EL2.TWI/TWE. ISS: CV=1, COND=0xE, TI (0 = WFI, 1 = WFE).
+ * WFI/WFE traps (ARM ARM D1.16.3): from EL0 to EL1 unless SCTLR_EL1.nTWI/nTWE allow it (with
+ * HCR_EL2.TGE SCTLR_EL1 does not apply to EL0), then to EL2 with HCR_EL2.TWI/TWE, then to EL3
+ * with SCR_EL3.TWI/TWE. ISS: CV=1, COND=0xE, TI (0 = WFI, 1 = WFE).
  */
 function wfxTrap(cpu: Cpu, ti: number): void {
   const iss = (1 << 24) | (0xe << 20) | ti;
-  if (cpu.el === 0 && !(cpu.sr[SR.SCTLR_EL1 * 2] & (ti ? 1 << 18 : 1 << 16)) && !(cpu.hcrLo() & (1 << 27))) {
+  if (cpu.el === 0 && !(cpu.sr[SR.SCTLR_EL1 * 2] & (ti ? SCTLR.nTWE : SCTLR.nTWI)) && !(cpu.hcrLo() & HCR_EL2.TGE)) {
     cpu.takeException(1, EC.WFX, iss);
   }
-  if (cpu.el <= 1 && cpu.el2Enabled && (cpu.hcrLo() & (ti ? 1 << 14 : 1 << 13))) cpu.takeException(2, EC.WFX, iss);
-  // SCR_EL3.TWI/TWE (bits 12/13) trap them below EL3 to EL3.
-  if (cpu.el < 3 && cpu.highestEl === 3 && (cpu.sr[SR.SCR_EL3 * 2] & (ti ? 1 << 13 : 1 << 12))) cpu.takeException(3, EC.WFX, iss);
+  if (cpu.el <= 1 && cpu.el2Enabled && (cpu.hcrLo() & (ti ? HCR_EL2.TWE : HCR_EL2.TWI))) cpu.takeException(2, EC.WFX, iss);
+  if (cpu.el < 3 && cpu.highestEl === 3 && (cpu.sr[SR.SCR_EL3 * 2] & (ti ? SCR_EL3.TWE : SCR_EL3.TWI))) cpu.takeException(3, EC.WFX, iss);
 }
 
 function execHint(cpu: Cpu, d: Decoded): void {
@@ -433,10 +433,10 @@ function execHint(cpu: Cpu, d: Decoded): void {
       cpu.yieldRequested = true; cpu.flow = 2; return;
     case 3: // WFI (ARM ARM D1.16.2): trap with HCR_EL2.TWI, else halt until an interrupt is pending
       wfxTrap(cpu, 0);
-      if (!cpu.wakeupPending()) { cpu.halted = true; cpu.hooks.onHalt?.(cpu); }
+      cpu.waitForInterrupt();
       cpu.flow = 2; return;
-    case 4: // SEV
-      if (cpu.hooks.sendEvent) cpu.hooks.sendEvent(cpu); else cpu.eventRegister = true;
+    case 4: // SEV: every CPU's event register (ARM ARM D1.16.1)
+      cpu.platform.sendEvent(cpu);
       return;
     case 5: // SEVL
       cpu.eventRegister = true; return;
@@ -492,7 +492,7 @@ export const systemGroup: InsnDef[] = [
         cpu.setElSp(cpu.el, d.crm & 1);
         return;
       }
-      if (cpu.el === 0 && !(cpu.sr[SR.SCTLR_EL1 * 2] & (1 << 9))) { // SCTLR_EL1.UMA
+      if (cpu.el === 0 && !(cpu.sr[SR.SCTLR_EL1 * 2] & SCTLR.UMA)) {
         sysRegTrap(cpu, { ...d, o0: -2, crn: 4, rt: 31 } as Decoded, false);
       }
       if (d.op2 === 6) cpu.daif |= (d.crm << 6);
