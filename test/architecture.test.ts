@@ -1,7 +1,9 @@
 /**
- * The core must stay platform-neutral so it can run in a browser: no Node built-ins and no
- * Buffer anywhere under src/ except the CLI layer (src/cli) that owns files, terminals and
- * processes.
+ * The core must stay platform-neutral so it can run in a browser: no Node built-ins, no Buffer
+ * and no process environment anywhere under src/ except the CLI layer (src/cli) that owns files,
+ * terminals and processes. And the CPU is layered below the machine: src/cpu reaches boards,
+ * devices, firmware and hypervisors only through its platform interface (src/cpu/platform.ts),
+ * so it imports none of them.
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -30,10 +32,33 @@ test("core modules import no Node built-ins and use no Buffer", () => {
     const text = readFileSync(f, "utf8");
     text.split("\n").forEach((line, i) => {
       const code = line.replace(/\/\/.*$/, "");
-      if (NODE_MODULES.test(code) || /\bBuffer\b/.test(code) || /\bprocess\./.test(code)) {
+      if (NODE_MODULES.test(code) || /\bBuffer\b/.test(code) || /\bprocess\s*(\?\.|\.|\[)/.test(code) || /\bglobalThis\b[^;]*\bprocess\b/.test(code)) {
         offenders.push(`${relative(root, f)}:${i + 1}: ${line.trim()}`);
       }
     });
   }
   assert.deepEqual(offenders, [], "platform-specific code outside src/cli");
+});
+
+/** Relative imports of a source file, resolved to paths under the repository root. */
+function relativeImports(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  const out: string[] = [];
+  for (const m of text.matchAll(/\b(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g)) {
+    out.push(relative(root, join(file, "..", m[1]!)));
+  }
+  return out;
+}
+
+test("src/cpu imports nothing from the machine around it (board, devices, firmware, hypervisor, host, CLI)", () => {
+  const forbidden = ["board", "devices", "firmware", "hypervisor", "host", "cli"].map((d) => join("src", d) + "/");
+  const offenders: string[] = [];
+  const files = sources(join(root, "src", "cpu"));
+  assert.ok(files.length > 10, "the CPU sources were found");
+  for (const f of files) {
+    for (const target of relativeImports(f)) {
+      if (forbidden.some((d) => target.startsWith(d))) offenders.push(`${relative(root, f)} imports ${target}`);
+    }
+  }
+  assert.deepEqual(offenders, [], "src/cpu must reach the machine only through CpuPlatform");
 });
