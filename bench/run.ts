@@ -118,10 +118,13 @@ export function formatTable(rows: readonly Row[]): string {
 
 /** Geometric mean, minimum and maximum of the whole-process ratios of the bare-metal rows. */
 export function summary(rows: readonly Row[], names: readonly string[]): string | undefined {
-  const ratios = rows.filter((r) => names.includes(r.workload) && r.ratio !== undefined).map((r) => r.ratio!);
+  const picked = rows.filter((r) => names.includes(r.workload) && r.ratio !== undefined);
+  const ratios = picked.map((r) => r.ratio!);
   if (!ratios.length) return undefined;
-  const geo = Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length);
-  return `${ratios.length} programs: geometric mean ${geo.toFixed(1)}x, range ${Math.min(...ratios).toFixed(1)}x to ${Math.max(...ratios).toFixed(1)}x`;
+  const geo = (v: number[]) => Math.exp(v.reduce((s, r) => s + Math.log(r), 0) / v.length);
+  const cpu = picked.filter((r) => r.qemuCpuMs && r.tesseraCpuMs).map((r) => r.tesseraCpuMs! / r.qemuCpuMs!);
+  return `${ratios.length} programs: wall time geometric mean ${geo(ratios).toFixed(1)}x, range ${Math.min(...ratios).toFixed(1)}x to ${Math.max(...ratios).toFixed(1)}x` +
+    (cpu.length === ratios.length ? `; CPU time geometric mean ${geo(cpu).toFixed(1)}x, range ${Math.min(...cpu).toFixed(1)}x to ${Math.max(...cpu).toFixed(1)}x` : "");
 }
 
 function parseArgs(argv: string[]): Options {
