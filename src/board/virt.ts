@@ -18,7 +18,7 @@ import { COUNTER_FREQUENCY_HZ, GenericTimer, VirtualClock } from "../devices/gen
 import { GicV2 } from "../devices/gicv2.js";
 import { GicV2m } from "../devices/gicv2m.js";
 import { GicV3 } from "../devices/gicv3.js";
-import { spiLine } from "../devices/interrupts.js";
+import { spiLine, type InterruptController } from "../devices/interrupts.js";
 import { PciHostEcam } from "../devices/pci-host.js";
 import { Pl011 } from "../devices/pl011.js";
 import { Pl031 } from "../devices/pl031.js";
@@ -57,6 +57,13 @@ export interface VirtOptions {
    * Without one, exceptions to EL2 enter the emulated EL2, as on hardware.
    */
   hypervisor?: El2ExitHandler;
+  /**
+   * Where device and timer interrupts go before the board's GIC: return true to take the input
+   * (a hypervisor routes a partition's timers and passed-through devices to its own GIC).
+   */
+  interruptRoute?: (cpu: number, intid: number, level: boolean) => boolean;
+  /** The GICv3 CPU interface that answers a CPU's ICC_* registers (a partition's own GIC for its vCPUs). */
+  gicCpuInterface?: (cpu: Cpu) => { gic: GicV3; index: number } | undefined;
 }
 
 export type RunStatus =
@@ -125,7 +132,7 @@ export class VirtBoard {
       bus.addMmio(VIRT.GIC_DIST, VIRT.GIC_DIST_SIZE, gic.distributor);
       bus.addMmio(VIRT.GIC_REDIST, o.cpus * VIRT.GICR_STRIDE, gic.redistributors);
       bus.addMmio(VIRT.GIC_ITS, VIRT.GIC_ITS_SIZE, new FixedValueRegion("gicv3-its", 0));
-      gic.defineSysRegs(sysregs);
+      gic.defineSysRegs(sysregs, o.gicCpuInterface);
       this.gic = gic;
     } else {
       const gic = new GicV2(o.cpus, VIRT.GIC_NUM_IRQS, o.secure);
@@ -134,12 +141,17 @@ export class VirtBoard {
       bus.addMmio(VIRT.GIC_V2M, VIRT.GIC_V2M_SIZE, new GicV2m(gic, VIRT.SPI_V2M, GICV2M_NUM_SPIS));
       this.gic = gic;
     }
-    this.timer = new GenericTimer(o.cpus, this.clock, this.gic, TIMER_INTID);
+    // Interrupt inputs reach the GIC through the hypervisor's route when there is one.
+    const route = o.interruptRoute, gicIn = this.gic;
+    const irq: InterruptController = route
+      ? { setInput: (cpu, intid, level) => { if (!route(cpu, intid, level)) gicIn.setInput(cpu, intid, level); } }
+      : gicIn;
+    this.timer = new GenericTimer(o.cpus, this.clock, irq, TIMER_INTID);
     this.timer.defineSysRegs(sysregs);
 
-    this.uart = new Pl011(o.uartTx, spiLine(this.gic, VIRT.SPI_UART));
+    this.uart = new Pl011(o.uartTx, spiLine(irq, VIRT.SPI_UART));
     bus.addMmio(VIRT.UART, VIRT.UART_SIZE, this.uart);
-    this.rtc = new Pl031(o.rtcStartSeconds ?? 0, () => this.clock.now() / COUNTER_FREQUENCY_HZ, spiLine(this.gic, VIRT.SPI_RTC));
+    this.rtc = new Pl031(o.rtcStartSeconds ?? 0, () => this.clock.now() / COUNTER_FREQUENCY_HZ, spiLine(irq, VIRT.SPI_RTC));
     bus.addMmio(VIRT.RTC, VIRT.RTC_SIZE, this.rtc);
     bus.addMmio(VIRT.FW_CFG, VIRT.FW_CFG_SIZE, new FwCfg());
     bus.addMmio(VIRT.GPIO, VIRT.GPIO_SIZE, new Pl061());
@@ -148,7 +160,7 @@ export class VirtBoard {
       // serial port, which these command lines never give, so its output goes nowhere) and a
       // PL061 whose lines 0 and 1 power the machine off and reset it (virt.c gpio-pwr).
       bus.addRam("secure-ram", VIRT.SECURE_MEM, VIRT.SECURE_MEM_SIZE);
-      bus.addMmio(VIRT.SECURE_UART, VIRT.SECURE_UART_SIZE, new Pl011(() => {}, spiLine(this.gic, VIRT.SPI_SECURE_UART)));
+      bus.addMmio(VIRT.SECURE_UART, VIRT.SECURE_UART_SIZE, new Pl011(() => {}, spiLine(irq, VIRT.SPI_SECURE_UART)));
       bus.addMmio(VIRT.SECURE_GPIO, VIRT.SECURE_GPIO_SIZE, new Pl061((line, level) => {
         if (level && line <= 1) this.event ??= line === 0 ? "poweroff" : "reset";
       }));

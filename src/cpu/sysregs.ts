@@ -103,6 +103,13 @@ export const SR = {
 
 const SCTLR_RES1 = 0x30d00800n; // ARM ARM D13.2.113: RES1 bits 29,28,23,22,20,11
 
+/** An identification register as EL1 reads it: the EL2-written virtual value when EL2 is enabled. */
+function readVirtualized(cpu: Cpu, physical: number, virtual: number): void {
+  const slot = cpu.el === 1 && cpu.el2Enabled ? virtual : physical;
+  cpu.srLo = cpu.sr[slot * 2];
+  cpu.srHi = cpu.sr[slot * 2 + 1];
+}
+
 /** Core registers in slot order (must match SR). */
 function coreDefs(): SysRegDef[] {
   const r = (name: string, op0: number, op1: number, crn: number, crm: number, op2: number, extra: Partial<SysRegDef> = {}): SysRegDef =>
@@ -133,8 +140,11 @@ function coreDefs(): SysRegDef[] {
     r("AFSR0_EL1", 3, 0, 5, 1, 0), r("AFSR1_EL1", 3, 0, 5, 1, 1),
     r("MDSCR_EL1", 2, 0, 0, 2, 2), r("CNTKCTL_EL1", 3, 0, 14, 1, 0), r("CSSELR_EL1", 3, 2, 0, 0, 0),
     r("VPIDR_EL2", 3, 4, 0, 0, 0), r("VMPIDR_EL2", 3, 4, 0, 0, 5),
-    r("MIDR_EL1", 3, 0, 0, 0, 0, { readOnly: true, reset: 0x410fd034n }),
-    r("MPIDR_EL1", 3, 0, 0, 0, 5, { readOnly: true, reset: 0x80000000n }),
+    // With EL2 enabled, EL1 reads of MIDR_EL1 and MPIDR_EL1 return VPIDR_EL2 and VMPIDR_EL2
+    // (ARM ARM D13.2.81/D13.2.86): a hypervisor gives its vCPUs their own identity. Both
+    // reset to the physical values, so nothing changes until EL2 software writes them.
+    r("MIDR_EL1", 3, 0, 0, 0, 0, { readOnly: true, reset: 0x410fd034n, read: (cpu) => readVirtualized(cpu, SR.MIDR_EL1, SR.VPIDR_EL2) }),
+    r("MPIDR_EL1", 3, 0, 0, 0, 5, { readOnly: true, reset: 0x80000000n, read: (cpu) => readVirtualized(cpu, SR.MPIDR_EL1, SR.VMPIDR_EL2) }),
     r("ACTLR_EL1", 3, 0, 1, 0, 1), r("ACTLR_EL2", 3, 4, 1, 0, 1),
     r("MDCR_EL2", 3, 4, 1, 1, 1), r("HSTR_EL2", 3, 4, 1, 1, 3),
     r("SP_EL0", 3, 0, 4, 1, 0), r("SP_EL1", 3, 4, 4, 1, 0), r("SP_EL2", 3, 6, 4, 1, 0),

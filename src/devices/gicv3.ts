@@ -236,56 +236,63 @@ export class GicV3 implements InterruptController {
     this.core.update();
   }
 
-  defineSysRegs(t: SysRegTable): void {
-    const core = this.core;
+  /**
+   * The ICC_*_EL1 system registers. `cpuInterfaceOf` binds a CPU to the GIC and CPU-interface
+   * index that answer it (default: this GIC, the CPU's own index): a partitioning hypervisor
+   * binds its partitions' vCPUs to their own GIC model, as a virtual CPU interface backs a
+   * guest's accesses on hardware (IHI 0069, chapter 6).
+   */
+  defineSysRegs(t: SysRegTable, cpuInterfaceOf?: (cpu: Cpu) => { gic: GicV3; index: number } | undefined): void {
+    const self = this;
+    const at = (cpu: Cpu): { gic: GicV3; index: number } => cpuInterfaceOf?.(cpu) ?? { gic: self, index: cpu.index };
     const ret = (cpu: Cpu, v: number) => { cpu.srLo = v | 0; cpu.srHi = 0; };
-    const def = (name: string, crn: number, crm: number, op2: number, read?: (cpu: Cpu) => number,
-      write?: (cpu: Cpu, lo: number, hi: number) => void, op1 = 0) => {
+    const def = (name: string, crn: number, crm: number, op2: number, read?: (g: GicV3, i: number) => number,
+      write?: (g: GicV3, i: number, lo: number, hi: number) => void, op1 = 0) => {
       t.define({
         name, op0: 3, op1, crn, crm, op2,
         readOnly: !write, writeOnly: !read,
-        read: read ? (cpu) => ret(cpu, read(cpu)) : undefined,
-        write: write ?? (() => {}),
+        read: read ? (cpu) => { const s = at(cpu); ret(cpu, read(s.gic, s.index)); } : undefined,
+        write: write ? (cpu, lo, hi) => { const s = at(cpu); write(s.gic, s.index, lo, hi); } : () => {},
       });
     };
-    const ackAndUpdate = (cpu: Cpu, group: number) => { const id = core.acknowledge(cpu.index, group); core.update(); return id; };
-    const eoi = (cpu: Cpu, lo: number) => {
-      core.dropPriority(cpu.index);
-      if (!core.eoiMode[cpu.index]) core.deactivate(cpu.index, lo & 0xffffff);
-      core.update();
+    const ackAndUpdate = (g: GicV3, i: number, group: number) => { const id = g.core.acknowledge(i, group); g.core.update(); return id; };
+    const eoi = (g: GicV3, i: number, lo: number) => {
+      g.core.dropPriority(i);
+      if (!g.core.eoiMode[i]) g.core.deactivate(i, lo & 0xffffff);
+      g.core.update();
     };
-    const hppi = (cpu: Cpu, group: number) => {
-      core.computeHppi(cpu.index);
-      return core.hppiId[cpu.index] !== SPECIAL_NONE && core.hppiGroup[cpu.index] === group ? core.hppiId[cpu.index] : SPECIAL_NONE;
+    const hppi = (g: GicV3, i: number, group: number) => {
+      g.core.computeHppi(i);
+      return g.core.hppiId[i] !== SPECIAL_NONE && g.core.hppiGroup[i] === group ? g.core.hppiId[i] : SPECIAL_NONE;
     };
-    def("ICC_PMR_EL1", 4, 6, 0, (c) => core.pmr[c.index], (c, lo) => { core.pmr[c.index] = lo & core.priorityMask; core.update(); });
-    def("ICC_IAR0_EL1", 12, 8, 0, (c) => ackAndUpdate(c, 0));
-    def("ICC_EOIR0_EL1", 12, 8, 1, undefined, eoi);
-    def("ICC_HPPIR0_EL1", 12, 8, 2, (c) => hppi(c, 0));
-    def("ICC_BPR0_EL1", 12, 8, 3, (c) => core.bpr0[c.index],
-      (c, lo) => { core.bpr0[c.index] = Math.max(core.minBpr0, lo & 7); core.update(); });
-    def("ICC_AP0R0_EL1", 12, 8, 4, (c) => core.activePriorityBits(c.index, 0),
-      (c, lo) => { core.setActivePriorityBits(c.index, 0, lo); core.update(); });
-    def("ICC_AP1R0_EL1", 12, 9, 0, (c) => core.activePriorityBits(c.index, 1),
-      (c, lo) => { core.setActivePriorityBits(c.index, 1, lo); core.update(); });
-    def("ICC_DIR_EL1", 12, 11, 1, undefined, (c, lo) => { core.deactivate(c.index, lo & 0xffffff); core.update(); });
-    def("ICC_RPR_EL1", 12, 11, 3, (c) => core.runningPriority(c.index));
-    def("ICC_SGI1R_EL1", 12, 11, 5, undefined, (c, lo, hi) => this.sendSgi(c.index, lo, hi));
+    def("ICC_PMR_EL1", 4, 6, 0, (g, i) => g.core.pmr[i], (g, i, lo) => { g.core.pmr[i] = lo & g.core.priorityMask; g.core.update(); });
+    def("ICC_IAR0_EL1", 12, 8, 0, (g, i) => ackAndUpdate(g, i, 0));
+    def("ICC_EOIR0_EL1", 12, 8, 1, undefined, (g, i, lo) => eoi(g, i, lo));
+    def("ICC_HPPIR0_EL1", 12, 8, 2, (g, i) => hppi(g, i, 0));
+    def("ICC_BPR0_EL1", 12, 8, 3, (g, i) => g.core.bpr0[i],
+      (g, i, lo) => { g.core.bpr0[i] = Math.max(g.core.minBpr0, lo & 7); g.core.update(); });
+    def("ICC_AP0R0_EL1", 12, 8, 4, (g, i) => g.core.activePriorityBits(i, 0),
+      (g, i, lo) => { g.core.setActivePriorityBits(i, 0, lo); g.core.update(); });
+    def("ICC_AP1R0_EL1", 12, 9, 0, (g, i) => g.core.activePriorityBits(i, 1),
+      (g, i, lo) => { g.core.setActivePriorityBits(i, 1, lo); g.core.update(); });
+    def("ICC_DIR_EL1", 12, 11, 1, undefined, (g, i, lo) => { g.core.deactivate(i, lo & 0xffffff); g.core.update(); });
+    def("ICC_RPR_EL1", 12, 11, 3, (g, i) => g.core.runningPriority(i));
+    def("ICC_SGI1R_EL1", 12, 11, 5, undefined, (g, i, lo, hi) => g.sendSgi(i, lo, hi));
     def("ICC_ASGI1R_EL1", 12, 11, 6, undefined, () => {}); // targets the other security state: none here
-    def("ICC_SGI0R_EL1", 12, 11, 7, undefined, (c, lo, hi) => this.sendSgi(c.index, lo, hi));
-    def("ICC_IAR1_EL1", 12, 12, 0, (c) => ackAndUpdate(c, 1));
-    def("ICC_EOIR1_EL1", 12, 12, 1, undefined, eoi);
-    def("ICC_HPPIR1_EL1", 12, 12, 2, (c) => hppi(c, 1));
-    def("ICC_BPR1_EL1", 12, 12, 3, (c) => (this.cbpr[c.index] ? Math.min(core.bpr0[c.index] + 1, 7) : core.bpr1[c.index]),
-      (c, lo) => { if (!this.cbpr[c.index]) { core.bpr1[c.index] = Math.max(core.minBpr0 + 1, lo & 7); core.update(); } });
+    def("ICC_SGI0R_EL1", 12, 11, 7, undefined, (g, i, lo, hi) => g.sendSgi(i, lo, hi));
+    def("ICC_IAR1_EL1", 12, 12, 0, (g, i) => ackAndUpdate(g, i, 1));
+    def("ICC_EOIR1_EL1", 12, 12, 1, undefined, (g, i, lo) => eoi(g, i, lo));
+    def("ICC_HPPIR1_EL1", 12, 12, 2, (g, i) => hppi(g, i, 1));
+    def("ICC_BPR1_EL1", 12, 12, 3, (g, i) => (g.cbpr[i] ? Math.min(g.core.bpr0[i] + 1, 7) : g.core.bpr1[i]),
+      (g, i, lo) => { if (!g.cbpr[i]) { g.core.bpr1[i] = Math.max(g.core.minBpr0 + 1, lo & 7); g.core.update(); } });
     // ICC_CTLR_EL1: A3V (15), IDbits 0 (16 bits), PRIbits = bits - 1 (10:8), EOImode (1), CBPR (0).
     def("ICC_CTLR_EL1", 12, 12, 4,
-      (c) => (1 << 15) | ((PRIORITY_BITS - 1) << 8) | (core.eoiMode[c.index] << 1) | this.cbpr[c.index],
-      (c, lo) => { core.eoiMode[c.index] = (lo >> 1) & 1; this.cbpr[c.index] = lo & 1; });
+      (g, i) => (1 << 15) | ((PRIORITY_BITS - 1) << 8) | (g.core.eoiMode[i] << 1) | g.cbpr[i],
+      (g, i, lo) => { g.core.eoiMode[i] = (lo >> 1) & 1; g.cbpr[i] = lo & 1; });
     // SRE is RAO/WI: this GIC has no memory-mapped CPU interface (QEMU likewise).
-    def("ICC_SRE_EL1", 12, 12, 5, (c) => this.sre[c.index], () => {});
-    def("ICC_IGRPEN0_EL1", 12, 12, 6, (c) => core.grpEn0[c.index], (c, lo) => { core.grpEn0[c.index] = lo & 1; core.update(); });
-    def("ICC_IGRPEN1_EL1", 12, 12, 7, (c) => core.grpEn1[c.index], (c, lo) => { core.grpEn1[c.index] = lo & 1; core.update(); });
+    def("ICC_SRE_EL1", 12, 12, 5, (g, i) => g.sre[i], () => {});
+    def("ICC_IGRPEN0_EL1", 12, 12, 6, (g, i) => g.core.grpEn0[i], (g, i, lo) => { g.core.grpEn0[i] = lo & 1; g.core.update(); });
+    def("ICC_IGRPEN1_EL1", 12, 12, 7, (g, i) => g.core.grpEn1[i], (g, i, lo) => { g.core.grpEn1[i] = lo & 1; g.core.update(); });
     // EL2/EL3 SRE: SRE, DFB, DIB RAO and Enable (lower ELs may use ICC_SRE_EL1).
     def("ICC_SRE_EL2", 12, 9, 5, () => 0xf, () => {}, 4);
     def("ICC_SRE_EL3", 12, 12, 5, () => 0xf, () => {}, 6);

@@ -44,6 +44,8 @@ export interface PsciPlatform {
   /** Put a CPU into its boot state at `entry` with x0 = `contextId` (MMU off, boot EL). */
   startCpu: (cpu: Cpu, entry: number, entryHi: number, contextId: [number, number]) => void;
   systemEvent: (event: SystemEvent) => void;
+  /** The MPIDR a CPU answers to in CPU_ON and AFFINITY_INFO (default: its MPIDR_EL1; a partition's vCPUs have virtual ones). */
+  mpidr?: (cpu: Cpu) => number;
 }
 
 export class PsciFirmware {
@@ -112,6 +114,7 @@ export class PsciFirmware {
 
   /** arm_get_cpu_by_id: the CPU whose affinity equals all 64 bits of `mpidr` (bit 31 included). */
   private findCpu(mpidr: bigint): Cpu | undefined {
-    return this.platform.cpus().find((c) => (BigInt(c.sr[SR.MPIDR_EL1 * 2] >>> 0) & MPIDR_AFFINITY_MASK) === mpidr);
+    const of = this.platform.mpidr ?? ((c: Cpu) => c.sr[SR.MPIDR_EL1 * 2] >>> 0);
+    return this.platform.cpus().find((c) => (BigInt(of(c) >>> 0) & MPIDR_AFFINITY_MASK) === mpidr);
   }
 }
