@@ -10,13 +10,22 @@ import { compileDts, decodeDtb, DtbError, DtsError, isDtb, TreeCheckError, forma
 import { buildVirtDtb } from "../board/fdt.js";
 import { checkHvConfig, type HvConfig } from "../hypervisor/config.js";
 import { buildGuestDtb } from "../hypervisor/guest-dt.js";
+import { Hypervisor } from "../hypervisor/hypervisor.js";
+import { HvShell } from "../hypervisor/shell.js";
+import { ConsoleMux } from "../host/console-mux.js";
+import { runSession } from "../host/run-loop.js";
+import { dtbToDts } from "../devicetree/index.js";
+import { openConsolePorts, type ConsolePorts } from "./console-ports.js";
 import { UsageError } from "./args.js";
 import { readInputFile } from "./host-files.js";
-import { EXIT_OK, EXIT_USAGE, writeStderr, writeStdout } from "./process-host.js";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, outputDrained, outputFailure, writeStderr, writeStdout } from "./process-host.js";
 
-const USAGE = `usage: tessera hv CONFIG.dts|CONFIG.dtb [--check] [--dump-guest-dtb NAME]
+const USAGE = `usage: tessera hv CONFIG.dts|CONFIG.dtb [--check] [--dump-guest-dtb NAME] [--watchdog SECONDS]
+  (no option)            run the partitions: HV> and the consoles on the terminal (Ctrl-A 0-9 switches),
+                         and on TCP ports console-port + N when the config gives console-port
   --check                check the configuration and list the partitions
-  --dump-guest-dtb NAME  write the device tree of partition NAME (label, node name or number) to stdout`;
+  --dump-guest-dtb NAME  write the device tree of partition NAME (label, node name or number) to stdout
+  --watchdog SECONDS     give up after this much wall-clock time`;
 
 /** Configurations are kilobytes; this bounds what a mistaken path can make us read. */
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
@@ -67,13 +76,17 @@ function describe(config: HvConfig): string {
 }
 
 export async function hvMain(argv: string[]): Promise<number> {
-  let configPath: string | undefined, check = false, dumpName: string | undefined;
+  let configPath: string | undefined, check = false, dumpName: string | undefined, watchdogSeconds: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--check") check = true;
     else if (a === "--dump-guest-dtb") {
       if (i + 1 >= argv.length) throw new UsageError("option --dump-guest-dtb needs a partition name");
       dumpName = argv[++i];
+    } else if (a === "--watchdog") {
+      const v = argv[++i] ?? "";
+      if (!/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0) throw new UsageError(`invalid --watchdog '${v}'`);
+      watchdogSeconds = Number(v);
     } else if (a === "-h" || a === "--help") { writeStdout(USAGE + "\n"); return EXIT_OK; }
     else if (a.startsWith("-")) throw new UsageError(`hv: unknown option '${a}'`);
     else if (configPath !== undefined) throw new UsageError(`hv: unexpected argument '${a}'`);
@@ -111,5 +124,61 @@ export async function hvMain(argv: string[]): Promise<number> {
     writeStdout(`${configPath}: ${config.partitions.length} partition${config.partitions.length === 1 ? "" : "s"} on ${config.cpus} CPUs and ${config.memorySize / 1048576} MiB, GICv${config.gicVersion}\n${describe(config)}\n`);
     return EXIT_OK;
   }
-  throw new UsageError("hv: running partitions is not available in this version yet; use --check or --dump-guest-dtb NAME");
+  return runPartitions(config, watchdogSeconds);
+}
+
+/**
+ * Run the partitions. On a terminal, HV> and the consoles share it (Ctrl-A 0-9); otherwise
+ * every console line is printed as "[label] text". Exit 0 once every partition has stopped (or
+ * HV> quit), 1 when one crashed under the "stop" policy or the watchdog fired.
+ */
+async function runPartitions(config: HvConfig, watchdogSeconds: number | undefined): Promise<number> {
+  const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  let mux: ConsoleMux | undefined;
+  let outputKeepsUp = true;
+  const hv = new Hypervisor(config, {
+    readImage: (path) => readInputFile(path, "image", { maxBytes: 2 ** 31 - 1 }),
+    consoleOutput: (id, bytes) => mux!.output(id, bytes),
+    event: (text) => mux!.hvMessage(text),
+    dtbToDts: (dtb) => dtbToDts(dtb),
+  });
+  let quitRequested = false;
+  const shell = new HvShell(hv, (text) => mux!.output(0, new TextEncoder().encode(text)));
+  mux = new ConsoleMux([
+    { label: "hv", input: (b) => shell.input(b) },
+    ...config.partitions.map((p) => ({ label: p.label, input: (b: Uint8Array) => hv.consoleInput(p.id, b) })),
+  ], { interactive, write: (b) => { outputKeepsUp = writeStdout(b) && outputKeepsUp; } }, () => { quitRequested = true; });
+  let ports: ConsolePorts | undefined;
+  if (config.consolePort !== undefined) ports = await openConsolePorts(mux, config.consolePort, config.partitions.length + 1);
+  const stdin = process.stdin;
+  const onData = (chunk: Buffer) => interactive ? mux!.terminalInput(new Uint8Array(chunk)) : shell.input(new Uint8Array(chunk));
+  if (interactive) stdin.setRawMode(true);
+  stdin.on("data", onData);
+  stdin.on("error", () => {});
+  stdin.resume();
+  if (interactive) mux.switchTo(0);
+  shell.begin(`Tessera hypervisor: ${config.partitions.length} partitions (help lists the commands${interactive ? ", Ctrl-A 0-9 switches consoles" : ""})`);
+  hv.bootAll();
+  try {
+    const end = await runSession(hv, {
+      beforeSlice: () => {
+        if (quitRequested || shell.isEnded || hv.isEnded) return { kind: "host", code: EXIT_OK };
+        if (outputFailure() !== undefined) return { kind: "host", code: EXIT_FAILURE };
+        if (!outputKeepsUp) return outputDrained().then(() => { outputKeepsUp = true; });
+        return undefined;
+      },
+      afterSlice: () => (hv.isEnded ? { kind: "host", code: EXIT_OK } : undefined),
+      // HV> commands (stdin or its port) can always come, so idle partitions are not a deadlock.
+      inputOpen: () => true,
+    }, { watchdogSeconds });
+    const crashed = hv.parts.some((p) => p.state === "crashed");
+    if (end.kind === "watchdog") mux.hvMessage(`watchdog: still running after ${end.seconds} s`);
+    mux.finish();
+    return end.kind === "host" && !crashed ? end.code : EXIT_FAILURE;
+  } finally {
+    stdin.off("data", onData);
+    if (interactive) stdin.setRawMode(false);
+    stdin.pause();
+    await ports?.close();
+  }
 }

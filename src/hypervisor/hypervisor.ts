@@ -1,0 +1,504 @@
+/**
+ * The partitioning hypervisor, in the KVM_RUN model: the board's physical CPUs run the
+ * partitions' guests at EL1/EL0 under stage-2 translation, and every exception a guest takes to
+ * EL2 exits from the CPU to `el2Exit` here (src/cpu/platform.ts). Partitions share the one board:
+ * each physical CPU runs only its partition's vCPU, each partition's RAM is the slice of
+ * physical RAM its config gives it, and devices are passed through.
+ *
+ * What a partition sees by default is a QEMU virt machine of its own size (docs/hv-config.md):
+ * its RAM at 0x4000_0000, a GIC of the board's version emulated per partition (a GicV2/GicV3
+ * model of its own behind stage-2 faults, its CPU interface bound to the partition's vCPUs), the
+ * generic timer (its interrupts routed to the partition's GIC), a PL011 at 0x0900_0000 as its
+ * console (emulated), and PSCI over HVC for its own vCPUs. Anything else it touches is a
+ * stage-2 fault, answered with a synchronous external abort and counted.
+ */
+import { HCR_EL2 } from "../cpu/arch-bits.js";
+import { Access, type Cpu, type Translation } from "../cpu/cpu.js";
+import { translate } from "../cpu/mmu.js";
+import { enterException, EC } from "../cpu/exceptions.js";
+import { RESUME, VectorOffset, type DataAbortExit, type El2Exit, type El2ExitHandler, type El2ExitResult } from "../cpu/platform.js";
+import { SR } from "../cpu/sysregs.js";
+import { GicV2 } from "../devices/gicv2.js";
+import { GicV3 } from "../devices/gicv3.js";
+import { spiLine } from "../devices/interrupts.js";
+import { Pl011 } from "../devices/pl011.js";
+import { PsciFirmware, type SystemEvent } from "../firmware/psci.js";
+import { planBoot } from "../loaders/boot.js";
+import { VIRT } from "../board/memory-map.js";
+import { VirtBoard, type RunStatus } from "../board/virt.js";
+import { decodeDtb, type DeviceTree } from "../devicetree/index.js";
+import { buildVirtDtb } from "../board/fdt.js";
+import type { HvConfig, PartitionConfig } from "./config.js";
+import { buildGuestDtb } from "./guest-dt.js";
+import type { HvControl, PartitionInfo, PartitionState, PartitionStats } from "./shell.js";
+import { Stage2Tables, VTCR_40BIT_4K } from "./stage2-tables.js";
+
+/** Physical memory only the hypervisor maps (stage-2 tables): outside the virt board's map. */
+export const HV_PRIVATE_BASE = 0x7f_0000_0000;
+const HV_PRIVATE_SIZE = 16 << 20;
+const TABLES_PER_PARTITION = 1 << 20;
+/** The doorbell page in every partition's IPA space: a 32-bit write of N rings doorbell N (a hole in the virt map). */
+export const DOORBELL_IPA = 0x0b00_0000;
+/** Each doorbell a partition receives is this SPI on its GIC, in the order of its config. */
+export const DOORBELL_FIRST_SPI = 64;
+/** Vendor-specific hypervisor call (SMCCC owner 6): ring doorbell X1. */
+export const HVC_DOORBELL_RING = 0xc600_0001;
+
+/** HCR_EL2 for a partition's vCPUs: AArch64 EL1, stage 2, interrupts and SErrors to the hypervisor (virtual ones to the guest), SMC trapped. */
+const GUEST_HCR = (HCR_EL2.RW | HCR_EL2.VM | HCR_EL2.IMO | HCR_EL2.FMO | HCR_EL2.AMO | HCR_EL2.TSC) >>> 0;
+
+/** ESR ISS for a synchronous external abort, not on a table walk (DFSC/IFSC 0x10). */
+const FSC_SEA = 0x10;
+
+export interface HypervisorHost {
+  /** Bytes of an image file named by the config (already checked to exist). */
+  readImage(path: string): Uint8Array;
+  /** Partition `id`'s console printed `bytes`. */
+  consoleOutput(id: number, bytes: Uint8Array): void;
+  /** A line of the hypervisor's own (a partition stopped, restarted, crashed). */
+  event(text: string): void;
+  /** A device tree as DTS text (for HV> dtb). */
+  dtbToDts(dtb: Uint8Array): string;
+}
+
+/** Per-vCPU view of a physical CPU for the partition's GIC model: its interrupt outputs are the virtual lines. */
+function virtualLines(cpu: Cpu): Cpu {
+  return { setIrq: (l: boolean) => cpu.setVirq(l), setFiq: (l: boolean) => cpu.setVfiq(l) } as unknown as Cpu;
+}
+
+class Partition {
+  state: PartitionState = "stopped";
+  readonly vcpus: Cpu[];
+  readonly gic: GicV2 | GicV3;
+  readonly uart: Pl011;
+  readonly psci: PsciFirmware;
+  readonly tables: Stage2Tables;
+  readonly exits: Record<string, number> = {};
+  crashes = 0;
+  externalAborts = 0;
+  /** Which vCPUs were on when the partition was paused. */
+  paused: boolean[] = [];
+  private dtbText: string | undefined;
+  /** Instructions of each vCPU before the current run (so restarts keep counting). */
+  readonly instructionsBase: number[];
+
+  constructor(readonly hv: Hypervisor, readonly config: PartitionConfig, readonly vmid: number, tableBase: number) {
+    const board = hv.board;
+    this.vcpus = config.pcpus.map((p) => board.cpus[p]);
+    this.instructionsBase = this.vcpus.map(() => 0);
+    const n = this.vcpus.length;
+    if (hv.config.gicVersion === 3) this.gic = new GicV3(n, VIRT.GIC_NUM_IRQS, this.vcpus.map((_, i) => i));
+    else this.gic = new GicV2(n, VIRT.GIC_NUM_IRQS, false);
+    this.gic.attachCpus(this.vcpus.map(virtualLines));
+    this.uart = new Pl011((b) => hv.host.consoleOutput(config.id, Uint8Array.of(b)), spiLine(this.gic, VIRT.SPI_UART));
+    const part = this;
+    this.psci = new PsciFirmware({
+      cpus: () => this.vcpus,
+      conduit: "hvc",
+      mpidr: (cpu) => this.vcpuMpidr(this.vcpus.indexOf(cpu)),
+      startCpu: (cpu, lo, hi, ctx) => this.enterGuest(cpu, lo, hi, ctx[0], ctx[1]),
+      systemEvent: (e: SystemEvent) => part.hv.partitionEvent(part, e),
+    });
+    this.tables = new Stage2Tables(hv.privateMemory, tableBase, TABLES_PER_PARTITION);
+    for (const area of config.memory) {
+      this.tables.map({ ipa: area.guestAddr, pa: area.pma.addr, size: area.size, access: area.writable ? "rw" : "ro", executable: true, device: false });
+    }
+    for (const d of config.devices) {
+      const node = hv.boardTree.find(d.path);
+      for (const r of node?.reg() ?? []) {
+        const base = Number(r.address), size = Math.max(4096, Number(r.size));
+        this.tables.map({ ipa: base, pa: base, size: Math.ceil(size / 4096) * 4096, access: "rw", executable: false, device: true });
+      }
+    }
+  }
+
+  vcpuMpidr(i: number): number {
+    // As the virt board numbers its CPUs (Aff0 = index within a cluster of 16 for GICv3, 8 for GICv2).
+    const cluster = this.hv.config.gicVersion === 3 ? 16 : 8;
+    return (0x80000000 | (Math.floor(i / cluster) << 8) | (i % cluster)) >>> 0;
+  }
+
+  get guestDts(): string {
+    return this.dtbText ?? "";
+  }
+
+  /** Load the images and the guest DTB into the partition's RAM and start vCPU 0. */
+  boot(): void {
+    const c = this.config;
+    const ramBase = 0x4000_0000;
+    const kernel = c.guestImage.image.kind === "file" ? this.hv.host.readImage(c.guestImage.image.path) : this.readPhysical(c.guestImage.image.source, c.guestImage.image.size);
+    const initrd = c.linuxRootfs
+      ? (c.linuxRootfs.image.kind === "file" ? this.hv.host.readImage(c.linuxRootfs.image.path) : this.readPhysical(c.linuxRootfs.image.source, c.linuxRootfs.image.size))
+      : undefined;
+    const plan = planBoot({ kernel, initrd, ramBase, ramSize: c.ramSize });
+    for (const area of c.memory) if (area.isRam) this.hv.board.bus.load(area.pma.addr, new Uint8Array(area.size));
+    for (const l of plan.loads) {
+      this.writeGuest(l.addr, l.data);
+      if (l.zeroFill > 0) this.writeGuest(l.addr + l.data.length, new Uint8Array(l.zeroFill));
+    }
+    const dtb = buildGuestDtb(this.hv.config, c, { initrd: plan.isLinux ? plan.initrd : undefined, boardTree: this.hv.boardTree });
+    let dtbAddr = plan.dtbAddr;
+    if (c.dtbWindow) dtbAddr = c.dtbWindow.guestAddr;
+    if (dtbAddr !== undefined && dtbAddr + dtb.length <= (c.dtbWindow ? c.dtbWindow.guestAddr + c.dtbWindow.size : plan.dtbLimit ?? Infinity)) this.writeGuest(dtbAddr, dtb);
+    else dtbAddr = undefined;
+    this.dtbText = undefined;
+    this.dtb = dtb;
+    for (const v of this.vcpus) { v.off = true; v.halted = false; }
+    const entry = plan.entry;
+    const x0 = plan.isLinux && dtbAddr !== undefined ? dtbAddr : 0;
+    this.enterGuest(this.vcpus[0], entry % 2 ** 32 | 0, Math.floor(entry / 2 ** 32), x0 | 0, 0);
+    this.state = "running";
+  }
+  dtb: Uint8Array | undefined;
+
+  /** Put a vCPU at EL1 in its boot state (booting.rst), under this partition's stage 2. */
+  enterGuest(cpu: Cpu, lo: number, hi: number, x0Lo: number, x0Hi: number): void {
+    const i = this.vcpus.indexOf(cpu);
+    this.hv.board.resetCpu(cpu, lo, hi, x0Lo, x0Hi);
+    const vttbr = this.tables.vttbr(this.vmid);
+    cpu.srSet(SR.HCR_EL2, GUEST_HCR | 0, 0);
+    cpu.srSet(SR.VTTBR_EL2, Number(vttbr & 0xffffffffn) | 0, Number(vttbr >> 32n) | 0);
+    cpu.srSet(SR.VTCR_EL2, VTCR_40BIT_4K | 0, 0);
+    cpu.srSet(SR.VMPIDR_EL2, this.vcpuMpidr(i) | 0, 0);
+    cpu.setElSp(1, 1);
+    cpu.updateCachedControls();
+    cpu.vttbrChanged();
+    cpu.flushTlb();
+    cpu.off = false;
+    cpu.halted = false;
+  }
+
+  /** Guest physical to physical, for the hypervisor's own copies (RAM areas only). */
+  private paOf(ipa: number, length: number): number | undefined {
+    for (const a of this.config.memory) if (ipa >= a.guestAddr && ipa + length <= a.guestAddr + a.size) return a.pma.addr + (ipa - a.guestAddr);
+    return undefined;
+  }
+
+  writeGuest(ipa: number, data: Uint8Array): void {
+    const pa = this.paOf(ipa, data.length);
+    if (pa === undefined) throw new RangeError(`guest address 0x${ipa.toString(16)} is outside ${this.config.label}'s memory`);
+    this.hv.board.bus.load(pa, data);
+  }
+
+  readGuest(ipa: number, length: number): Uint8Array | string {
+    const pa = this.paOf(ipa, length);
+    if (pa === undefined) return `0x${ipa.toString(16)}+${length} is outside its memory`;
+    return this.readPhysical(pa, length);
+  }
+
+  private readPhysical(pa: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length; i++) out[i] = (this.hv.board.bus.read(pa + i, 1, 0) as number) & 0xff;
+    return out;
+  }
+
+  stop(): void {
+    for (const v of this.vcpus) { v.off = true; v.halted = true; v.setVirq(false); v.setVfiq(false); }
+    this.state = "stopped";
+  }
+
+  /** Emulated MMIO at `ipa`: which model answers, and at what offset. */
+  device(ipa: number): { read(off: number, size: number, cpu: number): number; write(off: number, size: number, value: number, cpu: number): void; base: number } | undefined {
+    const g = this.gic;
+    if (ipa >= VIRT.GIC_DIST && ipa < VIRT.GIC_DIST + VIRT.GIC_DIST_SIZE) return { ...bind(g.distributor), base: VIRT.GIC_DIST };
+    if (g instanceof GicV3) {
+      if (ipa >= VIRT.GIC_REDIST && ipa < VIRT.GIC_REDIST + this.vcpus.length * VIRT.GICR_STRIDE) return { ...bind(g.redistributors), base: VIRT.GIC_REDIST };
+    } else if (ipa >= VIRT.GIC_CPU && ipa < VIRT.GIC_CPU + VIRT.GIC_CPU_SIZE) return { ...bind(g.cpuInterface), base: VIRT.GIC_CPU };
+    if (ipa >= VIRT.UART && ipa < VIRT.UART + VIRT.UART_SIZE) return { ...bind(this.uart), base: VIRT.UART };
+    return undefined;
+  }
+}
+
+function bind(d: { read(off: number, size: number, cpu: number): number; write(off: number, size: number, value: number, cpu: number): void }) {
+  return { read: d.read.bind(d), write: d.write.bind(d) };
+}
+
+export class Hypervisor implements El2ExitHandler, HvControl {
+  readonly board: VirtBoard;
+  readonly boardTree: DeviceTree;
+  readonly parts: Partition[] = [];
+  private readonly owner: (Partition | undefined)[];
+  private ended = false;
+  readonly privateMemory;
+
+  constructor(readonly config: HvConfig, readonly host: HypervisorHost) {
+    this.board = new VirtBoard({
+      ramSize: config.memorySize, cpus: config.cpus, gicVersion: config.gicVersion, virtualization: true,
+      uartTx: () => {}, hypervisor: this,
+      interruptRoute: (cpu, intid, level) => this.routeInterrupt(cpu, intid, level),
+      gicCpuInterface: (cpu) => this.gicCpuInterface(cpu),
+    });
+    this.boardTree = decodeDtb(buildVirtDtb({ ramSize: config.memorySize, cpus: config.cpus, gicVersion: config.gicVersion, virtualization: true }));
+    const ram = this.board.bus.addRam("hypervisor", HV_PRIVATE_BASE, HV_PRIVATE_SIZE);
+    this.privateMemory = {
+      write64: (pa: number, v: bigint) => { ram.view.setBigUint64(pa - HV_PRIVATE_BASE, v, true); },
+      zero: (pa: number, size: number) => { ram.bytes.fill(0, pa - HV_PRIVATE_BASE, pa - HV_PRIVATE_BASE + size); },
+    };
+    this.owner = this.board.cpus.map(() => undefined);
+    config.partitions.forEach((pc, k) => {
+      const p = new Partition(this, pc, k + 1, HV_PRIVATE_BASE + k * TABLES_PER_PARTITION);
+      this.parts.push(p);
+      for (const c of pc.pcpus) this.owner[c] = p;
+    });
+    // CPUs that no partition owns stay off.
+    for (const cpu of this.board.cpus) { cpu.off = true; cpu.halted = true; }
+  }
+
+  /** Boot every partition that starts on its own. */
+  bootAll(): void {
+    for (const p of this.parts) if (p.config.autoStart) this.bootPartition(p);
+  }
+
+  private bootPartition(p: Partition): void {
+    p.boot();
+    this.host.event(`${p.config.label}: started on CPU${p.config.pcpus.length > 1 ? "s" : ""} ${p.config.pcpus.join(",")}`);
+  }
+
+  get isEnded(): boolean {
+    return this.ended || this.parts.every((p) => p.state === "stopped" || p.state === "crashed");
+  }
+
+  /** Timer PPIs of a partition's CPU, and SPIs of devices passed to it, go to its GIC. */
+  private routeInterrupt(cpu: number, intid: number, level: boolean): boolean {
+    if (intid < 32) {
+      const p = this.owner[cpu];
+      if (p) p.gic.setInput(p.config.pcpus.indexOf(cpu), intid, level);
+      return true;
+    }
+    return true; // SPIs of devices that are not passed through reach no one
+  }
+
+  private gicCpuInterface(cpu: Cpu): { gic: GicV3; index: number } | undefined {
+    const p = this.owner[cpu.index];
+    return p && p.gic instanceof GicV3 ? { gic: p.gic, index: p.config.pcpus.indexOf(cpu.index) } : undefined;
+  }
+
+  get cpus(): Cpu[] { return this.board.cpus; }
+  get counterFrequency(): number { return this.board.counterFrequency; }
+  advanceIdle(tick: number): void { this.board.advanceIdle(tick); }
+
+  /** Bytes typed into partition `id`'s console: its UART receives them. */
+  consoleInput(id: number, bytes: Uint8Array): void {
+    const p = this.byId(id);
+    if (p && p.state === "running") p.uart.receive(bytes);
+  }
+
+  run(budget: number): RunStatus {
+    const status = this.board.run(budget);
+    if (status.kind === "fatal") {
+      const p = this.owner[status.cpu.index];
+      if (p) { this.crash(p, status.message); return { kind: "running" }; }
+    }
+    return status;
+  }
+
+  private crash(p: Partition, why: string): void {
+    p.crashes++;
+    this.host.event(`${p.config.label}: crashed: ${why}`);
+    if (p.config.onCrash === "restart") { p.stop(); this.bootPartition(p); this.host.event(`${p.config.label}: restarted`); }
+    else { p.stop(); p.state = "crashed"; }
+  }
+
+  partitionEvent(p: Partition, e: SystemEvent): void {
+    if (e === "poweroff") { p.stop(); this.host.event(`${p.config.label}: powered off`); }
+    else { p.stop(); this.host.event(`${p.config.label}: reset`); this.bootPartition(p); }
+  }
+
+  /** Every exception a guest takes to EL2. */
+  el2Exit(cpu: Cpu, exit: El2Exit): El2ExitResult {
+    const p = this.owner[cpu.index];
+    if (!p) return RESUME;
+    p.exits[exit.kind] = (p.exits[exit.kind] ?? 0) + 1;
+    switch (exit.kind) {
+      case "hvc": {
+        if (readRegister(cpu, 0) === BigInt(HVC_DOORBELL_RING)) {
+          this.ring(p, Number(readRegister(cpu, 1) & 0xffffffffn));
+          return { action: "resume", registers: [[0, 0n]] };
+        }
+        // Everything else on HVC is PSCI for the partition's own vCPUs (unknown IDs: NOT_SUPPORTED).
+        p.psci.handle(cpu, "hvc", exit.imm);
+        return RESUME;
+      }
+      case "smc":
+        // No firmware behind SMC for a partition: NOT_SUPPORTED, and the SMC completes.
+        return { action: "resume", pc: exit.returnPc + 4n, registers: [[0, 0xffffffffffffffffn]] };
+      case "dabt":
+        return this.dataAbort(p, cpu, exit);
+      default:
+        return this.injectAbortOrUndef(p, cpu, exit);
+    }
+  }
+
+  private dataAbort(p: Partition, cpu: Cpu, exit: DataAbortExit): El2ExitResult {
+    const ipa = exit.ipa;
+    const vcpu = p.vcpus.indexOf(cpu);
+    // Without an instruction syndrome (ISV = 0: a load or store with writeback, say) the
+    // instruction itself says what to do, as KVM's userspace decoders do.
+    const decoded = exit.access ? undefined : this.decodeAccess(cpu, exit);
+    const access = exit.access ?? decoded?.access;
+    if (ipa !== undefined && access && !exit.onTableWalk) {
+      const a = access;
+      if (decoded?.writeback) {
+        const { rn, offset } = decoded.writeback;
+        const v = (readRegister(cpu, rn === 31 ? 31 : rn, true) + offset) & 0xffffffffffffffffn;
+        cpu.x[rn * 2] = Number(v & 0xffffffffn) | 0;
+        cpu.x[rn * 2 + 1] = Number(v >> 32n) | 0;
+      }
+      if (ipa >= DOORBELL_IPA && ipa < DOORBELL_IPA + 4096 && exit.write) {
+        this.ring(p, Number(readRegister(cpu, a.register) & 0xffffffffn));
+        return { action: "resume", pc: exit.returnPc + 4n };
+      }
+      const dev = p.device(ipa);
+      if (dev) {
+        const off = ipa - dev.base;
+        if (exit.write) {
+          const v = readRegister(cpu, a.register);
+          if (a.size === 8) { dev.write(off, 4, Number(v & 0xffffffffn), vcpu); dev.write(off + 4, 4, Number(v >> 32n), vcpu); }
+          else dev.write(off, a.size, Number(v & ((1n << BigInt(a.size * 8)) - 1n)), vcpu);
+          return { action: "resume", pc: exit.returnPc + 4n };
+        }
+        let v: bigint = a.size === 8
+          ? (BigInt(dev.read(off + 4, 4, vcpu) >>> 0) << 32n) | BigInt(dev.read(off, 4, vcpu) >>> 0)
+          : BigInt(dev.read(off, a.size, vcpu) >>> 0);
+        if (a.signExtend && a.size < 8) { const bits = BigInt(a.size * 8); v = BigInt.asIntN(Number(bits), v) & 0xffffffffffffffffn; }
+        if (!a.sixtyFourBit) v &= 0xffffffffn;
+        return { action: "resume", pc: exit.returnPc + 4n, registers: a.register === 31 ? [] : [[a.register, v]] };
+      }
+    }
+    return this.injectAbortOrUndef(p, cpu, exit);
+  }
+
+  /**
+   * The load or store at the faulting PC, for an abort without an instruction syndrome: the
+   * single-register forms (ARM ARM C4.1.66: unscaled, post- and pre-indexed immediate,
+   * unsigned offset, register offset), general-purpose registers only.
+   */
+  private decodeAccess(cpu: Cpu, exit: DataAbortExit): { access: DataAbortExit["access"]; writeback?: { rn: number; offset: bigint } } | undefined {
+    const pc = exit.returnPc;
+    const t = { pa: 0, fault: -1, faultS2: false, cacheable: true } as Translation;
+    translate(cpu, Number(pc & 0xffffffffn) | 0, Number(pc >> 32n) | 0, Access.Exec, 1, t);
+    if (t.fault >= 0) return undefined;
+    const word = this.board.bus.read(t.pa, 4, cpu.index);
+    if (typeof word !== "number") return undefined;
+    const w = word >>> 0;
+    if ((w & 0x3b000000) !== 0x38000000 && (w & 0x3b000000) !== 0x39000000) return undefined; // not LDR/STR (register), or SIMD (V)
+    const size = 1 << (w >>> 30);
+    const opc = (w >>> 22) & 3;
+    if (size === 8 && opc >= 2) return undefined; // PRFM / unallocated
+    const store = opc === 0;
+    const signExtend = opc >= 2;
+    const sixtyFourBit = size === 8 || opc === 2;
+    const access = { size: size as 1 | 2 | 4 | 8, signExtend, register: w & 31, sixtyFourBit, acquireRelease: false };
+    if (store !== exit.write) return undefined;
+    if ((w & 0x3b000000) === 0x38000000 && (w & (1 << 21)) === 0) {
+      const kind = (w >>> 10) & 3;
+      const imm9 = BigInt(((w >>> 12) & 0x1ff) << 23 >> 23);
+      if (kind === 1 || kind === 3) return { access, writeback: { rn: (w >>> 5) & 31, offset: imm9 } };
+    }
+    return { access };
+  }
+
+  /** Ring doorbell `n` of the partition: the partitions that receive it get its SPI. */
+  private ring(from: Partition, n: number): void {
+    const bell = from.config.sendDoorbells[n];
+    if (bell === undefined) return;
+    for (const p of this.parts) {
+      const k = p.config.receiveDoorbells.indexOf(bell);
+      if (k < 0 || p.state !== "running") continue;
+      const intid = 32 + DOORBELL_FIRST_SPI + k;
+      p.gic.setInput(0, intid, true);
+      p.gic.setInput(0, intid, false);
+    }
+  }
+
+  /** What the guest did reaches nothing: a synchronous external abort (or UNDEFINED) at its EL1. */
+  private injectAbortOrUndef(p: Partition, cpu: Cpu, exit: El2Exit): El2ExitResult {
+    const retLo = Number(exit.returnPc & 0xffffffffn) | 0, retHi = Number(exit.returnPc >> 32n) | 0;
+    const sameEl = exit.fromEl === 1;
+    if (exit.kind === "dabt" || exit.kind === "iabt") {
+      p.externalAborts++;
+      const far = exit.far;
+      const ec = exit.kind === "dabt" ? (sameEl ? EC.DABT_SAME : EC.DABT_LOWER) : (sameEl ? EC.IABT_SAME : EC.IABT_LOWER);
+      const iss = FSC_SEA | (exit.kind === "dabt" && exit.write ? 1 << 6 : 0);
+      enterException(cpu, 1, VectorOffset.Sync, retLo, retHi, ec, iss, Number(far & 0xffffffffn) | 0, Number(far >> 32n) | 0);
+    } else {
+      enterException(cpu, 1, VectorOffset.Sync, retLo, retHi, EC.UNKNOWN, 0);
+    }
+    return { action: "resume", pc: (BigInt(cpu.pcHi >>> 0) << 32n) | BigInt(cpu.pcLo >>> 0) };
+  }
+
+  // ---------------- HvControl (HV>) ----------------
+
+  private byId(id: number): Partition | undefined {
+    return this.parts.find((p) => p.config.id === id);
+  }
+
+  partitions(): PartitionInfo[] {
+    return this.parts.map((p) => ({
+      id: p.config.id, name: p.config.name, label: p.config.label, state: p.state, vcpus: p.vcpus.length,
+      pcpus: p.config.pcpus, memoryBytes: p.config.ramSize,
+    }));
+  }
+
+  start(id: number): string | undefined {
+    const p = this.byId(id)!;
+    if (p.state === "running" || p.state === "paused") return `already ${p.state}`;
+    this.bootPartition(p);
+    return undefined;
+  }
+
+  stop(id: number): string | undefined {
+    const p = this.byId(id)!;
+    if (p.state === "stopped") return "already stopped";
+    p.stop();
+    this.host.event(`${p.config.label}: stopped`);
+    return undefined;
+  }
+
+  restart(id: number): string | undefined {
+    const p = this.byId(id)!;
+    p.stop();
+    this.bootPartition(p);
+    return undefined;
+  }
+
+  pause(id: number): string | undefined {
+    const p = this.byId(id)!;
+    if (p.state !== "running") return `it is ${p.state}`;
+    p.paused = p.vcpus.map((v) => !v.off);
+    for (const v of p.vcpus) v.off = true;
+    p.state = "paused";
+    return undefined;
+  }
+
+  resume(id: number): string | undefined {
+    const p = this.byId(id)!;
+    if (p.state !== "paused") return `it is ${p.state}`;
+    p.vcpus.forEach((v, i) => { if (p.paused[i]) { v.off = false; v.halted = false; } });
+    p.state = "running";
+    return undefined;
+  }
+
+  stats(): PartitionStats[] {
+    return this.parts.map((p) => ({ id: p.config.id, label: p.config.label, exits: { ...p.exits, sea: p.externalAborts }, instructions: p.vcpus.map((v) => v.icount) }));
+  }
+
+  guestDts(id: number): string {
+    const p = this.byId(id)!;
+    return p.dtb ? this.host.dtbToDts(p.dtb) : "(not started yet)";
+  }
+
+  readGuestMemory(id: number, addr: number, length: number): Uint8Array | string {
+    return this.byId(id)!.readGuest(addr, length);
+  }
+
+  quit(): void {
+    for (const p of this.parts) if (p.state !== "stopped") p.stop();
+    this.ended = true;
+  }
+}
+
+function readRegister(cpu: Cpu, r: number, spForR31 = false): bigint {
+  if (r === 31 && !spForR31) return 0n;
+  return (BigInt(cpu.x[r * 2 + 1] >>> 0) << 32n) | BigInt(cpu.x[r * 2] >>> 0);
+}
