@@ -56,6 +56,8 @@ programs=(
     "smp|smp/smp.c|-O2 -mgeneral-regs-only"
     "uart-echo|uart-echo/uart-echo.c|-O2"
     "rtos|rtos/rtos.c|-O2 -mgeneral-regs-only"
+    "isolation-attack|isolation/attack.c|-O2 -mgeneral-regs-only"
+    "isolation-victim|isolation/victim.c|-O2 -mgeneral-regs-only"
     "platform-probe|platform-probe/platform-probe.c|-O2 -mgeneral-regs-only"
     "bench-int|bench-int/bench-int.c bench-int/kernels.S|-O2"
     "bench-mem|bench-mem/bench-mem.c bench-mem/kernels.S|-O2"
