@@ -11,15 +11,10 @@ import { translate } from "../cpu/mmu.js";
 import type { El2ExitHandler } from "../cpu/platform.js";
 import { installSystemRegisters, setDisasmSysRegTable } from "../cpu/isa/system.js";
 import { createSysRegTable, SR } from "../cpu/sysregs.js";
-import { EmptyVirtioMmio } from "../devices/virtio-mmio.js";
-import { FixedValueRegion } from "../devices/placeholder.js";
-import { FwCfg } from "../devices/fw-cfg.js";
 import { COUNTER_FREQUENCY_HZ, GenericTimer, VirtualClock } from "../devices/generic-timer.js";
 import { GicV2 } from "../devices/gicv2.js";
-import { GicV2m } from "../devices/gicv2m.js";
 import { GicV3 } from "../devices/gicv3.js";
 import { spiLine, type InterruptController } from "../devices/interrupts.js";
-import { PciHostEcam } from "../devices/pci-host.js";
 import { Pl011 } from "../devices/pl011.js";
 import { Pl031 } from "../devices/pl031.js";
 import { Pl061 } from "../devices/pl061.js";
@@ -29,6 +24,7 @@ import { Bus } from "../memory/bus.js";
 import { buildVirtDtb, type CpuTopology } from "./fdt.js";
 import { prepareUserDtb } from "./user-dtb.js";
 import { TIMER_INTID, VIRT } from "./memory-map.js";
+import { addGicFrames, addPlatformDevices } from "./virt-devices.js";
 import { VirtPlatform } from "./virt-platform.js";
 
 export interface VirtOptions {
@@ -84,8 +80,6 @@ const NO_PROGRESS_EXCEPTION_LIMIT = 10000;
  * two checks above miss. Linux takes no more than a few nested exceptions before returning.
  */
 const EXCEPTION_STREAK_LIMIT = 100000;
-/** SPIs reserved for MSIs behind the GICv2m frame (QEMU hw/arm/virt.c NUM_GICV2M_SPIS). */
-const GICV2M_NUM_SPIS = 64;
 
 export class VirtBoard {
   readonly bus = new Bus();
@@ -119,8 +113,6 @@ export class VirtBoard {
     const affinities = Array.from({ length: o.cpus }, (_, i) => ((Math.floor(i / clusterSize) << 8) | (i % clusterSize)) >>> 0);
 
     bus.addRam("ram", VIRT.RAM_BASE, o.ramSize);
-    // Flash banks read as erased-to-zero without backing storage (nothing boots from them here).
-    bus.addMmio(VIRT.FLASH_BASE, 2 * VIRT.FLASH_BANK_SIZE, new FixedValueRegion("flash", 0));
 
     // EL2 exists with virtualization=on, EL3 (and with it the Secure state) with secure=on.
     const highestEl = o.secure ? 3 : o.virtualization ? 2 : 1;
@@ -129,18 +121,12 @@ export class VirtBoard {
     setDisasmSysRegTable(sysregs);
     if (o.gicVersion === 3) {
       const gic = new GicV3(o.cpus, VIRT.GIC_NUM_IRQS, affinities);
-      bus.addMmio(VIRT.GIC_DIST, VIRT.GIC_DIST_SIZE, gic.distributor);
-      bus.addMmio(VIRT.GIC_REDIST, o.cpus * VIRT.GICR_STRIDE, gic.redistributors);
-      bus.addMmio(VIRT.GIC_ITS, VIRT.GIC_ITS_SIZE, new FixedValueRegion("gicv3-its", 0));
       gic.defineSysRegs(sysregs, o.gicCpuInterface);
       this.gic = gic;
     } else {
-      const gic = new GicV2(o.cpus, VIRT.GIC_NUM_IRQS, o.secure);
-      bus.addMmio(VIRT.GIC_DIST, VIRT.GIC_DIST_SIZE, gic.distributor);
-      bus.addMmio(VIRT.GIC_CPU, VIRT.GIC_CPU_SIZE, gic.cpuInterface);
-      bus.addMmio(VIRT.GIC_V2M, VIRT.GIC_V2M_SIZE, new GicV2m(gic, VIRT.SPI_V2M, GICV2M_NUM_SPIS));
-      this.gic = gic;
+      this.gic = new GicV2(o.cpus, VIRT.GIC_NUM_IRQS, o.secure);
     }
+    addGicFrames(bus, this.gic, o.cpus);
     // Interrupt inputs reach the GIC through the hypervisor's route when there is one.
     const route = o.interruptRoute, gicIn = this.gic;
     const irq: InterruptController = route
@@ -149,12 +135,9 @@ export class VirtBoard {
     this.timer = new GenericTimer(o.cpus, this.clock, irq, TIMER_INTID);
     this.timer.defineSysRegs(sysregs);
 
-    this.uart = new Pl011(o.uartTx, spiLine(irq, VIRT.SPI_UART));
-    bus.addMmio(VIRT.UART, VIRT.UART_SIZE, this.uart);
-    this.rtc = new Pl031(o.rtcStartSeconds ?? 0, () => this.clock.now() / COUNTER_FREQUENCY_HZ, spiLine(irq, VIRT.SPI_RTC));
-    bus.addMmio(VIRT.RTC, VIRT.RTC_SIZE, this.rtc);
-    bus.addMmio(VIRT.FW_CFG, VIRT.FW_CFG_SIZE, new FwCfg());
-    bus.addMmio(VIRT.GPIO, VIRT.GPIO_SIZE, new Pl061());
+    ({ uart: this.uart, rtc: this.rtc } = addPlatformDevices(bus, irq, {
+      uartTx: o.uartTx, rtcStartSeconds: o.rtcStartSeconds ?? 0, rtcNow: () => this.clock.now() / COUNTER_FREQUENCY_HZ,
+    }));
     if (o.secure) {
       // Secure-only (VirtPlatform.isSecureOnly): RAM, a second UART (QEMU connects it to a second
       // serial port, which these command lines never give, so its output goes nowhere) and a
@@ -165,17 +148,6 @@ export class VirtBoard {
         if (level && line <= 1) this.event ??= line === 0 ? "poweroff" : "reset";
       }));
     }
-    const virtio = new EmptyVirtioMmio();
-    for (let i = 0; i < VIRT.MMIO_COUNT; i++) bus.addMmio(VIRT.MMIO + i * VIRT.MMIO_SIZE, VIRT.MMIO_SIZE, virtio);
-    bus.addMmio(VIRT.PCIE_ECAM_HIGH, VIRT.PCIE_ECAM_HIGH_SIZE, new PciHostEcam());
-    // The host bridge's windows with no BARs assigned in them: QEMU's gpex (hw/pci-host/gpex.c,
-    // allow-unmapped-accesses, true from virt-6.1 on) backs the MMIO and I/O windows with
-    // unassigned_io_ops, which read as all ones at every width and ignore writes, instead of
-    // leaving them unassigned (which would abort). virt.c maps the 32-bit MMIO window, the
-    // I/O port window and, as the 40-bit physical address space holds it, the high MMIO window.
-    bus.addMmio(VIRT.PCIE_MMIO, VIRT.PCIE_MMIO_SIZE, new FixedValueRegion("pcie-mmio", 0xffffffff));
-    bus.addMmio(VIRT.PCIE_PIO, VIRT.PCIE_PIO_SIZE, new FixedValueRegion("pcie-pio", 0xffffffff));
-    bus.addMmio(VIRT.PCIE_MMIO_HIGH, VIRT.PCIE_MMIO_HIGH_SIZE, new FixedValueRegion("pcie-mmio-high", 0xffffffff));
 
     this.bootEl = highestEl;
     this.psciConduit = this.conduitFor(false);

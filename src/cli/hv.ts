@@ -5,6 +5,7 @@
  * `--dump-guest-dtb NAME` writes the device tree that partition's guest gets to stdout.
  */
 import { statSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { dirname } from "node:path";
 import { compileDts, decodeDtb, DtbError, DtsError, isDtb, TreeCheckError, formatDiagnostic, type DeviceTree } from "../devicetree/index.js";
 import { buildVirtDtb } from "../board/fdt.js";
@@ -137,7 +138,12 @@ async function runPartitions(config: HvConfig, watchdogSeconds: number | undefin
   let mux: ConsoleMux | undefined;
   let outputKeepsUp = true;
   const hv = new Hypervisor(config, {
-    readImage: (path) => readInputFile(path, "image", { maxBytes: 2 ** 31 - 1 }),
+    // As tessera run: a gzip-compressed kernel is decompressed as QEMU does (at most 64 MiB).
+    readImage: (path) => {
+      const bytes = readInputFile(path, "image", { maxBytes: 2 ** 31 - 1 });
+      if (!(bytes[0] === 0x1f && bytes[1] === 0x8b) || path.endsWith(".cpio.gz") || /initr/.test(path)) return bytes;
+      try { return new Uint8Array(gunzipSync(bytes, { maxOutputLength: 64 << 20 })); } catch { return bytes; }
+    },
     consoleOutput: (id, bytes) => mux!.output(id, bytes),
     event: (text) => mux!.hvMessage(text),
     dtbToDts: (dtb) => dtbToDts(dtb),

@@ -1,21 +1,16 @@
 /**
  * The device tree a partition's guest boots with (ePAPR: the hypervisor generates one for each
  * partition from the configuration, as Topaz does). A partition is, by default, a QEMU `virt`
- * machine of its own size, so its tree is the virt board's tree for that size (vCPUs numbered
- * from 0, RAM at 0x4000_0000, the GIC, the generic timer, PSCI over HVC, the PL011 at
- * 0x0900_0000 as its console) with what the partition does not have taken out (flash, PCIe,
- * RTC, GPIO, virtio-mmio, fw_cfg, the platform bus, MSI frames), and with what the config gives
- * it put in: the devices passed through (copied from the board's tree) and the shared memory
- * windows.
+ * machine of its own size, so its tree is QEMU's virt tree for that size (vCPUs numbered from
+ * 0, RAM at 0x4000_0000, the GIC, the generic timer, PSCI over HVC, the PL011 at 0x0900_0000
+ * as its console, and the rest of virt's devices, each emulated for the partition), with what
+ * the config adds: devices passed through that virt does not have (copied from the board's
+ * tree) and the shared memory windows.
  */
 import { decodeDtb, encodeDtb, type DeviceTree, type DtNode } from "../devicetree/index.js";
-import { buildVirtDtb } from "../board/fdt.js";
+import { buildVirtDtb, FDT_MAX_SIZE } from "../board/fdt.js";
 import type { HvConfig, PartitionConfig } from "./config.js";
 
-/** Nodes of the virt tree that a partition machine does not emulate (by name, before '@'). */
-const NOT_IN_A_PARTITION = new Set(["flash", "pcie", "pl031", "pl061", "gpio-keys", "virtio_mmio", "fw-cfg", "platform-bus"]);
-/** MSI frames under the GIC (GICv2m, the GICv3 ITS): the virtual GIC has none. */
-const GIC_MSI_FRAMES = new Set(["v2m", "its"]);
 
 export interface GuestDtbOptions {
   /** The initrd as loaded in guest memory (Linux), for /chosen. */
@@ -39,12 +34,11 @@ export function buildGuestDtb(config: HvConfig, part: PartitionConfig, o: GuestD
   });
   const tree = decodeDtb(blob);
   const root = tree.root;
-  for (const node of root.liveChildren()) if (NOT_IN_A_PARTITION.has(node.baseName)) root.removeChild(node.name);
   const gic = root.liveChildren().find((n) => n.hasProp("interrupt-controller"));
-  if (gic) for (const frame of gic.liveChildren()) if (GIC_MSI_FRAMES.has(frame.baseName)) gic.removeChild(frame.name);
   const gicPhandle = gic?.prop("phandle")?.asU32();
 
-  // Passed-through devices, as the board describes them; their interrupts go to this GIC.
+  // Passed-through devices, as the board describes them (most already are, at the same place);
+  // their interrupts go to this GIC.
   for (const { path } of part.devices) {
     const source = o.boardTree?.find(path);
     if (!source || root.child(source.name)) continue;
@@ -60,5 +54,7 @@ export function buildGuestDtb(config: HvConfig, part: PartitionConfig, o: GuestD
     node.setString("label", area.pma.name);
     if (!area.writable) node.setEmpty("read-only");
   }
-  return encodeDtb(tree);
+  // As large as QEMU's (FDT_MAX_SIZE): Linux reserves the blob's totalsize, so the same guest
+  // sees the same free memory as under QEMU.
+  return encodeDtb(tree, { minSize: FDT_MAX_SIZE });
 }

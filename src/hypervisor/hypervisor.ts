@@ -20,8 +20,9 @@ import { RESUME, VectorOffset, type DataAbortExit, type El2Exit, type El2ExitHan
 import { SR } from "../cpu/sysregs.js";
 import { GicV2 } from "../devices/gicv2.js";
 import { GicV3 } from "../devices/gicv3.js";
-import { spiLine } from "../devices/interrupts.js";
-import { Pl011 } from "../devices/pl011.js";
+import type { Pl011 } from "../devices/pl011.js";
+import { Bus } from "../memory/bus.js";
+import { addGicFrames, addPlatformDevices } from "../board/virt-devices.js";
 import { PsciFirmware, type SystemEvent } from "../firmware/psci.js";
 import { planBoot } from "../loaders/boot.js";
 import { VIRT } from "../board/memory-map.js";
@@ -70,7 +71,9 @@ class Partition {
   state: PartitionState = "stopped";
   readonly vcpus: Cpu[];
   readonly gic: GicV2 | GicV3;
-  readonly uart: Pl011;
+  readonly uart!: Pl011;
+  /** The partition's emulated devices, by guest physical address. */
+  readonly mmio = new Bus();
   readonly psci: PsciFirmware;
   readonly tables: Stage2Tables;
   readonly exits: Record<string, number> = {};
@@ -90,7 +93,13 @@ class Partition {
     if (hv.config.gicVersion === 3) this.gic = new GicV3(n, VIRT.GIC_NUM_IRQS, this.vcpus.map((_, i) => i));
     else this.gic = new GicV2(n, VIRT.GIC_NUM_IRQS, false);
     this.gic.attachCpus(this.vcpus.map(virtualLines));
-    this.uart = new Pl011((b) => hv.host.consoleOutput(config.id, Uint8Array.of(b)), spiLine(this.gic, VIRT.SPI_UART));
+    // Its own virt machine's devices, on a bus of its own that stage-2 faults reach.
+    addGicFrames(this.mmio, this.gic, n);
+    ({ uart: this.uart } = addPlatformDevices(this.mmio, this.gic, {
+      uartTx: (b) => hv.host.consoleOutput(config.id, Uint8Array.of(b)),
+      rtcStartSeconds: Math.floor(Date.now() / 1000),
+      rtcNow: () => board.clock.now() / board.counterFrequency,
+    }));
     const part = this;
     this.psci = new PsciFirmware({
       cpus: () => this.vcpus,
@@ -197,20 +206,16 @@ class Partition {
     this.state = "stopped";
   }
 
-  /** Emulated MMIO at `ipa`: which model answers, and at what offset. */
-  device(ipa: number): { read(off: number, size: number, cpu: number): number; write(off: number, size: number, value: number, cpu: number): void; base: number } | undefined {
-    const g = this.gic;
-    if (ipa >= VIRT.GIC_DIST && ipa < VIRT.GIC_DIST + VIRT.GIC_DIST_SIZE) return { ...bind(g.distributor), base: VIRT.GIC_DIST };
-    if (g instanceof GicV3) {
-      if (ipa >= VIRT.GIC_REDIST && ipa < VIRT.GIC_REDIST + this.vcpus.length * VIRT.GICR_STRIDE) return { ...bind(g.redistributors), base: VIRT.GIC_REDIST };
-    } else if (ipa >= VIRT.GIC_CPU && ipa < VIRT.GIC_CPU + VIRT.GIC_CPU_SIZE) return { ...bind(g.cpuInterface), base: VIRT.GIC_CPU };
-    if (ipa >= VIRT.UART && ipa < VIRT.UART + VIRT.UART_SIZE) return { ...bind(this.uart), base: VIRT.UART };
-    return undefined;
+  /** An emulated device access; false when nothing answers there (or the device refuses it). */
+  access(ipa: number, size: number, write: boolean, value: bigint, vcpu: number): { ok: boolean; value: bigint } {
+    const m = this.mmio.findMmio(ipa);
+    if (!m) return { ok: false, value: 0n };
+    const d = m.device as { accepts?: (off: number, size: number, isWrite: boolean) => boolean };
+    if (d.accepts && !d.accepts(ipa - m.base, size, write)) return { ok: false, value: 0n };
+    if (write) return { ok: this.mmio.write(ipa, size, size === 8 ? value : Number(value), vcpu), value: 0n };
+    const v = this.mmio.read(ipa, size, vcpu);
+    return v === undefined ? { ok: false, value: 0n } : { ok: true, value: BigInt(v) };
   }
-}
-
-function bind(d: { read(off: number, size: number, cpu: number): number; write(off: number, size: number, value: number, cpu: number): void }) {
-  return { read: d.read.bind(d), write: d.write.bind(d) };
 }
 
 export class Hypervisor implements El2ExitHandler, HvControl {
@@ -348,19 +353,12 @@ export class Hypervisor implements El2ExitHandler, HvControl {
         this.ring(p, Number(readRegister(cpu, a.register) & 0xffffffffn));
         return { action: "resume", pc: exit.returnPc + 4n };
       }
-      const dev = p.device(ipa);
-      if (dev) {
-        const off = ipa - dev.base;
-        if (exit.write) {
-          const v = readRegister(cpu, a.register);
-          if (a.size === 8) { dev.write(off, 4, Number(v & 0xffffffffn), vcpu); dev.write(off + 4, 4, Number(v >> 32n), vcpu); }
-          else dev.write(off, a.size, Number(v & ((1n << BigInt(a.size * 8)) - 1n)), vcpu);
-          return { action: "resume", pc: exit.returnPc + 4n };
-        }
-        let v: bigint = a.size === 8
-          ? (BigInt(dev.read(off + 4, 4, vcpu) >>> 0) << 32n) | BigInt(dev.read(off, 4, vcpu) >>> 0)
-          : BigInt(dev.read(off, a.size, vcpu) >>> 0);
-        if (a.signExtend && a.size < 8) { const bits = BigInt(a.size * 8); v = BigInt.asIntN(Number(bits), v) & 0xffffffffffffffffn; }
+      const value = exit.write ? readRegister(cpu, a.register) & ((1n << BigInt(a.size * 8)) - 1n) : 0n;
+      const r = p.access(ipa, a.size, exit.write, value, vcpu);
+      if (r.ok) {
+        if (exit.write) return { action: "resume", pc: exit.returnPc + 4n };
+        let v = r.value;
+        if (a.signExtend && a.size < 8) v = BigInt.asIntN(a.size * 8, v) & 0xffffffffffffffffn;
         if (!a.sixtyFourBit) v &= 0xffffffffn;
         return { action: "resume", pc: exit.returnPc + 4n, registers: a.register === 31 ? [] : [[a.register, v]] };
       }

@@ -19,6 +19,8 @@ export interface LinuxRunOptions {
   initrd: string;
   smp: number;
   memory?: string;
+  /** GIC version of the virt machine (QEMU's default is 2). */
+  gicVersion?: 2 | 3;
   append?: string;
   timeoutMs: number;
   /** Lines whose first appearance is timed (ms from start). */
@@ -51,7 +53,7 @@ export { findGuests };
 
 function commonArgs(o: LinuxRunOptions): string[] {
   // -net none: no default virtio-net-pci NIC (it needs ipxe-qemu's option ROM, and Tessera has none).
-  return ["-M", "virt", "-cpu", "cortex-a53", "-nographic", "-no-reboot", "-net", "none", "-m", o.memory ?? "512M", "-smp", String(o.smp),
+  return ["-M", o.gicVersion ? `virt,gic-version=${o.gicVersion}` : "virt", "-cpu", "cortex-a53", "-nographic", "-no-reboot", "-net", "none", "-m", o.memory ?? "512M", "-smp", String(o.smp),
     "-kernel", o.kernel, "-initrd", o.initrd, "-append", o.append ?? "console=ttyAMA0 panic=-1"];
 }
 

@@ -174,8 +174,8 @@ for (const name of ["p1-linux", "p2-rtos"]) {
     assert.match(text.stdout, name === "p1-linux" ? /memory@40000000 \{\s+reg = <0x00 0x40000000 0x00 0x20000000>;/ : /memory@40000000 \{\s+reg = <0x00 0x40000000 0x00 0x200000>;/);
     assert.match(text.stdout, /pl011@9000000/);
     assert.match(text.stdout, /method = "hvc"/);
-    for (const absent of ["pcie@", "virtio_mmio@", "fw-cfg@", "pl061@", "flash@"]) assert.ok(!text.stdout.includes(absent), absent);
-    assert.equal(text.stdout.includes("pl031@9010000"), name === "p1-linux", "the passed-through RTC");
+    // The rest of a virt machine, emulated for the partition (the RTC passed through to p1-linux is the board's).
+    for (const node of ["pcie@", "virtio_mmio@", "fw-cfg@", "pl061@", "flash@", "pl031@9010000"]) assert.ok(text.stdout.includes(node), node);
     assert.match(text.stdout, /shared-memory@70000000 \{[^}]*reg = <0x00 0x70000000 0x00 0x100000>;/);
     assert.equal(/shared-memory@70000000 \{[^}]*read-only;/.test(text.stdout), name === "p2-rtos");
     if (name === "p1-linux") assert.match(text.stdout, /bootargs = "console=ttyAMA0";/);
