@@ -56,6 +56,7 @@ programs=(
     "smp|smp/smp.c|-O2 -mgeneral-regs-only"
     "uart-echo|uart-echo/uart-echo.c|-O2"
     "rtos|rtos/rtos.c|-O2 -mgeneral-regs-only"
+    "rtos-partition|rtos/rtos.c|-O2 -mgeneral-regs-only -DPARTITION"
     "isolation-attack|isolation/attack.c|-O2 -mgeneral-regs-only"
     "isolation-victim|isolation/victim.c|-O2 -mgeneral-regs-only"
     "platform-probe|platform-probe/platform-probe.c|-O2 -mgeneral-regs-only"

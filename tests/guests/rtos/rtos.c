@@ -26,7 +26,20 @@
 #define GICR_SGI    (GICR_BASE + 0x10000)
 #define GPIO_BASE   0x09030000UL      /* PL061: GPIODATA at offset (mask << 2), GPIODIR at 0x400 */
 
-#define INTID_DOORBELL 1              /* SGI 1 alone; the hypervisor's doorbell in a partition */
+/*
+ * Built with -DPARTITION (rtos-partition.elf) the mailbox is the shared-memory window at
+ * 0x7000_0000 that the demo's config maps into both partitions, the doorbell is the first
+ * receive-doorbell of the partition (SPI 64, INTID 96, an edge), and the answer is rung back
+ * through the hypervisor's doorbell page; the peer is Linux. Alone, the peer is the selftest
+ * task and the doorbell SGI 1.
+ */
+#ifdef PARTITION
+#define INTID_DOORBELL 96
+#define SHARED_MAILBOX 0x70000000UL
+#define DOORBELL_PAGE  0x0b000000UL
+#else
+#define INTID_DOORBELL 1
+#endif
 #define INTID_TICK     27             /* EL1 virtual timer PPI */
 #define INTID_UART     33             /* SPI 1 */
 #define TICK_HZ        100
@@ -207,7 +220,17 @@ static void gic_init(void)
     w32(GICR_SGI + 0x80, 0xffffffffu);                         /* SGIs and PPIs: Group 1 */
     for (unsigned i = 0; i < 32; i++)
         w8(GICR_SGI + 0x400 + i, 0x80);
+#ifdef PARTITION
+    w32(GICR_SGI + 0x100, 1u << INTID_TICK);
+    /* The doorbell SPI: Group 1, edge-triggered (GICD_ICFGR), routed here, enabled. */
+    w32(GICD_BASE + 0x80 + 4 * (INTID_DOORBELL / 32), r32(GICD_BASE + 0x80 + 4 * (INTID_DOORBELL / 32)) | (1u << (INTID_DOORBELL % 32)));
+    w8(GICD_BASE + 0x400 + INTID_DOORBELL, 0x80);
+    w32(GICD_BASE + 0xc00 + 4 * (INTID_DOORBELL / 16), r32(GICD_BASE + 0xc00 + 4 * (INTID_DOORBELL / 16)) | (2u << (2 * (INTID_DOORBELL % 16))));
+    *(volatile uint64_t *)(GICD_BASE + 0x6000 + 8 * INTID_DOORBELL) = 0;
+    w32(GICD_BASE + 0x100 + 4 * (INTID_DOORBELL / 32), 1u << (INTID_DOORBELL % 32));
+#else
     w32(GICR_SGI + 0x100, (1u << INTID_TICK) | (1u << INTID_DOORBELL));
+#endif
     /* SPI 1 (the UART): Group 1, priority, routed to this CPU (GICD_IROUTER), enabled. */
     w32(GICD_BASE + 0x80 + 4 * (INTID_UART / 32), r32(GICD_BASE + 0x80 + 4 * (INTID_UART / 32)) | (1u << (INTID_UART % 32)));
     w8(GICD_BASE + 0x400 + INTID_UART, 0x80);
@@ -233,8 +256,12 @@ struct mailbox {
     char command[116];
     char answer[128];
 };
+#ifdef PARTITION
+static struct mailbox *const mailbox = (struct mailbox *)SHARED_MAILBOX;
+#else
 static struct mailbox local_mailbox;
 static struct mailbox *mailbox = &local_mailbox;
+#endif
 static struct sem answer_sem;
 static unsigned blink_period;
 
@@ -294,6 +321,9 @@ static int run_command(const char *cmd, char *answer, unsigned size)
         }
         return 0;
     }
+#ifdef PARTITION
+    if (streq(cmd, "off")) { out_str("powering off"); return 0; }
+#endif
     if (streq(cmd, "help")) { out_str("led on|off|toggle, blink TICKS, wait TOGGLES, sleep TICKS, status, tasks, echo TEXT, off"); return 0; }
     out_str("unknown command: "); out_str(cmd);
     return -38;
@@ -330,10 +360,17 @@ static void mailbox_task(void)
         DSB(sy);
         mailbox->done = mailbox->seq;
         DSB(sy);
+#ifdef PARTITION
+        printf("rtos: mailbox #%u '%s' -> %d '%s'\n", mailbox->seq, cmd, mailbox->status, (const char *)mailbox->answer);
+        w32(DOORBELL_PAGE, 0);                  /* ring back: the partition's first send-doorbell */
+        if (streq(cmd, "off"))
+            psci_system_off();                  /* the peer asked: this partition powers off */
+#else
         /* Ring back: alone on the board the peer is in this kernel. */
         __asm__ volatile("msr daifset, #2" ::: "memory");
         sem_signal_isr(&answer_sem);
         __asm__ volatile("msr daifclr, #2" ::: "memory");
+#endif
         yield();
     }
 }
@@ -423,7 +460,13 @@ int main(void)
     task_create("idle", idle_task, 0);
     task_create("blink", blink_task, 1);
     task_create("console", console_task, 2);
+#ifdef PARTITION
+    (void)selftest_task;
+    mailbox->done = mailbox->seq = 0;
+    console_go.count = 1;                        /* no selftest: the console is ready at once */
+#else
     task_create("selftest", selftest_task, 2);
+#endif
     task_create("mailbox", mailbox_task, 3);
 
     tick_interval = READ_SYSREG(cntfrq_el0) / TICK_HZ;
