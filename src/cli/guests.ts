@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { busyboxRoot, writeNewc } from "../initramfs/cpio.js";
+import { busyboxRoot, S_IFREG, writeNewc } from "../initramfs/cpio.js";
 
 export interface CachedGuests {
   dir: string;
@@ -38,8 +38,9 @@ export function findGuests(): CachedGuests | undefined {
 /** One line telling how to fill the cache. */
 export const FETCH_HINT = "no Linux guest in the cache (run `npm run fetch-guests` to fetch Debian's arm64 kernel and busybox)";
 
-/** A gzip-compressed busybox initramfs with `init` (a shell script) as /init. */
-export function busyboxInitramfs(busybox: string, init: Uint8Array | string): Uint8Array {
+/** A gzip-compressed busybox initramfs with `init` (a shell script) as /init, and executable `scripts` by path. */
+export function busyboxInitramfs(busybox: string, init: Uint8Array | string, scripts: Record<string, Uint8Array> = {}): Uint8Array {
   const script = typeof init === "string" ? new TextEncoder().encode(init) : init;
-  return gzipSync(writeNewc(busyboxRoot(new Uint8Array(readFileSync(busybox)), script)), { level: 6 });
+  const extra = Object.entries(scripts).map(([name, data]) => ({ name, mode: S_IFREG | 0o755, data }));
+  return gzipSync(writeNewc(busyboxRoot(new Uint8Array(readFileSync(busybox)), script, extra)), { level: 6 });
 }

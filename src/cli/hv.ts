@@ -149,7 +149,7 @@ async function runPartitions(config: HvConfig, watchdogSeconds: number | undefin
     dtbToDts: (dtb) => dtbToDts(dtb),
   });
   let quitRequested = false;
-  const shell = new HvShell(hv, (text) => mux!.output(0, new TextEncoder().encode(text)));
+  const shell = new HvShell(hv, (text) => mux!.output(0, new TextEncoder().encode(text)), interactive || config.consolePort !== undefined);
   mux = new ConsoleMux([
     { label: "hv", input: (b) => shell.input(b) },
     ...config.partitions.map((p) => ({ label: p.label, input: (b: Uint8Array) => hv.consoleInput(p.id, b) })),

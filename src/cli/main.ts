@@ -32,8 +32,9 @@ const HELP = `usage: tessera run -kernel FILE [options]   boot FILE on the virt 
                                                 build a gzip-compressed newc initramfs
        tessera hv CONFIG.dts [--check] [--dump-guest-dtb NAME]
                                                 check a partitioning config (docs/hv-config.md)
-       tessera demo [--bare-metal]              boot the cached Debian guest to a shell, or
-                                                run the bundled hello program
+       tessera demo [--linux | --bare-metal]    Linux beside the RTOS under the hypervisor, or
+                                                Linux alone to a shell (cached Debian guest), or
+                                                the bundled hello program
        tessera --help | --version
 
 run options (QEMU spelling):
@@ -271,20 +272,38 @@ async function main(argv: string[]): Promise<number> {
       return mod.dtcMain(rest);
     }
     case "demo": {
-      // Debian's kernel to a busybox shell when `npm run fetch-guests` has filled the cache,
-      // otherwise the bundled bare-metal program.
+      // With the Debian guests cached (`npm run fetch-guests`): Linux beside the team's RTOS
+      // under the hypervisor (examples/linux-rtos.dts), or with --linux Linux alone to a busybox
+      // shell; otherwise (or with --bare-metal) the bundled bare-metal program.
       const guests = rest.includes("--bare-metal") ? undefined : findGuests();
-      const options = rest.filter((a) => a !== "--bare-metal");
-      if (guests) {
-        const script = readFileSync(join(packageRoot, "tests", "linux", "shell-init.sh"));
-        const cpio = busyboxInitramfs(guests.busybox, script);
-        let initrd = join(guests.dir, "shell-initramfs.cpio.gz");
+      const linuxAlone = rest.includes("--linux");
+      const options = rest.filter((a) => a !== "--bare-metal" && a !== "--linux");
+      /** Write a generated initramfs into the cache, or a temporary directory when the cache is read-only. */
+      const writeInitrd = (name: string, cpio: Uint8Array): string => {
+        let initrd = join(guests!.dir, name);
         try {
           writeFileSync(initrd, cpio);
         } catch {
-          initrd = join(mkdtempSync(join(tmpdir(), "tessera-")), "shell-initramfs.cpio.gz"); // read-only cache
+          initrd = join(mkdtempSync(join(tmpdir(), "tessera-")), name);
           writeFileSync(initrd, cpio);
         }
+        return initrd;
+      };
+      const rtosElf = join(packageRoot, "tests", "guests", "prebuilt", "rtos-partition.elf");
+      if (guests && !linuxAlone && existsSync(rtosElf)) {
+        const linuxDir = join(packageRoot, "tests", "linux");
+        const initrd = writeInitrd("rtos-demo-initramfs.cpio.gz", busyboxInitramfs(guests.busybox, readFileSync(join(linuxDir, "rtos-demo-init.sh")),
+          { "bin/rtos": new Uint8Array(readFileSync(join(linuxDir, "rtos-mailbox.sh"))) }));
+        const config = readFileSync(join(packageRoot, "examples", "linux-rtos.dts"), "utf8")
+          .replace("LINUX_KERNEL", guests.kernel).replace("LINUX_INITRD", initrd).replace("RTOS_IMAGE", rtosElf);
+        const configPath = join(mkdtempSync(join(tmpdir(), "tessera-demo-")), "linux-rtos.dts");
+        writeFileSync(configPath, config);
+        writeStderr(`tessera: ${guests.kernelPackage ?? "Linux"} on 2 vCPUs beside the RTOS on 1 (examples/linux-rtos.dts; Ctrl-A 0 HV>, 1 Linux, 2 RTOS, X quits; consoles also on TCP ports 18900-18902)`);
+        const mod = await import("./hv.js");
+        return mod.hvMain([configPath, ...options]);
+      }
+      if (guests) {
+        const initrd = writeInitrd("shell-initramfs.cpio.gz", busyboxInitramfs(guests.busybox, readFileSync(join(packageRoot, "tests", "linux", "shell-init.sh"))));
         const argv = ["-kernel", guests.kernel, "-initrd", initrd, "-append", "console=ttyAMA0", "-smp", "2", "-m", "512M", ...options];
         parseRunArgs(argv); // a bad option is the one line, before the banner
         writeStderr(`tessera: booting ${guests.kernelPackage ?? guests.kernel} to a busybox shell (Ctrl-A X quits, Ctrl-A H lists keys)\n`);

@@ -82,8 +82,12 @@ export class HvShell {
   private line = "";
   private ended = false;
 
-  /** `write` receives the shell's output (prompt included); call `input` with what the user types. */
-  constructor(private readonly control: HvControl, private readonly write: (text: string) => void) {}
+  /**
+   * `write` receives the shell's output (prompt included); call `input` with what the user
+   * types. `echo`: the shell echoes what is typed, as a serial console's far end does (a
+   * terminal in raw mode, `socat -,raw,echo=0`, telnet in character mode); off for piped input.
+   */
+  constructor(private readonly control: HvControl, private readonly write: (text: string) => void, private readonly echo = false) {}
 
   /** Print the banner line and the first prompt. */
   begin(banner?: string): void {
@@ -94,7 +98,7 @@ export class HvShell {
     return this.ended;
   }
 
-  /** Bytes typed by the user: echoed editing is the terminal's (raw streams echo nothing). */
+  /** Bytes typed by the user: a line is run at CR or LF. */
   input(bytes: ArrayLike<number>): void {
     for (let i = 0; i < bytes.length && !this.ended; i++) {
       const b = bytes[i];
@@ -104,12 +108,18 @@ export class HvShell {
         this.lastWasCr = b === 0x0d;
         const line = this.line;
         this.line = "";
+        if (this.echo) this.write("\r\n");
         this.write(this.execute(line.trim()));
         if (!this.ended) this.write(PROMPT);
       } else {
         this.lastWasCr = false;
-        if (b === 0x7f || b === 0x08) this.line = this.line.slice(0, -1);
-        else if (b >= 0x20 && b < 0x7f && this.line.length < MAX_LINE) this.line += String.fromCharCode(b);
+        if (b === 0x7f || b === 0x08) {
+          if (this.line.length && this.echo) this.write("\b \b");
+          this.line = this.line.slice(0, -1);
+        } else if (b >= 0x20 && b < 0x7f && this.line.length < MAX_LINE) {
+          this.line += String.fromCharCode(b);
+          if (this.echo) this.write(String.fromCharCode(b));
+        }
       }
     }
   }

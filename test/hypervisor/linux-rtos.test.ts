@@ -23,7 +23,8 @@ test("Linux and the RTOS side by side, talking through shared memory and doorbel
   buildGuests(["rtos-partition"]);
   const dir = mkdtempSync(join(tmpdir(), "tessera-demo-"));
   const initrd = join(dir, "client.cpio.gz");
-  writeFileSync(initrd, busyboxInitramfs(guests!.busybox, readFileSync(join(REPO_ROOT, "tests", "linux", "rtos-client.sh"))));
+  writeFileSync(initrd, busyboxInitramfs(guests!.busybox, readFileSync(join(REPO_ROOT, "tests", "linux", "rtos-client.sh")),
+    { "bin/rtos": new Uint8Array(readFileSync(join(REPO_ROOT, "tests", "linux", "rtos-mailbox.sh"))) }));
   const config = join(dir, "linux-rtos.dts");
   writeFileSync(config, readFileSync(join(REPO_ROOT, "examples", "linux-rtos.dts"), "utf8")
     .replace("LINUX_KERNEL", guests!.kernel).replace("LINUX_INITRD", initrd).replace("RTOS_IMAGE", guestPath("rtos-partition"))

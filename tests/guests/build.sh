@@ -6,8 +6,8 @@
 # Output goes to $TESSERA_GUEST_DIR, else <repo>/.cache/guests (ignored by
 # git). A program is rebuilt only when one of its sources, the shared
 # runtime, the linker script or this script is newer than its ELF.
-# --refresh-prebuilt copies hello.elf to tests/guests/prebuilt/ (the demo
-# image that `npm start` runs on machines without a cross compiler).
+# --refresh-prebuilt copies hello.elf and rtos-partition.elf to tests/guests/prebuilt/ (the demo
+# images that `npm start` runs on machines without a cross compiler).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -129,6 +129,7 @@ done
 if [ $refresh_prebuilt -eq 1 ]; then
     mkdir -p "$here/prebuilt"
     aarch64-linux-gnu-strip -o "$here/prebuilt/hello.elf" "$out/hello.elf"
+    aarch64-linux-gnu-strip -o "$here/prebuilt/rtos-partition.elf" "$out/rtos-partition.elf"
 fi
 
 echo "guests: $built rebuilt, output in $out"

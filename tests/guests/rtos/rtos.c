@@ -410,8 +410,14 @@ static void console_task(void)
     for (;;) {
         sem_wait(&rx_sem);
         char c = rx[rx_tail++ % RX_SIZE];
-        if (c == '\r')
+        /* A terminal's Enter is CR, a pipe's LF: either ends the line (LF after CR is skipped). */
+        static char last;
+        char prev = last;
+        last = c;
+        if (c == '\n' && prev == '\r')
             continue;
+        if (c == '\r')
+            c = '\n';
         if (c != '\n') {
             if (n < sizeof line - 1)
                 line[n++] = c;
