@@ -292,7 +292,7 @@ async function main(argv: string[]): Promise<number> {
       const rtosElf = join(packageRoot, "tests", "guests", "prebuilt", "rtos-partition.elf");
       if (guests && !linuxAlone && existsSync(rtosElf)) {
         const linuxDir = join(packageRoot, "tests", "linux");
-        const initrd = writeInitrd("rtos-demo-initramfs.cpio.gz", busyboxInitramfs(guests.busybox, readFileSync(join(linuxDir, "rtos-demo-init.sh")),
+        const initrd = writeInitrd("rtos-demo-initramfs.cpio.gz", busyboxInitramfs(guests.busybox, readFileSync(join(linuxDir, "shell-init.sh")),
           { "bin/rtos": new Uint8Array(readFileSync(join(linuxDir, "rtos-mailbox.sh"))) }));
         const config = readFileSync(join(packageRoot, "examples", "linux-rtos.dts"), "utf8")
           .replace("LINUX_KERNEL", guests.kernel).replace("LINUX_INITRD", initrd).replace("RTOS_IMAGE", rtosElf);

@@ -5,20 +5,8 @@ import assert from "node:assert/strict";
 import { ConsoleMux } from "../../src/host/console-mux.js";
 import { openConsolePorts } from "../../src/cli/console-ports.js";
 import { UsageError } from "../../src/cli/args.js";
+import { freePortRange } from "../harness/ports.js";
 
-/** A free base port with `count` free ports after it (asked of the OS, then released). */
-async function freeBase(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
-    const ok = await Promise.all(Array.from({ length: count }, (_, i) => new Promise<boolean>((resolve) => {
-      const s = createServer();
-      s.once("error", () => resolve(false));
-      s.listen(base + i, "127.0.0.1", () => s.close(() => resolve(true)));
-    })));
-    if (ok.every(Boolean)) return base;
-  }
-  throw new Error("no free ports");
-}
 
 function client(port: number) {
   const socket = connect(port, "127.0.0.1");
@@ -40,7 +28,7 @@ test("each console on its own port: raw output to its clients, their input to it
   const typed: string[][] = [[], [], []];
   const mux = new ConsoleMux(["hv", "p1", "p2"].map((label, i) => ({ label, input: (b: Uint8Array) => typed[i].push(Buffer.from(b).toString("latin1")) })),
     { interactive: true, write: () => {} }, () => {});
-  const base = await freeBase(3);
+  const base = await freePortRange(3);
   const ports = await openConsolePorts(mux, base, 3);
   try {
     assert.deepEqual(ports.ports, [base, base + 1, base + 2]);
@@ -65,7 +53,7 @@ test("each console on its own port: raw output to its clients, their input to it
 });
 
 test("a console port already in use is one clear error", async () => {
-  const base = await freeBase(2);
+  const base = await freePortRange(2);
   const squatter = createServer();
   await new Promise<void>((resolve) => squatter.listen(base + 1, "127.0.0.1", () => resolve()));
   const mux = new ConsoleMux([{ label: "hv", input: () => {} }, { label: "p1", input: () => {} }], { interactive: true, write: () => {} }, () => {});

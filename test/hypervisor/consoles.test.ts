@@ -5,28 +5,18 @@
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { buildGuests, guestPath, missingTools } from "../harness/guests.js";
+import { freePortRange } from "../harness/ports.js";
 import { oracleMissing } from "../harness/oracles.js";
 import { TESSERA_CLI } from "../harness/paths.js";
 
 const skip = oracleMissing(missingTools({ compiler: true, qemu: false }) ?? false);
 
-async function freeBase(count: number): Promise<number> {
-  for (;;) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
-    const ok = await Promise.all(Array.from({ length: count }, (_, i) => new Promise<boolean>((resolve) => {
-      const s = createServer();
-      s.once("error", () => resolve(false));
-      s.listen(base + i, "127.0.0.1", () => s.close(() => resolve(true)));
-    })));
-    if (ok.every(Boolean)) return base;
-  }
-}
 
 function client(port: number) {
   const socket = connect(port, "127.0.0.1");
@@ -49,7 +39,7 @@ function client(port: number) {
 
 test("HV> and a partition console over TCP; HV> quit ends tessera hv with exit 0", { skip, timeout: 120000 }, async () => {
   buildGuests(["rtos-partition"]);
-  const base = await freeBase(2);
+  const base = await freePortRange(2);
   const dir = mkdtempSync(join(tmpdir(), "tessera-consoles-"));
   const config = join(dir, "rtos.dts");
   writeFileSync(config, `/dts-v1/;

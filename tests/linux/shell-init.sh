@@ -1,6 +1,7 @@
 #!/bin/sh
-# /init of the interactive Debian guest that `npm start` (tessera demo) boots: a busybox shell
-# on the serial console, with a controlling terminal so Ctrl-C reaches the foreground command.
+# /init of the interactive Debian guest that `npm start` (tessera demo) boots, alone or as the
+# Linux partition beside the RTOS: a busybox shell on the serial console, with a controlling
+# terminal so Ctrl-C reaches the foreground command.
 /bin/busybox --install -s
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -20,7 +21,13 @@ PROFILE
 echo 4 > /proc/sys/kernel/printk
 echo
 echo "Debian $(uname -r) on $(grep -c ^processor /proc/cpuinfo) CPU(s), busybox $(busybox | head -n 1 | cut -d' ' -f2)."
-echo "Type 'poweroff' to stop the guest (or Ctrl-A X)."
+if [ -x /bin/rtos ]; then
+  # The Linux partition of the hypervisor demo (tessera demo): the RTOS is next door.
+  echo "The RTOS partition answers on the shared mailbox: try rtos help, rtos led on, rtos status."
+  echo "Ctrl-A 0 is HV>, Ctrl-A 1 this console, Ctrl-A 2 the RTOS; Ctrl-A X quits."
+else
+  echo "Type 'poweroff' to stop the guest (or Ctrl-A X)."
+fi
 echo "=== shell ready ==="
 while :; do
   # cttyhack opens the console's real tty (ttyAMA0) and makes it the controlling terminal.
