@@ -188,7 +188,11 @@ async function runCommand(argv: string[]): Promise<number> {
     writeStderr(`tessera: info: dtb dumped to ${args.dumpDtb}. Exiting.`);
     return EXIT_OK;
   }
-  board.load(plan, dtb);
+  const { dtbAddr } = board.load(plan, dtb);
+  if (userDtb && dtb && dtbAddr === undefined) {
+    // QEMU leaves a -dtb that does not fit below a bare-metal image out without a word; say so.
+    writeStderr(`tessera: warning: device tree '${args.dtb}' (${dtb.length} bytes as loaded) does not fit below the image; the guest gets none, as under QEMU`);
+  }
 
   let traceFd: number | undefined;
   if (args.trace.exec || args.trace.int) {

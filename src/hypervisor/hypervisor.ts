@@ -223,6 +223,8 @@ export class Hypervisor implements El2ExitHandler, HvControl {
   readonly boardTree: DeviceTree;
   readonly parts: Partition[] = [];
   private readonly owner: (Partition | undefined)[];
+  /** The partition each passed-through device's SPI goes to, by INTID. */
+  private readonly spiOwner = new Map<number, Partition>();
   private ended = false;
   readonly privateMemory;
 
@@ -244,6 +246,12 @@ export class Hypervisor implements El2ExitHandler, HvControl {
       const p = new Partition(this, pc, k + 1, HV_PRIVATE_BASE + k * TABLES_PER_PARTITION);
       this.parts.push(p);
       for (const c of pc.pcpus) this.owner[c] = p;
+      // A passed-through device's interrupts (GIC binding: <type number flags>, type 0 = SPI)
+      // go to its partition's GIC, at the same INTID.
+      for (const d of pc.devices) {
+        const cells = this.boardTree.find(d.path)?.prop("interrupts")?.asU32Array() ?? [];
+        for (let i = 0; i + 2 < cells.length; i += 3) if (cells[i] === 0) this.spiOwner.set(32 + cells[i + 1], p);
+      }
     });
     // CPUs that no partition owns stay off.
     for (const cpu of this.board.cpus) { cpu.off = true; cpu.halted = true; }
@@ -270,6 +278,8 @@ export class Hypervisor implements El2ExitHandler, HvControl {
       if (p) p.gic.setInput(p.config.pcpus.indexOf(cpu), intid, level);
       return true;
     }
+    const p = this.spiOwner.get(intid);
+    if (p) p.gic.setInput(0, intid, level);
     return true; // SPIs of devices that are not passed through reach no one
   }
 

@@ -1,0 +1,106 @@
+/**
+ * The hypervisor's figures, whole process as a user sees them:
+ *   - overhead: the Linux busybox workload (tests/linux/init.sh) under `tessera run` (-m 512M,
+ *     one CPU, GICv3) against the same kernel and initramfs in a partition of that size beside a
+ *     bare-metal partition under `tessera hv`: time to the workload's end marker;
+ *   - demo up: the Linux + RTOS demo (examples/linux-rtos.dts with the test client as /init),
+ *     time until both partitions are up (the RTOS's prompt and Linux's first line from /init);
+ *   - doorbell round trip: the same run's commands from Linux to the RTOS and back, host time per
+ *     command (each is a busybox shell script of devmem calls, so most of it is Linux running
+ *     busybox, not the hypervisor).
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { busyboxInitramfs } from "../src/cli/guests.js";
+import { buildGuests, guestPath } from "../test/harness/guests.js";
+import { BEGIN_MARKER, END_MARKER, findGuests, workloadInitrd } from "../test/harness/linux.js";
+import { REPO_ROOT, TESSERA_CLI } from "../test/harness/paths.js";
+
+export interface HypervisorBench {
+  runMs?: number;
+  hvMs?: number;
+  overhead?: number;
+  demoUpMs?: number;
+  roundTripMs?: number;
+  commands: number;
+}
+
+/** Run a command, noting when lines matching each pattern first appear (ms from start). */
+function timed(args: string[], marks: Record<string, RegExp>, timeoutMs: number): Promise<{ code: number | null; at: Record<string, number>; wallMs: number; stdout: string }> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [TESSERA_CLI, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    child.stdin.end();
+    const at: Record<string, number> = {};
+    let stdout = "", pending = "";
+    child.stdout.setEncoding("latin1");
+    child.stdout.on("data", (d: string) => {
+      stdout += d;
+      pending += d;
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) for (const [k, re] of Object.entries(marks)) if (at[k] === undefined && re.test(line)) at[k] = performance.now() - t0;
+    });
+    child.stderr.resume();
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("close", (code) => { clearTimeout(timer); resolve({ code, at, wallMs: performance.now() - t0, stdout }); });
+  });
+}
+
+export async function benchHypervisor(opts: { runs?: number; log?: (s: string) => void } = {}): Promise<HypervisorBench> {
+  const guests = findGuests();
+  if (!guests) throw new Error("no Linux guest in the cache (npm run fetch-guests)");
+  buildGuests(["hello", "rtos-partition"]);
+  const runs = opts.runs ?? 1;
+  const dir = mkdtempSync(join(tmpdir(), "tessera-bench-hv-"));
+  const initrd = workloadInitrd(guests);
+  const config = join(dir, "linux.dts");
+  writeFileSync(config, `/dts-v1/;
+/ {
+  compatible = "tessera,hv-config";
+  hv { machine = "virt,gic-version=3"; cpus = <2>; memory-size = <0x0 0x60000000>; };
+  pl: pl { compatible = "phys-mem-area"; addr = <0x0 0x48000000>; size = <0x0 0x20000000>; };
+  ph: ph { compatible = "phys-mem-area"; addr = <0x0 0x68000000>; size = <0x0 0x08000000>; };
+  partitions {
+    linux { compatible = "partition"; label = "p1-linux"; cpus = <0 1>; guest-image = "${guests.kernel}";
+      linux-rootfs = "${initrd}"; bootargs = "console=ttyAMA0 panic=-1";
+      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&pl>; guest-addr = <0x0 0x40000000>; }; };
+    hello { compatible = "partition"; label = "p2-hello"; cpus = <1 1>; guest-image = "${guestPath("hello")}";
+      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&ph>; guest-addr = <0x0 0x40000000>; }; };
+  };
+};
+`);
+  const end = new RegExp(END_MARKER.replace(/[=]/g, "="));
+  const best = (xs: (number | undefined)[]) => { const v = xs.filter((x): x is number => x !== undefined); return v.length ? Math.min(...v) : undefined; };
+  const run: (number | undefined)[] = [], hv: (number | undefined)[] = [];
+  for (let i = 0; i < runs; i++) {
+    opts.log?.(`  hypervisor: Linux workload under tessera run, run ${i + 1}/${runs}...`);
+    const r = await timed(["run", "-M", "virt,gic-version=3", "-m", "512M", "-smp", "1", "-kernel", guests.kernel, "-initrd", initrd,
+      "-append", "console=ttyAMA0 panic=-1", "--watchdog", "900"], { end }, 950_000);
+    run.push(r.at.end);
+    opts.log?.(`  hypervisor: the same in a partition, run ${i + 1}/${runs}...`);
+    const h = await timed(["hv", config, "--watchdog", "900"], { end }, 950_000);
+    hv.push(h.at.end);
+  }
+  void BEGIN_MARKER;
+  // The demo with the test client as Linux's /init.
+  const client = join(dir, "client.cpio.gz");
+  writeFileSync(client, busyboxInitramfs(guests.busybox, readFileSync(join(REPO_ROOT, "tests", "linux", "rtos-client.sh")),
+    { "bin/rtos": new Uint8Array(readFileSync(join(REPO_ROOT, "tests", "linux", "rtos-mailbox.sh"))) }));
+  const demo = join(dir, "linux-rtos.dts");
+  writeFileSync(demo, readFileSync(join(REPO_ROOT, "examples", "linux-rtos.dts"), "utf8")
+    .replace("LINUX_KERNEL", guests.kernel).replace("LINUX_INITRD", client).replace("RTOS_IMAGE", guestPath("rtos-partition"))
+    .replace(/console-port = <\d+>; /, ""));
+  opts.log?.("  hypervisor: the Linux + RTOS demo...");
+  const d = await timed(["hv", demo, "--watchdog", "900"], { rtos: /^\[p2-rtos\] rtos> ready/, linux: /^\[p1-linux\] linux: talking/, done: /^\[p1-linux\] linux: done/ }, 950_000);
+  const commands = (d.stdout.match(/^\[p1-linux\] linux: '/gm) ?? []).length;
+  const runMs = best(run), hvMs = best(hv);
+  return {
+    runMs, hvMs, overhead: runMs && hvMs ? hvMs / runMs - 1 : undefined,
+    demoUpMs: d.at.rtos !== undefined && d.at.linux !== undefined ? Math.max(d.at.rtos, d.at.linux) : undefined,
+    roundTripMs: d.at.linux !== undefined && d.at.done !== undefined && commands ? (d.at.done - d.at.linux) / commands : undefined,
+    commands,
+  };
+}
