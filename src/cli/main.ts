@@ -300,6 +300,11 @@ async function main(argv: string[]): Promise<number> {
           { "bin/rtos": new Uint8Array(readFileSync(join(linuxDir, "rtos-mailbox.sh"))) }));
         const config = readFileSync(join(packageRoot, "examples", "linux-rtos.dts"), "utf8")
           .replace("LINUX_KERNEL", guests.kernel).replace("LINUX_INITRD", initrd).replace("RTOS_IMAGE", rtosElf);
+        // The hypervisor demo takes tessera hv's --watchdog only; a bad option is the one line, before the banner.
+        for (let i = 0; i < options.length; i++) {
+          if (options[i] === "--watchdog" && i + 1 < options.length) { i++; continue; }
+          fail(`demo: unknown option '${options[i]}' (the hypervisor demo takes --watchdog SECONDS; --linux boots Linux alone with tessera run's options)`);
+        }
         const configPath = join(mkdtempSync(join(tmpdir(), "tessera-demo-")), "linux-rtos.dts");
         writeFileSync(configPath, config);
         writeStderr(`tessera: ${guests.kernelPackage ?? "Linux"} on 2 vCPUs beside the RTOS on 1 (examples/linux-rtos.dts; Ctrl-A 0 HV>, 1 Linux, 2 RTOS, X quits; consoles also on TCP ports 18900-18902)`);
