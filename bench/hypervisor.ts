@@ -15,8 +15,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { busyboxInitramfs } from "../src/cli/guests.js";
 import { buildGuests, guestPath } from "../test/harness/guests.js";
-import { BEGIN_MARKER, END_MARKER, findGuests, workloadInitrd } from "../test/harness/linux.js";
+import { END_MARKER, findGuests, workloadInitrd } from "../test/harness/linux.js";
 import { REPO_ROOT, TESSERA_CLI } from "../test/harness/paths.js";
+import { linuxBesideBareMetal, linuxRtosDemo } from "../test/harness/hypervisor.js";
 
 export interface HypervisorBench {
   runMs?: number;
@@ -57,21 +58,7 @@ export async function benchHypervisor(opts: { runs?: number; log?: (s: string) =
   const dir = mkdtempSync(join(tmpdir(), "tessera-bench-hv-"));
   const initrd = workloadInitrd(guests);
   const config = join(dir, "linux.dts");
-  writeFileSync(config, `/dts-v1/;
-/ {
-  compatible = "tessera,hv-config";
-  hv { machine = "virt,gic-version=3"; cpus = <2>; memory-size = <0x0 0x60000000>; };
-  pl: pl { compatible = "phys-mem-area"; addr = <0x0 0x48000000>; size = <0x0 0x20000000>; };
-  ph: ph { compatible = "phys-mem-area"; addr = <0x0 0x68000000>; size = <0x0 0x08000000>; };
-  partitions {
-    linux { compatible = "partition"; label = "p1-linux"; cpus = <0 1>; guest-image = "${guests.kernel}";
-      linux-rootfs = "${initrd}"; bootargs = "console=ttyAMA0 panic=-1";
-      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&pl>; guest-addr = <0x0 0x40000000>; }; };
-    hello { compatible = "partition"; label = "p2-hello"; cpus = <1 1>; guest-image = "${guestPath("hello")}";
-      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&ph>; guest-addr = <0x0 0x40000000>; }; };
-  };
-};
-`);
+  writeFileSync(config, linuxBesideBareMetal(guests.kernel, initrd, guestPath("hello")));
   const end = new RegExp(END_MARKER.replace(/[=]/g, "="));
   const best = (xs: (number | undefined)[]) => { const v = xs.filter((x): x is number => x !== undefined); return v.length ? Math.min(...v) : undefined; };
   const run: (number | undefined)[] = [], hv: (number | undefined)[] = [];
@@ -84,15 +71,12 @@ export async function benchHypervisor(opts: { runs?: number; log?: (s: string) =
     const h = await timed(["hv", config, "--watchdog", "900"], { end }, 950_000);
     hv.push(h.at.end);
   }
-  void BEGIN_MARKER;
   // The demo with the test client as Linux's /init.
   const client = join(dir, "client.cpio.gz");
   writeFileSync(client, busyboxInitramfs(guests.busybox, readFileSync(join(REPO_ROOT, "tests", "linux", "rtos-client.sh")),
     { "bin/rtos": new Uint8Array(readFileSync(join(REPO_ROOT, "tests", "linux", "rtos-mailbox.sh"))) }));
   const demo = join(dir, "linux-rtos.dts");
-  writeFileSync(demo, readFileSync(join(REPO_ROOT, "examples", "linux-rtos.dts"), "utf8")
-    .replace("LINUX_KERNEL", guests.kernel).replace("LINUX_INITRD", client).replace("RTOS_IMAGE", guestPath("rtos-partition"))
-    .replace(/console-port = <\d+>; /, ""));
+  writeFileSync(demo, linuxRtosDemo(guests.kernel, client, guestPath("rtos-partition")));
   opts.log?.("  hypervisor: the Linux + RTOS demo...");
   const d = await timed(["hv", demo, "--watchdog", "900"], { rtos: /^\[p2-rtos\] rtos> ready/, linux: /^\[p1-linux\] linux: talking/, done: /^\[p1-linux\] linux: done/ }, 950_000);
   const commands = (d.stdout.match(/^\[p1-linux\] linux: '/gm) ?? []).length;

@@ -16,6 +16,7 @@ import { buildGuests, guestPath, missingTools } from "../harness/guests.js";
 import { runQemu } from "../harness/emulators.js";
 import { oracleMissing } from "../harness/oracles.js";
 import { TESSERA_CLI } from "../harness/paths.js";
+import { linuxBesideBareMetal } from "../harness/hypervisor.js";
 
 const guests = findGuests();
 const skip = oracleMissing(!guests ? `Linux guest cache missing: ${FETCH_HINT}` : missingTools() ?? false);
@@ -25,21 +26,7 @@ test("Linux in a partition beside a bare-metal partition: each prints what QEMU 
   const initrd = workloadInitrd(guests!);
   const dir = mkdtempSync(join(tmpdir(), "tessera-hv-linux-"));
   const config = join(dir, "linux.dts");
-  writeFileSync(config, `/dts-v1/;
-/ {
-  compatible = "tessera,hv-config";
-  hv { machine = "virt,gic-version=3"; cpus = <2>; memory-size = <0x0 0x60000000>; };
-  pl: pl { compatible = "phys-mem-area"; addr = <0x0 0x48000000>; size = <0x0 0x20000000>; };
-  ph: ph { compatible = "phys-mem-area"; addr = <0x0 0x68000000>; size = <0x0 0x08000000>; };
-  partitions {
-    linux { compatible = "partition"; label = "p1-linux"; cpus = <0 1>; guest-image = "${guests!.kernel}";
-      linux-rootfs = "${initrd}"; bootargs = "console=ttyAMA0 panic=-1";
-      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&pl>; guest-addr = <0x0 0x40000000>; }; };
-    hello { compatible = "partition"; label = "p2-hello"; cpus = <1 1>; guest-image = "${guestPath("hello")}";
-      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&ph>; guest-addr = <0x0 0x40000000>; }; };
-  };
-};
-`);
+  writeFileSync(config, linuxBesideBareMetal(guests!.kernel, initrd, guestPath("hello")));
   const q = await runLinux("qemu", { kernel: guests!.kernel, initrd, smp: 1, memory: "512M", gicVersion: 3, markers: [BEGIN_MARKER, END_MARKER], timeoutMs: 180_000 });
   const qText = workloadText(q.stdout);
   assert.ok(qText, `QEMU did not run the workload\n${tail(q)}`);

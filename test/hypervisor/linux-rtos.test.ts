@@ -15,6 +15,7 @@ import { findGuests } from "../harness/linux.js";
 import { buildGuests, guestPath, missingTools } from "../harness/guests.js";
 import { oracleMissing } from "../harness/oracles.js";
 import { REPO_ROOT, TESSERA_CLI } from "../harness/paths.js";
+import { linuxRtosDemo } from "../harness/hypervisor.js";
 
 const guests = findGuests();
 const skip = oracleMissing(!guests ? `Linux guest cache missing: ${FETCH_HINT}` : missingTools({ compiler: true, qemu: false }) ?? false);
@@ -26,9 +27,7 @@ test("Linux and the RTOS side by side, talking through shared memory and doorbel
   writeFileSync(initrd, busyboxInitramfs(guests!.busybox, readFileSync(join(REPO_ROOT, "tests", "linux", "rtos-client.sh")),
     { "bin/rtos": new Uint8Array(readFileSync(join(REPO_ROOT, "tests", "linux", "rtos-mailbox.sh"))) }));
   const config = join(dir, "linux-rtos.dts");
-  writeFileSync(config, readFileSync(join(REPO_ROOT, "examples", "linux-rtos.dts"), "utf8")
-    .replace("LINUX_KERNEL", guests!.kernel).replace("LINUX_INITRD", initrd).replace("RTOS_IMAGE", guestPath("rtos-partition"))
-    .replace(/console-port = <\d+>; /, ""));
+  writeFileSync(config, linuxRtosDemo(guests!.kernel, initrd, guestPath("rtos-partition")));
   const r = spawnSync(process.execPath, [TESSERA_CLI, "hv", config, "--watchdog", "800"], { encoding: "latin1", timeout: 850_000, input: "", maxBuffer: 64 << 20 });
   assert.equal(r.status, 0, `${r.stderr}\n${r.stdout.slice(-3000)}`);
   const of = (label: string) => r.stdout.split("\n").filter((l) => l.startsWith(`[${label}] `)).map((l) => l.slice(label.length + 3));

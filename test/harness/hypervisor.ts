@@ -1,0 +1,30 @@
+/** Configurations the hypervisor tests and benchmarks share. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { REPO_ROOT } from "./paths.js";
+
+/** Debian's Linux (512 MiB, 1 vCPU) in a partition beside a bare-metal image (128 MiB, 1 vCPU), GICv3. */
+export function linuxBesideBareMetal(kernel: string, initrd: string, bareMetal: string): string {
+  return `/dts-v1/;
+/ {
+  compatible = "tessera,hv-config";
+  hv { machine = "virt,gic-version=3"; cpus = <2>; memory-size = <0x0 0x60000000>; };
+  pl: pl { compatible = "phys-mem-area"; addr = <0x0 0x48000000>; size = <0x0 0x20000000>; };
+  ph: ph { compatible = "phys-mem-area"; addr = <0x0 0x68000000>; size = <0x0 0x08000000>; };
+  partitions {
+    linux { compatible = "partition"; label = "p1-linux"; cpus = <0 1>; guest-image = "${kernel}";
+      linux-rootfs = "${initrd}"; bootargs = "console=ttyAMA0 panic=-1";
+      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&pl>; guest-addr = <0x0 0x40000000>; }; };
+    hello { compatible = "partition"; label = "p2-hello"; cpus = <1 1>; guest-image = "${bareMetal}";
+      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&ph>; guest-addr = <0x0 0x40000000>; }; };
+  };
+};
+`;
+}
+
+/** examples/linux-rtos.dts with its images filled in and no console ports (tests run many at once). */
+export function linuxRtosDemo(kernel: string, initrd: string, rtos: string): string {
+  return readFileSync(join(REPO_ROOT, "examples", "linux-rtos.dts"), "utf8")
+    .replace("LINUX_KERNEL", kernel).replace("LINUX_INITRD", initrd).replace("RTOS_IMAGE", rtos)
+    .replace(/console-port = <\d+>; /, "");
+}
