@@ -159,6 +159,48 @@ describe("hostile device trees", () => {
   });
 });
 
+describe("hostile hypervisor configs", () => {
+  const r = rng(0x4a7);
+  const base = `/dts-v1/;
+/ {
+  compatible = "tessera,hv-config";
+  hv { machine = "virt,gic-version=3"; cpus = <4>; memory-size = <0x0 0x80000000>; console-port = <18900>; };
+  pma1: pma1 { compatible = "phys-mem-area"; addr = <0x0 0x48000000>; size = <0x0 0x20000000>; };
+  shm: shm { compatible = "phys-mem-area"; addr = <0x0 0x70000000>; size = <0x0 0x100000>; shared; };
+  bell: doorbell-1 { compatible = "doorbell"; };
+  partitions {
+    part1 { compatible = "partition"; label = "p1"; cpus = <0 2>; guest-image = "${LOOP}"; dtb-window = <0x0 0x41000000 0x0 0x10000>;
+      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&pma1>; guest-addr = <0x0 0x40000000>; };
+      shm { compatible = "guest-phys-mem-area"; phys-mem = <&shm>; guest-addr = <0x0 0x70000000>; read-only; };
+      ring { compatible = "send-doorbell"; global-handle = <&bell>; };
+      rtc { device = "/pl031@9010000"; }; };
+  };
+};
+`;
+  // Mutations that keep the text a device tree most of the time: numbers, strings, names, deletions.
+  const numbers = ["0x0", "0xffffffff", "0x1", "0x40000000", "0x7fffffff", "0x80000000", "4096", "0x10"];
+  const strings = ['""', '"/"', '"virt,gic-version=9"', '"../../etc/passwd"', '"\\xff"', '"restart"', `"${dir}"`];
+  for (let i = 0; i < 20; i++) {
+    let text = base;
+    for (let k = 0; k < 1 + r.below(3); k++) {
+      const kind = r.below(4);
+      if (kind === 0) { const m = [...text.matchAll(/0x[0-9a-f]+/g)]; const at = r.pick(m); text = text.slice(0, at.index) + r.pick(numbers) + text.slice(at.index! + at[0].length); }
+      else if (kind === 1) { const m = [...text.matchAll(/"[^"\n]*"/g)]; const at = r.pick(m); text = text.slice(0, at.index) + r.pick(strings) + text.slice(at.index! + at[0].length); }
+      else if (kind === 2) { const lines = text.split("\n"); lines.splice(3 + r.below(lines.length - 5), 1); text = lines.join("\n"); }
+      else { const at = r.below(text.length); text = text.slice(0, at) + r.pick(["&pma1", "<", "}", ";", "cpus = <9 9>;", "/delete-node/ &shm;"]) + text.slice(at); }
+    }
+    const path = file(`hv${i}.dts`, text);
+    test(`tessera hv --check of mutant config #${i}`, async () => {
+      const run = await runTesseraCli(["hv", path, "--check"]);
+      // A config's problems come one per line (several lines are allowed), exit 2; a valid one exits 0.
+      assert.ok(!run.timedOut && run.signal === null && (run.code === 0 || run.code === 2), `exit ${run.code}: ${run.stderr}`);
+      assert.doesNotMatch(run.stderr, /^\s+at .+[:(]|internal error/m, run.stderr);
+      if (run.code === 2) for (const line of run.stderr.trimEnd().split("\n")) assert.match(line, /^tessera: /, run.stderr);
+      assert.ok(run.peakRssKiB < MAX_RSS_MIB * 1024);
+    });
+  }
+});
+
 describe("hostile initramfs sources", () => {
   const r = rng(0x1217);
   const names = ["a", "with space", "\u00e9t\u00e9", "-o", "x".repeat(255), ".hidden", "..a", "a\nb", "TRAILING.", "*"];
