@@ -131,8 +131,12 @@ class Partition {
     return this.dtbText ?? "";
   }
 
+  /** Set once booted: booting again takes a fresh Partition (Hypervisor.install). */
+  booted = false;
+
   /** Load the images and the guest DTB into the partition's RAM and start vCPU 0. */
   boot(): void {
+    this.booted = true;
     const c = this.config;
     const ramBase = 0x4000_0000;
     const kernel = c.guestImage.image.kind === "file" ? this.hv.host.readImage(c.guestImage.image.path) : this.readPhysical(c.guestImage.image.source, c.guestImage.image.size);
@@ -242,19 +246,29 @@ export class Hypervisor implements El2ExitHandler, HvControl {
       zero: (pa: number, size: number) => { ram.bytes.fill(0, pa - HV_PRIVATE_BASE, pa - HV_PRIVATE_BASE + size); },
     };
     this.owner = this.board.cpus.map(() => undefined);
-    config.partitions.forEach((pc, k) => {
-      const p = new Partition(this, pc, k + 1, HV_PRIVATE_BASE + k * TABLES_PER_PARTITION);
-      this.parts.push(p);
-      for (const c of pc.pcpus) this.owner[c] = p;
-      // A passed-through device's interrupts (GIC binding: <type number flags>, type 0 = SPI)
-      // go to its partition's GIC, at the same INTID.
-      for (const d of pc.devices) {
-        const cells = this.boardTree.find(d.path)?.prop("interrupts")?.asU32Array() ?? [];
-        for (let i = 0; i + 2 < cells.length; i += 3) if (cells[i] === 0) this.spiOwner.set(32 + cells[i + 1], p);
-      }
-    });
+    config.partitions.forEach((_, k) => this.install(k));
     // CPUs that no partition owns stay off.
     for (const cpu of this.board.cpus) { cpu.off = true; cpu.halted = true; }
+  }
+
+  /**
+   * Partition `k` with fresh devices (GIC, UART, RTC, ...) and stage-2 tables, in place of the
+   * old one if any: a restart is a new machine, as a reset is on hardware. Its counts go on.
+   */
+  private install(k: number): Partition {
+    const pc = this.config.partitions[k];
+    const old = this.parts[k];
+    const p = new Partition(this, pc, k + 1, HV_PRIVATE_BASE + k * TABLES_PER_PARTITION);
+    if (old) { Object.assign(p.exits, old.exits); p.crashes = old.crashes; p.externalAborts = old.externalAborts; }
+    this.parts[k] = p;
+    for (const c of pc.pcpus) this.owner[c] = p;
+    // A passed-through device's interrupts (GIC binding: <type number flags>, type 0 = SPI)
+    // go to its partition's GIC, at the same INTID.
+    for (const d of pc.devices) {
+      const cells = this.boardTree.find(d.path)?.prop("interrupts")?.asU32Array() ?? [];
+      for (let i = 0; i + 2 < cells.length; i += 3) if (cells[i] === 0) this.spiOwner.set(32 + cells[i + 1], p);
+    }
+    return p;
   }
 
   /** Boot every partition that starts on its own. */
@@ -263,6 +277,7 @@ export class Hypervisor implements El2ExitHandler, HvControl {
   }
 
   private bootPartition(p: Partition): void {
+    if (p.booted) p = this.install(this.config.partitions.indexOf(p.config));
     p.boot();
     this.host.event(`${p.config.label}: started on CPU${p.config.pcpus.length > 1 ? "s" : ""} ${p.config.pcpus.join(",")}`);
   }

@@ -63,3 +63,15 @@ test("the passed-through RTC's interrupt goes to its partition's GIC only", () =
   assert.ok(pending(hv, 0), "pending on partition a's GIC");
   assert.ok(!pending(hv, 1), "not on partition b's");
 });
+
+test("a restarted partition gets fresh devices: its GIC forgets what the guest set up", () => {
+  const hv = hypervisor();
+  const gic = hv.parts[0].gic;
+  gic.distributor.write(0x0, 4, 0x13, 0);                // GICD_CTLR: groups enabled, ARE
+  assert.notEqual(gic.distributor.read(0x0, 4, 0) & 3, 0);
+  assert.equal(hv.restart(1), undefined);
+  assert.notEqual(hv.parts[0].gic, gic, "a new GIC model");
+  assert.equal(hv.parts[0].gic.distributor.read(0x0, 4, 0) & 3, 0, "its distributor is reset");
+  assert.equal(hv.parts[0].state, "running");
+  assert.equal(hv.parts[1].gic.distributor.read(0x0, 4, 0) & 3, 0, "the other partition is untouched");
+});
