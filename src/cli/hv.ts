@@ -11,7 +11,7 @@ import { compileDts, decodeDtb, DtbError, DtsError, isDtb, TreeCheckError, forma
 import { buildVirtDtb } from "../board/fdt.js";
 import { checkHvConfig, type HvConfig } from "../hypervisor/config.js";
 import { buildGuestDtb } from "../hypervisor/guest-dt.js";
-import { Hypervisor } from "../hypervisor/hypervisor.js";
+import { Hypervisor, WATCHDOG_IPA, WATCHDOG_SPI } from "../hypervisor/hypervisor.js";
 import { HvShell } from "../hypervisor/shell.js";
 import { ConsoleMux } from "../host/console-mux.js";
 import { runSession } from "../host/run-loop.js";
@@ -118,7 +118,9 @@ export async function hvMain(argv: string[]): Promise<number> {
   if (dumpName !== undefined) {
     const part = config.partitions.find((p) => p.label === dumpName || p.name === dumpName || String(p.id) === dumpName);
     if (!part) throw new UsageError(`hv: no partition '${dumpName}' (${config.partitions.map((p) => p.label).join(", ")})`);
-    writeStdout(buildGuestDtb(config, part, { boardTree: boardTreeFor(config) }));
+    writeStdout(buildGuestDtb(config, part, {
+      boardTree: boardTreeFor(config), watchdog: part.watchdog ? { address: WATCHDOG_IPA, spi: WATCHDOG_SPI } : undefined,
+    }));
     return EXIT_OK;
   }
   if (check) {

@@ -17,6 +17,8 @@ export interface GuestDtbOptions {
   initrd?: { start: number; end: number };
   /** The board's device tree, where passed-through devices are copied from. */
   boardTree?: DeviceTree;
+  /** The partition's SP805 watchdog, when it has one. */
+  watchdog?: { address: number; spi: number };
 }
 
 function copyNode(from: DtNode, into: DtNode): DtNode {
@@ -44,6 +46,18 @@ export function buildGuestDtb(config: HvConfig, part: PartitionConfig, o: GuestD
     if (!source || root.child(source.name)) continue;
     const node = copyNode(source, root);
     if (node.hasProp("interrupt-parent") && gicPhandle !== undefined) node.setCells("interrupt-parent", gicPhandle);
+  }
+  if (o.watchdog) {
+    // Documentation/devicetree/bindings/watchdog/arm,sp805.yaml; its clocks are virt's APB clock.
+    const clock = root.child("apb-pclk")?.prop("phandle")?.asU32();
+    const node = root.add(`watchdog@${o.watchdog.address.toString(16)}`);
+    node.setString("compatible", "arm,sp805", "arm,primecell");
+    node.setCells("reg", 0, o.watchdog.address, 0, 0x1000);
+    node.setCells("interrupts", 0, o.watchdog.spi, 4);
+    if (clock !== undefined) {
+      node.setCells("clocks", clock, clock);
+      node.setString("clock-names", "wdog_clk", "apb_pclk");
+    }
   }
   // Shared memory windows (every area but the RAM): plain memory the guest maps itself.
   for (const area of part.memory) {

@@ -23,6 +23,8 @@ import { GicV3 } from "../devices/gicv3.js";
 import type { Pl011 } from "../devices/pl011.js";
 import { Bus } from "../memory/bus.js";
 import { addGicFrames, addPlatformDevices } from "../board/virt-devices.js";
+import { spiLine } from "../devices/interrupts.js";
+import { Sp805 } from "../devices/sp805.js";
 import { PsciFirmware, type SystemEvent } from "../firmware/psci.js";
 import { planBoot } from "../loaders/boot.js";
 import { VIRT } from "../board/memory-map.js";
@@ -42,6 +44,11 @@ const TABLES_PER_PARTITION = 1 << 20;
 export const DOORBELL_IPA = 0x0b00_0000;
 /** Each doorbell a partition receives is this SPI on its GIC, in the order of its config. */
 export const DOORBELL_FIRST_SPI = 64;
+/** The partition's watchdog (an SP805, with `watchdog` in its config): its page and SPI. */
+export const WATCHDOG_IPA = 0x0b00_1000;
+export const WATCHDOG_SPI = 60;
+/** Its WDOGCLK: virt's 24 MHz APB clock. */
+const WATCHDOG_HZ = 24_000_000;
 /** Vendor-specific hypervisor call (SMCCC owner 6): ring doorbell X1. */
 export const HVC_DOORBELL_RING = 0xc600_0001;
 
@@ -74,6 +81,8 @@ class Partition {
   readonly uart!: Pl011;
   /** The partition's emulated devices, by guest physical address. */
   readonly mmio = new Bus();
+  /** Its SP805 watchdog, when the config gives it one. */
+  readonly watchdog: Sp805 | undefined;
   readonly psci: PsciFirmware;
   readonly tables: Stage2Tables;
   readonly exits: Record<string, number> = {};
@@ -108,6 +117,11 @@ class Partition {
       startCpu: (cpu, lo, hi, ctx) => this.enterGuest(cpu, lo, hi, ctx[0], ctx[1]),
       systemEvent: (e: SystemEvent) => part.hv.partitionEvent(part, e),
     });
+    if (config.watchdog) {
+      const ticksPerCycle = board.counterFrequency / WATCHDOG_HZ;
+      this.watchdog = new Sp805(() => board.clock.now() / ticksPerCycle, spiLine(this.gic, WATCHDOG_SPI));
+      this.mmio.addMmio(WATCHDOG_IPA, 0x1000, this.watchdog);
+    }
     this.tables = new Stage2Tables(hv.privateMemory, tableBase, TABLES_PER_PARTITION);
     for (const area of config.memory) {
       this.tables.map({ ipa: area.guestAddr, pa: area.pma.addr, size: area.size, access: area.writable ? "rw" : "ro", executable: true, device: false });
@@ -149,7 +163,10 @@ class Partition {
       this.writeGuest(l.addr, l.data);
       if (l.zeroFill > 0) this.writeGuest(l.addr + l.data.length, new Uint8Array(l.zeroFill));
     }
-    const dtb = buildGuestDtb(this.hv.config, c, { initrd: plan.isLinux ? plan.initrd : undefined, boardTree: this.hv.boardTree });
+    const dtb = buildGuestDtb(this.hv.config, c, {
+      initrd: plan.isLinux ? plan.initrd : undefined, boardTree: this.hv.boardTree,
+      watchdog: c.watchdog ? { address: WATCHDOG_IPA, spi: WATCHDOG_SPI } : undefined,
+    });
     let dtbAddr = plan.dtbAddr;
     if (c.dtbWindow) dtbAddr = c.dtbWindow.guestAddr;
     if (dtbAddr !== undefined && dtbAddr + dtb.length <= (c.dtbWindow ? c.dtbWindow.guestAddr + c.dtbWindow.size : plan.dtbLimit ?? Infinity)) this.writeGuest(dtbAddr, dtb);
@@ -157,6 +174,9 @@ class Partition {
     this.dtbText = undefined;
     this.dtb = dtb;
     for (const v of this.vcpus) { v.off = true; v.halted = false; }
+    // Armed at power-on as a hardware watchdog: interrupt at half the time, reset at the end,
+    // unless the guest kicks it (WdogIntClr) or reprograms it.
+    if (this.watchdog && c.watchdog) this.watchdog.arm(Math.round((c.watchdog.seconds * WATCHDOG_HZ) / 2));
     const entry = plan.entry;
     const x0 = plan.isLinux && dtbAddr !== undefined ? dtbAddr : 0;
     this.enterGuest(this.vcpus[0], entry % 2 ** 32 | 0, Math.floor(entry / 2 ** 32), x0 | 0, 0);
@@ -315,11 +335,27 @@ export class Hypervisor implements El2ExitHandler, HvControl {
 
   run(budget: number): RunStatus {
     const status = this.board.run(budget);
+    for (const p of this.parts) {
+      const w = p.watchdog;
+      if (!w || p.state !== "running") continue;
+      w.poll();
+      if (w.resetAsserted) this.watchdogFired(p);
+    }
     if (status.kind === "fatal") {
       const p = this.owner[status.cpu.index];
       if (p) { this.crash(p, status.message); return { kind: "running" }; }
     }
     return status;
+  }
+
+  /** The partition's watchdog was not kicked in time: its configured action. */
+  private watchdogFired(p: Partition): void {
+    const wd = p.config.watchdog!;
+    p.watchdog!.resetAsserted = false;
+    this.host.event(`${p.config.label}: watchdog expired (${wd.seconds} s without a kick): ${wd.action}`);
+    if (wd.action === "restart") this.bootPartition(p);
+    else if (wd.action === "stop") { p.stop(); p.state = "crashed"; }
+    else p.watchdog!.arm(Math.round((wd.seconds * WATCHDOG_HZ) / 2));
   }
 
   private crash(p: Partition, why: string): void {
