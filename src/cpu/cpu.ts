@@ -30,6 +30,8 @@ export { EC, EXCEPTION_TAKEN, FSC };
 export const enum Access { Read = 0, Write = 1, Exec = 2 }
 
 export const TLB_SIZE = 1024;
+/** Entries of the stage-2 walk cache (see stage2 in mmu.ts). */
+export const S2C_SIZE = 256;
 
 /**
  * When blocks are compiled (jit.ts): after how many executions of their start. 0 never compiles;
@@ -439,8 +441,15 @@ export class Cpu {
     this.tlbR = t[0]; this.tlbW = t[1]; this.tlbX = t[2];
   }
 
+  /** The stage-2 walk cache (mmu.ts stage2): IPA page, PA page and the leaf descriptor's words. */
+  readonly s2cTag = new Float64Array(S2C_SIZE).fill(-1);
+  readonly s2cPa = new Float64Array(S2C_SIZE);
+  readonly s2cDlo = new Int32Array(S2C_SIZE);
+  readonly s2cDhi = new Int32Array(S2C_SIZE);
+
   /** Invalidate all cached translations of this CPU, of every VMID (TTBR/TCR/SCTLR/MAIR writes, broadcast TLBI). */
   flushTlb(): void {
+    this.s2cTag.fill(-1);
     for (const t of this.tlbs) for (const k of t) k.flush();
     for (const set of this.otherVmids.values()) for (const t of set) for (const k of t) k.flush();
     // Every TLB is empty now, so the current ones can take VTTBR_EL2's VMID as it stands (a
@@ -458,6 +467,7 @@ export class Cpu {
    * drops them all; that is a superset of what IPAS2E1 must remove.
    */
   flushTlbEl10(): void {
+    this.s2cTag.fill(-1);
     for (let el = 0; el <= 1; el++) for (const k of this.tlbs[el]) k.flush();
     this.tlbEpoch++;
     this.flow = this.flow || 2;
@@ -494,6 +504,7 @@ export class Cpu {
    * (or reuse the least recently parked set, emptied, when MAX_VMID_SETS are parked).
    */
   private switchVmid(vmid: number): void {
+    this.s2cTag.fill(-1); // its stage-2 leaves are the old VMID's
     const others = this.otherVmids;
     others.set(this.vmid, [this.tlbs[0], this.tlbs[1]]);
     let set = others.get(vmid);

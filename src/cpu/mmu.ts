@@ -9,7 +9,7 @@
  * Results feed the CPU's soft TLB at 4 KiB granularity (a larger block or page is cached one
  * 4 KiB piece at a time), as combined stage 1+2 entries, so the walks run only on a TLB miss.
  */
-import { Access, Cpu, FSC, Translation } from "./cpu.js";
+import { Access, Cpu, FSC, S2C_SIZE, Translation } from "./cpu.js";
 import { SR } from "./sysregs.js";
 
 const TWO32 = 4294967296;
@@ -266,7 +266,34 @@ function checkRange(lo: number, hi: number, inputBits: number, tbi: boolean, upp
  *   only matters for HCR_EL2.PTW: a stage-1 walk touching stage-2 Device memory is a
  *   permission fault. AF = 0 is an access flag fault.
  */
+/**
+ * Stage-2 walk cache: the last leaf found for each of S2C_SIZE IPA pages, so the stage-1 table
+ * walks of a guest (one stage-2 translation per descriptor) and its TLB refills do not walk the
+ * same stage-2 tables again and again (ARM ARM D8.13, caching of stage 2 translations, which
+ * the architecture allows as a TLB does). Permissions are checked again on every hit, so a hit
+ * never grants what the descriptor does not; a miss or a refused access takes the full walk and
+ * its exact fault. Cleared with the TLBs (any TLBI, VTTBR_EL2/VTCR_EL2 writes, a VMID switch).
+ */
 function stage2(cpu: Cpu, ipa: number, access: Access, s1ptw: boolean, out: Translation): boolean {
+  const page = Math.floor(ipa / 4096);
+  const slot = page & (S2C_SIZE - 1);
+  if (cpu.s2cTag[slot] === page) {
+    const dlo = cpu.s2cDlo[slot], dhi = cpu.s2cDhi[slot];
+    const allowed = access === Access.Exec ? ((dhi >>> 22) & 1) === 0 : ((dlo >>> (access === Access.Read ? 6 : 7)) & 1) === 1;
+    if (allowed && !(s1ptw && (cpu.hcrLo() & 4) !== 0 && ((dlo >>> 4) & 3) === 0)) {
+      out.pa = cpu.s2cPa[slot] + (ipa - page * 4096);
+      return true;
+    }
+  }
+  if (!stage2Walk(cpu, ipa, access, s1ptw, out)) return false;
+  cpu.s2cTag[slot] = page;
+  cpu.s2cPa[slot] = out.pa - (ipa - page * 4096);
+  cpu.s2cDlo[slot] = leaf.dlo;
+  cpu.s2cDhi[slot] = leaf.dhi;
+  return true;
+}
+
+function stage2Walk(cpu: Cpu, ipa: number, access: Access, s1ptw: boolean, out: Translation): boolean {
   const vtcr = cpu.sr[SR.VTCR_EL2 * 2];
   let tsz = vtcr & 63;
   const sl0 = (vtcr >>> 6) & 3, tg0 = (vtcr >>> 14) & 3;
