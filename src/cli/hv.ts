@@ -22,11 +22,14 @@ import { readInputFile } from "./host-files.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, outputDrained, outputFailure, writeStderr, writeStdout } from "./process-host.js";
 
 const USAGE = `usage: tessera hv CONFIG.dts|CONFIG.dtb [--check] [--dump-guest-dtb NAME] [--watchdog SECONDS]
+                 [-device loader,file=FILE,addr=ADDR]...
   (no option)            run the partitions: HV> and the consoles on the terminal (Ctrl-A 0-9 switches),
                          and on TCP ports console-port + N when the config gives console-port
   --check                check the configuration and list the partitions
   --dump-guest-dtb NAME  write the device tree of partition NAME (label, node name or number) to stdout
-  --watchdog SECONDS     give up after this much wall-clock time`;
+  --watchdog SECONDS     give up after this much wall-clock time
+  -device loader,...     put FILE in physical memory at ADDR before the partitions start
+                         (for Topaz's numeric guest-image and linux-rootfs forms)`;
 
 /** Configurations are kilobytes; this bounds what a mistaken path can make us read. */
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
@@ -78,12 +81,24 @@ function describe(config: HvConfig): string {
 
 export async function hvMain(argv: string[]): Promise<number> {
   let configPath: string | undefined, check = false, dumpName: string | undefined, watchdogSeconds: number | undefined;
+  const preloads: { file: string; addr: number }[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--check") check = true;
     else if (a === "--dump-guest-dtb") {
       if (i + 1 >= argv.length) throw new UsageError("option --dump-guest-dtb needs a partition name");
       dumpName = argv[++i];
+    } else if (a === "-device" || a === "--device") {
+      // QEMU's generic loader: -device loader,file=FILE,addr=ADDR puts a file in physical memory
+      // before the partitions start, as U-Boot's tftp did for Topaz's numeric guest-image forms.
+      const v = argv[++i] ?? "";
+      const [kind, ...props] = v.split(",");
+      const kv = new Map(props.map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)] as const));
+      const addr = Number(kv.get("addr"));
+      if (kind !== "loader" || !kv.get("file") || !Number.isSafeInteger(addr) || addr < 0 || [...kv.keys()].some((k) => k !== "file" && k !== "addr")) {
+        throw new UsageError(`hv: -device: only loader,file=FILE,addr=ADDR is supported, not '${v}'`);
+      }
+      preloads.push({ file: kv.get("file")!, addr });
     } else if (a === "--watchdog") {
       const v = argv[++i] ?? "";
       if (!/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0) throw new UsageError(`invalid --watchdog '${v}'`);
@@ -127,7 +142,7 @@ export async function hvMain(argv: string[]): Promise<number> {
     writeStdout(`${configPath}: ${config.partitions.length} partition${config.partitions.length === 1 ? "" : "s"} on ${config.cpus} CPUs and ${config.memorySize / 1048576} MiB, GICv${config.gicVersion}\n${describe(config)}\n`);
     return EXIT_OK;
   }
-  return runPartitions(config, watchdogSeconds);
+  return runPartitions(config, watchdogSeconds, preloads);
 }
 
 /**
@@ -135,7 +150,7 @@ export async function hvMain(argv: string[]): Promise<number> {
  * every console line is printed as "[label] text". Exit 0 once every partition has stopped (or
  * HV> quit), 1 when one crashed under the "stop" policy or the watchdog fired.
  */
-async function runPartitions(config: HvConfig, watchdogSeconds: number | undefined): Promise<number> {
+async function runPartitions(config: HvConfig, watchdogSeconds: number | undefined, preloads: { file: string; addr: number }[]): Promise<number> {
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
   let mux: ConsoleMux | undefined;
   let outputKeepsUp = true;
@@ -150,6 +165,10 @@ async function runPartitions(config: HvConfig, watchdogSeconds: number | undefin
     event: (text) => mux!.hvMessage(text),
     dtbToDts: (dtb) => dtbToDts(dtb),
   });
+  for (const { file, addr } of preloads) {
+    const problem = hv.preload(addr, readInputFile(file, "file to load", { maxBytes: config.memorySize }));
+    if (problem) throw new UsageError(`hv: -device loader,file=${file}: ${problem}`);
+  }
   let quitRequested = false;
   const shell = new HvShell(hv, (text) => mux!.output(0, new TextEncoder().encode(text)), interactive || config.consolePort !== undefined);
   mux = new ConsoleMux([

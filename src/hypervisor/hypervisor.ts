@@ -157,7 +157,9 @@ class Partition {
     const initrd = c.linuxRootfs
       ? (c.linuxRootfs.image.kind === "file" ? this.hv.host.readImage(c.linuxRootfs.image.path) : this.readPhysical(c.linuxRootfs.image.source, c.linuxRootfs.image.size))
       : undefined;
-    const plan = planBoot({ kernel, initrd, ramBase, ramSize: c.ramSize });
+    const plan = c.guestImage.image.kind === "preloaded"
+      ? preloadedPlan(kernel, c.guestImage.guestAddr!, initrd, c.linuxRootfs?.guestAddr, ramBase + c.ramSize)
+      : planBoot({ kernel, initrd, ramBase, ramSize: c.ramSize });
     for (const area of c.memory) if (area.isRam) this.hv.board.bus.load(area.pma.addr, new Uint8Array(area.size));
     for (const l of plan.loads) {
       this.writeGuest(l.addr, l.data);
@@ -289,6 +291,14 @@ export class Hypervisor implements El2ExitHandler, HvControl {
       for (let i = 0; i + 2 < cells.length; i += 3) if (cells[i] === 0) this.spiOwner.set(32 + cells[i + 1], p);
     }
     return p;
+  }
+
+  /** Put `bytes` into the board's RAM at physical `pa` (QEMU's generic loader); a problem in words, or undefined. */
+  preload(pa: number, bytes: Uint8Array): string | undefined {
+    const end = 0x4000_0000 + this.config.memorySize;
+    if (pa < 0x4000_0000 || pa + bytes.length > end) return `[0x${pa.toString(16)}, 0x${(pa + bytes.length).toString(16)}) is outside the board's RAM`;
+    this.board.bus.load(pa, bytes);
+    return undefined;
   }
 
   /** Boot every partition that starts on its own. */
@@ -555,6 +565,27 @@ export class Hypervisor implements El2ExitHandler, HvControl {
     for (const p of this.parts) if (p.state !== "stopped") p.stop();
     this.ended = true;
   }
+}
+
+/**
+ * Topaz's numeric images (guest-image = <src dst size>): the bytes preloaded at physical `src`
+ * are copied to guest address `dst` and run from there, an arm64 Image (booting.rst magic
+ * "ARM\x64" at 56) with the Linux protocol (x0 = the DTB); the rootfs goes to its own `dst`,
+ * or after the kernel; the DTB after both, 2 MiB aligned, unless the config gives a window.
+ */
+function preloadedPlan(kernel: Uint8Array, dest: number, initrd: Uint8Array | undefined, initrdDest: number | undefined, ramEnd: number) {
+  const align2M = (n: number) => Math.ceil(n / 0x200000) * 0x200000;
+  const isLinux = kernel.length >= 60 && kernel[56] === 0x41 && kernel[57] === 0x52 && kernel[58] === 0x4d && kernel[59] === 0x64;
+  const loads = [{ addr: dest, data: kernel, zeroFill: 0 }];
+  let end = dest + kernel.length;
+  let initrdRange: { start: number; end: number } | undefined;
+  if (initrd) {
+    const at = initrdDest ?? align2M(end);
+    loads.push({ addr: at, data: initrd, zeroFill: 0 });
+    initrdRange = { start: at, end: at + initrd.length };
+    end = Math.max(end, at + initrd.length);
+  }
+  return { loads, entry: dest, isLinux, initrd: initrdRange, dtbAddr: align2M(end), dtbLimit: ramEnd };
 }
 
 function readRegister(cpu: Cpu, r: number, spForR31 = false): bigint {

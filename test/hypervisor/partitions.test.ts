@@ -7,7 +7,7 @@
  * console line comes as "[label] text".
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, test } from "node:test";
@@ -64,4 +64,34 @@ test("three partitions at once: each console prints what QEMU prints for its ima
     assert.deepEqual(byLabel.get(p.label), expected, `${p.label} (${p.guest}) differs from QEMU`);
   }
   for (const p of PARTS) assert.ok(byLabel.get("hv")?.some((l) => l === `${p.label}: powered off`), `hv reports ${p.label} powered off`);
+});
+
+test("Topaz's numeric guest-image: an image put in physical memory by -device loader runs from its destination", { skip, timeout: 120000 }, async () => {
+  const raw = join(dir, "hello.bin");
+  const objcopy = spawnSync("aarch64-linux-gnu-objcopy", ["-O", "binary", guestPath("hello"), raw]);
+  assert.equal(objcopy.status, 0, objcopy.stderr?.toString());
+  const size = statSync(raw).size;
+  const path = join(dir, "preloaded.dts");
+  writeFileSync(path, `/dts-v1/;
+/ {
+  compatible = "tessera,hv-config";
+  hv { machine = "virt,gic-version=3"; cpus = <1>; memory-size = <0x0 0x40000000>; };
+  pr: pr { compatible = "phys-mem-area"; addr = <0x0 0x48000000>; size = <0x0 0x08000000>; };
+  partitions {
+    p { compatible = "partition"; label = "pre"; cpus = <0 1>; guest-image = <0x0 0x78000000 0x0 0x40080000 0x0 0x${size.toString(16)}>;
+      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&pr>; guest-addr = <0x0 0x40000000>; }; };
+  };
+};
+`);
+  const r = spawnSync(process.execPath, [TESSERA_CLI, "hv", path, "-device", `loader,file=${raw},addr=0x78000000`, "--watchdog", "60"], { encoding: "latin1", timeout: 90000, input: "" });
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  const q = await runQemu(guestPath("hello"), { gicVersion: 3, memory: "128M" });
+  const lines = r.stdout.split("\n").filter((l) => l.startsWith("[pre] ")).map((l) => l.slice(6));
+  assert.deepEqual(lines, q.stdout.toString("latin1").replace(/\r/g, "").replace(/\n$/, "").split("\n"));
+  const bad = spawnSync(process.execPath, [TESSERA_CLI, "hv", path, "-device", "virtio-net-pci"], { encoding: "utf8", timeout: 20000, input: "" });
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr, "tessera: hv: -device: only loader,file=FILE,addr=ADDR is supported, not 'virtio-net-pci'\n");
+  const outside = spawnSync(process.execPath, [TESSERA_CLI, "hv", path, "-device", `loader,file=${raw},addr=0x10`], { encoding: "utf8", timeout: 20000, input: "" });
+  assert.equal(outside.status, 2, outside.stderr);
+  assert.match(outside.stderr, /^tessera: hv: -device loader,file=.*: \[0x10, 0x[0-9a-f]+\) is outside the board's RAM\n$/);
 });
