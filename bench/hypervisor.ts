@@ -17,7 +17,7 @@ import { busyboxInitramfs } from "../src/cli/guests.js";
 import { buildGuests, guestPath } from "../test/harness/guests.js";
 import { END_MARKER, findGuests, workloadInitrd } from "../test/harness/linux.js";
 import { REPO_ROOT, TESSERA_CLI } from "../test/harness/paths.js";
-import { linuxBesideBareMetal, linuxRtosDemo } from "../test/harness/hypervisor.js";
+import { doorbellPingPong, linuxBesideBareMetal, linuxRtosDemo } from "../test/harness/hypervisor.js";
 
 export interface HypervisorBench {
   runMs?: number;
@@ -26,6 +26,9 @@ export interface HypervisorBench {
   demoUpMs?: number;
   roundTripMs?: number;
   commands: number;
+  /** Bare-metal ping-pong over a doorbell: mean round trip in guest counter ticks and host microseconds. */
+  doorbellTicks?: number;
+  doorbellHostUs?: number;
 }
 
 /** Run a command, noting when lines matching each pattern first appear (ms from start). */
@@ -53,7 +56,7 @@ function timed(args: string[], marks: Record<string, RegExp>, timeoutMs: number)
 export async function benchHypervisor(opts: { runs?: number; log?: (s: string) => void } = {}): Promise<HypervisorBench> {
   const guests = findGuests();
   if (!guests) throw new Error("no Linux guest in the cache (npm run fetch-guests)");
-  buildGuests(["hello", "rtos-partition"]);
+  buildGuests(["hello", "rtos-partition", "doorbell-ping", "doorbell-pong"]);
   const runs = opts.runs ?? 1;
   const dir = mkdtempSync(join(tmpdir(), "tessera-bench-hv-"));
   const initrd = workloadInitrd(guests);
@@ -80,11 +83,19 @@ export async function benchHypervisor(opts: { runs?: number; log?: (s: string) =
   opts.log?.("  hypervisor: the Linux + RTOS demo...");
   const d = await timed(["hv", demo, "--watchdog", "900"], { rtos: /^\[p2-rtos\] rtos> ready/, linux: /^\[p1-linux\] linux: talking/, done: /^\[p1-linux\] linux: done/ }, 950_000);
   const commands = (d.stdout.match(/^\[p1-linux\] linux: '/gm) ?? []).length;
+  opts.log?.("  hypervisor: doorbell ping-pong between two bare-metal partitions...");
+  const pp = join(dir, "doorbell.dts");
+  writeFileSync(pp, doorbellPingPong(guestPath("doorbell-ping"), guestPath("doorbell-pong")));
+  const ping = await timed(["hv", pp, "--watchdog", "120"], { start: /^\[ping\] ping: \d+ rounds/, end: /^\[ping\] ping: round trip/ }, 150_000);
+  const m = /ping: round trip (\d+) ticks on average/.exec(ping.stdout);
+  const rounds = Number(/ping: (\d+) rounds/.exec(ping.stdout)?.[1] ?? 0);
   const runMs = best(run), hvMs = best(hv);
   return {
     runMs, hvMs, overhead: runMs && hvMs ? hvMs / runMs - 1 : undefined,
     demoUpMs: d.at.rtos !== undefined && d.at.linux !== undefined ? Math.max(d.at.rtos, d.at.linux) : undefined,
     roundTripMs: d.at.linux !== undefined && d.at.done !== undefined && commands ? (d.at.done - d.at.linux) / commands : undefined,
     commands,
+    doorbellTicks: m ? Number(m[1]) : undefined,
+    doorbellHostUs: ping.at.start !== undefined && ping.at.end !== undefined && rounds ? ((ping.at.end - ping.at.start) * 1000) / rounds : undefined,
   };
 }

@@ -28,3 +28,27 @@ export function linuxRtosDemo(kernel: string, initrd: string, rtos: string): str
     .replace("LINUX_KERNEL", kernel).replace("LINUX_INITRD", initrd).replace("RTOS_IMAGE", rtos)
     .replace(/console-port = <\d+>; /, "");
 }
+
+/** Two bare-metal partitions sharing a window and a doorbell: doorbell-ping rings, doorbell-pong echoes. */
+export function doorbellPingPong(ping: string, pong: string): string {
+  return `/dts-v1/;
+/ {
+  compatible = "tessera,hv-config";
+  hv { machine = "virt,gic-version=3"; cpus = <2>; memory-size = <0x0 0x40000000>; };
+  pa: pa { compatible = "phys-mem-area"; addr = <0x0 0x48000000>; size = <0x0 0x04000000>; };
+  pb: pb { compatible = "phys-mem-area"; addr = <0x0 0x50000000>; size = <0x0 0x04000000>; };
+  shm: shm { compatible = "phys-mem-area"; addr = <0x0 0x70000000>; size = <0x0 0x00100000>; shared; };
+  bell: doorbell { compatible = "doorbell"; };
+  partitions {
+    ping { compatible = "partition"; label = "ping"; cpus = <0 1>; guest-image = "${ping}";
+      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&pa>; guest-addr = <0x0 0x40000000>; };
+      shm { compatible = "guest-phys-mem-area"; phys-mem = <&shm>; guest-addr = <0x0 0x70000000>; };
+      ring { compatible = "send-doorbell"; global-handle = <&bell>; }; };
+    pong { compatible = "partition"; label = "pong"; cpus = <1 1>; guest-image = "${pong}";
+      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&pb>; guest-addr = <0x0 0x40000000>; };
+      shm { compatible = "guest-phys-mem-area"; phys-mem = <&shm>; guest-addr = <0x0 0x70000000>; };
+      ring { compatible = "receive-doorbell"; global-handle = <&bell>; }; };
+  };
+};
+`;
+}

@@ -16,6 +16,7 @@ import { buildGuests, guestPath, missingTools } from "../harness/guests.js";
 import { oracleMissing } from "../harness/oracles.js";
 import { TESSERA_CLI } from "../harness/paths.js";
 import { runQemu } from "../harness/emulators.js";
+import { doorbellPingPong } from "../harness/hypervisor.js";
 
 const skip = oracleMissing(missingTools() ?? false);
 const dir = mkdtempSync(join(tmpdir(), "tessera-partitions-"));
@@ -94,4 +95,15 @@ test("Topaz's numeric guest-image: an image put in physical memory by -device lo
   const outside = spawnSync(process.execPath, [TESSERA_CLI, "hv", path, "-device", `loader,file=${raw},addr=0x10`], { encoding: "utf8", timeout: 20000, input: "" });
   assert.equal(outside.status, 2, outside.stderr);
   assert.match(outside.stderr, /^tessera: hv: -device loader,file=.*: \[0x10, 0x[0-9a-f]+\) is outside the board's RAM\n$/);
+});
+
+test("a doorbell rung by MMIO reaches the other partition as an interrupt, 1000 times and back", { skip, timeout: 120000 }, () => {
+  buildGuests(["doorbell-ping", "doorbell-pong"]);
+  const path = join(dir, "doorbell.dts");
+  writeFileSync(path, doorbellPingPong(guestPath("doorbell-ping"), guestPath("doorbell-pong")));
+  const r = spawnSync(process.execPath, [TESSERA_CLI, "hv", path, "--watchdog", "100"], { encoding: "latin1", timeout: 110000, input: "" });
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /^\[ping\] ping: 1000 rounds$/m);
+  assert.match(r.stdout, /^\[ping\] ping: round trip \d+ ticks on average \(\d+ in all\)$/m);
+  assert.match(r.stdout, /^\[pong\] pong: done$/m);
 });

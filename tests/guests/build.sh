@@ -59,6 +59,8 @@ programs=(
     "rtos-partition|rtos/rtos.c|-O2 -mgeneral-regs-only -DPARTITION"
     "isolation-attack|isolation/attack.c|-O2 -mgeneral-regs-only"
     "isolation-victim|isolation/victim.c|-O2 -mgeneral-regs-only"
+    "doorbell-ping|doorbell/doorbell.c|-O2 -mgeneral-regs-only"
+    "doorbell-pong|doorbell/doorbell.c|-O2 -mgeneral-regs-only -DPONG"
     "platform-probe|platform-probe/platform-probe.c|-O2 -mgeneral-regs-only"
     "bench-int|bench-int/bench-int.c bench-int/kernels.S|-O2"
     "bench-mem|bench-mem/bench-mem.c bench-mem/kernels.S|-O2"
