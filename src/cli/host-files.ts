@@ -7,6 +7,7 @@
  * end, which a pipe or a device cannot do); their size is checked before anything is read.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { UsageError } from "./args.js";
 
 /** Node refuses to read more than this into one buffer (2 GiB - 1). */
@@ -86,4 +87,18 @@ function kindOf(st: { isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDe
   if (st.isBlockDevice()) return "a block device";
   if (st.isSocket()) return "a socket";
   return "not a file";
+}
+
+/**
+ * Kernels may be gzip-compressed (Debian's and Ubuntu's vmlinuz on some releases): QEMU
+ * decompresses them (hw/arm/boot.c load_aarch64_image, at most 64 MiB), so do we.
+ */
+const MAX_GUNZIP_BYTES = 64 * 1024 * 1024;
+export function decompressKernel(bytes: Uint8Array, path: string): Uint8Array {
+  if (!(bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b)) return bytes;
+  try {
+    return new Uint8Array(gunzipSync(bytes, { maxOutputLength: MAX_GUNZIP_BYTES }));
+  } catch (e) {
+    throw new UsageError(`kernel '${path}' is a damaged gzip file (${(e as Error).message})`);
+  }
 }

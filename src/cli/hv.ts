@@ -5,7 +5,6 @@
  * `--dump-guest-dtb NAME` writes the device tree that partition's guest gets to stdout.
  */
 import { statSync } from "node:fs";
-import { gunzipSync } from "node:zlib";
 import { dirname } from "node:path";
 import { compileDts, decodeDtb, DtbError, DtsError, isDtb, TreeCheckError, formatDiagnostic, type DeviceTree } from "../devicetree/index.js";
 import { buildVirtDtb } from "../board/fdt.js";
@@ -18,7 +17,7 @@ import { runSession } from "../host/run-loop.js";
 import { dtbToDts } from "../devicetree/index.js";
 import { openConsolePorts, type ConsolePorts } from "./console-ports.js";
 import { UsageError } from "./args.js";
-import { readInputFile } from "./host-files.js";
+import { decompressKernel, readInputFile } from "./host-files.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, outputDrained, outputFailure, writeStderr, writeStdout } from "./process-host.js";
 
 const USAGE = `usage: tessera hv CONFIG.dts|CONFIG.dtb [--check] [--dump-guest-dtb NAME] [--watchdog SECONDS]
@@ -155,11 +154,10 @@ async function runPartitions(config: HvConfig, watchdogSeconds: number | undefin
   let mux: ConsoleMux | undefined;
   let outputKeepsUp = true;
   const hv = new Hypervisor(config, {
-    // As tessera run: a gzip-compressed kernel is decompressed as QEMU does (at most 64 MiB).
-    readImage: (path) => {
-      const bytes = readInputFile(path, "image", { maxBytes: 2 ** 31 - 1 });
-      if (!(bytes[0] === 0x1f && bytes[1] === 0x8b) || path.endsWith(".cpio.gz") || /initr/.test(path)) return bytes;
-      try { return new Uint8Array(gunzipSync(bytes, { maxOutputLength: 64 << 20 })); } catch { return bytes; }
+    // As tessera run: a gzip-compressed kernel is decompressed as QEMU does; an initrd stays as it is.
+    readImage: (path, kind) => {
+      const bytes = readInputFile(path, kind, { maxBytes: config.memorySize });
+      return kind === "kernel" ? decompressKernel(bytes, path) : bytes;
     },
     consoleOutput: (id, bytes) => mux!.output(id, bytes),
     event: (text) => mux!.hvMessage(text),

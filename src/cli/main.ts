@@ -21,7 +21,7 @@ import { installTracing } from "./trace.js";
 import { jitThresholdsFromEnvironment } from "./jit-env.js";
 import { checkCpio, identifyInitrd } from "../initramfs/identify.js";
 import { FETCH_HINT, busyboxInitramfs, findGuests } from "./guests.js";
-import { describeFsError, readInputFile } from "./host-files.js";
+import { decompressKernel, describeFsError, readInputFile } from "./host-files.js";
 import { EXIT_FAILURE as EXIT_GUEST_FAILURE, EXIT_OK, EXIT_USAGE, HostOutputError, outputDrained, outputFailure, reportError, runCli, writeStderr, writeStdout } from "./process-host.js";
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -73,20 +73,6 @@ function version(): string {
 function describeGuest(board: VirtBoard | undefined): string {
   if (!board) return "";
   return board.cpus.map((c) => `  ${c.describe()}${c.off ? " (off)" : c.halted ? " (waiting)" : ""}`).join("\n");
-}
-
-/**
- * Kernels may be gzip-compressed (Debian's and Ubuntu's vmlinuz on some releases): QEMU
- * decompresses them (hw/arm/boot.c load_aarch64_image, at most 64 MiB), so do we.
- */
-const MAX_GUNZIP_BYTES = 64 * 1024 * 1024;
-function decompressKernel(bytes: Uint8Array, path: string): Uint8Array {
-  if (!(bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b)) return bytes;
-  try {
-    return new Uint8Array(gunzipSync(bytes, { maxOutputLength: MAX_GUNZIP_BYTES }));
-  } catch (e) {
-    fail(`kernel '${path}' is a damaged gzip file (${(e as Error).message})`);
-  }
 }
 
 /** Linux unpacks the initrd only after minutes of emulated boot: catch damaged files first. */

@@ -446,10 +446,18 @@ export class Cpu {
   readonly s2cPa = new Float64Array(S2C_SIZE);
   readonly s2cDlo = new Int32Array(S2C_SIZE);
   readonly s2cDhi = new Int32Array(S2C_SIZE);
+  /** Filled since the last clear: without stage 2 it stays empty, and TLBI then costs nothing more. */
+  s2cDirty = false;
+
+  private clearStage2Cache(): void {
+    if (!this.s2cDirty) return;
+    this.s2cTag.fill(-1);
+    this.s2cDirty = false;
+  }
 
   /** Invalidate all cached translations of this CPU, of every VMID (TTBR/TCR/SCTLR/MAIR writes, broadcast TLBI). */
   flushTlb(): void {
-    this.s2cTag.fill(-1);
+    this.clearStage2Cache();
     for (const t of this.tlbs) for (const k of t) k.flush();
     for (const set of this.otherVmids.values()) for (const t of set) for (const k of t) k.flush();
     // Every TLB is empty now, so the current ones can take VTTBR_EL2's VMID as it stands (a
@@ -467,7 +475,7 @@ export class Cpu {
    * drops them all; that is a superset of what IPAS2E1 must remove.
    */
   flushTlbEl10(): void {
-    this.s2cTag.fill(-1);
+    this.clearStage2Cache();
     for (let el = 0; el <= 1; el++) for (const k of this.tlbs[el]) k.flush();
     this.tlbEpoch++;
     this.flow = this.flow || 2;
@@ -504,7 +512,7 @@ export class Cpu {
    * (or reuse the least recently parked set, emptied, when MAX_VMID_SETS are parked).
    */
   private switchVmid(vmid: number): void {
-    this.s2cTag.fill(-1); // its stage-2 leaves are the old VMID's
+    this.clearStage2Cache(); // its stage-2 leaves are the old VMID's
     const others = this.otherVmids;
     others.set(this.vmid, [this.tlbs[0], this.tlbs[1]]);
     let set = others.get(vmid);

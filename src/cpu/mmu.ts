@@ -287,6 +287,7 @@ function stage2(cpu: Cpu, ipa: number, access: Access, s1ptw: boolean, out: Tran
   }
   if (!stage2Walk(cpu, ipa, access, s1ptw, out)) return false;
   cpu.s2cTag[slot] = page;
+  cpu.s2cDirty = true;
   cpu.s2cPa[slot] = out.pa - (ipa - page * 4096);
   cpu.s2cDlo[slot] = leaf.dlo;
   cpu.s2cDhi[slot] = leaf.dhi;

@@ -59,8 +59,8 @@ const GUEST_HCR = (HCR_EL2.RW | HCR_EL2.VM | HCR_EL2.IMO | HCR_EL2.FMO | HCR_EL2
 const FSC_SEA = 0x10;
 
 export interface HypervisorHost {
-  /** Bytes of an image file named by the config (already checked to exist). */
-  readImage(path: string): Uint8Array;
+  /** Bytes of an image file named by the config (already checked to exist); a kernel as it is to be loaded. */
+  readImage(path: string, kind: "kernel" | "initrd"): Uint8Array;
   /** Partition `id`'s console printed `bytes`. */
   consoleOutput(id: number, bytes: Uint8Array): void;
   /** A line of the hypervisor's own (a partition stopped, restarted, crashed). */
@@ -153,9 +153,9 @@ class Partition {
     this.booted = true;
     const c = this.config;
     const ramBase = 0x4000_0000;
-    const kernel = c.guestImage.image.kind === "file" ? this.hv.host.readImage(c.guestImage.image.path) : this.readPhysical(c.guestImage.image.source, c.guestImage.image.size);
+    const kernel = c.guestImage.image.kind === "file" ? this.hv.host.readImage(c.guestImage.image.path, "kernel") : this.readPhysical(c.guestImage.image.source, c.guestImage.image.size);
     const initrd = c.linuxRootfs
-      ? (c.linuxRootfs.image.kind === "file" ? this.hv.host.readImage(c.linuxRootfs.image.path) : this.readPhysical(c.linuxRootfs.image.source, c.linuxRootfs.image.size))
+      ? (c.linuxRootfs.image.kind === "file" ? this.hv.host.readImage(c.linuxRootfs.image.path, "initrd") : this.readPhysical(c.linuxRootfs.image.source, c.linuxRootfs.image.size))
       : undefined;
     const plan = c.guestImage.image.kind === "preloaded"
       ? preloadedPlan(kernel, c.guestImage.guestAddr!, initrd, c.linuxRootfs?.guestAddr, ramBase + c.ramSize)
@@ -221,10 +221,12 @@ class Partition {
     return this.readPhysical(pa, length);
   }
 
+  /** A copy of physical RAM (images are only ever preloaded into RAM: config and loader check it). */
   private readPhysical(pa: number, length: number): Uint8Array {
-    const out = new Uint8Array(length);
-    for (let i = 0; i < length; i++) out[i] = (this.hv.board.bus.read(pa + i, 1, 0) as number) & 0xff;
-    return out;
+    const bus = this.hv.board.bus;
+    const r = bus.rams[bus.findRam(pa)];
+    if (!r || pa + length > r.base + r.size) throw new RangeError(`physical [0x${pa.toString(16)}, +0x${length.toString(16)}) is not RAM`);
+    return r.bytes.slice(pa - r.base, pa - r.base + length);
   }
 
   stop(): void {
