@@ -5,7 +5,7 @@
  * by the TypeScript hypervisor when one is attached (reflected to the emulated EL2 otherwise).
  * One object serves every CPU of the board.
  */
-import type { Cpu } from "../cpu/cpu.js";
+import type { Cpu, TlbInvalidation } from "../cpu/cpu.js";
 import { REFLECT, type Conduit, type CpuPlatform, type El2Exit, type El2ExitHandler, type El2ExitResult } from "../cpu/platform.js";
 import type { PsciFirmware } from "../firmware/psci.js";
 
@@ -33,8 +33,8 @@ export class VirtPlatform implements CpuPlatform {
   /** Nothing to do: the board's run loop skips halted CPUs and reports idle when all are. */
   halted(): void {}
 
-  broadcastTlbInvalidate(): void {
-    for (const c of this.cpus) c.flushTlb();
+  broadcastTlbInvalidate(_cpu: Cpu, op: TlbInvalidation): void {
+    for (const c of this.cpus) c.invalidateTlb(op);
   }
 
   /** SEV reaches every CPU; a CPU waiting in WFE yielded its turn, so it runs again. */

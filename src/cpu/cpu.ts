@@ -78,8 +78,18 @@ export class CodePage {
   valid = true;
 }
 
-/** VMIDs whose EL1&0 TLBs a CPU keeps besides the current one (about 200 KiB each). */
-const MAX_VMID_SETS = 8;
+/** Translation contexts (VMID, ASID) whose EL1&0 TLBs a CPU keeps besides the current one (about 300 KiB each). */
+const MAX_PARKED_CONTEXTS = 16;
+
+/** A translation context's EL0 and EL1 TLBs while another is current. */
+interface ParkedContext {
+  readonly tlbs: SoftTlb[][];
+  /** The CPU's codeGeneration when parked: pages that became code since may have write entries here. */
+  readonly codeGeneration: number;
+}
+
+/** The VMID of a translation context key (VMID * 65536 + ASID). */
+function vmidOf(context: number): number { return Math.floor(context / 65536); }
 
 /** Pre-decoded pages by physical page base, shared by the CPUs of a board. */
 export type CodeCache = Map<number, CodePage>;
@@ -101,11 +111,63 @@ export class SoftTlb {
   /** Filled since the last flush. Most of a CPU's twelve TLBs stay empty (unused ELs), and
    * Linux flushes thousands of times a second while booting. */
   dirty = false;
+  /**
+   * What invalidation by VA needs (TLBI VAE1 and its kin): each entry's stage-1 leaf as its
+   * first page key and its size in 4 KiB pages. The slots filled from leaves larger than a
+   * page are listed, so that invalidation does not scan the TLB; the list may name slots
+   * refilled since, and dropping more entries than asked is allowed.
+   */
+  readonly leafBase = new Float64Array(TLB_SIZE);
+  readonly leafPages = new Int32Array(TLB_SIZE);
+  private readonly listed = new Uint8Array(TLB_SIZE);
+  private readonly blockSlots = new Int32Array(TLB_SIZE);
+  private blockCount = 0;
+  /** Page keys spanned by the listed block entries, so most by-VA invalidations skip the list. */
+  private blockLow = Infinity;
+  private blockHigh = -Infinity;
+  /**
+   * An entry was filled for a VA whose top byte is neither all zeros nor all ones (a tagged
+   * pointer under TBI): the TLB keys hold the whole VA, and TLBI by VA names only bits [55:12],
+   * so invalidation by VA then flushes everything.
+   */
+  private tagged = false;
+
   flush(): void {
     if (!this.dirty) return;
     // Entries are only ever read after a tag match, so clearing the tags is enough.
     this.tag.fill(-1);
     this.dirty = false;
+    if (this.blockCount > 0) this.listed.fill(0);
+    this.blockCount = 0;
+    this.blockLow = Infinity;
+    this.blockHigh = -Infinity;
+    this.tagged = false;
+  }
+
+  /** Record what slot `i`, just filled for page `key` (top byte `top`), came from. */
+  noteLeaf(i: number, key: number, top: number, pages: number): void {
+    if (top !== 0 && top !== 0xff) this.tagged = true;
+    const base = pages > 1 ? key - (key % pages) : key;
+    this.leafBase[i] = base;
+    this.leafPages[i] = pages;
+    if (pages > 1) {
+      if (this.listed[i] === 0) { this.listed[i] = 1; this.blockSlots[this.blockCount++] = i; }
+      if (base < this.blockLow) this.blockLow = base;
+      if (base + pages > this.blockHigh) this.blockHigh = base + pages;
+    }
+  }
+
+  /** Drop the entries whose stage-1 leaf covers VA page `key` (TLBI VAE1 and its kin). */
+  flushPage(key: number): void {
+    if (!this.dirty) return;
+    if (this.tagged) { this.flush(); return; }
+    const i = key & TLB_MASK;
+    if (this.tag[i] === key) this.tag[i] = -1;
+    if (this.blockCount === 0 || key < this.blockLow || key >= this.blockHigh) return;
+    for (let j = 0; j < this.blockCount; j++) {
+      const s = this.blockSlots[j];
+      if (key >= this.leafBase[s] && key < this.leafBase[s] + this.leafPages[s]) this.tag[s] = -1;
+    }
   }
 }
 
@@ -117,6 +179,23 @@ function dropWrites(w: SoftTlb, ramIndex: number, pageOffset: number): void {
   }
 }
 
+/**
+ * What one TLB maintenance instruction invalidates, as each CPU it reaches applies it (ARM ARM
+ * C5.5 "A64 TLB maintenance instructions"). Each is a superset of what the instruction names:
+ * by VA regardless of ASID and of the last-level hint, by ASID its global entries too.
+ */
+export type TlbInvalidation =
+  /** Every regime, every VMID, and the stage-2 walk cache (the EL2 and EL3 operations). */
+  | { readonly kind: "all" }
+  /** The EL1&0 entries of `vmid` (VMALLE1); `stage2` also stage 2 (VMALLS12E1, IPAS2E1). */
+  | { readonly kind: "el10"; readonly vmid: number; readonly stage2: boolean }
+  /** ALLE1: the EL1&0 entries of every VMID, and stage 2. */
+  | { readonly kind: "el10-all-vmids" }
+  /** ASIDE1: the EL1&0 entries of ASID `asid` of `vmid`. */
+  | { readonly kind: "asid"; readonly vmid: number; readonly asid: number }
+  /** VAE1, VAAE1, VALE1, VAALE1: the EL1&0 entries of `vmid` whose stage-1 leaf covers VA page `key`. */
+  | { readonly kind: "va"; readonly vmid: number; readonly key: number };
+
 /** Result of a translation: physical address or a fault description. */
 export interface Translation {
   pa: number;
@@ -127,6 +206,8 @@ export interface Translation {
   cacheable: boolean;
   /** For a stage-2 fault: the IPA that faulted, for HPFAR_EL2 (ARM ARM D17.2.? HPFAR_EL2). */
   ipa?: number;
+  /** For a success, the size of the stage-1 leaf in 4 KiB pages (1 with the MMU off), for invalidation by VA. */
+  leafPages?: number;
 }
 
 /** Stage-1 (and later stage-2) address translation, supplied by mmu.ts. */
@@ -276,15 +357,20 @@ export class Cpu {
   // ---- soft TLBs per (EL regime, access) ----
   private tlbs: SoftTlb[][] = [];
   /**
-   * The EL0 and EL1 TLBs of VMIDs other than the current one (`tlbs[0]`, `tlbs[1]` are the
-   * current VMID's). EL1&0 translations are tagged with VTTBR_EL2.VMID (ARM ARM D8.13.?
-   * "Translation Lookaside Buffers", VMID); keeping each VMID's entries apart instead of
-   * flushing them when the VMID changes lets a hypervisor switch between partitions and find
-   * their translations again, and leaves the fast paths untouched: they see only the current
-   * set. Least recently used first (Map order).
+   * EL1&0 translations are tagged with VTTBR_EL2.VMID and the ASID (ARM ARM D8.13.?
+   * "Translation Lookaside Buffers"; the ASID comes from TTBR1_EL1 or TTBR0_EL1 as TCR_EL1.A1
+   * says), so each such translation context keeps its own EL0 and EL1 TLBs: `tlbs[0]` and
+   * `tlbs[1]` are the current context's, `parked` holds the others', least recently used first
+   * (Map order). Switching back to a process, between the two ASIDs a KPTI kernel alternates
+   * on every exception from EL0, or to another partition finds the translations again instead
+   * of refilling them, and the fast paths see only the current set. Global entries are filled
+   * per context, which costs refills but never a wrong translation.
    */
-  private otherVmids = new Map<number, SoftTlb[][]>();
-  private vmid = 0;
+  private parked = new Map<number, ParkedContext>();
+  /** VMID * 65536 + ASID of `tlbs[0]` and `tlbs[1]`. */
+  private context = 0;
+  /** Bumped whenever a page becomes code (dropWriteEntries), for the parked write TLBs. */
+  private codeGeneration = 0;
   tlbR!: SoftTlb;
   tlbW!: SoftTlb;
   tlbX!: SoftTlb;
@@ -305,7 +391,7 @@ export class Cpu {
   private lastPageEpoch = -1;
   /** PC (low word) of the instruction that raised the last synchronous exception. */
   excPcLo = 0;
-  private readonly tr: Translation = { pa: 0, fault: 0, faultS2: false, cacheable: true, ipa: 0 };
+  private readonly tr: Translation = { pa: 0, fault: 0, faultS2: false, cacheable: true, ipa: 0, leafPages: 1 };
 
   constructor(cfg: CpuConfig, codeCache: CodeCache) {
     this.index = cfg.index;
@@ -434,9 +520,9 @@ export class Cpu {
 
   private selectTlbs(): void {
     this.tlbEpoch++;
-    // A hypervisor may have set VTTBR_EL2 without telling (see vttbrChanged): check on the
-    // way into the EL1&0 regime, which costs a compare per EL change.
-    if (this.el <= 1 && this.vttbrVmid() !== this.vmid) this.switchVmid(this.vttbrVmid());
+    // A hypervisor may have set VTTBR_EL2 or the guest's TTBRs without telling (see
+    // vttbrChanged): check on the way into the EL1&0 regime, a few loads per EL change.
+    if (this.el <= 1) { const c = this.contextNow(); if (c !== this.context) this.switchContext(c); }
     const t = this.tlbs[this.el];
     this.tlbR = t[0]; this.tlbW = t[1]; this.tlbX = t[2];
   }
@@ -455,36 +541,78 @@ export class Cpu {
     this.s2cDirty = false;
   }
 
-  /** Invalidate all cached translations of this CPU, of every VMID (TTBR/TCR/SCTLR/MAIR writes, broadcast TLBI). */
-  flushTlb(): void {
-    this.clearStage2Cache();
+  /**
+   * Invalidate all cached translations of this CPU, of every context (broadcast TLBI of the
+   * EL2 and EL3 regimes, TCR and SCTLR writes, reset, a hypervisor entering a guest); `stage2`
+   * also clears the stage-2 walk cache, which only stage-2 changes make stale.
+   */
+  flushTlb(stage2 = true): void {
+    if (stage2) this.clearStage2Cache();
     for (const t of this.tlbs) for (const k of t) k.flush();
-    for (const set of this.otherVmids.values()) for (const t of set) for (const k of t) k.flush();
-    // Every TLB is empty now, so the current ones can take VTTBR_EL2's VMID as it stands (a
-    // reset or a hypervisor may have changed it without vttbrChanged).
-    const v = this.vttbrVmid();
-    if (v !== this.vmid) { this.otherVmids.delete(v); this.vmid = v; }
+    for (const p of this.parked.values()) for (const t of p.tlbs) for (const k of t) k.flush();
+    // Every TLB is empty now, so the current ones can take the context as the registers say
+    // (a reset or a hypervisor may have changed them directly).
+    const c = this.contextNow();
+    if (c !== this.context) {
+      if (vmidOf(c) !== vmidOf(this.context)) this.clearStage2Cache();
+      this.parked.delete(c);
+      this.context = c;
+    }
     this.tlbEpoch++;
     this.flow = this.flow || 2;
   }
 
   /**
-   * Invalidate the EL1&0 translations of the current VMID only: TLBI VMALLE1, VAE1 and the
-   * other EL1 operations, VMALLS12E1 and IPAS2E1 (ARM ARM C5.5: they apply to the current VMID
-   * when EL2 is enabled). The TLBs hold combined stage 1+2 entries, so invalidating by IPA
-   * drops them all; that is a superset of what IPAS2E1 must remove.
+   * Invalidate the EL1&0 translations of the current VMID, every ASID (ARM ARM C5.5: the EL1
+   * operations apply to the current VMID when EL2 is enabled); `stage2` also clears the
+   * stage-2 walk cache (VMALLS12E1, IPAS2E1, a new VTTBR_EL2 base). The TLBs hold combined
+   * stage 1+2 entries, so invalidating by IPA drops them all: a superset of what IPAS2E1 must.
    */
-  flushTlbEl10(): void {
+  flushTlbEl10(stage2 = true): void {
+    this.invalidateTlb({ kind: "el10", vmid: this.currentVmid(), stage2 });
+  }
+
+  /** Invalidate the EL1&0 translations of every VMID (TLBI ALLE1), stage 2 included. */
+  flushTlbEl10AllVmids(): void {
     this.clearStage2Cache();
     for (let el = 0; el <= 1; el++) for (const k of this.tlbs[el]) k.flush();
+    for (const p of this.parked.values()) for (const t of p.tlbs) for (const k of t) k.flush();
     this.tlbEpoch++;
     this.flow = this.flow || 2;
   }
 
-  /** Invalidate the EL1&0 translations of every VMID (TLBI ALLE1). */
-  flushTlbEl10AllVmids(): void {
-    for (const set of this.otherVmids.values()) for (const t of set) for (const k of t) k.flush();
-    this.flushTlbEl10();
+  /** The VMID that EL1&0 TLB maintenance on this CPU applies to now (VTTBR_EL2.VMID, 0 without EL2). */
+  currentVmid(): number { return this.vttbrVmid(); }
+
+  /** The mask of the ASID field as TCR_EL1.AS (bit 36) sets its size: 16 or 8 bits. */
+  asidMask(): number { return (this.sr[SR.TCR_EL1 * 2 + 1] & (1 << 4)) !== 0 ? 0xffff : 0xff; }
+
+  /**
+   * Apply one TLB maintenance operation (issued here or broadcast by another CPU of the Inner
+   * Shareable domain) to this CPU's TLBs. Operations on a VMID's EL1&0 translations reach that
+   * VMID's contexts only, current or parked, so a partition's TLBI leaves the others' alone.
+   */
+  invalidateTlb(op: TlbInvalidation): void {
+    switch (op.kind) {
+      case "all": this.flushTlb(); return;
+      case "el10-all-vmids": this.flushTlbEl10AllVmids(); return;
+    }
+    const page = op.kind === "va" ? op.key : -1;
+    const apply = (set: SoftTlb[][]) => {
+      for (let el = 0; el <= 1; el++) for (const k of set[el]) { if (page >= 0) k.flushPage(page); else k.flush(); }
+    };
+    if (op.kind === "asid") {
+      const c = op.vmid * 65536 + op.asid;
+      if (c === this.context) apply(this.tlbs);
+      else { const p = this.parked.get(c); if (p !== undefined) apply(p.tlbs); }
+    } else {
+      if (vmidOf(this.context) === op.vmid) apply(this.tlbs);
+      for (const [c, p] of this.parked) if (vmidOf(c) === op.vmid) apply(p.tlbs);
+    }
+    if (vmidOf(this.context) !== op.vmid) return;
+    if (op.kind === "el10" && op.stage2) this.clearStage2Cache();
+    this.tlbEpoch++;
+    this.flow = this.flow || 2;
   }
 
   /**
@@ -493,13 +621,20 @@ export class Cpu {
    * that VMID's entries (software should invalidate then; flushing is the safe superset).
    */
   vttbrChanged(): void {
-    const v = this.vttbrVmid();
-    if (v === this.vmid) { this.flushTlbEl10(); return; }
-    this.switchVmid(v);
-    const t = this.tlbs[this.el];
-    this.tlbR = t[0]; this.tlbW = t[1]; this.tlbX = t[2];
-    this.tlbEpoch++;
-    this.flow = this.flow || 2;
+    const c = this.contextNow();
+    if (vmidOf(c) === vmidOf(this.context)) this.flushTlbEl10();
+    if (c !== this.context) this.switchContext(c);
+  }
+
+  /**
+   * TTBR0_EL1 or TTBR1_EL1 was written: the ASID may have changed. Entries are not dropped for
+   * a new table base under the same ASID, as on hardware, where software invalidates when it
+   * changes mappings or reuses an ASID (ARM ARM D8.13.?), and as in QEMU, which flushes only
+   * when the ASID changes.
+   */
+  translationContextChanged(): void {
+    const c = this.contextNow();
+    if (c !== this.context) this.switchContext(c);
   }
 
   /** VTTBR_EL2.VMID (bits [55:48]; 8-bit VMIDs, no FEAT_VMID16). */
@@ -507,34 +642,49 @@ export class Cpu {
     return this.hasEl2 ? (this.sr[SR.VTTBR_EL2 * 2 + 1] >>> 16) & 0xff : 0;
   }
 
+  /** The translation context the registers name: VMID * 65536 + ASID (TCR_EL1.A1 picks the TTBR). */
+  private contextNow(): number {
+    const ttbr = (this.sr[SR.TCR_EL1 * 2] & (1 << 22)) !== 0 ? SR.TTBR1_EL1 : SR.TTBR0_EL1;
+    return this.vttbrVmid() * 65536 + ((this.sr[ttbr * 2 + 1] >>> 16) & this.asidMask());
+  }
+
   /**
-   * Make `vmid` current: park the EL0 and EL1 TLBs under the old VMID and bring in the new one's
-   * (or reuse the least recently parked set, emptied, when MAX_VMID_SETS are parked).
+   * Make context `c` current: park the EL0 and EL1 TLBs under the old context and bring in the
+   * new one's (or reuse the least recently parked set, emptied, when MAX_PARKED_CONTEXTS are).
    */
-  private switchVmid(vmid: number): void {
-    this.clearStage2Cache(); // its stage-2 leaves are the old VMID's
-    const others = this.otherVmids;
-    others.set(this.vmid, [this.tlbs[0], this.tlbs[1]]);
-    let set = others.get(vmid);
-    if (set !== undefined) {
-      others.delete(vmid);
-    } else if (others.size > MAX_VMID_SETS) {
-      const [oldest, reused] = others.entries().next().value as [number, SoftTlb[][]];
-      others.delete(oldest);
-      for (const t of reused) for (const k of t) k.flush();
-      set = reused;
+  private switchContext(c: number): void {
+    if (vmidOf(c) !== vmidOf(this.context)) this.clearStage2Cache(); // its stage-2 leaves are the old VMID's
+    const parked = this.parked;
+    parked.set(this.context, { tlbs: [this.tlbs[0], this.tlbs[1]], codeGeneration: this.codeGeneration });
+    const p = parked.get(c);
+    let set: SoftTlb[][];
+    if (p !== undefined) {
+      parked.delete(c);
+      set = p.tlbs;
+      // Pages that became code while it was parked may have write entries here (dropWriteEntries
+      // reaches the current TLBs only).
+      if (p.codeGeneration !== this.codeGeneration) { set[0][1].flush(); set[1][1].flush(); }
+    } else if (parked.size > MAX_PARKED_CONTEXTS) {
+      const [oldest, reused] = parked.entries().next().value as [number, ParkedContext];
+      parked.delete(oldest);
+      set = reused.tlbs;
+      for (const t of set) for (const k of t) k.flush();
     } else {
       set = [[new SoftTlb(), new SoftTlb(), new SoftTlb()], [new SoftTlb(), new SoftTlb(), new SoftTlb()]];
     }
     this.tlbs[0] = set[0];
     this.tlbs[1] = set[1];
-    this.vmid = vmid;
+    this.context = c;
+    const t = this.tlbs[this.el];
+    this.tlbR = t[0]; this.tlbW = t[1]; this.tlbX = t[2];
+    this.tlbEpoch++;
+    this.flow = this.flow || 2;
   }
 
   /** Drop write entries to a physical page that now holds pre-decoded code. */
   dropWriteEntries(ramIndex: number, pageOffset: number): void {
     for (const t of this.tlbs) dropWrites(t[1], ramIndex, pageOffset);
-    for (const set of this.otherVmids.values()) for (const t of set) dropWrites(t[1], ramIndex, pageOffset);
+    this.codeGeneration++;
   }
 
   // ================= memory access =================
@@ -653,14 +803,71 @@ export class Cpu {
   }
 
   /**
-   * Unprivileged access (LDTR/STTR, ARM ARM C6.2.*): at EL1 (or EL2 with HCR_EL2.{E2H,TGE}) the
-   * access is checked as if from EL0. Always takes the slow path.
+   * LDTR/STTR (ARM ARM C6.2, AArch64.UnprivilegedAccess): at EL1 the access is checked as if
+   * from EL0; at EL2 and EL3 (no VHE here) it is an ordinary access. Linux copies to and from
+   * user memory with them, so at EL1 they have a fast path of their own through the EL0 TLBs of
+   * the same regime, whose entries passed EL0's permission checks. Sizes 1, 2, 4 and 8; for 8
+   * the high word is left in `ldHi`, as read64 does.
    */
-  readAs(lo: number, hi: number, size: number, el: number): number | bigint {
-    return this.readSlow(lo, hi, size, el);
+  readUnprivileged(lo: number, hi: number, size: number): number {
+    if (this.el !== 1) {
+      return size === 1 ? this.read8(lo, hi) : size === 2 ? this.read16(lo, hi) : size === 4 ? this.read32(lo, hi) : this.read64(lo, hi);
+    }
+    const t = this.tlbs[0][0], o = lo & 0xfff;
+    const key = (hi >>> 0) * 1048576 + (lo >>> 12), i = key & TLB_MASK;
+    if (o + size <= 0x1000 && !(this.strictAlign && (lo & (size - 1)))) {
+      if (t.tag[i] !== key) {
+        const pa = this.translate(lo, hi, Access.Read, 0, size);
+        const ri = this.bus.findRam(pa);
+        if (ri >= 0 && this.tr.cacheable) this.fillTlb(t, lo, hi, ri, pa);
+      }
+      if (t.tag[i] === key) {
+        const v = this.ramViews[t.ramIndex[i]], a = t.offset[i] + o;
+        if (size === 1) return v.getUint8(a);
+        if (size === 2) return v.getUint16(a, true);
+        if (size === 4) return v.getInt32(a, true);
+        this.ldHi = v.getInt32(a + 4, true);
+        return v.getInt32(a, true);
+      }
+    }
+    const r = this.readSlow(lo, hi, size, 0);
+    if (size !== 8) return size === 4 ? (r as number) | 0 : r as number;
+    this.ldHi = Number(((r as bigint) >> 32n) & 0xffffffffn) | 0;
+    return Number((r as bigint) & 0xffffffffn) | 0;
   }
-  writeAs(lo: number, hi: number, size: number, v: number | bigint, el: number): void {
-    this.writeSlow(lo, hi, size, v, el);
+
+  /** The store side of readUnprivileged (STTR): `vlo`, `vhi` the value's words (`vhi` for size 8 only). */
+  writeUnprivileged(lo: number, hi: number, size: number, vlo: number, vhi: number): void {
+    if (this.el !== 1) {
+      if (size === 1) this.write8(lo, hi, vlo); else if (size === 2) this.write16(lo, hi, vlo);
+      else if (size === 4) this.write32(lo, hi, vlo); else this.write64(lo, hi, vlo, vhi);
+      return;
+    }
+    const t = this.tlbs[0][1], o = lo & 0xfff;
+    const key = (hi >>> 0) * 1048576 + (lo >>> 12), i = key & TLB_MASK;
+    if (o + size <= 0x1000 && !(this.strictAlign && (lo & (size - 1)))) {
+      if (t.tag[i] !== key) {
+        const pa = this.translate(lo, hi, Access.Write, 0, size);
+        const ri = this.bus.findRam(pa);
+        if (ri >= 0 && this.tr.cacheable) {
+          const r = this.bus.rams[ri];
+          if (!r.readOnly && !r.codePages[(pa - r.base) >>> 12]) {
+            this.platform.clearOtherExclusiveMonitors(this, pa);
+            this.fillTlb(t, lo, hi, ri, pa);
+          }
+        }
+      }
+      if (t.tag[i] === key) {
+        const v = this.ramViews[t.ramIndex[i]], a = t.offset[i] + o;
+        if (size === 1) v.setUint8(a, vlo);
+        else if (size === 2) v.setUint16(a, vlo, true);
+        else if (size === 4) v.setInt32(a, vlo, true);
+        else { v.setInt32(a, vlo, true); v.setInt32(a + 4, vhi, true); }
+        return;
+      }
+    }
+    const value = size === 8 ? (BigInt(vhi >>> 0) << 32n) | BigInt(vlo >>> 0) : (vlo >>> 0) & (size === 4 ? 0xffffffff : (1 << (8 * size)) - 1);
+    this.writeSlow(lo, hi, size, value, 0);
   }
 
   /** Translate for an access; raises the abort on a fault. Returns the physical address. */
@@ -782,6 +989,8 @@ export class Cpu {
     t.paPage[i] = pageBase;
     t.code[i] = undefined;
     t.dirty = true;
+    const tr = this.tr;
+    t.noteLeaf(i, key, hi >>> 24, tr.leafPages ?? 1);
   }
 
   /** Raise an instruction or data abort for `access` at VA (lo, hi). */

@@ -138,6 +138,7 @@ export function translate(cpu: Cpu, lo: number, hi: number, access: Access, el: 
   out.fault = -1;
   out.faultS2 = false;
   out.cacheable = true;
+  out.leafPages = 1;
   const hcr = cpu.hcrLo();
   const tge = (hcr & (1 << 27)) !== 0;
   // Stage 2 applies to the EL1&0 regime (EL0 included when HCR_EL2.TGE routes it to EL2
@@ -237,6 +238,7 @@ export function translate(cpu: Cpu, lo: number, hi: number, access: Access, el: 
   }
   if (!allowed) { fault(out, FSC.PERMISSION, level); return; }
   out.pa = leaf.oa;
+  out.leafPages = Math.pow(2, g.bits + g.stride * (3 - level) - 12);
   if (s2 && regimeEl === 1) stage2(cpu, out.pa, access, false, out);
 }
 

@@ -12,7 +12,7 @@
  * architecturally at the emulated EL2's vectors, as a real CPU would: that is also what happens
  * when no hypervisor is attached, so firmware or a hypervisor written for the guest still runs.
  */
-import type { Cpu } from "./cpu.js";
+import type { Cpu, TlbInvalidation } from "./cpu.js";
 
 /** The instruction a firmware call arrived by (ARM DEN 0028, SMC Calling Convention). */
 export type Conduit = "hvc" | "smc";
@@ -162,8 +162,8 @@ export interface CpuPlatform extends El2ExitHandler {
    * the machine may idle or run other CPUs.
    */
   halted(cpu: Cpu): void;
-  /** TLBI ...IS: invalidate the TLBs of every CPU in the Inner Shareable domain, this one included. */
-  broadcastTlbInvalidate(cpu: Cpu): void;
+  /** TLBI ...IS: apply `op` to the TLBs of every CPU in the Inner Shareable domain, this one included. */
+  broadcastTlbInvalidate(cpu: Cpu, op: TlbInvalidation): void;
   /** SEV: set the event register of every CPU (ARM ARM D1.16.1), this one included, waking them. */
   sendEvent(cpu: Cpu): void;
   /**
@@ -193,7 +193,7 @@ export class StandalonePlatform implements CpuPlatform {
   firmwareCall(_cpu: Cpu, _conduit: Conduit, _imm: number): boolean { return false; }
   el2Exit(_cpu: Cpu, _exit: El2Exit): El2ExitResult { return REFLECT; }
   halted(_cpu: Cpu): void {}
-  broadcastTlbInvalidate(cpu: Cpu): void { cpu.flushTlb(); }
+  broadcastTlbInvalidate(cpu: Cpu, op: TlbInvalidation): void { cpu.invalidateTlb(op); }
   sendEvent(cpu: Cpu): void { cpu.eventRegister = true; }
   codePageCreated(_cpu: Cpu, _ramIndex: number, _pageOffset: number): void {}
   clearOtherExclusiveMonitors(_cpu: Cpu, _pa: number): void {}

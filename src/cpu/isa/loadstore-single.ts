@@ -115,22 +115,16 @@ const fst128: MemAccess = (cpu, d, lo, hi) => {
 /**
  * LDTR and STTR and their byte/halfword/signed forms (ARM ARM C6.2, pseudocode
  * AArch64.UnprivilegedAccess): at EL1 the access is made with EL0 permissions; at EL2/EL3 (no
- * VHE on this CPU) it is an ordinary access.
+ * VHE on this CPU) it is an ordinary access (Cpu.readUnprivileged says how).
  */
-function unprivEl(cpu: Cpu): number {
-  return cpu.el === 1 ? 0 : cpu.el;
-}
-
 const ldtr: MemAccess = (cpu, d, lo, hi) => {
-  const r = cpu.readAs(lo, hi, 1 << d.size, unprivEl(cpu));
+  let v = cpu.readUnprivileged(lo, hi, 1 << d.size);
   const x = cpu.x, t2 = d.t * 2;
   if (d.size === 3) {
-    const v = r as bigint;
-    x[t2] = Number(v & 0xffffffffn) | 0;
-    x[t2 + 1] = Number(v >> 32n) | 0;
+    x[t2] = v;
+    x[t2 + 1] = cpu.ldHi;
     return;
   }
-  let v = r as number;
   const bits = 8 << d.size;
   if (d.opc >= 2) v = (v << (32 - bits)) >> (32 - bits); // LDTRSB/LDTRSH/LDTRSW
   x[t2] = v | 0;
@@ -139,9 +133,7 @@ const ldtr: MemAccess = (cpu, d, lo, hi) => {
 
 const sttr: MemAccess = (cpu, d, lo, hi) => {
   const x = cpu.x, t2 = d.t * 2;
-  const v = d.size === 3 ? (BigInt(x[t2 + 1] >>> 0) << 32n) | BigInt(x[t2] >>> 0)
-    : (x[t2] >>> 0) & (d.size === 2 ? 0xffffffff : (1 << (8 << d.size)) - 1);
-  cpu.writeAs(lo, hi, 1 << d.size, v, unprivEl(cpu));
+  cpu.writeUnprivileged(lo, hi, 1 << d.size, x[t2], x[t2 + 1]);
 };
 
 // ---------------- addressing forms ----------------

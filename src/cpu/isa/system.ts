@@ -4,7 +4,7 @@
  * DC (cache maintenance; only DC ZVA has an effect on a coherent emulator), IC, TLBI and AT.
  */
 import { DAIF, HCR_EL2, SCR_EL3, SCTLR } from "../arch-bits.js";
-import { Access, Cpu, EC, zr, zw } from "../cpu.js";
+import { Access, Cpu, EC, zr, zw, type TlbInvalidation } from "../cpu.js";
 import { ExceptionKind, routeException } from "../exceptions.js";
 import { SR, type SysRegDef, SysRegTable, sysRegKey, sysRegName } from "../sysregs.js";
 import type { Decoded, InsnDef } from "./table.js";
@@ -92,12 +92,19 @@ function writeReg(cpu: Cpu, reg: SysRegDef, lo: number, hi: number): void {
   cpu.sr[s + 1] = hi;
 }
 
-/** Registers whose writes change translation, routing or traps: flush and recompute caches. */
-function controlWrite(after?: (cpu: Cpu) => void) {
+/**
+ * Registers whose writes change translation, routing or traps: invalidate what they may make
+ * stale and recompute cached controls. `flush` says what: "all" (every regime, stage 2 too),
+ * "stage1" (every regime, the stage-2 walk cache kept: nothing of stage 2 changed), or
+ * "context" for TTBR0_EL1 and TTBR1_EL1, which may change the ASID and with it the current
+ * translation context (Cpu.translationContextChanged).
+ */
+function controlWrite(flush: "all" | "stage1" | "context", after?: (cpu: Cpu) => void) {
   return (cpu: Cpu, lo: number, hi: number, slot: number): void => {
     cpu.sr[slot * 2] = lo;
     cpu.sr[slot * 2 + 1] = hi;
-    cpu.flushTlb();
+    if (flush === "context") cpu.translationContextChanged();
+    else cpu.flushTlb(flush === "all");
     cpu.updateCachedControls();
     after?.(cpu);
     cpu.flow = 2;
@@ -110,14 +117,16 @@ function controlWrite(after?: (cpu: Cpu) => void) {
  * `opts.gicv3` sets ID_AA64PFR0_EL1.GIC when the GIC system register interface exists.
  */
 export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number; el2?: boolean; gicv3: boolean }): void {
-  const slotWrite = (name: string, after?: (cpu: Cpu) => void) => {
+  const slotWrite = (name: string, flush: "all" | "stage1" | "context", after?: (cpu: Cpu) => void) => {
     const def = t.get(name);
-    const w = controlWrite(after);
+    const w = controlWrite(flush, after);
     def.write = (cpu, lo, hi) => w(cpu, lo, hi, def.slot!);
   };
-  for (const n of ["SCTLR_EL1", "SCTLR_EL2", "SCTLR_EL3", "TCR_EL1", "TCR_EL2", "TCR_EL3", "TTBR0_EL1",
-    "TTBR1_EL1", "TTBR0_EL2", "TTBR0_EL3", "MAIR_EL1", "MAIR_EL2", "MAIR_EL3", "HCR_EL2", "SCR_EL3",
-    "CPTR_EL2", "CPTR_EL3", "VTCR_EL2"]) slotWrite(n);
+  for (const n of ["SCTLR_EL1", "SCTLR_EL2", "SCTLR_EL3", "TCR_EL1", "TCR_EL2", "TCR_EL3", "TTBR0_EL2",
+    "TTBR0_EL3", "MAIR_EL1", "MAIR_EL2", "MAIR_EL3", "HCR_EL2", "SCR_EL3", "CPTR_EL2", "CPTR_EL3"]) slotWrite(n, "stage1");
+  slotWrite("TTBR0_EL1", "context");
+  slotWrite("TTBR1_EL1", "context");
+  slotWrite("VTCR_EL2", "all");
   // VTTBR_EL2 (ARM ARM D17.2.? VTTBR_EL2): its VMID tags the EL1&0 TLB entries, so a write
   // switches to that VMID's TLBs instead of flushing every translation.
   {
@@ -136,7 +145,7 @@ export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number
     scr.reset = 0x30n;
     // SCTLR_EL3 out of reset as Cortex-A53 (TRM 4.3.30) and QEMU report it.
     t.get("SCTLR_EL3").reset = 0x00c50838n;
-    const w = controlWrite();
+    const w = controlWrite("all");
     scr.write = (cpu, lo) => w(cpu, (lo & 0x3fbf) | SCR_EL3.RES1, 0, scr.slot!);
   }
   // CPACR_EL1: only FPEN (bits 21:20) is implemented.
@@ -327,6 +336,32 @@ const tlbis: [string, number, number, number, boolean][] = [
 ];
 for (const [name, op1, crm, op2, hasRt] of tlbis) sysop(op1, 8, crm, op2, { name, kind: "tlbi", hasRt });
 
+/**
+ * What a TLBI instruction invalidates (ARM ARM C5.5). The EL1 operations act on the current
+ * VMID's EL1&0 translations: by VA, Xt[43:0] is VA[55:12] (sign-extended from bit 55 into the
+ * TLB's whole-VA keys) and Xt[63:48] the ASID, ignored (every context of the VMID drops the
+ * page); ASIDE1 drops that ASID's context. VMALLS12E1 and IPAS2E1 add stage 2; ALLE1 takes every VMID. The EL2
+ * and EL3 operations, rare, flush everything.
+ */
+function tlbInvalidation(cpu: Cpu, d: Decoded, name: string): TlbInvalidation {
+  const base = name.endsWith("is") ? name.slice(0, -2) : name;
+  const vmid = cpu.currentVmid();
+  switch (base) {
+    case "vmalle1": return { kind: "el10", vmid, stage2: false };
+    case "aside1": return { kind: "asid", vmid, asid: (d.t === 31 ? 0 : cpu.x[d.t * 2 + 1] >>> 16) & cpu.asidMask() };
+    case "vae1": case "vaae1": case "vale1": case "vaale1": {
+      const lo = d.t === 31 ? 0 : cpu.x[d.t * 2], hi = d.t === 31 ? 0 : cpu.x[d.t * 2 + 1];
+      let vaHi = ((lo >>> 20) | ((hi & 0xfff) << 12)) >>> 0;
+      if (vaHi & 0x800000) vaHi = (vaHi | 0xff000000) >>> 0;
+      return { kind: "va", vmid, key: vaHi * 1048576 + (lo & 0xfffff) };
+    }
+    case "vmalls12e1": case "ipas2e1": case "ipas2le1": return { kind: "el10", vmid, stage2: true };
+    case "alle1": return { kind: "el10-all-vmids" };
+    default: return TLBI_ALL;
+  }
+}
+const TLBI_ALL: TlbInvalidation = { kind: "all" };
+
 function sysOpMinEl(op1: number): number {
   return op1 === 4 || op1 === 5 ? 2 : op1 === 6 ? 3 : 1;
 }
@@ -386,14 +421,13 @@ function execSys(cpu: Cpu, d: Decoded): void {
       return; // the emulator's memory is always coherent
     case "ic":
       return; // decoded-instruction caches are invalidated on every store to code pages
-    case "tlbi":
-      if (op.name.endsWith("is")) cpu.platform.broadcastTlbInvalidate(cpu);
-      else if (op.name === "alle1") cpu.flushTlbEl10AllVmids();
-      // The EL1 operations (op1 = 0), VMALLS12E1 and IPAS2(L)E1: the current VMID's EL1&0 entries.
-      else if (d.op1 === 0 || op.name === "vmalls12e1" || op.name.startsWith("ipas2")) cpu.flushTlbEl10();
-      else cpu.flushTlb();
+    case "tlbi": {
+      const inv = tlbInvalidation(cpu, d, op.name);
+      if (op.name.endsWith("is")) cpu.platform.broadcastTlbInvalidate(cpu, inv);
+      else cpu.invalidateTlb(inv);
       cpu.flow = 2;
       return;
+    }
     case "at":
       addressTranslate(cpu, d, op);
       return;
