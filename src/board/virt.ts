@@ -4,28 +4,27 @@
  * counter advances with executed instructions, and when every CPU waits for an interrupt the
  * board reports "idle until tick T" so the host decides whether to sleep or skip ahead.
  */
-import { DAIF, HCR_EL2, SCR_EL3 } from "../cpu/arch-bits.js";
-import { Cpu, type CodeCache, type JitThresholds } from "../cpu/cpu.js";
-import { getDecoder } from "../cpu/isa/index.js";
-import { translate } from "../cpu/mmu.js";
+import type { Cpu, JitThresholds } from "../cpu/cpu.js";
 import type { El2ExitHandler } from "../cpu/platform.js";
-import { installSystemRegisters, setDisasmSysRegTable } from "../cpu/isa/system.js";
-import { createSysRegTable, SR } from "../cpu/sysregs.js";
 import { COUNTER_FREQUENCY_HZ, GenericTimer, VirtualClock } from "../devices/generic-timer.js";
 import { GicV2 } from "../devices/gicv2.js";
 import { GicV3 } from "../devices/gicv3.js";
 import { spiLine, type InterruptController } from "../devices/interrupts.js";
 import { Pl011 } from "../devices/pl011.js";
-import { Pl031 } from "../devices/pl031.js";
+import type { Pl031 } from "../devices/pl031.js";
 import { Pl061 } from "../devices/pl061.js";
 import { PsciFirmware, type SystemEvent } from "../firmware/psci.js";
 import type { BootPlan } from "../loaders/boot.js";
+import { CpuCluster } from "../machine/cluster.js";
+import { TurnScheduler, type RunStatus } from "../machine/scheduler.js";
 import { Bus } from "../memory/bus.js";
 import { buildVirtDtb, type CpuTopology } from "./fdt.js";
 import { prepareUserDtb } from "./user-dtb.js";
 import { TIMER_INTID, VIRT } from "./memory-map.js";
 import { addGicFrames, addPlatformDevices } from "./virt-devices.js";
 import { VirtPlatform } from "./virt-platform.js";
+
+export type { RunStatus } from "../machine/scheduler.js";
 
 export interface VirtOptions {
   ramSize: number;
@@ -62,79 +61,53 @@ export interface VirtOptions {
   gicCpuInterface?: (cpu: Cpu) => { gic: GicV3; index: number } | undefined;
 }
 
-export type RunStatus =
-  | { kind: "running" }
-  /** Every CPU waits for an interrupt; the next timer fires at counter value `until` (undefined: none armed). */
-  | { kind: "idle"; now: number; until: number | undefined }
-  | { kind: "stopped"; reason: SystemEvent }
-  | { kind: "fatal"; message: string; cpu: Cpu };
-
-/** Consecutive turns in which every step was an exception before the guest is declared stuck. */
-const EXCEPTION_LOOP_TURNS = 8;
-/** Exceptions in a row without a completed instruction before the CPU is declared stuck. */
-const NO_PROGRESS_EXCEPTION_LIMIT = 10000;
-/**
- * Exceptions in a row without an exception return before the CPU is declared stuck: real
- * handlers return (Linux's always end in ERET), so this catches loops through vectors that
- * execute instructions and then fault themselves (say `nop; udf #0` in every slot), which the
- * two checks above miss. Linux takes no more than a few nested exceptions before returning.
- */
-const EXCEPTION_STREAK_LIMIT = 100000;
-
 export class VirtBoard {
   readonly bus = new Bus();
-  readonly cpus: Cpu[] = [];
+  readonly cluster: CpuCluster;
+  readonly cpus: Cpu[];
   readonly clock: VirtualClock;
   readonly timer: GenericTimer;
   readonly gic: GicV2 | GicV3;
   readonly uart: Pl011;
   readonly rtc: Pl031;
   readonly psci: PsciFirmware;
-  /** EL the boot CPU starts at (and PSCI CPU_ON starts others at); set per image by load(). */
-  bootEl: number;
+  readonly scheduler: TurnScheduler;
   /** The PSCI conduit, "none" when the image boots at the EL that would own it (see load()). */
   psciConduit: "hvc" | "smc" | "none";
-  readonly quantum: number;
-  private readonly codeCache: CodeCache = new Map();
   private event: SystemEvent | undefined;
-  private nextCpu = 0;
-  private readonly faultTurns: number[];
-  /** Exceptions entered per CPU, and those in a row with no instruction completing in between. */
   private dtb: Uint8Array | undefined;
 
   constructor(readonly options: VirtOptions) {
     const o = options;
     if (!(o.cpus >= 1 && o.cpus <= 8)) throw new RangeError("virt supports 1 to 8 CPUs");
-    this.quantum = o.quantum ?? 4000;
     this.clock = new VirtualClock(o.ticksPerInstruction ?? 1);
     const bus = this.bus;
+    // EL2 exists with virtualization=on, EL3 (and with it the Secure state) with secure=on.
     // MPIDR affinity as virt_cpu_mp_affinity(): clusters of 16 CPUs with GICv3, 8 with GICv2.
-    const clusterSize = o.gicVersion === 3 ? 16 : 8;
-    const affinities = Array.from({ length: o.cpus }, (_, i) => ((Math.floor(i / clusterSize) << 8) | (i % clusterSize)) >>> 0);
+    const cluster = this.cluster = new CpuCluster({
+      count: o.cpus, highestEl: o.secure ? 3 : o.virtualization ? 2 : 1, hasEl2: o.virtualization, gicv3: o.gicVersion === 3,
+      cpusPerAffinityCluster: o.gicVersion === 3 ? 16 : 8,
+    });
+    this.cpus = cluster.cpus;
 
     bus.addRam("ram", VIRT.RAM_BASE, o.ramSize);
 
-    // EL2 exists with virtualization=on, EL3 (and with it the Secure state) with secure=on.
-    const highestEl = o.secure ? 3 : o.virtualization ? 2 : 1;
-    const sysregs = createSysRegTable();
-    installSystemRegisters(sysregs, { highestEl, el2: o.virtualization, gicv3: o.gicVersion === 3 });
-    setDisasmSysRegTable(sysregs);
     if (o.gicVersion === 3) {
-      const gic = new GicV3(o.cpus, VIRT.GIC_NUM_IRQS, affinities);
-      gic.defineSysRegs(sysregs, o.gicCpuInterface);
+      const gic = new GicV3(o.cpus, VIRT.GIC_NUM_IRQS, [...cluster.affinities]);
+      gic.defineSysRegs(cluster.sysregs, o.gicCpuInterface);
       this.gic = gic;
     } else {
       this.gic = new GicV2(o.cpus, VIRT.GIC_NUM_IRQS, o.secure);
     }
-    addGicFrames(bus, this.gic, o.cpus);
     // Interrupt inputs reach the GIC through the hypervisor's route when there is one.
     const route = o.interruptRoute, gicIn = this.gic;
     const irq: InterruptController = route
       ? { setInput: (cpu, intid, level) => { if (!route(cpu, intid, level)) gicIn.setInput(cpu, intid, level); } }
       : gicIn;
     this.timer = new GenericTimer(o.cpus, this.clock, irq, TIMER_INTID);
-    this.timer.defineSysRegs(sysregs);
+    this.timer.defineSysRegs(cluster.sysregs);
 
+    addGicFrames(bus, this.gic, o.cpus);
     ({ uart: this.uart, rtc: this.rtc } = addPlatformDevices(bus, irq, {
       uartTx: o.uartTx, rtcStartSeconds: o.rtcStartSeconds ?? 0, rtcNow: () => this.clock.now() / COUNTER_FREQUENCY_HZ,
     }));
@@ -149,61 +122,37 @@ export class VirtBoard {
       }));
     }
 
-    this.bootEl = highestEl;
     this.psciConduit = this.conduitFor(false);
     const board = this;
     this.psci = new PsciFirmware({
       cpus: () => this.cpus,
       get conduit() { return board.psciConduit; },
-      startCpu: (cpu, lo, hi, ctx) => this.resetCpu(cpu, lo, hi, ctx[0], ctx[1]),
+      startCpu: (cpu, lo, hi, ctx) => cluster.resetCpu(cpu, lo, hi, ctx[0], ctx[1]),
       systemEvent: (e) => { this.event ??= e; },
     });
-    this.faultTurns = new Array<number>(o.cpus).fill(0);
-    const decoder = getDecoder();
     // What Non-secure accesses cannot reach with secure=on: flash bank 0 and the secure devices.
     const within = (pa: number, base: number, size: number) => pa >= base && pa < base + size;
     const secureOnly = (pa: number) => pa < VIRT.FLASH_BANK_SIZE || within(pa, VIRT.SECURE_UART, VIRT.SECURE_UART_SIZE) ||
       within(pa, VIRT.SECURE_GPIO, VIRT.SECURE_GPIO_SIZE) || within(pa, VIRT.SECURE_MEM, VIRT.SECURE_MEM_SIZE);
     const platform = new VirtPlatform(this.cpus, this.psci, o.secure ? secureOnly : () => false, o.hypervisor);
-    for (let i = 0; i < o.cpus; i++) {
-      const cpu = new Cpu({ index: i, bus, decoder, sysregs, translate, highestEl, hasEl2: o.virtualization,
-        mpidr: (0x80000000 | affinities[i]) >>> 0, platform, jit: o.jit }, this.codeCache);
-      // Secondaries wait powered off for PSCI CPU_ON, as with QEMU's PSCI.
-      cpu.off = i > 0;
-      this.cpus.push(cpu);
-    }
-    bus.onCodeWrite((ri, page) => Cpu.invalidateCode(this.codeCache, bus.rams[ri].base + page * 4096));
+    cluster.createCpus(bus, platform, o.jit);
     this.gic.attachCpus(this.cpus);
+    this.scheduler = new TurnScheduler({
+      cpus: this.cpus, clock: this.clock, timer: this.timer, quantum: o.quantum ?? 4000,
+      systemEvent: () => this.event, poll: () => this.rtc.poll(),
+    });
   }
 
-  /** Boot state (booting.rst / QEMU do_cpu_reset): MMU and caches off, DAIF masked, at the boot EL. */
+  /** EL the boot CPU starts at (and PSCI CPU_ON starts others at); set per image by load(). */
+  get bootEl(): number { return this.cluster.bootEl; }
+  set bootEl(el: number) { this.cluster.bootEl = el; }
+
+  /** Instructions per CPU turn. */
+  get quantum(): number { return this.scheduler.quantum; }
+
+  /** Boot state (booting.rst / QEMU do_cpu_reset): see CpuCluster.resetCpu. */
   resetCpu(cpu: Cpu, entryLo: number, entryHi: number, x0Lo: number, x0Hi: number): void {
-    cpu.resetSysregs(cpu.sr[SR.MPIDR_EL1 * 2] >>> 0);
-    cpu.x.fill(0);
-    cpu.spBank.fill(0);
-    cpu.v8.fill(0);
-    cpu.x[0] = x0Lo; cpu.x[1] = x0Hi;
-    cpu.nf = cpu.zf = cpu.cf = cpu.vf = 0;
-    cpu.fpcr = 0; cpu.fpsr = 0;
-    cpu.pstateIl = 0; cpu.pstateSs = 0;
-    cpu.daif = DAIF.ALL;
-    if (cpu.highestEl === 3 && this.bootEl < 3) {
-      // Entering a Linux kernel below EL3 (hw/arm/boot.c): lower ELs AArch64 and Non-secure,
-      // HVC enabled when there is EL2 to take it (SCR_EL3.{RW,NS,HCE}, HCR_EL2.RW).
-      cpu.sr[SR.SCR_EL3 * 2] |= SCR_EL3.RW | SCR_EL3.NS | (cpu.hasEl2 ? SCR_EL3.HCE : 0);
-      if (cpu.hasEl2) cpu.sr[SR.HCR_EL2 * 2] |= HCR_EL2.RW;
-    }
-    cpu.setElSp(this.bootEl, 1);
-    cpu.exclusiveValid = false;
-    cpu.pcLo = entryLo; cpu.pcHi = entryHi;
-    cpu.updateCachedControls();
-    cpu.flushTlb();
-    cpu.flow = 0;
-    cpu.off = false;
-    cpu.halted = false;
-    cpu.interruptCheck = true;
-    cpu.exceptionsWithoutProgress = 0;
-    cpu.exceptionsSinceEret = 0;
+    this.cluster.resetCpu(cpu, entryLo, entryHi, x0Lo, x0Hi);
   }
 
   /** The device tree for this configuration (QEMU-identical; see fdt.ts). */
@@ -253,7 +202,7 @@ export class VirtBoard {
     this.bootEl = o.secure && !plan.isLinux ? 3 : o.virtualization ? 2 : 1;
     this.psciConduit = this.conduitFor(plan.isLinux);
     this.resetCpu(this.cpus[0], plan.entry % 0x100000000 | 0, Math.floor(plan.entry / 0x100000000), x0 | 0, 0);
-    for (let i = 1; i < this.cpus.length; i++) { this.cpus[i].off = true; this.cpus[i].halted = false; }
+    this.cluster.powerOffSecondaries();
     return { dtbAddr };
   }
 
@@ -262,77 +211,14 @@ export class VirtBoard {
   /** Counter ticks per second (CNTFRQ_EL0), for hosts that pace idle time to real time. */
   get counterFrequency(): number { return COUNTER_FREQUENCY_HZ; }
 
-  /**
-   * Run up to about `budget` instructions in total, CPU turns of at most `quantum` each, clipped
-   * so that timer deadlines fall on turn boundaries. Returns early when the guest stops or
-   * every CPU is idle.
-   */
+  /** Run up to about `budget` instructions in CPU turns (see TurnScheduler.run). */
   run(budget: number): RunStatus {
-    let executed = 0;
-    const n = this.cpus.length;
-    while (executed < budget) {
-      if (this.event) return { kind: "stopped", reason: this.event };
-      let anyRan = false;
-      for (let k = 0; k < n; k++) {
-        const idx = (this.nextCpu + k) % n;
-        const cpu = this.cpus[idx];
-        if (cpu.off || cpu.halted) continue;
-        anyRan = true;
-        let slice = this.quantum;
-        const deadline = this.timer.nextDeadline();
-        if (deadline !== undefined) {
-          const ticks = deadline - this.clock.now();
-          slice = Math.max(1, Math.min(slice, Math.ceil(ticks / this.clock.ticksPerInstruction)));
-        }
-        this.clock.beginSlice(cpu);
-        const before = cpu.icount;
-        const excBefore = cpu.exceptionsTaken;
-        try {
-          cpu.run(slice);
-        } finally {
-          this.clock.endSlice();
-        }
-        const ran = cpu.icount - before;
-        executed += ran;
-        // Other CPUs' stores through the TLB fast path do not check reservations, so a CPU's
-        // exclusive monitor does not survive its turn: an LDXR/STXR pair split across turns
-        // fails and retries (clearing is always allowed, ARM ARM B2.9.5).
-        if (n > 1) cpu.exclusiveValid = false;
-        this.timer.update();
-        // An exception taken on every step of a whole turn, turn after turn: the guest has no
-        // working vectors (or they fault themselves) and will never make progress.
-        const exc = cpu.exceptionsTaken - excBefore;
-        // Each report names the exception that started the loop: by now ESR/FAR only describe
-        // the vectors' own faults.
-        if (cpu.exceptionsWithoutProgress >= NO_PROGRESS_EXCEPTION_LIMIT) {
-          return { kind: "fatal", cpu, message: `cpu${idx} is stuck taking exceptions without executing an instruction; ${cpu.describeFirstFault()}` };
-        }
-        if (cpu.exceptionsSinceEret >= EXCEPTION_STREAK_LIMIT) {
-          return { kind: "fatal", cpu,
-            message: `cpu${idx} is stuck taking exceptions (${cpu.exceptionsSinceEret} without an exception return); ${cpu.describeFirstFault()}` };
-        }
-        if (ran > 0 && exc >= ran) {
-          if (++this.faultTurns[idx] >= EXCEPTION_LOOP_TURNS) {
-            return { kind: "fatal", cpu, message: `cpu${idx} is stuck taking exceptions (${exc} in its last ${ran} steps); ${cpu.describeFirstFault()}` };
-          }
-        } else this.faultTurns[idx] = 0;
-        if (this.event) return { kind: "stopped", reason: this.event };
-      }
-      this.nextCpu = (this.nextCpu + 1) % n;
-      if (!anyRan) {
-        this.rtc.poll();
-        return { kind: "idle", now: this.clock.now(), until: this.timer.nextDeadline() };
-      }
-    }
-    this.rtc.poll();
-    return { kind: "running" };
+    return this.scheduler.run(budget);
   }
 
   /** Let virtual time pass while idle (the host decided how far); fires due timers. */
   advanceIdle(tick: number): void {
-    this.clock.advanceTo(tick);
-    this.timer.update();
-    this.rtc.poll();
+    this.scheduler.advanceIdle(tick);
   }
 
   /** Host input for the guest's UART. */

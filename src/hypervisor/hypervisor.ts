@@ -23,12 +23,14 @@ import { GicV3 } from "../devices/gicv3.js";
 import type { Pl011 } from "../devices/pl011.js";
 import { Bus } from "../memory/bus.js";
 import { addGicFrames, addPlatformDevices } from "../board/virt-devices.js";
+import { mpAffinity } from "../machine/cluster.js";
+import type { RunStatus } from "../machine/scheduler.js";
 import { spiLine } from "../devices/interrupts.js";
 import { Sp805 } from "../devices/sp805.js";
 import { PsciFirmware, type SystemEvent } from "../firmware/psci.js";
 import { planBoot } from "../loaders/boot.js";
 import { VIRT } from "../board/memory-map.js";
-import { VirtBoard, type RunStatus } from "../board/virt.js";
+import { VirtBoard } from "../board/virt.js";
 import { decodeDtb, type DeviceTree } from "../devicetree/index.js";
 import { buildVirtDtb } from "../board/fdt.js";
 import type { HvConfig, PartitionConfig } from "./config.js";
@@ -137,8 +139,7 @@ class Partition {
 
   vcpuMpidr(i: number): number {
     // As the virt board numbers its CPUs (Aff0 = index within a cluster of 16 for GICv3, 8 for GICv2).
-    const cluster = this.hv.config.gicVersion === 3 ? 16 : 8;
-    return (0x80000000 | (Math.floor(i / cluster) << 8) | (i % cluster)) >>> 0;
+    return (0x80000000 | mpAffinity(i, this.hv.config.gicVersion === 3 ? 16 : 8)) >>> 0;
   }
 
   get guestDts(): string {
@@ -189,7 +190,7 @@ class Partition {
   /** Put a vCPU at EL1 in its boot state (booting.rst), under this partition's stage 2. */
   enterGuest(cpu: Cpu, lo: number, hi: number, x0Lo: number, x0Hi: number): void {
     const i = this.vcpus.indexOf(cpu);
-    this.hv.board.resetCpu(cpu, lo, hi, x0Lo, x0Hi);
+    this.hv.board.cluster.resetCpu(cpu, lo, hi, x0Lo, x0Hi);
     const vttbr = this.tables.vttbr(this.vmid);
     cpu.srSet(SR.HCR_EL2, GUEST_HCR | 0, 0);
     cpu.srSet(SR.VTTBR_EL2, Number(vttbr & 0xffffffffn) | 0, Number(vttbr >> 32n) | 0);
@@ -337,7 +338,7 @@ export class Hypervisor implements El2ExitHandler, HvControl {
 
   get cpus(): Cpu[] { return this.board.cpus; }
   get counterFrequency(): number { return this.board.counterFrequency; }
-  advanceIdle(tick: number): void { this.board.advanceIdle(tick); }
+  advanceIdle(tick: number): void { this.board.scheduler.advanceIdle(tick); }
 
   /** Bytes typed into partition `id`'s console: its UART receives them. */
   consoleInput(id: number, bytes: Uint8Array): void {
@@ -346,7 +347,7 @@ export class Hypervisor implements El2ExitHandler, HvControl {
   }
 
   run(budget: number): RunStatus {
-    const status = this.board.run(budget);
+    const status = this.board.scheduler.run(budget);
     for (const p of this.parts) {
       const w = p.watchdog;
       if (!w || p.state !== "running") continue;
