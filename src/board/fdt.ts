@@ -10,7 +10,9 @@
  * the calls below follow QEMU's and the order comes out as QEMU's.
  */
 import { DeviceTree, encodeDtb, type DtNode } from "../devicetree/index.js";
+import { IRQ_LEVEL_HIGH, IRQ_TYPE_PPI, reg2 } from "./dt-cells.js";
 import { VIRT } from "./memory-map.js";
+import { virtDevices, type VirtDevice, type VirtDtContext } from "./virt-devices.js";
 
 /**
  * QEMU builds the virt tree in a 1 MiB buffer (device_tree.c create_device_tree, FDT_MAX_SIZE)
@@ -44,28 +46,11 @@ export interface VirtDtbOptions {
   randomSeed?: number;
 }
 
-/** GIC binding interrupt specifier types and flags (Documentation/devicetree/bindings/interrupt-controller/arm,gic.yaml). */
-const IRQ_TYPE_SPI = 0, IRQ_TYPE_PPI = 1;
-const IRQ_EDGE_RISING = 1, IRQ_LEVEL_HIGH = 4;
-
 /** First phandle QEMU allocates (device_tree.c: qemu_fdt_alloc_phandle starts at 0x8000). */
 const FIRST_PHANDLE = 0x8000;
 
 /** QEMU's PSCI function IDs in the psci node (PSCI DEN 0022: 64-bit calls where they exist). */
 const PSCI_CPU_SUSPEND_64 = 0xc4000001, PSCI_CPU_OFF = 0x84000002, PSCI_CPU_ON_64 = 0xc4000003, PSCI_MIGRATE_64 = 0xc4000005;
-
-/** Mark a node as for the Secure world only (Documentation/devicetree/bindings/arm/secure.txt). */
-function secureOnly(node: DtNode): void {
-  node.setString("status", "disabled");
-  node.setString("secure-status", "okay");
-}
-
-function hi32(v: number): number { return Math.floor(v / 0x100000000) >>> 0; }
-function lo32(v: number): number { return v >>> 0; }
-/** <addr size> with #address-cells = #size-cells = 2. */
-function reg2(...pairs: [number, number][]): number[] {
-  return pairs.flatMap(([a, s]) => [hi32(a), lo32(a), hi32(s), lo32(s)]);
-}
 
 /** xorshift32: cheap, deterministic bytes for the seed properties. */
 function seededWords(seed: number, count: number): number[] {
@@ -78,7 +63,11 @@ function seededWords(seed: number, count: number): number[] {
   return out;
 }
 
-export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
+/**
+ * The tree for `o`; `devices` is the board's device list (by default the virt list for these
+ * options), whose nodes come between the CPUs and the memory node, as in QEMU.
+ */
+export function buildVirtDtb(o: VirtDtbOptions, devices: readonly VirtDevice[] = virtDevices(o)): Uint8Array {
   const tree = new DeviceTree(undefined, { insertion: "prepend" });
   // QEMU takes a phandle number before it creates the node and sets the property last; nothing
   // else is allocated in between, so allocating at the property (phandleOf) numbers the same.
@@ -146,186 +135,10 @@ export function buildVirtDtb(o: VirtDtbOptions): Uint8Array {
     (threads > 1 ? path(core, `thread${i % threads}`) : core).setCells("cpu", cpuPhandles[i]);
   }
 
-  // virt_flash_fdt: both banks in one node, or with secure=on bank 0 Secure-only and bank 1 alone.
-  if (o.secure) {
-    const secflash = root.add(`secflash@${VIRT.FLASH_BASE.toString(16)}`);
-    secflash.setString("compatible", "cfi-flash");
-    secflash.setCells("reg", ...reg2([VIRT.FLASH_BASE, VIRT.FLASH_BANK_SIZE]));
-    secflash.setCells("bank-width", 4);
-    secureOnly(secflash);
-    const flash = root.add(`flash@${(VIRT.FLASH_BASE + VIRT.FLASH_BANK_SIZE).toString(16)}`);
-    flash.setString("compatible", "cfi-flash");
-    flash.setCells("reg", ...reg2([VIRT.FLASH_BASE + VIRT.FLASH_BANK_SIZE, VIRT.FLASH_BANK_SIZE]));
-    flash.setCells("bank-width", 4);
-  } else {
-    const flash = root.add(`flash@${VIRT.FLASH_BASE.toString(16)}`);
-    flash.setString("compatible", "cfi-flash");
-    flash.setCells("reg", ...reg2([VIRT.FLASH_BASE, VIRT.FLASH_BANK_SIZE], [VIRT.FLASH_BASE + VIRT.FLASH_BANK_SIZE, VIRT.FLASH_BANK_SIZE]));
-    flash.setCells("bank-width", 4);
-  }
-
-  // create_gic / fdt_add_gic_node
-  const gic = root.add(`intc@${VIRT.GIC_DIST.toString(16)}`);
-  gic.setCells("#interrupt-cells", 3);
-  gic.setEmpty("interrupt-controller");
-  gic.setCells("#address-cells", 2);
-  gic.setCells("#size-cells", 2);
-  gic.setEmpty("ranges");
-  if (o.gicVersion === 3) {
-    gic.setString("compatible", "arm,gic-v3");
-    gic.setCells("#redistributor-regions", 1);
-    gic.setCells("reg", ...reg2([VIRT.GIC_DIST, VIRT.GIC_DIST_SIZE], [VIRT.GIC_REDIST, VIRT.GIC_REDIST_SIZE]));
-  } else {
-    gic.setString("compatible", "arm,cortex-a15-gic");
-    const regions: [number, number][] = [[VIRT.GIC_DIST, VIRT.GIC_DIST_SIZE], [VIRT.GIC_CPU, VIRT.GIC_CPU_SIZE]];
-    if (o.virtualization) regions.push([VIRT.GIC_HYP, VIRT.GIC_HYP_SIZE], [VIRT.GIC_VCPU, VIRT.GIC_VCPU_SIZE]);
-    gic.setCells("reg", ...reg2(...regions));
-  }
-  if (o.virtualization) gic.setCells("interrupts", IRQ_TYPE_PPI, VIRT.PPI_GIC_MAINTENANCE, IRQ_LEVEL_HIGH);
-  const gicPhandle = tree.phandleOf(gic);
-  root.setCells("interrupt-parent", gicPhandle);
-  let msi: DtNode;
-  if (o.gicVersion === 3) {
-    msi = gic.add(`its@${VIRT.GIC_ITS.toString(16)}`);
-    msi.setString("compatible", "arm,gic-v3-its");
-    msi.setEmpty("msi-controller");
-    msi.setCells("#msi-cells", 1);
-    msi.setCells("reg", ...reg2([VIRT.GIC_ITS, VIRT.GIC_ITS_SIZE]));
-  } else {
-    msi = gic.add(`v2m@${VIRT.GIC_V2M.toString(16)}`);
-    msi.setString("compatible", "arm,gic-v2m-frame");
-    msi.setEmpty("msi-controller");
-    msi.setCells("reg", ...reg2([VIRT.GIC_V2M, VIRT.GIC_V2M_SIZE]));
-  }
-  const msiPhandle = tree.phandleOf(msi);
-
-  // fdt_add_pmu_nodes: PMU overflow interrupt is PPI 7.
-  const pmu = root.add("pmu");
-  pmu.setString("compatible", "arm,armv8-pmuv3");
-  pmu.setCells("interrupts", IRQ_TYPE_PPI, VIRT.PPI_PMU, ppiFlags);
-
-  // create_uart
-  const uartName = `pl011@${VIRT.UART.toString(16)}`;
-  const uart = root.add(uartName);
-  uart.setString("compatible", "arm,pl011", "arm,primecell");
-  uart.setCells("reg", ...reg2([VIRT.UART, VIRT.UART_SIZE]));
-  uart.setCells("interrupts", IRQ_TYPE_SPI, VIRT.SPI_UART, IRQ_LEVEL_HIGH);
-  uart.setCells("clocks", clockPhandle, clockPhandle);
-  uart.setString("clock-names", "uartclk", "apb_pclk");
-  chosen.setString("stdout-path", `/${uartName}`);
-
-  if (o.secure) {
-    // create_secure_ram, then the Secure UART, which becomes /secure-chosen's stdout.
-    const secram = root.add(`secram@${VIRT.SECURE_MEM.toString(16)}`);
-    secram.setString("device_type", "memory");
-    secram.setCells("reg", ...reg2([VIRT.SECURE_MEM, VIRT.SECURE_MEM_SIZE]));
-    secureOnly(secram);
-    const suartName = `pl011@${VIRT.SECURE_UART.toString(16)}`;
-    const suart = root.add(suartName);
-    suart.setString("compatible", "arm,pl011", "arm,primecell");
-    suart.setCells("reg", ...reg2([VIRT.SECURE_UART, VIRT.SECURE_UART_SIZE]));
-    suart.setCells("interrupts", IRQ_TYPE_SPI, VIRT.SPI_SECURE_UART, IRQ_LEVEL_HIGH);
-    suart.setCells("clocks", clockPhandle, clockPhandle);
-    suart.setString("clock-names", "uartclk", "apb_pclk");
-    secureOnly(suart);
-    secureChosen!.setString("stdout-path", `/${suartName}`);
-  }
-
-  // create_rtc
-  const rtc = root.add(`pl031@${VIRT.RTC.toString(16)}`);
-  rtc.setString("compatible", "arm,pl031", "arm,primecell");
-  rtc.setCells("reg", ...reg2([VIRT.RTC, VIRT.RTC_SIZE]));
-  rtc.setCells("interrupts", IRQ_TYPE_SPI, VIRT.SPI_RTC, IRQ_LEVEL_HIGH);
-  rtc.setCells("clocks", clockPhandle);
-  rtc.setString("clock-names", "apb_pclk");
-
-  // create_pcie (high ECAM, 256 buses).
-  const pcie = root.add(`pcie@${VIRT.PCIE_MMIO.toString(16)}`);
-  pcie.setString("compatible", "pci-host-ecam-generic");
-  pcie.setString("device_type", "pci");
-  pcie.setCells("#address-cells", 3);
-  pcie.setCells("#size-cells", 2);
-  pcie.setCells("linux,pci-domain", 0);
-  pcie.setCells("bus-range", 0, 255);
-  pcie.setEmpty("dma-coherent");
-  pcie.setCells("msi-map", 0, msiPhandle, 0, 0x10000);
-  pcie.setCells("reg", ...reg2([VIRT.PCIE_ECAM_HIGH, VIRT.PCIE_ECAM_HIGH_SIZE]));
-  pcie.setCells("ranges",
-    0x01000000, 0, 0, hi32(VIRT.PCIE_PIO), lo32(VIRT.PCIE_PIO), 0, VIRT.PCIE_PIO_SIZE,
-    0x02000000, 0, VIRT.PCIE_MMIO, hi32(VIRT.PCIE_MMIO), lo32(VIRT.PCIE_MMIO), 0, VIRT.PCIE_MMIO_SIZE,
-    0x03000000, hi32(VIRT.PCIE_MMIO_HIGH), lo32(VIRT.PCIE_MMIO_HIGH), hi32(VIRT.PCIE_MMIO_HIGH), lo32(VIRT.PCIE_MMIO_HIGH),
-    hi32(VIRT.PCIE_MMIO_HIGH_SIZE), lo32(VIRT.PCIE_MMIO_HIGH_SIZE));
-  pcie.setCells("#interrupt-cells", 1);
-  // create_pcie_irq_map: INTx of slot s, pin p (0-based) -> SPI 3 + (s + p) % 4 (swizzle).
-  const map: number[] = [];
-  for (let slot = 0; slot < 4; slot++) {
-    for (let pin = 0; pin < 4; pin++) {
-      map.push(slot << 11, 0, 0, pin + 1, gicPhandle, 0, 0, IRQ_TYPE_SPI, VIRT.SPI_PCIE + ((pin + slot) % 4), IRQ_LEVEL_HIGH);
-    }
-  }
-  pcie.setCells("interrupt-map", ...map);
-  pcie.setCells("interrupt-map-mask", 0x1800, 0, 0, 7);
-
-  // create_gpio_devices: PL061 and the power button wired to its line 3.
-  const gpio = root.add(`pl061@${VIRT.GPIO.toString(16)}`);
-  gpio.setCells("reg", ...reg2([VIRT.GPIO, VIRT.GPIO_SIZE]));
-  gpio.setString("compatible", "arm,pl061", "arm,primecell");
-  gpio.setCells("#gpio-cells", 2);
-  gpio.setEmpty("gpio-controller");
-  gpio.setCells("interrupts", IRQ_TYPE_SPI, VIRT.SPI_GPIO, IRQ_LEVEL_HIGH);
-  gpio.setCells("clocks", clockPhandle);
-  gpio.setString("clock-names", "apb_pclk");
-  const gpioPhandle = tree.phandleOf(gpio);
-  const keys = root.add("gpio-keys");
-  keys.setString("compatible", "gpio-keys");
-  const power = keys.add("poweroff");
-  power.setString("label", "GPIO Key Poweroff");
-  power.setCells("linux,code", 116 /* KEY_POWER */);
-  power.setCells("gpios", gpioPhandle, 3, 0);
-  if (o.secure) {
-    // The Secure PL061 (no interrupt of its own: SPI 0 in the node) with power-off on line 0 and
-    // reset on line 1.
-    const sgpio = root.add(`pl061@${VIRT.SECURE_GPIO.toString(16)}`);
-    sgpio.setCells("reg", ...reg2([VIRT.SECURE_GPIO, VIRT.SECURE_GPIO_SIZE]));
-    sgpio.setString("compatible", "arm,pl061", "arm,primecell");
-    sgpio.setCells("#gpio-cells", 2);
-    sgpio.setEmpty("gpio-controller");
-    sgpio.setCells("interrupts", IRQ_TYPE_SPI, 0, IRQ_LEVEL_HIGH);
-    sgpio.setCells("clocks", clockPhandle);
-    sgpio.setString("clock-names", "apb_pclk");
-    const sgpioPhandle = tree.phandleOf(sgpio);
-    secureOnly(sgpio);
-    for (const [name, line] of [["gpio-poweroff", 0], ["gpio-restart", 1]] as const) {
-      const n = root.add(name);
-      n.setString("compatible", name);
-      n.setCells("gpios", sgpioPhandle, line, 0);
-      secureOnly(n);
-    }
-  }
-
-  // create_virtio_devices: created from the last transport down so they read in order.
-  for (let i = VIRT.MMIO_COUNT - 1; i >= 0; i--) {
-    const base = VIRT.MMIO + i * VIRT.MMIO_SIZE;
-    const node = root.add(`virtio_mmio@${base.toString(16)}`);
-    node.setString("compatible", "virtio,mmio");
-    node.setCells("reg", ...reg2([base, VIRT.MMIO_SIZE]));
-    node.setCells("interrupts", IRQ_TYPE_SPI, VIRT.SPI_MMIO + i, IRQ_EDGE_RISING);
-    node.setEmpty("dma-coherent");
-  }
-
-  // create_fw_cfg
-  const fwcfg = root.add(`fw-cfg@${VIRT.FW_CFG.toString(16)}`);
-  fwcfg.setString("compatible", "qemu,fw-cfg-mmio");
-  fwcfg.setCells("reg", ...reg2([VIRT.FW_CFG, VIRT.FW_CFG_SIZE]));
-  fwcfg.setEmpty("dma-coherent");
-
-  // create_platform_bus (empty: no dynamic sysbus devices).
-  const pbus = root.add(`platform-bus@${VIRT.PLATFORM_BUS.toString(16)}`);
-  pbus.setString("compatible", "qemu,platform", "simple-bus");
-  pbus.setCells("#size-cells", 1);
-  pbus.setCells("#address-cells", 1);
-  pbus.setCells("ranges", 0, 0, VIRT.PLATFORM_BUS, VIRT.PLATFORM_BUS_SIZE);
-  pbus.setCells("interrupt-parent", gicPhandle);
+  // The devices, in QEMU's creation order: flash, GIC, PMU, UARTs, RTC, PCIe, GPIO, virtio,
+  // fw-cfg, platform bus (virt-devices.ts).
+  const dt: VirtDtContext = { tree, root, chosen, secureChosen, ppiFlags, clockPhandle };
+  for (const d of devices) d.addNode?.(dt);
 
   // hw/arm/boot.c arm_load_dtb: memory, boot arguments, initrd, PSCI.
   const memory = root.add(`memory@${VIRT.RAM_BASE.toString(16)}`);

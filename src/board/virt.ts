@@ -9,19 +9,19 @@ import type { El2ExitHandler } from "../cpu/platform.js";
 import { COUNTER_FREQUENCY_HZ, GenericTimer, VirtualClock } from "../devices/generic-timer.js";
 import { GicV2 } from "../devices/gicv2.js";
 import { GicV3 } from "../devices/gicv3.js";
-import { spiLine, type InterruptController } from "../devices/interrupts.js";
-import { Pl011 } from "../devices/pl011.js";
+import type { InterruptController } from "../devices/interrupts.js";
+import type { Pl011 } from "../devices/pl011.js";
 import type { Pl031 } from "../devices/pl031.js";
-import { Pl061 } from "../devices/pl061.js";
 import { PsciFirmware, type SystemEvent } from "../firmware/psci.js";
 import type { BootPlan } from "../loaders/boot.js";
 import { CpuCluster } from "../machine/cluster.js";
+import { mapDevices, secureOnlyPredicate } from "../machine/device-spec.js";
 import { TurnScheduler, type RunStatus } from "../machine/scheduler.js";
 import { Bus } from "../memory/bus.js";
 import { buildVirtDtb, type CpuTopology } from "./fdt.js";
 import { prepareUserDtb } from "./user-dtb.js";
 import { TIMER_INTID, VIRT } from "./memory-map.js";
-import { addGicFrames, addPlatformDevices } from "./virt-devices.js";
+import { virtDevices, type VirtDevice } from "./virt-devices.js";
 import { VirtPlatform } from "./virt-platform.js";
 
 export type { RunStatus } from "../machine/scheduler.js";
@@ -65,6 +65,8 @@ export class VirtBoard {
   readonly bus = new Bus();
   readonly cluster: CpuCluster;
   readonly cpus: Cpu[];
+  /** The board's devices in QEMU's creation order: the bus is mapped and the DTB built from it. */
+  readonly devices: readonly VirtDevice[];
   readonly clock: VirtualClock;
   readonly timer: GenericTimer;
   readonly gic: GicV2 | GicV3;
@@ -107,20 +109,14 @@ export class VirtBoard {
     this.timer = new GenericTimer(o.cpus, this.clock, irq, TIMER_INTID);
     this.timer.defineSysRegs(cluster.sysregs);
 
-    addGicFrames(bus, this.gic, o.cpus);
-    ({ uart: this.uart, rtc: this.rtc } = addPlatformDevices(bus, irq, {
-      uartTx: o.uartTx, rtcStartSeconds: o.rtcStartSeconds ?? 0, rtcNow: () => this.clock.now() / COUNTER_FREQUENCY_HZ,
-    }));
-    if (o.secure) {
-      // Secure-only (VirtPlatform.isSecureOnly): RAM, a second UART (QEMU connects it to a second
-      // serial port, which these command lines never give, so its output goes nowhere) and a
-      // PL061 whose lines 0 and 1 power the machine off and reset it (virt.c gpio-pwr).
-      bus.addRam("secure-ram", VIRT.SECURE_MEM, VIRT.SECURE_MEM_SIZE);
-      bus.addMmio(VIRT.SECURE_UART, VIRT.SECURE_UART_SIZE, new Pl011(() => {}, spiLine(irq, VIRT.SPI_SECURE_UART)));
-      bus.addMmio(VIRT.SECURE_GPIO, VIRT.SECURE_GPIO_SIZE, new Pl061((line, level) => {
-        if (level && line <= 1) this.event ??= line === 0 ? "poweroff" : "reset";
-      }));
-    }
+    this.devices = virtDevices({ cpus: o.cpus, gicVersion: o.gicVersion, virtualization: o.virtualization, secure: o.secure });
+    const models = mapDevices(bus, this.devices, {
+      gic: this.gic, irq, uartTx: o.uartTx, rtcStartSeconds: o.rtcStartSeconds ?? 0,
+      rtcNow: () => this.clock.now() / COUNTER_FREQUENCY_HZ,
+      systemEvent: (e) => { this.event ??= e; },
+    });
+    this.uart = models.get("uart")![0] as Pl011;
+    this.rtc = models.get("rtc")![0] as Pl031;
 
     this.psciConduit = this.conduitFor(false);
     const board = this;
@@ -131,10 +127,7 @@ export class VirtBoard {
       systemEvent: (e) => { this.event ??= e; },
     });
     // What Non-secure accesses cannot reach with secure=on: flash bank 0 and the secure devices.
-    const within = (pa: number, base: number, size: number) => pa >= base && pa < base + size;
-    const secureOnly = (pa: number) => pa < VIRT.FLASH_BANK_SIZE || within(pa, VIRT.SECURE_UART, VIRT.SECURE_UART_SIZE) ||
-      within(pa, VIRT.SECURE_GPIO, VIRT.SECURE_GPIO_SIZE) || within(pa, VIRT.SECURE_MEM, VIRT.SECURE_MEM_SIZE);
-    const platform = new VirtPlatform(this.cpus, this.psci, o.secure ? secureOnly : () => false, o.hypervisor);
+    const platform = new VirtPlatform(this.cpus, this.psci, secureOnlyPredicate(this.devices), o.hypervisor);
     cluster.createCpus(bus, platform, o.jit);
     this.gic.attachCpus(this.cpus);
     this.scheduler = new TurnScheduler({
@@ -159,7 +152,7 @@ export class VirtBoard {
   buildDtb(bootargs?: string, initrd?: { start: number; end: number }, isLinux = true): Uint8Array {
     const o = this.options;
     return buildVirtDtb({ ramSize: o.ramSize, cpus: o.cpus, topology: o.topology, gicVersion: o.gicVersion, virtualization: o.virtualization,
-      secure: o.secure, psci: this.conduitFor(isLinux), bootargs, initrd });
+      secure: o.secure, psci: this.conduitFor(isLinux), bootargs, initrd }, this.devices);
   }
 
   /**

@@ -22,8 +22,9 @@ import { GicV2 } from "../devices/gicv2.js";
 import { GicV3 } from "../devices/gicv3.js";
 import type { Pl011 } from "../devices/pl011.js";
 import { Bus } from "../memory/bus.js";
-import { addGicFrames, addPlatformDevices } from "../board/virt-devices.js";
+import { virtDevices } from "../board/virt-devices.js";
 import { mpAffinity } from "../machine/cluster.js";
+import { mapDevices } from "../machine/device-spec.js";
 import type { RunStatus } from "../machine/scheduler.js";
 import { spiLine } from "../devices/interrupts.js";
 import { Sp805 } from "../devices/sp805.js";
@@ -80,7 +81,7 @@ class Partition {
   state: PartitionState = "stopped";
   readonly vcpus: Cpu[];
   readonly gic: GicV2 | GicV3;
-  readonly uart!: Pl011;
+  readonly uart: Pl011;
   /** The partition's emulated devices, by guest physical address. */
   readonly mmio = new Bus();
   /** Its SP805 watchdog, when the config gives it one. */
@@ -105,12 +106,14 @@ class Partition {
     else this.gic = new GicV2(n, VIRT.GIC_NUM_IRQS, false);
     this.gic.attachCpus(this.vcpus.map(virtualLines));
     // Its own virt machine's devices, on a bus of its own that stage-2 faults reach.
-    addGicFrames(this.mmio, this.gic, n);
-    ({ uart: this.uart } = addPlatformDevices(this.mmio, this.gic, {
+    // The same device list as the board's, for a virt machine of the partition's size.
+    const models = mapDevices(this.mmio, virtDevices({ cpus: n, gicVersion: hv.config.gicVersion, virtualization: false }), {
+      gic: this.gic, irq: this.gic,
       uartTx: (b) => hv.host.consoleOutput(config.id, Uint8Array.of(b)),
       rtcStartSeconds: Math.floor(Date.now() / 1000),
       rtcNow: () => board.clock.now() / board.counterFrequency,
-    }));
+    });
+    this.uart = models.get("uart")![0] as Pl011;
     const part = this;
     this.psci = new PsciFirmware({
       cpus: () => this.vcpus,
