@@ -70,6 +70,8 @@ export interface HypervisorHost {
   event(text: string): void;
   /** A device tree as DTS text (for HV> dtb). */
   dtbToDts(dtb: Uint8Array): string;
+  /** Partition `id` (re)started: its console output begins afresh. */
+  partitionStarted?(id: number): void;
 }
 
 /** Per-vCPU view of a physical CPU for the partition's GIC model: its interrupt outputs are the virtual lines. */
@@ -315,6 +317,7 @@ export class Hypervisor implements El2ExitHandler, HvControl {
   private bootPartition(p: Partition): void {
     if (p.booted) p = this.install(this.config.partitions.indexOf(p.config));
     p.boot();
+    this.host.partitionStarted?.(p.config.id);
     this.host.event(`${p.config.label}: started on CPU${p.config.pcpus.length > 1 ? "s" : ""} ${p.config.pcpus.join(",")}`);
   }
 
@@ -372,6 +375,16 @@ export class Hypervisor implements El2ExitHandler, HvControl {
     if (wd.action === "restart") this.bootPartition(p);
     else if (wd.action === "stop") { p.stop(); p.state = "crashed"; }
     else p.watchdog!.arm(Math.round((wd.seconds * WATCHDOG_HZ) / 2));
+  }
+
+  /**
+   * A crash the host saw in partition `id`'s output (a kernel panic it watched for): the
+   * partition's on-crash policy, as for a crash the hypervisor sees itself. Ignored unless the
+   * partition is running.
+   */
+  reportCrash(id: number, why: string): void {
+    const p = this.byId(id);
+    if (p && p.state === "running") this.crash(p, why);
   }
 
   private crash(p: Partition, why: string): void {
