@@ -7,7 +7,7 @@
 import { statSync } from "node:fs";
 import { dirname } from "node:path";
 import { compileDts, decodeDtb, DtbError, DtsError, isDtb, TreeCheckError, formatDiagnostic, type DeviceTree } from "../devicetree/index.js";
-import { buildVirtDtb } from "../board/fdt.js";
+import { buildVirtDtb } from "../boards/virt/fdt.js";
 import { checkHvConfig, type HvConfig } from "../hypervisor/config.js";
 import { buildGuestDtb } from "../hypervisor/guest-dt.js";
 import { Hypervisor, WATCHDOG_IPA, WATCHDOG_SPI } from "../hypervisor/hypervisor.js";

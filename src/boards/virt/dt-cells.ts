@@ -2,8 +2,8 @@
  * Cell encodings of the virt tree: 64-bit <address size> pairs (#address-cells =
  * #size-cells = 2 at the root), GIC binding interrupt specifiers, and the Secure-only marking.
  */
-import type { DtNode } from "../devicetree/index.js";
-import type { DeviceInterrupt } from "../machine/device-spec.js";
+import type { DtNode } from "../../devicetree/index.js";
+import type { DeviceInterrupt } from "../../machine/device-spec.js";
 
 /** GIC binding interrupt specifier types and flags (Documentation/devicetree/bindings/interrupt-controller/arm,gic.yaml). */
 export const IRQ_TYPE_SPI = 0, IRQ_TYPE_PPI = 1;

@@ -8,20 +8,20 @@
  * each partition's devices from it too, as a partition is a virt machine of its own size with
  * its own instances (reached through stage-2 faults).
  */
-import type { DeviceTree, DtNode } from "../devicetree/index.js";
-import { EmptyVirtioMmio } from "../devices/virtio-mmio.js";
-import { FixedValueRegion } from "../devices/placeholder.js";
-import { FwCfg } from "../devices/fw-cfg.js";
-import type { GicV2 } from "../devices/gicv2.js";
-import { GicV2m } from "../devices/gicv2m.js";
-import type { GicV3 } from "../devices/gicv3.js";
-import { spiLine, type InterruptController } from "../devices/interrupts.js";
-import { PciHostEcam } from "../devices/pci-host.js";
-import { Pl011 } from "../devices/pl011.js";
-import { Pl031 } from "../devices/pl031.js";
-import { Pl061 } from "../devices/pl061.js";
-import type { SystemEvent } from "../firmware/psci.js";
-import type { DeviceInterrupt, DeviceSpec, MmioRegion } from "../machine/device-spec.js";
+import type { DeviceTree, DtNode } from "../../devicetree/index.js";
+import { EmptyVirtioMmio } from "../../devices/virtio-mmio.js";
+import { FixedValueRegion } from "../../devices/placeholder.js";
+import { FwCfg } from "../../devices/fw-cfg.js";
+import type { GicV2 } from "../../devices/gicv2.js";
+import { GicV2m } from "../../devices/gicv2m.js";
+import type { GicV3 } from "../../devices/gicv3.js";
+import { spiLine, type InterruptController } from "../../devices/interrupts.js";
+import { PciHostEcam } from "../../devices/pci-host.js";
+import { Pl011 } from "../../devices/pl011.js";
+import { Pl031 } from "../../devices/pl031.js";
+import { Pl061 } from "../../devices/pl061.js";
+import type { SystemEvent } from "../../firmware/psci.js";
+import type { DeviceInterrupt, DeviceSpec, MmioRegion } from "../../machine/device-spec.js";
 import { hi32, interruptCells, IRQ_LEVEL_HIGH, IRQ_TYPE_PPI, IRQ_TYPE_SPI, lo32, markSecureOnly, reg2 } from "./dt-cells.js";
 import { VIRT } from "./memory-map.js";
 

@@ -9,7 +9,7 @@
  * first in its node; the tree here is built with `insertion: "prepend"`, which does the same, so
  * the calls below follow QEMU's and the order comes out as QEMU's.
  */
-import { DeviceTree, encodeDtb, type DtNode } from "../devicetree/index.js";
+import { DeviceTree, encodeDtb, type DtNode } from "../../devicetree/index.js";
 import { IRQ_LEVEL_HIGH, IRQ_TYPE_PPI, reg2 } from "./dt-cells.js";
 import { VIRT } from "./memory-map.js";
 import { virtDevices, type VirtDevice, type VirtDtContext } from "./virt-devices.js";

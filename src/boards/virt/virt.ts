@@ -4,27 +4,27 @@
  * counter advances with executed instructions, and when every CPU waits for an interrupt the
  * board reports "idle until tick T" so the host decides whether to sleep or skip ahead.
  */
-import type { Cpu, JitThresholds } from "../cpu/cpu.js";
-import type { El2ExitHandler } from "../cpu/platform.js";
-import { COUNTER_FREQUENCY_HZ, GenericTimer, VirtualClock } from "../devices/generic-timer.js";
-import { GicV2 } from "../devices/gicv2.js";
-import { GicV3 } from "../devices/gicv3.js";
-import type { InterruptController } from "../devices/interrupts.js";
-import type { Pl011 } from "../devices/pl011.js";
-import type { Pl031 } from "../devices/pl031.js";
-import { PsciFirmware, type SystemEvent } from "../firmware/psci.js";
-import type { BootPlan } from "../loaders/boot.js";
-import { CpuCluster } from "../machine/cluster.js";
-import { mapDevices, secureOnlyPredicate } from "../machine/device-spec.js";
-import { TurnScheduler, type RunStatus } from "../machine/scheduler.js";
-import { Bus } from "../memory/bus.js";
+import type { Cpu, JitThresholds } from "../../cpu/cpu.js";
+import type { El2ExitHandler } from "../../cpu/platform.js";
+import { COUNTER_FREQUENCY_HZ, GenericTimer, VirtualClock } from "../../devices/generic-timer.js";
+import { GicV2 } from "../../devices/gicv2.js";
+import { GicV3 } from "../../devices/gicv3.js";
+import type { InterruptController } from "../../devices/interrupts.js";
+import type { Pl011 } from "../../devices/pl011.js";
+import type { Pl031 } from "../../devices/pl031.js";
+import { PsciFirmware, type SystemEvent } from "../../firmware/psci.js";
+import type { BootPlan } from "../../loaders/boot.js";
+import { CpuCluster } from "../../machine/cluster.js";
+import { mapDevices, secureOnlyPredicate } from "../../machine/device-spec.js";
+import { TurnScheduler, type RunStatus } from "../../machine/scheduler.js";
+import { Bus } from "../../memory/bus.js";
 import { buildVirtDtb, type CpuTopology } from "./fdt.js";
 import { prepareUserDtb } from "./user-dtb.js";
 import { TIMER_INTID, VIRT } from "./memory-map.js";
 import { virtDevices, type VirtDevice } from "./virt-devices.js";
 import { VirtPlatform } from "./virt-platform.js";
 
-export type { RunStatus } from "../machine/scheduler.js";
+export type { RunStatus } from "../../machine/scheduler.js";
 
 export interface VirtOptions {
   ramSize: number;
