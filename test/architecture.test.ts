@@ -3,7 +3,9 @@
  * and no process environment anywhere under src/ except the CLI layer (src/cli) that owns files,
  * terminals and processes. And the CPU is layered below the machine: src/cpu reaches boards,
  * devices, firmware and hypervisors only through its platform interface (src/cpu/platform.ts),
- * so it imports none of them.
+ * so it imports none of them. src/machine (CPU cluster, scheduler, device specs) is what every
+ * board and the hypervisor build on, so it knows none of them, nor the hosts that drive it; and
+ * only the CLI itself reaches into the CLI.
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -50,8 +52,8 @@ function relativeImports(file: string): string[] {
   return out;
 }
 
-test("src/cpu imports nothing from the machine around it (board, devices, firmware, hypervisor, host, CLI)", () => {
-  const forbidden = ["board", "devices", "firmware", "hypervisor", "host", "cli"].map((d) => join("src", d) + "/");
+test("src/cpu imports nothing from the machine around it (boards, devices, firmware, hypervisor, host, CLI)", () => {
+  const forbidden = ["board", "boards", "devices", "firmware", "hypervisor", "host", "cli"].map((d) => join("src", d) + "/");
   const offenders: string[] = [];
   const files = sources(join(root, "src", "cpu"));
   assert.ok(files.length > 10, "the CPU sources were found");
@@ -61,4 +63,31 @@ test("src/cpu imports nothing from the machine around it (board, devices, firmwa
     }
   }
   assert.deepEqual(offenders, [], "src/cpu must reach the machine only through CpuPlatform");
+});
+
+/** Offending relative imports of the sources under `dir` into any of the `forbidden` folders. */
+function importsInto(dir: string, forbidden: string[]): string[] {
+  const prefixes = forbidden.map((d) => join("src", d) + "/");
+  const offenders: string[] = [];
+  for (const f of sources(join(root, dir))) {
+    for (const target of relativeImports(f)) {
+      if (prefixes.some((d) => target.startsWith(d))) offenders.push(`${relative(root, f)} imports ${target}`);
+    }
+  }
+  return offenders;
+}
+
+test("src/machine imports nothing from boards, the hypervisor, hosts or the CLI", () => {
+  assert.ok(sources(join(root, "src", "machine")).length >= 3, "the machine sources were found");
+  assert.deepEqual(importsInto(join("src", "machine"), ["board", "boards", "hypervisor", "host", "cli"]), [],
+    "src/machine must not know the boards or hypervisor built on it, nor the hosts that run it");
+});
+
+test("nothing under src/ but src/cli imports src/cli", () => {
+  const offenders: string[] = [];
+  for (const name of readdirSync(join(root, "src"))) {
+    if (name === "cli" || !statSync(join(root, "src", name)).isDirectory()) continue;
+    offenders.push(...importsInto(join("src", name), ["cli"]));
+  }
+  assert.deepEqual(offenders, [], "the core must not depend on the command line");
 });

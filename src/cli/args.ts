@@ -3,7 +3,7 @@
  * comma-separated properties, sizes with optional K/M/G/T suffix (MiB when none, as QEMU -m).
  */
 
-import type { CpuTopology } from "../board/fdt.js";
+import type { CpuTopology } from "../boards/virt/fdt.js";
 
 export class UsageError extends Error {
   override readonly name = "UsageError";

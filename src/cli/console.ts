@@ -3,7 +3,7 @@
  * sequences (Ctrl-A X quits, Ctrl-A H prints help, Ctrl-A Ctrl-A sends Ctrl-A); a pipe or
  * file is forwarded as is.
  */
-import type { VirtBoard } from "../board/virt.js";
+import type { VirtBoard } from "../boards/virt/virt.js";
 
 const CTRL_A = 0x01;
 

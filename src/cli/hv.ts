@@ -7,12 +7,13 @@
 import { statSync } from "node:fs";
 import { dirname } from "node:path";
 import { compileDts, decodeDtb, DtbError, DtsError, isDtb, TreeCheckError, formatDiagnostic, type DeviceTree } from "../devicetree/index.js";
-import { buildVirtDtb } from "../board/fdt.js";
+import { buildVirtDtb } from "../boards/virt/fdt.js";
 import { checkHvConfig, type HvConfig } from "../hypervisor/config.js";
 import { buildGuestDtb } from "../hypervisor/guest-dt.js";
 import { Hypervisor, WATCHDOG_IPA, WATCHDOG_SPI } from "../hypervisor/hypervisor.js";
 import { HvShell } from "../hypervisor/shell.js";
 import { ConsoleMux } from "../host/console-mux.js";
+import { PanicWatch } from "../host/panic-watch.js";
 import { runSession } from "../host/run-loop.js";
 import { dtbToDts } from "../devicetree/index.js";
 import { openConsolePorts, type ConsolePorts } from "./console-ports.js";
@@ -153,13 +154,17 @@ async function runPartitions(config: HvConfig, watchdogSeconds: number | undefin
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
   let mux: ConsoleMux | undefined;
   let outputKeepsUp = true;
+  // Each partition console is watched as tessera run watches its guest's: a Linux that panicked
+  // and spins past the grace period has crashed, and its on-crash policy applies.
+  const panicWatches = new Map(config.partitions.map((p) => [p.id, new PanicWatch()] as const));
   const hv = new Hypervisor(config, {
     // As tessera run: a gzip-compressed kernel is decompressed as QEMU does; an initrd stays as it is.
     readImage: (path, kind) => {
       const bytes = readInputFile(path, kind, { maxBytes: config.memorySize });
       return kind === "kernel" ? decompressKernel(bytes, path) : bytes;
     },
-    consoleOutput: (id, bytes) => mux!.output(id, bytes),
+    consoleOutput: (id, bytes) => { panicWatches.get(id)?.feed(bytes); mux!.output(id, bytes); },
+    partitionStarted: (id) => panicWatches.get(id)?.reset(),
     event: (text) => mux!.hvMessage(text),
     dtbToDts: (dtb) => dtbToDts(dtb),
   });
@@ -192,7 +197,17 @@ async function runPartitions(config: HvConfig, watchdogSeconds: number | undefin
         if (!outputKeepsUp) return outputDrained().then(() => { outputKeepsUp = true; });
         return undefined;
       },
-      afterSlice: () => (hv.isEnded ? { kind: "host", code: EXIT_OK } : undefined),
+      afterSlice: () => {
+        for (const { id, state } of hv.partitions()) {
+          const watch = panicWatches.get(id)!;
+          // A paused partition's grace period waits for it to run again.
+          if (state !== "running" || !watch.panicFinished(false)) continue;
+          const why = `kernel panic: ${watch.panic}`;
+          watch.reset();
+          hv.reportCrash(id, why);
+        }
+        return hv.isEnded ? { kind: "host", code: EXIT_OK } : undefined;
+      },
       // HV> commands (stdin or its port) can always come, so idle partitions are not a deadlock.
       inputOpen: () => true,
     }, { watchdogSeconds });

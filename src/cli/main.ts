@@ -11,11 +11,12 @@ import { dirname, join } from "node:path";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { VirtBoard } from "../board/virt.js";
-import { VIRT } from "../board/memory-map.js";
+import { VirtBoard } from "../boards/virt/virt.js";
+import { VIRT } from "../boards/virt/memory-map.js";
 import { planBoot } from "../loaders/boot.js";
 import { parseRunArgs, UsageError, type RunArgs } from "./args.js";
 import { attachConsole } from "./console.js";
+import { PanicWatch } from "../host/panic-watch.js";
 import { runSession } from "../host/run-loop.js";
 import { installTracing } from "./trace.js";
 import { jitThresholdsFromEnvironment } from "./jit-env.js";
@@ -107,31 +108,6 @@ function checkCommandLine(append: string): void {
   if (n >= COMMAND_LINE_SIZE) fail(`kernel command line too long (${n} bytes; arm64 Linux takes at most ${COMMAND_LINE_SIZE - 1})`);
 }
 
-/** After a panic message, how long a guest that neither resets nor powers off may keep spinning. */
-const PANIC_GRACE_MS = 5000;
-
-/** Follows the guest's console output: its last lines, and whether Linux panicked. */
-class ConsoleWatch {
-  bytes = 0;
-  panic: string | undefined;
-  panicSeenAt: number | undefined;
-  private tail = "";
-  feed(chunk: Uint8Array): void {
-    this.bytes += chunk.length;
-    this.tail = (this.tail + new TextDecoder("latin1").decode(chunk)).slice(-8192);
-    if (this.panic === undefined) {
-      const m = /Kernel panic - not syncing:[^\r\n]*/.exec(this.tail);
-      if (m) { this.panic = m[0].replace(/^Kernel panic - not syncing:\s*/, ""); this.panicSeenAt = Date.now(); }
-    }
-  }
-  /** The last `n` lines; after a panic, from a few lines before the panic message on (at most 40). */
-  lastLines(n: number): string {
-    const lines = this.tail.replace(/\r/g, "").split("\n").filter((l) => l.trim() !== "");
-    const at = this.panic === undefined ? -1 : lines.findIndex((l) => l.includes("Kernel panic - not syncing:"));
-    return (at < 0 ? lines.slice(-n) : lines.slice(Math.max(0, at - 5), at + 35)).join("\n");
-  }
-}
-
 async function runCommand(argv: string[]): Promise<number> {
   const args = parseRunArgs(argv);
   const kernel = decompressKernel(readImage(args.kernel, "kernel", args.ramSize), args.kernel);
@@ -142,7 +118,7 @@ async function runCommand(argv: string[]): Promise<number> {
   if (plan.isLinux && args.append !== undefined) checkCommandLine(args.append);
 
   const out: number[] = [];
-  const console_ = new ConsoleWatch();
+  const console_ = new PanicWatch();
   // False once standard output is queued past its high-water mark: the run then waits for the
   // reader, as QEMU's blocking character backend does, instead of buffering without bound.
   let outputKeepsUp = true;
@@ -210,7 +186,7 @@ async function runCommand(argv: string[]): Promise<number> {
         flushOutput();
         // Linux panicked: with panic=-1 it resets at once (QEMU -no-reboot then exits), without
         // it spins for ever; either way the guest is finished. Report it with its last words.
-        if (console_.panic !== undefined && (status.kind === "stopped" || Date.now() - console_.panicSeenAt! > PANIC_GRACE_MS)) {
+        if (console_.panicFinished(status.kind === "stopped")) {
           writeStderr(`tessera: guest kernel panic: ${console_.panic}\n--- last console lines ---\n${console_.lastLines(15)}\n`);
           return { kind: "host", code: EXIT_GUEST_FAILURE };
         }

@@ -9,7 +9,7 @@ import { disassemble } from "../cpu/isa/index.js";
 import { translate } from "../cpu/mmu.js";
 import { VectorOffset, type CpuObserver } from "../cpu/platform.js";
 import { hex64 } from "../cpu/u64.js";
-import type { VirtBoard } from "../board/virt.js";
+import type { VirtBoard } from "../boards/virt/virt.js";
 
 export function installTracing(board: VirtBoard, what: { exec: boolean; int: boolean }, write: (line: string) => void): void {
   const tr: Translation = { pa: 0, fault: -1, faultS2: false, cacheable: true };

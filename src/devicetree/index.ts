@@ -26,7 +26,7 @@
  * order; children inherit the setting from the node that adds them, and setting an existing
  * property always keeps its place. Phandles number from `tree.nextPhandleCandidate` (1 unless
  * set). encodeDtb's `shareStringSuffixes: false` stores every property name whole in the strings
- * block instead of reusing the tail of a longer one as dtc does. See src/board/fdt.ts:
+ * block instead of reusing the tail of a longer one as dtc does. See src/boards/virt/fdt.ts:
  *
  *   const tree = new DeviceTree(undefined, { insertion: "prepend" });
  *   tree.root.setCells("#address-cells", 2).setString("compatible", "linux,dummy-virt");

@@ -5,7 +5,7 @@
  * stopped, got stuck, outran its watchdog or instruction limit, or waits for an interrupt that
  * can never come. Platform-neutral: timers are the ones every JavaScript host has.
  */
-import type { RunStatus } from "../board/virt.js";
+import type { RunStatus } from "../machine/scheduler.js";
 
 /** What the loop drives: a board, or the hypervisor's view of one. */
 export interface Runnable {

@@ -8,7 +8,7 @@
  * tree) and the shared memory windows.
  */
 import { decodeDtb, encodeDtb, type DeviceTree, type DtNode } from "../devicetree/index.js";
-import { buildVirtDtb, FDT_MAX_SIZE } from "../board/fdt.js";
+import { buildVirtDtb, FDT_MAX_SIZE } from "../boards/virt/fdt.js";
 import type { HvConfig, PartitionConfig } from "./config.js";
 
 

@@ -22,15 +22,18 @@ import { GicV2 } from "../devices/gicv2.js";
 import { GicV3 } from "../devices/gicv3.js";
 import type { Pl011 } from "../devices/pl011.js";
 import { Bus } from "../memory/bus.js";
-import { addGicFrames, addPlatformDevices } from "../board/virt-devices.js";
+import { virtDevices } from "../boards/virt/virt-devices.js";
+import { mpAffinity } from "../machine/cluster.js";
+import { mapDevices } from "../machine/device-spec.js";
+import type { RunStatus } from "../machine/scheduler.js";
 import { spiLine } from "../devices/interrupts.js";
 import { Sp805 } from "../devices/sp805.js";
 import { PsciFirmware, type SystemEvent } from "../firmware/psci.js";
 import { planBoot } from "../loaders/boot.js";
-import { VIRT } from "../board/memory-map.js";
-import { VirtBoard, type RunStatus } from "../board/virt.js";
+import { VIRT } from "../boards/virt/memory-map.js";
+import { VirtBoard } from "../boards/virt/virt.js";
 import { decodeDtb, type DeviceTree } from "../devicetree/index.js";
-import { buildVirtDtb } from "../board/fdt.js";
+import { buildVirtDtb } from "../boards/virt/fdt.js";
 import type { HvConfig, PartitionConfig } from "./config.js";
 import { buildGuestDtb } from "./guest-dt.js";
 import type { HvControl, PartitionInfo, PartitionState, PartitionStats } from "./shell.js";
@@ -67,6 +70,8 @@ export interface HypervisorHost {
   event(text: string): void;
   /** A device tree as DTS text (for HV> dtb). */
   dtbToDts(dtb: Uint8Array): string;
+  /** Partition `id` (re)started: its console output begins afresh. */
+  partitionStarted?(id: number): void;
 }
 
 /** Per-vCPU view of a physical CPU for the partition's GIC model: its interrupt outputs are the virtual lines. */
@@ -78,7 +83,7 @@ class Partition {
   state: PartitionState = "stopped";
   readonly vcpus: Cpu[];
   readonly gic: GicV2 | GicV3;
-  readonly uart!: Pl011;
+  readonly uart: Pl011;
   /** The partition's emulated devices, by guest physical address. */
   readonly mmio = new Bus();
   /** Its SP805 watchdog, when the config gives it one. */
@@ -103,12 +108,14 @@ class Partition {
     else this.gic = new GicV2(n, VIRT.GIC_NUM_IRQS, false);
     this.gic.attachCpus(this.vcpus.map(virtualLines));
     // Its own virt machine's devices, on a bus of its own that stage-2 faults reach.
-    addGicFrames(this.mmio, this.gic, n);
-    ({ uart: this.uart } = addPlatformDevices(this.mmio, this.gic, {
+    // The same device list as the board's, for a virt machine of the partition's size.
+    const models = mapDevices(this.mmio, virtDevices({ cpus: n, gicVersion: hv.config.gicVersion, virtualization: false }), {
+      gic: this.gic, irq: this.gic,
       uartTx: (b) => hv.host.consoleOutput(config.id, Uint8Array.of(b)),
       rtcStartSeconds: Math.floor(Date.now() / 1000),
       rtcNow: () => board.clock.now() / board.counterFrequency,
-    }));
+    });
+    this.uart = models.get("uart")![0] as Pl011;
     const part = this;
     this.psci = new PsciFirmware({
       cpus: () => this.vcpus,
@@ -137,8 +144,7 @@ class Partition {
 
   vcpuMpidr(i: number): number {
     // As the virt board numbers its CPUs (Aff0 = index within a cluster of 16 for GICv3, 8 for GICv2).
-    const cluster = this.hv.config.gicVersion === 3 ? 16 : 8;
-    return (0x80000000 | (Math.floor(i / cluster) << 8) | (i % cluster)) >>> 0;
+    return (0x80000000 | mpAffinity(i, this.hv.config.gicVersion === 3 ? 16 : 8)) >>> 0;
   }
 
   get guestDts(): string {
@@ -189,7 +195,7 @@ class Partition {
   /** Put a vCPU at EL1 in its boot state (booting.rst), under this partition's stage 2. */
   enterGuest(cpu: Cpu, lo: number, hi: number, x0Lo: number, x0Hi: number): void {
     const i = this.vcpus.indexOf(cpu);
-    this.hv.board.resetCpu(cpu, lo, hi, x0Lo, x0Hi);
+    this.hv.board.cluster.resetCpu(cpu, lo, hi, x0Lo, x0Hi);
     const vttbr = this.tables.vttbr(this.vmid);
     cpu.srSet(SR.HCR_EL2, GUEST_HCR | 0, 0);
     cpu.srSet(SR.VTTBR_EL2, Number(vttbr & 0xffffffffn) | 0, Number(vttbr >> 32n) | 0);
@@ -311,6 +317,7 @@ export class Hypervisor implements El2ExitHandler, HvControl {
   private bootPartition(p: Partition): void {
     if (p.booted) p = this.install(this.config.partitions.indexOf(p.config));
     p.boot();
+    this.host.partitionStarted?.(p.config.id);
     this.host.event(`${p.config.label}: started on CPU${p.config.pcpus.length > 1 ? "s" : ""} ${p.config.pcpus.join(",")}`);
   }
 
@@ -337,7 +344,7 @@ export class Hypervisor implements El2ExitHandler, HvControl {
 
   get cpus(): Cpu[] { return this.board.cpus; }
   get counterFrequency(): number { return this.board.counterFrequency; }
-  advanceIdle(tick: number): void { this.board.advanceIdle(tick); }
+  advanceIdle(tick: number): void { this.board.scheduler.advanceIdle(tick); }
 
   /** Bytes typed into partition `id`'s console: its UART receives them. */
   consoleInput(id: number, bytes: Uint8Array): void {
@@ -346,7 +353,7 @@ export class Hypervisor implements El2ExitHandler, HvControl {
   }
 
   run(budget: number): RunStatus {
-    const status = this.board.run(budget);
+    const status = this.board.scheduler.run(budget);
     for (const p of this.parts) {
       const w = p.watchdog;
       if (!w || p.state !== "running") continue;
@@ -368,6 +375,16 @@ export class Hypervisor implements El2ExitHandler, HvControl {
     if (wd.action === "restart") this.bootPartition(p);
     else if (wd.action === "stop") { p.stop(); p.state = "crashed"; }
     else p.watchdog!.arm(Math.round((wd.seconds * WATCHDOG_HZ) / 2));
+  }
+
+  /**
+   * A crash the host saw in partition `id`'s output (a kernel panic it watched for): the
+   * partition's on-crash policy, as for a crash the hypervisor sees itself. Ignored unless the
+   * partition is running.
+   */
+  reportCrash(id: number, why: string): void {
+    const p = this.byId(id);
+    if (p && p.state === "running") this.crash(p, why);
   }
 
   private crash(p: Partition, why: string): void {

@@ -1,8 +1,8 @@
 /** Device models driven through the bus and the CPU's system registers on a virt board. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { VirtBoard } from "../../src/board/virt.js";
-import { VIRT } from "../../src/board/memory-map.js";
+import { VirtBoard } from "../../src/boards/virt/virt.js";
+import { VIRT } from "../../src/boards/virt/memory-map.js";
 import { PSCI } from "../../src/firmware/psci.js";
 
 function board(gicVersion: 2 | 3, cpus = 2) {

@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildVirtDtb } from "../../src/board/fdt.js";
-import { VIRT } from "../../src/board/memory-map.js";
+import { buildVirtDtb } from "../../src/boards/virt/fdt.js";
+import { VIRT } from "../../src/boards/virt/memory-map.js";
 import { planBoot } from "../../src/loaders/boot.js";
 import { oracleMissing } from "../harness/oracles.js";
 

@@ -5,8 +5,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { VirtBoard } from "../../src/board/virt.js";
-import { VIRT } from "../../src/board/memory-map.js";
+import { VirtBoard } from "../../src/boards/virt/virt.js";
+import { VIRT } from "../../src/boards/virt/memory-map.js";
 import { FwCfg } from "../../src/devices/fw-cfg.js";
 import { PSCI } from "../../src/firmware/psci.js";
 

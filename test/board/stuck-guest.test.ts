@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { VirtBoard, type RunStatus } from "../../src/board/virt.js";
-import { VIRT } from "../../src/board/memory-map.js";
+import { VirtBoard, type RunStatus } from "../../src/boards/virt/virt.js";
+import { VIRT } from "../../src/boards/virt/memory-map.js";
 import { makeElf } from "../harness/elf.js";
 
 const LOAD = VIRT.RAM_BASE + 0x80000;

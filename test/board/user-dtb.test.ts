@@ -16,8 +16,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { largestUserDtbFile, prepareUserDtb, userDtbLoadSize, type UserDtbOptions } from "../../src/board/user-dtb.js";
-import { VIRT } from "../../src/board/memory-map.js";
+import { largestUserDtbFile, prepareUserDtb, userDtbLoadSize, type UserDtbOptions } from "../../src/boards/virt/user-dtb.js";
+import { VIRT } from "../../src/boards/virt/memory-map.js";
 import { planBoot } from "../../src/loaders/boot.js";
 import { LoadError } from "../../src/loaders/errors.js";
 

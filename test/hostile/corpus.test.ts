@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import { makeElf } from "../harness/elf.js";
 import { assemble, crossToolchainMissing } from "../harness/toolchain.js";
 import { assertPromise, runTesseraCli } from "../harness/promise.js";
-import { buildVirtDtb } from "../../src/board/fdt.js";
+import { buildVirtDtb } from "../../src/boards/virt/fdt.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tessera-hostile-"));
 /** Peak memory a hostile run may reach: 128 MiB of guest RAM plus the emulator's own. */

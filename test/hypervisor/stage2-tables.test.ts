@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { VirtBoard } from "../../src/board/virt.js";
+import { VirtBoard } from "../../src/boards/virt/virt.js";
 import { Access, type Translation } from "../../src/cpu/cpu.js";
 import { translate } from "../../src/cpu/mmu.js";
 import { SR } from "../../src/cpu/sysregs.js";

@@ -27,7 +27,7 @@
  *
  * Platform-neutral: Uint8Array and DataView only.
  */
-import { LoadError } from "../loaders/errors.js";
+import { LoadError } from "../../loaders/errors.js";
 
 export interface UserDtbOptions {
   ramBase: number;

@@ -5,9 +5,9 @@
  * by the TypeScript hypervisor when one is attached (reflected to the emulated EL2 otherwise).
  * One object serves every CPU of the board.
  */
-import type { Cpu, TlbInvalidation } from "../cpu/cpu.js";
-import { REFLECT, type Conduit, type CpuPlatform, type El2Exit, type El2ExitHandler, type El2ExitResult } from "../cpu/platform.js";
-import type { PsciFirmware } from "../firmware/psci.js";
+import type { Cpu, TlbInvalidation } from "../../cpu/cpu.js";
+import { REFLECT, type Conduit, type CpuPlatform, type El2Exit, type El2ExitHandler, type El2ExitResult } from "../../cpu/platform.js";
+import type { PsciFirmware } from "../../firmware/psci.js";
 
 export class VirtPlatform implements CpuPlatform {
   /**

@@ -1,0 +1,221 @@
+/**
+ * The `virt` board: QEMU's hw/arm/virt.c memory map and devices around 1-8 Cortex-A53-like
+ * CPUs, run in one thread. CPUs take turns in quanta (round robin); the generic timer's
+ * counter advances with executed instructions, and when every CPU waits for an interrupt the
+ * board reports "idle until tick T" so the host decides whether to sleep or skip ahead.
+ */
+import type { Cpu, JitThresholds } from "../../cpu/cpu.js";
+import type { El2ExitHandler } from "../../cpu/platform.js";
+import { COUNTER_FREQUENCY_HZ, GenericTimer, VirtualClock } from "../../devices/generic-timer.js";
+import { GicV2 } from "../../devices/gicv2.js";
+import { GicV3 } from "../../devices/gicv3.js";
+import type { InterruptController } from "../../devices/interrupts.js";
+import type { Pl011 } from "../../devices/pl011.js";
+import type { Pl031 } from "../../devices/pl031.js";
+import { PsciFirmware, type SystemEvent } from "../../firmware/psci.js";
+import type { BootPlan } from "../../loaders/boot.js";
+import { CpuCluster } from "../../machine/cluster.js";
+import { mapDevices, secureOnlyPredicate } from "../../machine/device-spec.js";
+import { TurnScheduler, type RunStatus } from "../../machine/scheduler.js";
+import { Bus } from "../../memory/bus.js";
+import { buildVirtDtb, type CpuTopology } from "./fdt.js";
+import { prepareUserDtb } from "./user-dtb.js";
+import { TIMER_INTID, VIRT } from "./memory-map.js";
+import { virtDevices, type VirtDevice } from "./virt-devices.js";
+import { VirtPlatform } from "./virt-platform.js";
+
+export type { RunStatus } from "../../machine/scheduler.js";
+
+export interface VirtOptions {
+  ramSize: number;
+  cpus: number;
+  /** The -smp topology, for the DTB's cpu-map. */
+  topology?: CpuTopology;
+  gicVersion: 2 | 3;
+  virtualization: boolean;
+  /**
+   * secure=on: EL3 and Secure state, Secure-only RAM, UART, GPIO (power-off and reset lines) and
+   * flash bank 0, as QEMU's virt.c does with vms->secure.
+   */
+  secure?: boolean;
+  /** Guest UART output. */
+  uartTx: (byte: number) => void;
+  /** PL031 start time in seconds since the epoch (default 0, for reproducible runs). */
+  rtcStartSeconds?: number;
+  ticksPerInstruction?: number;
+  /** Instructions per CPU turn. */
+  quantum?: number;
+  /** When the CPUs compile blocks (default: the core's DEFAULT_JIT_THRESHOLDS). */
+  jit?: Partial<JitThresholds>;
+  /**
+   * The TypeScript hypervisor: answers the CPUs' guest exits to EL2 (src/cpu/platform.ts).
+   * Without one, exceptions to EL2 enter the emulated EL2, as on hardware.
+   */
+  hypervisor?: El2ExitHandler;
+  /**
+   * Where device and timer interrupts go before the board's GIC: return true to take the input
+   * (a hypervisor routes a partition's timers and passed-through devices to its own GIC).
+   */
+  interruptRoute?: (cpu: number, intid: number, level: boolean) => boolean;
+  /** The GICv3 CPU interface that answers a CPU's ICC_* registers (a partition's own GIC for its vCPUs). */
+  gicCpuInterface?: (cpu: Cpu) => { gic: GicV3; index: number } | undefined;
+}
+
+export class VirtBoard {
+  readonly bus = new Bus();
+  readonly cluster: CpuCluster;
+  readonly cpus: Cpu[];
+  /** The board's devices in QEMU's creation order: the bus is mapped and the DTB built from it. */
+  readonly devices: readonly VirtDevice[];
+  readonly clock: VirtualClock;
+  readonly timer: GenericTimer;
+  readonly gic: GicV2 | GicV3;
+  readonly uart: Pl011;
+  readonly rtc: Pl031;
+  readonly psci: PsciFirmware;
+  readonly scheduler: TurnScheduler;
+  /** The PSCI conduit, "none" when the image boots at the EL that would own it (see load()). */
+  psciConduit: "hvc" | "smc" | "none";
+  private event: SystemEvent | undefined;
+  private dtb: Uint8Array | undefined;
+
+  constructor(readonly options: VirtOptions) {
+    const o = options;
+    if (!(o.cpus >= 1 && o.cpus <= 8)) throw new RangeError("virt supports 1 to 8 CPUs");
+    this.clock = new VirtualClock(o.ticksPerInstruction ?? 1);
+    const bus = this.bus;
+    // EL2 exists with virtualization=on, EL3 (and with it the Secure state) with secure=on.
+    // MPIDR affinity as virt_cpu_mp_affinity(): clusters of 16 CPUs with GICv3, 8 with GICv2.
+    const cluster = this.cluster = new CpuCluster({
+      count: o.cpus, highestEl: o.secure ? 3 : o.virtualization ? 2 : 1, hasEl2: o.virtualization, gicv3: o.gicVersion === 3,
+      cpusPerAffinityCluster: o.gicVersion === 3 ? 16 : 8,
+    });
+    this.cpus = cluster.cpus;
+
+    bus.addRam("ram", VIRT.RAM_BASE, o.ramSize);
+
+    if (o.gicVersion === 3) {
+      const gic = new GicV3(o.cpus, VIRT.GIC_NUM_IRQS, [...cluster.affinities]);
+      gic.defineSysRegs(cluster.sysregs, o.gicCpuInterface);
+      this.gic = gic;
+    } else {
+      this.gic = new GicV2(o.cpus, VIRT.GIC_NUM_IRQS, o.secure);
+    }
+    // Interrupt inputs reach the GIC through the hypervisor's route when there is one.
+    const route = o.interruptRoute, gicIn = this.gic;
+    const irq: InterruptController = route
+      ? { setInput: (cpu, intid, level) => { if (!route(cpu, intid, level)) gicIn.setInput(cpu, intid, level); } }
+      : gicIn;
+    this.timer = new GenericTimer(o.cpus, this.clock, irq, TIMER_INTID);
+    this.timer.defineSysRegs(cluster.sysregs);
+
+    this.devices = virtDevices({ cpus: o.cpus, gicVersion: o.gicVersion, virtualization: o.virtualization, secure: o.secure });
+    const models = mapDevices(bus, this.devices, {
+      gic: this.gic, irq, uartTx: o.uartTx, rtcStartSeconds: o.rtcStartSeconds ?? 0,
+      rtcNow: () => this.clock.now() / COUNTER_FREQUENCY_HZ,
+      systemEvent: (e) => { this.event ??= e; },
+    });
+    this.uart = models.get("uart")![0] as Pl011;
+    this.rtc = models.get("rtc")![0] as Pl031;
+
+    this.psciConduit = this.conduitFor(false);
+    const board = this;
+    this.psci = new PsciFirmware({
+      cpus: () => this.cpus,
+      get conduit() { return board.psciConduit; },
+      startCpu: (cpu, lo, hi, ctx) => cluster.resetCpu(cpu, lo, hi, ctx[0], ctx[1]),
+      systemEvent: (e) => { this.event ??= e; },
+    });
+    // What Non-secure accesses cannot reach with secure=on: flash bank 0 and the secure devices.
+    const platform = new VirtPlatform(this.cpus, this.psci, secureOnlyPredicate(this.devices), o.hypervisor);
+    cluster.createCpus(bus, platform, o.jit);
+    this.gic.attachCpus(this.cpus);
+    this.scheduler = new TurnScheduler({
+      cpus: this.cpus, clock: this.clock, timer: this.timer, quantum: o.quantum ?? 4000,
+      systemEvent: () => this.event, poll: () => this.rtc.poll(),
+    });
+  }
+
+  /** EL the boot CPU starts at (and PSCI CPU_ON starts others at); set per image by load(). */
+  get bootEl(): number { return this.cluster.bootEl; }
+  set bootEl(el: number) { this.cluster.bootEl = el; }
+
+  /** Instructions per CPU turn. */
+  get quantum(): number { return this.scheduler.quantum; }
+
+  /** Boot state (booting.rst / QEMU do_cpu_reset): see CpuCluster.resetCpu. */
+  resetCpu(cpu: Cpu, entryLo: number, entryHi: number, x0Lo: number, x0Hi: number): void {
+    this.cluster.resetCpu(cpu, entryLo, entryHi, x0Lo, x0Hi);
+  }
+
+  /** The device tree for this configuration (QEMU-identical; see fdt.ts). */
+  buildDtb(bootargs?: string, initrd?: { start: number; end: number }, isLinux = true): Uint8Array {
+    const o = this.options;
+    return buildVirtDtb({ ramSize: o.ramSize, cpus: o.cpus, topology: o.topology, gicVersion: o.gicVersion, virtualization: o.virtualization,
+      secure: o.secure, psci: this.conduitFor(isLinux), bootargs, initrd }, this.devices);
+  }
+
+  /**
+   * A device tree the user gave (-dtb), checked and edited as QEMU's arm_load_dtb does for this
+   * board (see user-dtb.ts); `room` is the space the boot plan leaves for it.
+   */
+  userDtb(blob: Uint8Array, room: number | undefined, bootargs?: string, initrd?: { start: number; end: number }, isLinux = true): Uint8Array {
+    const o = this.options;
+    return prepareUserDtb(blob, { ramBase: VIRT.RAM_BASE, ramSize: o.ramSize, bootargs, initrd, psci: this.conduitFor(isLinux), room });
+  }
+
+  /**
+   * The PSCI conduit for an image (hw/arm/boot.c arm_load_kernel): HVC, or SMC when EL2 is the
+   * guest's, unless the image starts at the EL the conduit would trap to. With secure=on a
+   * Linux kernel starts at EL2 or EL1 and any other image at EL3, where it is the firmware.
+   */
+  private conduitFor(isLinux: boolean): "hvc" | "smc" | "none" {
+    const o = this.options;
+    const bootEl = o.secure && !isLinux ? 3 : o.virtualization ? 2 : 1;
+    const conduit = o.virtualization ? "smc" : "hvc";
+    return (conduit === "hvc" && bootEl >= 2) || (conduit === "smc" && bootEl === 3) ? "none" : conduit;
+  }
+
+  /**
+   * Load a boot plan: images into RAM, the DTB where the plan says (when it fits), and the boot
+   * CPU at the entry point with x0 = DTB address for Linux, 0 otherwise (QEMU hw/arm/boot.c).
+   */
+  load(plan: BootPlan, dtb: Uint8Array | undefined): { dtbAddr: number | undefined } {
+    for (const l of plan.loads) {
+      if (!this.bus.load(l.addr, l.data)) throw new RangeError(`image at 0x${l.addr.toString(16)} is outside RAM`);
+      if (l.zeroFill > 0) this.bus.load(l.addr + l.data.length, new Uint8Array(l.zeroFill));
+    }
+    let dtbAddr: number | undefined;
+    if (dtb && plan.dtbAddr !== undefined && plan.dtbAddr + dtb.length <= (plan.dtbLimit ?? Infinity)) {
+      if (this.bus.load(plan.dtbAddr, dtb)) dtbAddr = plan.dtbAddr;
+    }
+    this.dtb = dtb;
+    const x0 = plan.isLinux && dtbAddr !== undefined ? dtbAddr : 0;
+    const o = this.options;
+    this.bootEl = o.secure && !plan.isLinux ? 3 : o.virtualization ? 2 : 1;
+    this.psciConduit = this.conduitFor(plan.isLinux);
+    this.resetCpu(this.cpus[0], plan.entry % 0x100000000 | 0, Math.floor(plan.entry / 0x100000000), x0 | 0, 0);
+    this.cluster.powerOffSecondaries();
+    return { dtbAddr };
+  }
+
+  get loadedDtb(): Uint8Array | undefined { return this.dtb; }
+
+  /** Counter ticks per second (CNTFRQ_EL0), for hosts that pace idle time to real time. */
+  get counterFrequency(): number { return COUNTER_FREQUENCY_HZ; }
+
+  /** Run up to about `budget` instructions in CPU turns (see TurnScheduler.run). */
+  run(budget: number): RunStatus {
+    return this.scheduler.run(budget);
+  }
+
+  /** Let virtual time pass while idle (the host decided how far); fires due timers. */
+  advanceIdle(tick: number): void {
+    this.scheduler.advanceIdle(tick);
+  }
+
+  /** Host input for the guest's UART. */
+  input(bytes: ArrayLike<number>): void {
+    this.uart.receive(bytes);
+  }
+}
