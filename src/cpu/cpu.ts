@@ -70,7 +70,11 @@ export class CodePage {
    * interpreted instruction), where an array element load is not.
    */
   readonly execs: (ExecFn | undefined)[] = new Array(1024).fill(undefined);
-  readonly blocks: (BlockFn | undefined)[] = new Array(1024).fill(undefined);
+  /**
+   * Compiled blocks by start instruction, allocated with the page's first one: most decoded
+   * pages of a Linux guest never get one, and the array is 8 KiB.
+   */
+  blocks: (BlockFn | undefined)[] | undefined;
   /** Length in instructions of each compiled block (the most one pass can execute). */
   readonly blockLen = new Uint8Array(1024);
   readonly heat = new Uint16Array(1024);
@@ -97,7 +101,13 @@ const TLB_MASK = TLB_SIZE - 1;
 
 /** One soft-TLB (per translation regime and access kind): VA page key -> host RAM offset. */
 export class SoftTlb {
-  readonly tag = new Float64Array(TLB_SIZE).fill(-1);
+  /**
+   * VA page of each entry: bits [31:12] (a page number, never -1) and the high word, as two
+   * int32 compares. One float key (hi * 2^20 + page) costs double arithmetic and a conversion
+   * for the index on every access once addresses have high bits, as a kernel's do.
+   */
+  readonly tagLo = new Int32Array(TLB_SIZE).fill(-1);
+  readonly tagHi = new Int32Array(TLB_SIZE);
   /** Offset of the page start within `ram[ramIndex]`. */
   readonly offset = new Float64Array(TLB_SIZE);
   readonly ramIndex = new Int8Array(TLB_SIZE);
@@ -135,7 +145,7 @@ export class SoftTlb {
   flush(): void {
     if (!this.dirty) return;
     // Entries are only ever read after a tag match, so clearing the tags is enough.
-    this.tag.fill(-1);
+    this.tagLo.fill(-1);
     this.dirty = false;
     if (this.blockCount > 0) this.listed.fill(0);
     this.blockCount = 0;
@@ -144,7 +154,10 @@ export class SoftTlb {
     this.tagged = false;
   }
 
-  /** Record what slot `i`, just filled for page `key` (top byte `top`), came from. */
+  /**
+   * Record what slot `i`, just filled for VA page `key` (VA / 4 KiB as one number, exact below
+   * 2^53; top byte `top`), came from.
+   */
   noteLeaf(i: number, key: number, top: number, pages: number): void {
     if (top !== 0 && top !== 0xff) this.tagged = true;
     const base = pages > 1 ? key - (key % pages) : key;
@@ -161,12 +174,12 @@ export class SoftTlb {
   flushPage(key: number): void {
     if (!this.dirty) return;
     if (this.tagged) { this.flush(); return; }
-    const i = key & TLB_MASK;
-    if (this.tag[i] === key) this.tag[i] = -1;
+    const page = key % 1048576, i = page & TLB_MASK;
+    if (this.tagLo[i] === page && this.tagHi[i] === (Math.floor(key / 1048576) | 0)) this.tagLo[i] = -1;
     if (this.blockCount === 0 || key < this.blockLow || key >= this.blockHigh) return;
     for (let j = 0; j < this.blockCount; j++) {
       const s = this.blockSlots[j];
-      if (key >= this.leafBase[s] && key < this.leafBase[s] + this.leafPages[s]) this.tag[s] = -1;
+      if (key >= this.leafBase[s] && key < this.leafBase[s] + this.leafPages[s]) this.tagLo[s] = -1;
     }
   }
 }
@@ -175,7 +188,7 @@ export class SoftTlb {
 function dropWrites(w: SoftTlb, ramIndex: number, pageOffset: number): void {
   if (!w.dirty) return;
   for (let i = 0; i < TLB_SIZE; i++) {
-    if (w.tag[i] !== -1 && w.ramIndex[i] === ramIndex && w.offset[i] === pageOffset) w.tag[i] = -1;
+    if (w.tagLo[i] !== -1 && w.ramIndex[i] === ramIndex && w.offset[i] === pageOffset) w.tagLo[i] = -1;
   }
 }
 
@@ -297,8 +310,15 @@ export class Cpu {
   fpsr = 0;
   /** System register storage, (lo, hi) pairs by slot. */
   sr: Int32Array;
-  /** The instruction being executed (for syndromes that describe it, e.g. ESR ISV fields). */
-  insn: Decoded | undefined;
+  /**
+   * The instruction being executed (for syndromes that describe it, e.g. ESR ISV fields): the
+   * decoded instruction at the PC in the current code page. Looked up when an abort needs it
+   * rather than stored before every access (a store with a write barrier per load and store).
+   */
+  get insn(): Decoded | undefined {
+    const page = this.lastPage;
+    return page !== undefined && page.valid ? page.insns[(this.pcLo & 0xfff) >>> 2] : undefined;
+  }
   /** Scratch outputs of sysreg reads and 64-bit loads. */
   srLo = 0; srHi = 0;
   ldHi = 0;
@@ -691,17 +711,15 @@ export class Cpu {
   // Fast paths: TLB hit on a RAM page, access within the page and (when SCTLR.A) aligned.
 
   read8(lo: number, hi: number): number {
-    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
-    const i = key & TLB_MASK, t = this.tlbR;
-    if (t.tag[i] === key) return this.ramBytes[t.ramIndex[i]][t.offset[i] + (lo & 0xfff)];
+    const p = lo >>> 12, i = p & TLB_MASK, t = this.tlbR;
+    if (t.tagLo[i] === p && t.tagHi[i] === hi) return this.ramBytes[t.ramIndex[i]][t.offset[i] + (lo & 0xfff)];
     if (this.refillRead(lo, hi, 1)) return this.read8(lo, hi);
     return this.readSlow(lo, hi, 1, this.el) as number;
   }
 
   read16(lo: number, hi: number): number {
-    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
-    const i = key & TLB_MASK, t = this.tlbR, o = lo & 0xfff;
-    if (t.tag[i] === key && o <= 0xffe && !(this.strictAlign && (lo & 1)))
+    const p = lo >>> 12, i = p & TLB_MASK, t = this.tlbR, o = lo & 0xfff;
+    if (t.tagLo[i] === p && t.tagHi[i] === hi && o <= 0xffe && !(this.strictAlign && (lo & 1)))
       return this.ramViews[t.ramIndex[i]].getUint16(t.offset[i] + o, true);
     if (this.refillRead(lo, hi, 2)) return this.read16(lo, hi);
     return this.readSlow(lo, hi, 2, this.el) as number;
@@ -709,9 +727,8 @@ export class Cpu {
 
   /** Returns the word as a signed int32. */
   read32(lo: number, hi: number): number {
-    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
-    const i = key & TLB_MASK, t = this.tlbR, o = lo & 0xfff;
-    if (t.tag[i] === key && o <= 0xffc && !(this.strictAlign && (lo & 3)))
+    const p = lo >>> 12, i = p & TLB_MASK, t = this.tlbR, o = lo & 0xfff;
+    if (t.tagLo[i] === p && t.tagHi[i] === hi && o <= 0xffc && !(this.strictAlign && (lo & 3)))
       return this.ramViews[t.ramIndex[i]].getInt32(t.offset[i] + o, true);
     if (this.refillRead(lo, hi, 4)) return this.read32(lo, hi);
     return (this.readSlow(lo, hi, 4, this.el) as number) | 0;
@@ -719,9 +736,8 @@ export class Cpu {
 
   /** Returns the low word; the high word is left in `ldHi`. */
   read64(lo: number, hi: number): number {
-    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
-    const i = key & TLB_MASK, t = this.tlbR, o = lo & 0xfff;
-    if (t.tag[i] === key && o <= 0xff8 && !(this.strictAlign && (lo & 7))) {
+    const p = lo >>> 12, i = p & TLB_MASK, t = this.tlbR, o = lo & 0xfff;
+    if (t.tagLo[i] === p && t.tagHi[i] === hi && o <= 0xff8 && !(this.strictAlign && (lo & 7))) {
       const v = this.ramViews[t.ramIndex[i]], a = t.offset[i] + o;
       this.ldHi = v.getInt32(a + 4, true);
       return v.getInt32(a, true);
@@ -764,17 +780,15 @@ export class Cpu {
   }
 
   write8(lo: number, hi: number, v: number): void {
-    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
-    const i = key & TLB_MASK, t = this.tlbW;
-    if (t.tag[i] === key) { this.ramBytes[t.ramIndex[i]][t.offset[i] + (lo & 0xfff)] = v; return; }
+    const p = lo >>> 12, i = p & TLB_MASK, t = this.tlbW;
+    if (t.tagLo[i] === p && t.tagHi[i] === hi) { this.ramBytes[t.ramIndex[i]][t.offset[i] + (lo & 0xfff)] = v; return; }
     if (this.refillWrite(lo, hi, 1)) { this.write8(lo, hi, v); return; }
     this.writeSlow(lo, hi, 1, v & 0xff, this.el);
   }
 
   write16(lo: number, hi: number, v: number): void {
-    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
-    const i = key & TLB_MASK, t = this.tlbW, o = lo & 0xfff;
-    if (t.tag[i] === key && o <= 0xffe && !(this.strictAlign && (lo & 1))) {
+    const p = lo >>> 12, i = p & TLB_MASK, t = this.tlbW, o = lo & 0xfff;
+    if (t.tagLo[i] === p && t.tagHi[i] === hi && o <= 0xffe && !(this.strictAlign && (lo & 1))) {
       this.ramViews[t.ramIndex[i]].setUint16(t.offset[i] + o, v, true); return;
     }
     if (this.refillWrite(lo, hi, 2)) { this.write16(lo, hi, v); return; }
@@ -782,9 +796,8 @@ export class Cpu {
   }
 
   write32(lo: number, hi: number, v: number): void {
-    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
-    const i = key & TLB_MASK, t = this.tlbW, o = lo & 0xfff;
-    if (t.tag[i] === key && o <= 0xffc && !(this.strictAlign && (lo & 3))) {
+    const p = lo >>> 12, i = p & TLB_MASK, t = this.tlbW, o = lo & 0xfff;
+    if (t.tagLo[i] === p && t.tagHi[i] === hi && o <= 0xffc && !(this.strictAlign && (lo & 3))) {
       this.ramViews[t.ramIndex[i]].setInt32(t.offset[i] + o, v, true); return;
     }
     if (this.refillWrite(lo, hi, 4)) { this.write32(lo, hi, v); return; }
@@ -792,9 +805,8 @@ export class Cpu {
   }
 
   write64(lo: number, hi: number, vlo: number, vhi: number): void {
-    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
-    const i = key & TLB_MASK, t = this.tlbW, o = lo & 0xfff;
-    if (t.tag[i] === key && o <= 0xff8 && !(this.strictAlign && (lo & 7))) {
+    const p = lo >>> 12, i = p & TLB_MASK, t = this.tlbW, o = lo & 0xfff;
+    if (t.tagLo[i] === p && t.tagHi[i] === hi && o <= 0xff8 && !(this.strictAlign && (lo & 7))) {
       const v = this.ramViews[t.ramIndex[i]], a = t.offset[i] + o;
       v.setInt32(a, vlo, true); v.setInt32(a + 4, vhi, true); return;
     }
@@ -814,14 +826,14 @@ export class Cpu {
       return size === 1 ? this.read8(lo, hi) : size === 2 ? this.read16(lo, hi) : size === 4 ? this.read32(lo, hi) : this.read64(lo, hi);
     }
     const t = this.tlbs[0][0], o = lo & 0xfff;
-    const key = (hi >>> 0) * 1048576 + (lo >>> 12), i = key & TLB_MASK;
+    const p = lo >>> 12, i = p & TLB_MASK;
     if (o + size <= 0x1000 && !(this.strictAlign && (lo & (size - 1)))) {
-      if (t.tag[i] !== key) {
+      if (t.tagLo[i] !== p || t.tagHi[i] !== hi) {
         const pa = this.translate(lo, hi, Access.Read, 0, size);
         const ri = this.bus.findRam(pa);
         if (ri >= 0 && this.tr.cacheable) this.fillTlb(t, lo, hi, ri, pa);
       }
-      if (t.tag[i] === key) {
+      if (t.tagLo[i] === p && t.tagHi[i] === hi) {
         const v = this.ramViews[t.ramIndex[i]], a = t.offset[i] + o;
         if (size === 1) return v.getUint8(a);
         if (size === 2) return v.getUint16(a, true);
@@ -844,9 +856,9 @@ export class Cpu {
       return;
     }
     const t = this.tlbs[0][1], o = lo & 0xfff;
-    const key = (hi >>> 0) * 1048576 + (lo >>> 12), i = key & TLB_MASK;
+    const p = lo >>> 12, i = p & TLB_MASK;
     if (o + size <= 0x1000 && !(this.strictAlign && (lo & (size - 1)))) {
-      if (t.tag[i] !== key) {
+      if (t.tagLo[i] !== p || t.tagHi[i] !== hi) {
         const pa = this.translate(lo, hi, Access.Write, 0, size);
         const ri = this.bus.findRam(pa);
         if (ri >= 0 && this.tr.cacheable) {
@@ -857,7 +869,7 @@ export class Cpu {
           }
         }
       }
-      if (t.tag[i] === key) {
+      if (t.tagLo[i] === p && t.tagHi[i] === hi) {
         const v = this.ramViews[t.ramIndex[i]], a = t.offset[i] + o;
         if (size === 1) v.setUint8(a, vlo);
         else if (size === 2) v.setUint16(a, vlo, true);
@@ -921,9 +933,8 @@ export class Cpu {
    * frequent in a Linux boot.
    */
   translateCached(lo: number, hi: number, access: Access.Read | Access.Write, size: number): number {
-    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
-    const i = key & TLB_MASK, t = access === Access.Write ? this.tlbW : this.tlbR;
-    if (t.tag[i] === key && (lo & 0xfff) + size <= 0x1000) return t.paPage[i] + (lo & 0xfff);
+    const p = lo >>> 12, i = p & TLB_MASK, t = access === Access.Write ? this.tlbW : this.tlbR;
+    if (t.tagLo[i] === p && t.tagHi[i] === hi && (lo & 0xfff) + size <= 0x1000) return t.paPage[i] + (lo & 0xfff);
     return this.translate(lo, hi, access, this.el, size);
   }
 
@@ -980,17 +991,17 @@ export class Cpu {
   }
 
   private fillTlb(t: SoftTlb, lo: number, hi: number, ri: number, pa: number): void {
-    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
-    const i = key & TLB_MASK;
+    const p = lo >>> 12, i = p & TLB_MASK;
     const pageBase = pa - (pa % 4096);
-    t.tag[i] = key;
+    t.tagLo[i] = p;
+    t.tagHi[i] = hi;
     t.ramIndex[i] = ri;
     t.offset[i] = pageBase - this.bus.rams[ri].base;
     t.paPage[i] = pageBase;
     t.code[i] = undefined;
     t.dirty = true;
     const tr = this.tr;
-    t.noteLeaf(i, key, hi >>> 24, tr.leafPages ?? 1);
+    t.noteLeaf(i, (hi >>> 0) * 1048576 + p, hi >>> 24, tr.leafPages ?? 1);
   }
 
   /** Raise an instruction or data abort for `access` at VA (lo, hi). */
@@ -1080,9 +1091,9 @@ export class Cpu {
     // Same page as last time, with no TLB change since: skip the TLB and the cache lookup.
     const last = this.lastPage;
     if (key === this.lastPageKey && this.tlbEpoch === this.lastPageEpoch && last !== undefined && last.valid) return last;
-    const i = key & TLB_MASK, t = this.tlbX;
+    const p = lo >>> 12, i = p & TLB_MASK, t = this.tlbX;
     let paPage: number;
-    if (t.tag[i] === key) {
+    if (t.tagLo[i] === p && t.tagHi[i] === hi) {
       paPage = t.paPage[i];
     } else {
       const pa = this.translate(lo, hi, Access.Exec, this.el, 4);
@@ -1152,13 +1163,14 @@ export class Cpu {
         // loop (interrupts, EL or translation changes, the page being dropped, the budget).
         for (;;) {
           const idx = (this.pcLo & 0xfff) >>> 2;
-          let fn = page.blocks[idx];
+          const blocks = page.blocks;
+          let fn = blocks === undefined ? undefined : blocks[idx];
           if (fn === undefined) {
             const heat = ++page.heat[idx];
             if (heat === jitLoopHeat || heat === jitStraightHeat) {
               const ops = collectBlock(page.insns, idx, this.decoder, this.fetchView, this.fetchOffset);
               if (heat === jitStraightHeat || blockLoops(ops)) {
-                fn = page.blocks[idx] = compileBlock(ops, baseLo | (idx << 2), this.decoder);
+                fn = (page.blocks ??= new Array(1024).fill(undefined))[idx] = compileBlock(ops, baseLo | (idx << 2), this.decoder);
                 page.blockLen[idx] = ops.length;
               }
             }
@@ -1213,7 +1225,6 @@ export class Cpu {
       }
       this.pcLo = baseLo | (idx << 2);
       this.icount++;
-      this.insn = d;
       exec(this, d!);
       if (this.flow !== 0) {
         if (this.flow === 2) this.advancePc();

@@ -606,6 +606,9 @@ export function fpMinNum32(cpu: Cpu, a: number, b: number): number { return maxM
 export function fpMulAdd32(cpu: Cpu, addend: number, a: number, b: number): number {
   if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normz32(addend) && normz32(a) && normz32(b)) {
     const c = f32(addend), p = f32(a) * f32(b); // exact product
+    // A zero factor: the product is an exact signed zero, and c + p follows IEEE signed-zero
+    // rules (FPMulAdd's zero cases in round to nearest); c is a single, so the sum is exact.
+    if (p === 0) return bits32(c + p);
     const s = p + c, bb = s - p, err = (p - (s - bb)) + (c - bb); // s + err is exact
     const r = Math.fround(s), ar = Math.abs(r);
     if (ar > MIN_NORMAL32 && ar <= MAX32) {

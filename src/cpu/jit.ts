@@ -10,8 +10,8 @@
  *
  *   - instructions in the decoder's `straightLine` set (integer data processing) neither read
  *     the PC, raise exceptions nor end blocks: they are called bare;
- *   - every other instruction gets `cpu.pcLo` (for PC-relative operands and exception return
- *     addresses) and `cpu.insn` (for abort syndromes) set first, and a test of `cpu.flow`
+ *   - every other instruction gets `cpu.pcLo` (for PC-relative operands, exception return
+ *     addresses and the abort syndromes, which find the instruction from it) set first, and a test of `cpu.flow`
  *     afterwards, since loads, stores and system instructions may end the block;
  *   - the instruction count is added once per exit;
  *   - a block that ends in a branch back to its own start runs as a loop inside the function,
@@ -76,7 +76,7 @@ export function compileBlock(ops: readonly Decoded[], startLo: number, decoder: 
       lines.push(`e${i}(cpu, d${i});`);
       continue;
     }
-    lines.push(`cpu.pcLo = ${i === 0 ? "lo" : `(lo + ${i * 4}) | 0`}; cpu.insn = d${i}; e${i}(cpu, d${i});`);
+    lines.push(`cpu.pcLo = ${i === 0 ? "lo" : `(lo + ${i * 4}) | 0`}; e${i}(cpu, d${i});`);
     if (i < n - 1) lines.push(`if (cpu.flow !== 0) { cpu.icount += ${i + 1}; return ${i + 1}; }`);
   }
   lines.push(`cpu.icount += ${n};`);

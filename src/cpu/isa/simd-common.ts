@@ -18,6 +18,17 @@ export const FPSR_QC = 1 << 27;
  */
 export const sat = { q: 0 };
 
+/** 2^0 .. 2^128: lane shifts by a power of two multiply or divide by one of these. */
+const POW2 = new Float64Array(129).map((_, i) => 2 ** i);
+
+/**
+ * 2^s. A table load for the shift amounts lanes use: `2 ** s` with a variable exponent is a
+ * call into the host's pow, far slower than the multiply or divide it feeds.
+ */
+export function P2(s: number): number {
+  return s >= 0 && s <= 128 ? POW2[s] : 2 ** s;
+}
+
 /** Fold the saturation seen by this instruction into FPSR.QC. */
 export function commitQc(cpu: Cpu): void {
   if (sat.q) { cpu.fpsr |= FPSR_QC; sat.q = 0; }

@@ -13,7 +13,7 @@ import type { Decoded, InsnDef } from "./table.js";
 import { Cmp, execAddp2d, execAddVec, execCmpVec, execCnt, execMull2d, execPairVec, execSubVec } from "./simd-fast.js";
 import {
   clearAbove, commitQc, getLane, getLane64, sat, satS, satS64, satU, satU64, setLane,
-  setLane64, setLane64Num, sr, vr,
+  setLane64, setLane64Num, sr, vr, P2,
 } from "./simd-common.js";
 
 export type LaneFn = (a: number, b: number, c: number) => number;
@@ -24,7 +24,6 @@ export function sx(v: number, e: number): number {
   return e === 32 ? v | 0 : (v << (32 - e)) >> (32 - e);
 }
 
-const P2 = (s: number) => 2 ** s;
 
 /**
  * Shift by a signed register amount (SSHL/USHL family, ARM ARM C7.2.* shared pseudocode):
@@ -514,6 +513,38 @@ function execDiffScalar(cpu: Cpu, d: Decoded): void {
   if (sat.q) commitQc(cpu);
 }
 
+/**
+ * The long and wide forms on 8- and 16-bit source lanes whose lane function is plain
+ * arithmetic, by the code execDiffSmall switches on: results are exact in doubles (at most
+ * 33 bits) and truncate to the destination lane as setLane does.
+ */
+const DIFF_SMALL: Record<string, number> = {
+  saddl: 0, uaddl: 0, saddw: 0, uaddw: 0, ssubl: 1, usubl: 1, ssubw: 1, usubw: 1,
+  sabdl: 2, uabdl: 2, sabal: 3, uabal: 3, smull: 4, umull: 4, smlal: 5, umlal: 5, smlsl: 6, umlsl: 6,
+};
+
+/** execDiff for DIFF_SMALL ops: the same lanes, without a lane-function call per lane. */
+function execDiffSmall(cpu: Cpu, d: Decoded): void {
+  if (!cpu.fpEnabled) cpu.fpTrap();
+  const sgn = d.sgn, ne = d.narrowE, we = ne * 2, L = 64 / ne, base = d.Q ? L : 0, op = d.smallOp;
+  const wide = d.kind === "wide", A = diffTmpA, B = diffTmpB, rn = d.rn, rm = d.rm, rd = d.rd;
+  // All sources first: Vd may be Vn or Vm.
+  for (let i = 0; i < L; i++) {
+    A[i] = wide ? getLane(cpu, rn, i, we, sgn) : getLane(cpu, rn, base + i, ne, sgn);
+    B[i] = getLane(cpu, rm, base + i, ne, sgn);
+  }
+  const v = we === 16 ? cpu.v16 : cpu.v32, o = we === 16 ? rd * 8 : rd * 4;
+  switch (op) {
+    case 0: for (let i = 0; i < L; i++) v[o + i] = A[i] + B[i]; break;
+    case 1: for (let i = 0; i < L; i++) v[o + i] = A[i] - B[i]; break;
+    case 2: for (let i = 0; i < L; i++) v[o + i] = Math.abs(A[i] - B[i]); break;
+    case 3: for (let i = 0; i < L; i++) v[o + i] = v[o + i] + Math.abs(A[i] - B[i]); break;
+    case 4: for (let i = 0; i < L; i++) v[o + i] = A[i] * B[i]; break;
+    case 5: for (let i = 0; i < L; i++) v[o + i] = v[o + i] + A[i] * B[i]; break;
+    default: for (let i = 0; i < L; i++) v[o + i] = v[o + i] - A[i] * B[i]; break;
+  }
+}
+
 /** SMULL/SMLAL/SMLSL (and unsigned forms): accumulate sign, for the 64-bit lane fast path. */
 export const MULL_ACC: Record<string, number> = { smull: 0, smlal: 1, smlsl: -1, umull: 0, umlal: 1, umlsl: -1 };
 
@@ -551,6 +582,8 @@ function diffDefs(): InsnDef[] {
           else d.f = op.make(d.narrowE * 2, u === 1);
           const accSign = MULL_ACC[op.mn[0]!];
           if (d.narrowE === 32 && accSign !== undefined) { d.accSign = accSign; d.byElem = false; d.exec = execMull2d; }
+          const small = DIFF_SMALL[mn];
+          if (d.narrowE < 32 && small !== undefined) { d.smallOp = small; d.exec = execDiffSmall; }
         },
         exec: execDiff,
         disasm: (d) => {

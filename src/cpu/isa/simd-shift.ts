@@ -10,12 +10,11 @@ import type { Cpu } from "../cpu.js";
 import type { Decoded, InsnDef } from "./table.js";
 import {
   clearAbove, commitQc, getLane, getLane64, sat, satS, satS64, satU, satU64, setLane, setLane64,
-  sr, vr, vel,
+  sr, vr, vel, P2,
 } from "./simd-common.js";
 import { MULL_ACC, sqdmulh, type LaneFn, type LaneFn64 } from "./simd-int.js";
 import { execMull2d, execShrn } from "./simd-fast.js";
 
-const P2 = (s: number) => 2 ** s;
 
 /** Element size log2 (0..3) from immh, or -1 when immh is zero. */
 function immhSize(immh: number): number {
@@ -42,39 +41,39 @@ const rnd64 = (a: bigint, s: number) => (a + (1n << BigInt(s - 1))) >> BigInt(s)
 const shiftOps: Record<number, ShiftOp> = {
   0b00000: {
     mn: ["sshr", "ushr"], kind: "R", scalar: "d",
-    make: (_e, s) => (a) => Math.floor(a / P2(s)), make64: (s) => (a) => sr64(a, s),
+    make: (_e, s) => { const k = P2(s); return (a) => Math.floor(a / k); }, make64: (s) => (a) => sr64(a, s),
   },
   0b00010: {
     mn: ["ssra", "usra"], kind: "R", scalar: "d",
-    make: (_e, s) => (a, _b, c) => c + Math.floor(a / P2(s)), make64: (s) => (a, _b, c) => c + sr64(a, s),
+    make: (_e, s) => { const k = P2(s); return (a, _b, c) => c + Math.floor(a / k); }, make64: (s) => (a, _b, c) => c + sr64(a, s),
   },
   0b00100: {
     mn: ["srshr", "urshr"], kind: "R", scalar: "d",
-    make: (_e, s) => (a) => Math.floor((a + P2(s - 1)) / P2(s)), make64: (s) => (a) => rnd64(a, s),
+    make: (_e, s) => { const h = P2(s - 1), k = P2(s); return (a) => Math.floor((a + h) / k); }, make64: (s) => (a) => rnd64(a, s),
   },
   0b00110: {
     mn: ["srsra", "ursra"], kind: "R", scalar: "d",
-    make: (_e, s) => (a, _b, c) => c + Math.floor((a + P2(s - 1)) / P2(s)), make64: (s) => (a, _b, c) => c + rnd64(a, s),
+    make: (_e, s) => { const h = P2(s - 1), k = P2(s); return (a, _b, c) => c + Math.floor((a + h) / k); }, make64: (s) => (a, _b, c) => c + rnd64(a, s),
   },
   // SRI: shift right and insert, keeping the top `s` bits of the destination.
   0b01000: {
     mn: [undefined, "sri"], kind: "R", scalar: "d", signedSrc: () => false,
-    make: (e, s) => (a, _b, c) => Math.floor(c / P2(e - s)) * P2(e - s) + Math.floor(a / P2(s)),
+    make: (e, s) => { const m = P2(e - s), k = P2(s); return (a, _b, c) => Math.floor(c / m) * m + Math.floor(a / k); },
     make64: (s) => (a, _b, c) => s === 64 ? c : ((c >> BigInt(64 - s)) << BigInt(64 - s)) | (a >> BigInt(s)),
   },
   // SHL / SLI: shift left (and insert, keeping the low `sh` bits of the destination).
   0b01010: {
     mn: ["shl", "sli"], kind: "L", scalar: "d", signedSrc: () => false,
-    make: (_e, sh, u) => u ? (a, _b, c) => (c & ((1 << sh) - 1)) | (a << sh) : (a) => a * P2(sh),
+    make: (_e, sh, u) => { const k = P2(sh); return u ? (a, _b, c) => (c & ((1 << sh) - 1)) | (a << sh) : (a) => a * k; },
     make64: (sh, u) => u ? (a, _b, c) => (c & ((1n << BigInt(sh)) - 1n)) | (a << BigInt(sh)) : (a) => a << BigInt(sh),
   },
   0b01100: {
     mn: [undefined, "sqshlu"], kind: "L", scalar: "all", signedSrc: () => true,
-    make: (e, sh) => (a) => satU(a * P2(sh), e), make64: (sh) => (a) => satU64(a << BigInt(sh)),
+    make: (e, sh) => { const k = P2(sh); return (a) => satU(a * k, e); }, make64: (sh) => (a) => satU64(a << BigInt(sh)),
   },
   0b01110: {
     mn: ["sqshl", "uqshl"], kind: "L", scalar: "all",
-    make: (e, sh, u) => u ? (a) => satU(a * P2(sh), e) : (a) => satS(a * P2(sh), e),
+    make: (e, sh, u) => { const k = P2(sh); return u ? (a) => satU(a * k, e) : (a) => satS(a * k, e); },
     make64: (sh, u) => u ? (a) => satU64(a << BigInt(sh)) : (a) => satS64(a << BigInt(sh)),
   },
 };
