@@ -1,7 +1,9 @@
-/** Configurations the hypervisor tests and benchmarks share. */
-import { readFileSync } from "node:fs";
+/** Configurations and small guests the hypervisor tests and benchmarks share. */
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { makeElf } from "./elf.js";
 import { REPO_ROOT } from "./paths.js";
+import { assemble } from "./toolchain.js";
 
 /** Debian's Linux (512 MiB, 1 vCPU) in a partition beside a bare-metal image (128 MiB, 1 vCPU), GICv3. */
 export function linuxBesideBareMetal(kernel: string, initrd: string, bareMetal: string): string {
@@ -51,4 +53,35 @@ export function doorbellPingPong(ping: string, pong: string): string {
   };
 };
 `;
+}
+
+/** A bare-metal guest assembled from `source`, written to DIR/NAME.elf, loaded at the partition's 0x40080000. */
+export function assembledGuest(dir: string, name: string, source: string): string {
+  const words = assemble(source);
+  const image = new Uint8Array(words.length * 4);
+  const v = new DataView(image.buffer);
+  words.forEach((w, i) => v.setUint32(i * 4, w, true));
+  const path = join(dir, `${name}.elf`);
+  writeFileSync(path, makeElf(image, 0x40080000n));
+  return path;
+}
+
+/**
+ * One partition, labelled `label`, of 64 MiB on pCPU 0 of a one-CPU GICv3 board, running
+ * `image`, with `properties` (DTS text) added to it; written to DIR/FILE.dts.
+ */
+export function onePartitionConfig(dir: string, file: string, label: string, image: string, properties: string): string {
+  const path = join(dir, `${file}.dts`);
+  writeFileSync(path, `/dts-v1/;
+/ {
+  compatible = "tessera,hv-config";
+  hv { machine = "virt,gic-version=3"; cpus = <1>; memory-size = <0x0 0x40000000>; };
+  pr: pr { compatible = "phys-mem-area"; addr = <0x0 0x48000000>; size = <0x0 0x04000000>; };
+  partitions {
+    p { compatible = "partition"; label = "${label}"; cpus = <0 1>; guest-image = "${image}"; ${properties}
+      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&pr>; guest-addr = <0x0 0x40000000>; }; };
+  };
+};
+`);
+  return path;
 }

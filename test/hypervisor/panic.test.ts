@@ -5,20 +5,20 @@
  * naming it. The guest here is a few bare-metal instructions printing the panic line.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { makeElf } from "../harness/elf.js";
-import { assemble, crossToolchainMissing } from "../harness/toolchain.js";
+import { crossToolchainMissing } from "../harness/toolchain.js";
+import { assembledGuest, onePartitionConfig } from "../harness/hypervisor.js";
 import { TESSERA_CLI } from "../harness/paths.js";
 
 const skip = crossToolchainMissing(["as", "objcopy"]);
 const dir = mkdtempSync(join(tmpdir(), "tessera-hv-panic-"));
 
 function panickingGuest(): string {
-  const words = assemble(`
+  return assembledGuest(dir, "panic", `
   .text
 _start:
   movz x2, #0x0900, lsl #16     // the partition's PL011
@@ -31,29 +31,9 @@ _start:
 message:
   .asciz "Kernel panic - not syncing: test panic\\n"
 `);
-  const image = new Uint8Array(words.length * 4);
-  const v = new DataView(image.buffer);
-  words.forEach((w, i) => v.setUint32(i * 4, w, true));
-  const path = join(dir, "panic.elf");
-  writeFileSync(path, makeElf(image, 0x40080000n));
-  return path;
 }
 
-function config(image: string, onCrash: string): string {
-  const path = join(dir, `${onCrash}.dts`);
-  writeFileSync(path, `/dts-v1/;
-/ {
-  compatible = "tessera,hv-config";
-  hv { machine = "virt,gic-version=3"; cpus = <1>; memory-size = <0x0 0x40000000>; };
-  pr: pr { compatible = "phys-mem-area"; addr = <0x0 0x48000000>; size = <0x0 0x04000000>; };
-  partitions {
-    p { compatible = "partition"; label = "doomed"; cpus = <0 1>; guest-image = "${image}"; on-crash = "${onCrash}";
-      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&pr>; guest-addr = <0x0 0x40000000>; }; };
-  };
-};
-`);
-  return path;
-}
+const config = (image: string, onCrash: string) => onePartitionConfig(dir, onCrash, "doomed", image, `on-crash = "${onCrash}";`);
 
 const hv = (cfg: string, watchdog: string) =>
   spawnSync(process.execPath, [TESSERA_CLI, "hv", cfg, "--watchdog", watchdog], { encoding: "latin1", timeout: 90000, input: "" });

@@ -4,20 +4,20 @@
  * (WdogIntClr) runs to its end untouched. The guest's tree describes it (arm,sp805).
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { makeElf } from "../harness/elf.js";
-import { assemble, crossToolchainMissing } from "../harness/toolchain.js";
+import { crossToolchainMissing } from "../harness/toolchain.js";
+import { assembledGuest, onePartitionConfig } from "../harness/hypervisor.js";
 import { TESSERA_CLI } from "../harness/paths.js";
 
 const skip = crossToolchainMissing(["as", "objcopy"]);
 const dir = mkdtempSync(join(tmpdir(), "tessera-watchdog-"));
 
 function elf(name: string, body: string): string {
-  const words = assemble(`
+  return assembledGuest(dir, name, `
   .text
 _start:
   movz x2, #0x0900, lsl #16
@@ -33,29 +33,9 @@ _start:
   hvc #0                       // PSCI SYSTEM_OFF
   b .
 `);
-  const image = new Uint8Array(words.length * 4);
-  const v = new DataView(image.buffer);
-  words.forEach((w, i) => v.setUint32(i * 4, w, true));
-  const path = join(dir, `${name}.elf`);
-  writeFileSync(path, makeElf(image, 0x40080000n));
-  return path;
 }
 
-function config(image: string, action: string): string {
-  const path = join(dir, `${action}.dts`);
-  writeFileSync(path, `/dts-v1/;
-/ {
-  compatible = "tessera,hv-config";
-  hv { machine = "virt,gic-version=3"; cpus = <1>; memory-size = <0x0 0x40000000>; };
-  pr: pr { compatible = "phys-mem-area"; addr = <0x0 0x48000000>; size = <0x0 0x04000000>; };
-  partitions {
-    p { compatible = "partition"; label = "guarded"; cpus = <0 1>; guest-image = "${image}"; watchdog = <1>; watchdog-action = "${action}";
-      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&pr>; guest-addr = <0x0 0x40000000>; }; };
-  };
-};
-`);
-  return path;
-}
+const config = (image: string, action: string) => onePartitionConfig(dir, action, "guarded", image, `watchdog = <1>; watchdog-action = "${action}";`);
 
 const hv = (cfg: string, ...extra: string[]) => spawnSync(process.execPath, [TESSERA_CLI, "hv", cfg, "--watchdog", "60", ...extra], { encoding: "latin1", timeout: 90000, input: "" });
 
