@@ -11,7 +11,8 @@ import { translate } from "../cpu/mmu.js";
 import type { El2ExitHandler } from "../cpu/platform.js";
 import { installSystemRegisters, setDisasmSysRegTable } from "../cpu/isa/system.js";
 import { createSysRegTable, SR } from "../cpu/sysregs.js";
-import { COUNTER_FREQUENCY_HZ, GenericTimer, VirtualClock } from "../devices/generic-timer.js";
+import { COUNTER_FREQUENCY_HZ, GenericTimer } from "../devices/generic-timer.js";
+import { createSystemCounter, type ClockSpec, type IdleTime, type SystemCounter } from "../devices/system-counter.js";
 import { GicV2 } from "../devices/gicv2.js";
 import { GicV3 } from "../devices/gicv3.js";
 import { spiLine, type InterruptController } from "../devices/interrupts.js";
@@ -43,7 +44,13 @@ export interface VirtOptions {
   uartTx: (byte: number) => void;
   /** PL031 start time in seconds since the epoch (default 0, for reproducible runs). */
   rtcStartSeconds?: number;
-  ticksPerInstruction?: number;
+  /**
+   * What drives the generic timer's counter: host time (the default, as QEMU without -icount)
+   * or executed instructions (QEMU's -icount shift=N, deterministic).
+   */
+  clock?: ClockSpec;
+  /** The host's monotonic clock in milliseconds for host time (default performance.now()). */
+  hostNow?: () => number;
   /** Instructions per CPU turn. */
   quantum?: number;
   /** When the CPUs compile blocks (default: the core's DEFAULT_JIT_THRESHOLDS). */
@@ -84,7 +91,7 @@ const EXCEPTION_STREAK_LIMIT = 100000;
 export class VirtBoard {
   readonly bus = new Bus();
   readonly cpus: Cpu[] = [];
-  readonly clock: VirtualClock;
+  readonly clock: SystemCounter;
   readonly timer: GenericTimer;
   readonly gic: GicV2 | GicV3;
   readonly uart: Pl011;
@@ -106,7 +113,7 @@ export class VirtBoard {
     const o = options;
     if (!(o.cpus >= 1 && o.cpus <= 8)) throw new RangeError("virt supports 1 to 8 CPUs");
     this.quantum = o.quantum ?? 4000;
-    this.clock = new VirtualClock(o.ticksPerInstruction ?? 1);
+    this.clock = createSystemCounter(o.clock ?? { mode: "host" }, o.hostNow);
     const bus = this.bus;
     // MPIDR affinity as virt_cpu_mp_affinity(): clusters of 16 CPUs with GICv3, 8 with GICv2.
     const clusterSize = o.gicVersion === 3 ? 16 : 8;
@@ -262,9 +269,13 @@ export class VirtBoard {
   /** Counter ticks per second (CNTFRQ_EL0), for hosts that pace idle time to real time. */
   get counterFrequency(): number { return COUNTER_FREQUENCY_HZ; }
 
+  /** How the host lets time pass while every CPU waits (see IdleTime). */
+  get idleTime(): IdleTime { return this.clock.idleTime; }
+
   /**
    * Run up to about `budget` instructions in total, CPU turns of at most `quantum` each, clipped
-   * so that timer deadlines fall on turn boundaries. Returns early when the guest stops or
+   * so that timer deadlines fall on turn boundaries (exactly with -icount; with host time as
+   * near as the counter's estimate of instructions per tick allows). Returns early when the guest stops or
    * every CPU is idle.
    */
   run(budget: number): RunStatus {
@@ -280,10 +291,7 @@ export class VirtBoard {
         anyRan = true;
         let slice = this.quantum;
         const deadline = this.timer.nextDeadline();
-        if (deadline !== undefined) {
-          const ticks = deadline - this.clock.now();
-          slice = Math.max(1, Math.min(slice, Math.ceil(ticks / this.clock.ticksPerInstruction)));
-        }
+        if (deadline !== undefined) slice = Math.min(slice, this.clock.instructionsFor(deadline - this.clock.now()));
         this.clock.beginSlice(cpu);
         const before = cpu.icount;
         const excBefore = cpu.exceptionsTaken;
@@ -328,7 +336,7 @@ export class VirtBoard {
     return { kind: "running" };
   }
 
-  /** Let virtual time pass while idle (the host decided how far); fires due timers. */
+  /** Let time pass while idle (the host decided how far; host time moves by itself); fires due timers. */
   advanceIdle(tick: number): void {
     this.clock.advanceTo(tick);
     this.timer.update();

@@ -25,6 +25,7 @@ import { Bus } from "../memory/bus.js";
 import { addGicFrames, addPlatformDevices } from "../board/virt-devices.js";
 import { spiLine } from "../devices/interrupts.js";
 import { Sp805 } from "../devices/sp805.js";
+import type { ClockSpec, IdleTime } from "../devices/system-counter.js";
 import { PsciFirmware, type SystemEvent } from "../firmware/psci.js";
 import { planBoot } from "../loaders/boot.js";
 import { VIRT } from "../board/memory-map.js";
@@ -256,8 +257,10 @@ export class Hypervisor implements El2ExitHandler, HvControl {
   private ended = false;
   readonly privateMemory;
 
-  constructor(readonly config: HvConfig, readonly host: HypervisorHost) {
+  /** `clock`: what drives the board's counter, and with it every partition's (host time by default). */
+  constructor(readonly config: HvConfig, readonly host: HypervisorHost, machine: { clock?: ClockSpec; hostNow?: () => number } = {}) {
     this.board = new VirtBoard({
+      clock: machine.clock, hostNow: machine.hostNow,
       ramSize: config.memorySize, cpus: config.cpus, gicVersion: config.gicVersion, virtualization: true,
       uartTx: () => {}, hypervisor: this,
       interruptRoute: (cpu, intid, level) => this.routeInterrupt(cpu, intid, level),
@@ -337,6 +340,7 @@ export class Hypervisor implements El2ExitHandler, HvControl {
 
   get cpus(): Cpu[] { return this.board.cpus; }
   get counterFrequency(): number { return this.board.counterFrequency; }
+  get idleTime(): IdleTime { return this.board.idleTime; }
   advanceIdle(tick: number): void { this.board.advanceIdle(tick); }
 
   /** Bytes typed into partition `id`'s console: its UART receives them. */
