@@ -290,9 +290,10 @@ export class VirtBoard {
         if (cpu.off || cpu.halted) continue;
         anyRan = true;
         let slice = this.quantum;
+        // The turn starts (the counter reads the time once) and is clipped to the next deadline.
+        this.clock.beginSlice(cpu);
         const deadline = this.timer.nextDeadline();
         if (deadline !== undefined) slice = Math.min(slice, this.clock.instructionsFor(deadline - this.clock.now()));
-        this.clock.beginSlice(cpu);
         const before = cpu.icount;
         const excBefore = cpu.exceptionsTaken;
         try {

@@ -42,8 +42,11 @@ export class GenericTimer {
     this.cnthctl = new Array<number>(ncpu).fill(3);
   }
 
+  /** The count for the whole of update(), read once (a host-time read costs a host clock call). */
+  private sampled: bigint | undefined;
+
   private count(cpu: number, kind: TimerKind): bigint {
-    const c = BigInt(Math.floor(this.clock.now()));
+    const c = this.sampled ?? BigInt(Math.floor(this.clock.now()));
     return kind === TimerKind.Virtual ? BigInt.asUintN(64, c - this.cntvoff[cpu]) : c;
   }
 
@@ -54,7 +57,14 @@ export class GenericTimer {
 
   /** Re-evaluate every timer output (called by the board at slice boundaries and on writes). */
   update(): void {
-    for (let c = 0; c < this.ncpu; c++) for (let k = 0; k < 3; k++) this.updateOne(c, k);
+    let any = false;
+    for (let c = 0; c < this.ncpu && !any; c++) for (let k = 0; k < 3; k++) if (this.timers[c][k].ctl & CTL_ENABLE) any = true;
+    this.sampled = any ? BigInt(Math.floor(this.clock.now())) : undefined;
+    try {
+      for (let c = 0; c < this.ncpu; c++) for (let k = 0; k < 3; k++) this.updateOne(c, k);
+    } finally {
+      this.sampled = undefined;
+    }
   }
 
   private updateOne(cpu: number, kind: TimerKind): void {

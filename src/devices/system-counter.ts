@@ -76,10 +76,16 @@ export class HostTimeCounter implements SystemCounter {
   private running: InstructionSource | undefined;
   private sliceStartIcount = 0;
   private sliceStartTick = 0;
+  /** The turn before this one (for the rate: its instructions over the time to this turn's start). */
+  private previousRan = 0;
+  private previousStartTick: number | undefined;
 
   constructor(private readonly hostNow: () => number = defaultHostNow) {}
 
   now(): number {
+    // Until the turn's first instruction the turn's start reading stands (one host clock call
+    // fewer per turn when the board sizes the turn).
+    if (this.running && this.running.icount === this.sliceStartIcount) return this.sliceStartTick;
     // The count starts at 0 when the machine first looks at it, as QEMU's starts with the VM.
     const host = this.hostNow();
     if (this.origin === undefined) this.origin = host;
@@ -90,20 +96,25 @@ export class HostTimeCounter implements SystemCounter {
   }
 
   beginSlice(cpu: InstructionSource): void {
+    this.running = undefined;
+    const t = this.now();
+    // Turns follow one another, so the last turn's instructions over the time since it began
+    // is the rate (a pause between the board's runs only makes it look slower, which errs on
+    // the side of short turns). Turns too short to time (a WFI at once) say nothing.
+    if (this.previousStartTick !== undefined && this.previousRan >= 64 && t > this.previousStartTick) {
+      this.instructionsPerTick += (this.previousRan / (t - this.previousStartTick) - this.instructionsPerTick) / 4;
+    }
     this.running = cpu;
     this.sliceStartIcount = cpu.icount;
-    this.sliceStartTick = this.now();
+    this.sliceStartTick = t;
   }
 
   endSlice(): void {
     const cpu = this.running;
     this.running = undefined;
     if (!cpu) return;
-    const ran = cpu.icount - this.sliceStartIcount;
-    const ticks = this.now() - this.sliceStartTick;
-    // Turns too short to time (a WFI at once) say nothing about the rate.
-    if (ran < 64 || ticks <= 0) return;
-    this.instructionsPerTick += (ran / ticks - this.instructionsPerTick) / 4;
+    this.previousRan = cpu.icount - this.sliceStartIcount;
+    this.previousStartTick = this.sliceStartTick;
   }
 
   instructionsFor(ticks: number): number {
