@@ -61,6 +61,8 @@ export interface SystemCounter {
 }
 
 const defaultHostNow = (): number => performance.now();
+/** The shortest turn a host-time deadline clips to: about a microsecond and a half of emulation. */
+const MIN_CLIPPED_TURN = 256;
 
 /** The counter follows host time: QEMU_CLOCK_VIRTUAL without -icount (cpu_get_clock). */
 export class HostTimeCounter implements SystemCounter {
@@ -76,16 +78,28 @@ export class HostTimeCounter implements SystemCounter {
   private running: InstructionSource | undefined;
   private sliceStartIcount = 0;
   private sliceStartTick = 0;
-  /** The turn before this one (for the rate: its instructions over the time to this turn's start). */
-  private previousRan = 0;
-  private previousStartTick: number | undefined;
+  /**
+   * The reading taken as the last turn ended, for the first look at the clock after it (the
+   * board updates the timers right then); a turn's start and idle time read afresh.
+   */
+  private turnEnd: number | undefined;
 
   constructor(private readonly hostNow: () => number = defaultHostNow) {}
 
   now(): number {
-    // Until the turn's first instruction the turn's start reading stands (one host clock call
-    // fewer per turn when the board sizes the turn).
-    if (this.running && this.running.icount === this.sliceStartIcount) return this.sliceStartTick;
+    if (this.running) {
+      // Until the turn's first instruction its start reading stands (the board sizes the turn
+      // with it), so a turn costs the host clock two calls and the timer update none.
+      if (this.running.icount === this.sliceStartIcount) return this.sliceStartTick;
+    } else if (this.turnEnd !== undefined) {
+      const t = this.turnEnd;
+      this.turnEnd = undefined;
+      return t;
+    }
+    return this.read();
+  }
+
+  private read(): number {
     // The count starts at 0 when the machine first looks at it, as QEMU's starts with the VM.
     const host = this.hostNow();
     if (this.origin === undefined) this.origin = host;
@@ -96,34 +110,31 @@ export class HostTimeCounter implements SystemCounter {
   }
 
   beginSlice(cpu: InstructionSource): void {
-    this.running = undefined;
-    const t = this.now();
-    // Turns follow one another, so the last turn's instructions over the time since it began
-    // is the rate (a pause between the board's runs only makes it look slower, which errs on
-    // the side of short turns). Turns too short to time (a WFI at once) say nothing.
-    if (this.previousStartTick !== undefined && this.previousRan >= 64 && t > this.previousStartTick) {
-      this.instructionsPerTick += (this.previousRan / (t - this.previousStartTick) - this.instructionsPerTick) / 4;
-    }
+    this.turnEnd = undefined;
     this.running = cpu;
     this.sliceStartIcount = cpu.icount;
-    this.sliceStartTick = t;
+    this.sliceStartTick = this.read();
   }
 
   endSlice(): void {
     const cpu = this.running;
     this.running = undefined;
     if (!cpu) return;
-    this.previousRan = cpu.icount - this.sliceStartIcount;
-    this.previousStartTick = this.sliceStartTick;
+    const t = this.read();
+    this.turnEnd = t;
+    const ran = cpu.icount - this.sliceStartIcount;
+    // Turns too short to time (a WFI at once) say nothing about the rate.
+    if (ran >= 64 && t > this.sliceStartTick) this.instructionsPerTick += (ran / (t - this.sliceStartTick) - this.instructionsPerTick) / 4;
   }
 
   instructionsFor(ticks: number): number {
-    // A little under the estimate: a turn that ends early costs one more clock check, one that
-    // runs long delivers the interrupt late.
-    return Math.max(1, Math.ceil(ticks * this.instructionsPerTick * 0.9));
+    // A little under the estimate (a turn that ends early costs one more look at the clock, one
+    // that runs long delivers the interrupt late), but not so short that the turn's own cost
+    // dominates it and the rate measured from it.
+    return Math.max(MIN_CLIPPED_TURN, Math.ceil(ticks * this.instructionsPerTick * 0.9));
   }
 
-  advanceTo(): void {}
+  advanceTo(): void { this.turnEnd = undefined; }
 }
 
 /** The counter advances with executed instructions: QEMU's -icount shift=N. */
