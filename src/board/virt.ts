@@ -275,8 +275,8 @@ export class VirtBoard {
   /**
    * Run up to about `budget` instructions in total, CPU turns of at most `quantum` each, clipped
    * so that timer deadlines fall on turn boundaries (exactly with -icount; with host time as
-   * near as the counter's estimate of instructions per tick allows). Returns early when the guest stops or
-   * every CPU is idle.
+   * near as the counter's estimate of instructions per tick allows). Returns early when the
+   * guest stops or every CPU is idle.
    */
   run(budget: number): RunStatus {
     let executed = 0;
