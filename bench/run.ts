@@ -195,7 +195,7 @@ async function main(argv: string[]): Promise<void> {
       rows.push({ workload: "hv: Linux + RTOS demo", note:
         `both partitions up after ${s(r.demoUpMs)} s (wall, start-up included); a command from Linux and its answer ${r.roundTripMs === undefined ? "?" : r.roundTripMs.toFixed(0)} ms of host time over ${r.commands} commands (a busybox script of devmem calls each)` });
       rows.push({ workload: "hv: doorbell round trip", note:
-        `bare-metal ping-pong between two partitions: ${r.doorbellTicks ?? "?"} guest counter ticks (62.5 MHz) and ${r.doorbellHostUs === undefined ? "?" : r.doorbellHostUs.toFixed(0)} us of host time per round trip` });
+        `bare-metal ping-pong between two partitions: ${r.doorbellTicks ?? "?"} guest counter ticks (62.5 MHz, -icount shift=4: one per instruction) and ${r.doorbellHostUs === undefined ? "?" : r.doorbellHostUs.toFixed(0)} us of host time per round trip` });
     } catch (e) {
       rows.push({ workload: "hv", note: `skipped: ${e instanceof Error ? e.message : String(e)}` });
     }

@@ -4,6 +4,7 @@
  */
 
 import type { CpuTopology } from "../boards/virt/fdt.js";
+import { MAX_ICOUNT_SHIFT, type ClockSpec } from "../devices/system-counter.js";
 
 export class UsageError extends Error {
   override readonly name = "UsageError";
@@ -27,6 +28,10 @@ export interface RunArgs {
   logFile?: string;
   maxInsns?: number;
   watchdogSeconds?: number;
+  /** What drives the guest's counter: host time unless -icount gives a shift. */
+  clock: ClockSpec;
+  /** Said about the command line without refusing it (-icount without a shift). */
+  warnings: string[];
 }
 
 const MiB = 1024 * 1024;
@@ -63,8 +68,9 @@ const IGNORED_WITH_VALUE: Record<string, (v: string) => boolean> = {
 };
 
 export function parseRunArgs(argv: string[]): RunArgs {
-  const out: Partial<RunArgs> & { trace: RunArgs["trace"] } = {
+  const out: Partial<RunArgs> & { trace: RunArgs["trace"]; warnings: string[] } = {
     smp: 1, ramSize: 128 * MiB, gicVersion: 2, virtualization: false, secure: false, trace: { exec: false, int: false },
+    clock: { mode: "host" }, warnings: [],
   };
   for (let i = 0; i < argv.length; i++) {
     let opt = argv[i];
@@ -118,6 +124,12 @@ export function parseRunArgs(argv: string[]): RunArgs {
         out.watchdogSeconds = s;
         break;
       }
+      case "-icount": {
+        const { clock, warning } = parseIcount(value());
+        out.clock = clock;
+        if (warning) out.warnings.push(warning);
+        break;
+      }
       default:
         if (opt.startsWith("-")) throw new UsageError(`unknown option '${argv[i]}'`);
         throw new UsageError(`unexpected argument '${opt}'`);
@@ -125,6 +137,48 @@ export function parseRunArgs(argv: string[]): RunArgs {
   }
   if (!out.kernel) throw new UsageError("no kernel given (use -kernel FILE)");
   return out as RunArgs;
+}
+
+/**
+ * -icount [shift=]N|auto[,sleep=on|off] as QEMU 7.2 reads it (softmmu/icount.c icount_configure,
+ * qemu-options.hx): a bare first item is the shift; the shift is a C integer (qemu_strtol, base
+ * 0: 0x hex, 0 octal, a sign) from 0 to 10, or auto; sleep is a QAPI boolean and defaults to on;
+ * a key given twice takes its last value. Without a shift QEMU leaves icount off, and so the
+ * clock stays on host time here too (with a warning). align and rr (record/replay) are QEMU
+ * features this board does not have.
+ */
+export function parseIcount(text: string): { clock: ClockSpec; warning?: string } {
+  const items = text.split(",");
+  if (items.length > 1 && items[items.length - 1] === "") items.pop(); // QEMU takes a trailing comma
+  let shift: string | undefined;
+  let sleep = true;
+  for (const [i, item] of items.entries()) {
+    const eq = item.indexOf("=");
+    const key = eq < 0 && i === 0 ? "shift" : item.slice(0, eq < 0 ? item.length : eq);
+    const v = eq < 0 ? (i === 0 ? item : "on") : item.slice(eq + 1);
+    switch (key) {
+      case "shift": shift = v; break;
+      case "sleep":
+        if (v === "on" || v === "yes" || v === "true" || v === "y") sleep = true;
+        else if (v === "off" || v === "no" || v === "false" || v === "n") sleep = false;
+        else throw new UsageError(`-icount ${text}: parameter 'sleep' expects 'on' or 'off'`);
+        break;
+      case "align": case "rr": case "rrfile": case "rrsnapshot":
+        throw new UsageError(`-icount ${text}: '${key}' is not supported (shift=N|auto and sleep=on|off are)`);
+      default:
+        throw new UsageError(`-icount ${text}: invalid parameter '${key}' (shift=N|auto and sleep=on|off are supported)`);
+    }
+  }
+  if (shift === undefined) {
+    return { clock: { mode: "host" }, warning: `-icount ${text}: no shift given, so the guest's clock follows host time (as QEMU leaves icount off)` };
+  }
+  if (shift === "auto") return { clock: { mode: "icount", shift: "auto", sleep } };
+  const m = /^[ \t\n\v\f\r]*([+-]?)(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))$/.exec(shift);
+  const n = !m ? NaN : (m[1] === "-" ? -1 : 1) * (m[2] !== undefined ? parseInt(m[2], 16) : m[3] !== undefined ? parseInt(m[3], 8) : Number(m[4]));
+  if (!(Number.isInteger(n) && n >= 0 && n <= MAX_ICOUNT_SHIFT)) {
+    throw new UsageError(`-icount ${text}: invalid shift value '${shift}' (0 to ${MAX_ICOUNT_SHIFT}, or auto)`);
+  }
+  return { clock: { mode: "icount", shift: n, sleep } };
 }
 
 /** Most CPUs of the virt board (QEMU's mach-virt with GICv2 has 8; the board here has 8 for both GICs). */

@@ -17,19 +17,23 @@ import { PanicWatch } from "../host/panic-watch.js";
 import { runSession } from "../host/run-loop.js";
 import { dtbToDts } from "../devicetree/index.js";
 import { openConsolePorts, type ConsolePorts } from "./console-ports.js";
-import { UsageError } from "./args.js";
+import { parseIcount, UsageError } from "./args.js";
+import type { ClockSpec } from "../devices/system-counter.js";
 import { decompressKernel, readInputFile } from "./host-files.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, outputDrained, outputFailure, writeStderr, writeStdout } from "./process-host.js";
 
 const USAGE = `usage: tessera hv CONFIG.dts|CONFIG.dtb [--check] [--dump-guest-dtb NAME] [--watchdog SECONDS]
-                 [-device loader,file=FILE,addr=ADDR]...
+                 [-device loader,file=FILE,addr=ADDR]... [-icount [shift=]N|auto[,sleep=on|off]]
   (no option)            run the partitions: HV> and the consoles on the terminal (Ctrl-A 0-9 switches),
                          and on TCP ports console-port + N when the config gives console-port
   --check                check the configuration and list the partitions
   --dump-guest-dtb NAME  write the device tree of partition NAME (label, node name or number) to stdout
   --watchdog SECONDS     give up after this much wall-clock time
   -device loader,...     put FILE in physical memory at ADDR before the partitions start
-                         (for Topaz's numeric guest-image and linux-rootfs forms)`;
+                         (for Topaz's numeric guest-image and linux-rootfs forms)
+  -icount [shift=]N|auto[,sleep=on|off]
+                         the partitions' clock counts instructions, 2^N ns each (deterministic),
+                         instead of following host time (QEMU's option)`;
 
 /** Configurations are kilobytes; this bounds what a mistaken path can make us read. */
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
@@ -82,6 +86,7 @@ function describe(config: HvConfig): string {
 export async function hvMain(argv: string[]): Promise<number> {
   let configPath: string | undefined, check = false, dumpName: string | undefined, watchdogSeconds: number | undefined;
   const preloads: { file: string; addr: number }[] = [];
+  let clock: ClockSpec = { mode: "host" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--check") check = true;
@@ -103,6 +108,12 @@ export async function hvMain(argv: string[]): Promise<number> {
       const v = argv[++i] ?? "";
       if (!/^\d+(\.\d+)?$/.test(v) || Number(v) <= 0) throw new UsageError(`invalid --watchdog '${v}'`);
       watchdogSeconds = Number(v);
+    } else if (a === "-icount" || a === "--icount" || a.startsWith("--icount=")) {
+      const eq = a.indexOf("=");
+      if (eq < 0 && i + 1 >= argv.length) throw new UsageError("option -icount needs a value");
+      const parsed = parseIcount(eq < 0 ? argv[++i] : a.slice(eq + 1));
+      clock = parsed.clock;
+      if (parsed.warning) writeStderr(`tessera: warning: ${parsed.warning}`);
     } else if (a === "-h" || a === "--help") { writeStdout(USAGE + "\n"); return EXIT_OK; }
     else if (a.startsWith("-")) throw new UsageError(`hv: unknown option '${a}'`);
     else if (configPath !== undefined) throw new UsageError(`hv: unexpected argument '${a}'`);
@@ -142,7 +153,7 @@ export async function hvMain(argv: string[]): Promise<number> {
     writeStdout(`${configPath}: ${config.partitions.length} partition${config.partitions.length === 1 ? "" : "s"} on ${config.cpus} CPUs and ${config.memorySize / 1048576} MiB, GICv${config.gicVersion}\n${describe(config)}\n`);
     return EXIT_OK;
   }
-  return runPartitions(config, watchdogSeconds, preloads);
+  return runPartitions(config, watchdogSeconds, preloads, clock);
 }
 
 /**
@@ -150,7 +161,8 @@ export async function hvMain(argv: string[]): Promise<number> {
  * every console line is printed as "[label] text". Exit 0 once every partition has stopped (or
  * HV> quit), 1 when one crashed under the "stop" policy or the watchdog fired.
  */
-async function runPartitions(config: HvConfig, watchdogSeconds: number | undefined, preloads: { file: string; addr: number }[]): Promise<number> {
+async function runPartitions(config: HvConfig, watchdogSeconds: number | undefined, preloads: { file: string; addr: number }[],
+  clock: ClockSpec): Promise<number> {
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
   let mux: ConsoleMux | undefined;
   let outputKeepsUp = true;
@@ -167,7 +179,7 @@ async function runPartitions(config: HvConfig, watchdogSeconds: number | undefin
     partitionStarted: (id) => panicWatches.get(id)?.reset(),
     event: (text) => mux!.hvMessage(text),
     dtbToDts: (dtb) => dtbToDts(dtb),
-  });
+  }, { clock });
   for (const { file, addr } of preloads) {
     const problem = hv.preload(addr, readInputFile(file, "file to load", { maxBytes: config.memorySize }));
     if (problem) throw new UsageError(`hv: -device loader,file=${file}: ${problem}`);

@@ -51,6 +51,9 @@ run options (QEMU spelling):
   -D FILE             trace output file
   --max-insns N       stop after N instructions
   --watchdog SECONDS  give up after this much wall-clock time
+  -icount [shift=]N|auto[,sleep=on|off]
+                      the guest's clock counts instructions, 2^N ns each (deterministic runs;
+                      shift=4 is one counter tick each), instead of following host time
 Console: Ctrl-A X quits, Ctrl-A H shows help (when stdin is a terminal).`;
 
 function fail(message: string): never {
@@ -110,6 +113,7 @@ function checkCommandLine(append: string): void {
 
 async function runCommand(argv: string[]): Promise<number> {
   const args = parseRunArgs(argv);
+  for (const w of args.warnings) writeStderr(`tessera: warning: ${w}`);
   const kernel = decompressKernel(readImage(args.kernel, "kernel", args.ramSize), args.kernel);
   const initrd = args.initrd ? readImage(args.initrd, "initrd", args.ramSize) : undefined;
   const userDtb = args.dtb ? readImage(args.dtb, "device tree", args.ramSize) : undefined;
@@ -131,6 +135,7 @@ async function runCommand(argv: string[]): Promise<number> {
       ramSize: args.ramSize, cpus: args.smp, topology: args.topology, gicVersion: args.gicVersion, virtualization: args.virtualization, secure: args.secure,
       uartTx: (b) => { out.push(b); if (out.length >= 4096) flushOutput(); },
       rtcStartSeconds: Math.floor(Date.now() / 1000),
+      clock: args.clock,
       jit: jitThresholdsFromEnvironment(process.env),
     });
   } catch (e) {

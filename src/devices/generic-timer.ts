@@ -2,10 +2,9 @@
  * The ARM Generic Timer (ARM ARM D11): a system counter shared by all CPUs and, per CPU, the
  * EL1 physical, EL1 virtual and EL2 physical timers, programmed through system registers.
  *
- * The counter is virtual and deterministic: it advances by `ticksPerInstruction` for every
- * instruction any CPU executes (the board runs CPUs one after another, so the count is
- * monotonic across CPUs). When all CPUs wait for interrupts the board moves it straight to the
- * next timer deadline. CNTFRQ_EL0 reports 62.5 MHz, QEMU's virt frequency.
+ * The counter (system-counter.ts) follows host time by default, or executed instructions with
+ * -icount; the board runs CPUs one after another, so either way the count is monotonic across
+ * CPUs. CNTFRQ_EL0 reports 62.5 MHz, QEMU's virt frequency.
  *
  * Each timer's output is level-sensitive: asserted while ENABLE && !IMASK && ISTATUS, where
  * ISTATUS = (counter - offset) >= CVAL (ARM ARM D11.2.4). Outputs are PPIs.
@@ -13,35 +12,9 @@
 import type { Cpu } from "../cpu/cpu.js";
 import { SR, type SysRegTable } from "../cpu/sysregs.js";
 import type { InterruptController } from "./interrupts.js";
+import { COUNTER_FREQUENCY_HZ, type SystemCounter } from "./system-counter.js";
 
-export const COUNTER_FREQUENCY_HZ = 62_500_000;
-
-/** The system counter: `base` ticks at the start of the current slice plus the running CPU's progress. */
-export class VirtualClock {
-  base = 0;
-  private running: Cpu | undefined;
-  private sliceStartIcount = 0;
-  constructor(readonly ticksPerInstruction = 1) {}
-
-  now(): number {
-    return this.running ? this.base + (this.running.icount - this.sliceStartIcount) * this.ticksPerInstruction : this.base;
-  }
-
-  beginSlice(cpu: Cpu): void {
-    this.running = cpu;
-    this.sliceStartIcount = cpu.icount;
-  }
-
-  endSlice(): void {
-    this.base = this.now();
-    this.running = undefined;
-  }
-
-  /** Jump forward (idle CPUs); never backwards. */
-  advanceTo(tick: number): void {
-    if (!this.running && tick > this.base) this.base = tick;
-  }
-}
+export { COUNTER_FREQUENCY_HZ };
 
 const CTL_ENABLE = 1, CTL_IMASK = 2, CTL_ISTATUS = 4;
 const TWO64 = 1n << 64n;
@@ -61,7 +34,7 @@ export class GenericTimer {
   private readonly cntvoff: bigint[];
   private readonly cnthctl: number[];
 
-  constructor(readonly ncpu: number, readonly clock: VirtualClock, private readonly gic: InterruptController,
+  constructor(readonly ncpu: number, readonly clock: SystemCounter, private readonly gic: InterruptController,
     private readonly intids: TimerIntids) {
     this.timers = Array.from({ length: ncpu }, () => [0, 1, 2].map(() => ({ ctl: 0, cval: 0n, level: false })));
     this.cntvoff = new Array<bigint>(ncpu).fill(0n);
@@ -69,8 +42,11 @@ export class GenericTimer {
     this.cnthctl = new Array<number>(ncpu).fill(3);
   }
 
+  /** The count for the whole of update(), read once (a host-time read costs a host clock call). */
+  private sampled: bigint | undefined;
+
   private count(cpu: number, kind: TimerKind): bigint {
-    const c = BigInt(Math.floor(this.clock.now()));
+    const c = this.sampled ?? BigInt(Math.floor(this.clock.now()));
     return kind === TimerKind.Virtual ? BigInt.asUintN(64, c - this.cntvoff[cpu]) : c;
   }
 
@@ -81,7 +57,14 @@ export class GenericTimer {
 
   /** Re-evaluate every timer output (called by the board at slice boundaries and on writes). */
   update(): void {
-    for (let c = 0; c < this.ncpu; c++) for (let k = 0; k < 3; k++) this.updateOne(c, k);
+    let any = false;
+    for (let c = 0; c < this.ncpu && !any; c++) for (let k = 0; k < 3; k++) if (this.timers[c][k].ctl & CTL_ENABLE) any = true;
+    this.sampled = any ? BigInt(Math.floor(this.clock.now())) : undefined;
+    try {
+      for (let c = 0; c < this.ncpu; c++) for (let k = 0; k < 3; k++) this.updateOne(c, k);
+    } finally {
+      this.sampled = undefined;
+    }
   }
 
   private updateOne(cpu: number, kind: TimerKind): void {

@@ -6,12 +6,15 @@
  * can never come. Platform-neutral: timers are the ones every JavaScript host has.
  */
 import type { RunStatus } from "../machine/scheduler.js";
+import type { IdleTime } from "../devices/system-counter.js";
 
 /** What the loop drives: a board, or the hypervisor's view of one. */
 export interface Runnable {
   run(budget: number): RunStatus;
   advanceIdle(tick: number): void;
   readonly counterFrequency: number;
+  /** How idle time passes (the counter's; "paced" when not given). */
+  readonly idleTime?: IdleTime;
   readonly cpus: readonly { readonly icount: number; readonly off: boolean }[];
 }
 
@@ -96,12 +99,29 @@ export async function runSession(target: Runnable, hooks: SessionHooks, options:
         await sleep(10);
         continue;
       }
-      // Pace idle time to real time, in short naps.
+      const mode = target.idleTime ?? "paced";
+      if (mode === "warp") {
+        // -icount sleep=off: straight to the deadline (QEMU's icount warp without sleeping).
+        target.advanceIdle(status.until);
+        await yieldToEventLoop();
+        continue;
+      }
       const ticks = status.until - status.now;
       const ms = Math.min(MAX_NAP_MS, (ticks / target.counterFrequency) * 1000);
-      const t0 = Date.now();
+      if (mode === "host") {
+        // The counter follows host time: wait until it reaches the deadline, in naps of whole
+        // milliseconds (timers are no finer) and event-loop turns for the last fraction, then
+        // let the board fire what is due. QEMU's idle vCPU waits likewise, in a host timer.
+        if (ms >= 1) await sleep(Math.floor(ms));
+        else await yieldToEventLoop();
+        target.advanceIdle(status.until);
+        continue;
+      }
+      // Pace idle time to real time, in short naps (-icount sleep=on: QEMU's warp timer lets
+      // the count advance with host time while the CPUs sleep).
+      const t0 = performance.now();
       if (ms >= 1) await sleep(ms);
-      const elapsedTicks = ((Date.now() - t0) / 1000) * target.counterFrequency;
+      const elapsedTicks = ((performance.now() - t0) / 1000) * target.counterFrequency;
       target.advanceIdle(Math.min(status.until, status.now + Math.max(elapsedTicks, ms < 1 ? ticks : 0)));
       continue;
     }

@@ -28,6 +28,7 @@ import { mapDevices } from "../machine/device-spec.js";
 import type { RunStatus } from "../machine/scheduler.js";
 import { spiLine } from "../devices/interrupts.js";
 import { Sp805 } from "../devices/sp805.js";
+import type { ClockSpec, IdleTime } from "../devices/system-counter.js";
 import { PsciFirmware, type SystemEvent } from "../firmware/psci.js";
 import { planBoot } from "../loaders/boot.js";
 import { VIRT } from "../boards/virt/memory-map.js";
@@ -262,8 +263,10 @@ export class Hypervisor implements El2ExitHandler, HvControl {
   private ended = false;
   readonly privateMemory;
 
-  constructor(readonly config: HvConfig, readonly host: HypervisorHost) {
+  /** `clock`: what drives the board's counter, and with it every partition's (host time by default). */
+  constructor(readonly config: HvConfig, readonly host: HypervisorHost, machine: { clock?: ClockSpec; hostNow?: () => number } = {}) {
     this.board = new VirtBoard({
+      clock: machine.clock, hostNow: machine.hostNow,
       ramSize: config.memorySize, cpus: config.cpus, gicVersion: config.gicVersion, virtualization: true,
       uartTx: () => {}, hypervisor: this,
       interruptRoute: (cpu, intid, level) => this.routeInterrupt(cpu, intid, level),
@@ -344,6 +347,7 @@ export class Hypervisor implements El2ExitHandler, HvControl {
 
   get cpus(): Cpu[] { return this.board.cpus; }
   get counterFrequency(): number { return this.board.counterFrequency; }
+  get idleTime(): IdleTime { return this.board.idleTime; }
   advanceIdle(tick: number): void { this.board.scheduler.advanceIdle(tick); }
 
   /** Bytes typed into partition `id`'s console: its UART receives them. */

@@ -1,8 +1,9 @@
 /**
  * The turn scheduler: the CPUs of one machine run in one thread, round robin, in turns of at
  * most `quantum` instructions. A turn is clipped so that the next timer deadline falls on a
- * turn boundary (the counter advances with executed instructions, so the interrupt is raised
- * at the instruction it is due at, as closely as a turn allows). When every CPU waits for an
+ * turn boundary: exactly under -icount, where the counter advances with executed instructions;
+ * on host time as near as the counter's estimate of instructions per tick allows (see
+ * devices/system-counter.ts). When every CPU waits for an
  * interrupt the scheduler reports "idle until tick T" and the host decides whether to sleep or
  * skip ahead (advanceIdle). A guest that can never make progress (exceptions on every step,
  * turn after turn) is reported instead of spinning silently.
@@ -10,7 +11,8 @@
  * The same scheduler drives the virt board alone and the hypervisor's partitions on it.
  */
 import type { Cpu } from "../cpu/cpu.js";
-import type { GenericTimer, VirtualClock } from "../devices/generic-timer.js";
+import type { GenericTimer } from "../devices/generic-timer.js";
+import type { SystemCounter } from "../devices/system-counter.js";
 import type { SystemEvent } from "../firmware/psci.js";
 
 export type RunStatus =
@@ -34,7 +36,7 @@ const EXCEPTION_STREAK_LIMIT = 100000;
 
 export interface SchedulerOptions {
   cpus: readonly Cpu[];
-  clock: VirtualClock;
+  clock: SystemCounter;
   timer: GenericTimer;
   /** Instructions per CPU turn. */
   quantum: number;
@@ -57,7 +59,7 @@ export class TurnScheduler {
 
   /**
    * Run up to about `budget` instructions in total, CPU turns of at most `quantum` each, clipped
-   * so that timer deadlines fall on turn boundaries. Returns early when the guest stops or
+   * so that timer deadlines fall on turn boundaries (see above). Returns early when the guest stops or
    * every CPU is idle.
    */
   run(budget: number): RunStatus {
@@ -74,12 +76,10 @@ export class TurnScheduler {
         if (cpu.off || cpu.halted) continue;
         anyRan = true;
         let slice = this.quantum;
-        const deadline = timer.nextDeadline();
-        if (deadline !== undefined) {
-          const ticks = deadline - clock.now();
-          slice = Math.max(1, Math.min(slice, Math.ceil(ticks / clock.ticksPerInstruction)));
-        }
+        // The turn starts (the counter reads the time once) and is clipped to the next deadline.
         clock.beginSlice(cpu);
+        const deadline = timer.nextDeadline();
+        if (deadline !== undefined) slice = Math.min(slice, clock.instructionsFor(deadline - clock.now()));
         const before = cpu.icount;
         const excBefore = cpu.exceptionsTaken;
         try {
@@ -124,7 +124,7 @@ export class TurnScheduler {
     return { kind: "running" };
   }
 
-  /** Let virtual time pass while idle (the host decided how far); fires due timers. */
+  /** Let time pass while idle (the host decided how far; host time moves by itself); fires due timers. */
   advanceIdle(tick: number): void {
     this.o.clock.advanceTo(tick);
     this.o.timer.update();

@@ -7,7 +7,9 @@ import { PSCI } from "../../src/firmware/psci.js";
 
 function board(gicVersion: 2 | 3, cpus = 2) {
   const tx: number[] = [];
-  const b = new VirtBoard({ ramSize: 16 << 20, cpus, gicVersion, virtualization: false, uartTx: (c) => tx.push(c) });
+  // The counter counts instructions (-icount shift=4, a tick each), so advanceIdle sets it exactly.
+  const b = new VirtBoard({ ramSize: 16 << 20, cpus, gicVersion, virtualization: false, uartTx: (c) => tx.push(c),
+    clock: { mode: "icount", shift: 4, sleep: true } });
   return { b, tx };
 }
 

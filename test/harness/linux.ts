@@ -25,6 +25,12 @@ export interface LinuxRunOptions {
   timeoutMs: number;
   /** Lines whose first appearance is timed (ms from start). */
   markers?: readonly string[];
+  /**
+   * Tessera only: -icount's value, for runs that must not depend on how busy the host is (on
+   * host time a starved emulator looks like a slow CPU to Linux, which then reports soft
+   * lockups on the console).
+   */
+  icount?: string;
 }
 
 export interface LinuxRun {
@@ -69,7 +75,7 @@ function peakRss(pid: number): number | undefined {
 export function runLinux(emulator: "qemu" | "tessera", o: LinuxRunOptions): Promise<LinuxRun> {
   const [cmd, args] = emulator === "qemu"
     ? [QEMU, [...commonArgs(o), "-monitor", "none", "-serial", "stdio"]]
-    : [process.execPath, [TESSERA_CLI, "run", ...commonArgs(o), "--watchdog", String(Math.ceil(o.timeoutMs / 1000))]];
+    : [process.execPath, [TESSERA_CLI, "run", ...commonArgs(o), ...(o.icount ? ["-icount", o.icount] : []), "--watchdog", String(Math.ceil(o.timeoutMs / 1000))]];
   const command = [cmd, ...args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(" ");
   return new Promise((resolve) => {
     const started = performance.now();

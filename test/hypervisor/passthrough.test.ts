@@ -30,7 +30,9 @@ function hypervisor() {
 `, { fileName: "passthrough.dts" });
   const r = checkHvConfig(tree, "passthrough.dts", "/", { fileSize: () => 10000, hasDevice: () => true });
   assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
-  const hv = new Hypervisor(r.config, { readImage: () => new Uint8Array(16), consoleOutput: () => {}, event: () => {}, dtbToDts: () => "" });
+  const hv = new Hypervisor(r.config, { readImage: () => new Uint8Array(16), consoleOutput: () => {}, event: () => {}, dtbToDts: () => "" },
+    // Instruction time (-icount shift=4), so that advanceIdle moves the clock where the test says.
+    { clock: { mode: "icount", shift: 4, sleep: true } });
   hv.bootAll();
   return hv;
 }

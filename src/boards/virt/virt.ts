@@ -6,7 +6,8 @@
  */
 import type { Cpu, JitThresholds } from "../../cpu/cpu.js";
 import type { El2ExitHandler } from "../../cpu/platform.js";
-import { COUNTER_FREQUENCY_HZ, GenericTimer, VirtualClock } from "../../devices/generic-timer.js";
+import { COUNTER_FREQUENCY_HZ, GenericTimer } from "../../devices/generic-timer.js";
+import { createSystemCounter, type ClockSpec, type IdleTime, type SystemCounter } from "../../devices/system-counter.js";
 import { GicV2 } from "../../devices/gicv2.js";
 import { GicV3 } from "../../devices/gicv3.js";
 import type { InterruptController } from "../../devices/interrupts.js";
@@ -42,7 +43,13 @@ export interface VirtOptions {
   uartTx: (byte: number) => void;
   /** PL031 start time in seconds since the epoch (default 0, for reproducible runs). */
   rtcStartSeconds?: number;
-  ticksPerInstruction?: number;
+  /**
+   * What drives the generic timer's counter: host time (the default, as QEMU without -icount)
+   * or executed instructions (QEMU's -icount shift=N, deterministic).
+   */
+  clock?: ClockSpec;
+  /** The host's monotonic clock in milliseconds for host time (default performance.now()). */
+  hostNow?: () => number;
   /** Instructions per CPU turn. */
   quantum?: number;
   /** When the CPUs compile blocks (default: the core's DEFAULT_JIT_THRESHOLDS). */
@@ -67,7 +74,7 @@ export class VirtBoard {
   readonly cpus: Cpu[];
   /** The board's devices in QEMU's creation order: the bus is mapped and the DTB built from it. */
   readonly devices: readonly VirtDevice[];
-  readonly clock: VirtualClock;
+  readonly clock: SystemCounter;
   readonly timer: GenericTimer;
   readonly gic: GicV2 | GicV3;
   readonly uart: Pl011;
@@ -82,7 +89,7 @@ export class VirtBoard {
   constructor(readonly options: VirtOptions) {
     const o = options;
     if (!(o.cpus >= 1 && o.cpus <= 8)) throw new RangeError("virt supports 1 to 8 CPUs");
-    this.clock = new VirtualClock(o.ticksPerInstruction ?? 1);
+    this.clock = createSystemCounter(o.clock ?? { mode: "host" }, o.hostNow);
     const bus = this.bus;
     // EL2 exists with virtualization=on, EL3 (and with it the Secure state) with secure=on.
     // MPIDR affinity as virt_cpu_mp_affinity(): clusters of 16 CPUs with GICv3, 8 with GICv2.
@@ -203,6 +210,9 @@ export class VirtBoard {
 
   /** Counter ticks per second (CNTFRQ_EL0), for hosts that pace idle time to real time. */
   get counterFrequency(): number { return COUNTER_FREQUENCY_HZ; }
+
+  /** How the host lets time pass while every CPU waits (see IdleTime). */
+  get idleTime(): IdleTime { return this.clock.idleTime; }
 
   /** Run up to about `budget` instructions in CPU turns (see TurnScheduler.run). */
   run(budget: number): RunStatus {
