@@ -23,6 +23,8 @@ export interface RunArgs {
   virtualization: boolean;
   /** secure=on: EL3 and the Secure-only devices. */
   secure: boolean;
+  /** dtb-randomness (dtb-kaslr-seed, its deprecated synonym): off leaves the DTB's seeds out. */
+  dtbRandomness: boolean;
   dumpDtb?: string;
   trace: { exec: boolean; int: boolean };
   logFile?: string;
@@ -69,7 +71,7 @@ const IGNORED_WITH_VALUE: Record<string, (v: string) => boolean> = {
 
 export function parseRunArgs(argv: string[]): RunArgs {
   const out: Partial<RunArgs> & { trace: RunArgs["trace"]; warnings: string[] } = {
-    smp: 1, ramSize: 128 * MiB, gicVersion: 2, virtualization: false, secure: false, trace: { exec: false, int: false },
+    smp: 1, ramSize: 128 * MiB, gicVersion: 2, virtualization: false, secure: false, dtbRandomness: true, trace: { exec: false, int: false },
     clock: { mode: "host" }, warnings: [],
   };
   for (let i = 0; i < argv.length; i++) {
@@ -276,7 +278,8 @@ function parseMachine(text: string, out: Partial<RunArgs>): void {
       case "virtualization": out.virtualization = onOff(); break;
       case "dumpdtb": out.dumpDtb = v; break;
       case "secure": out.secure = onOff(); break;
-      case "highmem": case "its": case "acpi": case "dtb-randomness": onOff(); break;
+      case "dtb-randomness": case "dtb-kaslr-seed": out.dtbRandomness = onOff(); break;
+      case "highmem": case "its": case "acpi": onOff(); break;
       default: throw new UsageError(`unknown machine property '${key}'`);
     }
   }

@@ -132,7 +132,7 @@ async function runCommand(argv: string[]): Promise<number> {
   let board: VirtBoard;
   try {
     board = new VirtBoard({
-      ramSize: args.ramSize, cpus: args.smp, topology: args.topology, gicVersion: args.gicVersion, virtualization: args.virtualization, secure: args.secure,
+      ramSize: args.ramSize, cpus: args.smp, topology: args.topology, gicVersion: args.gicVersion, virtualization: args.virtualization, secure: args.secure, dtbRandomness: args.dtbRandomness,
       uartTx: (b) => { out.push(b); if (out.length >= 4096) flushOutput(); },
       rtcStartSeconds: Math.floor(Date.now() / 1000),
       clock: args.clock,

@@ -93,6 +93,8 @@ export interface PartitionConfig {
 
 export interface HvConfig {
   gicVersion: 2 | 3;
+  /** machine's dtb-randomness (default on): off leaves the seeds out of every guest DT, as QEMU's option does. */
+  dtbRandomness?: boolean;
   cpus: number;
   memorySize: number;
   consolePort?: number;
@@ -178,7 +180,7 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
   for (const prop of root.liveProperties()) if (!ROOT_PROPS.has(prop.name) && !ANY_NODE_PROPS.has(prop.name)) p.add(at(prop), `unknown property '${prop.name}' in /`);
 
   // ---- /hv ----
-  let gicVersion: 2 | 3 = 3, cpus = 0, memorySize = 0, consolePort: number | undefined;
+  let gicVersion: 2 | 3 = 3, dtbRandomness = true, cpus = 0, memorySize = 0, consolePort: number | undefined;
   const hv = root.child("hv");
   if (!hv) p.add(file, "no /hv node (the board: machine, cpus, memory-size)");
   else {
@@ -187,11 +189,12 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
     if (machine) {
       const text = isPrintable(machine.value) ? machine.asString() : undefined;
       const m = text === undefined ? null : /^virt(?:,(.*))?$/.exec(text);
-      if (!m) p.add(at(machine), `machine must be "virt[,gic-version=2|3]", not ${text === undefined ? "a non-string" : `"${text}"`}`);
+      if (!m) p.add(at(machine), `machine must be "virt[,gic-version=2|3][,dtb-randomness=on|off]", not ${text === undefined ? "a non-string" : `"${text}"`}`);
       else for (const opt of (m[1] ?? "").split(",").filter((s) => s !== "")) {
         if (opt === "gic-version=2") gicVersion = 2;
         else if (opt === "gic-version=3") gicVersion = 3;
-        else p.add(at(machine), `unsupported machine option '${opt}' (gic-version=2 or 3)`);
+        else if (opt === "dtb-randomness=on" || opt === "dtb-randomness=off") dtbRandomness = opt.endsWith("=on");
+        else p.add(at(machine), `unsupported machine option '${opt}' (gic-version=2 or 3, dtb-randomness=on or off)`);
       }
     }
     const c = hv.prop("cpus");
@@ -429,5 +432,5 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
   }
 
   if (p.list.length) return { ok: false, problems: p.list };
-  return { ok: true, config: { gicVersion, cpus, memorySize, consolePort, pmas: areaList, doorbells: [...doorbells.values()], partitions } };
+  return { ok: true, config: { gicVersion, dtbRandomness, cpus, memorySize, consolePort, pmas: areaList, doorbells: [...doorbells.values()], partitions } };
 }

@@ -32,7 +32,7 @@ function copyNode(from: DtNode, into: DtNode): DtNode {
 export function buildGuestDtb(config: HvConfig, part: PartitionConfig, o: GuestDtbOptions = {}): Uint8Array {
   const blob = buildVirtDtb({
     ramSize: part.ramSize, cpus: part.pcpus.length, gicVersion: config.gicVersion, virtualization: false,
-    psci: "hvc", bootargs: part.bootargs, initrd: o.initrd,
+    randomness: config.dtbRandomness, psci: "hvc", bootargs: part.bootargs, initrd: o.initrd,
   });
   const tree = decodeDtb(blob);
   const root = tree.root;

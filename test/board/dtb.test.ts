@@ -48,6 +48,8 @@ interface Case {
    * Linux, and provides no PSCI (no psci node, no enable-method).
    */
   noKernel?: boolean;
+  /** dtb-randomness=off: no kaslr-seed or rng-seed. */
+  noRandomness?: boolean;
 }
 
 const cases: Case[] = [
@@ -66,6 +68,8 @@ const cases: Case[] = [
   { name: "secure gicv2 smp2 virt initrd", gic: 2, virt: true, smp: 2, memMiB: 128, secure: true, initrdBytes: 4096 },
   { name: "secure gicv2 smp2 no kernel", gic: 2, virt: false, smp: 2, memMiB: 128, secure: true, noKernel: true },
   { name: "secure gicv3 smp4 virt no kernel", gic: 3, virt: true, smp: 4, memMiB: 512, secure: true, noKernel: true },
+  { name: "gicv3 dtb-randomness=off append", gic: 3, virt: false, smp: 2, memMiB: 256, append: "quiet", noRandomness: true },
+  { name: "secure gicv2 dtb-randomness=off", gic: 2, virt: true, smp: 1, memMiB: 128, secure: true, noRandomness: true },
 ];
 
 for (const c of cases) {
@@ -74,7 +78,7 @@ for (const c of cases) {
     const kernelPath = `${base}.Image`;
     const kernel = fakeImage();
     writeFileSync(kernelPath, kernel);
-    const args = ["-M", `virt,gic-version=${c.gic},virtualization=${c.virt ? "on" : "off"},secure=${c.secure ? "on" : "off"},dumpdtb=${base}.qemu.dtb`,
+    const args = ["-M", `virt,gic-version=${c.gic},virtualization=${c.virt ? "on" : "off"},secure=${c.secure ? "on" : "off"},dtb-randomness=${c.noRandomness ? "off" : "on"},dumpdtb=${base}.qemu.dtb`,
       "-cpu", "cortex-a53", "-smp", String(c.smp), "-m", `${c.memMiB}M`, "-nographic", "-net", "none"];
     if (!c.noKernel) args.push("-kernel", kernelPath);
     let initrd: Uint8Array | undefined;
@@ -89,7 +93,7 @@ for (const c of cases) {
     const ramSize = c.memMiB * 1024 * 1024;
     const plan = planBoot({ kernel, initrd, ramBase: VIRT.RAM_BASE, ramSize });
     const ours = buildVirtDtb({ ramSize, cpus: c.smp, gicVersion: c.gic, virtualization: c.virt, bootargs: c.append, initrd: plan.initrd,
-      secure: c.secure, psci: c.noKernel && c.secure ? "none" : undefined });
+      secure: c.secure, randomness: !c.noRandomness, psci: c.noKernel && c.secure ? "none" : undefined });
     writeFileSync(`${base}.ours.dtb`, ours);
     assert.equal(decompile(`${base}.ours.dtb`), decompile(`${base}.qemu.dtb`));
   });

@@ -65,6 +65,9 @@ const accepted: [string, string, string[]][] = [
   ["-smp 8,sockets=2,clusters=2,cores=1,threads=2", "", ["-smp", "8,sockets=2,clusters=2,cores=1,threads=2"]],
   ["-smp 2,maxcpus=4 (no hotplug: 2 CPUs)", "", ["-smp", "2,maxcpus=4"]],
   ["gic-version=max (GICv3 under TCG)", ",gic-version=max", []],
+  ["dtb-randomness=off (no seeds in /chosen)", ",dtb-randomness=off", []],
+  ["dtb-kaslr-seed=off (its deprecated synonym)", ",dtb-kaslr-seed=off", []],
+  ["secure=on,dtb-randomness=off (nor in /secure-chosen)", ",secure=on,dtb-randomness=off", []],
 ];
 for (const [name, machine, extra] of accepted) {
   test(`accepted with QEMU's meaning: ${name}`, { skip }, () => {

@@ -6,11 +6,11 @@ import { REPO_ROOT } from "./paths.js";
 import { assemble } from "./toolchain.js";
 
 /** Debian's Linux (512 MiB, 1 vCPU) in a partition beside a bare-metal image (128 MiB, 1 vCPU), GICv3. */
-export function linuxBesideBareMetal(kernel: string, initrd: string, bareMetal: string): string {
+export function linuxBesideBareMetal(kernel: string, initrd: string, bareMetal: string, o: { dtbRandomness?: boolean } = {}): string {
   return `/dts-v1/;
 / {
   compatible = "tessera,hv-config";
-  hv { machine = "virt,gic-version=3"; cpus = <2>; memory-size = <0x0 0x60000000>; };
+  hv { machine = "virt,gic-version=3${o.dtbRandomness === false ? ",dtb-randomness=off" : ""}"; cpus = <2>; memory-size = <0x0 0x60000000>; };
   pl: pl { compatible = "phys-mem-area"; addr = <0x0 0x48000000>; size = <0x0 0x20000000>; };
   ph: ph { compatible = "phys-mem-area"; addr = <0x0 0x68000000>; size = <0x0 0x08000000>; };
   partitions {

@@ -31,6 +31,12 @@ export interface LinuxRunOptions {
    * lockups on the console).
    */
   icount?: string;
+  /**
+   * false: -machine dtb-randomness=off on both emulators. QEMU otherwise puts a new random
+   * kaslr-seed in every boot's tree, and where the kernel lands moves MemTotal by a page now
+   * and then, so outputs compared byte for byte are booted without KASLR.
+   */
+  dtbRandomness?: boolean;
 }
 
 export interface LinuxRun {
@@ -59,7 +65,8 @@ export { findGuests };
 
 function commonArgs(o: LinuxRunOptions): string[] {
   // -net none: no default virtio-net-pci NIC (it needs ipxe-qemu's option ROM, and Tessera has none).
-  return ["-M", o.gicVersion ? `virt,gic-version=${o.gicVersion}` : "virt", "-cpu", "cortex-a53", "-nographic", "-no-reboot", "-net", "none", "-m", o.memory ?? "512M", "-smp", String(o.smp),
+  const machine = (o.gicVersion ? `virt,gic-version=${o.gicVersion}` : "virt") + (o.dtbRandomness === false ? ",dtb-randomness=off" : "");
+  return ["-M", machine, "-cpu", "cortex-a53", "-nographic", "-no-reboot", "-net", "none", "-m", o.memory ?? "512M", "-smp", String(o.smp),
     "-kernel", o.kernel, "-initrd", o.initrd, "-append", o.append ?? "console=ttyAMA0 panic=-1"];
 }
 

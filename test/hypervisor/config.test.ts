@@ -111,7 +111,7 @@ const errors: [string, [string, string][], RegExp[]][] = [
   ["a doorbell handle naming no doorbell", [["global-handle = <&bell>; };\n    };\n    part2", "global-handle = <&pma1>; };\n    };\n    part2"]],
     [/:19: \/partitions\/part1\/ring: global-handle = <&DOORBELL> must name a "doorbell" node$/]],
   ["two labels alike", [["label = \"p2-rtos\"", "label = \"p1-linux\""]], [/:23: label "p1-linux" is used by part1 too$/]],
-  ["an unsupported machine", [["virt,gic-version=3", "virt,gic-version=4"]], [/:4: unsupported machine option 'gic-version=4' \(gic-version=2 or 3\)$/]],
+  ["an unsupported machine", [["virt,gic-version=3", "virt,gic-version=4"]], [/:4: unsupported machine option 'gic-version=4' \(gic-version=2 or 3, dtb-randomness=on or off\)$/]],
   ["a syntax error", [["cpus = <2 1>;", "cpus = <2 1>"]], [/:25:\d+: syntax error/]],
   ["a reference to a missing label", [["phys-mem = <&pma2>", "phys-mem = <&pma9>"]], [/Reference to non-existent node or label "pma9"/]],
 ];

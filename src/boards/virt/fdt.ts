@@ -44,6 +44,12 @@ export interface VirtDtbOptions {
   initrd?: { start: number; end: number };
   /** Seed for /chosen kaslr-seed and rng-seed (QEMU uses host randomness; ours is reproducible). */
   randomSeed?: number;
+  /**
+   * -machine dtb-randomness (default on): off leaves kaslr-seed and rng-seed out of /chosen and
+   * /secure-chosen, as virt.c's create_randomness is then not called; the guest then boots
+   * without KASLR, the same way every time, under QEMU too.
+   */
+  randomness?: boolean;
 }
 
 /** First phandle QEMU allocates (device_tree.c: qemu_fdt_alloc_phandle starts at 0x8000). */
@@ -82,11 +88,14 @@ export function buildVirtDtb(o: VirtDtbOptions, devices: readonly VirtDevice[] =
   root.setCells("#size-cells", 2);
   root.setString("model", "linux,dummy-virt");
   const chosen = root.add("chosen");
+  const randomness = o.randomness ?? true;
   const seed = seededWords(o.randomSeed ?? 0x7e55e4a, 10);
-  chosen.setCells("kaslr-seed", seed[0], seed[1]);
-  chosen.setCells("rng-seed", ...seed.slice(2));
+  if (randomness) {
+    chosen.setCells("kaslr-seed", seed[0], seed[1]);
+    chosen.setCells("rng-seed", ...seed.slice(2));
+  }
   const secureChosen = o.secure ? root.add("secure-chosen") : undefined;
-  if (secureChosen) {
+  if (secureChosen && randomness) {
     const s = seededWords(seed[9], 10);
     secureChosen.setCells("kaslr-seed", s[0], s[1]);
     secureChosen.setCells("rng-seed", ...s.slice(2));

@@ -39,6 +39,8 @@ export interface VirtOptions {
    * flash bank 0, as QEMU's virt.c does with vms->secure.
    */
   secure?: boolean;
+  /** dtb-randomness=off: no kaslr-seed or rng-seed in the DTB (see VirtDtbOptions.randomness). */
+  dtbRandomness?: boolean;
   /** Guest UART output. */
   uartTx: (byte: number) => void;
   /** PL031 start time in seconds since the epoch (default 0, for reproducible runs). */
@@ -159,7 +161,7 @@ export class VirtBoard {
   buildDtb(bootargs?: string, initrd?: { start: number; end: number }, isLinux = true): Uint8Array {
     const o = this.options;
     return buildVirtDtb({ ramSize: o.ramSize, cpus: o.cpus, topology: o.topology, gicVersion: o.gicVersion, virtualization: o.virtualization,
-      secure: o.secure, psci: this.conduitFor(isLinux), bootargs, initrd }, this.devices);
+      secure: o.secure, randomness: o.dtbRandomness, psci: this.conduitFor(isLinux), bootargs, initrd }, this.devices);
   }
 
   /**
