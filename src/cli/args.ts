@@ -4,6 +4,7 @@
  */
 
 import type { CpuTopology } from "../boards/virt/fdt.js";
+import { checkDeviceArgs, emptyDeviceArgs, parseDevice, parseDrive, parseGlobal, type DeviceArgs } from "./device-args.js";
 
 export class UsageError extends Error {
   override readonly name = "UsageError";
@@ -27,6 +28,8 @@ export interface RunArgs {
   logFile?: string;
   maxInsns?: number;
   watchdogSeconds?: number;
+  /** -drive, -device and -global: the virtio devices (device-args.ts). */
+  devices: DeviceArgs;
 }
 
 const MiB = 1024 * 1024;
@@ -65,6 +68,7 @@ const IGNORED_WITH_VALUE: Record<string, (v: string) => boolean> = {
 export function parseRunArgs(argv: string[]): RunArgs {
   const out: Partial<RunArgs> & { trace: RunArgs["trace"] } = {
     smp: 1, ramSize: 128 * MiB, gicVersion: 2, virtualization: false, secure: false, trace: { exec: false, int: false },
+    devices: emptyDeviceArgs(),
   };
   for (let i = 0; i < argv.length; i++) {
     let opt = argv[i];
@@ -110,6 +114,9 @@ export function parseRunArgs(argv: string[]): RunArgs {
         break;
       }
       case "-D": out.logFile = value(); break;
+      case "-drive": parseDrive(value(), out.devices!); break;
+      case "-device": parseDevice(value(), out.devices!); break;
+      case "-global": parseGlobal(value(), out.devices!); break;
       case "-max-insns": out.maxInsns = parseInt10(value(), "--max-insns"); break;
       case "-watchdog": {
         const v = value();
@@ -123,6 +130,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
         throw new UsageError(`unexpected argument '${opt}'`);
     }
   }
+  checkDeviceArgs(out.devices!);
   if (!out.kernel) throw new UsageError("no kernel given (use -kernel FILE)");
   return out as RunArgs;
 }
