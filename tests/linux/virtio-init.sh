@@ -15,11 +15,13 @@ echo 1 > /proc/sys/kernel/printk
 echo "=== TESSERA-WORKLOAD BEGIN ==="
 echo "-- virtio devices"
 for d in /sys/bus/virtio/devices/*; do
-  echo "$(basename $d) device=$(cat $d/device) vendor=$(cat $d/vendor) driver=$(basename $(readlink $d/driver)) at $(basename $(readlink -f $d/..))"
+  echo "$(basename $d) features=$(cat $d/features) device=$(cat $d/device) vendor=$(cat $d/vendor) driver=$(basename $(readlink $d/driver)) at $(basename $(readlink -f $d/..))"
 done
 echo "-- disks"
 for b in vda vdb vdc; do
   echo "$b size=$(cat /sys/block/$b/size) ro=$(cat /sys/block/$b/ro) lbs=$(cat /sys/block/$b/queue/logical_block_size) segs=$(cat /sys/block/$b/queue/max_segments) serial=$(cat /sys/block/$b/serial 2>/dev/null)"
+  q=/sys/block/$b/queue
+  echo "  discard max=$(cat $q/discard_max_bytes) granularity=$(cat $q/discard_granularity) write-zeroes max=$(cat $q/write_zeroes_max_bytes) cache=$(cat $q/write_cache) io min=$(cat $q/minimum_io_size) opt=$(cat $q/optimal_io_size) pbs=$(cat $q/physical_block_size)"
   md5sum /dev/$b | cut -d' ' -f1
 done
 hexdump -C -n 64 -s 512 /dev/vda
@@ -29,8 +31,10 @@ for b in vda vdb vdc; do
   if dd if=/tmp/w of=/dev/$b bs=4096 seek=1 count=1 conv=fsync 2>/dev/null; then echo "$b write ok"; else echo "$b write failed"; fi
 done
 sync
+# A discard is accepted and changes nothing (QEMU's default discard=ignore).
+if blkdiscard -o 8192 -l 4096 /dev/vda 2>/dev/null; then echo "vda discard ok"; else echo "vda discard failed"; fi
 echo 3 > /proc/sys/vm/drop_caches
-for b in vda vdb vdc; do dd if=/dev/$b bs=4096 skip=1 count=1 2>/dev/null | md5sum | cut -d' ' -f1; done
+for b in vda vdb vdc; do dd if=/dev/$b bs=4096 skip=1 count=2 2>/dev/null | md5sum | cut -d' ' -f1; done
 echo "-- rng"
 cat /sys/class/misc/hw_random/rng_available
 cat /sys/class/misc/hw_random/rng_current

@@ -8,6 +8,7 @@ import type { Chain } from "./virtqueue.js";
 
 /** virtio 1.2 section 6: feature bits reserved for the transport and the rings. */
 export const VIRTIO_F_INDIRECT_DESC = 28n;
+export const VIRTIO_F_EVENT_IDX = 29n;
 export const VIRTIO_F_VERSION_1 = 32n;
 
 export const bit = (n: bigint): bigint => 1n << n;

@@ -11,7 +11,7 @@
  */
 import type { MmioDevice } from "../../memory/bus.js";
 import type { IrqLine } from "../interrupts.js";
-import { VIRTIO_F_INDIRECT_DESC, VIRTIO_F_VERSION_1, bit, type VirtioDevice } from "./device.js";
+import { VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_VERSION_1, bit, type VirtioDevice } from "./device.js";
 import type { GuestMemory } from "./guest-memory.js";
 import { SplitVirtqueue } from "./virtqueue.js";
 
@@ -66,10 +66,20 @@ export class VirtioMmioTransport implements MmioDevice {
     this.legacyAlign = Array.from({ length: n }, () => 4096);
   }
 
-  /** Everything the transport offers: the device's bits, indirect descriptors, VERSION_1 when modern. */
+  /**
+   * Everything offered: the device's bits, indirect descriptors and event indices (on for every
+   * QEMU device, DEFINE_VIRTIO_COMMON_FEATURES), VERSION_1 when modern.
+   */
   get offeredFeatures(): bigint {
     if (!this.device) return 0n;
-    return this.device.features | bit(VIRTIO_F_INDIRECT_DESC) | (this.legacy ? 0n : bit(VIRTIO_F_VERSION_1));
+    return this.device.features | bit(VIRTIO_F_INDIRECT_DESC) | bit(VIRTIO_F_EVENT_IDX) | (this.legacy ? 0n : bit(VIRTIO_F_VERSION_1));
+  }
+
+  /** The driver's accepted features take effect: the rings' and the device's. */
+  private acceptFeatures(features: bigint): void {
+    const eventIdx = (features & bit(VIRTIO_F_EVENT_IDX)) !== 0n;
+    for (const q of this.queues) q.eventIdx = eventIdx;
+    this.device!.setFeatures?.(features);
   }
 
   private get queue(): SplitVirtqueue | undefined {
@@ -128,7 +138,7 @@ export class VirtioMmioTransport implements MmioDevice {
         if (this.driverFeaturesSel > 1 || (this.legacy && this.driverFeaturesSel !== 0)) break;
         this.driverFeatures[this.driverFeaturesSel] = value;
         // A legacy driver has no FEATURES_OK: its features take effect as written (QEMU likewise).
-        if (this.legacy) device.setFeatures?.(BigInt(value) & this.offeredFeatures);
+        if (this.legacy) this.acceptFeatures(BigInt(value) & this.offeredFeatures);
         break;
       case REG.GUEST_PAGE_SIZE: if (this.legacy) this.guestPageSize = value; break;
       case REG.QUEUE_SEL: this.queueSel = value; break;
@@ -182,7 +192,7 @@ export class VirtioMmioTransport implements MmioDevice {
       const accepted = (BigInt(this.driverFeatures[1]) << 32n) | BigInt(this.driverFeatures[0]);
       // 3.1.1: the device refuses features it did not offer, and a modern driver must take VERSION_1.
       if ((accepted & ~this.offeredFeatures) !== 0n || !(accepted & bit(VIRTIO_F_VERSION_1))) value &= ~STATUS.FEATURES_OK;
-      else this.device!.setFeatures?.(accepted);
+      else this.acceptFeatures(accepted);
     }
     // DEVICE_NEEDS_RESET is the device's to set; the driver cannot clear it but by a reset.
     this.status = (value & ~STATUS.DEVICE_NEEDS_RESET) | (this.status & STATUS.DEVICE_NEEDS_RESET);
@@ -195,7 +205,7 @@ export class VirtioMmioTransport implements MmioDevice {
     this.driverFeaturesSel = 0;
     this.driverFeatures = [0, 0];
     this.queueSel = 0;
-    for (const q of this.queues) q.reset();
+    for (const q of this.queues) { q.reset(); q.eventIdx = false; }
     this.legacyAlign.fill(4096);
     this.device?.reset?.();
     this.setInterrupt(0);

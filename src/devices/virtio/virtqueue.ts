@@ -35,14 +35,19 @@ export class SplitVirtqueue {
   avail = 0;
   used = 0;
   ready = false;
+  /** VIRTIO_F_EVENT_IDX negotiated (2.7.7.2, 2.7.10): used_event and avail_event replace the flags. */
+  eventIdx = false;
   private lastAvail = 0;
   private usedIdx = 0;
+  /** The used index at the last interrupt, as QEMU's signalled_used (valid once one was sent). */
+  private signalledUsed = 0;
+  private signalledValid = false;
 
   constructor(readonly maxSize: number, private readonly mem: GuestMemory) {}
 
   reset(): void {
     this.size = 0; this.desc = 0; this.avail = 0; this.used = 0; this.ready = false;
-    this.lastAvail = 0; this.usedIdx = 0;
+    this.lastAvail = 0; this.usedIdx = 0; this.signalledUsed = 0; this.signalledValid = false;
   }
 
   /** The next available chain, undefined when the driver has made none, "malformed" on a bad one. */
@@ -57,6 +62,9 @@ export class SplitVirtqueue {
     const head = this.mem.readU16(this.avail + 4 + 2 * (this.lastAvail % this.size));
     if (head === undefined) return "malformed";
     this.lastAvail = (this.lastAvail + 1) & 0xffff;
+    // 2.7.10: tell the driver to notify again once it makes the next buffer available
+    // (QEMU's virtqueue_split_pop sets avail_event on every pop).
+    if (this.eventIdx && !this.mem.writeU16(this.used + 4 + 8 * this.size, this.lastAvail)) return "malformed";
     return this.walk(head) ?? "malformed";
   }
 
@@ -100,10 +108,22 @@ export class SplitVirtqueue {
     return this.mem.writeU16(this.used + 2, this.usedIdx);
   }
 
-  /** Whether the driver wants an interrupt for used buffers (2.7.7). */
+  /**
+   * Whether the driver wants an interrupt for the buffers used since the last one (2.7.7):
+   * with EVENT_IDX when the used index has passed used_event (vring_need_event), else unless
+   * the driver set VIRTQ_AVAIL_F_NO_INTERRUPT.
+   */
   wantsInterrupt(): boolean {
-    const flags = this.mem.readU16(this.avail);
-    return flags === undefined || !(flags & VIRTQ_AVAIL_F_NO_INTERRUPT);
+    if (!this.eventIdx) {
+      const flags = this.mem.readU16(this.avail);
+      return flags === undefined || !(flags & VIRTQ_AVAIL_F_NO_INTERRUPT);
+    }
+    const old = this.signalledUsed, valid = this.signalledValid;
+    this.signalledUsed = this.usedIdx;
+    this.signalledValid = true;
+    const event = this.mem.readU16(this.avail + 4 + 2 * this.size);
+    if (!valid || event === undefined) return true;
+    return ((this.usedIdx - event - 1) & 0xffff) < ((this.usedIdx - old) & 0xffff);
   }
 }
 
