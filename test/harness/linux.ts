@@ -25,6 +25,8 @@ export interface LinuxRunOptions {
   timeoutMs: number;
   /** Lines whose first appearance is timed (ms from start). */
   markers?: readonly string[];
+  /** More options for both emulators (devices, -global). */
+  extraArgs?: readonly string[];
 }
 
 export interface LinuxRun {
@@ -54,7 +56,7 @@ export { findGuests };
 function commonArgs(o: LinuxRunOptions): string[] {
   // -net none: no default virtio-net-pci NIC (it needs ipxe-qemu's option ROM, and Tessera has none).
   return ["-M", o.gicVersion ? `virt,gic-version=${o.gicVersion}` : "virt", "-cpu", "cortex-a53", "-nographic", "-no-reboot", "-net", "none", "-m", o.memory ?? "512M", "-smp", String(o.smp),
-    "-kernel", o.kernel, "-initrd", o.initrd, "-append", o.append ?? "console=ttyAMA0 panic=-1"];
+    "-kernel", o.kernel, "-initrd", o.initrd, "-append", o.append ?? "console=ttyAMA0 panic=-1", ...(o.extraArgs ?? [])];
 }
 
 function peakRss(pid: number): number | undefined {

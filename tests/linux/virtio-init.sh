@@ -1,7 +1,8 @@
 #!/bin/sh
 # /init of the virtio differential test (test/devices/virtio-linux.test.ts): three raw disks
 # (vda read-write, vdb readonly=on, vdc snapshot=on, each filled with a known pattern by the
-# test) and virtio-rng. Everything printed between the markers must be the same under Tessera
+# test) and virtio-rng. QEMU gives the first -device the highest virtio-mmio transport and Linux
+# numbers them from the lowest, so the test lists them as vdc, vdb, vda, rng. Everything printed between the markers must be the same under Tessera
 # and qemu-system-aarch64; the test then checks what reached the image files.
 /bin/busybox --install -s
 mount -t proc proc /proc
