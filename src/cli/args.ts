@@ -4,7 +4,7 @@
  */
 
 import type { CpuTopology } from "../boards/virt/fdt.js";
-import { checkDeviceArgs, emptyDeviceArgs, parseDevice, parseDrive, parseGlobal, type DeviceArgs } from "./device-args.js";
+import { checkDeviceArgs, emptyDeviceArgs, parseChardev, parseDevice, parseDrive, parseGlobal, type DeviceArgs } from "./device-args.js";
 
 export class UsageError extends Error {
   override readonly name = "UsageError";
@@ -117,6 +117,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
       case "-drive": parseDrive(value(), out.devices!); break;
       case "-device": parseDevice(value(), out.devices!); break;
       case "-global": parseGlobal(value(), out.devices!); break;
+      case "-chardev": parseChardev(value(), out.devices!); break;
       case "-max-insns": out.maxInsns = parseInt10(value(), "--max-insns"); break;
       case "-watchdog": {
         const v = value();

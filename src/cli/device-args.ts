@@ -3,6 +3,7 @@
  * spelling and with its error wording where there is one:
  *   -drive file=F,if=none,id=ID,format=raw[,readonly=on][,snapshot=on]
  *   -device virtio-blk-device,drive=ID     -device virtio-rng-device
+ *   -chardev file,id=C,path=F | null,id=C  -device virtio-serial-device -device virtconsole,chardev=C
  *   -global virtio-mmio.force-legacy=false  (version 2 transports; QEMU's default is legacy)
  * A -drive is only a backend; a -device puts it on a transport. `if=virtio` is refused: on
  * QEMU's virt it makes a virtio-blk-pci disk, and there is no virtio-pci here.
@@ -17,17 +18,26 @@ export interface DriveArg {
   snapshot: boolean;
 }
 
-export type VirtioDeviceArg = { kind: "virtio-blk"; drive: string; serial?: string } | { kind: "virtio-rng" };
+export type VirtioDeviceArg = { kind: "virtio-blk"; drive: string; serial?: string } | { kind: "virtio-rng" }
+  /** virtio-serial-device; `console` is its virtconsole's chardev id (port 0). */
+  | { kind: "virtio-serial"; console?: string };
+
+export interface ChardevArg {
+  id: string;
+  backend: "file" | "null";
+  path?: string;
+}
 
 export interface DeviceArgs {
   drives: DriveArg[];
+  chardevs: ChardevArg[];
   virtioDevices: VirtioDeviceArg[];
   /** virtio-mmio.force-legacy: true unless -global virtio-mmio.force-legacy=false. */
   virtioLegacy: boolean;
 }
 
 export function emptyDeviceArgs(): DeviceArgs {
-  return { drives: [], virtioDevices: [], virtioLegacy: true };
+  return { drives: [], chardevs: [], virtioDevices: [], virtioLegacy: true };
 }
 
 /** QEMU's key=value list (a leading bare word is the value of `implied`); ",," is a literal comma. */
@@ -103,14 +113,50 @@ export function parseDevice(text: string, out: DeviceArgs): void {
       only([]);
       out.virtioDevices.push({ kind: "virtio-rng" });
       break;
+    case "virtio-serial-device":
+      only([]);
+      out.virtioDevices.push({ kind: "virtio-serial" });
+      break;
+    case "virtconsole": {
+      only(["chardev"]);
+      const chardev = kv.get("chardev");
+      if (chardev === undefined) throw new UsageError(`${opt}: chardev property not set (give chardev=ID of a -chardev)`);
+      if (!out.chardevs.some((c) => c.id === chardev)) throw new UsageError(`${opt}: Property 'virtconsole.chardev' can't find value '${chardev}'`);
+      // As QEMU, the port goes on a virtio-serial bus given before it; one console port per device here.
+      const bus = out.virtioDevices.find((d): d is Extract<VirtioDeviceArg, { kind: "virtio-serial" }> => d.kind === "virtio-serial" && d.console === undefined);
+      if (!bus) {
+        throw new UsageError(out.virtioDevices.some((d) => d.kind === "virtio-serial")
+          ? `${opt}: only one virtconsole per virtio-serial-device is supported`
+          : `${opt}: No 'virtio-serial-bus' bus found for device 'virtconsole' (give -device virtio-serial-device first)`);
+      }
+      if (out.virtioDevices.some((d) => d.kind === "virtio-serial" && d.console === chardev)) {
+        throw new UsageError(`${opt}: Property 'virtconsole.chardev' can't take value '${chardev}', it's in use`);
+      }
+      bus.console = chardev;
+      break;
+    }
     case undefined: case "":
       throw new UsageError(`${opt}: Parameter 'driver' is missing`);
     default:
       if (/^virtio-.*-pci$|^virtio-(blk|rng|net|serial)$/.test(driver)) {
         throw new UsageError(`${opt}: virtio-pci devices are not supported (use ${driver.replace(/-pci$/, "")}-device on the virtio-mmio transports)`);
       }
-      throw new UsageError(`${opt}: '${driver}' is not a valid device model name (supported: virtio-blk-device, virtio-rng-device)`);
+      throw new UsageError(`${opt}: '${driver}' is not a valid device model name (supported: virtio-blk-device, virtio-rng-device, virtio-serial-device, virtconsole)`);
   }
+}
+
+export function parseChardev(text: string, out: DeviceArgs): void {
+  const opt = `-chardev ${text}`;
+  const kv = keyValues(text, "backend", "-chardev");
+  const backend = kv.get("backend"), id = kv.get("id"), path = kv.get("path");
+  if (backend !== "file" && backend !== "null") throw new UsageError(`${opt}: unsupported chardev backend '${backend ?? ""}' (supported: file, null)`);
+  for (const key of kv.keys()) {
+    if (!["backend", "id", "path"].includes(key)) throw new UsageError(`${opt}: Invalid parameter '${key}'`);
+  }
+  if (id === undefined || id === "") throw new UsageError(`${opt}: chardev: no id specified`);
+  if (out.chardevs.some((c) => c.id === id)) throw new UsageError(`${opt}: Duplicate ID '${id}' for chardev`);
+  if (backend === "file" && !path) throw new UsageError(`${opt}: chardev: file: no filename given`);
+  out.chardevs.push({ id, backend, path });
 }
 
 export function parseGlobal(text: string, out: DeviceArgs): void {

@@ -15,7 +15,8 @@ import { VirtBoard } from "../boards/virt/virt.js";
 import { VIRT } from "../boards/virt/memory-map.js";
 import { planBoot } from "../loaders/boot.js";
 import { parseRunArgs, UsageError, type RunArgs } from "./args.js";
-import { hostEntropy, openDrive } from "./block-files.js";
+import { hostEntropy, openChardev, openDrive } from "./device-backends.js";
+import { VirtioConsole } from "../devices/virtio/console.js";
 import type { DeviceArgs } from "./device-args.js";
 import type { VirtioDevice } from "../devices/virtio/device.js";
 import { VirtioBlock } from "../devices/virtio/block.js";
@@ -54,6 +55,7 @@ run options (QEMU spelling):
   -cpu cortex-a53     -nographic  -no-reboot  -serial stdio|mon:stdio  -net none  -monitor none
   -drive file=F,if=none,id=ID,format=raw[,readonly=on][,snapshot=on]   a raw disk image
   -device virtio-blk-device,drive=ID | virtio-rng-device   on the virtio-mmio transports
+  -chardev file,id=C,path=F | null,id=C  -device virtio-serial-device -device virtconsole,chardev=C
   -global virtio-mmio.force-legacy=false   version 2 virtio-mmio (default: legacy, as QEMU)
   -d exec,int         instruction / exception trace on stderr (or the -D file)
   -D FILE             trace output file
@@ -74,6 +76,10 @@ function readImage(path: string, what: string, ramSize: number): Uint8Array {
 function virtioDevices(d: DeviceArgs): VirtioDevice[] {
   return d.virtioDevices.map((dev) => {
     if (dev.kind === "virtio-rng") return new VirtioEntropy(hostEntropy);
+    if (dev.kind === "virtio-serial") {
+      const chardev = d.chardevs.find((c) => c.id === dev.console);
+      return new VirtioConsole(chardev && openChardev(chardev));
+    }
     const drive = d.drives.find((x) => x.id === dev.drive)!;
     return new VirtioBlock(openDrive(drive), dev.serial);
   });

@@ -33,4 +33,22 @@ export interface VirtioDevice {
   serve(queue: number, chain: Chain, mem: GuestMemory): number | "malformed";
   /** Back to the state after power-on (the driver wrote 0 to Status). */
   reset?(): void;
+  /**
+   * Receive queues: the driver's buffers there wait until the device has something to put in
+   * them, so a notification is only news that buffers are available (buffersAvailable), and
+   * the device fills them through the transport's `deliver`.
+   */
+  isReceiveQueue?(queue: number): boolean;
+  buffersAvailable?(queue: number): void;
+  /** The transport the device is plugged into, for devices that deliver on their own. */
+  attach?(transport: VirtioDelivery): void;
+}
+
+export interface VirtioDelivery {
+  /**
+   * Fill the next available buffer of `queue` with `write` (which returns the bytes it wrote)
+   * and give it to the driver, with an interrupt if the driver wants one. False when the
+   * driver has no buffer there (or the queue is not set up, or the device needs a reset).
+   */
+  deliver(queue: number, write: (chain: Chain, mem: GuestMemory) => number): boolean;
 }

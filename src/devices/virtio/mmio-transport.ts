@@ -11,9 +11,9 @@
  */
 import type { MmioDevice } from "../../memory/bus.js";
 import type { IrqLine } from "../interrupts.js";
-import { VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_VERSION_1, bit, type VirtioDevice } from "./device.js";
+import { VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_VERSION_1, bit, type VirtioDelivery, type VirtioDevice } from "./device.js";
 import type { GuestMemory } from "./guest-memory.js";
-import { SplitVirtqueue } from "./virtqueue.js";
+import { SplitVirtqueue, type Chain } from "./virtqueue.js";
 
 const MAGIC = 0x74726976, VENDOR_QEMU = 0x554d4551;
 
@@ -41,7 +41,7 @@ const withLow = (v: number, low: number) => hi(v) * 0x100000000 + (low >>> 0);
 /** Addresses above 2^53 are not representable; they cannot be RAM either, so they clamp to an unmapped one. */
 const withHigh = (v: number, high: number) => (high >>> 0) >= 0x200000 ? Number.MAX_SAFE_INTEGER : (high >>> 0) * 0x100000000 + lo(v);
 
-export class VirtioMmioTransport implements MmioDevice {
+export class VirtioMmioTransport implements MmioDevice, VirtioDelivery {
   readonly name = "virtio-mmio";
   readonly queues: SplitVirtqueue[];
   status = 0;
@@ -64,6 +64,7 @@ export class VirtioMmioTransport implements MmioDevice {
     const n = device?.queueCount ?? 0;
     this.queues = Array.from({ length: n }, () => new SplitVirtqueue(QUEUE_MAX_SIZE, mem));
     this.legacyAlign = Array.from({ length: n }, () => 4096);
+    device?.attach?.(this);
   }
 
   /**
@@ -215,6 +216,7 @@ export class VirtioMmioTransport implements MmioDevice {
   notify(index: number): void {
     const q = this.queues[index], device = this.device;
     if (!q || !device || (this.status & STATUS.DEVICE_NEEDS_RESET)) return;
+    if (device.isReceiveQueue?.(index)) { device.buffersAvailable?.(index); return; }
     let used = false;
     for (;;) {
       const chain = q.pop();
@@ -225,6 +227,17 @@ export class VirtioMmioTransport implements MmioDevice {
       used = true;
     }
     if (used && q.wantsInterrupt()) this.setInterrupt(this.interruptStatus | INT_USED_BUFFER);
+  }
+
+  deliver(index: number, write: (chain: Chain, mem: GuestMemory) => number): boolean {
+    const q = this.queues[index];
+    if (!q || (this.status & STATUS.DEVICE_NEEDS_RESET) || !(this.status & STATUS.DRIVER_OK)) return false;
+    const chain = q.pop();
+    if (chain === undefined) return false;
+    if (chain === "malformed") { this.needsReset(); return false; }
+    if (!q.push(chain.head, write(chain, this.mem))) { this.needsReset(); return false; }
+    if (q.wantsInterrupt()) this.setInterrupt(this.interruptStatus | INT_USED_BUFFER);
+    return true;
   }
 
   /**

@@ -1,5 +1,5 @@
 /**
- * Host storage behind -drive: a raw image file read and written in place (fsync on the guest's
+ * Host files behind -drive and -chardev. Storage: a raw image file read and written in place (fsync on the guest's
  * flush), or with snapshot=on the same file opened read-only under an in-memory copy-on-write
  * layer, so the guest may write and the file stays as it was (QEMU puts a temporary qcow2
  * overlay there; only the effect is mirrored).
@@ -7,7 +7,8 @@
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from "node:fs";
 import type { BlockBackend } from "../devices/virtio/block.js";
 import { UsageError } from "./args.js";
-import type { DriveArg } from "./device-args.js";
+import type { ChardevArg, DriveArg } from "./device-args.js";
+import type { ConsoleSink } from "../devices/virtio/console.js";
 import { describeFsError } from "./host-files.js";
 
 export class FileBlockBackend implements BlockBackend {
@@ -104,6 +105,18 @@ export class SnapshotBlockBackend implements BlockBackend {
 export function openDrive(drive: DriveArg): BlockBackend {
   if (drive.snapshot && !drive.readOnly) return new SnapshotBlockBackend(FileBlockBackend.open(drive, false));
   return FileBlockBackend.open(drive, !drive.readOnly);
+}
+
+/** A -chardev for a virtconsole: a file truncated on open (as QEMU's file backend), or nothing. */
+export function openChardev(c: ChardevArg): ConsoleSink {
+  if (c.backend === "null") return { write: () => {} };
+  let fd: number;
+  try {
+    fd = openSync(c.path!, "w");
+  } catch (e) {
+    throw new UsageError(`-chardev file,id=${c.id},path=${c.path}: Could not open '${c.path}': ${describeFsError(e)}`);
+  }
+  return { write: (bytes) => { let done = 0; while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done); } };
 }
 
 /** The host's CSPRNG for virtio-rng; getRandomValues takes at most 65536 bytes at a time. */
