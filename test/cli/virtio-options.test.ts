@@ -42,3 +42,8 @@ test("an unsupported -global", () => expectUsageError(["-global", "pl011.foo=1"]
 test("a malformed -global", () => expectUsageError(["-global", "force-legacy"], /expected DRIVER\.PROPERTY=VALUE/));
 test("a malformed force-legacy value", () => expectUsageError(["-global", "virtio-mmio.force-legacy=perhaps"], /expects 'on' or 'off'/));
 test("more devices than transports", () => expectUsageError(Array.from({ length: 33 }, () => ["-device", "virtio-rng-device"]).flat(), /No 'virtio-bus' bus found/));
+test("virtconsole without a virtio-serial-device", () => expectUsageError(["-chardev", "null,id=c0", "-device", "virtconsole,chardev=c0"], /No 'virtio-serial-bus' bus found/));
+test("virtconsole with an unknown chardev", () => expectUsageError(["-device", "virtio-serial-device", "-device", "virtconsole,chardev=c9"], /Property 'virtconsole\.chardev' can't find value 'c9'/));
+test("an unsupported chardev backend", () => expectUsageError(["-chardev", "socket,id=c0,path=/tmp/x"], /unsupported chardev backend 'socket'/));
+test("a file chardev without a path", () => expectUsageError(["-chardev", "file,id=c0"], /no filename given/));
+test("a file chardev that cannot be created", () => expectUsageError(["-chardev", `file,id=c0,path=${join(dir, "no", "such", "dir")}`, "-device", "virtio-serial-device", "-device", "virtconsole,chardev=c0"], /Could not open/));

@@ -1,11 +1,12 @@
 /**
- * Debian's kernel with a busybox initramfs (tests/linux/virtio-init.sh) and three raw disk
- * images plus virtio-rng, under qemu-system-aarch64 and Tessera with the same command line, once
- * with the legacy transports (QEMU's default) and once with virtio-mmio.force-legacy=false. The
+ * Debian's kernel with a busybox initramfs (tests/linux/virtio-init.sh), three raw disk images,
+ * virtio-rng and a virtio console on a file chardev, under qemu-system-aarch64 and Tessera with
+ * the same command line, once with the legacy transports (QEMU's default) and once with virtio-mmio.force-legacy=false. The
  * guest prints the virtio devices (feature bits negotiated, transport addresses), the disks'
  * sizes, limits and checksums, writes a block to each disk and reads entropy: the text between
  * the markers must be the same. Then the image files must hold what each run's guest wrote:
- * the read-write disk the new block, the readonly=on and snapshot=on ones their old contents.
+ * the read-write disk the new block, the readonly=on and snapshot=on ones their old contents,
+ * and the console's file the lines the guest wrote to /dev/hvc0.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -32,7 +33,7 @@ const SIZE = 1 << 20;
 function virtioInitrd(g: CachedGuests, dir: string): string {
   const modules: Record<string, string> = {
     virtio_ring: "virtio/virtio_ring.ko", virtio: "virtio/virtio.ko", virtio_mmio: "virtio/virtio_mmio.ko",
-    virtio_blk: "block/virtio_blk.ko", "virtio-rng": "char/hw_random/virtio-rng.ko",
+    virtio_blk: "block/virtio_blk.ko", "virtio-rng": "char/hw_random/virtio-rng.ko", virtio_console: "char/virtio_console.ko",
   };
   const extra = Object.fromEntries(Object.entries(modules).map(([name, path]) => [`modules/${name}.ko`, new Uint8Array(readFileSync(join(drivers!, path)))]));
   const path = join(dir, "initramfs.cpio.gz");
@@ -49,7 +50,7 @@ function pattern(seed: number): Uint8Array {
 
 /** Three images for one run, and the command line that attaches them (in vdc, vdb, vda order). */
 function disks(dir: string, run: string) {
-  const files = { rw: join(dir, `${run}-rw.img`), ro: join(dir, `${run}-ro.img`), snap: join(dir, `${run}-snap.img`) };
+  const files = { rw: join(dir, `${run}-rw.img`), ro: join(dir, `${run}-ro.img`), snap: join(dir, `${run}-snap.img`), console: join(dir, `${run}-console.txt`) };
   writeFileSync(files.rw, pattern(1));
   writeFileSync(files.ro, pattern(2));
   writeFileSync(files.snap, pattern(3));
@@ -58,11 +59,14 @@ function disks(dir: string, run: string) {
     "-drive", `file=${files.ro},if=none,id=ro,format=raw,readonly=on`, "-device", "virtio-blk-device,drive=ro",
     "-drive", `file=${files.rw},if=none,id=rw,format=raw`, "-device", "virtio-blk-device,drive=rw",
     "-device", "virtio-rng-device",
+    "-chardev", `file,id=con0,path=${files.console}`, "-device", "virtio-serial-device", "-device", "virtconsole,chardev=con0",
   ];
   return { files, args };
 }
 
-function checkImages(files: { rw: string; ro: string; snap: string }, who: string) {
+function checkImages(files: { rw: string; ro: string; snap: string; console: string }, who: string) {
+  // The guest's tty turns each newline into CR LF (onlcr) before the port sees it.
+  assert.equal(readFileSync(files.console, "latin1"), "hello from the guest\r\nsecond line\r\n", `${who}: the console file holds the guest's lines`);
   const written = pattern(1);
   written.fill(0x57, 4096, 8192); // the guest's block of 'W' at offset 4096
   assert.ok(Buffer.compare(readFileSync(files.rw), written) === 0, `${who}: the read-write image holds the guest's write`);
@@ -85,6 +89,7 @@ for (const legacy of [true, false]) {
     assert.ok(qText, `QEMU did not run the workload\n${tail(q)}`);
     // The workload must have seen the devices at all (a kernel without them prints errors instead).
     assert.match(qText, /virtio_blk at a003a00\.virtio_mmio/);
+    assert.match(qText, /driver=virtio_console at a003600\.virtio_mmio/);
     assert.match(qText, /vdb write failed/);
     assert.match(qText, /^virtio_rng\.0$/m);
     assert.match(qText, /hwrng bytes: 64/);

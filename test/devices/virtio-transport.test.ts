@@ -12,6 +12,7 @@ import { VIRT } from "../../src/boards/virt/memory-map.js";
 import type { VirtioDevice } from "../../src/devices/virtio/device.js";
 import { VirtioBlock, type BlockBackend } from "../../src/devices/virtio/block.js";
 import { VirtioEntropy } from "../../src/devices/virtio/entropy.js";
+import { VirtioConsole } from "../../src/devices/virtio/console.js";
 
 const RAM = VIRT.RAM_BASE;
 const slotBase = (slot: number) => VIRT.MMIO + slot * VIRT.MMIO_SIZE;
@@ -376,3 +377,52 @@ for (const legacy of [true, false]) {
     assert.equal(d.usedIdx(), 6);
   });
 }
+
+test("console: DEVICE_READY gets DEVICE_ADD, PORT_READY gets CONSOLE_PORT and PORT_OPEN, port 0 output reaches the sink", () => {
+  const out: number[] = [];
+  const b = makeBoard([new VirtioConsole({ write: (bytes) => out.push(...bytes) })], false);
+  const rx = new Driver(b, FIRST, false);
+  assert.equal(rx.r(0x08), 3);
+  assert.equal(rx.r(0x100 + 4), 31, "max_nr_ports");
+  // Features, then queues 2 (control receive) and 3 (control transmit) in separate RAM, and port 0's transmit queue.
+  rx.w(0x70, 0); rx.w(0x70, 3);
+  rx.w(0x24, 0); rx.w(0x20, 1 << 1); rx.w(0x24, 1); rx.w(0x20, 1); rx.w(0x70, 3 | 8);
+  const setup = (q: number, at: number) => {
+    rx.w(0x30, q); rx.w(0x38, 8);
+    rx.w(0x80, at); rx.w(0x84, 0); rx.w(0x90, at + 0x1000); rx.w(0x94, 0); rx.w(0xa0, at + 0x2000); rx.w(0xa4, 0); rx.w(0x44, 1);
+  };
+  const ctlRx = RAM + 0x300000, ctlTx = RAM + 0x310000, tx = RAM + 0x320000;
+  setup(2, ctlRx); setup(3, ctlTx); setup(1, tx);
+  rx.w(0x70, 0xf);
+  const avail = (ring: number, n: number, head: number) => {
+    b.bus.write(ring + 0x1000 + 4 + 2 * ((n - 1) % 8), 2, head, 0);
+    b.bus.write(ring + 0x1000 + 2, 2, n, 0);
+  };
+  const desc = (ring: number, i: number, addr: number, len: number, flags: number) => rx.descriptor(ring, i, addr, len, flags, 0);
+  // The driver posts four control receive buffers.
+  for (let i = 0; i < 4; i++) { desc(ctlRx, i, RAM + 0x330000 + 16 * i, 8, WRITE); avail(ctlRx, i + 1, i); }
+  rx.w(0x50, 2);
+  assert.equal(rx.ram16(ctlRx + 0x2000 + 2), 0, "nothing to say before DEVICE_READY");
+  const msg = (id: number, event: number, value: number) => {
+    const m = new DataView(new ArrayBuffer(8)); m.setUint32(0, id, true); m.setUint16(4, event, true); m.setUint16(6, value, true);
+    return new Uint8Array(m.buffer);
+  };
+  const received = (i: number) => { const m = new DataView(rx.get(RAM + 0x330000 + 16 * i, 8).buffer); return [m.getUint32(0, true), m.getUint16(4, true), m.getUint16(6, true)]; };
+  rx.put(RAM + 0x340000, msg(0xffffffff, 0, 1)); // DEVICE_READY
+  desc(ctlTx, 0, RAM + 0x340000, 8, 0); avail(ctlTx, 1, 0);
+  rx.w(0x50, 3);
+  assert.deepEqual(received(0), [0, 1, 1], "DEVICE_ADD port 0");
+  rx.put(RAM + 0x340010, msg(0, 3, 1)); // PORT_READY
+  desc(ctlTx, 1, RAM + 0x340010, 8, 0); avail(ctlTx, 2, 1);
+  rx.w(0x50, 3);
+  assert.deepEqual(received(1), [0, 4, 1], "CONSOLE_PORT");
+  assert.deepEqual(received(2), [0, 6, 1], "PORT_OPEN");
+  assert.equal(rx.ram16(ctlRx + 0x2000 + 2), 3);
+  rx.put(RAM + 0x350000, new TextEncoder().encode("hi\n"));
+  desc(tx, 0, RAM + 0x350000, 3, 0); avail(tx, 1, 0);
+  rx.w(0x50, 1);
+  assert.equal(String.fromCharCode(...out), "hi\n");
+  // An emergency write (config emerg_wr) bypasses the queues.
+  rx.w(0x100 + 8, 0x21);
+  assert.equal(String.fromCharCode(...out), "hi\n!");
+});

@@ -1,7 +1,7 @@
 #!/bin/sh
 # /init of the virtio differential test (test/devices/virtio-linux.test.ts): three raw disks
 # (vda read-write, vdb readonly=on, vdc snapshot=on, each filled with a known pattern by the
-# test) and virtio-rng. QEMU gives the first -device the highest virtio-mmio transport and Linux
+# test), virtio-rng and a virtio-serial-device whose virtconsole writes to a file. QEMU gives the first -device the highest virtio-mmio transport and Linux
 # numbers them from the lowest, so the test lists them as vdc, vdb, vda, rng. Everything printed between the markers must be the same under Tessera
 # and qemu-system-aarch64; the test then checks what reached the image files.
 /bin/busybox --install -s
@@ -9,9 +9,9 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 # The Debian cloud kernel builds the virtio drivers as modules; the test puts them in /modules.
-for m in virtio_ring virtio virtio_mmio virtio_blk virtio-rng; do insmod /modules/$m.ko; done
+for m in virtio_ring virtio virtio_mmio virtio_blk virtio-rng virtio_console; do insmod /modules/$m.ko; done
 # Probing is asynchronous: wait until every disk is there.
-for i in $(seq 1 100); do [ -e /sys/block/vdc ] && break; sleep 0.1; done
+for i in $(seq 1 100); do [ -e /sys/block/vdc ] && [ -e /dev/hvc0 ] && break; sleep 0.1; done
 echo 1 > /proc/sys/kernel/printk
 echo "=== TESSERA-WORKLOAD BEGIN ==="
 echo "-- virtio devices"
@@ -40,5 +40,10 @@ echo "-- rng"
 cat /sys/class/misc/hw_random/rng_available
 cat /sys/class/misc/hw_random/rng_current
 echo "hwrng bytes: $(head -c 64 /dev/hwrng | wc -c)"
+echo "-- console"
+ls /sys/class/virtio-ports/
+cat /sys/class/tty/hvc0/dev
+echo "hello from the guest" > /dev/hvc0
+printf 'second line\n' > /dev/hvc0
 echo "=== TESSERA-WORKLOAD END ==="
 poweroff -f
