@@ -76,7 +76,7 @@ function checkImages(files: { rw: string; ro: string; snap: string; console: str
 
 for (const legacy of [true, false]) {
   const mode = legacy ? "legacy virtio-mmio" : "virtio-mmio.force-legacy=false";
-  test(`Linux on virtio-blk and virtio-rng (${mode}): same output as QEMU, images as the guest left them`, {
+  test(`Linux on virtio-blk, virtio-rng and virtio-console (${mode}): same output as QEMU, images as the guest left them`, {
     skip, timeout: (TESSERA_TIMEOUT_S + QEMU_TIMEOUT_S + 120) * 1000,
   }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "tessera-virtio-"));
