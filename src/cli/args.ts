@@ -5,6 +5,7 @@
 
 import type { CpuTopology } from "../boards/virt/fdt.js";
 import { MAX_ICOUNT_SHIFT, type ClockSpec } from "../devices/system-counter.js";
+import { checkDeviceArgs, emptyDeviceArgs, parseChardev, parseDevice, parseDrive, parseGlobal, type DeviceArgs } from "./device-args.js";
 
 export class UsageError extends Error {
   override readonly name = "UsageError";
@@ -34,6 +35,8 @@ export interface RunArgs {
   clock: ClockSpec;
   /** Said about the command line without refusing it (-icount without a shift). */
   warnings: string[];
+  /** -drive, -device and -global: the virtio devices (device-args.ts). */
+  devices: DeviceArgs;
 }
 
 const MiB = 1024 * 1024;
@@ -72,7 +75,7 @@ const IGNORED_WITH_VALUE: Record<string, (v: string) => boolean> = {
 export function parseRunArgs(argv: string[]): RunArgs {
   const out: Partial<RunArgs> & { trace: RunArgs["trace"]; warnings: string[] } = {
     smp: 1, ramSize: 128 * MiB, gicVersion: 2, virtualization: false, secure: false, dtbRandomness: true, trace: { exec: false, int: false },
-    clock: { mode: "host" }, warnings: [],
+    clock: { mode: "host" }, warnings: [], devices: emptyDeviceArgs(),
   };
   for (let i = 0; i < argv.length; i++) {
     let opt = argv[i];
@@ -118,6 +121,10 @@ export function parseRunArgs(argv: string[]): RunArgs {
         break;
       }
       case "-D": out.logFile = value(); break;
+      case "-drive": parseDrive(value(), out.devices!); break;
+      case "-device": parseDevice(value(), out.devices!); break;
+      case "-global": parseGlobal(value(), out.devices!); break;
+      case "-chardev": parseChardev(value(), out.devices!); break;
       case "-max-insns": out.maxInsns = parseInt10(value(), "--max-insns"); break;
       case "-watchdog": {
         const v = value();
@@ -137,6 +144,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
         throw new UsageError(`unexpected argument '${opt}'`);
     }
   }
+  checkDeviceArgs(out.devices!);
   if (!out.kernel) throw new UsageError("no kernel given (use -kernel FILE)");
   return out as RunArgs;
 }

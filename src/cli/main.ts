@@ -15,6 +15,12 @@ import { VirtBoard } from "../boards/virt/virt.js";
 import { VIRT } from "../boards/virt/memory-map.js";
 import { planBoot } from "../loaders/boot.js";
 import { parseRunArgs, UsageError, type RunArgs } from "./args.js";
+import { hostEntropy, openChardev, openDrive } from "./device-backends.js";
+import { VirtioConsole } from "../devices/virtio/console.js";
+import type { DeviceArgs } from "./device-args.js";
+import type { VirtioDevice } from "../devices/virtio/device.js";
+import { VirtioBlock } from "../devices/virtio/block.js";
+import { VirtioEntropy } from "../devices/virtio/entropy.js";
 import { attachConsole } from "./console.js";
 import { PanicWatch } from "../host/panic-watch.js";
 import { runSession } from "../host/run-loop.js";
@@ -47,6 +53,10 @@ run options (QEMU spelling):
   -m SIZE             RAM size (default 128M)
   -machine virt[,gic-version=2|3][,virtualization=on|off][,secure=on|off][,dumpdtb=FILE]   (also -M)
   -cpu cortex-a53     -nographic  -no-reboot  -serial stdio|mon:stdio  -net none  -monitor none
+  -drive file=F,if=none,id=ID,format=raw[,readonly=on][,snapshot=on]   a raw disk image
+  -device virtio-blk-device,drive=ID | virtio-rng-device   on the virtio-mmio transports
+  -chardev file,id=C,path=F | null,id=C  -device virtio-serial-device -device virtconsole,chardev=C
+  -global virtio-mmio.force-legacy=false   version 2 virtio-mmio (default: legacy, as QEMU)
   -d exec,int         instruction / exception trace on stderr (or the -D file)
   -D FILE             trace output file
   --max-insns N       stop after N instructions
@@ -63,6 +73,19 @@ function fail(message: string): never {
 /** An image for the guest: a regular file no larger than the guest RAM it has to fit in. */
 function readImage(path: string, what: string, ramSize: number): Uint8Array {
   return readInputFile(path, what, { maxBytes: ramSize, limitText: `in ${Math.round(ramSize / 1048576)} MiB of guest RAM` });
+}
+
+/** The -device virtio-*-device instances with their host backends, in command-line order. */
+function virtioDevices(d: DeviceArgs): VirtioDevice[] {
+  return d.virtioDevices.map((dev) => {
+    if (dev.kind === "virtio-rng") return new VirtioEntropy(hostEntropy);
+    if (dev.kind === "virtio-serial") {
+      const chardev = d.chardevs.find((c) => c.id === dev.console);
+      return new VirtioConsole(chardev && openChardev(chardev));
+    }
+    const drive = d.drives.find((x) => x.id === dev.drive)!;
+    return new VirtioBlock(openDrive(drive), dev.serial);
+  });
 }
 
 function version(): string {
@@ -129,6 +152,7 @@ async function runCommand(argv: string[]): Promise<number> {
   const flushOutput = () => {
     if (out.length) { const bytes = Uint8Array.from(out); console_.feed(bytes); outputKeepsUp = writeStdout(bytes) && outputKeepsUp; out.length = 0; }
   };
+  const virtio = { devices: virtioDevices(args.devices), legacy: args.devices.virtioLegacy };
   let board: VirtBoard;
   try {
     board = new VirtBoard({
@@ -137,6 +161,7 @@ async function runCommand(argv: string[]): Promise<number> {
       rtcStartSeconds: Math.floor(Date.now() / 1000),
       clock: args.clock,
       jit: jitThresholdsFromEnvironment(process.env),
+      virtio,
     });
   } catch (e) {
     if (e instanceof RangeError) fail(`cannot allocate ${Math.round(args.ramSize / 1048576)} MiB of guest RAM`);

@@ -37,6 +37,8 @@ export interface LinuxRunOptions {
    * and then, so outputs compared byte for byte are booted without KASLR.
    */
   dtbRandomness?: boolean;
+  /** More options for both emulators (devices, -global). */
+  extraArgs?: readonly string[];
 }
 
 export interface LinuxRun {
@@ -67,7 +69,7 @@ function commonArgs(o: LinuxRunOptions): string[] {
   // -net none: no default virtio-net-pci NIC (it needs ipxe-qemu's option ROM, and Tessera has none).
   const machine = (o.gicVersion ? `virt,gic-version=${o.gicVersion}` : "virt") + (o.dtbRandomness === false ? ",dtb-randomness=off" : "");
   return ["-M", machine, "-cpu", "cortex-a53", "-nographic", "-no-reboot", "-net", "none", "-m", o.memory ?? "512M", "-smp", String(o.smp),
-    "-kernel", o.kernel, "-initrd", o.initrd, "-append", o.append ?? "console=ttyAMA0 panic=-1"];
+    "-kernel", o.kernel, "-initrd", o.initrd, "-append", o.append ?? "console=ttyAMA0 panic=-1", ...(o.extraArgs ?? [])];
 }
 
 function peakRss(pid: number): number | undefined {

@@ -9,7 +9,9 @@
  * its own instances (reached through stage-2 faults).
  */
 import type { DeviceTree, DtNode } from "../../devicetree/index.js";
-import { EmptyVirtioMmio } from "../../devices/virtio-mmio.js";
+import type { VirtioDevice } from "../../devices/virtio/device.js";
+import { GuestMemory } from "../../devices/virtio/guest-memory.js";
+import { VirtioMmioTransport } from "../../devices/virtio/mmio-transport.js";
 import { FixedValueRegion } from "../../devices/placeholder.js";
 import { FwCfg } from "../../devices/fw-cfg.js";
 import type { GicV2 } from "../../devices/gicv2.js";
@@ -22,6 +24,7 @@ import { Pl031 } from "../../devices/pl031.js";
 import { Pl061 } from "../../devices/pl061.js";
 import type { SystemEvent } from "../../firmware/psci.js";
 import type { DeviceInterrupt, DeviceSpec, MmioRegion } from "../../machine/device-spec.js";
+import type { Bus } from "../../memory/bus.js";
 import { hi32, interruptCells, IRQ_LEVEL_HIGH, IRQ_TYPE_PPI, IRQ_TYPE_SPI, lo32, markSecureOnly, reg2 } from "./dt-cells.js";
 import { VIRT } from "./memory-map.js";
 
@@ -50,6 +53,26 @@ export interface VirtDeviceEnv {
   rtcNow(): number;
   /** secure=on: the Secure GPIO's lines 0 and 1 power the machine off and reset it (virt.c gpio-pwr). */
   systemEvent?(e: SystemEvent): void;
+  /** Where the virtio devices reach guest RAM (DMA); needed when there are virtio devices. */
+  bus?: Bus;
+  /** The -device virtio-*-device instances, in command-line order, and the transports' interface. */
+  virtio?: VirtioPlugging;
+}
+
+export interface VirtioPlugging {
+  devices: readonly VirtioDevice[];
+  /** virtio-mmio.force-legacy (QEMU's default true): version 1 transports, else version 2. */
+  legacy: boolean;
+}
+
+/**
+ * The transport a device lands on. hw/arm/virt.c create_virtio_devices creates the transports
+ * in increasing address order, and since qbus_realize() prepends each new bus to the list,
+ * qbus_find_recursive() hands -device options the free bus with the highest address first: the
+ * first device goes to transport 31 (0x0a003e00), the next to 30, and so on down.
+ */
+export function virtioTransportFor(deviceIndex: number): number {
+  return VIRT.MMIO_COUNT - 1 - deviceIndex;
 }
 
 /** The tree as the device nodes are added: phandles of nodes made before theirs. */
@@ -291,12 +314,22 @@ const secureGpio: VirtDevice = {
   },
 };
 
-/** create_virtio_devices: 32 transports with no backend (device ID 0); nodes made from the last down so they read in order. */
+/**
+ * create_virtio_devices: 32 transports, empty (device ID 0) unless a device is plugged into one;
+ * the nodes do not depend on what is plugged in, made from the last down so they read in order.
+ */
 const virtioMmio: VirtDevice = {
   name: "virtio-mmio",
   regions: Array.from({ length: VIRT.MMIO_COUNT }, (_, i) => region(VIRT.MMIO + i * VIRT.MMIO_SIZE, VIRT.MMIO_SIZE)),
   interrupts: Array.from({ length: VIRT.MMIO_COUNT }, (_, i) => spi(VIRT.SPI_MMIO + i, "edge-rising")),
-  models: () => [new EmptyVirtioMmio()],
+  models: ({ irq, bus, virtio }) => {
+    const mem = bus ? new GuestMemory(bus) : undefined;
+    const plugged = new Map(virtio?.devices.map((d, i) => [virtioTransportFor(i), d]));
+    if (plugged.size > 0 && !mem) throw new Error("virtio devices need the board's bus");
+    if ([...plugged.keys()].some((slot) => slot < 0)) throw new RangeError(`at most ${VIRT.MMIO_COUNT} virtio-mmio devices`);
+    return Array.from({ length: VIRT.MMIO_COUNT }, (_, slot) =>
+      new VirtioMmioTransport(plugged.get(slot), mem!, spiLine(irq, VIRT.SPI_MMIO + slot), virtio?.legacy ?? true));
+  },
   addNode({ root, ppiFlags }) {
     for (let i = this.regions.length - 1; i >= 0; i--) {
       const r = this.regions[i];

@@ -22,7 +22,7 @@ import { Bus } from "../../memory/bus.js";
 import { buildVirtDtb, type CpuTopology } from "./fdt.js";
 import { prepareUserDtb } from "./user-dtb.js";
 import { TIMER_INTID, VIRT } from "./memory-map.js";
-import { virtDevices, type VirtDevice } from "./virt-devices.js";
+import { virtDevices, type VirtDevice, type VirtioPlugging } from "./virt-devices.js";
 import { VirtPlatform } from "./virt-platform.js";
 
 export type { RunStatus } from "../../machine/scheduler.js";
@@ -66,6 +66,8 @@ export interface VirtOptions {
    * (a hypervisor routes a partition's timers and passed-through devices to its own GIC).
    */
   interruptRoute?: (cpu: number, intid: number, level: boolean) => boolean;
+  /** virtio devices on the virtio-mmio transports (-device virtio-*-device), in command-line order. */
+  virtio?: VirtioPlugging;
   /** The GICv3 CPU interface that answers a CPU's ICC_* registers (a partition's own GIC for its vCPUs). */
   gicCpuInterface?: (cpu: Cpu) => { gic: GicV3; index: number } | undefined;
 }
@@ -123,6 +125,7 @@ export class VirtBoard {
       gic: this.gic, irq, uartTx: o.uartTx, rtcStartSeconds: o.rtcStartSeconds ?? 0,
       rtcNow: () => this.clock.now() / COUNTER_FREQUENCY_HZ,
       systemEvent: (e) => { this.event ??= e; },
+      bus, virtio: o.virtio,
     });
     this.uart = models.get("uart")![0] as Pl011;
     this.rtc = models.get("rtc")![0] as Pl031;
