@@ -96,7 +96,9 @@ export class VirtBoard {
 
     if (o.gicVersion === 3) {
       const gic = new GicV3(o.cpus, VIRT.GIC_NUM_IRQS, [...cluster.affinities]);
-      gic.defineSysRegs(cluster.sysregs, o.gicCpuInterface);
+      // With EL2 the GIC has its virtual CPU interface, whose maintenance interrupt is a PPI.
+      gic.defineSysRegs(cluster.sysregs, o.gicCpuInterface,
+        o.virtualization ? { maintenanceIntid: 16 + VIRT.PPI_GIC_MAINTENANCE } : undefined);
       this.gic = gic;
     } else {
       this.gic = new GicV2(o.cpus, VIRT.GIC_NUM_IRQS, o.secure);
