@@ -53,6 +53,7 @@ programs=(
     "mmu16k|mmu16k/mmu16k.c mmu/mmu-common.c|-O2 -mgeneral-regs-only"
     "stage2|stage2/stage2.c|-O2 -mgeneral-regs-only"
     "timer-irq|timer-irq/timer-irq.c|-O2 -mgeneral-regs-only"
+    "vgic|vgic/vgic.c|-O2 -mgeneral-regs-only"
     "smp|smp/smp.c|-O2 -mgeneral-regs-only"
     "uart-echo|uart-echo/uart-echo.c|-O2"
     "rtos|rtos/rtos.c|-O2 -mgeneral-regs-only"
