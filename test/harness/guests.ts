@@ -79,7 +79,8 @@ export const GUESTS: readonly GuestSpec[] = [
     name: "vgic",
     run: { gicVersion: 3, virtualization: true },
     expect: ["ICH_VTR_EL2=90b80003", "EL1 vIRQ: vINTID 41 RPR=80", "EL2 IRQ: INTID 25 MISR=01 EISR=2",
-      "EL2 trap: ESR_EL2=623a33f6 at +16", "EL2 IRQ: INTID 25 MISR=02", "EL1 vIRQ: vINTID 44", "GICR_ISACTIVER0=00000000", "vgic: done"],
+      "EL2 trap: ESR_EL2=623a33f6 at +16", "EL2 IRQ: INTID 25 MISR=02", "EL1 vIRQ: vINTID 44", "GICR_ISACTIVER0=00000000",
+      "VENG=1: MISR=b8", "EL1 vFIQ: vINTID 50 RPR=40", "EL1 vIRQ: vINTID 52 RPR=20", "EL2 trap: ESR_EL2=62323016", "vgic: done"],
     forbid: [...NEVER, "unexpected"],
   },
   {

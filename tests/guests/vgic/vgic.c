@@ -7,8 +7,10 @@
  * HCR_EL2.IMO/FMO set. EL1's IRQ handler acknowledges through ICC_IAR1_EL1
  * (ICV_IAR1_EL1 there) and EOIs; EL2 takes the maintenance interrupt (PPI
  * 25) for an LR with EOI = 1 and for underflow (ICH_HCR_EL2.UIE), and the
- * traps of ICC_SGI1R_EL1 (IMO set) and ICH_HCR_EL2.TALL1. Every ICH_*
- * register and LR state is printed on the way.
+ * traps of ICC_SGI1R_EL1 (IMO set) and ICH_HCR_EL2.TALL1. A second phase
+ * covers group 0 (vFIQ), EOImode 1 with DIR, preemption by a vINTID loaded
+ * from inside a handler, the MISR group conditions and the TC/TDIR traps.
+ * Every ICH_* register and LR state is printed on the way.
  */
 #include "runtime.h"
 
@@ -28,6 +30,10 @@
 #define ICH_HCR_EN    (1UL << 0)
 #define ICH_HCR_UIE   (1UL << 1)
 #define ICH_HCR_TALL1 (1UL << 12)
+#define ICH_HCR_TC    (1UL << 10)
+#define ICH_HCR_TDIR  (1UL << 14)
+#define ICH_HCR_NPIE  (1UL << 3)
+#define ICH_HCR_VGRP_IES (0xfUL << 4)   /* VGrp0EIE, VGrp0DIE, VGrp1EIE, VGrp1DIE */
 
 #define LR_PENDING (1UL << 62)
 #define LR_GROUP1  (1UL << 60)
@@ -44,6 +50,8 @@ static inline void w8(uintptr_t a, uint8_t v) { *(volatile uint8_t *)a = v; }
 
 static uint8_t el1_stack[4096] __attribute__((aligned(16)));
 extern char el1_code[];
+extern char el1_code2[];
+static void el2_phase2(void) __attribute__((noreturn));
 static void el2_finish(void) __attribute__((noreturn));
 static volatile unsigned virqs;
 
@@ -90,21 +98,39 @@ static void el2_irq(void)
     WRITE_SYSREG(S3_0_C12_C12_1, intid);              /* ICC_EOIR1_EL1 */
 }
 
-/* EL1: virtual interrupts through the ICV_* view of the ICC_* registers. */
-static void el1_irq(void)
+/*
+ * EL1: virtual interrupts through the ICV_* view of the ICC_* registers. In
+ * phase 2 EOImode is 1 (ICH_VMCR_EL2.VEOIM): EOIR drops the priority and DIR
+ * deactivates; vINTID 51's handler has EL2 load a higher-priority LR and
+ * unmasks IRQs so that it preempts.
+ */
+static volatile int phase = 1;
+
+static void el1_virq(int group)
 {
-    uint64_t intid = READ_SYSREG(S3_0_C12_C12_0);   /* ICV_IAR1_EL1 */
-    printf("EL1 vIRQ: vINTID %lu RPR=%02lx HPPIR1=%lu AP1R0=%08lx\n", intid,
-           READ_SYSREG(S3_0_C12_C11_3), READ_SYSREG(S3_0_C12_C12_2), READ_SYSREG(S3_0_C12_C9_0));
+    uint64_t intid = group ? READ_SYSREG(S3_0_C12_C12_0) : READ_SYSREG(S3_0_C12_C8_0);   /* ICV_IAR1/IAR0 */
+    printf("EL1 %s: vINTID %lu RPR=%02lx HPPIR%d=%lu AP%dR0=%08lx\n", group ? "vIRQ" : "vFIQ", intid,
+           READ_SYSREG(S3_0_C12_C11_3), group, group ? READ_SYSREG(S3_0_C12_C12_2) : READ_SYSREG(S3_0_C12_C8_2),
+           group, group ? READ_SYSREG(S3_0_C12_C9_0) : READ_SYSREG(S3_0_C12_C8_4));
     virqs++;
-    WRITE_SYSREG(S3_0_C12_C12_1, intid);              /* ICV_EOIR1_EL1 */
+    if (phase == 2 && intid == 51) {
+        __asm__ volatile("hvc #3" ::: "memory");
+        __asm__ volatile("msr daifclr, #2\n\tisb\n\tnop\n\tmsr daifset, #2" ::: "memory");
+        printf("EL1: back in vINTID 51, RPR=%02lx\n", READ_SYSREG(S3_0_C12_C11_3));
+    }
+    if (group) WRITE_SYSREG(S3_0_C12_C12_1, intid);   /* ICV_EOIR1_EL1 */
+    else WRITE_SYSREG(S3_0_C12_C8_1, intid);          /* ICV_EOIR0_EL1 */
+    if (phase == 2) {
+        printf("EL1: EOI %lu, RPR=%02lx\n", intid, READ_SYSREG(S3_0_C12_C11_3));
+        WRITE_SYSREG(S3_0_C12_C11_1, intid);          /* ICV_DIR_EL1 */
+    }
 }
 
 void exception_handler(unsigned slot, struct exc_frame *f)
 {
     unsigned el = current_el();
     if (el == 1) {
-        if (VEC_KIND(slot) == 1) { el1_irq(); return; }
+        if (VEC_KIND(slot) == 1 || VEC_KIND(slot) == 2) { el1_virq(VEC_KIND(slot) == 1); return; }
         printf("EL1: unexpected slot %u ESR_EL1=%08lx\n", slot, READ_SYSREG(esr_el1));
         psci_system_off();
     }
@@ -127,8 +153,16 @@ void exception_handler(unsigned slot, struct exc_frame *f)
             /* No more trapping; ask for an underflow maintenance interrupt (no LR is valid). */
             WRITE_SYSREG(S3_4_C12_C11_0, (READ_SYSREG(S3_4_C12_C11_0) & ~ICH_HCR_TALL1) | ICH_HCR_UIE);
             printf("  MISR=%02lx\n", READ_SYSREG(S3_4_C12_C11_2));
-        } else if (imm == 0xff) {
-            f->elr = (uint64_t)el2_finish;
+        } else if (imm == 3) {
+            WRITE_SYSREG(S3_4_C12_C12_2, LR_PENDING | LR_GROUP1 | LR_PRIO(0x20) | 52);
+            ISB();
+            print_state("at hvc 3");
+        } else if (imm == 4) {
+            WRITE_SYSREG(S3_4_C12_C11_0, READ_SYSREG(S3_4_C12_C11_0) | ICH_HCR_TC | ICH_HCR_TDIR);
+        } else if (imm == 5) {
+            WRITE_SYSREG(S3_4_C12_C11_0, READ_SYSREG(S3_4_C12_C11_0) & ~(ICH_HCR_TC | ICH_HCR_TDIR));
+        } else if (imm == 0xff || imm == 0xfe) {
+            f->elr = imm == 0xff ? (uint64_t)el2_phase2 : (uint64_t)el2_finish;
             f->spsr = 0x3c9;
         }
         return;
@@ -169,17 +203,76 @@ __asm__(".text\n.balign 4\n"
         "\tcmp w0, #4\n"
         "\tb.lo 2b\n"
         "\thvc #0xff\n"
+        /* Phase 2: group 0 (vFIQ) and group 1, EOImode 1, preemption, TC/TDIR traps. */
+        "el1_code2:\n"
+        "\tldr x1, =virqs\n"
+        "1:\tldr w0, [x1]\n"
+        "\tcmp w0, #7\n"
+        "\tb.lo 1b\n"
+        "\thvc #4\n"
+        "\tmrs x0, S3_0_C12_C11_3\n"   /* ICC_RPR_EL1: traps with TC */
+        "\tmsr S3_0_C12_C11_1, x0\n"   /* ICC_DIR_EL1: traps with TDIR */
+        "\tmrs x0, S3_0_C12_C12_0\n"   /* no trap: ICV_IAR1_EL1, nothing pending */
+        "\tldr x7, =el1_values\n"
+        "\tstr x0, [x7, #40]\n"
+        "\thvc #5\n"
+        "\thvc #0xfe\n"
         ".ltorg\n");
 
-uint64_t el1_values[5];
+uint64_t el1_values[6];
 
-static void el2_finish(void)
+static void drop_to_el1(void *code, uint64_t spsr) __attribute__((noreturn));
+static void drop_to_el1(void *code, uint64_t spsr)
+{
+    WRITE_SYSREG(hcr_el2, HCR_RW | HCR_IMO | HCR_FMO);
+    WRITE_SYSREG(sp_el1, (uint64_t)(el1_stack + sizeof el1_stack));
+    WRITE_SYSREG(spsr_el2, spsr);
+    WRITE_SYSREG(elr_el2, code);
+    ISB();
+    __asm__ volatile("eret" ::: "memory");
+    __builtin_unreachable();
+}
+
+static void el2_phase2(void)
 {
     printf("back at EL%u after %u vIRQs\n", current_el(), virqs);
     printf("EL1 saw ICV_CTLR=%08lx PMR=%02lx BPR1=%lx IGRPEN1=%lx CTLR(EOImode)=%08lx\n",
            el1_values[0], el1_values[1], el1_values[2], el1_values[3], el1_values[4]);
-    print_state("final");
+    print_state("phase 1 end");
     printf("GICR_ISACTIVER0=%08x\n", r32(GICR_SGI + GICR_ISACTIVER0));
+
+    /* The group enable/disable maintenance conditions, read with En = 0 (no interrupt). */
+    for (int v = 0; v < 4; v++) {
+        WRITE_SYSREG(S3_4_C12_C11_7, (0xf8UL << 24) | v);
+        WRITE_SYSREG(S3_4_C12_C11_0, ICH_HCR_VGRP_IES | ICH_HCR_NPIE);
+        ISB();
+        printf("VENG=%d: MISR=%02lx\n", v, READ_SYSREG(S3_4_C12_C11_2));
+    }
+    for (int n = 0; n < 4; n++) {
+        static const uint64_t none = 0;
+        switch (n) {
+        case 0: WRITE_SYSREG(S3_4_C12_C12_0, none); break;
+        case 1: WRITE_SYSREG(S3_4_C12_C12_1, none); break;
+        case 2: WRITE_SYSREG(S3_4_C12_C12_2, none); break;
+        default: WRITE_SYSREG(S3_4_C12_C12_3, none); break;
+        }
+    }
+    /* Phase 2: both groups, VEOIM, a group-0 vINTID above a group-1 one. */
+    WRITE_SYSREG(S3_4_C12_C11_7, (0xf8UL << 24) | (1UL << 9) | 3);
+    WRITE_SYSREG(S3_4_C12_C12_0, LR_PENDING | LR_PRIO(0x40) | 50);
+    WRITE_SYSREG(S3_4_C12_C12_1, LR_PENDING | LR_GROUP1 | LR_PRIO(0x80) | 51);
+    WRITE_SYSREG(S3_4_C12_C11_0, ICH_HCR_EN);
+    ISB();
+    print_state("phase 2");
+    phase = 2;
+    printf("dropping to EL1 with IRQs and FIQs unmasked\n");
+    drop_to_el1(el1_code2, 0x305);
+}
+
+static void el2_finish(void)
+{
+    printf("back at EL%u after %u vIRQs, ICV_IAR1 with nothing pending=%lu\n", current_el(), virqs, el1_values[5]);
+    print_state("final");
     printf("vgic: done\n");
     psci_system_off();
 }
@@ -231,11 +324,5 @@ int main(void)
     print_state("loaded");
 
     printf("dropping to EL1 with HCR_EL2.{RW,IMO,FMO}\n");
-    WRITE_SYSREG(hcr_el2, HCR_RW | HCR_IMO | HCR_FMO);
-    WRITE_SYSREG(sp_el1, (uint64_t)(el1_stack + sizeof el1_stack));
-    WRITE_SYSREG(spsr_el2, 0x345);   /* EL1h, IRQs unmasked */
-    WRITE_SYSREG(elr_el2, el1_code);
-    ISB();
-    __asm__ volatile("eret" ::: "memory");
-    __builtin_unreachable();
+    drop_to_el1(el1_code, 0x345);   /* EL1h, IRQs unmasked */
 }
