@@ -110,6 +110,20 @@ export class GicV3VirtualCpuInterface {
     this.maintOut = new Uint8Array(ncpu);
   }
 
+  /**
+   * CPU reset (QEMU's icc_reset, run on every CPU reset including PSCI CPU_ON): list registers,
+   * active priorities and ICH_HCR_EL2 cleared, ICH_VMCR_EL2 to its reset value; lines lowered.
+   */
+  reset(c: number): void {
+    this.hcr[c] = 0;
+    this.vmcr[c] = ICH_VMCR_RESET;
+    this.apr0[c] = 0;
+    this.apr1[c] = 0;
+    this.lrLo.fill(0, c * LIST_REGISTERS, (c + 1) * LIST_REGISTERS);
+    this.lrHi.fill(0, c * LIST_REGISTERS, (c + 1) * LIST_REGISTERS);
+    this.update(c);
+  }
+
   // ---------------- prioritisation (IHI 0069 6.3, pseudocode in QEMU's hppvi_index & co.) ----------------
 
   private lrPriority(c: number, n: number): number { return (this.lrHi[c * LIST_REGISTERS + n] >>> IchLrHi.PriorityShift) & 0xff; }

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { VirtBoard } from "../../src/boards/virt/virt.js";
 import { GicV3 } from "../../src/devices/gicv3.js";
 import { SR } from "../../src/cpu/sysregs.js";
+import { PSCI } from "../../src/firmware/psci.js";
 import type { Cpu } from "../../src/cpu/cpu.js";
 
 const IMO = 1 << 4, FMO = 1 << 3;
@@ -275,4 +276,25 @@ test("a CPU bound to a hypervisor's GIC model keeps the physical ICC_* view unde
   assert.equal(read("ICC_IAR1_EL1"), 1023, "the partition's GIC answers, not the list registers");
   assert.equal(reg("ICC_IAR1_EL1").accessTrap!(cpu, true), 0, "no TALL1 trap");
   assert.equal(reg("ICC_SGI1R_EL1").accessTrap!(cpu, false), 0, "no SGI trap");
+});
+
+test("PSCI CPU_ON resets the virtual CPU interface of the CPU it starts", () => {
+  const b = new VirtBoard({ ramSize: 16 << 20, cpus: 2, gicVersion: 3, virtualization: true, uartTx: () => {} });
+  const c1 = b.cpus[1];
+  const vif = (b.gic as GicV3).virtualInterface!;
+  c1.el = 2;
+  c1.sysregs.get("ICH_VMCR_EL2").write!(c1, 2 | (0xf8 << 24), 0);
+  c1.sysregs.get("ICH_LR0_EL2").write!(c1, 40, (PENDING | GROUP1 | (0x80 << 16)) | 0);
+  c1.sysregs.get("ICH_HCR_EL2").write!(c1, 1, 0);
+  assert.equal(c1.virqLine, true);
+  const c0 = b.cpus[0];
+  c0.x.fill(0);
+  c0.x[0] = PSCI.CPU_ON_64 | 0; c0.x[2] = 1; c0.x[4] = 0x40080000;
+  assert.notEqual(b.psciConduit, "none");
+  assert.equal(b.psci.handle(c0, b.psciConduit as "hvc" | "smc", 0), true);
+  assert.equal(c0.x[0], 0, "CPU_ON succeeded");
+  assert.equal(vif.hcr[1], 0);
+  assert.equal(vif.lrHi[4], 0);
+  assert.equal(vif.vmcr[1], (1 << 3) | (3 << 18) | (2 << 21));
+  assert.equal(c1.virqLine, false);
 });

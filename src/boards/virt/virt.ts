@@ -125,7 +125,11 @@ export class VirtBoard {
     this.psci = new PsciFirmware({
       cpus: () => this.cpus,
       get conduit() { return board.psciConduit; },
-      startCpu: (cpu, lo, hi, ctx) => cluster.resetCpu(cpu, lo, hi, ctx[0], ctx[1]),
+      startCpu: (cpu, lo, hi, ctx) => {
+        cluster.resetCpu(cpu, lo, hi, ctx[0], ctx[1]);
+        // A CPU reset also resets its virtual CPU interface (QEMU: icc_reset is a CPU reset hook).
+        if (this.gic instanceof GicV3) this.gic.virtualInterface?.reset(cpu.index);
+      },
       systemEvent: (e) => { this.event ??= e; },
     });
     // What Non-secure accesses cannot reach with secure=on: flash bank 0 and the secure devices.
