@@ -30,6 +30,11 @@ export interface SysRegDef {
    * e.g. TVM/TRVM for the virtual memory controls (ARM ARM D13.2.46).
    */
   hcrTrap?: { read?: number; write?: number };
+  /**
+   * A device's own trap rule, checked after the EL checks (QEMU's accessfn): the EL the access
+   * traps to with EC 0x18, or 0 to let it through (e.g. ICH_HCR_EL2.TALL1 for ICC_IAR1_EL1).
+   */
+  accessTrap?: (cpu: Cpu, isRead: boolean) => number;
   /** Storage slot, assigned by the table. */
   slot?: number;
 }

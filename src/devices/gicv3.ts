@@ -8,7 +8,9 @@
 import type { Cpu } from "../cpu/cpu.js";
 import type { SysRegTable } from "../cpu/sysregs.js";
 import type { MmioDevice } from "../memory/bus.js";
+import { HCR_EL2 } from "../cpu/arch-bits.js";
 import { GicCore, idRegister, SPECIAL_NONE } from "./gic-core.js";
+import { GicV3VirtualCpuInterface, IchHcr } from "./gicv3-virtual-cpu-interface.js";
 import type { InterruptController } from "./interrupts.js";
 
 const GICD_CTLR_EN_GRP0 = 1, GICD_CTLR_EN_GRP1 = 2, GICD_CTLR_ARE = 1 << 4, GICD_CTLR_DS = 1 << 6;
@@ -241,18 +243,60 @@ export class GicV3 implements InterruptController {
    * index that answer it (default: this GIC, the CPU's own index): a partitioning hypervisor
    * binds its partitions' vCPUs to their own GIC model, as a virtual CPU interface backs a
    * guest's accesses on hardware (IHI 0069, chapter 6).
+   *
+   * With `virtual` (the CPUs implement EL2) the GIC also has the architectural virtual CPU
+   * interface: ICH_*_EL2 for EL2 software, and ICC_* at Non-secure EL1 acting as ICV_* when
+   * HCR_EL2.IMO/FMO say so. A CPU bound by `cpuInterfaceOf` is already virtualised by its
+   * hypervisor, so its accesses never go to ICV_* and nothing traps for it.
    */
-  defineSysRegs(t: SysRegTable, cpuInterfaceOf?: (cpu: Cpu) => { gic: GicV3; index: number } | undefined): void {
+  defineSysRegs(t: SysRegTable, cpuInterfaceOf?: (cpu: Cpu) => { gic: GicV3; index: number } | undefined,
+    virtual?: { maintenanceIntid: number }): void {
     const self = this;
     const at = (cpu: Cpu): { gic: GicV3; index: number } => cpuInterfaceOf?.(cpu) ?? { gic: self, index: cpu.index };
     const ret = (cpu: Cpu, v: number) => { cpu.srLo = v | 0; cpu.srHi = 0; };
+    const vif = virtual ? this.createVirtualInterface(t, virtual.maintenanceIntid, cpuInterfaceOf) : undefined;
+    const unbound = (cpu: Cpu) => vif !== undefined && cpu.el === 1 && !cpuInterfaceOf?.(cpu);
+    /**
+     * Which ICC_* accesses are ICV_* ones (QEMU's icv_access): at Non-secure EL1 with FMO for the
+     * group-0 registers, IMO for group 1, either for the common ones. hcrLo() is 0 unless EL2 is
+     * enabled, i.e. in Non-secure state.
+     */
+    const toIcv = (cpu: Cpu, hcrBits: number) => unbound(cpu) && (cpu.hcrLo() & hcrBits) !== 0;
+    /**
+     * Traps to EL2 at Non-secure EL1 (QEMU's gicv3_fiq_access, gicv3_irq_access,
+     * gicv3_irqfiq_access, gicv3_dir_access, gicv3_sgi_access; IHI 0069 12.5.4 ICH_HCR_EL2):
+     * TALL0 for the group-0 registers, TALL1 for group 1, TC for the common ones, TDIR (then TC)
+     * for DIR; SGI generation whenever IMO or FMO is set.
+     */
+    const trapFor = (kind: IccKind) => (cpu: Cpu): number => {
+      if (!unbound(cpu) || !cpu.el2Enabled) return 0;
+      const ich = vif!.hcr[cpu.index];
+      switch (kind) {
+        case "g0": return ich & IchHcr.TALL0 ? 2 : 0;
+        case "g1": return ich & IchHcr.TALL1 ? 2 : 0;
+        case "common": return ich & IchHcr.TC ? 2 : 0;
+        case "dir": return ich & (IchHcr.TDIR | IchHcr.TC) ? 2 : 0;
+        case "sgi": return cpu.hcrLo() & (HCR_EL2.IMO | HCR_EL2.FMO) ? 2 : 0;
+      }
+    };
+    const icvMask = (kind: IccKind) => kind === "g0" ? HCR_EL2.FMO : kind === "g1" ? HCR_EL2.IMO : HCR_EL2.IMO | HCR_EL2.FMO;
     const def = (name: string, crn: number, crm: number, op2: number, read?: (g: GicV3, i: number) => number,
-      write?: (g: GicV3, i: number, lo: number, hi: number) => void, op1 = 0) => {
+      write?: (g: GicV3, i: number, lo: number, hi: number) => void, op1 = 0, kind?: IccKind,
+      icv?: { read?: (c: number) => number; write?: (c: number, lo: number) => void }) => {
+      const mask = kind ? icvMask(kind) : 0;
+      const vRead = icv?.read, vWrite = icv?.write;
       t.define({
         name, op0: 3, op1, crn, crm, op2,
         readOnly: !write, writeOnly: !read,
-        read: read ? (cpu) => { const s = at(cpu); ret(cpu, read(s.gic, s.index)); } : undefined,
-        write: write ? (cpu, lo, hi) => { const s = at(cpu); write(s.gic, s.index, lo, hi); } : () => {},
+        read: read ? (cpu) => {
+          if (vRead && toIcv(cpu, mask)) { ret(cpu, vRead(cpu.index)); return; }
+          const s = at(cpu); ret(cpu, read(s.gic, s.index));
+        } : undefined,
+        write: write ? (cpu, lo, hi) => {
+          if (vWrite && toIcv(cpu, mask)) { vWrite(cpu.index, lo); return; }
+          const s = at(cpu); write(s.gic, s.index, lo, hi);
+        } : () => {},
+        accessTrap: vif && kind ? trapFor(kind) : undefined,
       });
     };
     const ackAndUpdate = (g: GicV3, i: number, group: number) => { const id = g.core.acknowledge(i, group); g.core.update(); return id; };
@@ -265,36 +309,64 @@ export class GicV3 implements InterruptController {
       g.core.computeHppi(i);
       return g.core.hppiId[i] !== SPECIAL_NONE && g.core.hppiGroup[i] === group ? g.core.hppiId[i] : SPECIAL_NONE;
     };
-    def("ICC_PMR_EL1", 4, 6, 0, (g, i) => g.core.pmr[i], (g, i, lo) => { g.core.pmr[i] = lo & g.core.priorityMask; g.core.update(); });
-    def("ICC_IAR0_EL1", 12, 8, 0, (g, i) => ackAndUpdate(g, i, 0));
-    def("ICC_EOIR0_EL1", 12, 8, 1, undefined, (g, i, lo) => eoi(g, i, lo));
-    def("ICC_HPPIR0_EL1", 12, 8, 2, (g, i) => hppi(g, i, 0));
+    def("ICC_PMR_EL1", 4, 6, 0, (g, i) => g.core.pmr[i], (g, i, lo) => { g.core.pmr[i] = lo & g.core.priorityMask; g.core.update(); },
+      0, "common", { read: (c) => vif!.readPmr(c), write: (c, lo) => vif!.writePmr(c, lo) });
+    def("ICC_IAR0_EL1", 12, 8, 0, (g, i) => ackAndUpdate(g, i, 0), undefined, 0, "g0", { read: (c) => vif!.acknowledge(c, 0) });
+    def("ICC_EOIR0_EL1", 12, 8, 1, undefined, (g, i, lo) => eoi(g, i, lo), 0, "g0", { write: (c, lo) => vif!.endOfInterrupt(c, 0, lo) });
+    def("ICC_HPPIR0_EL1", 12, 8, 2, (g, i) => hppi(g, i, 0), undefined, 0, "g0", { read: (c) => vif!.hppir(c, 0) });
     def("ICC_BPR0_EL1", 12, 8, 3, (g, i) => g.core.bpr0[i],
-      (g, i, lo) => { g.core.bpr0[i] = Math.max(g.core.minBpr0, lo & 7); g.core.update(); });
+      (g, i, lo) => { g.core.bpr0[i] = Math.max(g.core.minBpr0, lo & 7); g.core.update(); },
+      0, "g0", { read: (c) => vif!.readBpr(c, 0), write: (c, lo) => vif!.writeBpr(c, 0, lo) });
     def("ICC_AP0R0_EL1", 12, 8, 4, (g, i) => g.core.activePriorityBits(i, 0),
-      (g, i, lo) => { g.core.setActivePriorityBits(i, 0, lo); g.core.update(); });
+      (g, i, lo) => { g.core.setActivePriorityBits(i, 0, lo); g.core.update(); },
+      0, "g0", { read: (c) => vif!.readApr(c, 0), write: (c, lo) => vif!.writeApr(c, 0, lo) });
     def("ICC_AP1R0_EL1", 12, 9, 0, (g, i) => g.core.activePriorityBits(i, 1),
-      (g, i, lo) => { g.core.setActivePriorityBits(i, 1, lo); g.core.update(); });
-    def("ICC_DIR_EL1", 12, 11, 1, undefined, (g, i, lo) => { g.core.deactivate(i, lo & 0xffffff); g.core.update(); });
-    def("ICC_RPR_EL1", 12, 11, 3, (g, i) => g.core.runningPriority(i));
-    def("ICC_SGI1R_EL1", 12, 11, 5, undefined, (g, i, lo, hi) => g.sendSgi(i, lo, hi));
-    def("ICC_ASGI1R_EL1", 12, 11, 6, undefined, () => {}); // targets the other security state: none here
-    def("ICC_SGI0R_EL1", 12, 11, 7, undefined, (g, i, lo, hi) => g.sendSgi(i, lo, hi));
-    def("ICC_IAR1_EL1", 12, 12, 0, (g, i) => ackAndUpdate(g, i, 1));
-    def("ICC_EOIR1_EL1", 12, 12, 1, undefined, (g, i, lo) => eoi(g, i, lo));
-    def("ICC_HPPIR1_EL1", 12, 12, 2, (g, i) => hppi(g, i, 1));
+      (g, i, lo) => { g.core.setActivePriorityBits(i, 1, lo); g.core.update(); },
+      0, "g1", { read: (c) => vif!.readApr(c, 1), write: (c, lo) => vif!.writeApr(c, 1, lo) });
+    def("ICC_DIR_EL1", 12, 11, 1, undefined, (g, i, lo) => { g.core.deactivate(i, lo & 0xffffff); g.core.update(); },
+      0, "dir", { write: (c, lo) => vif!.deactivate(c, lo) });
+    def("ICC_RPR_EL1", 12, 11, 3, (g, i) => g.core.runningPriority(i), undefined, 0, "common", { read: (c) => vif!.runningPriority(c) });
+    def("ICC_SGI1R_EL1", 12, 11, 5, undefined, (g, i, lo, hi) => g.sendSgi(i, lo, hi), 0, "sgi");
+    def("ICC_ASGI1R_EL1", 12, 11, 6, undefined, () => {}, 0, "sgi"); // targets the other security state: none here
+    def("ICC_SGI0R_EL1", 12, 11, 7, undefined, (g, i, lo, hi) => g.sendSgi(i, lo, hi), 0, "sgi");
+    def("ICC_IAR1_EL1", 12, 12, 0, (g, i) => ackAndUpdate(g, i, 1), undefined, 0, "g1", { read: (c) => vif!.acknowledge(c, 1) });
+    def("ICC_EOIR1_EL1", 12, 12, 1, undefined, (g, i, lo) => eoi(g, i, lo), 0, "g1", { write: (c, lo) => vif!.endOfInterrupt(c, 1, lo) });
+    def("ICC_HPPIR1_EL1", 12, 12, 2, (g, i) => hppi(g, i, 1), undefined, 0, "g1", { read: (c) => vif!.hppir(c, 1) });
     def("ICC_BPR1_EL1", 12, 12, 3, (g, i) => (g.cbpr[i] ? Math.min(g.core.bpr0[i] + 1, 7) : g.core.bpr1[i]),
-      (g, i, lo) => { if (!g.cbpr[i]) { g.core.bpr1[i] = Math.max(g.core.minBpr0 + 1, lo & 7); g.core.update(); } });
+      (g, i, lo) => { if (!g.cbpr[i]) { g.core.bpr1[i] = Math.max(g.core.minBpr0 + 1, lo & 7); g.core.update(); } },
+      0, "g1", { read: (c) => vif!.readBpr(c, 1), write: (c, lo) => vif!.writeBpr(c, 1, lo) });
     // ICC_CTLR_EL1: A3V (15), IDbits 0 (16 bits), PRIbits = bits - 1 (10:8), EOImode (1), CBPR (0).
     def("ICC_CTLR_EL1", 12, 12, 4,
       (g, i) => (1 << 15) | ((PRIORITY_BITS - 1) << 8) | (g.core.eoiMode[i] << 1) | g.cbpr[i],
-      (g, i, lo) => { g.core.eoiMode[i] = (lo >> 1) & 1; g.cbpr[i] = lo & 1; });
+      (g, i, lo) => { g.core.eoiMode[i] = (lo >> 1) & 1; g.cbpr[i] = lo & 1; },
+      0, "common", { read: (c) => vif!.readCtlr(c), write: (c, lo) => vif!.writeCtlr(c, lo) });
     // SRE is RAO/WI: this GIC has no memory-mapped CPU interface (QEMU likewise).
     def("ICC_SRE_EL1", 12, 12, 5, (g, i) => g.sre[i], () => {});
-    def("ICC_IGRPEN0_EL1", 12, 12, 6, (g, i) => g.core.grpEn0[i], (g, i, lo) => { g.core.grpEn0[i] = lo & 1; g.core.update(); });
-    def("ICC_IGRPEN1_EL1", 12, 12, 7, (g, i) => g.core.grpEn1[i], (g, i, lo) => { g.core.grpEn1[i] = lo & 1; g.core.update(); });
+    def("ICC_IGRPEN0_EL1", 12, 12, 6, (g, i) => g.core.grpEn0[i], (g, i, lo) => { g.core.grpEn0[i] = lo & 1; g.core.update(); },
+      0, "g0", { read: (c) => vif!.readGroupEnable(c, 0), write: (c, lo) => vif!.writeGroupEnable(c, 0, lo) });
+    def("ICC_IGRPEN1_EL1", 12, 12, 7, (g, i) => g.core.grpEn1[i], (g, i, lo) => { g.core.grpEn1[i] = lo & 1; g.core.update(); },
+      0, "g1", { read: (c) => vif!.readGroupEnable(c, 1), write: (c, lo) => vif!.writeGroupEnable(c, 1, lo) });
     // EL2/EL3 SRE: SRE, DFB, DIB RAO and Enable (lower ELs may use ICC_SRE_EL1).
     def("ICC_SRE_EL2", 12, 9, 5, () => 0xf, () => {}, 4);
     def("ICC_SRE_EL3", 12, 12, 5, () => 0xf, () => {}, 6);
   }
+
+  /** The virtual CPU interface, present when the CPUs implement EL2. */
+  virtualInterface: GicV3VirtualCpuInterface | undefined;
+
+  private createVirtualInterface(t: SysRegTable, maintenanceIntid: number,
+    cpuInterfaceOf?: (cpu: Cpu) => { gic: GicV3; index: number } | undefined): GicV3VirtualCpuInterface {
+    const vif = new GicV3VirtualCpuInterface(this.ncpu, {
+      // A CPU a hypervisor model binds has its virtual lines driven by that model instead.
+      cpu: (i) => { const cpu = this.cpus[i]; return cpu && !cpuInterfaceOf?.(cpu) ? cpu : undefined; },
+      maintenance: (i, level) => this.setInput(i, maintenanceIntid, level),
+      deactivatePhysical: (i, intid) => { this.core.deactivate(i, intid); this.core.update(); },
+    });
+    vif.defineSysRegs(t, (cpu) => cpu.index);
+    this.virtualInterface = vif;
+    return vif;
+  }
 }
+
+/** Which virtual-interface rules an ICC_* register follows: its group, common, DIR, or SGI generation. */
+type IccKind = "g0" | "g1" | "common" | "dir" | "sgi";

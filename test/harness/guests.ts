@@ -75,6 +75,15 @@ export const GUESTS: readonly GuestSpec[] = [
     forbid: NEVER,
   },
   {
+    // The GICv3 virtual CPU interface programmed from EL2, interrupts taken at EL1 through ICV_*.
+    name: "vgic",
+    run: { gicVersion: 3, virtualization: true },
+    expect: ["ICH_VTR_EL2=90b80003", "EL1 vIRQ: vINTID 41 RPR=80", "EL2 IRQ: INTID 25 MISR=01 EISR=2",
+      "EL2 trap: ESR_EL2=623a33f6 at +16", "EL2 IRQ: INTID 25 MISR=02", "EL1 vIRQ: vINTID 44", "GICR_ISACTIVER0=00000000",
+      "VENG=1: MISR=b8", "EL1 vFIQ: vINTID 50 RPR=40", "EL1 vIRQ: vINTID 52 RPR=20", "EL2 trap: ESR_EL2=62323016", "vgic: done"],
+    forbid: [...NEVER, "unexpected"],
+  },
+  {
     name: "smp",
     run: { smp: 4 },
     expect: ["cpu3: MPIDR_EL1=0000000080000003", "counter = 8000 (expected 8000)", "cpu3 is off", "smp: done"],

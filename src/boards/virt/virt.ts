@@ -107,7 +107,9 @@ export class VirtBoard {
 
     if (o.gicVersion === 3) {
       const gic = new GicV3(o.cpus, VIRT.GIC_NUM_IRQS, [...cluster.affinities]);
-      gic.defineSysRegs(cluster.sysregs, o.gicCpuInterface);
+      // With EL2 the GIC has its virtual CPU interface, whose maintenance interrupt is a PPI.
+      gic.defineSysRegs(cluster.sysregs, o.gicCpuInterface,
+        o.virtualization ? { maintenanceIntid: 16 + VIRT.PPI_GIC_MAINTENANCE } : undefined);
       this.gic = gic;
     } else {
       this.gic = new GicV2(o.cpus, VIRT.GIC_NUM_IRQS, o.secure);
@@ -135,7 +137,11 @@ export class VirtBoard {
     this.psci = new PsciFirmware({
       cpus: () => this.cpus,
       get conduit() { return board.psciConduit; },
-      startCpu: (cpu, lo, hi, ctx) => cluster.resetCpu(cpu, lo, hi, ctx[0], ctx[1]),
+      startCpu: (cpu, lo, hi, ctx) => {
+        cluster.resetCpu(cpu, lo, hi, ctx[0], ctx[1]);
+        // A CPU reset also resets its virtual CPU interface (QEMU: icc_reset is a CPU reset hook).
+        if (this.gic instanceof GicV3) this.gic.virtualInterface?.reset(cpu.index);
+      },
       systemEvent: (e) => { this.event ??= e; },
     });
     // What Non-secure accesses cannot reach with secure=on: flash bank 0 and the secure devices.

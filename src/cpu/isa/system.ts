@@ -46,6 +46,10 @@ function accessCheck(cpu: Cpu, d: Decoded, isRead: boolean): SysRegDef {
   }
   if (minEl === 3 && cpu.highestEl < 3) cpu.undefinedInstruction();
   if (isRead ? reg.writeOnly : reg.readOnly) cpu.undefinedInstruction();
+  if (reg.accessTrap) {
+    const toEl = reg.accessTrap(cpu, isRead);
+    if (toEl) sysRegTrap(cpu, d, isRead, toEl);
+  }
   return reg;
 }
 
