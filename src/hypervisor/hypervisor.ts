@@ -167,7 +167,15 @@ class Partition {
     const plan = c.guestImage.image.kind === "preloaded"
       ? preloadedPlan(kernel, c.guestImage.guestAddr!, initrd, c.linuxRootfs?.guestAddr, ramBase + c.ramSize)
       : planBoot({ kernel, initrd, ramBase, ramSize: c.ramSize });
-    for (const area of c.memory) if (area.isRam) this.hv.board.bus.load(area.pma.addr, new Uint8Array(area.size));
+    // A partition starts on zeroed RAM. Board RAM is zero until a guest has run in it, so only
+    // the areas an earlier boot used are cleared: zeroing all of them at every start made the
+    // host touch every page of every partition (a 512 MiB Linux partition cost 512 MiB of RSS
+    // before its first instruction).
+    for (const area of c.memory) {
+      if (!area.isRam) continue;
+      if (this.hv.usedRam.has(area.pma.addr)) this.hv.board.bus.zero(area.pma.addr, area.size);
+      else this.hv.usedRam.add(area.pma.addr);
+    }
     for (const l of plan.loads) {
       this.writeGuest(l.addr, l.data);
       if (l.zeroFill > 0) this.writeGuest(l.addr + l.data.length, new Uint8Array(l.zeroFill));
@@ -255,6 +263,8 @@ class Partition {
 
 export class Hypervisor implements El2ExitHandler, HvControl {
   readonly board: VirtBoard;
+  /** Physical RAM areas (by base) a partition has booted in: a later boot there zeroes them first. */
+  readonly usedRam = new Set<number>();
   readonly boardTree: DeviceTree;
   readonly parts: Partition[] = [];
   private readonly owner: (Partition | undefined)[];

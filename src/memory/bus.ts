@@ -145,6 +145,21 @@ export class Bus {
   }
 
   /** Copy bytes into guest physical memory (loaders); false if any byte is not RAM. */
+  /**
+   * Zero `size` bytes of RAM at `pa` in place (dropping pre-decoded code there), without the
+   * temporary buffer a load of zeros would take. False when the range is not within one RAM.
+   */
+  zero(pa: number, size: number): boolean {
+    const ri = this.findRam(pa);
+    if (ri < 0) return false;
+    const r = this.rams[ri];
+    const off = pa - r.base;
+    if (off + size > r.size) return false;
+    r.bytes.fill(0, off, off + size);
+    for (let p = off >>> 12; p <= (off + Math.max(0, size - 1)) >>> 12; p++) this.codeWritten(ri, p);
+    return true;
+  }
+
   load(pa: number, data: Uint8Array): boolean {
     const ri = this.findRam(pa);
     if (ri < 0) return false;
