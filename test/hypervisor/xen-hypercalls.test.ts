@@ -281,3 +281,37 @@ test("sched_op shutdown: poweroff stops the partition, reboot restarts it", () =
   assert.ok(b.events.some((e) => e === "xa: reset"), b.events.join("\n"));
   assert.ok(b.events.some((e) => /xa: started/.test(e)), b.events.join("\n"));
 });
+
+test("2-level delivery: a masked port stays quiet until unmasked; the upcall PPI follows evtchn_upcall_pending", () => {
+  const { call, put, bytes, get, p } = setup();
+  const SI = 0x4020_0000;
+  put(ARG + 0x800, bytes(24, (v) => { v.setUint16(0, DOMID_SELF, true); v.setUint32(4, 0, true); v.setBigUint64(16, BigInt(SI / 4096), true); }));
+  assert.equal(call(HC.memory_op, 7, ARG + 0x800), 0n);
+  put(ARG, bytes(4, (v) => v.setUint32(0, 0, true)));
+  assert.equal(call(HC.event_channel_op, 7, ARG), 0n, "bind_ipi to vCPU 0");
+  const port = get(ARG + 4, 4).getUint32(0, true);
+  const line = () => p.gic.core.line[p.gic.core.slot(0, 31)];
+  assert.equal(line(), 0);
+  // Mask the port as Linux does (a bit in shared_info's evtchn_mask), then send.
+  put(SI + 560 + (port >> 3), Uint8Array.of(1 << (port & 7)));
+  put(ARG, bytes(4, (v) => v.setUint32(0, port, true)));
+  assert.equal(call(HC.event_channel_op, 4, ARG), 0n);
+  assert.equal((get(SI + 48 + (port >> 3), 1).getUint8(0) >> (port & 7)) & 1, 1, "pending");
+  assert.equal(get(SI, 1).getUint8(0), 0, "masked: no upcall");
+  assert.equal(line(), 0);
+  assert.equal(call(HC.event_channel_op, 9, ARG), 0n, "unmask");
+  assert.equal(get(SI, 1).getUint8(0), 1, "evtchn_upcall_pending");
+  assert.equal(get(SI + 8, 1).getUint8(0) & 1, 1, "evtchn_pending_sel bit of word 0");
+  assert.equal(line(), 1, "the upcall PPI is raised");
+  // The guest clears the flag and finishes with the interrupt: the line drops.
+  put(SI, Uint8Array.of(0));
+  p.gic.core.deactivate(0, 31);
+  assert.equal(line(), 0);
+  // Pending again when the next event comes, and the line stays up over an EOI while it is pending.
+  put(SI + 48 + (port >> 3), Uint8Array.of(0));
+  put(SI + 8, Uint8Array.of(0));
+  assert.equal(call(HC.event_channel_op, 4, ARG), 0n);
+  assert.equal(line(), 1);
+  p.gic.core.deactivate(0, 31);
+  assert.equal(line(), 1);
+});
