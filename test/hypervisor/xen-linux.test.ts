@@ -2,7 +2,7 @@
  * Debian's unmodified cloud kernel in a partition with `xen,enhanced = "enabled"`: it finds Xen
  * 4.17 in its device tree, maps shared_info and the grant table, registers its vcpu_info,
  * takes hvc0 (the PV console ring) as its console and brings xenbus up against the
- * hypervisor's XenStore. The /init script prints what /sys/hypervisor reports, answers a line
+ * hypervisor's XenStore, on both of its vCPUs. The /init script prints what /sys/hypervisor reports, answers a line
  * typed on the partition's console port (input through the console ring), and powers off
  * (SCHEDOP_shutdown), which stops the partition cleanly.
  */
@@ -36,6 +36,8 @@ echo "console: $(cat /sys/class/tty/console/active)"
 echo "=== XEN-READY ==="
 read -t 120 line
 echo "xen-got: $line"
+echo "cpus-online: $(cat /sys/devices/system/cpu/online)"
+grep -E 'events|xenbus|hvc_console' /proc/interrupts | while read n a b rest; do echo "irq: $rest $((a + b))"; done
 echo "=== XEN-DONE ==="
 poweroff -f
 `;
@@ -49,10 +51,10 @@ test("Debian's kernel boots as a Xen 4.17 guest on hvc0: /sys/hypervisor, consol
   writeFileSync(config, `/dts-v1/;
 / {
   compatible = "tessera,hv-config";
-  hv { machine = "virt,gic-version=3"; cpus = <1>; memory-size = <0x0 0x40000000>; console-port = <${base}>; };
+  hv { machine = "virt,gic-version=3"; cpus = <2>; memory-size = <0x0 0x40000000>; console-port = <${base}>; };
   pl: pl { compatible = "phys-mem-area"; addr = <0x0 0x48000000>; size = <0x0 0x20000000>; };
   partitions {
-    linux { compatible = "partition"; label = "xen-guest"; cpus = <0 1>; guest-image = "${guests!.kernel}";
+    linux { compatible = "partition"; label = "xen-guest"; cpus = <0 2>; guest-image = "${guests!.kernel}";
       linux-rootfs = "${initrd}"; bootargs = "console=hvc0 panic=-1"; xen,enhanced = "enabled";
       gpma { compatible = "guest-phys-mem-area"; phys-mem = <&pl>; guest-addr = <0x0 0x40000000>; }; };
   };
@@ -91,6 +93,13 @@ test("Debian's kernel boots as a Xen 4.17 guest on hvc0: /sys/hypervisor, consol
     assert.equal(value("xen-uuid"), formatUuid(partitionUuid(1, "xen-guest")));
     assert.equal(value("console"), "hvc0");
     assert.equal(value("xen-got"), "typed into the console ring");
+    assert.equal(value("cpus-online"), "0-1", "both vCPUs up, each with its vcpu_info registered");
+    // Interrupts the guest counted: the upcall PPI, XenStore's and the console's event channels.
+    const irq = (name: RegExp) => out.filter((l) => l.startsWith("irq: ") && name.test(l)).map((l) => Number(l.split(" ").pop()));
+    const irqs = out.filter((l) => l.startsWith("irq: ")).join("\n");
+    assert.ok((irq(/GICv3 +31 Level +events/)[0] ?? 0) > 0, `the upcall PPI fired\n${irqs}`);
+    assert.ok((irq(/xenbus /)[0] ?? 0) > 0, `XenStore's event channel fired\n${irqs}`);
+    assert.ok((irq(/hvc_console /)[0] ?? 0) > 0, `the console's event channel fired\n${irqs}`);
     for (const bad of [/Unable to read cpu state/, /kernel BUG/, /Oops/, /xenbus.*(error|failed)/i]) {
       assert.ok(!out.some((l) => bad.test(l)), `kernel log matches ${bad}:\n${out.filter((l) => bad.test(l)).join("\n")}`);
     }
