@@ -166,3 +166,19 @@ test("the ring: a message longer than XENSTORE_PAYLOAD_MAX is refused and the st
   r.send(r.message(XS.READ, 4, "name\0"));
   assert.deepEqual(r.replies(), [{ type: XS.READ, reqId: 4, payload: "one" }]);
 });
+
+test("xenstored's quotas: nodes, watches and transactions per domain; transactions are their domain's", () => {
+  const s = store();
+  let r: { error?: string; text?: string } = {};
+  let i = 0;
+  for (; i < 2000 && !r.error; i++) r = req(s, 1, XS.WRITE, `data/n${i}\0x`);
+  assert.deepEqual(r, { error: "ENOSPC" });
+  assert.ok(i > 900 && i <= 1001, `stopped after ${i} nodes`);
+  for (i = 0, r = {}; i < 200 && !r.error; i++) r = req(s, 1, XS.WATCH, `data\0t${i}\0`);
+  assert.deepEqual(r, { error: "E2BIG" });
+  assert.equal(i, 129);
+  const first = req(s, 1, XS.TRANSACTION_START, "\0").text!.replace("\0", "");
+  for (i = 1, r = {}; i < 20 && !r.error; i++) r = req(s, 1, XS.TRANSACTION_START, "\0");
+  assert.deepEqual(r, { error: "ENOSPC" });
+  assert.deepEqual(req(s, 2, XS.TRANSACTION_END, "T\0", Number(first)), { error: "ENOENT" }, "another domain's transaction");
+});

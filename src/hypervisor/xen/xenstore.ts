@@ -26,12 +26,15 @@ interface XsNode {
 export type XsReply = { payload: Uint8Array } | { error: string };
 
 interface Watch { path: string; token: string; relative: boolean }
-interface Transaction { root: XsNode; baseGeneration: number; changed: { path: string; recursive: boolean }[] }
+interface Transaction { dom: number; root: XsNode; baseGeneration: number; changed: { path: string; recursive: boolean }[] }
 
 /** docs/misc/xenstore.txt: path characters, and xs_wire.h's length limits. */
 const PATH_CHARS = /^[A-Za-z0-9\-/_@]+$/;
 export const XENSTORE_ABS_PATH_MAX = 3072;
 export const XENSTORE_REL_PATH_MAX = 2048;
+
+/** xenstored's default quotas per domain (tools/xenstore: quota-nodes, quota-watches, quota-transactions). */
+export const XS_QUOTA = { nodes: 1000, watches: 128, transactions: 10 } as const;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder("latin1");
@@ -132,6 +135,7 @@ export class XenStore {
     }
     // Writing an existing node needs write access to it; creating nodes, to the deepest existing one.
     if (!this.allowed(dom, n, "w")) return err("EACCES");
+    if (dom !== 0 && i < parts.length && this.nodesOwnedBy(root, dom) + (parts.length - i) > XS_QUOTA.nodes) return err("ENOSPC");
     for (; i < parts.length; i++) {
       // A new node inherits its parent's permissions, owned by the domain that created it (xenstored).
       const inherited = perms ?? (dom === 0 ? n.perms : [{ kind: n.perms[0].kind, dom }, ...n.perms.slice(1)]);
@@ -141,6 +145,12 @@ export class XenStore {
     }
     if (value !== undefined) n.value = value;
     return ok();
+  }
+
+  private nodesOwnedBy(n: XsNode, dom: number): number {
+    let count = n.perms[0].dom === dom ? 1 : 0;
+    for (const c of n.children.values()) count += this.nodesOwnedBy(c, dom);
+    return count;
   }
 
   private committed(changes: { path: string; recursive: boolean }[]): void {
@@ -163,13 +173,21 @@ export class XenStore {
     }
   }
 
+  private transactionsOf(dom: number): number {
+    let n = 0;
+    for (const t of this.transactions.values()) if (t.dom === dom) n++;
+    return n;
+  }
+
   // ---- requests from a domain (xs_wire.h xsd_sockmsg_type) ----
 
   /** One request of domain `dom`: its type, transaction and payload; the reply. */
   request(dom: number, type: number, txId: number, payload: Uint8Array): XsReply {
     const args = dec.decode(payload).split("\0");
     // Every string argument is NUL-terminated; a write's value is the rest of the payload.
-    const tx = txId === 0 ? undefined : this.transactions.get(txId);
+    const found = txId === 0 ? undefined : this.transactions.get(txId);
+    // A transaction belongs to the domain that started it.
+    const tx = found && found.dom === dom ? found : undefined;
     if (txId !== 0 && !tx && type !== XS.TRANSACTION_START) return err("ENOENT");
     const root = tx ? tx.root : this.root;
     const change = (path: string, recursive: boolean) => {
@@ -245,6 +263,7 @@ export class XenStore {
           return ok();
         }
         if (at >= 0) return err("EEXIST");
+        if (list.length >= XS_QUOTA.watches) return err("E2BIG");
         list.push({ path: abs, token: args[1], relative });
         this.watches.set(dom, list);
         // A new watch fires once at once, so its owner reads the current state (xenstore.txt WATCH);
@@ -257,8 +276,9 @@ export class XenStore {
         return ok();
       case XS.TRANSACTION_START: {
         if (txId !== 0) return err("EBUSY");
+        if (this.transactionsOf(dom) >= XS_QUOTA.transactions) return err("ENOSPC");
         const id = this.nextTx++;
-        this.transactions.set(id, { root: cloneTree(this.root), baseGeneration: this.generation, changed: [] });
+        this.transactions.set(id, { dom, root: cloneTree(this.root), baseGeneration: this.generation, changed: [] });
         return { payload: enc.encode(`${id}\0`) };
       }
       case XS.TRANSACTION_END: {
