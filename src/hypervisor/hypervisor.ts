@@ -436,7 +436,7 @@ export class Hypervisor implements El2ExitHandler, HvControl {
           this.ring(p, Number(readRegister(cpu, 1) & 0xffffffffn));
           return { action: "resume", registers: [[0, 0n]] };
         }
-        if (p.xen && XenPartition.isHypercall(exit.imm)) return { action: "resume", registers: [[0, p.xen.hypercall(cpu, p.vcpus.indexOf(cpu))]] };
+        if (p.xen && XenPartition.isHypercall(exit.imm)) return { action: "resume", registers: [[0, p.xen.hypercall(cpu)]] };
         // Everything else on HVC is PSCI for the partition's own vCPUs (unknown IDs: NOT_SUPPORTED).
         p.psci.handle(cpu, "hvc", exit.imm);
         return RESUME;

@@ -8,7 +8,7 @@
  * This domain's peers: itself (loopback interdomain channels, IPIs) and the hypervisor's own
  * back ends (XenStore and the console), which play the part of dom0's daemons.
  */
-import { EVTCHN_2L_NR_CHANNELS, EVTCHNSTAT, NR_VIRQS, SHARED_INFO, VCPU_INFO, XEN_ERRNO } from "./abi.js";
+import { DOMID_SELF, EVTCHN_2L_NR_CHANNELS, EVTCHNSTAT, NR_VIRQS, SHARED_INFO, VCPU_INFO, XEN_ERRNO } from "./abi.js";
 import type { SharedInfo } from "./shared-info.js";
 
 /** dom0, where the toolstack's back ends live (here: the hypervisor's). */
@@ -54,7 +54,7 @@ export class EventChannels {
   }
 
   private isSelf(dom: number): boolean {
-    return dom === this.domid || dom === 0x7ff0;
+    return dom === this.domid || dom === DOMID_SELF;
   }
 
   private freePort(): number | undefined {
@@ -130,7 +130,7 @@ export class EventChannels {
     if (!this.isSelf(dom)) return { rc: -XEN_ERRNO.EPERM };
     const port = this.freePort();
     if (port === undefined) return { rc: -XEN_ERRNO.ENOSPC };
-    this.ports.set(port, { state: "unbound", vcpu: 0, remoteDom: remoteDom === 0x7ff0 ? this.domid : remoteDom });
+    this.ports.set(port, { state: "unbound", vcpu: 0, remoteDom: remoteDom === DOMID_SELF ? this.domid : remoteDom });
     return { rc: 0, port };
   }
 
@@ -234,10 +234,5 @@ export class EventChannels {
     bytes[SHARED_INFO.evtchn_mask + (port >> 3)] &= ~(1 << (port & 7));
     if (this.isPending(port)) this.notifyVcpu(port, this.ports.get(port)?.vcpu ?? 0);
     return 0;
-  }
-
-  /** Whether any of `ports` is pending (SCHEDOP_poll). */
-  anyPending(ports: readonly number[]): boolean {
-    return ports.some((p) => EventChannels.isValidPort(p) && this.isPending(p));
   }
 }

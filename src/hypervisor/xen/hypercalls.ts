@@ -35,8 +35,8 @@ export function rcToRegister(rc: number | bigint): bigint {
 export class XenHypercalls {
   constructor(private readonly dom: XenDomain) {}
 
-  /** One hypercall from `cpu` (vCPU `vcpu` of the domain): the value for x0. */
-  call(cpu: Cpu, vcpu: number): bigint {
+  /** One hypercall from `cpu`, a vCPU of the domain: the value for x0. */
+  call(cpu: Cpu): bigint {
     const reg = (r: number) => (BigInt(cpu.x[r * 2 + 1] >>> 0) << 32n) | BigInt(cpu.x[r * 2] >>> 0);
     const nr = reg(16);
     const a = [reg(0), reg(1), reg(2), reg(3), reg(4)];
@@ -327,8 +327,7 @@ export class XenHypercalls {
         if (!raw) return -E.EFAULT;
         const ports = Array.from({ length: n }, (_, i) => u32(raw, 4 * i));
         if (ports.some((x) => x >= EVTCHN_2L_NR_CHANNELS)) return -E.EINVAL;
-        // Pending or not, it returns: a wakeup the guest must tolerate, as a timeout is.
-        void this.dom.events.anyPending(ports);
+        // Pending or not, it returns at once: a wakeup the guest must tolerate, as it does a timeout.
         return 0;
       }
       case SCHEDOP.remote_shutdown: return -E.EPERM;

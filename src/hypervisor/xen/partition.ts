@@ -35,9 +35,9 @@ export class XenPartition {
     return imm === XEN_HYPERCALL_TAG;
   }
 
-  /** A hypercall of vCPU `vcpu` (running on `cpu`): the value for x0. */
-  hypercall(cpu: Cpu, vcpu: number): bigint {
-    return this.hypercalls.call(cpu, vcpu);
+  /** A hypercall of the vCPU running on `cpu`: the value for x0. */
+  hypercall(cpu: Cpu): bigint {
+    return this.hypercalls.call(cpu);
   }
 
   consoleInput(bytes: Uint8Array): void {

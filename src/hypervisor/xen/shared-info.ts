@@ -62,7 +62,8 @@ export class SharedInfo {
 
   /**
    * VCPUOP_register_vcpu_info: vCPU `v`'s vcpu_info moves to (gfn, offset), its contents with
-   * it (xen/common/domain.c map_vcpu_info). An error number, or 0.
+   * it (xen/common/domain.c map_vcpu_info). Undefined on success; "inval" when it is registered
+   * already, or the place is not inside one page of RAM.
    */
   registerVcpu(v: number, gfn: number, offset: number): "inval" | "fault" | undefined {
     if (this.vcpuInfo[v]) return "inval";
