@@ -398,6 +398,14 @@ export class Cpu {
   private ramBytes: Uint8Array[] = [];
   private ramViews: DataView[] = [];
 
+  /**
+   * Take in RAM regions added to the bus after this CPU was made (a hypervisor's own memory,
+   * mapped into its guests), so the fast paths that index RAM by region number reach them.
+   */
+  ramsAdded(): void {
+    for (let i = this.ramBytes.length; i < this.bus.rams.length; i++) { this.ramBytes.push(this.bus.rams[i].bytes); this.ramViews.push(this.bus.rams[i].view); }
+  }
+
   /** Pre-decoded instruction pages, keyed by physical page base. */
   private codeCache: CodeCache;
   /**
@@ -427,7 +435,7 @@ export class Cpu {
     this.codeCache = codeCache;
     this.sr = new Int32Array(cfg.sysregs.size * 2 + 2);
     for (let el = 0; el < 4; el++) this.tlbs.push([new SoftTlb(), new SoftTlb(), new SoftTlb()]);
-    for (const r of cfg.bus.rams) { this.ramBytes.push(r.bytes); this.ramViews.push(r.view); }
+    this.ramsAdded();
     this.resetSysregs(cfg.mpidr);
     this.el = Math.max(1, cfg.highestEl); // out of reset at the highest EL (ARM ARM D1.9.1)
     this.selectTlbs();

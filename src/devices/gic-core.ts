@@ -173,9 +173,17 @@ export class GicCore {
     ap.splice(at, 1);
   }
 
+  /**
+   * Called when an interrupt is deactivated, so the model behind a level line whose state the
+   * guest changes without telling it (a flag in shared memory) re-reads it before the line is
+   * sampled again: KVM's resampling irqfd, Xen's evtchn PPI re-evaluated on the vCPU's next entry.
+   */
+  onDeactivate: ((cpu: number, intid: number) => void) | undefined;
+
   deactivate(cpu: number, intid: number): void {
     if (intid >= this.nirq) return;
     this.active[this.slot(cpu, intid)] = 0;
+    this.onDeactivate?.(cpu, intid);
   }
 
   /** Bitmap view of the active priorities of one group (ICC_AP0R0/AP1R0, GICC_APR0): bit n = priority n << (8 - bits). */

@@ -8,6 +8,11 @@
  * Platform-neutral: the host answers the questions about files (ConfigHost).
  */
 import type { DeviceTree, DtNode, DtProperty, SourcePosition } from "../devicetree/index.js";
+import { XEN_REGION_IPA, XEN_REGION_SIZE } from "./xen/abi.js";
+
+/** A Xen partition's grant frames and magic pages (src/hypervisor/xen/abi.ts): no memory area may be mapped there. */
+const XEN_REGION_START = XEN_REGION_IPA;
+const XEN_REGION_END = XEN_REGION_IPA + XEN_REGION_SIZE;
 
 /** Guest RAM starts where the virt board's does; each partition is a virt machine of its own size. */
 export const GUEST_RAM_BASE = 0x4000_0000;
@@ -88,6 +93,8 @@ export interface PartitionConfig {
   autoStart: boolean;
   watchdog?: { seconds: number; action: WatchdogAction };
   onCrash: "restart" | "stop";
+  /** `xen,enhanced = "enabled"`: the partition gets Xen's guest interface (src/hypervisor/xen/). */
+  xen: boolean;
   where: string;
 }
 
@@ -110,7 +117,7 @@ const ROOT_PROPS = new Set(["compatible", "#address-cells", "#size-cells", "mode
 const HV_PROPS = new Set(["machine", "cpus", "memory-size", "console-port"]);
 const PMA_PROPS = new Set(["compatible", "addr", "size", "shared"]);
 const PARTITION_PROPS = new Set(["compatible", "label", "cpus", "guest-image", "linux-rootfs", "dtb-window", "bootargs",
-  "no-auto-start", "watchdog", "watchdog-action", "on-crash"]);
+  "no-auto-start", "watchdog", "watchdog-action", "on-crash", "xen,enhanced"]);
 const GPMA_PROPS = new Set(["compatible", "phys-mem", "guest-addr", "size", "read-only"]);
 const DEVICE_PROPS = new Set(["device"]);
 const DOORBELL_HANDLE_PROPS = new Set(["compatible", "global-handle"]);
@@ -422,12 +429,24 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
     const oc = node.prop("on-crash");
     const onCrashText = oc && isPrintable(oc.value) ? oc.asString() : "stop";
     if (onCrashText !== "restart" && onCrashText !== "stop") p.add(at(oc), `on-crash "${onCrashText}": restart or stop`);
+    // Xen's dom0less binding (docs/misc/arm/device-tree/booting.txt): "enabled" gives the guest
+    // the /hypervisor node and its interfaces; "no-xenstore" and "legacy" are Xen's other values.
+    const xe = node.prop("xen,enhanced");
+    const xenText = xe ? (xe.length === 0 ? "enabled" : isPrintable(xe.value) ? xe.asString() : "") : undefined;
+    if (xe && xenText !== "enabled") p.add(at(xe), `xen,enhanced "${xenText}": only "enabled" is supported`);
+    if (xenText === "enabled") {
+      for (const area of memory) {
+        if (area.guestAddr < XEN_REGION_END && area.guestAddr + area.size > XEN_REGION_START) {
+          p.add(area.where, `guest-addr [${hex(area.guestAddr)}, ${hex(area.guestAddr + area.size)}) overlaps the Xen pages at [${hex(XEN_REGION_START)}, ${hex(XEN_REGION_END)})`);
+        }
+      }
+    }
 
     if (p.list.length !== before || !guestImage || !ram) return undefined;
     return {
       name, label, id, pcpus, memory, ramSize: ram.size, guestImage, linuxRootfs, dtbWindow, bootargs, devices,
       sendDoorbells, receiveDoorbells, autoStart: !node.hasProp("no-auto-start"), watchdog,
-      onCrash: onCrashText as "restart" | "stop", where: at(node),
+      onCrash: onCrashText as "restart" | "stop", xen: xenText === "enabled", where: at(node),
     };
   }
 

@@ -10,6 +10,7 @@
 import { decodeDtb, encodeDtb, type DeviceTree, type DtNode } from "../devicetree/index.js";
 import { buildVirtDtb, FDT_MAX_SIZE } from "../boards/virt/fdt.js";
 import type { HvConfig, PartitionConfig } from "./config.js";
+import { addXenHypervisorNode } from "./xen/dt-node.js";
 
 
 export interface GuestDtbOptions {
@@ -59,6 +60,7 @@ export function buildGuestDtb(config: HvConfig, part: PartitionConfig, o: GuestD
       node.setString("clock-names", "wdog_clk", "apb_pclk");
     }
   }
+  if (part.xen) addXenHypervisorNode(root, { gicVersion: config.gicVersion, cpus: part.pcpus.length });
   // Shared memory windows (every area but the RAM): plain memory the guest maps itself.
   for (const area of part.memory) {
     if (area.isRam) continue;

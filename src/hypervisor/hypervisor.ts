@@ -39,11 +39,16 @@ import type { HvConfig, PartitionConfig } from "./config.js";
 import { buildGuestDtb } from "./guest-dt.js";
 import type { HvControl, PartitionInfo, PartitionState, PartitionStats } from "./shell.js";
 import { Stage2Tables, VTCR_40BIT_4K } from "./stage2-tables.js";
+import { MAX_PARTITIONS } from "./config.js";
+import { partitionUuid, XenPartition, XEN_REGION_IPA, XEN_REGION_SIZE } from "./xen/partition.js";
 
 /** Physical memory only the hypervisor maps (stage-2 tables): outside the virt board's map. */
 export const HV_PRIVATE_BASE = 0x7f_0000_0000;
 const HV_PRIVATE_SIZE = 16 << 20;
 const TABLES_PER_PARTITION = 1 << 20;
+/** Each Xen partition's grant frames and magic pages, after every partition's tables. */
+const XEN_PAGES_BASE = HV_PRIVATE_BASE + MAX_PARTITIONS * TABLES_PER_PARTITION;
+const XEN_PAGES_STRIDE = 512 << 10;
 /** The doorbell page in every partition's IPA space: a 32-bit write of N rings doorbell N (a hole in the virt map). */
 export const DOORBELL_IPA = 0x0b00_0000;
 /** Each doorbell a partition receives is this SPI on its GIC, in the order of its config. */
@@ -91,6 +96,8 @@ class Partition {
   readonly watchdog: Sp805 | undefined;
   readonly psci: PsciFirmware;
   readonly tables: Stage2Tables;
+  /** Xen's guest interface, for a partition with `xen,enhanced`. */
+  readonly xen: XenPartition | undefined;
   readonly exits: Record<string, number> = {};
   crashes = 0;
   externalAborts = 0;
@@ -140,6 +147,20 @@ class Partition {
         const base = Number(r.address), size = Math.max(4096, Number(r.size));
         this.tables.map({ ipa: base, pa: base, size: Math.ceil(size / 4096) * 4096, access: "rw", executable: false, device: true });
       }
+    }
+    if (config.xen) {
+      const xenPagesPa = XEN_PAGES_BASE + (vmid - 1) * XEN_PAGES_STRIDE;
+      this.tables.map({ ipa: XEN_REGION_IPA, pa: xenPagesPa, size: XEN_REGION_SIZE, access: "rw", executable: false, device: false });
+      this.xen = new XenPartition({
+        domid: config.id, name: config.label, uuid: partitionUuid(config.id, config.label), ramBytes: config.ramSize,
+        ram: config.memory.filter((a) => a.isRam).map((a) => ({ ipa: a.guestAddr, pa: a.pma.addr, size: a.size, writable: a.writable })),
+        xenPagesPa, bus: board.bus, vcpus: this.vcpus, wallclockSeconds: Math.floor(Date.now() / 1000),
+        consoleOutput: (b) => hv.host.consoleOutput(config.id, b),
+        shutdown: (reason, why) => {
+          if (reason === "crash") hv.reportCrash(config.id, why);
+          else hv.partitionEvent(part, reason === "poweroff" ? "poweroff" : "reset");
+        },
+      }, this.gic);
     }
   }
 
@@ -284,6 +305,8 @@ export class Hypervisor implements El2ExitHandler, HvControl {
     });
     this.boardTree = decodeDtb(buildVirtDtb({ ramSize: config.memorySize, cpus: config.cpus, gicVersion: config.gicVersion, virtualization: true }));
     const ram = this.board.bus.addRam("hypervisor", HV_PRIVATE_BASE, HV_PRIVATE_SIZE);
+    // Guests reach part of it (a Xen partition's grant frames and magic pages).
+    for (const cpu of this.board.cpus) cpu.ramsAdded();
     this.privateMemory = {
       write64: (pa: number, v: bigint) => { ram.view.setBigUint64(pa - HV_PRIVATE_BASE, v, true); },
       zero: (pa: number, size: number) => { ram.bytes.fill(0, pa - HV_PRIVATE_BASE, pa - HV_PRIVATE_BASE + size); },
@@ -363,7 +386,10 @@ export class Hypervisor implements El2ExitHandler, HvControl {
   /** Bytes typed into partition `id`'s console: its UART receives them. */
   consoleInput(id: number, bytes: Uint8Array): void {
     const p = this.byId(id);
-    if (p && p.state === "running") p.uart.receive(bytes);
+    if (p && p.state === "running") {
+      if (p.xen) p.xen.consoleInput(bytes);
+      else p.uart.receive(bytes);
+    }
   }
 
   run(budget: number): RunStatus {
@@ -424,6 +450,7 @@ export class Hypervisor implements El2ExitHandler, HvControl {
           this.ring(p, Number(readRegister(cpu, 1) & 0xffffffffn));
           return { action: "resume", registers: [[0, 0n]] };
         }
+        if (p.xen && XenPartition.isHypercall(exit.imm)) return { action: "resume", registers: [[0, p.xen.hypercall(cpu)]] };
         // Everything else on HVC is PSCI for the partition's own vCPUs (unknown IDs: NOT_SUPPORTED).
         p.psci.handle(cpu, "hvc", exit.imm);
         return RESUME;

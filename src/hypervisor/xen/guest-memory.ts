@@ -1,0 +1,122 @@
+/**
+ * A Xen partition's memory as its hypercalls reach it. Two kinds of addresses come in:
+ *  - guest frame numbers (shared_info, vcpu_info, the rings): intermediate physical addresses,
+ *    resolved through the partition's stage-2 map (its RAM areas and the Xen pages the
+ *    hypervisor backs);
+ *  - guest handles (hypercall argument structures, buffers): on Arm these are the guest's
+ *    virtual addresses (xen/include/public/arch-arm.h, "guest handles"), which Xen translates
+ *    with the vCPU's own stage 1 and then stage 2, as an AT S12E1R/W would.
+ * Only RAM counts: an address that lands outside it (a device, a hole, another partition) is a
+ * fault, which the caller turns into -EFAULT.
+ */
+import { Access, type Cpu, type Translation } from "../../cpu/cpu.js";
+import { translate } from "../../cpu/mmu.js";
+import type { Bus } from "../../memory/bus.js";
+
+/** One stretch of the partition's IPA space backed by RAM. */
+export interface MemoryWindow {
+  ipa: number;
+  pa: number;
+  size: number;
+  writable: boolean;
+}
+
+export class GuestMemory {
+  private readonly t: Translation = { pa: 0, fault: -1, faultS2: false, cacheable: true };
+
+  constructor(private readonly bus: Bus, readonly windows: readonly MemoryWindow[], private readonly vcpus: readonly Cpu[]) {}
+
+  /** The window holding [ipa, ipa + length), or undefined. */
+  private windowOfIpa(ipa: number, length: number): MemoryWindow | undefined {
+    if (!Number.isSafeInteger(ipa) || ipa < 0 || length < 0) return undefined;
+    for (const w of this.windows) if (ipa >= w.ipa && ipa + length <= w.ipa + w.size) return w;
+    return undefined;
+  }
+
+  private windowOfPa(pa: number, length: number): MemoryWindow | undefined {
+    for (const w of this.windows) if (pa >= w.pa && pa + length <= w.pa + w.size) return w;
+    return undefined;
+  }
+
+  /** The bytes at physical `pa` (inside a window, so RAM) as a view. */
+  private view(pa: number, length: number): Uint8Array {
+    const r = this.bus.rams[this.bus.findRam(pa)];
+    return r.bytes.subarray(pa - r.base, pa - r.base + length);
+  }
+
+  /** Whether the guest page frame `gfn` is RAM of the partition (writable when asked). */
+  hasPage(gfn: number, writable = true): boolean {
+    const w = this.windowOfIpa(gfn * 4096, 4096);
+    return w !== undefined && (!writable || w.writable);
+  }
+
+  /** A live view of [ipa, ipa + length) for the hypervisor's own structures; undefined outside RAM. */
+  ipaView(ipa: number, length: number, writable = true): Uint8Array | undefined {
+    const w = this.windowOfIpa(ipa, length);
+    if (!w || (writable && !w.writable)) return undefined;
+    return this.view(w.pa + (ipa - w.ipa), length);
+  }
+
+  /**
+   * The hypervisor stored into guest memory behind the vCPUs' backs: a vCPU between a load- and
+   * a store-exclusive must see its reservation lost (ARM ARM B2.9: a monitor may be cleared at
+   * any time; the store-exclusive then fails and the guest retries with the new value).
+   */
+  touched(): void {
+    for (const v of this.vcpus) v.exclusiveValid = false;
+  }
+
+  /** Translate a guest virtual address of `cpu` to a physical address inside the partition's RAM. */
+  private vaToPa(cpu: Cpu, va: bigint, write: boolean): number | undefined {
+    if (va < 0n || va > 0xffff_ffff_ffff_ffffn) return undefined;
+    const t = this.t;
+    translate(cpu, Number(va & 0xffffffffn) | 0, Number(va >> 32n) | 0, write ? Access.Write : Access.Read, 1, t);
+    if (t.fault >= 0) return undefined;
+    const w = this.windowOfPa(t.pa, 1);
+    if (!w || (write && !w.writable)) return undefined;
+    return t.pa;
+  }
+
+  /** Copy `length` bytes in from the guest virtual address `va`, page by page; undefined on a fault. */
+  copyFromGuest(cpu: Cpu, va: bigint, length: number): Uint8Array | undefined {
+    if (length < 0 || length > 1 << 20) return undefined;
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const at = va + BigInt(done);
+      const pa = this.vaToPa(cpu, at, false);
+      if (pa === undefined) return undefined;
+      const n = Math.min(length - done, 4096 - Number(at & 0xfffn));
+      if (!this.windowOfPa(pa, n)) return undefined;
+      out.set(this.view(pa, n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  /** Copy `data` out to the guest virtual address `va`; false on a fault (nothing is written then). */
+  copyToGuest(cpu: Cpu, va: bigint, data: Uint8Array): boolean {
+    const pieces: { pa: number; from: number; n: number }[] = [];
+    let done = 0;
+    while (done < data.length) {
+      const at = va + BigInt(done);
+      const pa = this.vaToPa(cpu, at, true);
+      if (pa === undefined) return false;
+      const n = Math.min(data.length - done, 4096 - Number(at & 0xfffn));
+      if (!this.windowOfPa(pa, n)) return false;
+      pieces.push({ pa, from: done, n });
+      done += n;
+    }
+    for (const p of pieces) this.view(p.pa, p.n).set(data.subarray(p.from, p.from + p.n));
+    this.touched();
+    return true;
+  }
+}
+
+/** Little-endian field access on a byte view (Xen's structures on Arm are little-endian). */
+export function u16(b: Uint8Array, off: number): number { return b[off] | (b[off + 1] << 8); }
+export function u32(b: Uint8Array, off: number): number { return (b[off] | (b[off + 1] << 8) | (b[off + 2] << 16) | (b[off + 3] << 24)) >>> 0; }
+export function u64(b: Uint8Array, off: number): bigint { return (BigInt(u32(b, off + 4)) << 32n) | BigInt(u32(b, off)); }
+export function setU16(b: Uint8Array, off: number, v: number): void { b[off] = v & 0xff; b[off + 1] = (v >>> 8) & 0xff; }
+export function setU32(b: Uint8Array, off: number, v: number): void { for (let i = 0; i < 4; i++) b[off + i] = (v >>> (8 * i)) & 0xff; }
+export function setU64(b: Uint8Array, off: number, v: bigint): void { setU32(b, off, Number(v & 0xffffffffn)); setU32(b, off + 4, Number((v >> 32n) & 0xffffffffn)); }
