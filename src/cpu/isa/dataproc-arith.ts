@@ -189,6 +189,22 @@ const ccmp32: ExecFn = (cpu, d) => {
   }
 };
 
+/** CCMP/CCMN as source: the compare's flags (into the sink) if the condition holds, else #nzcv. */
+function compileCcmp(d: Decoded): string {
+  const n = d.n, inv = d.inv !== 0, nzcv = d.nzcv;
+  const otherwise = `cpu.nf = ${(nzcv >> 3) & 1}; cpu.zf = ${(nzcv >> 2) & 1}; cpu.cf = ${(nzcv >> 1) & 1}; cpu.vf = ${nzcv & 1};`;
+  let compare: string;
+  if (d.sf) {
+    const bl = d.m < 0 ? d.imm5 ^ d.inv : inv ? `~x[${d.m}]` : `x[${d.m}]`;
+    const bh = d.m < 0 ? d.inv : inv ? `~x[${d.m + 1}]` : `x[${d.m + 1}]`;
+    compare = add64Src(SINK, `x[${n}]`, `x[${n + 1}]`, bl, bh, d.cin, true);
+  } else {
+    const b = d.m < 0 ? d.imm5 ^ d.inv : inv ? `~x[${d.m}]` : `x[${d.m}]`;
+    compare = add32Src(SINK, `x[${n}]`, b, d.cin, true);
+  }
+  return `if (${condSrc(d.cond)}) ${compare} else { ${otherwise} }`;
+}
+
 function setNzcv(cpu: Cpu, nzcv: number): void {
   cpu.nf = (nzcv >> 3) & 1;
   cpu.zf = (nzcv >> 2) & 1;
@@ -351,6 +367,7 @@ export const arithGroup: InsnDef[] = [
       addOrSub(d);
       d.exec = d.sf ? ccmp64 : ccmp32;
     },
+    compile: compileCcmp,
     exec: ccmp64,
     disasm: (d) => `${d.op ? "ccmp" : "ccmn"}\t${xreg(d.rn, d.sf)}, ${xreg(d.rm, d.sf)}, #0x${d.nzcv.toString(16)}, ${condName(d.cond)}`,
   },
@@ -361,6 +378,7 @@ export const arithGroup: InsnDef[] = [
       addOrSub(d);
       d.exec = d.sf ? ccmp64 : ccmp32;
     },
+    compile: compileCcmp,
     exec: ccmp64,
     disasm: (d) => `${d.op ? "ccmp" : "ccmn"}\t${xreg(d.rn, d.sf)}, #0x${d.imm5.toString(16)}, #0x${d.nzcv.toString(16)}, ${condName(d.cond)}`,
   },

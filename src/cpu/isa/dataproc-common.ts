@@ -170,6 +170,16 @@ export function shift64Src(type: number, m: number, s: number): [string, string]
   }
 }
 
+/** ROR of register slot `n` (pre-doubled), 64-bit, by the constant `r` (0..63), as [lo, hi] source. */
+export function ror64Src(n: number, r: number): [string, string] {
+  const lo = `x[${n}]`, hi = `x[${n + 1}]`;
+  if (r === 0) return [lo, hi];
+  if (r === 32) return [hi, lo];
+  if (r < 32) return [`((${lo} >>> ${r}) | (${hi} << ${32 - r}))`, `((${hi} >>> ${r}) | (${lo} << ${32 - r}))`];
+  const t = r - 32;
+  return [`((${hi} >>> ${t}) | (${lo} << ${32 - t}))`, `((${lo} >>> ${t}) | (${hi} << ${32 - t}))`];
+}
+
 /** ShiftReg() of slot `m`, 32-bit, by the constant `s` (0..31), as source. */
 export function shift32Src(type: number, m: number, s: number): string {
   const v = `x[${m}]`;

@@ -11,7 +11,7 @@ import { TWO32 } from "../u64.js";
 import type { Decoded, ExecFn, InsnDef } from "./table.js";
 import { xreg, xregSp } from "./util.js";
 import {
-  decodeBitMasks, hexPair, logic32Src, logic64Src, logicFlags32, logicFlags64, outHi, ror64, shift32, shift32Src, shift64,
+  decodeBitMasks, hexPair, logic32Src, logic64Src, logicFlags32, logicFlags64, outHi, ror64, ror64Src, shift32, shift32Src, shift64,
   shift64Src, shiftName, wordsOf,
 } from "./dataproc-common.js";
 
@@ -379,6 +379,25 @@ export const logicGroup: InsnDef[] = [
       d.sShift = 31 - (d.imms & 31);
       d.n = zr(d.rn) * 2; d.dd = zw(d.rd) * 2;
       d.exec = BITFIELD_EXEC[d.sf * 4 + d.opc];
+    },
+    compile: (d) => {
+      // As ubfm/sbfm/bfm above, with the rotation and masks as literals.
+      const n = d.n, dd = d.dd, r = d.immr;
+      if (d.sf) {
+        const [rl, rh] = ror64Src(n, r);
+        if (d.opc === 2) return `{ const l = ${rl} & ${d.mlo}, h = ${rh} & ${d.mhi}; x[${dd}] = l; x[${dd + 1}] = h; }`;
+        if (d.opc === 0) {
+          return `{ const t = (x[${n + d.sWord}] << ${d.sShift}) >> 31, l = (${rl} & ${d.mlo}) | (t & ${d.ntlo}), ` +
+            `h = (${rh} & ${d.mhi}) | (t & ${d.nthi}); x[${dd}] = l; x[${dd + 1}] = h; }`;
+        }
+        return `{ const rl = ${rl}, rh = ${rh}, dl = x[${dd}], dh = x[${dd + 1}]; ` +
+          `const bl = (dl & ${~d.wlo}) | (rl & ${d.wlo}), bh = (dh & ${~d.whi}) | (rh & ${d.whi}); ` +
+          `x[${dd}] = (dl & ${d.ntlo}) | (bl & ${d.tlo}); x[${dd + 1}] = (dh & ${d.nthi}) | (bh & ${d.thi}); }`;
+      }
+      const v = `x[${n}]`, rot = r === 0 ? v : `((${v} >>> ${r}) | (${v} << ${32 - r}))`;
+      if (d.opc === 2) return `x[${dd}] = ${rot} & ${d.mlo}; x[${dd + 1}] = 0;`;
+      if (d.opc === 0) return `{ const t = (${v} << ${d.sShift}) >> 31; x[${dd}] = (${rot} & ${d.mlo}) | (t & ${d.ntlo}); x[${dd + 1}] = 0; }`;
+      return `{ const dl = x[${dd}], b = (dl & ${~d.wlo}) | (${rot} & ${d.wlo}); x[${dd}] = (dl & ${d.ntlo}) | (b & ${d.tlo}); x[${dd + 1}] = 0; }`;
     },
     exec: ubfm64,
     disasm: disasmBitfield,

@@ -270,6 +270,11 @@ export const miscGroup: InsnDef[] = [
         default: d.exec = umulh; break;
       }
     },
+    compile: (d) => {
+      // MADD/MSUB (32-bit): the low word of the product is Math.imul's.
+      if (d.exec !== madd32) return undefined;
+      return `x[${d.dd}] = (x[${d.a}] ${d.cin ? "-" : "+"} Math.imul(x[${d.n}], x[${d.m}])) | 0; x[${d.dd + 1}] = 0;`;
+    },
     exec: madd64,
     disasm: disasmMul3,
   },

@@ -327,14 +327,50 @@ const GPR_ACCESS_SRC = new Map<MemAccess, (t2: number, lo: string, hi: string) =
  * SP alignment fault (ARM ARM D1.8.2).
  */
 function compileOffset(d: Decoded, c: CompileContext): string | undefined {
-  if (d.fp) return undefined;
-  const access = GPR_ACCESS_SRC.get(d.acc);
-  if (access === undefined) return undefined;
   const n2 = d.n * 2, off = d.off as number;
   const hi = off >= 0
     ? `s > 4294967295 ? (x[${n2 + 1}] + 1) | 0 : x[${n2 + 1}]`
     : `s < 0 ? (x[${n2 + 1}] - 1) | 0 : x[${n2 + 1}]`;
-  const fast = `{ const s = (x[${n2}] >>> 0) + ${off}; ${access(d.t * 2, "s | 0", hi)} }`;
+  return compileAccess(d, c, `const s = (x[${n2}] >>> 0) + ${off};`, "s | 0", hi, "");
+}
+
+/** Register offset (execRegX, execRegUxtw, execRegSxtw): the index extended and shifted, then added. */
+function compileRegOffset(d: Decoded, c: CompileContext): string | undefined {
+  const n2 = d.n * 2, m2 = d.m * 2, sh = d.shift as number;
+  let olo: string, ohi: string;
+  const w = `x[${m2}]`;
+  olo = sh === 0 ? w : `(${w} << ${sh})`;
+  if (d.option === 2) ohi = sh === 0 ? "0" : `(${w} >>> ${32 - sh})`;
+  else if (d.option === 6) ohi = sh === 0 ? `(${w} >> 31)` : `(((${w} >> 31) << ${sh}) | (${w} >>> ${32 - sh}))`;
+  else ohi = sh === 0 ? `x[${m2 + 1}]` : `((x[${m2 + 1}] << ${sh}) | (${w} >>> ${32 - sh}))`;
+  return compileAccess(d, c, `const oh = ${ohi}, s = (x[${n2}] >>> 0) + (${olo} >>> 0);`,
+    "s | 0", `(x[${n2 + 1}] + oh + (s > 4294967295 ? 1 : 0)) | 0`, "");
+}
+
+/** Pre-index (execPre): the access at base + offset, then that address written back. */
+function compilePre(d: Decoded, c: CompileContext): string | undefined {
+  const n2 = d.n * 2;
+  return compileAccess(d, c,
+    `const s = (x[${n2}] >>> 0) + ${d.off}, al = s | 0, ah = s > 4294967295 ? (x[${n2 + 1}] + 1) | 0 : s < 0 ? (x[${n2 + 1}] - 1) | 0 : x[${n2 + 1}];`,
+    "al", "ah", `x[${n2}] = al; x[${n2 + 1}] = ah;`);
+}
+
+/** Post-index (execPost): the access at base, then base + offset written back. */
+function compilePost(d: Decoded, c: CompileContext): string | undefined {
+  const n2 = d.n * 2;
+  return compileAccess(d, c, `const al = x[${n2}], ah = x[${n2 + 1}];`, "al", "ah",
+    `const s = (al >>> 0) + ${d.off}; x[${n2}] = s | 0; x[${n2 + 1}] = s > 4294967295 ? (ah + 1) | 0 : s < 0 ? (ah - 1) | 0 : ah;`);
+}
+
+/**
+ * The common shape: compute the address (`setup`, then `lo`, `hi`), access, then `after`
+ * (writeback). General registers only; the SP alignment fault and SIMD&FP forms stay with exec.
+ */
+function compileAccess(d: Decoded, c: CompileContext, setup: string, lo: string, hi: string, after: string): string | undefined {
+  if (d.fp) return undefined;
+  const access = GPR_ACCESS_SRC.get(d.acc);
+  if (access === undefined) return undefined;
+  const fast = `{ ${setup} ${access(d.t * 2, lo, hi)} ${after} }`;
   return d.n === 31 ? `if ((x[62] & 15) !== 0) ${c.exec}(cpu, ${c.d}); else ${fast}` : fast;
 }
 
@@ -412,6 +448,7 @@ export const loadStoreSingleGroup: InsnDef[] = [
     guard: (d) => classify(d.size, d.V, d.opc) !== undefined,
     prepare: (d) => { prepareOperands(d); d.off = d.imm9; },
     exec: execPost,
+    compile: compilePost,
     disasm: (d) => `${mnemonic(d, "")}\t${d.kind.reg(d.rt)}, ${memPost(d.rn, d.off)}`,
   },
   {
@@ -419,6 +456,7 @@ export const loadStoreSingleGroup: InsnDef[] = [
     guard: (d) => classify(d.size, d.V, d.opc) !== undefined,
     prepare: (d) => { prepareOperands(d); d.off = d.imm9; },
     exec: execPre,
+    compile: compilePre,
     disasm: (d) => `${mnemonic(d, "")}\t${d.kind.reg(d.rt)}, ${memPre(d.rn, d.off)}`,
   },
   {
@@ -447,6 +485,7 @@ export const loadStoreSingleGroup: InsnDef[] = [
       d.exec = REG_OFFSET_EXEC[d.option];
     },
     exec: execRegX,
+    compile: compileRegOffset,
     disasm: (d) => `${mnemonic(d, "")}\t${d.kind.reg(d.rt)}, ${memReg(d.rn, d.rm, d.option, d.S, d.kind.scale)}`,
   },
   {
