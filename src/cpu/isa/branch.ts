@@ -101,6 +101,8 @@ export const branchGroup: InsnDef[] = [
       setLink(cpu);
       cpu.branchTo(lo, hi);
     },
+    compile: (d, c) => `{ const tl = x[${d.n * 2}], th = x[${d.n * 2 + 1}], r = (lo >>> 0) + ${c.offset + 4}; ` +
+      `x[60] = r | 0; x[61] = r > 4294967295 ? (cpu.pcHi + 1) | 0 : cpu.pcHi; cpu.branchTo(tl, th); }`,
     disasm: (d) => `blr\t${xreg(d.rn, 1)}`,
   },
   {

@@ -342,6 +342,19 @@ export const arithGroup: InsnDef[] = [
       if (d.sf) d.exec = d.S ? addsExt64 : addExt64;
       else d.exec = d.S ? addsExt32 : addExt32;
     },
+    compile: (d) => {
+      // ExtendReg() with the option and shift as constants, then AddWithCarry() (as addExt64 etc.).
+      const n = d.n, m = d.m, opt = d.option, s = d.imm3, inv = d.inv !== 0, flags = d.S === 1;
+      const w = `x[${m}]`;
+      const narrow = [`(${w} & 255)`, `(${w} & 65535)`, w, w, `((${w} << 24) >> 24)`, `((${w} << 16) >> 16)`, w, w][opt];
+      if (!d.sf) {
+        const b = s === 0 ? narrow : `(${narrow} << ${s})`;
+        return add32Src(d.dd, `x[${n}]`, inv ? `~${b}` : b, d.cin, flags);
+      }
+      const hi = opt === 3 || opt === 7 ? `x[${m + 1}]` : opt < 3 ? "0" : "(el >> 31)";
+      const bl = s === 0 ? "el" : `(el << ${s})`, bh = s === 0 ? "eh" : `((eh << ${s}) | (el >>> ${32 - s}))`;
+      return `{ const el = ${narrow}, eh = ${hi}; ${add64Src(d.dd, `x[${n}]`, `x[${n + 1}]`, inv ? `~${bl}` : bl, inv ? `~${bh}` : bh, d.cin, flags)} }`;
+    },
     exec: addExt64,
     disasm: disasmAddExt,
   },

@@ -410,6 +410,20 @@ export const logicGroup: InsnDef[] = [
       d.exec = d.sf ? extr64 : extr32;
     },
     exec: extr64,
+    compile: (d) => {
+      // As extr64/extr32: the low `size` bits of (Rn:Rm) >> lsb.
+      const n = d.n, m = d.m, dd = d.dd, lsb = d.imms;
+      if (!d.sf) return `x[${dd}] = ${lsb === 0 ? `x[${m}]` : `(x[${m}] >>> ${lsb}) | (x[${n}] << ${32 - lsb})`}; x[${dd + 1}] = 0;`;
+      let lo: string, hi: string;
+      if (lsb === 0) { lo = `x[${m}]`; hi = `x[${m + 1}]`; }
+      else if (lsb < 32) { lo = `(x[${m}] >>> ${lsb}) | (x[${m + 1}] << ${32 - lsb})`; hi = `(x[${m + 1}] >>> ${lsb}) | (x[${n}] << ${32 - lsb})`; }
+      else if (lsb === 32) { lo = `x[${m + 1}]`; hi = `x[${n}]`; }
+      else {
+        const t = lsb - 32;
+        lo = `(x[${m + 1}] >>> ${t}) | (x[${n}] << ${32 - t})`; hi = `(x[${n}] >>> ${t}) | (x[${n + 1}] << ${32 - t})`;
+      }
+      return `{ const l = ${lo}, h = ${hi}; x[${dd}] = l; x[${dd + 1}] = h; }`;
+    },
     disasm: (d) => {
       const sf = d.sf, rd = xreg(d.rd, sf), rn = xreg(d.rn, sf);
       if (d.rn === d.rm) return `ror\t${rd}, ${rn}, #${d.imms}`;
