@@ -1,15 +1,19 @@
 /**
  * Block compiler: turns a hot run of pre-decoded instructions into one JavaScript function.
  *
- * The generated function contains no semantics of its own: it calls each instruction's `exec`
- * from the instruction table, in order, with that instruction's Decoded object. What it buys is
- * that every call site is monomorphic (one site per instruction instead of the interpreter's single
- * megamorphic `d.exec(cpu, d)`), so V8 inlines the exec functions into straight-line code, and
- * the per-instruction bookkeeping of the interpreter (PC, instruction count, block-end test)
- * shrinks to what each instruction actually needs:
+ * The generated function contains no semantics of its own. For each instruction, in order, it
+ * either places the snippet of the table entry's optional compile hook (the entry's semantics
+ * with register slots and immediates as literals, so V8 need not load every operand from the
+ * Decoded object, and the 64-bit pair arithmetic folds around constants), or calls the entry's
+ * `exec` with its Decoded object. Every such call site is monomorphic (one site per instruction
+ * instead of the interpreter's single megamorphic `d.exec(cpu, d)`), so V8 inlines the exec
+ * functions into straight-line code. The per-instruction bookkeeping of the interpreter (PC,
+ * instruction count, block-end test) shrinks to what each instruction actually needs:
  *
  *   - instructions in the decoder's `straightLine` set (integer data processing) neither read
- *     the PC, raise exceptions nor end blocks: they are called bare;
+ *     the PC, raise exceptions nor end blocks: they are placed bare;
+ *   - a branch with a snippet is placed bare too: it is the block's last instruction and its
+ *     snippet computes the PC from the block start;
  *   - every other instruction gets `cpu.pcLo` (for PC-relative operands, exception return
  *     addresses and the abort syndromes, which find the instruction from it) set first, and a test of `cpu.flow`
  *     afterwards, since loads, stores and system instructions may end the block;
@@ -72,11 +76,16 @@ export function compileBlock(ops: readonly Decoded[], startLo: number, decoder: 
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
     const d = ops[i]!;
-    if (decoder.straightLine.has(d.def)) {
-      lines.push(`e${i}(cpu, d${i});`);
+    const pcLo = i === 0 ? "lo" : `((lo + ${i * 4}) | 0)`;
+    const snippet = d.def.compile?.(d, { pcLo, offset: i * 4, exec: `e${i}`, d: `d${i}` });
+    const call = snippet ?? `e${i}(cpu, d${i});`;
+    // A branch is the last instruction of its block and its snippet takes the PC from `lo`,
+    // so neither the PC store nor the flow test is needed around it.
+    if (decoder.straightLine.has(d.def) || (snippet !== undefined && d.def.branch)) {
+      lines.push(call);
       continue;
     }
-    lines.push(`cpu.pcLo = ${i === 0 ? "lo" : `(lo + ${i * 4}) | 0`}; e${i}(cpu, d${i});`);
+    lines.push(`cpu.pcLo = ${pcLo}; ${call}`);
     if (i < n - 1) lines.push(`if (cpu.flow !== 0) { cpu.icount += ${i + 1}; return ${i + 1}; }`);
   }
   lines.push(`cpu.icount += ${n};`);
@@ -90,7 +99,7 @@ export function compileBlock(ops: readonly Decoded[], startLo: number, decoder: 
   }
   const bindings = ops.map((_, i) => `const e${i} = E[${i}], d${i} = D[${i}];`).join("\n");
   const name = `block_${(startLo >>> 0).toString(16)}`;
-  const factory = new Function("E", "D", `"use strict";\n${bindings}\nreturn function ${name}(cpu, end, lo) {\n${body}\n};`) as
+  const factory = new Function("E", "D", `"use strict";\n${bindings}\nreturn function ${name}(cpu, end, lo) {\nconst x = cpu.x;\n${body}\n};`) as
     (e: ExecFn[], d: Decoded[]) => BlockFn;
   return factory(ops.map((d) => d.exec), ops as Decoded[]);
 }

@@ -27,6 +27,8 @@ export interface RunOptions {
   qemuCpu?: string;
   stdin?: string | Buffer;
   timeoutMs?: number;
+  /** Extra environment variables for the Tessera run (e.g. TESSERA_JIT_THRESHOLD). */
+  tesseraEnv?: Record<string, string>;
 }
 
 export interface EmulatorResult extends ProcessResult {
@@ -108,7 +110,8 @@ export async function runTessera(elf: string, opts: RunOptions = {}): Promise<Em
       spawnError: `Tessera CLI not found at ${TESSERA_CLI}`,
     };
   }
-  const r = await runProcess(process.execPath, args, { stdin: opts.stdin, timeoutMs: opts.timeoutMs ?? 120000 });
+  const env = opts.tesseraEnv ? { ...process.env, ...opts.tesseraEnv } : undefined;
+  const r = await runProcess(process.execPath, args, { stdin: opts.stdin, timeoutMs: opts.timeoutMs ?? 120000, env });
   return { ...r, emulator: "tessera", command };
 }
 

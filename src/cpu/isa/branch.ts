@@ -6,8 +6,8 @@ import { HCR_EL2, SCR_EL3 } from "../arch-bits.js";
 import { Cpu, EC, zr } from "../cpu.js";
 import { exceptionReturn, ExceptionKind, routeException } from "../exceptions.js";
 import { SR } from "../sysregs.js";
-import type { Decoded, InsnDef } from "./table.js";
-import { condHolds, condName, hexImm, xreg } from "./util.js";
+import type { CompileContext, Decoded, InsnDef } from "./table.js";
+import { condHolds, condName, condSrc, hexImm, xreg } from "./util.js";
 
 /** PC-relative target as a BigInt for disassembly. */
 function target(pc: bigint, off: number): string {
@@ -23,6 +23,16 @@ function branchRel(cpu: Cpu, off: number): void {
   cpu.branchTo(lo | 0, hi);
 }
 
+/**
+ * branchRel() as source for compile hooks: the target from the block start `lo` and a constant
+ * offset (a block lies within one page, so lo + c.offset does not wrap).
+ */
+function branchRelSrc(c: CompileContext, off: number): string {
+  const total = c.offset + off;
+  const hi = total >= 0 ? "t > 4294967295 ? (cpu.pcHi + 1) | 0 : cpu.pcHi" : "t < 0 ? (cpu.pcHi - 1) | 0 : cpu.pcHi";
+  return `{ const t = (lo >>> 0) + ${total}; cpu.branchTo(t | 0, ${hi}); }`;
+}
+
 /** X30 = PC + 4 (BL, BLR). */
 function setLink(cpu: Cpu): void {
   const lo = (cpu.pcLo >>> 0) + 4;
@@ -34,16 +44,20 @@ export const branchGroup: InsnDef[] = [
   {
     name: "B", pattern: "0 00101 imm26:s26", branch: true,
     exec: (cpu, d) => branchRel(cpu, d.imm26 * 4),
+    compile: (d, c) => branchRelSrc(c, d.imm26 * 4),
     disasm: (d, pc) => `b\t${target(pc, d.imm26 * 4)}`,
   },
   {
     name: "BL", pattern: "1 00101 imm26:s26", branch: true,
     exec: (cpu, d) => { setLink(cpu); branchRel(cpu, d.imm26 * 4); },
+    compile: (d, c) => `{ const r = (lo >>> 0) + ${c.offset + 4}; x[60] = r | 0; x[61] = r > 4294967295 ? (cpu.pcHi + 1) | 0 : cpu.pcHi; }` +
+      branchRelSrc(c, d.imm26 * 4),
     disasm: (d, pc) => `bl\t${target(pc, d.imm26 * 4)}`,
   },
   {
     name: "B_cond", pattern: "0101010 0 imm19:s19 0 cond:4", branch: true,
     exec: (cpu, d) => { if (condHolds(cpu, d.cond)) branchRel(cpu, d.imm19 * 4); },
+    compile: (d, c) => `if (${condSrc(d.cond)}) ${branchRelSrc(c, d.imm19 * 4)}`,
     disasm: (d, pc) => `b.${condName(d.cond)}\t${target(pc, d.imm19 * 4)}`,
   },
   {
@@ -52,6 +66,10 @@ export const branchGroup: InsnDef[] = [
     exec: (cpu, d) => {
       const x = cpu.x, zero = (x[d.t * 2] | (d.sf ? x[d.t * 2 + 1] : 0)) === 0;
       if (zero !== (d.op === 1)) branchRel(cpu, d.imm19 * 4);
+    },
+    compile: (d, c) => {
+      const t2 = d.t * 2, v = d.sf ? `(x[${t2}] | x[${t2 + 1}])` : `x[${t2}]`;
+      return `if (${v} ${d.op ? "!==" : "==="} 0) ${branchRelSrc(c, d.imm19 * 4)}`;
     },
     disasm: (d, pc) => `${d.op ? "cbnz" : "cbz"}\t${xreg(d.rt, d.sf)}, ${target(pc, d.imm19 * 4)}`,
   },
@@ -62,6 +80,10 @@ export const branchGroup: InsnDef[] = [
       const w = d.bit >= 32 ? cpu.x[d.t * 2 + 1] : cpu.x[d.t * 2];
       const set = ((w >>> (d.bit & 31)) & 1) === 1;
       if (set === (d.op === 1)) branchRel(cpu, d.imm14 * 4);
+    },
+    compile: (d, c) => {
+      const w = `x[${d.t * 2 + (d.bit >= 32 ? 1 : 0)}]`;
+      return `if (((${w} >>> ${d.bit & 31}) & 1) ${d.op ? "!==" : "==="} 0) ${branchRelSrc(c, d.imm14 * 4)}`;
     },
     disasm: (d, pc) => `${d.op ? "tbnz" : "tbz"}\t${xreg(d.rt, d.b5)}, #${d.bit}, ${target(pc, d.imm14 * 4)}`,
   },
@@ -79,12 +101,15 @@ export const branchGroup: InsnDef[] = [
       setLink(cpu);
       cpu.branchTo(lo, hi);
     },
+    compile: (d, c) => `{ const tl = x[${d.n * 2}], th = x[${d.n * 2 + 1}], r = (lo >>> 0) + ${c.offset + 4}; ` +
+      `x[60] = r | 0; x[61] = r > 4294967295 ? (cpu.pcHi + 1) | 0 : cpu.pcHi; cpu.branchTo(tl, th); }`,
     disasm: (d) => `blr\t${xreg(d.rn, 1)}`,
   },
   {
     name: "RET", pattern: "1101011 0010 11111 000000 rn:5 00000", branch: true,
     prepare: (d) => { d.n = zr(d.rn); },
     exec: (cpu, d) => cpu.branchTo(cpu.x[d.n * 2], cpu.x[d.n * 2 + 1]),
+    compile: (d) => `cpu.branchTo(x[${d.n * 2}], x[${d.n * 2 + 1}]);`,
     disasm: (d) => d.rn === 30 ? "ret" : `ret\t${xreg(d.rn, 1)}`,
   },
   {

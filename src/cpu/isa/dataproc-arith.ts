@@ -8,9 +8,10 @@
  */
 import { Cpu, zr, zw } from "../cpu.js";
 import type { Decoded, ExecFn, InsnDef } from "./table.js";
-import { condHolds, condName, xreg, xregSp } from "./util.js";
+import { condHolds, condName, condSrc, xreg, xregSp } from "./util.js";
 import {
-  add64To, adds32To, adds64To, extend32, extend64, extendName, outHi, shift32, shift64, shiftName,
+  add32Src, add64Src, add64To, adds32To, adds64To, extend32, extend64, extendName, outHi, shift32, shift32Src, shift64,
+  shift64Src, shiftName,
 } from "./dataproc-common.js";
 
 /** Slot 33 (the XZR sink), doubled: compare-only forms write their result there. */
@@ -188,6 +189,22 @@ const ccmp32: ExecFn = (cpu, d) => {
   }
 };
 
+/** CCMP/CCMN as source: the compare's flags (into the sink) if the condition holds, else #nzcv. */
+function compileCcmp(d: Decoded): string {
+  const n = d.n, inv = d.inv !== 0, nzcv = d.nzcv;
+  const otherwise = `cpu.nf = ${(nzcv >> 3) & 1}; cpu.zf = ${(nzcv >> 2) & 1}; cpu.cf = ${(nzcv >> 1) & 1}; cpu.vf = ${nzcv & 1};`;
+  let compare: string;
+  if (d.sf) {
+    const bl = d.m < 0 ? d.imm5 ^ d.inv : inv ? `~x[${d.m}]` : `x[${d.m}]`;
+    const bh = d.m < 0 ? d.inv : inv ? `~x[${d.m + 1}]` : `x[${d.m + 1}]`;
+    compare = add64Src(SINK, `x[${n}]`, `x[${n + 1}]`, bl, bh, d.cin, true);
+  } else {
+    const b = d.m < 0 ? d.imm5 ^ d.inv : inv ? `~x[${d.m}]` : `x[${d.m}]`;
+    compare = add32Src(SINK, `x[${n}]`, b, d.cin, true);
+  }
+  return `if (${condSrc(d.cond)}) ${compare} else { ${otherwise} }`;
+}
+
 function setNzcv(cpu: Cpu, nzcv: number): void {
   cpu.nf = (nzcv >> 3) & 1;
   cpu.zf = (nzcv >> 2) & 1;
@@ -282,6 +299,15 @@ export const arithGroup: InsnDef[] = [
       else d.exec = d.op ? subImm32 : addImm32;
     },
     exec: addImm64,
+    compile: (d) => {
+      const n = d.n, dd = d.dd;
+      if (d.S) return d.sf ? add64Src(dd, `x[${n}]`, `x[${n + 1}]`, d.blo, d.bhi, d.cin, true) : add32Src(dd, `x[${n}]`, d.blo, d.cin, true);
+      if (!d.sf) return `x[${dd}] = (x[${n}] ${d.op ? "-" : "+"} ${d.imm}) | 0; x[${dd + 1}] = 0;`;
+      // As addImm64/subImm64: one carry or borrow into the high word at most.
+      return d.op
+        ? `{ const h = x[${n + 1}], l = (x[${n}] >>> 0) - ${d.imm}; x[${dd}] = l; x[${dd + 1}] = l < 0 ? (h - 1) | 0 : h; }`
+        : `{ const h = x[${n + 1}], l = (x[${n}] >>> 0) + ${d.imm}; x[${dd}] = l; x[${dd + 1}] = l > 4294967295 ? (h + 1) | 0 : h; }`;
+    },
     disasm: disasmAddImm,
   },
   {
@@ -295,6 +321,16 @@ export const arithGroup: InsnDef[] = [
       else d.exec = d.S ? addsReg32 : addReg32;
     },
     exec: addReg64,
+    compile: (d) => {
+      const inv = d.inv !== 0, n = d.n;
+      if (!d.sf) {
+        const b = shift32Src(d.shift, d.m, d.imm6);
+        return add32Src(d.dd, `x[${n}]`, inv ? `~${b}` : b, d.cin, d.S === 1);
+      }
+      const b = shift64Src(d.shift, d.m, d.imm6);
+      if (b === undefined) return undefined;
+      return add64Src(d.dd, `x[${n}]`, `x[${n + 1}]`, inv ? `~${b[0]}` : b[0], inv ? `~${b[1]}` : b[1], d.cin, d.S === 1);
+    },
     disasm: disasmAddReg,
   },
   {
@@ -305,6 +341,19 @@ export const arithGroup: InsnDef[] = [
       addOrSub(d);
       if (d.sf) d.exec = d.S ? addsExt64 : addExt64;
       else d.exec = d.S ? addsExt32 : addExt32;
+    },
+    compile: (d) => {
+      // ExtendReg() with the option and shift as constants, then AddWithCarry() (as addExt64 etc.).
+      const n = d.n, m = d.m, opt = d.option, s = d.imm3, inv = d.inv !== 0, flags = d.S === 1;
+      const w = `x[${m}]`;
+      const narrow = [`(${w} & 255)`, `(${w} & 65535)`, w, w, `((${w} << 24) >> 24)`, `((${w} << 16) >> 16)`, w, w][opt];
+      if (!d.sf) {
+        const b = s === 0 ? narrow : `(${narrow} << ${s})`;
+        return add32Src(d.dd, `x[${n}]`, inv ? `~${b}` : b, d.cin, flags);
+      }
+      const hi = opt === 3 || opt === 7 ? `x[${m + 1}]` : opt < 3 ? "0" : "(el >> 31)";
+      const bl = s === 0 ? "el" : `(el << ${s})`, bh = s === 0 ? "eh" : `((eh << ${s}) | (el >>> ${32 - s}))`;
+      return `{ const el = ${narrow}, eh = ${hi}; ${add64Src(d.dd, `x[${n}]`, `x[${n + 1}]`, inv ? `~${bl}` : bl, inv ? `~${bh}` : bh, d.cin, flags)} }`;
     },
     exec: addExt64,
     disasm: disasmAddExt,
@@ -331,6 +380,7 @@ export const arithGroup: InsnDef[] = [
       addOrSub(d);
       d.exec = d.sf ? ccmp64 : ccmp32;
     },
+    compile: compileCcmp,
     exec: ccmp64,
     disasm: (d) => `${d.op ? "ccmp" : "ccmn"}\t${xreg(d.rn, d.sf)}, ${xreg(d.rm, d.sf)}, #0x${d.nzcv.toString(16)}, ${condName(d.cond)}`,
   },
@@ -341,6 +391,7 @@ export const arithGroup: InsnDef[] = [
       addOrSub(d);
       d.exec = d.sf ? ccmp64 : ccmp32;
     },
+    compile: compileCcmp,
     exec: ccmp64,
     disasm: (d) => `${d.op ? "ccmp" : "ccmn"}\t${xreg(d.rn, d.sf)}, #0x${d.imm5.toString(16)}, #0x${d.nzcv.toString(16)}, ${condName(d.cond)}`,
   },
@@ -351,6 +402,21 @@ export const arithGroup: InsnDef[] = [
       d.exec = CSEL_EXEC[d.sf * 4 + d.op * 2 + d.o2];
     },
     exec: csel64,
+    compile: (d) => {
+      // CSEL/CSINC/CSINV/CSNEG: Rn if the condition holds, else the transformed Rm.
+      const n = d.n, m = d.m, dd = d.dd, kind = d.op * 2 + d.o2;
+      if (!d.sf) {
+        const alt = [`x[${m}]`, `(x[${m}] + 1) | 0`, `~x[${m}]`, `-x[${m}] | 0`][kind];
+        return `x[${dd}] = ${condSrc(d.cond)} ? x[${n}] : ${alt}; x[${dd + 1}] = 0;`;
+      }
+      const alt = [
+        `{ l = x[${m}]; h = x[${m + 1}]; }`,
+        `{ const ml = x[${m}], mh = x[${m + 1}]; l = (ml + 1) | 0; h = ml === -1 ? (mh + 1) | 0 : mh; }`,
+        `{ l = ~x[${m}]; h = ~x[${m + 1}]; }`,
+        `{ const ml = x[${m}], mh = x[${m + 1}]; l = -ml | 0; h = ml === 0 ? -mh | 0 : ~mh; }`,
+      ][kind];
+      return `{ let l, h; if (${condSrc(d.cond)}) { l = x[${n}]; h = x[${n + 1}]; } else ${alt} x[${dd}] = l; x[${dd + 1}] = h; }`;
+    },
     disasm: disasmCsel,
   },
 ];

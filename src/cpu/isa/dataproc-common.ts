@@ -140,6 +140,99 @@ export function logicFlags32(cpu: Cpu, v: number): void {
   cpu.vf = 0;
 }
 
+// ---- code generation for compile hooks (see CompileFn in table.ts) ----
+// The snippets run where `cpu` and `x` (= cpu.x) are in scope. Operands are JS expressions or
+// numbers (written in as literals); every operand is read before the destination is written,
+// since the destination may be a source too.
+
+/** An int32 operand as source text. */
+export function int32Src(v: string | number): string {
+  return typeof v === "number" ? String(v | 0) : v;
+}
+
+/** The same operand as an unsigned 32-bit value. */
+function uint32Src(v: string | number): string {
+  return typeof v === "number" ? String(v >>> 0) : `(${v} >>> 0)`;
+}
+
+/**
+ * ShiftReg() of register slot `m` (pre-doubled) by the constant `s`, 64-bit, as [lo, hi]
+ * source, for LSL/LSR/ASR; undefined for ROR (left to exec).
+ */
+export function shift64Src(type: number, m: number, s: number): [string, string] | undefined {
+  const lo = `x[${m}]`, hi = `x[${m + 1}]`;
+  if (s === 0) return [lo, hi];
+  switch (type) {
+    case 0: return s < 32 ? [`(${lo} << ${s})`, `((${hi} << ${s}) | (${lo} >>> ${32 - s}))`] : ["0", `(${lo} << ${s - 32})`];
+    case 1: return s < 32 ? [`((${lo} >>> ${s}) | (${hi} << ${32 - s}))`, `((${hi} >>> ${s}) | 0)`] : [`((${hi} >>> ${s - 32}) | 0)`, "0"];
+    case 2: return s < 32 ? [`((${lo} >>> ${s}) | (${hi} << ${32 - s}))`, `(${hi} >> ${s})`] : [`(${hi} >> ${s - 32})`, `(${hi} >> 31)`];
+    default: return undefined;
+  }
+}
+
+/** ROR of register slot `n` (pre-doubled), 64-bit, by the constant `r` (0..63), as [lo, hi] source. */
+export function ror64Src(n: number, r: number): [string, string] {
+  const lo = `x[${n}]`, hi = `x[${n + 1}]`;
+  if (r === 0) return [lo, hi];
+  if (r === 32) return [hi, lo];
+  if (r < 32) return [`((${lo} >>> ${r}) | (${hi} << ${32 - r}))`, `((${hi} >>> ${r}) | (${lo} << ${32 - r}))`];
+  const t = r - 32;
+  return [`((${hi} >>> ${t}) | (${lo} << ${32 - t}))`, `((${lo} >>> ${t}) | (${hi} << ${32 - t}))`];
+}
+
+/** ShiftReg() of slot `m`, 32-bit, by the constant `s` (0..31), as source. */
+export function shift32Src(type: number, m: number, s: number): string {
+  const v = `x[${m}]`;
+  if (s === 0) return v;
+  switch (type) {
+    case 0: return `(${v} << ${s})`;
+    case 1: return `((${v} >>> ${s}) | 0)`;
+    case 2: return `(${v} >> ${s})`;
+    default: return `((${v} >>> ${s}) | (${v} << ${32 - s}))`;
+  }
+}
+
+/** Slot 33 doubled (the XZR sink): a compare's result need not be stored. */
+const SINK_SLOT = 66;
+
+/**
+ * AddWithCarry() of two 64-bit operands and a constant carry-in into slot `dd`, with NZCV
+ * when `flags` (the same computation as add64To and adds64To).
+ */
+export function add64Src(dd: number, aLo: string, aHi: string, bLo: string | number, bHi: string | number, cin: number, flags: boolean): string {
+  if (!flags) {
+    return `{ const ah = ${aHi}, bh = ${int32Src(bHi)}, l = (${aLo} >>> 0) + ${uint32Src(bLo)} + ${cin}; ` +
+      `x[${dd}] = l; x[${dd + 1}] = (ah + bh + (l > 4294967295 ? 1 : 0)) | 0; }`;
+  }
+  const store = dd === SINK_SLOT ? "" : `x[${dd}] = rl; x[${dd + 1}] = rh; `;
+  return `{ const ah = ${aHi}, bh = ${int32Src(bHi)}, l = (${aLo} >>> 0) + ${uint32Src(bLo)} + ${cin}; ` +
+    `const h = (ah >>> 0) + (bh >>> 0) + (l > 4294967295 ? 1 : 0), rl = l | 0, rh = h | 0; ${store}` +
+    `cpu.nf = rh >>> 31; cpu.zf = (rl | rh) === 0 ? 1 : 0; cpu.cf = h > 4294967295 ? 1 : 0; ` +
+    `cpu.vf = ((ah ^ rh) & (bh ^ rh)) >>> 31; }`;
+}
+
+/** AddWithCarry() of two 32-bit operands into slot `dd` (high word zeroed), NZCV when `flags`. */
+export function add32Src(dd: number, a: string, b: string | number, cin: number, flags: boolean): string {
+  if (!flags) return `x[${dd}] = (${a} + ${int32Src(b)} + ${cin}) | 0; x[${dd + 1}] = 0;`;
+  const store = dd === SINK_SLOT ? "" : `x[${dd}] = r; x[${dd + 1}] = 0; `;
+  return `{ const a = ${a}, b = ${int32Src(b)}, u = (a >>> 0) + (b >>> 0) + ${cin}, r = u | 0; ${store}` +
+    `cpu.nf = r >>> 31; cpu.zf = r === 0 ? 1 : 0; cpu.cf = u > 4294967295 ? 1 : 0; cpu.vf = ((a ^ r) & (b ^ r)) >>> 31; }`;
+}
+
+/** A 64-bit logical operation (`op` a JS operator: &, | or ^) into `dd`, NZ and C = V = 0 when `flags`. */
+export function logic64Src(dd: number, op: string, aLo: string, aHi: string, bLo: string, bHi: string, flags: boolean): string {
+  const store = dd === SINK_SLOT ? "" : `x[${dd}] = rl; x[${dd + 1}] = rh;`;
+  return `{ const rl = ${aLo} ${op} ${bLo}, rh = ${aHi} ${op} ${bHi}; ${store}` +
+    (flags ? ` cpu.nf = rh >>> 31; cpu.zf = (rl | rh) === 0 ? 1 : 0; cpu.cf = 0; cpu.vf = 0;` : "") + " }";
+}
+
+/** The 32-bit form: the high word is zeroed. */
+export function logic32Src(dd: number, op: string, a: string, b: string, flags: boolean): string {
+  const store = dd === SINK_SLOT ? "" : `x[${dd}] = r; x[${dd + 1}] = 0;`;
+  return `{ const r = ${a} ${op} ${b}; ${store}` +
+    (flags ? ` cpu.nf = r >>> 31; cpu.zf = r === 0 ? 1 : 0; cpu.cf = 0; cpu.vf = 0;` : "") + " }";
+}
+
 const ONES64 = 0xffffffffffffffffn;
 
 function onesBig(n: number): bigint {

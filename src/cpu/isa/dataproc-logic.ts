@@ -11,8 +11,12 @@ import { TWO32 } from "../u64.js";
 import type { Decoded, ExecFn, InsnDef } from "./table.js";
 import { xreg, xregSp } from "./util.js";
 import {
-  decodeBitMasks, hexPair, logicFlags32, logicFlags64, outHi, ror64, shift32, shift64, shiftName, wordsOf,
+  decodeBitMasks, hexPair, logic32Src, logic64Src, logicFlags32, logicFlags64, outHi, ror64, ror64Src, shift32, shift32Src, shift64,
+  shift64Src, shiftName, wordsOf,
 } from "./dataproc-common.js";
+
+/** The JS operator of each logical opc: AND, ORR, EOR, ANDS. */
+const LOGIC_OP = ["&", "|", "^", "&"];
 
 // ---------------- Logical (immediate) ----------------
 
@@ -288,6 +292,11 @@ export const logicGroup: InsnDef[] = [
       d.exec = LOGIC_IMM_EXEC[d.sf * 4 + d.opc];
     },
     exec: andImm64,
+    compile: (d) => {
+      const n = d.n, op = LOGIC_OP[d.opc], flags = d.opc === 3;
+      if (!d.sf) return logic32Src(d.dd, op, `x[${n}]`, String(d.ilo), flags);
+      return logic64Src(d.dd, op, `x[${n}]`, `x[${n + 1}]`, String(d.ilo), String(d.ihi), flags);
+    },
     disasm: disasmLogicImm,
   },
   {
@@ -298,6 +307,18 @@ export const logicGroup: InsnDef[] = [
       d.inv = d.N ? -1 : 0;
       if (d.opc === 1 && d.N === 0 && d.rn === 31 && d.imm6 === 0) d.exec = d.sf ? movReg64 : movReg32;
       else d.exec = LOGIC_REG_EXEC[d.sf * 4 + d.opc];
+    },
+    compile: (d) => {
+      const n = d.n, m = d.m, dd = d.dd, op = LOGIC_OP[d.opc], flags = d.opc === 3, inv = d.inv !== 0;
+      if (d.exec === movReg64) return `{ const l = x[${m}], h = x[${m + 1}]; x[${dd}] = l; x[${dd + 1}] = h; }`;
+      if (d.exec === movReg32) return `x[${dd}] = x[${m}]; x[${dd + 1}] = 0;`;
+      if (!d.sf) {
+        const b = shift32Src(d.shift, m, d.imm6);
+        return logic32Src(dd, op, `x[${n}]`, inv ? `~${b}` : b, flags);
+      }
+      const b = shift64Src(d.shift, m, d.imm6);
+      if (b === undefined) return undefined;
+      return logic64Src(dd, op, `x[${n}]`, `x[${n + 1}]`, inv ? `~${b[0]}` : b[0], inv ? `~${b[1]}` : b[1], flags);
     },
     exec: andReg64,
     disasm: disasmLogicReg,
@@ -321,6 +342,12 @@ export const logicGroup: InsnDef[] = [
       d.exec = movConst;
     },
     exec: movConst,
+    compile: (d) => {
+      if (d.exec === movConst) return `x[${d.dd}] = ${d.vlo}; x[${d.dd + 1}] = ${d.vhi};`;
+      const i = d.dd + d.word16;
+      if (d.sf) return `x[${i}] = (x[${i}] & ${d.keep}) | ${d.ins};`;
+      return `x[${d.dd}] = (x[${d.dd}] & ${d.keep}) | ${d.ins}; x[${d.dd + 1}] = 0;`;
+    },
     disasm: disasmMoveWide,
   },
   {
@@ -353,6 +380,25 @@ export const logicGroup: InsnDef[] = [
       d.n = zr(d.rn) * 2; d.dd = zw(d.rd) * 2;
       d.exec = BITFIELD_EXEC[d.sf * 4 + d.opc];
     },
+    compile: (d) => {
+      // As ubfm/sbfm/bfm above, with the rotation and masks as literals.
+      const n = d.n, dd = d.dd, r = d.immr;
+      if (d.sf) {
+        const [rl, rh] = ror64Src(n, r);
+        if (d.opc === 2) return `{ const l = ${rl} & ${d.mlo}, h = ${rh} & ${d.mhi}; x[${dd}] = l; x[${dd + 1}] = h; }`;
+        if (d.opc === 0) {
+          return `{ const t = (x[${n + d.sWord}] << ${d.sShift}) >> 31, l = (${rl} & ${d.mlo}) | (t & ${d.ntlo}), ` +
+            `h = (${rh} & ${d.mhi}) | (t & ${d.nthi}); x[${dd}] = l; x[${dd + 1}] = h; }`;
+        }
+        return `{ const rl = ${rl}, rh = ${rh}, dl = x[${dd}], dh = x[${dd + 1}]; ` +
+          `const bl = (dl & ${~d.wlo}) | (rl & ${d.wlo}), bh = (dh & ${~d.whi}) | (rh & ${d.whi}); ` +
+          `x[${dd}] = (dl & ${d.ntlo}) | (bl & ${d.tlo}); x[${dd + 1}] = (dh & ${d.nthi}) | (bh & ${d.thi}); }`;
+      }
+      const v = `x[${n}]`, rot = r === 0 ? v : `((${v} >>> ${r}) | (${v} << ${32 - r}))`;
+      if (d.opc === 2) return `x[${dd}] = ${rot} & ${d.mlo}; x[${dd + 1}] = 0;`;
+      if (d.opc === 0) return `{ const t = (${v} << ${d.sShift}) >> 31; x[${dd}] = (${rot} & ${d.mlo}) | (t & ${d.ntlo}); x[${dd + 1}] = 0; }`;
+      return `{ const dl = x[${dd}], b = (dl & ${~d.wlo}) | (${rot} & ${d.wlo}); x[${dd}] = (dl & ${d.ntlo}) | (b & ${d.tlo}); x[${dd + 1}] = 0; }`;
+    },
     exec: ubfm64,
     disasm: disasmBitfield,
   },
@@ -364,6 +410,20 @@ export const logicGroup: InsnDef[] = [
       d.exec = d.sf ? extr64 : extr32;
     },
     exec: extr64,
+    compile: (d) => {
+      // As extr64/extr32: the low `size` bits of (Rn:Rm) >> lsb.
+      const n = d.n, m = d.m, dd = d.dd, lsb = d.imms;
+      if (!d.sf) return `x[${dd}] = ${lsb === 0 ? `x[${m}]` : `(x[${m}] >>> ${lsb}) | (x[${n}] << ${32 - lsb})`}; x[${dd + 1}] = 0;`;
+      let lo: string, hi: string;
+      if (lsb === 0) { lo = `x[${m}]`; hi = `x[${m + 1}]`; }
+      else if (lsb < 32) { lo = `(x[${m}] >>> ${lsb}) | (x[${m + 1}] << ${32 - lsb})`; hi = `(x[${m + 1}] >>> ${lsb}) | (x[${n}] << ${32 - lsb})`; }
+      else if (lsb === 32) { lo = `x[${m + 1}]`; hi = `x[${n}]`; }
+      else {
+        const t = lsb - 32;
+        lo = `(x[${m + 1}] >>> ${t}) | (x[${n}] << ${32 - t})`; hi = `(x[${n}] >>> ${t}) | (x[${n + 1}] << ${32 - t})`;
+      }
+      return `{ const l = ${lo}, h = ${hi}; x[${dd}] = l; x[${dd + 1}] = h; }`;
+    },
     disasm: (d) => {
       const sf = d.sf, rd = xreg(d.rd, sf), rn = xreg(d.rn, sf);
       if (d.rn === d.rm) return `ror\t${rd}, ${rn}, #${d.imms}`;

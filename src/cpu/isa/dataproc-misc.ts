@@ -270,6 +270,11 @@ export const miscGroup: InsnDef[] = [
         default: d.exec = umulh; break;
       }
     },
+    compile: (d) => {
+      // MADD/MSUB (32-bit): the low word of the product is Math.imul's.
+      if (d.exec !== madd32) return undefined;
+      return `x[${d.dd}] = (x[${d.a}] ${d.cin ? "-" : "+"} Math.imul(x[${d.n}], x[${d.m}])) | 0; x[${d.dd + 1}] = 0;`;
+    },
     exec: madd64,
     disasm: disasmMul3,
   },
@@ -287,6 +292,23 @@ export const miscGroup: InsnDef[] = [
     prepare: (d) => {
       d.n = zr(d.rn) * 2; d.m = zr(d.rm) * 2; d.dd = zw(d.rd) * 2;
       d.exec = SHIFTV_EXEC[d.sf * 4 + d.op2];
+    },
+    compile: (d) => {
+      const n = d.n, m = d.m, dd = d.dd, op = d.op2;
+      if (!d.sf) {
+        // JavaScript shifts take the amount modulo 32, the 32-bit rule (as lslv32 etc.).
+        if (op === 3) return `{ const v = x[${n}], s = x[${m}]; x[${dd}] = (v >>> s) | (v << (32 - (s & 31))); x[${dd + 1}] = 0; }`;
+        return `x[${dd}] = x[${n}] ${["<<", ">>>", ">>"][op]} x[${m}]${op === 1 ? " | 0" : ""}; x[${dd + 1}] = 0;`;
+      }
+      // As lsl64/lsr64/asr64 with the amount modulo 64.
+      const cases = [
+        "rl = l << s; rh = (h << s) | (l >>> (32 - s));", "rl = 0; rh = l << (s - 32);",
+        "rl = (l >>> s) | (h << (32 - s)); rh = h >>> s;", "rl = h >>> (s - 32); rh = 0;",
+        "rl = (l >>> s) | (h << (32 - s)); rh = h >> s;", "rl = h >> (s - 32); rh = h >> 31;",
+      ];
+      if (op === 3) return undefined;
+      return `{ const s = x[${m}] & 63, l = x[${n}], h = x[${n + 1}]; let rl = l, rh = h; ` +
+        `if (s >= 32) { ${cases[op * 2 + 1]} } else if (s !== 0) { ${cases[op * 2]} } x[${dd}] = rl; x[${dd + 1}] = rh; }`;
     },
     exec: lslv64,
     // The LSL/LSR/ASR/ROR (register) aliases are always preferred.

@@ -9,7 +9,7 @@
  * before any register is written, so a faulting access leaves the register file unchanged.
  */
 import { Access, Cpu, FSC, zr, zw } from "../cpu.js";
-import type { Decoded, ExecFn, InsnDef } from "./table.js";
+import type { CompileContext, Decoded, ExecFn, InsnDef } from "./table.js";
 import { xreg } from "./util.js";
 import {
   carryHi, fpReg, literalTarget, memOff, memPost, memPre, memReg, spAlignmentCheck,
@@ -300,6 +300,80 @@ function offsetExecFor(k: Kind): ExecFn {
   return execOffset;
 }
 
+/**
+ * The general-register accesses as source for compile hooks, over the address (lo, hi): the
+ * same reads, writes and extensions as the MemAccess functions above.
+ */
+const GPR_ACCESS_SRC = new Map<MemAccess, (t2: number, lo: string, hi: string) => string>([
+  [ld8, (t, lo, hi) => `x[${t}] = cpu.read8(${lo}, ${hi}); x[${t + 1}] = 0;`],
+  [ld16, (t, lo, hi) => `x[${t}] = cpu.read16(${lo}, ${hi}); x[${t + 1}] = 0;`],
+  [ld32, (t, lo, hi) => `x[${t}] = cpu.read32(${lo}, ${hi}); x[${t + 1}] = 0;`],
+  [ld64, (t, lo, hi) => `x[${t}] = cpu.read64(${lo}, ${hi}); x[${t + 1}] = cpu.ldHi;`],
+  [lds8x, (t, lo, hi) => `{ const v = (cpu.read8(${lo}, ${hi}) << 24) >> 24; x[${t}] = v; x[${t + 1}] = v >> 31; }`],
+  [lds16x, (t, lo, hi) => `{ const v = (cpu.read16(${lo}, ${hi}) << 16) >> 16; x[${t}] = v; x[${t + 1}] = v >> 31; }`],
+  [lds32x, (t, lo, hi) => `{ const v = cpu.read32(${lo}, ${hi}); x[${t}] = v; x[${t + 1}] = v >> 31; }`],
+  [lds8w, (t, lo, hi) => `x[${t}] = (cpu.read8(${lo}, ${hi}) << 24) >> 24; x[${t + 1}] = 0;`],
+  [lds16w, (t, lo, hi) => `x[${t}] = (cpu.read16(${lo}, ${hi}) << 16) >> 16; x[${t + 1}] = 0;`],
+  [st8, (t, lo, hi) => `cpu.write8(${lo}, ${hi}, x[${t}] & 255);`],
+  [st16, (t, lo, hi) => `cpu.write16(${lo}, ${hi}, x[${t}] & 65535);`],
+  [st32, (t, lo, hi) => `cpu.write32(${lo}, ${hi}, x[${t}]);`],
+  [st64, (t, lo, hi) => `cpu.write64(${lo}, ${hi}, x[${t}], x[${t + 1}]);`],
+]);
+
+/**
+ * Compile hook of the base-plus-offset forms (execOffset and its direct variants), general
+ * registers only. The address is computed before the access and no register is written before
+ * it, as in exec. An SP base that is not 16-byte aligned takes exec's path, which checks the
+ * SP alignment fault (ARM ARM D1.8.2).
+ */
+function compileOffset(d: Decoded, c: CompileContext): string | undefined {
+  const n2 = d.n * 2, off = d.off as number;
+  const hi = off >= 0
+    ? `s > 4294967295 ? (x[${n2 + 1}] + 1) | 0 : x[${n2 + 1}]`
+    : `s < 0 ? (x[${n2 + 1}] - 1) | 0 : x[${n2 + 1}]`;
+  return compileAccess(d, c, `const s = (x[${n2}] >>> 0) + ${off};`, "s | 0", hi, "");
+}
+
+/** Register offset (execRegX, execRegUxtw, execRegSxtw): the index extended and shifted, then added. */
+function compileRegOffset(d: Decoded, c: CompileContext): string | undefined {
+  const n2 = d.n * 2, m2 = d.m * 2, sh = d.shift as number;
+  let olo: string, ohi: string;
+  const w = `x[${m2}]`;
+  olo = sh === 0 ? w : `(${w} << ${sh})`;
+  if (d.option === 2) ohi = sh === 0 ? "0" : `(${w} >>> ${32 - sh})`;
+  else if (d.option === 6) ohi = sh === 0 ? `(${w} >> 31)` : `(((${w} >> 31) << ${sh}) | (${w} >>> ${32 - sh}))`;
+  else ohi = sh === 0 ? `x[${m2 + 1}]` : `((x[${m2 + 1}] << ${sh}) | (${w} >>> ${32 - sh}))`;
+  return compileAccess(d, c, `const oh = ${ohi}, s = (x[${n2}] >>> 0) + (${olo} >>> 0);`,
+    "s | 0", `(x[${n2 + 1}] + oh + (s > 4294967295 ? 1 : 0)) | 0`, "");
+}
+
+/** Pre-index (execPre): the access at base + offset, then that address written back. */
+function compilePre(d: Decoded, c: CompileContext): string | undefined {
+  const n2 = d.n * 2;
+  return compileAccess(d, c,
+    `const s = (x[${n2}] >>> 0) + ${d.off}, al = s | 0, ah = s > 4294967295 ? (x[${n2 + 1}] + 1) | 0 : s < 0 ? (x[${n2 + 1}] - 1) | 0 : x[${n2 + 1}];`,
+    "al", "ah", `x[${n2}] = al; x[${n2 + 1}] = ah;`);
+}
+
+/** Post-index (execPost): the access at base, then base + offset written back. */
+function compilePost(d: Decoded, c: CompileContext): string | undefined {
+  const n2 = d.n * 2;
+  return compileAccess(d, c, `const al = x[${n2}], ah = x[${n2 + 1}];`, "al", "ah",
+    `const s = (al >>> 0) + ${d.off}; x[${n2}] = s | 0; x[${n2 + 1}] = s > 4294967295 ? (ah + 1) | 0 : s < 0 ? (ah - 1) | 0 : ah;`);
+}
+
+/**
+ * The common shape: compute the address (`setup`, then `lo`, `hi`), access, then `after`
+ * (writeback). General registers only; the SP alignment fault and SIMD&FP forms stay with exec.
+ */
+function compileAccess(d: Decoded, c: CompileContext, setup: string, lo: string, hi: string, after: string): string | undefined {
+  if (d.fp) return undefined;
+  const access = GPR_ACCESS_SRC.get(d.acc);
+  if (access === undefined) return undefined;
+  const fast = `{ ${setup} ${access(d.t * 2, lo, hi)} ${after} }`;
+  return d.n === 31 ? `if ((x[62] & 15) !== 0) ${c.exec}(cpu, ${c.d}); else ${fast}` : fast;
+}
+
 /** Common operand preparation: base slot (31 = SP), transfer register slot, access. */
 function prepareOperands(d: Decoded): Kind {
   const k = classify(d.size, d.V, d.opc)!;
@@ -342,6 +416,7 @@ export const loadStoreSingleGroup: InsnDef[] = [
       d.exec = offsetExecFor(k);
     },
     exec: execOffset,
+    compile: compileOffset,
     disasm: (d) => `${mnemonic(d, "")}\t${d.kind.reg(d.rt)}, ${memOff(d.rn, d.off)}`,
   },
   {
@@ -360,6 +435,7 @@ export const loadStoreSingleGroup: InsnDef[] = [
       d.exec = offsetExecFor(k);
     },
     exec: execOffset,
+    compile: compileOffset,
     disasm: (d) => `${mnemonic(d, "u")}\t${d.kind.reg(d.rt)}, ${memOff(d.rn, d.off)}`,
   },
   {
@@ -372,6 +448,7 @@ export const loadStoreSingleGroup: InsnDef[] = [
     guard: (d) => classify(d.size, d.V, d.opc) !== undefined,
     prepare: (d) => { prepareOperands(d); d.off = d.imm9; },
     exec: execPost,
+    compile: compilePost,
     disasm: (d) => `${mnemonic(d, "")}\t${d.kind.reg(d.rt)}, ${memPost(d.rn, d.off)}`,
   },
   {
@@ -379,6 +456,7 @@ export const loadStoreSingleGroup: InsnDef[] = [
     guard: (d) => classify(d.size, d.V, d.opc) !== undefined,
     prepare: (d) => { prepareOperands(d); d.off = d.imm9; },
     exec: execPre,
+    compile: compilePre,
     disasm: (d) => `${mnemonic(d, "")}\t${d.kind.reg(d.rt)}, ${memPre(d.rn, d.off)}`,
   },
   {
@@ -407,6 +485,7 @@ export const loadStoreSingleGroup: InsnDef[] = [
       d.exec = REG_OFFSET_EXEC[d.option];
     },
     exec: execRegX,
+    compile: compileRegOffset,
     disasm: (d) => `${mnemonic(d, "")}\t${d.kind.reg(d.rt)}, ${memReg(d.rn, d.rm, d.option, d.S, d.kind.scale)}`,
   },
   {

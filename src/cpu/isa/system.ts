@@ -497,6 +497,8 @@ export const systemGroup: InsnDef[] = [
   {
     name: "HINT", pattern: "11010101000000110010 imm:7 11111",
     exec: execHint,
+    // NOP and the hints that execute as NOP (execHint's default case) need no code.
+    compile: (d) => d.imm === 0 || d.imm > 5 ? ";" : undefined,
     disasm: (d) => HINT_NAMES[d.imm] ?? `hint\t#0x${d.imm.toString(16)}`,
   },
   {

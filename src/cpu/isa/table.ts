@@ -26,6 +26,28 @@ export interface Decoded {
 
 export type ExecFn = (cpu: Cpu, d: Decoded) => void;
 
+/**
+ * What a compile hook's snippet may use. The block compiler (jit.ts) places snippets in a
+ * function where `cpu` is the CPU, `x` is `cpu.x` and `lo` the block's start PC (low word).
+ */
+export interface CompileContext {
+  /** A JS expression for this instruction's PC, low word, as an int32. */
+  pcLo: string;
+  /** Byte offset of this instruction from the block start (for PC-relative targets). */
+  offset: number;
+  /** Names bound to this instruction's exec function and Decoded object, for slow paths. */
+  exec: string;
+  d: string;
+}
+
+/**
+ * A compile hook: the same semantics as the entry's exec for this decoded instruction, as a JS
+ * statement with the operands (register slots, immediates) written in as literals, or
+ * undefined to have the block call exec. Literals spare the compiled code the loads of every
+ * operand from the Decoded object.
+ */
+export type CompileFn = (d: Decoded, c: CompileContext) => string | undefined;
+
 export interface InsnDef {
   /** Unique name, e.g. "ADD_imm"; groups use the ARM ARM's instruction names. */
   name: string;
@@ -35,6 +57,8 @@ export interface InsnDef {
   /** Precompute operands at decode time; runs once per decoded instruction. */
   prepare?: (d: Decoded) => void;
   exec: ExecFn;
+  /** Optional: exec as generated code for the block compiler (see CompileFn). */
+  compile?: CompileFn;
   /** Disassembly in GNU objdump syntax; `pc` is the instruction's address. */
   disasm: (d: Decoded, pc: bigint) => string;
   /** True for instructions that may change control flow (ends a basic block). */

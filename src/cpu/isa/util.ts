@@ -26,6 +26,22 @@ export function condHolds(cpu: Cpu, cond: number): boolean {
   return (cond & 1) && cond !== 15 ? !r : r;
 }
 
+/** ConditionHolds() for a constant condition as JS source over `cpu` (the same tests as condHolds). */
+export function condSrc(cond: number): string {
+  let r: string;
+  switch (cond >> 1) {
+    case 0: r = "cpu.zf === 1"; break;
+    case 1: r = "cpu.cf === 1"; break;
+    case 2: r = "cpu.nf === 1"; break;
+    case 3: r = "cpu.vf === 1"; break;
+    case 4: r = "(cpu.cf === 1 && cpu.zf === 0)"; break;
+    case 5: r = "cpu.nf === cpu.vf"; break;
+    case 6: r = "(cpu.nf === cpu.vf && cpu.zf === 0)"; break;
+    default: return "true";
+  }
+  return cond & 1 ? `!(${r})` : `(${r})`;
+}
+
 /** General register name where 31 is the zero register: x0..x30/xzr or w0..w30/wzr. */
 export function xreg(r: number, sf: number): string {
   if (r === 31) return sf ? "xzr" : "wzr";
