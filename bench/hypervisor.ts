@@ -9,7 +9,6 @@
  *     command (each is a busybox shell script of devmem calls, so most of it is Linux running
  *     busybox, not the hypervisor).
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +16,7 @@ import { busyboxInitramfs } from "../src/cli/guests.js";
 import { buildGuests, guestPath } from "../test/harness/guests.js";
 import { END_MARKER, findGuests, workloadInitrd } from "../test/harness/linux.js";
 import { REPO_ROOT, TESSERA_CLI } from "../test/harness/paths.js";
+import { timedRun } from "../test/harness/timed-run.js";
 import { doorbellPingPong, linuxBesideBareMetal, linuxRtosDemo } from "../test/harness/hypervisor.js";
 
 export interface HypervisorBench {
@@ -31,26 +31,12 @@ export interface HypervisorBench {
   doorbellHostUs?: number;
 }
 
-/** Run a command, noting when lines matching each pattern first appear (ms from start). */
-function timed(args: string[], marks: Record<string, RegExp>, timeoutMs: number): Promise<{ code: number | null; at: Record<string, number>; wallMs: number; stdout: string }> {
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    const child = spawn(process.execPath, [TESSERA_CLI, ...args], { stdio: ["pipe", "pipe", "pipe"] });
-    child.stdin.end();
-    const at: Record<string, number> = {};
-    let stdout = "", pending = "";
-    child.stdout.setEncoding("latin1");
-    child.stdout.on("data", (d: string) => {
-      stdout += d;
-      pending += d;
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) for (const [k, re] of Object.entries(marks)) if (at[k] === undefined && re.test(line)) at[k] = performance.now() - t0;
-    });
-    child.stderr.resume();
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("close", (code) => { clearTimeout(timer); resolve({ code, at, wallMs: performance.now() - t0, stdout }); });
-  });
+/** Run a tessera command, noting when lines matching each pattern first appear (ms from start). */
+async function timed(args: string[], marks: Record<string, RegExp>, timeoutMs: number): Promise<{ code: number | null; at: Record<string, number>; wallMs: number; stdout: string }> {
+  const r = await timedRun(process.execPath, [TESSERA_CLI, ...args], timeoutMs);
+  const at: Record<string, number> = {};
+  for (const [k, re] of Object.entries(marks)) { const hit = r.lines.find((l) => re.test(l.text)); if (hit) at[k] = hit.ms; }
+  return { code: r.code, at, wallMs: r.wallMs, stdout: r.stdout };
 }
 
 export async function benchHypervisor(opts: { runs?: number; log?: (s: string) => void } = {}): Promise<HypervisorBench> {

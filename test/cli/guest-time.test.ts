@@ -10,7 +10,7 @@
  *   line with exit 2.
  * The bounds are about correctness (time neither stands still nor races), not speed.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,7 @@ import assert from "node:assert/strict";
 import { buildGuests, guestPath, missingTools } from "../harness/guests.js";
 import { oracleMissing } from "../harness/oracles.js";
 import { PREBUILT_HELLO, QEMU, TESSERA_CLI } from "../harness/paths.js";
+import { timedRun, type TimedRun } from "../harness/timed-run.js";
 import { expectOneLineError } from "./expect.js";
 import { parseIcount, parseRunArgs, UsageError } from "../../src/cli/args.js";
 
@@ -28,33 +29,12 @@ const qemuMissing = spawnSync(QEMU, ["--version"]).status === 0 ? false : `${QEM
 const FREQ = 62_500_000;
 const INTERVAL_S = 0.3;
 
-interface TimedRun { code: number | null; stdout: string; stderr: string; wallMs: number; lineMs: Map<string, number> }
+/** A run's output lines (less a "[label] " prefix) and when each arrived. */
+const lineTimes = (r: TimedRun) => new Map(r.lines.map((l) => [l.text.replace(/^\[\w+\] /, ""), l.ms] as const));
 
-/** Run a command, noting when each output line arrived (ms after the start). */
-function timedRun(cmd: string, args: string[]): Promise<TimedRun> {
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
-    child.stdin.end();
-    let stdout = "", stderr = "", pending = "";
-    const lineMs = new Map<string, number>();
-    child.stdout.setEncoding("latin1");
-    child.stdout.on("data", (d: string) => {
-      stdout += d;
-      pending += d;
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      const now = performance.now() - t0;
-      for (const l of lines) lineMs.set(l.replace(/\r$/, "").replace(/^\[\w+\] /, ""), now);
-    });
-    child.stderr.setEncoding("utf8");
-    child.stderr.on("data", (d: string) => { stderr += d; });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("close", (code) => { clearTimeout(timer); resolve({ code, stdout, stderr, wallMs: performance.now() - t0, lineMs }); });
-  });
-}
+const timed = (cmd: string, args: string[]) => timedRun(cmd, args, 60_000);
 
-const tessera = (args: string[]) => timedRun(process.execPath, [TESSERA_CLI, "run", "-M", "virt,gic-version=3", "-nographic", "-net", "none",
+const tessera = (args: string[]) => timed(process.execPath, [TESSERA_CLI, "run", "-M", "virt,gic-version=3", "-nographic", "-net", "none",
   "-kernel", guestPath("clock"), ...args]);
 
 /** The counter values the guest printed, and when the host saw the lines that carry them. */
@@ -62,7 +42,7 @@ function readings(r: TimedRun) {
   const grab = (re: RegExp) => { const m = re.exec(r.stdout); assert.ok(m, `no ${re} in\n${r.stdout}\n${r.stderr}`); return Number(m[1]); };
   const start = grab(/clock: start (\d+)/), end = grab(/clock: end (\d+)/);
   const busy = grab(/clock: busy wait (\d+) ticks/), idle = grab(/clock: idle wait (\d+) ticks/);
-  const at = (prefix: string) => [...r.lineMs].find(([l]) => l.startsWith(prefix))?.[1];
+  const at = (prefix: string) => [...lineTimes(r)].find(([l]) => l.startsWith(prefix))?.[1];
   return { start, end, busy, idle, startMs: at("clock: start"), endMs: at("clock: end") };
 }
 
@@ -90,7 +70,7 @@ describe("guest time", { skip }, () => {
   });
 
   test("QEMU without -icount behaves the same way (the reference for the bounds above)", { skip: qemuMissing }, async () => {
-    const r = await timedRun(QEMU, ["-M", "virt,gic-version=3", "-cpu", "cortex-a53", "-nographic", "-net", "none", "-monitor", "none",
+    const r = await timed(QEMU, ["-M", "virt,gic-version=3", "-cpu", "cortex-a53", "-nographic", "-net", "none", "-monitor", "none",
       "-serial", "stdio", "-kernel", guestPath("clock")]);
     checkFollowsHostTime(r, "QEMU");
   });
@@ -128,13 +108,13 @@ describe("guest time", { skip }, () => {
   };
 };
 `);
-    const hv = () => timedRun(process.execPath, [TESSERA_CLI, "hv", config, "-icount", "shift=4,sleep=off", "--watchdog", "50"]);
+    const hv = () => timed(process.execPath, [TESSERA_CLI, "hv", config, "-icount", "shift=4,sleep=off", "--watchdog", "50"]);
     const a = await hv(), b = await hv();
     const lines = (r: TimedRun) => r.stdout.split("\n").filter((l) => l.startsWith("[clock] clock:")).join("\n");
     assert.match(lines(a), /clock: done/, a.stdout + a.stderr);
     assert.equal(lines(b), lines(a));
     // And by default on host time, the waits take their time there too.
-    const host = await timedRun(process.execPath, [TESSERA_CLI, "hv", config, "--watchdog", "50"]);
+    const host = await timed(process.execPath, [TESSERA_CLI, "hv", config, "--watchdog", "50"]);
     assert.match(host.stdout, /\[clock\] clock: done/, host.stdout + host.stderr);
     assert.ok(host.wallMs >= 2 * INTERVAL_S * 1000, `hv: ${host.wallMs.toFixed(0)} ms`);
   });
