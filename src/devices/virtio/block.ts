@@ -9,7 +9,7 @@
  */
 import { bit, type VirtioDevice } from "./device.js";
 import type { GuestMemory } from "./guest-memory.js";
-import { gather, type Chain } from "./virtqueue.js";
+import { gather, scatter, type Chain } from "./virtqueue.js";
 
 /** The storage behind the disk; the host layer implements it (a file, a copy-on-write overlay...). */
 export interface BlockBackend {
@@ -156,16 +156,8 @@ export class VirtioBlock implements VirtioDevice {
         case VIRTIO_BLK_T_GET_ID: {
           // QEMU copies the serial and its NUL, at most 20 bytes, no more than the buffer holds.
           const id = new TextEncoder().encode(this.serial + "\0").subarray(0, ID_BYTES);
-          let at = 0;
-          for (const s of dataIn) {
-            if (at >= id.length) break;
-            const n = Math.min(s.length, id.length - at);
-            const into = mem.writableView(s.addr, n);
-            if (!into) return VIRTIO_BLK_S_IOERR;
-            into.set(id.subarray(at, at + n));
-            at += n;
-          }
-          return VIRTIO_BLK_S_OK;
+          const fits = Math.min(id.length, dataIn.reduce((n, s) => n + s.length, 0));
+          return scatter(mem, dataIn, id) === fits ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
         }
         default:
           return VIRTIO_BLK_S_UNSUPP;

@@ -86,7 +86,7 @@ export class XenDomain {
     const xenWindow: MemoryWindow = { ipa: XEN_REGION_IPA, pa: host.xenPagesPa, size: XEN_REGION_SIZE, writable: true };
     this.memory = new GuestMemory(host.bus, [...host.ram, xenWindow], host.vcpus);
     // A fresh domain's pages are zero (the same physical pages served the previous boot).
-    host.bus.load(host.xenPagesPa, new Uint8Array(XEN_REGION_SIZE));
+    host.bus.zero(host.xenPagesPa, XEN_REGION_SIZE);
     const n = host.vcpus.length;
     this.runstateArea = host.vcpus.map(() => undefined);
     this.shared = new SharedInfo(this.memory, n, host.wallclockSeconds);

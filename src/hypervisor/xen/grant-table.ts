@@ -35,8 +35,8 @@ export class GrantTable {
   mapFrame(idx: number, gfn: number): number {
     if (idx >= XENMAPIDX_GRANT_TABLE_STATUS) return -XEN_ERRNO.EINVAL; // status frames are version 2's
     if (!Number.isInteger(idx) || idx < 0 || idx >= this.maxFrames) return -XEN_ERRNO.EINVAL;
-    if (!this.memory.hasPage(gfn)) return -XEN_ERRNO.EINVAL;
-    const page = this.memory.ipaView(gfn * 4096, 4096)!;
+    const page = this.memory.ipaView(gfn * 4096, 4096);
+    if (!page) return -XEN_ERRNO.EINVAL;
     const old = this.frameGfn[idx];
     if (old === gfn) return 0;
     const from = old === undefined ? undefined : this.memory.ipaView(old * 4096, 4096);

@@ -44,12 +44,6 @@ export class GuestMemory {
     return r.bytes.subarray(pa - r.base, pa - r.base + length);
   }
 
-  /** Whether the guest page frame `gfn` is RAM of the partition (writable when asked). */
-  hasPage(gfn: number, writable = true): boolean {
-    const w = this.windowOfIpa(gfn * 4096, 4096);
-    return w !== undefined && (!writable || w.writable);
-  }
-
   /** A live view of [ipa, ipa + length) for the hypervisor's own structures; undefined outside RAM. */
   ipaView(ipa: number, length: number, writable = true): Uint8Array | undefined {
     const w = this.windowOfIpa(ipa, length);
@@ -66,13 +60,26 @@ export class GuestMemory {
     for (const v of this.vcpus) v.exclusiveValid = false;
   }
 
-  /** Translate a guest virtual address of `cpu` to a physical address inside the partition's RAM. */
-  private vaToPa(cpu: Cpu, va: bigint, write: boolean): number | undefined {
+  /** The hypervisor stored `length` bytes at `ipa` through a view: as touched(), and pre-decoded code there is dropped. */
+  written(ipa: number, length: number): void {
+    const w = this.windowOfIpa(ipa, length);
+    if (w) this.dropCode(w.pa + (ipa - w.ipa), length);
+    this.touched();
+  }
+
+  /** Drop the pre-decoded code of the pages [pa, pa + length) touch, as every store into RAM must (Bus.codeWritten). */
+  private dropCode(pa: number, length: number): void {
+    const ri = this.bus.findRam(pa), r = this.bus.rams[ri];
+    for (let p = (pa - r.base) >>> 12; p <= (pa - r.base + Math.max(0, length - 1)) >>> 12; p++) this.bus.codeWritten(ri, p);
+  }
+
+  /** Translate a guest virtual address of `cpu` to a physical address with `length` bytes inside the partition's RAM. */
+  private vaToPa(cpu: Cpu, va: bigint, write: boolean, length: number): number | undefined {
     if (va < 0n || va > 0xffff_ffff_ffff_ffffn) return undefined;
     const t = this.t;
     translate(cpu, Number(va & 0xffffffffn) | 0, Number(va >> 32n) | 0, write ? Access.Write : Access.Read, 1, t);
     if (t.fault >= 0) return undefined;
-    const w = this.windowOfPa(t.pa, 1);
+    const w = this.windowOfPa(t.pa, length);
     if (!w || (write && !w.writable)) return undefined;
     return t.pa;
   }
@@ -84,10 +91,9 @@ export class GuestMemory {
     let done = 0;
     while (done < length) {
       const at = va + BigInt(done);
-      const pa = this.vaToPa(cpu, at, false);
-      if (pa === undefined) return undefined;
       const n = Math.min(length - done, 4096 - Number(at & 0xfffn));
-      if (!this.windowOfPa(pa, n)) return undefined;
+      const pa = this.vaToPa(cpu, at, false, n);
+      if (pa === undefined) return undefined;
       out.set(this.view(pa, n), done);
       done += n;
     }
@@ -100,14 +106,13 @@ export class GuestMemory {
     let done = 0;
     while (done < data.length) {
       const at = va + BigInt(done);
-      const pa = this.vaToPa(cpu, at, true);
-      if (pa === undefined) return false;
       const n = Math.min(data.length - done, 4096 - Number(at & 0xfffn));
-      if (!this.windowOfPa(pa, n)) return false;
+      const pa = this.vaToPa(cpu, at, true, n);
+      if (pa === undefined) return false;
       pieces.push({ pa, from: done, n });
       done += n;
     }
-    for (const p of pieces) this.view(p.pa, p.n).set(data.subarray(p.from, p.from + p.n));
+    for (const p of pieces) { this.view(p.pa, p.n).set(data.subarray(p.from, p.from + p.n)); this.dropCode(p.pa, p.n); }
     this.touched();
     return true;
   }

@@ -263,7 +263,7 @@ export class XenHypercalls {
       const c = this.read(cpu, at, 40);
       if (!c) return -E.EFAULT;
       const len = u16(c, 32), flags = u16(c, 34);
-      const side = (base: number, isRef: boolean, write: boolean): { ipa: number } | number => {
+      const side = (base: number, isRef: boolean, write: boolean): { ipa: number; view: Uint8Array } | number => {
         const dom = u16(c, base + 8), offset = u16(c, base + 10);
         if (!this.isSelf(dom)) return GNTST.bad_domain;
         if (offset + len > 4096) return GNTST.general_error;
@@ -277,7 +277,9 @@ export class XenHypercalls {
           if (g > MAX_GFN) return GNTST.general_error;
           gfn = Number(g);
         }
-        return this.dom.memory.hasPage(gfn, write) ? { ipa: gfn * 4096 + offset } : GNTST.general_error;
+        const ipa = gfn * 4096 + offset;
+        const view = this.dom.memory.ipaView(ipa, len, write);
+        return view ? { ipa, view } : GNTST.general_error;
       };
       const src = side(0, (flags & 1) !== 0, false);
       const dst = typeof src === "number" ? src : side(16, (flags & 2) !== 0, true);
@@ -285,9 +287,8 @@ export class XenHypercalls {
       if (typeof src === "number") status = src;
       else if (typeof dst === "number") status = dst;
       else {
-        const from = this.dom.memory.ipaView(src.ipa, len, false)!;
-        this.dom.memory.ipaView(dst.ipa, len)!.set(from.slice());
-        this.dom.memory.touched();
+        dst.view.set(src.view.slice());
+        this.dom.memory.written(dst.ipa, len);
       }
       setU16(c, 36, status & 0xffff);
       if (!this.write(cpu, at, c)) return -E.EFAULT;
