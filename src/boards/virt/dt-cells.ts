@@ -7,7 +7,12 @@ import type { DeviceInterrupt } from "../../machine/device-spec.js";
 
 /** GIC binding interrupt specifier types and flags (Documentation/devicetree/bindings/interrupt-controller/arm,gic.yaml). */
 export const IRQ_TYPE_SPI = 0, IRQ_TYPE_PPI = 1;
-export const IRQ_EDGE_RISING = 1, IRQ_LEVEL_HIGH = 4;
+export const IRQ_EDGE_RISING = 1, IRQ_LEVEL_HIGH = 4, IRQ_LEVEL_LOW = 8;
+
+/** The CPU mask GICv2's PPI flags carry in bits [15:8] (up to 8 CPUs); GICv3's carry none. */
+export function ppiCpuMask(gicVersion: 2 | 3, cpus: number): number {
+  return gicVersion === 2 ? ((1 << Math.min(cpus, 8)) - 1) << 8 : 0;
+}
 
 export function hi32(v: number): number { return Math.floor(v / 0x100000000) >>> 0; }
 export function lo32(v: number): number { return v >>> 0; }

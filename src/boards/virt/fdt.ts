@@ -10,7 +10,7 @@
  * the calls below follow QEMU's and the order comes out as QEMU's.
  */
 import { DeviceTree, encodeDtb, type DtNode } from "../../devicetree/index.js";
-import { IRQ_LEVEL_HIGH, IRQ_TYPE_PPI, reg2 } from "./dt-cells.js";
+import { IRQ_LEVEL_HIGH, IRQ_TYPE_PPI, ppiCpuMask, reg2 } from "./dt-cells.js";
 import { VIRT } from "./memory-map.js";
 import { virtDevices, type VirtDevice, type VirtDtContext } from "./virt-devices.js";
 
@@ -80,7 +80,7 @@ export function buildVirtDtb(o: VirtDtbOptions, devices: readonly VirtDevice[] =
   tree.nextPhandleCandidate = FIRST_PHANDLE;
   const root = tree.root;
   // PPI flags of the GICv2 binding carry a CPU mask in bits [15:8]; GICv3 has none.
-  const ppiFlags = o.gicVersion === 2 ? (((1 << Math.min(o.cpus, 8)) - 1) << 8) | IRQ_LEVEL_HIGH : IRQ_LEVEL_HIGH;
+  const ppiFlags = ppiCpuMask(o.gicVersion, o.cpus) | IRQ_LEVEL_HIGH;
 
   // create_fdt
   root.setString("compatible", "linux,dummy-virt");

@@ -7,18 +7,13 @@
  * so it has no unit address, as in the trees Xen builds.
  */
 import type { DtNode } from "../../devicetree/index.js";
+import { IRQ_LEVEL_LOW, IRQ_TYPE_PPI, ppiCpuMask } from "../../boards/virt/dt-cells.js";
 import { GUEST_EVTCHN_PPI, XEN_GNTTAB_IPA, XEN_GNTTAB_SIZE, XEN_MAJOR, XEN_MINOR } from "./abi.js";
-
-/** Documentation/devicetree/bindings/interrupt-controller/arm,gic.yaml: type 1 is a PPI; IRQ_TYPE_LEVEL_LOW. */
-const GIC_PPI = 1;
-const IRQ_TYPE_LEVEL_LOW = 8;
 
 export function addXenHypervisorNode(root: DtNode, o: { gicVersion: 2 | 3; cpus: number }): DtNode {
   const node = root.add("hypervisor");
   node.setString("compatible", `xen,xen-${XEN_MAJOR}.${XEN_MINOR}`, "xen,xen");
   node.setCells("reg", 0, XEN_GNTTAB_IPA, 0, XEN_GNTTAB_SIZE);
-  // GICv2's PPI flags carry the mask of CPUs it goes to; GICv3's do not.
-  const mask = o.gicVersion === 2 ? ((1 << Math.min(o.cpus, 8)) - 1) << 8 : 0;
-  node.setCells("interrupts", GIC_PPI, GUEST_EVTCHN_PPI - 16, mask | IRQ_TYPE_LEVEL_LOW);
+  node.setCells("interrupts", IRQ_TYPE_PPI, GUEST_EVTCHN_PPI - 16, ppiCpuMask(o.gicVersion, o.cpus) | IRQ_LEVEL_LOW);
   return node;
 }
