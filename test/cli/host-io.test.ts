@@ -170,7 +170,7 @@ const havePython = spawnSync("python3", ["--version"]).status === 0;
 const spin = join(dir, "spin.bin");
 writeFileSync(spin, new Uint8Array([0, 0, 0, 0x14])); // b .
 for (const [name, kernel] of [["a silent guest", spin], ["a guest flooding its console", FLOOD]] as const) {
-  test(`the terminal hangs up under ${name}: one line, exit 1`, { skip: !havePython && "python3 (for a pseudo-terminal) not installed" }, () => {
+  test(`the terminal hangs up under ${name}: one line, exit 1`, { skip: oracleMissing(!havePython && "python3 (for a pseudo-terminal) not installed") }, () => {
     const err = join(dir, "hangup.err");
     const r = spawnSync("python3", ["-c", HANGUP, process.execPath, TESSERA_CLI, "run", "-kernel", kernel],
       { encoding: "utf8", timeout: 40000, env: { ...process.env, ERR: err } });
