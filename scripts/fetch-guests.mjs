@@ -6,6 +6,7 @@
  *   ${TESSERA_CACHE:-$HOME/.cache/tessera}/guests/
  *     linux/      Debian bookworm's linux-image-<version>-cloud-arm64, unpacked (boot/vmlinuz-*)
  *     busybox/    Debian bookworm's busybox-static:arm64, unpacked (bin/busybox)
+ *     <extra>/    each entry of EXTRAS below: its packages unpacked together into one folder
  *     guests.json what was fetched: package versions and the paths of the kernel and busybox
  *
  * Uses the host's apt: `dpkg --add-architecture arm64` and `apt-get update` when arm64 packages
@@ -25,6 +26,15 @@ const KERNEL_META = "linux-image-cloud-arm64";
 const BUSYBOX = "busybox-static";
 const STEPS = 5;
 let step = 0;
+
+/**
+ * More Debian arm64 packages some tests boot or load, each set unpacked together into
+ * guests/<dir>/ (so a program and the libraries it needs share one root). Tests find them with
+ * findExtraGuest(dir) in src/cli/guests.ts. One line per set; packages are names apt resolves
+ * for arm64 (":arm64" is added unless the name already has an architecture).
+ */
+const EXTRAS = [
+];
 
 function say(text) { process.stderr.write(`fetch-guests: ${text}\n`); }
 function die(text) { say(text); process.exit(1); }
@@ -47,12 +57,16 @@ function report(m) {
 }
 
 // ---- already there?
+let previous;
 if (!force && existsSync(manifestPath)) {
-  try {
-    const m = JSON.parse(readFileSync(manifestPath, "utf8"));
-    if (existsSync(m.kernel) && existsSync(m.busybox)) { say("guests already cached"); report(m); process.exit(0); }
-  } catch { /* incomplete or damaged: fetch again */ }
+  try { previous = JSON.parse(readFileSync(manifestPath, "utf8")); } catch { /* damaged: fetch again */ }
 }
+const baseThere = previous !== undefined && typeof previous.kernel === "string" && typeof previous.busybox === "string" &&
+  existsSync(previous.kernel) && existsSync(previous.busybox);
+const extraThere = (e) => previous?.extras?.[e.dir] !== undefined && existsSync(join(dir, e.dir)) &&
+  e.packages.every((p) => previous.extras[e.dir].packages.includes(p));
+const missingExtras = force ? EXTRAS : EXTRAS.filter((e) => !extraThere(e));
+if (baseThere && missingExtras.length === 0) { say("guests already cached"); report(previous); process.exit(0); }
 
 if (!have("apt-get") || !have("dpkg-deb") || !have("apt-cache")) {
   die("needs apt-get, apt-cache and dpkg-deb (a Debian or Ubuntu host) to fetch Debian's arm64 kernel and busybox; not found here");
@@ -75,49 +89,71 @@ if (needUpdate || !known()) {
   if (!known()) die(`apt does not know ${KERNEL_META}:arm64 (is this Debian bookworm with the main component?)`);
 }
 
-// ---- resolve the versioned kernel package the metapackage depends on
-progress(`resolving ${KERNEL_META}`);
-const depends = run("apt-cache", ["depends", `${KERNEL_META}:arm64`]);
-const kernelPackage = /Depends:\s*(linux-image-[0-9][^\s:]*-cloud-arm64)/.exec(depends)?.[1];
-if (!kernelPackage) die(`cannot find the kernel package ${KERNEL_META} depends on in:\n${depends}`);
-const versionOf = (pkg) => /Candidate:\s*(\S+)/.exec(run("apt-cache", ["policy", `${pkg}:arm64`]))?.[1] ?? "unknown";
-const kernelVersion = versionOf(kernelPackage);
-const busyboxVersion = versionOf(BUSYBOX);
-say(`${kernelPackage} ${kernelVersion}, ${BUSYBOX} ${busyboxVersion}`);
-
 // ---- download into a scratch directory inside the cache (apt's _apt user must write there)
 mkdirSync(dir, { recursive: true });
 const scratch = mkdtempSync(join(dir, ".download-"));
 chmodSync(scratch, 0o777);
 process.on("exit", () => rmSync(scratch, { recursive: true, force: true }));
-progress(`downloading ${kernelPackage}:arm64 and ${BUSYBOX}:arm64 (about 30 MB)`);
-run("apt-get", ["-o", "APT::Sandbox::User=root", "download", `${kernelPackage}:arm64`, `${BUSYBOX}:arm64`], { cwd: scratch, inherit: true });
-const debs = readdirSync(scratch).filter((f) => f.endsWith(".deb"));
-const kernelDeb = debs.find((f) => f.startsWith(`${kernelPackage}_`));
-const busyboxDeb = debs.find((f) => f.startsWith(`${BUSYBOX}_`));
-if (!kernelDeb || !busyboxDeb) die(`apt-get download did not produce both packages (got: ${debs.join(", ") || "nothing"})`);
+const versionOf = (pkg) => /Candidate:\s*(\S+)/.exec(run("apt-cache", ["policy", pkg.includes(":") ? pkg : `${pkg}:arm64`]))?.[1] ?? "unknown";
 
-// ---- unpack
-progress("unpacking with dpkg-deb -x");
-const unpack = (deb, name) => {
-  const tmp = join(scratch, name);
-  run("dpkg-deb", ["-x", join(scratch, deb), tmp]);
-  const dest = join(dir, name);
+const base = baseThere ? previous : fetchBase();
+function fetchBase() {
+  // ---- resolve the versioned kernel package the metapackage depends on
+  progress(`resolving ${KERNEL_META}`);
+  const depends = run("apt-cache", ["depends", `${KERNEL_META}:arm64`]);
+  const kernelPackage = /Depends:\s*(linux-image-[0-9][^\s:]*-cloud-arm64)/.exec(depends)?.[1];
+  if (!kernelPackage) die(`cannot find the kernel package ${KERNEL_META} depends on in:\n${depends}`);
+  const kernelVersion = versionOf(kernelPackage);
+  const busyboxVersion = versionOf(BUSYBOX);
+  say(`${kernelPackage} ${kernelVersion}, ${BUSYBOX} ${busyboxVersion}`);
+
+  progress(`downloading ${kernelPackage}:arm64 and ${BUSYBOX}:arm64 (about 30 MB)`);
+  run("apt-get", ["-o", "APT::Sandbox::User=root", "download", `${kernelPackage}:arm64`, `${BUSYBOX}:arm64`], { cwd: scratch, inherit: true });
+  const debs = readdirSync(scratch).filter((f) => f.endsWith(".deb"));
+  const kernelDeb = debs.find((f) => f.startsWith(`${kernelPackage}_`));
+  const busyboxDeb = debs.find((f) => f.startsWith(`${BUSYBOX}_`));
+  if (!kernelDeb || !busyboxDeb) die(`apt-get download did not produce both packages (got: ${debs.join(", ") || "nothing"})`);
+
+  // ---- unpack
+  progress("unpacking with dpkg-deb -x");
+  const unpack = (deb, name) => {
+    const tmp = join(scratch, name);
+    run("dpkg-deb", ["-x", join(scratch, deb), tmp]);
+    const dest = join(dir, name);
+    rmSync(dest, { recursive: true, force: true });
+    renameSync(tmp, dest);
+    return dest;
+  };
+  const linuxDir = unpack(kernelDeb, "linux");
+  const busyboxDir = unpack(busyboxDeb, "busybox");
+  const vmlinuz = readdirSync(join(linuxDir, "boot")).find((f) => f.startsWith("vmlinuz-"));
+  if (!vmlinuz) die(`no boot/vmlinuz-* in ${kernelDeb}`);
+  const busybox = join(busyboxDir, "bin", "busybox");
+  if (!existsSync(busybox)) die(`no bin/busybox in ${busyboxDeb}`);
+  return { kernel: join(linuxDir, "boot", vmlinuz), busybox, kernelPackage, kernelVersion, busyboxVersion };
+}
+
+// ---- the extra package sets
+const extras = { ...(previous?.extras ?? {}) };
+for (const e of missingExtras) {
+  const names = e.packages.map((p) => (p.includes(":") ? p : `${p}:arm64`));
+  say(`downloading ${names.join(", ")} for ${e.dir}/`);
+  const sub = mkdtempSync(join(scratch, "extra-"));
+  chmodSync(sub, 0o777);
+  run("apt-get", ["-o", "APT::Sandbox::User=root", "download", ...names], { cwd: sub, inherit: true });
+  const tmp = join(scratch, `unpacked-${e.dir}`);
+  mkdirSync(tmp, { recursive: true });
+  for (const deb of readdirSync(sub).filter((f) => f.endsWith(".deb"))) run("dpkg-deb", ["-x", join(sub, deb), tmp]);
+  const dest = join(dir, e.dir);
   rmSync(dest, { recursive: true, force: true });
   renameSync(tmp, dest);
-  return dest;
-};
-const linuxDir = unpack(kernelDeb, "linux");
-const busyboxDir = unpack(busyboxDeb, "busybox");
-const vmlinuz = readdirSync(join(linuxDir, "boot")).find((f) => f.startsWith("vmlinuz-"));
-if (!vmlinuz) die(`no boot/vmlinuz-* in ${kernelDeb}`);
-const busybox = join(busyboxDir, "bin", "busybox");
-if (!existsSync(busybox)) die(`no bin/busybox in ${busyboxDeb}`);
+  extras[e.dir] = { packages: e.packages, versions: Object.fromEntries(e.packages.map((p) => [p, versionOf(p)])) };
+}
 
 progress("recording the cache manifest");
 const manifest = {
-  kernel: join(linuxDir, "boot", vmlinuz), busybox, kernelPackage, kernelVersion, busyboxVersion,
-  fetched: new Date().toISOString(),
+  kernel: base.kernel, busybox: base.busybox, kernelPackage: base.kernelPackage, kernelVersion: base.kernelVersion,
+  busyboxVersion: base.busyboxVersion, extras, fetched: new Date().toISOString(),
 };
 writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
 report(manifest);

@@ -35,6 +35,21 @@ export function findGuests(): CachedGuests | undefined {
   }
 }
 
+/**
+ * The folder of one extra package set of the fetch script's EXTRAS table (its packages unpacked
+ * together), or undefined when it has not been fetched.
+ */
+export function findExtraGuest(name: string): string | undefined {
+  const dir = guestCacheDir();
+  try {
+    const m = JSON.parse(readFileSync(join(dir, "guests.json"), "utf8")) as { extras?: Record<string, unknown> };
+    const path = join(dir, name);
+    return m.extras?.[name] !== undefined && existsSync(path) ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** One line telling how to fill the cache. */
 export const FETCH_HINT = "no Linux guest in the cache (run `npm run fetch-guests` to fetch Debian's arm64 kernel and busybox)";
 
