@@ -20,7 +20,7 @@ import {
   takePendingInterrupt, undefinedInstruction,
 } from "./exceptions.js";
 import type { Decoded, Decoder, ExecFn } from "./isa/table.js";
-import { blockLoops, collectBlock, compileBlock, type BlockFn } from "./jit.js";
+import { blockLoops, blockSuccessors, collectBlock, compileRegion, type RegionBlock, type RegionFn } from "./jit.js";
 import { StandalonePlatform, VectorOffset, type CpuObserver, type CpuPlatform } from "./platform.js";
 import { SR, SysRegTable } from "./sysregs.js";
 import { hex64, TWO32 } from "./u64.js";
@@ -61,6 +61,11 @@ function heatThreshold(n: number): number {
   return n === 0 ? Infinity : Math.min(n, 65535);
 }
 
+/** Regions of one page, after which its further entries stay interpreted. */
+const MAX_REGIONS = 128;
+/** Instructions in one region (see compileRegion). */
+const MAX_REGION_INSNS = 96;
+
 /** A physical page of pre-decoded instructions, plus the compiled blocks starting in it. */
 export class CodePage {
   readonly insns: (Decoded | undefined)[] = new Array(1024).fill(undefined);
@@ -71,12 +76,16 @@ export class CodePage {
    */
   readonly execs: (ExecFn | undefined)[] = new Array(1024).fill(undefined);
   /**
-   * Compiled blocks by start instruction, allocated with the page's first one: most decoded
-   * pages of a Linux guest never get one, and the array is 8 KiB.
+   * The page's compiled regions (jit.ts compileRegion): its hot blocks, a few hundred
+   * instructions to a function. Most decoded pages of a Linux guest never get one.
    */
-  blocks: (BlockFn | undefined)[] | undefined;
-  /** Length in instructions of each compiled block (the most one pass can execute). */
+  readonly regions: RegionFn[] = [];
+  /** Each entry's region (index into `regions`), where blockLen is not 0. */
+  readonly regionOf = new Uint8Array(1024);
+  /** Length in instructions of the block at each compiled entry (0: not an entry of a region). */
   readonly blockLen = new Uint8Array(1024);
+  /** Regions compiled so far. */
+  regionCompiles = 0;
   readonly heat = new Uint16Array(1024);
   /** Cleared when a store drops the page: CPUs holding it must look it up again. */
   valid = true;
@@ -412,7 +421,8 @@ export class Cpu {
    * Bumped whenever cached translations may have changed (TLB flush, EL change), so the run
    * loop's remembered code page is looked up again.
    */
-  private tlbEpoch = 0;
+  /** Bumped by every TLB or translation-regime change (read by compiled regions between blocks). */
+  tlbEpoch = 0;
   /** The last code page fetched, with the VA page key and epoch it was valid for. */
   private lastPage: CodePage | undefined;
   private lastPageKey = -1;
@@ -1155,7 +1165,6 @@ export class Cpu {
     this.flow = 0;
     while (this.icount < end && !this.halted && !this.off && !this.yieldRequested) {
       const iterationStart = this.icount;
-      let blockLo = 0, compiled = false;
       try {
         // An interrupt taken here sets the PC itself; clear `flow` so the first vector
         // instruction is not mistaken for a branch (it would run twice).
@@ -1171,28 +1180,19 @@ export class Cpu {
         // loop (interrupts, EL or translation changes, the page being dropped, the budget).
         for (;;) {
           const idx = (this.pcLo & 0xfff) >>> 2;
-          const blocks = page.blocks;
-          let fn = blocks === undefined ? undefined : blocks[idx];
-          if (fn === undefined) {
+          let len = page.blockLen[idx];
+          if (len === 0) {
             const heat = ++page.heat[idx];
             if (heat === jitLoopHeat || heat === jitStraightHeat) {
               const ops = collectBlock(page.insns, idx, this.decoder, this.fetchView, this.fetchOffset);
               if (heat === jitStraightHeat || blockLoops(ops)) {
-                fn = (page.blocks ??= new Array(1024).fill(undefined))[idx] = compileBlock(ops, baseLo | (idx << 2), this.decoder);
-                page.blockLen[idx] = ops.length;
+                this.compileRegion(page, idx, ops, baseLo);
+                len = page.blockLen[idx];
               }
             }
           }
-          if (fn !== undefined && this.icount + page.blockLen[idx] <= end) {
-            blockLo = baseLo | (idx << 2);
-            compiled = true;
-            const k = fn(this, end, blockLo);
-            compiled = false;
-            if (this.flow !== 1) {
-              const lo = (blockLo >>> 0) + k * 4;
-              this.pcLo = lo | 0;
-              if (lo > 0xffffffff) this.pcHi = (hi + 1) | 0;
-            }
+          if (len !== 0 && this.icount + len <= end) {
+            page.regions[page.regionOf[idx]]!(this, end, baseLo, idx, hi, epoch, page);
             this.flow = 0;
           } else {
             this.interpret(page, idx, baseLo, end);
@@ -1204,15 +1204,53 @@ export class Cpu {
       } catch (e) {
         if (e !== EXCEPTION_TAKEN) throw e;
         this.flow = 0;
-        // A compiled block counts its instructions when it exits; count the last pass up to
-        // and including the faulting instruction, as the interpreter does.
-        if (compiled) this.icount += ((this.excPcLo - blockLo) >>> 2) + 1;
-        // A fault on fetch executes no instruction; count it so a guest stuck taking
-        // exceptions still consumes its budget and returns control to the board.
-        else if (this.icount === iterationStart) this.icount++;
+        // (A compiled region has counted the instructions of its block in flight, up to and
+        // including the faulting one.) A fault on fetch executes no instruction; count it so a
+        // guest stuck taking exceptions still consumes its budget and returns control to the board.
+        if (this.icount === iterationStart) this.icount++;
       }
     }
     return this.icount - start;
+  }
+
+  /**
+   * Compile a new region of `page` from the block at `idx` (`ops`, as collected) and the blocks
+   * around it that control reaches directly: the static successors (branch targets, fall-through,
+   * return points after calls) within the page, breadth first, that have run before (heat > 0)
+   * and belong to no region yet, up to MAX_REGION_INSNS. That takes in a loop of several blocks,
+   * or an if/else in a loop body, whole. Regions stay small on purpose: V8's optimising compile
+   * time grows faster than linearly with a function's size (a 280-instruction region took
+   * 0.3-1 s), and a function compiled again loses its type feedback. Blocks end where another
+   * entry of the region begins, so no instruction is compiled twice in one region.
+   */
+  private compileRegion(page: CodePage, idx: number, ops: Decoded[], baseLo: number): void {
+    if (page.regions.length >= MAX_REGIONS) return;
+    const r = page.regions.length;
+    const chosen = new Map<number, Decoded[]>([[idx, ops]]);
+    let total = ops.length;
+    const queue = [idx];
+    while (queue.length > 0 && total < MAX_REGION_INSNS) {
+      const j = queue.shift()!;
+      for (const next of blockSuccessors(j, chosen.get(j)!)) {
+        if (chosen.has(next) || page.heat[next] === 0 || page.blockLen[next] !== 0) continue;
+        const block = collectBlock(page.insns, next, this.decoder, this.fetchView, this.fetchOffset);
+        if (total + block.length > MAX_REGION_INSNS) continue;
+        chosen.set(next, block);
+        total += block.length;
+        queue.push(next);
+      }
+    }
+    const starts = [...chosen.keys()].sort((a, b) => a - b);
+    const blocks: RegionBlock[] = starts.map((j, k) => {
+      let block = chosen.get(j)!;
+      const next = starts[k + 1];
+      if (next !== undefined && j + block.length > next) block = block.slice(0, next - j);
+      return { idx: j, ops: block };
+    });
+    page.regions.push(compileRegion(blocks, baseLo, this.decoder, EXCEPTION_TAKEN));
+    for (const b of blocks) { page.blockLen[b.idx] = b.ops.length; page.regionOf[b.idx] = r; }
+    page.regionCompiles++;
+
   }
 
   /**

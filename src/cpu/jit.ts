@@ -62,11 +62,102 @@ export function collectBlock(insns: (Decoded | undefined)[], idx: number, decode
   return ops;
 }
 
+/**
+ * Where control may go after the block at instruction `idx` of its page (`ops`): the targets of
+ * a final PC-relative branch and the instruction after the block (where a conditional branch
+ * falls through, a call returns, or a block cut short by MAX_BLOCK continues), as instruction
+ * indices within the page. Indirect branches (RET, BR) have no static target.
+ */
+export function blockSuccessors(idx: number, ops: readonly Decoded[]): number[] {
+  const n = ops.length, last = ops[n - 1]!, name = last.def.name;
+  const out: number[] = [];
+  const field = name === "BL" ? "imm26" : RELATIVE_BRANCH_FIELD[name];
+  if (field !== undefined) out.push(idx + n - 1 + (last[field] as number));
+  if (name !== "B" && (field !== undefined || !last.def.branch || name === "BLR")) out.push(idx + n);
+  return out.filter((j) => j >= 0 && j < 1024);
+}
+
 /** The block ends with a branch back to its own start. */
 export function blockLoops(ops: readonly Decoded[]): boolean {
   const n = ops.length, last = ops[n - 1]!;
   const field = RELATIVE_BRANCH_FIELD[last.def.name];
   return field !== undefined && (n - 1) * 4 + (last[field] as number) * 4 === 0;
+}
+
+/**
+ * A compiled region: the hot blocks of one physical page in one function. Called with the PC
+ * at entry `idx` of the page at `base` (block start = base | idx * 4); runs block after block
+ * while the PC stays on an entry of the region in this page and nothing needs the run loop,
+ * and returns with the PC, `cpu.icount` and `cpu.flow` (0, or left for the run loop to clear)
+ * describing where it stopped. On an exception it adds the instructions of the block in flight
+ * up to and including the faulting one (`cpu.excPcLo`) to the count before rethrowing.
+ */
+export type RegionFn = (cpu: Cpu, end: number, base: number, idx: number, hi: number, epoch: number, page: RegionPage) => void;
+
+/** What a region tests of its page between blocks. */
+export interface RegionPage { valid: boolean }
+
+/** The blocks a region is made of: entry instruction index and the block's instructions. */
+export interface RegionBlock { idx: number; ops: readonly Decoded[] }
+
+/**
+ * Compile a region (see RegionFn). Each block is placed as one case of a switch on the entry
+ * index inside a loop, so a branch from one hot block to another in the same page (a loop of
+ * several blocks, an if/else inside a loop, a call to a leaf function nearby) costs a compare and
+ * a jump instead of a return to the run loop: QEMU's TCG reaches the same by chaining translated
+ * blocks (goto_tb), v86 by compiling a page's basic blocks into one WebAssembly function.
+ * Between blocks the region tests what the run loop would (budget, pending interrupts, a TLB or
+ * EL change, the page being dropped, a halt or stop request); blocks end as in compileBlock.
+ */
+export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, decoder: Decoder, exceptionMarker: unknown): RegionFn {
+  const execs: ExecFn[] = [], decs: Decoded[] = [];
+  const cases: string[] = [];
+  for (const { idx, ops } of blocks) {
+    const n = ops.length;
+    const lines: string[] = [`case ${idx}: {`, `if (cpu.icount + ${n} > end) break;`, `lo = base | ${idx * 4};`];
+    for (let i = 0; i < n; i++) {
+      const d = ops[i]!, k = execs.length;
+      execs.push(d.exec); decs.push(d);
+      const pcLo = i === 0 ? "lo" : `((lo + ${i * 4}) | 0)`;
+      const snippet = d.def.compile?.(d, { pcLo, offset: i * 4, exec: `e${k}`, d: `d${k}` });
+      const call = snippet ?? `e${k}(cpu, d${k});`;
+      if (decoder.straightLine.has(d.def) || (snippet !== undefined && d.def.branch)) {
+        lines.push(call);
+        continue;
+      }
+      lines.push(`cpu.pcLo = ${pcLo}; ${call}`);
+      if (i < n - 1) lines.push(`if (cpu.flow !== 0) { cpu.icount += ${i + 1}; leave(cpu, lo, ${i + 1}); return; }`);
+    }
+    lines.push(`cpu.icount += ${n};`);
+    if (blockLoops(ops)) {
+      // A block that branches back to its own start loops here without the region's dispatch.
+      const body = lines.splice(3);
+      lines.push(`for (;;) {`, ...body,
+        `if (cpu.flow !== 1 || cpu.pcLo !== lo || cpu.icount + ${n} > end || cpu.interruptCheck) break;`, `cpu.flow = 0;`, `}`);
+    }
+    const next = idx + n;
+    const fallThrough = next >= 1024 ? `{ leave(cpu, lo, ${n}); return; }` : `idx = ${next};`;
+    lines.push(
+      `if (cpu.flow !== 0) {`,
+      `if (cpu.flow !== 1) { leave(cpu, lo, ${n}); return; }`,
+      `const t = cpu.pcLo;`,
+      `if (((t ^ base) & ~0xffc) !== 0 || cpu.pcHi !== hi) return;`,
+      `cpu.flow = 0; idx = (t & 0xfff) >>> 2;`,
+      `} else ${fallThrough}`,
+      `if (cpu.tlbEpoch !== epoch || !page.valid || cpu.interruptCheck || cpu.halted || cpu.yieldRequested || cpu.off || cpu.pstateIl) break;`,
+      `continue; }`,
+    );
+    cases.push(lines.join("\n"));
+  }
+  const bindings = execs.map((_, k) => `const e${k} = E[${k}], d${k} = D[${k}];`).join("\n");
+  const name = `region_${((baseLo >>> 0) + blocks[0]!.idx * 4).toString(16)}`;
+  const source = `"use strict";\n${bindings}\n` +
+    `function leave(cpu, lo, k) { if (cpu.flow !== 1) { const l = (lo >>> 0) + k * 4; cpu.pcLo = l | 0; if (l > 0xffffffff) cpu.pcHi = (cpu.pcHi + 1) | 0; } }\n` +
+    `return function ${name}(cpu, end, base, idx, hi, epoch, page) {\nconst x = cpu.x;\nlet lo = base | (idx << 2);\n` +
+    `try {\nfor (;;) {\nswitch (idx) {\n${cases.join("\n")}\n}\ncpu.pcLo = base | (idx << 2); return;\n}\n` +
+    `} catch (e) { if (e === X) cpu.icount += ((cpu.excPcLo - lo) >>> 2) + 1; throw e; }\n};`;
+  const factory = new Function("E", "D", "X", source) as (e: ExecFn[], d: Decoded[], x: unknown) => RegionFn;
+  return factory(execs, decs, exceptionMarker);
 }
 
 /** Compile `ops`; `startLo` (the PC low word of this first use) only names the function. */
