@@ -10,6 +10,7 @@ import { COUNTER_FREQUENCY_HZ, GenericTimer } from "../../devices/generic-timer.
 import { createSystemCounter, type ClockSpec, type IdleTime, type SystemCounter } from "../../devices/system-counter.js";
 import { GicV2 } from "../../devices/gicv2.js";
 import { GicV3 } from "../../devices/gicv3.js";
+import { GuestMemory } from "../../devices/virtio/guest-memory.js";
 import type { InterruptController } from "../../devices/interrupts.js";
 import type { Pl011 } from "../../devices/pl011.js";
 import type { Pl031 } from "../../devices/pl031.js";
@@ -107,6 +108,8 @@ export class VirtBoard {
 
     if (o.gicVersion === 3) {
       const gic = new GicV3(o.cpus, VIRT.GIC_NUM_IRQS, [...cluster.affinities]);
+      // LPIs, with their tables in guest RAM, for the ITS (QEMU's virt: its=on with GICv3).
+      gic.enableLpis(new GuestMemory(bus));
       // With EL2 the GIC has its virtual CPU interface, whose maintenance interrupt is a PPI.
       gic.defineSysRegs(cluster.sysregs, o.gicCpuInterface,
         o.virtualization ? { maintenanceIntid: 16 + VIRT.PPI_GIC_MAINTENANCE } : undefined);
