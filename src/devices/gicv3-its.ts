@@ -15,9 +15,9 @@
  *   ITE (12 bytes):                     Valid [0], IntType [1] (1 = physical), INTID [25:2],
  *                                       ICID [47:32], vPEID [63:48]; then Doorbell [23:0] (1023).
  *
- * Command errors as QEMU: a command or table that cannot be read or written (not RAM) stalls
- * the queue (GITS_CREADR.Stalled, 6.3.2) until software moves CREADR or rewrites CWRITER; bad
- * parameters skip the command. Commands run synchronously on the CWRITER write, so SYNC has
+ * Command errors as QEMU: a table entry that cannot be read or written (not RAM) stalls the
+ * queue (GITS_CREADR.Stalled, 6.3.2) until software moves CREADR; bad parameters skip the
+ * command, and so does a command outside RAM, which reads as zeros. Commands run synchronously on the CWRITER write, so SYNC has
  * nothing to wait for.
  */
 import type { MmioDevice } from "../memory/bus.js";
@@ -314,13 +314,11 @@ export class GicV3Its implements MmioDevice {
     let rd = (this.creadrLo >>> 5) & 0x7fff;
     if (wr >= this.queueEntries || rd >= this.queueEntries) return; // bad offsets: nothing runs
     while (wr !== rd) {
-      const b = this.mem.view(this.queueBase + rd * CMD_SIZE, CMD_SIZE);
-      let result: Result;
-      if (!b) result = Result.Stall;
-      else {
-        const words = Array.from({ length: 8 }, (_, i) => (b[i * 4] | (b[i * 4 + 1] << 8) | (b[i * 4 + 2] << 16) | (b[i * 4 + 3] << 24)) >>> 0);
-        result = this.runCommand(words);
-      }
+      // A command outside RAM reads as zeros (QEMU maps it through a bounce buffer whose read
+      // error goes unchecked): command 0, unknown, skipped.
+      const b = this.mem.view(this.queueBase + rd * CMD_SIZE, CMD_SIZE) ?? new Uint8Array(CMD_SIZE);
+      const words = Array.from({ length: 8 }, (_, i) => (b[i * 4] | (b[i * 4 + 1] << 8) | (b[i * 4 + 2] << 16) | (b[i * 4 + 3] << 24)) >>> 0);
+      const result = this.runCommand(words);
       if (result === Result.Stall) {
         this.creadrLo = (this.creadrLo | 1) >>> 0; // Stalled
         return;

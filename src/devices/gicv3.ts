@@ -24,7 +24,11 @@ const GICR_IDS = [0x44, 0x00, 0x00, 0x00, 0x93, 0xb4, 0x3b, 0x00, 0x0d, 0xf0, 0x
 const IIDR_ARM = 0x43b;
 const PRIORITY_BITS = 5;
 const WAKER_PROCESSOR_SLEEP = 2, WAKER_CHILDREN_ASLEEP = 4;
-const GICD_TYPER_LPIS = 1 << 17, GICR_TYPER_PLPIS = 1, GICR_CTLR_ENABLE_LPIS = 1;
+const GICD_TYPER_LPIS = 1 << 17, GICR_CTLR_ENABLE_LPIS = 1;
+/** GICR_CTLR.CES: EnableLPIs can be cleared again (IHI 0069 12.11.2); set in QEMU with LPIs. */
+const GICR_CTLR_CES = 2;
+/** GICR_TYPER: PLPIS [0], and CommonLPIAff [25:24] = 1, all redistributors share one configuration table (QEMU). */
+const GICR_TYPER_PLPIS = 1, GICR_TYPER_COMMON_LPI_AFF_ALL = 1 << 24;
 const GICR_PROPBASER = 0x70, GICR_PENDBASER = 0x78;
 
 export class GicV3 implements InterruptController {
@@ -187,11 +191,12 @@ export class GicV3 implements InterruptController {
     const core = this.core;
     if (off < 0x10000) {
       switch (off) {
-        // GICR_CTLR: EnableLPIs only (RWP, UWP and the DPG bits read as zero, as in QEMU).
-        case 0x0000: return this.lpis?.lpisEnabled(cpu) ? GICR_CTLR_ENABLE_LPIS : 0;
+        // GICR_CTLR: EnableLPIs and CES (RWP, UWP and the DPG bits read as zero, as in QEMU).
+        case 0x0000: return this.lpis ? GICR_CTLR_CES | (this.lpis.lpisEnabled(cpu) ? GICR_CTLR_ENABLE_LPIS : 0) : 0;
         case 0x0004: return IIDR_ARM;
-        case 0x0008: // GICR_TYPER low: Processor_Number [23:8], Last [4], PLPIS [0]
-          return ((cpu << 8) | (cpu === this.ncpu - 1 ? 1 << 4 : 0) | (this.lpis ? GICR_TYPER_PLPIS : 0)) >>> 0;
+        case 0x0008: // GICR_TYPER low: CommonLPIAff [25:24], Processor_Number [23:8], Last [4], PLPIS [0]
+          return ((cpu << 8) | (cpu === this.ncpu - 1 ? 1 << 4 : 0) |
+            (this.lpis ? GICR_TYPER_PLPIS | GICR_TYPER_COMMON_LPI_AFF_ALL : 0)) >>> 0;
         case 0x000c: return this.affinities[cpu] >>> 0; // GICR_TYPER high: Aff3.Aff2.Aff1.Aff0
         case 0x0014: return this.waker[cpu];
         case GICR_PROPBASER: return this.lpis?.propLo[cpu] ?? 0;
