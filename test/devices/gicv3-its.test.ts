@@ -79,6 +79,20 @@ test("a partition's GICv3 model (no guest memory for LPI tables) has no LPIs", (
   assert.equal(gic.redistributors.read(8, 4, 0) & 1, 0);
 });
 
+test("a PCI device's MSI (requester ID as DeviceID) reaches the board's ITS", () => {
+  const { b, setUp, go, mapd, mapc, mapti } = board();
+  setUp();
+  mapd(0x0810, 1, ITT);
+  mapc(0, 0);
+  mapti(0x0810, 1, 8193, 0);
+  go();
+  assert.ok(b.its);
+  b.its.translate(0x0810, 1);
+  assert.equal(Number(b.bus.read(PEND(0) + 1024, 1, 0)), 1 << 1);
+  b.its.translate(0, 1); // another device: no mapping
+  assert.equal((b.gic as GicV3).lpis!.bestId[0], 8193);
+});
+
 test("an MSI through GITS_TRANSLATER becomes the target CPU's highest-priority pending interrupt", () => {
   const { b, gic, w32, go, setUp, mapd, mapc, mapti } = board();
   setUp();

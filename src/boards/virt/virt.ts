@@ -11,6 +11,7 @@ import { createSystemCounter, type ClockSpec, type IdleTime, type SystemCounter 
 import { GicV2 } from "../../devices/gicv2.js";
 import { GicV3 } from "../../devices/gicv3.js";
 import { GuestMemory } from "../../devices/virtio/guest-memory.js";
+import { GicV3Its } from "../../devices/gicv3-its.js";
 import type { InterruptController } from "../../devices/interrupts.js";
 import type { Pl011 } from "../../devices/pl011.js";
 import type { Pl031 } from "../../devices/pl031.js";
@@ -84,6 +85,8 @@ export class VirtBoard {
   readonly gic: GicV2 | GicV3;
   readonly uart: Pl011;
   readonly rtc: Pl031;
+  /** The GICv3's ITS (gic-version=3): where a PCI device's MSI goes, its requester ID as DeviceID (GicV3Its.translate). */
+  readonly its: GicV3Its | undefined;
   readonly psci: PsciFirmware;
   readonly scheduler: TurnScheduler;
   /** The PSCI conduit, "none" when the image boots at the EL that would own it (see load()). */
@@ -134,6 +137,8 @@ export class VirtBoard {
     });
     this.uart = models.get("uart")![0] as Pl011;
     this.rtc = models.get("rtc")![0] as Pl031;
+    const its = models.get("gic")?.[2];
+    this.its = its instanceof GicV3Its ? its : undefined;
 
     this.psciConduit = this.conduitFor(false);
     const board = this;
