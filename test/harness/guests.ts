@@ -99,6 +99,16 @@ export const GUESTS: readonly GuestSpec[] = [
     forbid: NEVER,
   },
   {
+    // The GICv3 ITS and LPIs: tables in RAM, commands, GITS_TRANSLATER, MOVI/MOVALL to CPU 1, a stall.
+    name: "its",
+    run: { gicVersion: 3, smp: 2 },
+    expect: ["GITS_CTLR=80000000 IIDR=0000043b TYPER=0000001f0001efb1", "GITS_BASER0=0107000000000200",
+      "  ITE dev0 ev0: 0000000000008003 000003ff", "  order 8193 8195 8192", "  after INV: HPPIR1=8194",
+      "MOVI ev1: cpu1 took INTID 8193, cpu0 byte 00 HPPIR1=1023", "MOVALL 0->1: cpu1 took INTID 8196 then 8195, cpu0 byte 00",
+      "ITT outside RAM: CREADR=00000000000003e1 (stalled at command 31)", "cpu0 took 8, cpu1 took 4", "its: done"],
+    forbid: [...NEVER, "unexpected"],
+  },
+  {
     name: "uart-echo",
     run: { stdin: "hello, tessera! 123\n" },
     expect: ["HELLO, TESSERA! 123", "uart-echo: 19 characters, crc32 5882431d, done"],
