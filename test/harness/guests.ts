@@ -40,6 +40,18 @@ export const GUESTS: readonly GuestSpec[] = [
     forbid: NEVER,
   },
   {
+    // Self-hosted debug: breakpoints, watchpoints and software step at EL1 and EL0.
+    name: "debug",
+    run: {},
+    expect: ["ID_AA64DFR0_EL1 DebugVer 6 BRPs 6 WRPs 4 CTX_CMPs 2", "DBGBCR0_EL1 wrote 0xa6, reads 1e6",
+      "  EL1 slot=8 ESR=c2000022 EC=30 ELR=24 SPSR=00000000 FAR=0",
+      "  EL1 slot=4 ESR=c6000022 EC=31 ELR=12 SPSR=800001c5 FAR=0",
+      "store 8 on BAS 0xf0: 1 event(s)\n  EL1 slot=4 ESR=d6000062 EC=35 ELR=0 SPSR=600001c5 FAR=4",
+      "  EL1 slot=8 ESR=cb000062 EC=32 ELR=20 SPSR=00000000", "  EL1 slot=8 ESR=ca000022 EC=32 ELR=32 SPSR=00000000",
+      "  EL1 slot=4 ESR=cf000062 EC=33 ELR=20 SPSR=00000005", "debug: done"],
+    forbid: NEVER,
+  },
+  {
     // Ends by powering off through the Secure GPIO (no PSCI with secure=on).
     name: "el3",
     run: { secure: true, virtualization: true },
