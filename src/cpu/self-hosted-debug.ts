@@ -373,6 +373,8 @@ export class SelfHostedDebug {
       write: (cpu, lo, hi) => { cpu.sr[SR.MDSCR_EL1 * 2] = lo; cpu.sr[SR.MDSCR_EL1 * 2 + 1] = hi; cpu.debug.rearm(); },
     });
     t.override("MDCR_EL2", {
+      // HPMN resets to the PMU's counter count in QEMU's cortex-a53 (6), which guests can read.
+      reset: 6n,
       // Routing (TDE) changes where debug exceptions go and whether they are enabled.
       write: (cpu, lo, hi) => { cpu.sr[SR.MDCR_EL2 * 2] = lo; cpu.sr[SR.MDCR_EL2 * 2 + 1] = hi; cpu.debug.rearm(); },
     });

@@ -49,6 +49,7 @@ programs=(
     "exceptions|exceptions/exceptions.c|-O2 -mgeneral-regs-only"
     "exceptions-el2|exceptions/exceptions-el2.c|-O2 -mgeneral-regs-only"
     "debug|debug/debug.c|-O2 -mgeneral-regs-only"
+    "debug-el2|debug/debug-el2.c|-O2 -mgeneral-regs-only"
     "el3|el3/el3.c|-O2 -mgeneral-regs-only"
     "mmu|mmu/mmu.c mmu/mmu-common.c|-O2 -mgeneral-regs-only"
     "mmu16k|mmu16k/mmu16k.c mmu/mmu-common.c|-O2 -mgeneral-regs-only"
