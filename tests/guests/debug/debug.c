@@ -154,9 +154,20 @@ __asm__(".text\n.balign 16\n"
         ".global wp_stp\nwp_stp:\tstp x1, x1, [x0]\n\tret\n"
         /* EL0 watched accesses: x2 = address, then back to EL1. */
         ".global el0_wp\nel0_wp:\tldr x1, [x2]\n\tstr x1, [x2]\n\tsvc #0xffff\n"
+        /* Loads of a pair and of a quadword: x0 = address. */
+        ".global wp_ldp\nwp_ldp:\tldp x1, x2, [x0]\n\tret\n"
+        ".global wp_ldrq\nwp_ldrq:\tldr q0, [x0]\n\tret\n"
+        /* EL0: instructions that take exceptions while being stepped; x2 = a watched word. */
+        ".global el0_faults\n"
+        "el0_faults:\n"
+        "\tmrs x0, sctlr_el1\n"             /* +0: UNDEFINED at EL0 */
+        "\tbrk #1\n"                        /* +4 */
+        "\tldr x1, [x2]\n"                  /* +8: watched */
+        "\tmov x0, #1\n"                    /* +12 */
+        "\tsvc #0xffff\n"                   /* +16 */
         /* EL0 read of the DCC status register (MDSCR_EL1.TDCC). */
         ".global el0_dcc\nel0_dcc:\tmrs x1, mdccsr_el0\n\tsvc #0xffff\n");
-extern char el0_seq[], el1_seq[], wp_str64[], wp_ldr64[], wp_strb[], wp_ldrh[], wp_ldtr[], wp_stp[], el0_wp[], el0_dcc[];
+extern char el0_seq[], el1_seq[], wp_str64[], wp_ldr64[], wp_strb[], wp_ldrh[], wp_ldtr[], wp_stp[], el0_wp[], el0_dcc[], wp_ldp[], wp_ldrq[], el0_faults[];
 extern uint64_t call_el1_seq(uint64_t x0, uint64_t *x1) __asm__("el1_seq");
 
 static volatile uint64_t watched[4] __attribute__((aligned(64)));
@@ -473,6 +484,28 @@ static void dcc_trap(void)
     print_events("EL0 MRS MDCCSR_EL0, TDCC = 1", (uint64_t)el0_dcc, 0);
 }
 
+static void more(void)
+{
+    uint64_t w = (uint64_t)watched;
+    uint64_t any = BCR_E | BCR_PMC(3) | WCR_LSC(3);
+    el1_watch("load pair, watch +8", w + 8, any | WCR_BAS(0xff), wp_ldp, watched);
+    el1_watch("load pair, watch +4", w, any | WCR_BAS(0xf0), wp_ldp, watched);
+    el1_watch("load quadword, watch +8", w + 8, any | WCR_BAS(0xff), wp_ldrq, watched);
+    el1_watch("load quadword, watch +12", w + 8, any | WCR_BAS(0xf0), wp_ldrq, watched);
+
+    /* Stepping instructions that take exceptions: UNDEFINED and BRK leave SPSR.SS = 1, a
+     * watchpoint hit comes instead of the step exception. */
+    step_budget = 20; step_hold = 0; steps_seen = 0;
+    set_mdscr(MDSCR_SS | MDSCR_MDE);
+    WRITE_SYSREG(dbgwvr0_el1, w);
+    WRITE_SYSREG(dbgwcr0_el1, BCR_E | BCR_PMC(2) | WCR_LSC(1) | WCR_BAS(0xff));
+    ISB();
+    run_el0(el0_faults, SPSR_SS, watched);
+    set_mdscr(0);
+    clear_watchpoints();
+    print_events("step EL0 through faulting instructions", (uint64_t)el0_faults, w);
+}
+
 int main(void)
 {
     printf("debug: CurrentEL=%u\n", current_el());
@@ -485,6 +518,7 @@ int main(void)
     watchpoints();
     software_step();
     dcc_trap();
+    more();
     printf("debug: done\n");
     return 0;
 }
