@@ -378,8 +378,9 @@ export class Cpu {
   readonly debug: SelfHostedDebug;
   /**
    * A breakpoint or software step is programmed (SelfHostedDebug.rearm): the run loop then asks
-   * at block boundaries whether debug exceptions are enabled, and if so runs one instruction at
-   * a time (runDebugged). False in ordinary running, so this flag is all that debug costs.
+   * at block boundaries whether debug exceptions are enabled and the PC's page needs watching
+   * (stepping, or a breakpoint in it), and if so runs one instruction at a time (runDebugged).
+   * False in ordinary running, so this flag is all that debug costs.
    */
   debugArmed = false;
 
@@ -906,8 +907,6 @@ export class Cpu {
     const tr = this.tr;
     this.translateFn(this, lo, hi, access, el, tr);
     if (tr.fault >= 0) this.translationFault(access, lo, hi);
-    // Accesses to pages a watchpoint covers must reach readSlow/writeSlow, which check it.
-    if (this.debug.watching && access !== Access.Exec && this.debug.pageWatched(lo, hi)) tr.cacheable = false;
     // An access that crosses a page boundary must also translate its last byte.
     if (size > 1 && (lo & 0xfff) + size > 0x1000) {
       const lo2 = (lo + size - 1) | 0;
@@ -916,6 +915,8 @@ export class Cpu {
       if (tr.fault >= 0) this.translationFault(access, lo2, hi2);
       this.translateFn(this, lo, hi, access, el, tr);
     }
+    // Accesses to pages a watchpoint covers must reach readSlow/writeSlow, which check it.
+    if (this.debug.watching && access !== Access.Exec && this.debug.pageWatched(lo, hi)) tr.cacheable = false;
     // Secure-only memory (virt,secure=on): Non-secure accesses find nothing there, an external
     // abort. Stage-1 NS descriptor bits are not modelled: EL3 and Secure EL1 access as Secure.
     if (this.highestEl === 3 && !this.isSecure() && this.platform.isSecureOnly(tr.pa)) {
@@ -1180,7 +1181,7 @@ export class Cpu {
           this.icount++;
           this.takeException(this.el === 0 ? 1 : this.el, EC.ILLEGAL_STATE, 0);
         }
-        if (this.debugArmed && this.debug.enabled()) { this.runDebugged(); continue; }
+        if (this.debugArmed && this.debug.enabled() && this.debug.singleInstructionsHere()) { this.runDebugged(); continue; }
         const page = this.fetchPage();
         const baseLo = this.pcLo & ~0xfff, hi = this.pcHi, epoch = this.tlbEpoch;
         // Go from block to block while the PC stays in this page and nothing needs the outer

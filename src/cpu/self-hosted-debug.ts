@@ -6,12 +6,14 @@
  * The registers live here, in one `SelfHostedDebug` per CPU, together with what the hot paths
  * need derived from them, so the CPU core pays for debug only through two flags:
  *
- *  - `Cpu.debugArmed`: a breakpoint, a watchpoint or software step is programmed (MDSCR_EL1.SS,
- *    or MDSCR_EL1.MDE with an enabled comparator). Only then does the run loop ask, at block
+ *  - `Cpu.debugArmed`: a breakpoint or software step is programmed (MDSCR_EL1.SS, or
+ *    MDSCR_EL1.MDE with an enabled breakpoint). Only then does the run loop ask, at block
  *    boundaries, whether debug exceptions are enabled where the CPU now runs (ARM ARM D2.4:
- *    KDE, PSTATE.D, the target EL, the double lock), and if so executes one instruction at a
- *    time between the breakpoint check and the step check (Cpu.runDebugged). Every write that
- *    may change the answer ends the block (registers here, DAIF, an EL change, ERET).
+ *    KDE, PSTATE.D, the target EL, the double lock) and whether the PC's page needs it
+ *    (stepping, or a breakpoint there); if so it executes one instruction at a time between
+ *    the breakpoint check and the step check (Cpu.runDebugged). Every write that may change
+ *    the answer ends the block (registers here, DAIF, an EL change, ERET), and so does leaving
+ *    the page.
  *  - `SelfHostedDebug.watching`: a watchpoint is enabled. Translations of pages a watchpoint
  *    covers are then not cached in the soft TLB, so loads and stores to those pages (and only
  *    those) take the slow path, where `checkWatchpoints` runs before the access.
@@ -251,6 +253,21 @@ export class SelfHostedDebug {
     const bcr = this.bcr[lbn * 2];
     if ((bcr & CR.E) === 0 || ((bcr >>> 20) & 0xf) !== 3 || this.cpu.el >= 2) return false;
     return this.cpu.sr[SR.CONTEXTIDR_EL1 * 2] === this.bvr[lbn * 2];
+  }
+
+  /**
+   * The instructions of the PC's page must run one at a time, checked before and after each:
+   * software step is on, or an address breakpoint lies in this page. Elsewhere blocks run as
+   * usual; the run loop asks again when the PC leaves the page.
+   */
+  singleInstructionsHere(): boolean {
+    const cpu = this.cpu, mdscr = cpu.sr[SR.MDSCR_EL1 * 2];
+    if ((mdscr & MDSCR.SS) !== 0) return true;
+    if ((mdscr & MDSCR.MDE) === 0) return false;
+    for (let n = 0; n < BREAKPOINTS; n++) {
+      if (this.bpEnabled[n] && this.bpHi[n] === cpu.pcHi && ((this.bpLo[n] ^ cpu.pcLo) & ~0xfff) === 0) return true;
+    }
+    return false;
   }
 
   /**
