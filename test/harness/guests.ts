@@ -58,7 +58,8 @@ export const GUESTS: readonly GuestSpec[] = [
     expect: ["debug-el2: CurrentEL=2", "  EL2 slot=8 ESR=62280403 EC=18 ELR=12 SPSR=00000005",
       "EL1 breakpoint, TDE = 1: 2 event(s)\n  EL2 slot=8 ESR=c2000022 EC=30 ELR=4 SPSR=00000005",
       "  EL2 slot=8 ESR=d2000062 EC=34 ELR=12 SPSR=00000005 FAR=0", "  EL2 slot=8 ESR=cb000022 EC=32 ELR=16 SPSR=00000005",
-      "  EL2 slot=4 ESR=c6000022 EC=31 ELR=4 SPSR=800001c9", "debug-el2: done"],
+      "  EL2 slot=4 ESR=c6000022 EC=31 ELR=4 SPSR=800001c9",
+      "EL0 breakpoint, TGE = 1: 2 event(s)\n  EL2 slot=8 ESR=c2000022 EC=30 ELR=4 SPSR=00000000", "debug-el2: done"],
     forbid: NEVER,
   },
   {

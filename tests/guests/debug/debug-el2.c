@@ -4,7 +4,8 @@
  * trap EL1's accesses to the debug registers to EL2 (EC 0x18); MDCR_EL2.TDE
  * routes EL1's breakpoint, watchpoint and software step exceptions to EL2
  * (and implies the three traps); EL2 itself takes debug exceptions only when
- * they are routed to it, with MDSCR_EL1.KDE set and PSTATE.D clear. Each
+ * they are routed to it, with MDSCR_EL1.KDE set and PSTATE.D clear; with
+ * HCR_EL2.TGE the host's EL0 breakpoints and steps go to EL2. Each
  * exception is logged with its EL, vector slot, ESR, FAR and ELR (as an
  * offset from a label) and printed after the test.
  */
@@ -65,6 +66,7 @@ void exception_handler(unsigned slot, struct exc_frame *f)
             f->spsr |= SPSR_SS;
         }
         break;
+    case 0x15:                          /* svc #0xffff from EL0 (HCR_EL2.TGE): back to EL2 */
     case 0x16:                          /* hvc #0xffff from EL1: back to EL2 */
         if ((esr & 0xffff) == 0xffff && el == 2) {
             f->elr = el2_return;
@@ -113,25 +115,35 @@ __asm__(".text\n.balign 16\n"
         "\tstr x2, [x1]\n"                  /* +12 */
         "\tadd x0, x0, #3\n"                /* +16 */
         "\thvc #0xffff\n"                   /* +20 */
+        /* EL0 under HCR_EL2.TGE: code to break on and step; back to EL2 with svc #0xffff. */
+        ".global el0_code\n"
+        "el0_code:\n"
+        "\tmov x0, #1\n"                    /* +0 */
+        "\tadd x0, x0, #2\n"                /* +4 */
+        "\tadd x0, x0, #3\n"                /* +8 */
+        "\tsvc #0xffff\n"                   /* +12 */
         /* EL2: a function to break on. */
         ".global el2_code\n"
         "el2_code:\n"
         "\tadd x0, x0, #1\n"
         "\tadd x0, x0, #2\n"
         "\tret\n");
-extern char el1_regs[], el1_code[], el2_code[];
+extern char el1_regs[], el1_code[], el2_code[], el0_code[];
 extern uint64_t call_el2_code(uint64_t) __asm__("el2_code");
 
-/* Enter EL1 at `entry` with x1 = `x1` and SPSR_EL2 = EL1h | `spsr`; it comes back with hvc #0xffff. */
-static void run_el1(const void *entry, uint64_t spsr, volatile void *x1)
+/* Enter `entry` with x1 = `x1` and SPSR_EL2 = `mode` | `spsr`; it comes back with hvc/svc #0xffff. */
+static void run_at(const void *entry, uint64_t mode, uint64_t spsr, volatile void *x1)
 {
     __asm__ volatile("adr x2, 1f\n\tstr x2, [%1]\n\t"
                      "msr elr_el2, %0\n\tmsr spsr_el2, %2\n\t"
                      "mov x1, %3\n\t"
                      "eret\n1:"
-                     :: "r"(entry), "r"(&el2_return), "r"(0x5UL | spsr), "r"(x1)
+                     :: "r"(entry), "r"(&el2_return), "r"(mode | spsr), "r"(x1)
                      : "x0", "x1", "x2", "memory");
 }
+
+/* EL1h, DAIF clear. */
+static void run_el1(const void *entry, uint64_t spsr, volatile void *x1) { run_at(entry, 0x5, spsr, x1); }
 
 static void traps(void)
 {
@@ -197,6 +209,26 @@ static void routing(void)
     WRITE_SYSREG(mdcr_el2, 0);
 }
 
+/* HCR_EL2.TGE: EL0 belongs to the EL2 host; its debug exceptions go to EL2 (ARM ARM D2.3.1). */
+static void host_el0(void)
+{
+    WRITE_SYSREG(hcr_el2, HCR_RW | (1UL << 27));
+    WRITE_SYSREG(mdscr_el1, MDSCR_MDE);
+    WRITE_SYSREG(dbgbvr0_el1, (uint64_t)el0_code + 4);
+    WRITE_SYSREG(dbgbcr0_el1, BCR_E | BCR_PMC(2) | BCR_BAS(0xf));
+    ISB();
+    run_at(el0_code, 0, 0, watched);
+    print_events("EL0 breakpoint, TGE = 1", (uint64_t)el0_code, 0);
+    step_budget = 1;
+    WRITE_SYSREG(mdscr_el1, MDSCR_SS);
+    ISB();
+    run_at(el0_code, 0, SPSR_SS, watched);
+    print_events("EL0 stepped, TGE = 1", (uint64_t)el0_code, 0);
+    WRITE_SYSREG(mdscr_el1, 0);
+    WRITE_SYSREG(hcr_el2, HCR_RW);
+    ISB();
+}
+
 int main(void)
 {
     printf("debug-el2: CurrentEL=%u\n", current_el());
@@ -210,6 +242,7 @@ int main(void)
     printf("MDCR_EL2 at reset %lx\n", READ_SYSREG(mdcr_el2));
     traps();
     routing();
+    host_el0();
     printf("debug-el2: done\n");
     return 0;
 }
