@@ -63,6 +63,15 @@ export const GUESTS: readonly GuestSpec[] = [
     forbid: NEVER,
   },
   {
+    // MDCR_EL3.TDA/TDOSA traps, SDD, SSC in Secure EL1, no debug exceptions at EL3.
+    name: "debug-el3",
+    run: { secure: true },
+    expect: ["debug-el3: CurrentEL=3", "  EL3 slot=8 ESR=622807e6 EC=18 ELR=12",
+      "Secure EL1 breakpoint, SSC = 0b10 (Secure): 2 event(s)\n  EL1 slot=4 ESR=c6000022 EC=31 ELR=4",
+      "Secure EL1 breakpoint, MDCR_EL3.SDD: 1 event(s)\n", "EL3 breakpoint: 0 event(s)", "debug-el3: done"],
+    forbid: NEVER,
+  },
+  {
     // Ends by powering off through the Secure GPIO (no PSCI with secure=on).
     name: "el3",
     run: { secure: true, virtualization: true },

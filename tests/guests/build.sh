@@ -50,6 +50,7 @@ programs=(
     "exceptions-el2|exceptions/exceptions-el2.c|-O2 -mgeneral-regs-only"
     "debug|debug/debug.c|-O2 -mgeneral-regs-only"
     "debug-el2|debug/debug-el2.c|-O2 -mgeneral-regs-only"
+    "debug-el3|debug/debug-el3.c|-O2 -mgeneral-regs-only"
     "el3|el3/el3.c|-O2 -mgeneral-regs-only"
     "mmu|mmu/mmu.c mmu/mmu-common.c|-O2 -mgeneral-regs-only"
     "mmu16k|mmu16k/mmu16k.c mmu/mmu-common.c|-O2 -mgeneral-regs-only"
