@@ -22,8 +22,9 @@
  * print the same bytes on both):
  *  - the OS lock (OSLSR_EL1.OSLK) does not disable debug exceptions: QEMU tests bit 0 of
  *    OSLSR_EL1, which is OSLM[0] and always 0; the OS double lock (OSDLR_EL1.DLK) does;
- *  - MDSCR_EL1.TDCC has no effect (EL0 reads MDCCSR_EL0), DBGPRCR_EL1 and DBGAUTHSTATUS_EL1 are
- *    UNDEFINED, MDSCR_EL1 and DBGxCR keep every bit written;
+ *  - MDSCR_EL1.TDCC has no effect (EL0 reads MDCCSR_EL0); DBGPRCR_EL1, DBGAUTHSTATUS_EL1,
+ *    DBGCLAIMSET_EL1, DBGCLAIMCLR_EL1 and OSECCR_EL1 are UNDEFINED; MDSCR_EL1 and DBGxCR keep
+ *    every bit written;
  *  - breakpoint exceptions write FAR_ELx = 0, a watchpoint's FAR is the larger of the access
  *    address and the watched range's start;
  *  - only the linked context-ID match (BT = 0b0011) of a context-aware breakpoint can match.
@@ -358,14 +359,14 @@ export class SelfHostedDebug {
     const tdra = trap(MDCR_EL2.TDRA, MDCR_EL3.TDA);
     const def = (name: string, op0: number, op1: number, crn: number, crm: number, op2: number, extra: Partial<SysRegDef>) =>
       t.define({ name, op0, op1, crn, crm, op2, ...extra });
-    const pair = (a: Int32Array, n: number) => (cpu: Cpu): void => { cpu.srLo = a[n * 2]; cpu.srHi = a[n * 2 + 1]; };
+    const pair = (cpu: Cpu, a: Int32Array, n: number): void => { cpu.srLo = a[n * 2]; cpu.srHi = a[n * 2 + 1]; };
     for (let n = 0; n < BREAKPOINTS; n++) {
       def(`DBGBVR${n}_EL1`, 2, 0, 0, n, 4, {
-        accessTrap: tda, read: (cpu) => pair(cpu.debug.bvr, n)(cpu),
+        accessTrap: tda, read: (cpu) => pair(cpu, cpu.debug.bvr, n),
         write: (cpu, lo, hi) => { const d = cpu.debug; d.bvr[n * 2] = lo; d.bvr[n * 2 + 1] = hi; d.updateBreakpoint(n); d.rearm(); },
       });
       def(`DBGBCR${n}_EL1`, 2, 0, 0, n, 5, {
-        accessTrap: tda, read: (cpu) => pair(cpu.debug.bcr, n)(cpu),
+        accessTrap: tda, read: (cpu) => pair(cpu, cpu.debug.bcr, n),
         // BAS[3] reads as BAS[2] and BAS[1] as BAS[0] (A64 instructions are words); QEMU keeps
         // the other bits as written.
         write: (cpu, lo, hi) => {
@@ -377,11 +378,11 @@ export class SelfHostedDebug {
     }
     for (let n = 0; n < WATCHPOINTS; n++) {
       def(`DBGWVR${n}_EL1`, 2, 0, 0, n, 6, {
-        accessTrap: tda, read: (cpu) => pair(cpu.debug.wvr, n)(cpu),
+        accessTrap: tda, read: (cpu) => pair(cpu, cpu.debug.wvr, n),
         write: (cpu, lo, hi) => { const d = cpu.debug; d.wvr[n * 2] = lo & ~3; d.wvr[n * 2 + 1] = hi; d.updateWatchpoint(n); d.rearm(); },
       });
       def(`DBGWCR${n}_EL1`, 2, 0, 0, n, 7, {
-        accessTrap: tda, read: (cpu) => pair(cpu.debug.wcr, n)(cpu),
+        accessTrap: tda, read: (cpu) => pair(cpu, cpu.debug.wcr, n),
         write: (cpu, lo, hi) => { const d = cpu.debug; d.wcr[n * 2] = lo; d.wcr[n * 2 + 1] = hi; d.updateWatchpoint(n); d.rearm(); },
       });
     }
@@ -409,10 +410,8 @@ export class SelfHostedDebug {
       write: (cpu, lo) => { cpu.debug.osdlr = lo & 1; cpu.debug.rearm(); },
     });
     def("MDRAR_EL1", 2, 0, 1, 0, 0, { readOnly: true, accessTrap: tdra });
-    def("OSECCR_EL1", 2, 0, 0, 6, 2, { accessTrap: tdosa });
+    // Storage only. QEMU's is a no-op whose MRS leaves Xt unchanged; guests do not rely on it.
     def("MDCCINT_EL1", 2, 0, 0, 2, 0, { accessTrap: tda });
-    def("DBGCLAIMSET_EL1", 2, 0, 7, 8, 6, { reset: 0xffn, accessTrap: tda });
-    def("DBGCLAIMCLR_EL1", 2, 0, 7, 9, 6, { accessTrap: tda });
     def("MDCCSR_EL0", 2, 3, 0, 1, 0, { readOnly: true, accessTrap: tda });
   }
 }

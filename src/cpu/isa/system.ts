@@ -265,7 +265,8 @@ export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number
     cs.writeMask = 0xfn;
   }
   // The debug registers (breakpoints, watchpoints, MDSCR_EL1, the OS lock, MDCR_EL3) and
-  // their effects. DBGPRCR_EL1 and DBGAUTHSTATUS_EL1 are UNDEFINED, as in QEMU's cortex-a53.
+  // their effects. DBGPRCR_EL1, DBGAUTHSTATUS_EL1, the claim tags and OSECCR_EL1 are
+  // UNDEFINED, as in QEMU 7.2's cortex-a53.
   SelfHostedDebug.install(t, opts);
   def("HACR_EL2", 3, 4, 1, 1, 7);
   def("AFSR0_EL2", 3, 4, 5, 1, 0); def("AFSR1_EL2", 3, 4, 5, 1, 1);

@@ -504,6 +504,15 @@ static void more(void)
     set_mdscr(0);
     clear_watchpoints();
     print_events("step EL0 through faulting instructions", (uint64_t)el0_faults, w);
+
+    /* Debug registers QEMU 7.2's cortex-a53 lacks: UNDEFINED (0x5a stays). */
+    uint64_t claimset, claimclr, oseccr;
+    __asm__ volatile("mov %0, #0x5a\n\tmrs %0, dbgclaimset_el1" : "=&r"(claimset));
+    __asm__ volatile("mov x0, #0x3\n\tmsr dbgclaimset_el1, x0" ::: "x0");
+    __asm__ volatile("mov %0, #0x5a\n\tmrs %0, dbgclaimclr_el1" : "=&r"(claimclr));
+    __asm__ volatile("mov x0, #0x5a\n\tmsr oseccr_el1, x0\n\tmov %0, #0x5a\n\tmrs %0, oseccr_el1" : "=&r"(oseccr) :: "x0");
+    printf("DBGCLAIMSET_EL1 %lx, DBGCLAIMCLR_EL1 %lx, OSECCR_EL1 %lx\n", claimset, claimclr, oseccr);
+    print_events("other debug registers", 0, 0);
 }
 
 int main(void)
