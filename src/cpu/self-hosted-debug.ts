@@ -8,8 +8,9 @@
  *
  *  - `Cpu.debugArmed`: a breakpoint or software step is programmed (MDSCR_EL1.SS, or
  *    MDSCR_EL1.MDE with an enabled breakpoint). Only then does the run loop ask, at block
- *    boundaries, whether debug exceptions are enabled where the CPU now runs (ARM ARM D2.4:
- *    KDE, PSTATE.D, the target EL, the double lock) and whether the PC's page needs it
+ *    boundaries, whether debug exceptions are enabled where the CPU now runs (ARM ARM D2,
+ *    "Enabling debug exceptions": KDE, PSTATE.D, the target EL, the double lock) and whether
+ *    the PC's page needs it
  *    (stepping, or a breakpoint there); if so it executes one instruction at a time between
  *    the breakpoint check and the step check (Cpu.runDebugged). Every write that may change
  *    the answer ends the block (registers here, DAIF, an EL change, ERET), and so does leaving
@@ -20,8 +21,9 @@
  *
  * Where QEMU 7.2 departs from the ARM ARM, the guest sees QEMU's behaviour (the same image must
  * print the same bytes on both):
- *  - the OS lock (OSLSR_EL1.OSLK) does not disable debug exceptions: QEMU tests bit 0 of
- *    OSLSR_EL1, which is OSLM[0] and always 0; the OS double lock (OSDLR_EL1.DLK) does;
+ *  - the OS lock (OSLSR_EL1.OSLK) does not disable debug exceptions (breakpoints and steps
+ *    still fire under it in QEMU 7.2, tests/guests/debug/); the OS double lock (OSDLR_EL1.DLK)
+ *    does;
  *  - MDSCR_EL1.TDCC has no effect (EL0 reads MDCCSR_EL0); DBGPRCR_EL1, DBGAUTHSTATUS_EL1,
  *    DBGCLAIMSET_EL1, DBGCLAIMCLR_EL1 and OSECCR_EL1 are UNDEFINED; MDSCR_EL1 and DBGxCR keep
  *    every bit written;
@@ -190,7 +192,7 @@ export class SelfHostedDebug {
   // ---------------------------------------------------------------- enables and routing
 
   /**
-   * The EL debug exceptions go to (ARM ARM D2.3.1, QEMU arm_debug_target_el): EL2 when EL2 is
+   * The EL debug exceptions go to (ARM ARM D2, "Routing debug exceptions"; QEMU arm_debug_target_el): EL2 when EL2 is
    * enabled and HCR_EL2.TGE or MDCR_EL2.TDE is set, else EL1 (EL3 is AArch64 here).
    */
   targetEl(): number {
@@ -200,7 +202,7 @@ export class SelfHostedDebug {
   }
 
   /**
-   * Debug exceptions can be generated now (ARM ARM D2.4, QEMU arm_generate_debug_exceptions):
+   * Debug exceptions can be generated now (ARM ARM D2, "Enabling debug exceptions"; QEMU arm_generate_debug_exceptions):
    * never under the OS double lock or at EL3, nor from Secure EL0/EL1 with MDCR_EL3.SDD; to
    * the EL the CPU is at only with MDSCR_EL1.KDE set and PSTATE.D clear; to a higher EL always.
    */
@@ -228,8 +230,8 @@ export class SelfHostedDebug {
 
   /**
    * The privilege and security fields of comparator control `cr` allow a match for an access
-   * at `el` (QEMU bp_wp_matches, ARM ARM D2.8.? table "Summary of breakpoint HMC, SSC and PMC
-   * encodings"): SSC 0b01/0b11 Non-secure only, 0b10 Secure only; at EL2 and EL3 HMC, at EL1
+   * at `el` (QEMU bp_wp_matches; ARM ARM D2, "Breakpoint exceptions", the summary of the HMC, SSC
+   * and PMC encodings): SSC 0b01/0b11 Non-secure only, 0b10 Secure only; at EL2 and EL3 HMC, at EL1
    * PMC[0], at EL0 PMC[1]; then a linked comparator needs its context breakpoint to match.
    */
   private privilegeMatches(cr: number, el: number): boolean {
@@ -273,7 +275,7 @@ export class SelfHostedDebug {
 
   /**
    * Before the instruction at the PC, with debug exceptions enabled (Cpu.runDebugged): a
-   * pending software step is taken first (ARM ARM D2.10.5: the step exception has priority),
+   * pending software step is taken first (ARM ARM D2, "Software Step exceptions": it has priority),
    * with ISV = 0 as nothing was stepped; else an address breakpoint that matches raises a
    * breakpoint exception (before any fetch fault, as in QEMU, which also wants an aligned PC).
    * Returns whether the instruction is the one being stepped (active-not-pending).
@@ -315,8 +317,8 @@ export class SelfHostedDebug {
 
   /**
    * A data access of `size` bytes at VA (lo, hi), made as from `el` (0 for LDTR/STTR at EL1),
-   * after its translation succeeded and before it is made (QEMU check_watchpoints, ARM ARM
-   * D2.9): a watchpoint whose bytes overlap it, of the access's kind, whose privilege fields
+   * after its translation succeeded and before it is made (QEMU check_watchpoints; ARM ARM
+   * D2, "Watchpoint exceptions"): a watchpoint whose bytes overlap it, of the access's kind, whose privilege fields
    * match, raises a watchpoint exception with WnR and FAR = the larger of the access address and
    * the watched range's start.
    */
