@@ -165,9 +165,11 @@ __asm__(".text\n.balign 16\n"
         "\tldr x1, [x2]\n"                  /* +8: watched */
         "\tmov x0, #1\n"                    /* +12 */
         "\tsvc #0xffff\n"                   /* +16 */
+        /* EL0: a WFI while being stepped completes as a step (SCTLR_EL1.nTWI = 1 from reset). */
+        ".global el0_wfi\nel0_wfi:\tmov x0, #1\n\twfi\n\tmov x0, #2\n\tsvc #0xffff\n"
         /* EL0 read of the DCC status register (MDSCR_EL1.TDCC). */
         ".global el0_dcc\nel0_dcc:\tmrs x1, mdccsr_el0\n\tsvc #0xffff\n");
-extern char el0_seq[], el1_seq[], wp_str64[], wp_ldr64[], wp_strb[], wp_ldrh[], wp_ldtr[], wp_stp[], el0_wp[], el0_dcc[], wp_ldp[], wp_ldrq[], el0_faults[];
+extern char el0_seq[], el1_seq[], wp_str64[], wp_ldr64[], wp_strb[], wp_ldrh[], wp_ldtr[], wp_stp[], el0_wp[], el0_dcc[], wp_ldp[], wp_ldrq[], el0_faults[], el0_wfi[];
 extern uint64_t call_el1_seq(uint64_t x0, uint64_t *x1) __asm__("el1_seq");
 
 static volatile uint64_t watched[4] __attribute__((aligned(64)));
@@ -504,6 +506,12 @@ static void more(void)
     set_mdscr(0);
     clear_watchpoints();
     print_events("step EL0 through faulting instructions", (uint64_t)el0_faults, w);
+
+    step_budget = 20; step_hold = 0; steps_seen = 0;
+    set_mdscr(MDSCR_SS);
+    run_el0(el0_wfi, SPSR_SS, scratch);
+    set_mdscr(0);
+    print_events("step EL0 through WFI", (uint64_t)el0_wfi, 0);
 
     /* Debug registers QEMU 7.2's cortex-a53 lacks: UNDEFINED (0x5a stays). */
     uint64_t claimset, claimclr, oseccr;
