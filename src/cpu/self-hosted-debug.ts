@@ -100,7 +100,7 @@ export class SelfHostedDebug {
   osdlr = 0;
   mdcrEl3 = 0;
 
-  /** An address breakpoint fires at each PC here (QEMU hw_breakpoint_update), else -1. */
+  /** Where each enabled address breakpoint fires (QEMU hw_breakpoint_update). */
   private readonly bpLo = new Int32Array(BREAKPOINTS);
   private readonly bpHi = new Int32Array(BREAKPOINTS);
   private readonly bpEnabled = new Uint8Array(BREAKPOINTS);
@@ -134,7 +134,7 @@ export class SelfHostedDebug {
     const lo = this.bcr[n * 2], bt = (lo >>> 20) & 0xf, bas = (lo >>> 5) & 0xf;
     this.bpEnabled[n] = 0;
     if ((lo & CR.E) === 0 || (bt !== 0 && bt !== 1) || bas === 0) return;
-    this.bpLo[n] = (this.bvr[n * 2] & ~3) + (bas === 0xc ? 2 : 0);
+    this.bpLo[n] = ((this.bvr[n * 2] & ~3) + (bas === 0xc ? 2 : 0)) | 0;
     this.bpHi[n] = this.bvr[n * 2 + 1];
     this.bpEnabled[n] = 1;
   }
@@ -192,8 +192,9 @@ export class SelfHostedDebug {
   // ---------------------------------------------------------------- enables and routing
 
   /**
-   * The EL debug exceptions go to (ARM ARM D2, "Routing debug exceptions"; QEMU arm_debug_target_el): EL2 when EL2 is
-   * enabled and HCR_EL2.TGE or MDCR_EL2.TDE is set, else EL1 (EL3 is AArch64 here).
+   * The EL debug exceptions go to (ARM ARM D2, "Routing debug exceptions"; QEMU
+   * arm_debug_target_el): EL2 when EL2 is enabled and HCR_EL2.TGE or MDCR_EL2.TDE is set, else
+   * EL1 (EL3 is AArch64 here).
    */
   targetEl(): number {
     const cpu = this.cpu;
