@@ -404,8 +404,14 @@ export class SelfHostedDebug {
       write: (cpu, lo) => { cpu.debug.mdcrEl3 = lo; cpu.debug.rearm(); },
     });
     // OSLAR_EL1.OSLK sets OSLSR_EL1.OSLK (bit 1); OSLSR_EL1.OSLM reads 0b10 (bit 3).
-    def("OSLAR_EL1", 2, 0, 1, 0, 4, { writeOnly: true, accessTrap: tdosa, write: (cpu, lo) => { cpu.debug.oslsr = 0x8 | ((lo & 1) << 1); cpu.debug.rearm(); } });
-    def("OSLSR_EL1", 2, 0, 1, 1, 4, { readOnly: true, accessTrap: tdosa, read: (cpu) => { cpu.srLo = cpu.debug.oslsr; cpu.srHi = 0; } });
+    def("OSLAR_EL1", 2, 0, 1, 0, 4, {
+      writeOnly: true, accessTrap: tdosa,
+      write: (cpu, lo) => { cpu.debug.oslsr = 0x8 | ((lo & 1) << 1); cpu.debug.rearm(); },
+    });
+    def("OSLSR_EL1", 2, 0, 1, 1, 4, {
+      readOnly: true, accessTrap: tdosa,
+      read: (cpu) => { cpu.srLo = cpu.debug.oslsr; cpu.srHi = 0; },
+    });
     // OSDLR_EL1.DLK (ID_AA64DFR0_EL1.DoubleLock = 0: implemented).
     def("OSDLR_EL1", 2, 0, 1, 3, 4, {
       accessTrap: tdosa,
