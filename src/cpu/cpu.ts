@@ -22,6 +22,7 @@ import {
 import type { Decoded, Decoder, ExecFn } from "./isa/table.js";
 import { blockLoops, blockSuccessors, collectBlock, compileRegion, type RegionBlock, type RegionFn } from "./jit.js";
 import { StandalonePlatform, VectorOffset, type CpuObserver, type CpuPlatform } from "./platform.js";
+import { SelfHostedDebug } from "./self-hosted-debug.js";
 import { SR, SysRegTable } from "./sysregs.js";
 import { hex64, TWO32 } from "./u64.js";
 
@@ -382,6 +383,15 @@ export class Cpu {
   strictAlign = false;
   /** Last fatal problem, when the CPU gave up (reported by the board). */
   stopReason: string | undefined;
+  /** The self-hosted debug registers and their matching (self-hosted-debug.ts). */
+  readonly debug: SelfHostedDebug;
+  /**
+   * A breakpoint or software step is programmed (SelfHostedDebug.rearm): the run loop then asks
+   * at block boundaries whether debug exceptions are enabled and the PC's page needs watching
+   * (stepping, or a breakpoint in it), and if so runs one instruction at a time (runDebugged).
+   * False in ordinary running, so this flag is all that debug costs.
+   */
+  debugArmed = false;
 
   // ---- soft TLBs per (EL regime, access) ----
   private tlbs: SoftTlb[][] = [];
@@ -446,6 +456,7 @@ export class Cpu {
     this.sr = new Int32Array(cfg.sysregs.size * 2 + 2);
     for (let el = 0; el < 4; el++) this.tlbs.push([new SoftTlb(), new SoftTlb(), new SoftTlb()]);
     this.ramsAdded();
+    this.debug = new SelfHostedDebug(this);
     this.resetSysregs(cfg.mpidr);
     this.el = Math.max(1, cfg.highestEl); // out of reset at the highest EL (ARM ARM D1.9.1)
     this.selectTlbs();
@@ -462,6 +473,7 @@ export class Cpu {
     this.sr[SR.MPIDR_EL1 * 2] = mpidr | 0;
     this.sr[SR.VMPIDR_EL2 * 2] = mpidr | 0;
     this.sr[SR.VPIDR_EL2 * 2] = this.sr[SR.MIDR_EL1 * 2];
+    this.debug.reset();
   }
 
   // ================= register access helpers =================
@@ -913,6 +925,8 @@ export class Cpu {
       if (tr.fault >= 0) this.translationFault(access, lo2, hi2);
       this.translateFn(this, lo, hi, access, el, tr);
     }
+    // Accesses to pages a watchpoint covers must reach readSlow/writeSlow, which check it.
+    if (this.debug.watching && access !== Access.Exec && this.debug.pageWatched(lo, hi)) tr.cacheable = false;
     // Secure-only memory (virt,secure=on): Non-secure accesses find nothing there, an external
     // abort. Stage-1 NS descriptor bits are not modelled: EL3 and Secure EL1 access as Secure.
     if (this.highestEl === 3 && !this.isSecure() && this.platform.isSecureOnly(tr.pa)) {
@@ -973,6 +987,7 @@ export class Cpu {
       return size === 8 ? v : Number(v);
     }
     const pa = this.translate(lo, hi, Access.Read, el, size);
+    if (!this.tr.cacheable && this.debug.watching) this.debug.checkWatchpoints(lo, hi, size, false, el);
     const ri = this.bus.findRam(pa);
     if (ri >= 0 && this.tr.cacheable && el === this.el) this.fillTlb(this.tlbR, lo, hi, ri, pa);
     else if (ri < 0 && rejectedByDevice(this.bus, pa, size, false)) this.abort(Access.Read, FSC.SYNC_EXTERNAL, lo, hi, false);
@@ -995,6 +1010,7 @@ export class Cpu {
       return;
     }
     const pa = this.translate(lo, hi, Access.Write, el, size);
+    if (!this.tr.cacheable && this.debug.watching) this.debug.checkWatchpoints(lo, hi, size, true, el);
     // Any store can break another CPU's exclusive reservation (global monitor, ARM ARM B2.9.3).
     this.platform.clearOtherExclusiveMonitors(this, pa);
     const ri = this.bus.findRam(pa);
@@ -1174,6 +1190,7 @@ export class Cpu {
           this.icount++;
           this.takeException(this.el === 0 ? 1 : this.el, EC.ILLEGAL_STATE, 0);
         }
+        if (this.debugArmed && this.debug.enabled() && this.debug.singleInstructionsHere()) { this.runDebugged(); continue; }
         const page = this.fetchPage();
         const baseLo = this.pcLo & ~0xfff, hi = this.pcHi, epoch = this.tlbEpoch;
         // Go from block to block while the PC stays in this page and nothing needs the outer
@@ -1279,6 +1296,24 @@ export class Cpu {
       }
       if (++idx === 1024) { this.pcLo = baseLo | 0xffc; this.advancePc(); return; }
       if (this.icount >= end) { this.pcLo = baseLo | (idx << 2); return; }
+    }
+  }
+
+  /**
+   * One instruction with self-hosted debug enabled (ARM ARM D2): a pending software step or a
+   * matching breakpoint is taken before it, and when it was the stepped instruction and raised
+   * no exception of its own, the step exception after it (self-hosted-debug.ts).
+   */
+  private runDebugged(): void {
+    const stepping = this.debug.beforeInstruction();
+    const page = this.fetchPage();
+    const idx = (this.pcLo & 0xfff) >>> 2;
+    this.interpret(page, idx, this.pcLo & ~0xfff, this.icount + 1);
+    this.flow = 0;
+    if (stepping) {
+      // A stepped WFI completes at once, as in QEMU: the step exception, not a halt.
+      this.halted = false;
+      this.debug.stepCompleted(page.insns[idx]?.def.exclusiveLoad === true);
     }
   }
 
