@@ -1233,8 +1233,8 @@ export class Cpu {
   /**
    * Compile a new region of `page` from the block at `idx` (`ops`, as collected) and the blocks
    * around it that control reaches directly: the static successors (branch targets, fall-through,
-   * return points after calls) within the page, breadth first, that have run before (heat > 0)
-   * and belong to no region yet, up to MAX_REGION_INSNS. That takes in a loop of several blocks,
+   * return points after calls) within the page, breadth first, that have run before (heat > 0),
+   * up to MAX_REGION_INSNS, whether or not another region has them too. That takes in a loop of several blocks,
    * or an if/else in a loop body, whole. Regions stay small on purpose: V8's optimising compile
    * time grows faster than linearly with a function's size (a 280-instruction region took
    * 0.3-1 s), and a function compiled again loses its type feedback. Blocks end where another
@@ -1249,7 +1249,7 @@ export class Cpu {
     while (queue.length > 0 && total < MAX_REGION_INSNS) {
       const j = queue.shift()!;
       for (const next of blockSuccessors(j, chosen.get(j)!)) {
-        if (chosen.has(next) || page.heat[next] === 0 || page.blockLen[next] !== 0) continue;
+        if (chosen.has(next) || page.heat[next] === 0) continue;
         const block = collectBlock(page.insns, next, this.decoder, this.fetchView, this.fetchOffset);
         if (total + block.length > MAX_REGION_INSNS) continue;
         chosen.set(next, block);
@@ -1264,8 +1264,11 @@ export class Cpu {
       if (next !== undefined && j + block.length > next) block = block.slice(0, next - j);
       return { idx: j, ops: block };
     });
-    page.regions.push(compileRegion(blocks, baseLo, this.decoder, EXCEPTION_TAKEN));
-    for (const b of blocks) { page.blockLen[b.idx] = b.ops.length; page.regionOf[b.idx] = r; }
+    page.regions.push(compileRegion(blocks, baseLo, this.decoder, EXCEPTION_TAKEN, this.platform.handlesEl2Exits !== false));
+    // An entry keeps the region it first joined; blocks that also appear in this one (a leaf
+    // function called from here) are reached through this region's switch when control comes
+    // from its own blocks.
+    for (const b of blocks) if (page.blockLen[b.idx] === 0) { page.blockLen[b.idx] = b.ops.length; page.regionOf[b.idx] = r; }
     page.regionCompiles++;
 
   }
