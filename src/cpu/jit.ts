@@ -1,7 +1,7 @@
 /**
- * Block compiler: turns a hot run of pre-decoded instructions into one JavaScript function.
+ * Block compiler: turns the hot blocks of a physical page into JavaScript functions (regions).
  *
- * The generated function contains no semantics of its own. For each instruction, in order, it
+ * The generated code contains no semantics of its own. For each instruction, in order, it
  * either places the snippet of the table entry's optional compile hook (the entry's semantics
  * with register slots and immediates as literals, so V8 need not load every operand from the
  * Decoded object, and the 64-bit pair arithmetic folds around constants), or calls the entry's
@@ -15,31 +15,28 @@
  *   - a branch with a snippet is placed bare too: it is the block's last instruction and its
  *     snippet computes the PC from the block start;
  *   - every other instruction gets `cpu.pcLo` (for PC-relative operands, exception return
- *     addresses and the abort syndromes, which find the instruction from it) set first, and a test of `cpu.flow`
- *     afterwards, since loads, stores and system instructions may end the block;
+ *     addresses and the abort syndromes, which find the instruction from it) set first, and a
+ *     test of `cpu.flow` afterwards, since loads, stores and system instructions may end the block;
  *   - the instruction count is added once per exit;
- *   - a block that ends in a branch back to its own start runs as a loop inside the function,
- *     leaving it when the branch falls through, the budget would be exceeded, or an interrupt
- *     may need taking.
+ *   - the general registers the snippets name live in locals while the block runs (see
+ *     compileRegion for when they go back to the register file);
+ *   - a block that ends in a branch back to its own start runs as a loop of its own, leaving it
+ *     when the branch falls through, the budget would be exceeded, or an interrupt may need
+ *     taking.
  *
- * Blocks are cached per physical page, and one physical page may be executed at several virtual
- * addresses (Linux runs its image through the identity map and the kernel mapping; the vDSO
- * and shared file pages sit at a different address in each process), so the block's virtual
- * start address is an argument, never a constant of the generated code.
+ * A region holds a few blocks that reach each other directly, as the cases of a switch inside a
+ * loop, so control passes between them without returning to the run loop (see compileRegion).
  *
- * Protocol with Cpu.run: the function is called with the PC at the block start and returns the
- * number of instructions of its last pass, having already added every executed instruction to
- * `cpu.icount`. When `cpu.flow` is 1 the PC was set by a branch; otherwise the PC is the block
- * start plus 4 * the returned count. On an exception (EXCEPTION_TAKEN thrown), `cpu.excPcLo` is
- * the faulting instruction, from which the run loop counts the instructions of the last pass.
+ * Regions are cached per physical page, and one physical page may be executed at several
+ * virtual addresses (Linux runs its image through the identity map and the kernel mapping; the
+ * vDSO and shared file pages sit at a different address in each process), so the page's virtual
+ * base is an argument, never a constant of the generated code.
  */
 import type { Cpu } from "./cpu.js";
 import type { Decoded, Decoder, ExecFn } from "./isa/table.js";
 
 // Hosts should raise V8's cumulative inlining budget so a block inlines whole; the Node entry
 // points do it in src/cli/v8-tuning.ts (the core itself stays free of Node built-ins).
-
-export type BlockFn = (cpu: Cpu, end: number, lo: number) => number;
 
 /** Longest block, in instructions: long enough for unrolled loops, short enough to compile fast. */
 export const MAX_BLOCK = 64;
@@ -230,38 +227,3 @@ const CPU_CALL = /(?<![\w$.])cpu\.(?!branchTo\()[A-Za-z_]\w*\(/;
 const EXEC_CALL = /(?<![\w$.])e\d+\(cpu/;
 /** Blocks with more exec calls than this keep their registers in the register file. */
 const MAX_CACHED_SYNCS = 3;
-
-/** Compile `ops`; `startLo` (the PC low word of this first use) only names the function. */
-export function compileBlock(ops: readonly Decoded[], startLo: number, decoder: Decoder): BlockFn {
-  const n = ops.length;
-  const loops = blockLoops(ops);
-  const lines: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const d = ops[i]!;
-    const pcLo = i === 0 ? "lo" : `((lo + ${i * 4}) | 0)`;
-    const snippet = d.def.compile?.(d, { pcLo, offset: i * 4, exec: `e${i}`, d: `d${i}` });
-    const call = snippet ?? `e${i}(cpu, d${i});`;
-    // A branch is the last instruction of its block and its snippet takes the PC from `lo`,
-    // so neither the PC store nor the flow test is needed around it.
-    if (decoder.straightLine.has(d.def) || (snippet !== undefined && d.def.branch)) {
-      lines.push(call);
-      continue;
-    }
-    lines.push(`cpu.pcLo = ${pcLo}; ${call}`);
-    if (i < n - 1) lines.push(`if (cpu.flow !== 0) { cpu.icount += ${i + 1}; return ${i + 1}; }`);
-  }
-  lines.push(`cpu.icount += ${n};`);
-  let body: string;
-  if (loops) {
-    body = `for (;;) {\n${lines.join("\n")}\n` +
-      `if (cpu.flow !== 1 || cpu.pcLo !== lo || cpu.icount + ${n} > end || cpu.interruptCheck) return ${n};\n` +
-      `cpu.flow = 0;\n}`;
-  } else {
-    body = `${lines.join("\n")}\nreturn ${n};`;
-  }
-  const bindings = ops.map((_, i) => `const e${i} = E[${i}], d${i} = D[${i}];`).join("\n");
-  const name = `block_${(startLo >>> 0).toString(16)}`;
-  const factory = new Function("E", "D", `"use strict";\n${bindings}\nreturn function ${name}(cpu, end, lo) {\nconst x = cpu.x;\n${body}\n};`) as
-    (e: ExecFn[], d: Decoded[]) => BlockFn;
-  return factory(ops.map((d) => d.exec), ops as Decoded[]);
-}
