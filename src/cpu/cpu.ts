@@ -29,6 +29,12 @@ export { EC, EXCEPTION_TAKEN, FSC };
 
 export const enum Access { Read = 0, Write = 1, Exec = 2 }
 
+/** What wants to know about exception level changes (Cpu.elChangeHook). */
+export interface ElChangeHook {
+  beforeElChange(cpu: Cpu): void;
+  afterElChange(cpu: Cpu): void;
+}
+
 export const TLB_SIZE = 1024;
 /** Entries of the stage-2 walk cache (see stage2 in mmu.ts). */
 export const S2C_SIZE = 256;
@@ -338,7 +344,20 @@ export class Cpu {
   eventRegister = false;
   /** Powered off (PSCI CPU_OFF or never started). */
   off = false;
+  /**
+   * Instructions executed so far. The interpreter counts each one before executing it; a
+   * compiled block adds its count when it exits, so inside one `icount` lags (see
+   * retiredInstructions).
+   */
   icount = 0;
+  /** A compiled block is running, and the PC (low word) it started at: retiredInstructions needs both. */
+  inCompiledBlock = false;
+  compiledBlockLo = 0;
+  /**
+   * Told before and after every change of exception level (the PMU's event filters depend on
+   * the EL, ARM ARM D11.5; QEMU's pre/post el-change hooks). Undefined costs one test per change.
+   */
+  elChangeHook: ElChangeHook | undefined;
   /** Exceptions entered so far, and how many in a row came without an instruction between. */
   exceptionsTaken = 0;
   exceptionsWithoutProgress = 0;
@@ -478,12 +497,15 @@ export class Cpu {
       this.x[63] = this.spBank[newBank * 2 + 1];
     }
     const elChanged = el !== this.el;
+    const hook = elChanged ? this.elChangeHook : undefined;
+    hook?.beforeElChange(this);
     this.el = el;
     this.spSel = spSel;
     if (elChanged) {
       this.selectTlbs();
       this.updateCachedControls();
     }
+    hook?.afterElChange(this);
   }
 
   /** Read a banked SP_ELn (the live one is in slot 31). */
@@ -1072,6 +1094,17 @@ export class Cpu {
     this.exceptionObserver = observer?.onException !== undefined ? observer : undefined;
   }
 
+  /**
+   * Instructions retired so far, the executing one included (what a PMU counting INST_RETIRED
+   * reads from an MRS, or sees at an exception entry): `icount`, plus the instructions of the
+   * current pass of a compiled block up to the PC, which the block has not added yet. Exact
+   * wherever the PC is set, i.e. at every instruction that can access a system register, raise
+   * an exception or change the EL (jit.ts).
+   */
+  retiredInstructions(): number {
+    return this.inCompiledBlock ? this.icount + ((this.pcLo - this.compiledBlockLo) >>> 2) + 1 : this.icount;
+  }
+
   /** An interrupt that would wake WFI is pending (masking does not matter, ARM ARM D1.16.2). */
   wakeupPending(): boolean {
     return this.irqLine || this.fiqLine || this.virqLine || this.vfiqLine;
@@ -1155,7 +1188,6 @@ export class Cpu {
     this.flow = 0;
     while (this.icount < end && !this.halted && !this.off && !this.yieldRequested) {
       const iterationStart = this.icount;
-      let blockLo = 0, compiled = false;
       try {
         // An interrupt taken here sets the PC itself; clear `flow` so the first vector
         // instruction is not mistaken for a branch (it would run twice).
@@ -1184,10 +1216,10 @@ export class Cpu {
             }
           }
           if (fn !== undefined && this.icount + page.blockLen[idx] <= end) {
-            blockLo = baseLo | (idx << 2);
-            compiled = true;
+            const blockLo = this.compiledBlockLo = baseLo | (idx << 2);
+            this.inCompiledBlock = true;
             const k = fn(this, end, blockLo);
-            compiled = false;
+            this.inCompiledBlock = false;
             if (this.flow !== 1) {
               const lo = (blockLo >>> 0) + k * 4;
               this.pcLo = lo | 0;
@@ -1206,7 +1238,7 @@ export class Cpu {
         this.flow = 0;
         // A compiled block counts its instructions when it exits; count the last pass up to
         // and including the faulting instruction, as the interpreter does.
-        if (compiled) this.icount += ((this.excPcLo - blockLo) >>> 2) + 1;
+        if (this.inCompiledBlock) { this.inCompiledBlock = false; this.icount += ((this.excPcLo - this.compiledBlockLo) >>> 2) + 1; }
         // A fault on fetch executes no instruction; count it so a guest stuck taking
         // exceptions still consumes its budget and returns control to the board.
         else if (this.icount === iterationStart) this.icount++;

@@ -44,6 +44,17 @@ export interface SchedulerOptions {
   systemEvent(): SystemEvent | undefined;
   /** Devices that follow virtual time without a timer of their own (the PL031's alarm), polled between runs. */
   poll?(): void;
+  /**
+   * Per-CPU instruction deadlines (the PMU's counter overflows): a turn is clipped to what
+   * `limitTurn` allows and `turnEnded` is told when it ends.
+   */
+  turnLimiter?: TurnLimiter;
+}
+
+/** Something that needs a CPU's turn to end after a number of its own instructions. */
+export interface TurnLimiter {
+  limitTurn(cpu: Cpu, slice: number): number;
+  turnEnded(cpu: Cpu): void;
 }
 
 export class TurnScheduler {
@@ -80,10 +91,13 @@ export class TurnScheduler {
         clock.beginSlice(cpu);
         const deadline = timer.nextDeadline();
         if (deadline !== undefined) slice = Math.min(slice, clock.instructionsFor(deadline - clock.now()));
+        const limiter = this.o.turnLimiter;
+        if (limiter !== undefined) slice = limiter.limitTurn(cpu, slice);
         const before = cpu.icount;
         const excBefore = cpu.exceptionsTaken;
         try {
           cpu.run(slice);
+          limiter?.turnEnded(cpu);
         } finally {
           clock.endSlice();
         }
