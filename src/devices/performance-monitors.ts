@@ -101,6 +101,11 @@ export class PerformanceMonitors implements ElChangeHook {
     return event === EVENT_SW_INCR || event === EVENT_CPU_CYCLES || (event === EVENT_INST_RETIRED && this.instructionsSupported);
   }
 
+  /** PMOVSSET_EL0 of CPU `index` as it stands (for tests and diagnostics; no update first). */
+  overflowFlags(index: number): number {
+    return this.state[index].ovs;
+  }
+
   /** A CPU was reset (PSCI CPU_ON): its PMU starts afresh. */
   reset(cpu: Cpu): void {
     const s = this.state[cpu.index] = new PmuState();
@@ -235,7 +240,10 @@ export class PerformanceMonitors implements ElChangeHook {
    */
   limitTurn(cpu: Cpu, slice: number): number {
     const s = this.state[cpu.index];
-    if (!this.active(cpu, s)) { s.turnEnd = Infinity; return slice; }
+    // The turn's end is kept even while nothing counts: a write that enables a counter mid-turn
+    // then cuts the turn short (recheckTurn).
+    s.turnEnd = cpu.icount + slice;
+    if (!this.active(cpu, s)) return slice;
     this.sync(cpu);
     const limit = Math.min(slice, this.instructionsToOverflow(cpu, s));
     s.turnEnd = cpu.icount + limit;
