@@ -49,8 +49,8 @@ const CCFILTR_MASK = 0xfc000000 | 0;
 const FILT_P = 1 << 31, FILT_U = 1 << 30, FILT_NSK = 1 << 29, FILT_NSU = 1 << 28, FILT_NSH = 1 << 27, FILT_M = 1 << 26;
 /** PMUSERENR_EL0: EN (bit 0), SW (1), CR (2), ER (3). */
 const USERENR_EN = 1, USERENR_SW = 2, USERENR_CR = 4, USERENR_ER = 8;
-/** MDCR_EL2 (ARM ARM D13.2.? MDCR_EL2): HPMN[4:0], TPMCR (5), TPM (6), HPME (7), HPMD (17). */
-const MDCR_HPMN = 0x1f, MDCR_TPMCR = 1 << 5, MDCR_TPM = 1 << 6, MDCR_HPME = 1 << 7, MDCR_HPMD = 1 << 17;
+/** MDCR_EL2 (ARM ARM D13.2.? MDCR_EL2): HPMN[4:0], TPM (6), HPME (7), HPMD (17). */
+const MDCR_HPMN = 0x1f, MDCR_TPM = 1 << 6, MDCR_HPME = 1 << 7, MDCR_HPMD = 1 << 17;
 /** The cycle counter's bit in PMCNTEN/PMINTEN/PMOVS, and every implemented bit. */
 const CYCLE_BIT = 31;
 const COUNTER_MASK = (0x80000000 | ((1 << PMU_COUNTERS) - 1)) | 0;
@@ -313,13 +313,9 @@ export class PerformanceMonitors implements ElChangeHook {
       }
       return tpm(cpu);
     };
+    // MDCR_EL2.TPMCR (trap PMCR_EL0 accesses to EL2) is not applied: QEMU 7.2 does not implement
+    // it, so PMCR_EL0 traps like every other PMU register (pmu-el2 guest).
     const pmreg = pmregAccess();
-    /** PMCR_EL0 also traps to EL2 with MDCR_EL2.TPMCR. */
-    const pmcrAccess = (cpu: Cpu, isRead: boolean): number => {
-      const el = pmreg(cpu, isRead);
-      if (el !== 0) return el;
-      return cpu.el < 2 && (this.mdcr(cpu) & MDCR_TPMCR) !== 0 ? 2 : 0;
-    };
     const eventCounterRead = pmregAccess((s, isRead) => isRead && (s.userenr & USERENR_ER) !== 0);
     const selrAccess = pmregAccess((s) => (s.userenr & USERENR_ER) !== 0);
     const swincAccess = pmregAccess((s, isRead) => !isRead && (s.userenr & USERENR_SW) !== 0);
@@ -331,7 +327,7 @@ export class PerformanceMonitors implements ElChangeHook {
       t.define({ name, op0: 3, op1, crn, crm, op2, ...(op1 === 3 ? { el0Allowed: () => true } : {}), ...d });
 
     def("PMCR_EL0", 3, 9, 12, 0, {
-      accessTrap: pmcrAccess,
+      accessTrap: pmreg,
       read: (cpu) => set(cpu, st(cpu).pmcr),
       write: (cpu, lo) => this.change(cpu, (s) => {
         if (lo & PMCR_C) s.ccnt = 0n;
