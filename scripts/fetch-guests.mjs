@@ -34,7 +34,7 @@ let step = 0;
  * for arm64 (":arm64" is added unless the name already has an architecture).
  */
 const EXTRAS = [
-  // Debian's perf (test/linux/perf.test.ts) and the shared libraries it loads: the closure of
+  // Debian's perf (test/linux/pmu.test.ts) and the shared libraries it loads: the closure of
   // linux-perf's Depends less perl and python3 themselves (`perf stat` needs only libperl and
   // libpython, which it links against).
   { dir: "perf", packages: ["linux-perf", "libbabeltrace1", "libglib2.0-0", "libpcre2-8-0", "libffi8", "libmount1", "libselinux1",
