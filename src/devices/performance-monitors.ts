@@ -101,6 +101,53 @@ export class PerformanceMonitors implements ElChangeHook {
     return event === EVENT_SW_INCR || event === EVENT_CPU_CYCLES || (event === EVENT_INST_RETIRED && this.instructionsSupported);
   }
 
+  private cpus: readonly Cpu[] = [];
+
+  /** The CPUs, for the ones that wait in WFI while their cycle counter runs on (idleDeadline, poll). */
+  attachCpus(cpus: readonly Cpu[]): void {
+    this.cpus = cpus;
+  }
+
+  /**
+   * A CPU in WFI runs no turns, but its cycle counter follows the counter's time (as QEMU's,
+   * QEMU_CLOCK_VIRTUAL): the counter tick at which the first such counter of a halted CPU wraps.
+   */
+  idleDeadline(): number | undefined {
+    let best: number | undefined;
+    for (const cpu of this.cpus) {
+      const s = this.state[cpu.index];
+      if (!cpu.halted || cpu.off || !this.active(cpu, s)) continue;
+      this.sync(cpu);
+      const ns = this.cyclesToOverflow(cpu, s);
+      if (ns === Infinity) continue;
+      const tick = this.clock.now() + ns / NS_PER_TICK;
+      if (best === undefined || tick < best) best = tick;
+    }
+    return best;
+  }
+
+  /** Bring the halted CPUs' counters up to date (time passed while they waited): overflows raise their interrupts. */
+  poll(): void {
+    for (const cpu of this.cpus) {
+      if (cpu.halted && !cpu.off && this.active(cpu, this.state[cpu.index])) this.sync(cpu);
+    }
+  }
+
+  /** Cycles until the first counter counting cycles at the current EL wraps (Infinity if none). */
+  private cyclesToOverflow(cpu: Cpu, s: PmuState): number {
+    let best = Infinity;
+    if (this.counts(cpu, s, CYCLE_BIT)) {
+      const width = (s.pmcr & PMCR_LC) !== 0 ? TWO64 : 0x100000000n;
+      let left = Number(width - s.ccnt % width);
+      if ((s.pmcr & (PMCR_D | PMCR_LC)) === PMCR_D) left *= 64;
+      best = left;
+    }
+    for (let n = 0; n < PMU_COUNTERS; n++) {
+      if (this.counts(cpu, s, n) && (s.evtyper[n] & 0xffff) === EVENT_CPU_CYCLES) best = Math.min(best, TWO32 - s.evcntr[n]);
+    }
+    return best;
+  }
+
   /** PMOVSSET_EL0 of CPU `index` as it stands (for tests and diagnostics; no update first). */
   overflowFlags(index: number): number {
     return this.state[index].ovs;
@@ -214,22 +261,11 @@ export class PerformanceMonitors implements ElChangeHook {
    */
   private instructionsToOverflow(cpu: Cpu, s: PmuState): number {
     if (!this.active(cpu, s)) return Infinity;
-    let best = Infinity;
-    const cyclesToInstructions = (cycles: number): number => {
-      const per = this.clock.nsPerInstruction();
-      return per > 0 ? Math.ceil(cycles / per) : this.clock.instructionsFor(cycles / NS_PER_TICK);
-    };
-    if (this.counts(cpu, s, CYCLE_BIT)) {
-      const width = (s.pmcr & PMCR_LC) !== 0 ? TWO64 : 0x100000000n;
-      let left = Number(width - s.ccnt % width);
-      if ((s.pmcr & (PMCR_D | PMCR_LC)) === PMCR_D) left *= 64;
-      best = Math.min(best, cyclesToInstructions(left));
-    }
+    const per = this.clock.nsPerInstruction();
+    const cycles = this.cyclesToOverflow(cpu, s);
+    let best = cycles === Infinity ? Infinity : per > 0 ? Math.ceil(cycles / per) : this.clock.instructionsFor(cycles / NS_PER_TICK);
     for (let n = 0; n < PMU_COUNTERS; n++) {
-      if (!this.counts(cpu, s, n)) continue;
-      const event = s.evtyper[n] & 0xffff, left = TWO32 - s.evcntr[n];
-      if (event === EVENT_INST_RETIRED) best = Math.min(best, left);
-      else if (event === EVENT_CPU_CYCLES) best = Math.min(best, cyclesToInstructions(left));
+      if (this.counts(cpu, s, n) && (s.evtyper[n] & 0xffff) === EVENT_INST_RETIRED) best = Math.min(best, TWO32 - s.evcntr[n]);
     }
     return Math.max(1, best);
   }

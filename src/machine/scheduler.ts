@@ -55,6 +55,14 @@ export interface SchedulerOptions {
 export interface TurnLimiter {
   limitTurn(cpu: Cpu, slice: number): number;
   turnEnded(cpu: Cpu): void;
+  /** The counter tick of the earliest deadline of a CPU that runs no turns (halted), if any. */
+  idleDeadline(): number | undefined;
+  /** Time passed for the CPUs that run no turns (polled with the devices). */
+  poll(): void;
+}
+
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 export class TurnScheduler {
@@ -131,10 +139,12 @@ export class TurnScheduler {
       this.nextCpu = (this.nextCpu + 1) % n;
       if (!anyRan) {
         this.o.poll?.();
-        return { kind: "idle", now: clock.now(), until: timer.nextDeadline() };
+        this.o.turnLimiter?.poll();
+        return { kind: "idle", now: clock.now(), until: earliest(timer.nextDeadline(), this.o.turnLimiter?.idleDeadline()) };
       }
     }
     this.o.poll?.();
+    this.o.turnLimiter?.poll();
     return { kind: "running" };
   }
 
@@ -143,5 +153,6 @@ export class TurnScheduler {
     this.o.clock.advanceTo(tick);
     this.o.timer.update();
     this.o.poll?.();
+    this.o.turnLimiter?.poll();
   }
 }

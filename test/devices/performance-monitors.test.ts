@@ -91,3 +91,19 @@ test("PMCEID0_EL0 lists INST_RETIRED under -icount shift=N only, as QEMU's", () 
     assert.equal(b.cpus[0].x[2] >>> 0, want, `PMCEID0_EL0 with ${JSON.stringify(clock)}`);
   }
 });
+
+test("a CPU waiting in WFI: its cycle counter's overflow is an idle deadline, and raises PPI 7 then", () => {
+  const WFI = 0xd503207f;
+  const words = overflowImage(31, 0x11);
+  words.splice(words.length - 1, 1, WFI, B_SELF); // wait for the interrupt instead of spinning
+  const { b, lines } = board(words, { mode: "icount", shift: 0, sleep: false });
+  const s = b.run(1000);
+  assert.equal(s.kind, "idle", `status ${s.kind}`);
+  if (s.kind !== "idle") return;
+  assert.ok(s.until !== undefined, "no idle deadline for the cycle counter's overflow");
+  assert.notEqual(lines.get(23), true);
+  b.advanceIdle(s.until);
+  assert.equal(lines.get(23), true, "the overflow did not raise PPI 7 while the CPU waited");
+  // (This image leaves the GIC unprogrammed, so the CPU stays asleep: the pmu guest takes it.)
+  assert.equal(b.pmu.overflowFlags(0) >>> 0, 0x80000000);
+});

@@ -155,6 +155,7 @@ export class VirtBoard {
     const platform = new VirtPlatform(this.cpus, this.psci, secureOnlyPredicate(this.devices), o.hypervisor);
     cluster.createCpus(bus, platform, o.jit);
     for (const cpu of this.cpus) cpu.elChangeHook = pmu;
+    pmu.attachCpus(this.cpus);
     this.gic.attachCpus(this.cpus);
     this.scheduler = new TurnScheduler({
       cpus: this.cpus, clock: this.clock, timer: this.timer, quantum: o.quantum ?? 4000,

@@ -364,6 +364,16 @@ static void overflow_irq(void)
     ISB();
     spun = spin_for_irq(1000000);
     printf("PMCCNTR IRQ     taken=%u INTID=%u OVS=%08lx spun<1000000=%d\n", irq_count, irq_intid, irq_pmovs, spun < 1000000);
+
+    /* The same while waiting in WFI: the cycle counter follows the clock while the CPU sleeps. */
+    WRITE_SYSREG(pmccntr_el0, 0xffffffffu - 20000);
+    WRITE_SYSREG(pmintenset_el1, 1u << 31);
+    WRITE_SYSREG(pmcntenset_el0, 1u << 31);
+    ISB();
+    irq_count = 0;
+    for (spun = 0; spun < 100 && irq_count == 0; spun++)
+        __asm__ volatile("wfi\n\tmsr daifclr, #2\n\tisb\n\tmsr daifset, #2" ::: "memory");
+    printf("PMCCNTR IRQ WFI taken=%u INTID=%u OVS=%08lx\n", irq_count, irq_intid, irq_pmovs);
     WRITE_SYSREG(pmintenclr_el1, 0xffffffffu);
 
     /*
