@@ -88,7 +88,7 @@ export const GUESTS: readonly GuestSpec[] = [
     name: "pmu",
     run: { gicVersion: 3, icount: "shift=0" },
     expect: ["PMCR_EL0 reset  41033000 IMP=41 IDCODE=03 N=6", "PMCEID0_EL0     0000000000020101",
-      "EL1 loop 1000   c0=2002 c1=0 c2=2002 c3=2002 ccnt=2002", "EL0 loop 1500   c0=3092 c1=3002 c2=90 c3=3092 ccnt=90",
+      "EL1 loop 1000   c0=2002 c1=0 c2=2002 c3=2002 ccnt=2002", "EL0 loop 1500   c0=3091 c1=3002 c2=89 c3=3091 ccnt=89",
       "PMUSERENR=1: 2 traps: +36:02000000 +40:02000000", "PMCCNTR IRQ     taken=1 INTID=23 OVS=80000000",
       "PMCCNTR IRQ WFI taken=1 INTID=23 OVS=80000000",
       "INST_RETIRED IRQ taken=1 INTID=23 OVS=00000001 wrapped=1", "pmu: done"],
