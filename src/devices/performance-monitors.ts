@@ -13,11 +13,11 @@
  * Counting costs nothing while no counter is enabled. Counters are brought up to date lazily,
  * as QEMU's pmu_op_start/pmu_op_finish do: on every access to a PMU register, around every
  * change of what counts (PMCR, PMCNTEN, the filters, MDCR_EL2), before every change of
- * exception level (the filters P/U/NSK/NSU/NSH/M select ELs, ARM ARM D11.5.3), and at the end
+ * exception level (the filters P/U/NSK/NSU/NSH/M select ELs, ARM ARM D11 "Counter enables" and "Filtering"), and at the end
  * of each CPU turn. Between two such points the CPU's state is fixed, so each enabled counter
  * advances by the instructions retired (Cpu.retiredInstructions) or the nanoseconds elapsed.
  *
- * Overflow (ARM ARM D11.4): a counter wrapping sets its PMOVSSET_EL0 bit, and the interrupt
+ * Overflow (ARM ARM D11, "Overflow interrupts"): a counter wrapping sets its PMOVSSET_EL0 bit, and the interrupt
  * request is PMCR_EL0.E && (PMINTENSET & PMOVSSET) != 0. The board asks before each CPU turn
  * how many instructions may run before an enabled counter could wrap (limitTurn) and brings the
  * counters up to date when the turn ends, so the interrupt is raised when the counter wraps,
@@ -49,7 +49,7 @@ const CCFILTR_MASK = 0xfc000000 | 0;
 const FILT_P = 1 << 31, FILT_U = 1 << 30, FILT_NSK = 1 << 29, FILT_NSU = 1 << 28, FILT_NSH = 1 << 27, FILT_M = 1 << 26;
 /** PMUSERENR_EL0: EN (bit 0), SW (1), CR (2), ER (3). */
 const USERENR_EN = 1, USERENR_SW = 2, USERENR_CR = 4, USERENR_ER = 8;
-/** MDCR_EL2 (ARM ARM D13.2.? MDCR_EL2): HPMN[4:0], TPM (6), HPME (7), HPMD (17). */
+/** MDCR_EL2 (ARM ARM, register description of MDCR_EL2): HPMN[4:0], TPM (6), HPME (7), HPMD (17). */
 const MDCR_HPMN = 0x1f, MDCR_TPM = 1 << 6, MDCR_HPME = 1 << 7, MDCR_HPMD = 1 << 17;
 /** The cycle counter's bit in PMCNTEN/PMINTEN/PMOVS, and every implemented bit. */
 const CYCLE_BIT = 31;
@@ -176,7 +176,7 @@ export class PerformanceMonitors implements ElChangeHook {
 
   /**
    * Whether counter `n` (31: the cycle counter) counts at the CPU's current EL and security
-   * state (ARM ARM D11.5; QEMU pmu_counter_enabled): enabled by PMCR.E, or MDCR_EL2.HPME for
+   * state (ARM ARM D11; QEMU pmu_counter_enabled): enabled by PMCR.E, or MDCR_EL2.HPME for
    * the counters at or above HPMN; not prohibited (EL2 with MDCR_EL2.HPMD, Secure state with
    * EL3, whose MDCR_EL3.SPME is 0); not filtered out at this EL.
    */
@@ -245,7 +245,7 @@ export class PerformanceMonitors implements ElChangeHook {
     return s;
   }
 
-  /** Drive the overflow interrupt: PMCR_EL0.E && (PMINTENSET & PMOVSSET) (ARM ARM D11.4). */
+  /** Drive the overflow interrupt: PMCR_EL0.E && (PMINTENSET & PMOVSSET) (ARM ARM D11, "Overflow interrupts"). */
   private updateIrq(index: number): void {
     const s = this.state[index];
     const level = (s.pmcr & PMCR_E) !== 0 && (s.inten & s.ovs) !== 0;
@@ -390,7 +390,7 @@ export class PerformanceMonitors implements ElChangeHook {
     bitsReg("PMINTENSET_EL1", 0, 14, 1, "inten", true, tpm, false);
     bitsReg("PMINTENCLR_EL1", 0, 14, 2, "inten", false, tpm, false);
 
-    // PMSWINC_EL0 (ARM ARM D11.5.? SW_INCR): each set bit increments that event counter if it
+    // PMSWINC_EL0 (ARM ARM D11, event 0x00 SW_INCR): each set bit increments that event counter if it
     // counts SW_INCR and is enabled and not filtered at this EL.
     def("PMSWINC_EL0", 3, 9, 12, 4, {
       writeOnly: true, accessTrap: swincAccess,
@@ -447,7 +447,7 @@ export class PerformanceMonitors implements ElChangeHook {
       write: (cpu, lo) => { st(cpu).userenr = lo & 0xf; },
     });
 
-    // MDCR_EL2.HPMN resets to PMCR_EL0.N (ARM ARM D13.2.? MDCR_EL2); HPMN, HPME and HPMD
+    // MDCR_EL2.HPMN resets to PMCR_EL0.N (ARM ARM, register description of MDCR_EL2); HPMN, HPME and HPMD
     // change what counts, so writes bring the counters up to date around them.
     const mdcr = t.get("MDCR_EL2");
     mdcr.reset = BigInt(PMU_COUNTERS);

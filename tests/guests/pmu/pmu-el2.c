@@ -1,6 +1,6 @@
 /*
  * pmu-el2: run with -machine virt,virtualization=on and -icount shift=0.
- * The EL2 controls of the PMU (ARM ARM D13.2.? MDCR_EL2): HPMN splits the
+ * The EL2 controls of the PMU (ARM ARM, register description of MDCR_EL2): HPMN splits the
  * event counters between PMCR_EL0.E (below HPMN) and MDCR_EL2.HPME (at and
  * above it), the NSH filter bit makes counters count at EL2, and TPM/TPMCR
  * trap EL1's PMU accesses to EL2 with EC 0x18. Prints exact instruction

@@ -20,7 +20,7 @@ static inline void w32(uint64_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
 static inline uint32_t r32(uint64_t a) { return *(volatile uint32_t *)a; }
 static inline void w8(uint64_t a, uint8_t v) { *(volatile uint8_t *)a = v; }
 
-/* PMCR_EL0 bits (ARM ARM D13.3.? PMCR_EL0). */
+/* PMCR_EL0 bits (ARM ARM, register description of PMCR_EL0). */
 #define PMCR_E  (1u << 0)
 #define PMCR_P  (1u << 1)
 #define PMCR_C  (1u << 2)
