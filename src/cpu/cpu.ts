@@ -30,6 +30,12 @@ export { EC, EXCEPTION_TAKEN, FSC };
 
 export const enum Access { Read = 0, Write = 1, Exec = 2 }
 
+/** What wants to know about exception level changes (Cpu.elChangeHook). */
+export interface ElChangeHook {
+  beforeElChange(cpu: Cpu): void;
+  afterElChange(cpu: Cpu): void;
+}
+
 export const TLB_SIZE = 1024;
 /** Entries of the stage-2 walk cache (see stage2 in mmu.ts). */
 export const S2C_SIZE = 256;
@@ -348,7 +354,20 @@ export class Cpu {
   eventRegister = false;
   /** Powered off (PSCI CPU_OFF or never started). */
   off = false;
+  /**
+   * Instructions executed so far. The interpreter counts each one before executing it; a
+   * compiled block adds its count when it exits, so inside one `icount` lags (see
+   * retiredInstructions).
+   */
   icount = 0;
+  /** A compiled region is running, and the PC (low word) its block in flight started at: retiredInstructions needs both. */
+  inCompiledBlock = false;
+  compiledBlockLo = 0;
+  /**
+   * Told before and after every change of exception level (the PMU's event filters depend on
+   * the EL, ARM ARM D11.5; QEMU's pre/post el-change hooks). Undefined costs one test per change.
+   */
+  elChangeHook: ElChangeHook | undefined;
   /** Exceptions entered so far, and how many in a row came without an instruction between. */
   exceptionsTaken = 0;
   exceptionsWithoutProgress = 0;
@@ -500,12 +519,15 @@ export class Cpu {
       this.x[63] = this.spBank[newBank * 2 + 1];
     }
     const elChanged = el !== this.el;
+    const hook = elChanged ? this.elChangeHook : undefined;
+    hook?.beforeElChange(this);
     this.el = el;
     this.spSel = spSel;
     if (elChanged) {
       this.selectTlbs();
       this.updateCachedControls();
     }
+    hook?.afterElChange(this);
   }
 
   /** Read a banked SP_ELn (the live one is in slot 31). */
@@ -1098,6 +1120,17 @@ export class Cpu {
     this.exceptionObserver = observer?.onException !== undefined ? observer : undefined;
   }
 
+  /**
+   * Instructions retired so far, the executing one included (what a PMU counting INST_RETIRED
+   * reads from an MRS, or sees at an exception entry): `icount`, plus the instructions of the
+   * current pass of a compiled block up to the PC, which the block has not added yet. Exact
+   * wherever the PC is set, i.e. at every instruction that can access a system register, raise
+   * an exception or change the EL (jit.ts).
+   */
+  retiredInstructions(): number {
+    return this.inCompiledBlock ? this.icount + ((this.pcLo - this.compiledBlockLo) >>> 2) + 1 : this.icount;
+  }
+
   /** An interrupt that would wake WFI is pending (masking does not matter, ARM ARM D1.16.2). */
   wakeupPending(): boolean {
     return this.irqLine || this.fiqLine || this.virqLine || this.vfiqLine;
@@ -1209,7 +1242,9 @@ export class Cpu {
             }
           }
           if (len !== 0 && this.icount + len <= end) {
+            this.inCompiledBlock = true;
             page.regions[page.regionOf[idx]]!(this, end, baseLo, idx, hi, epoch, page);
+            this.inCompiledBlock = false;
             this.flow = 0;
           } else {
             this.interpret(page, idx, baseLo, end);
@@ -1224,7 +1259,8 @@ export class Cpu {
         // (A compiled region has counted the instructions of its block in flight, up to and
         // including the faulting one.) A fault on fetch executes no instruction; count it so a
         // guest stuck taking exceptions still consumes its budget and returns control to the board.
-        if (this.icount === iterationStart) this.icount++;
+        if (this.inCompiledBlock) this.inCompiledBlock = false;
+        else if (this.icount === iterationStart) this.icount++;
       }
     }
     return this.icount - start;

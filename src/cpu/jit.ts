@@ -157,7 +157,7 @@ export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, de
       return dirty;
     };
     const tail = cache && loops ? dirtyAtEnd(dirtyAtEnd(new Set())) : new Set<number>();
-    const lines: string[] = [`case ${idx}: {`, `if (cpu.icount + ${n} > end) break;`, `lo = base | ${idx * 4};`];
+    const lines: string[] = [`case ${idx}: {`, `if (cpu.icount + ${n} > end) break;`, `lo = base | ${idx * 4}; cpu.compiledBlockLo = lo;`];
     if (cache) { lines.push(`cur = ${id}; ${load}`); for (const v of slots) allCached.add(v); }
     const head = lines.length;
     const dirty = new Set<number>(tail);

@@ -116,6 +116,26 @@ export const GUESTS: readonly GuestSpec[] = [
     forbid: [...NEVER, "unexpected"],
   },
   {
+    // PMUv3: INST_RETIRED exists on QEMU only with precise -icount, which also makes cycles exact.
+    name: "pmu",
+    run: { gicVersion: 3, icount: "shift=0" },
+    expect: ["PMCR_EL0 reset  41033000 IMP=41 IDCODE=03 N=6", "PMCEID0_EL0     0000000000020101",
+      "EL1 loop 1000   c0=2002 c1=0 c2=2002 c3=2002 ccnt=2002", "EL0 loop 1500   c0=3091 c1=3002 c2=89 c3=3091 ccnt=89",
+      "PMUSERENR=1: 2 traps: +36:02000000 +40:02000000", "PMCCNTR IRQ     taken=1 INTID=23 OVS=80000000",
+      "PMCCNTR IRQ WFI taken=1 INTID=23 OVS=80000000",
+      "INST_RETIRED IRQ taken=1 INTID=23 OVS=00000001 wrapped=1", "pmu: done"],
+    forbid: [...NEVER, "unexpected"],
+  },
+  {
+    // The EL2 controls: MDCR_EL2.HPMN/HPME, NSH, TPM (TPMCR traps nothing on QEMU 7.2).
+    name: "pmu-el2",
+    run: { virtualization: true, icount: "shift=0" },
+    expect: ["pmu-el2: EL2 MDCR_EL2=6 PMCR_EL0=41033000", "HPMN=2 HPME=0          c0=2002 c1=2002 c2=0 c3=0 ccnt=2002",
+      "HPMN=2 HPME=1 E=0      c0=0 c1=0 c2=1002 c3=1002 ccnt=0", "EL1 run from EL2       c0=2091 c1=83 c2=2091 c3=83 ccnt=2008",
+      "EL1, MDCR_EL2=46: 6 traps: +12:6230e41b", "pmu-el2: done"],
+    forbid: [...NEVER, "unexpected"],
+  },
+  {
     name: "smp",
     run: { smp: 4 },
     expect: ["cpu3: MPIDR_EL1=0000000080000003", "counter = 8000 (expected 8000)", "cpu3 is off", "smp: done"],

@@ -68,6 +68,8 @@ programs=(
     "doorbell-pong|doorbell/doorbell.c|-O2 -mgeneral-regs-only -DPONG"
     "platform-probe|platform-probe/platform-probe.c|-O2 -mgeneral-regs-only"
     "its|its/its.c|-O2 -mgeneral-regs-only"
+    "pmu|pmu/pmu.c|-O2 -mgeneral-regs-only"
+    "pmu-el2|pmu/pmu-el2.c|-O2 -mgeneral-regs-only"
     "bench-int|bench-int/bench-int.c bench-int/kernels.S|-O2"
     "bench-mem|bench-mem/bench-mem.c bench-mem/kernels.S|-O2"
     "bench-fp|bench-fp/bench-fp.c bench-fp/kernels.S|-O2"

@@ -216,14 +216,14 @@ export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number
   });
 
   // Identification (ARM ARM D13.2): a Cortex-A53-like CPU advertising only what is implemented:
-  // AArch64 only at every EL, FP and AdvSIMD, CRC32, no crypto, no PMU, 4K/16K/64K granules,
+  // AArch64 only at every EL, FP and AdvSIMD, CRC32, no crypto, 4K/16K/64K granules,
   // 40-bit PA, 16-bit ASIDs, no mixed endianness.
   const el2 = (opts.el2 ?? opts.highestEl >= 2) ? 1n : 0n, el3 = opts.highestEl >= 3 ? 1n : 0n;
   ro("ID_AA64PFR0_EL1", 3, 0, 0, 4, 0, 0x11n | (el2 << 8n) | (el3 << 12n) | ((opts.gicv3 ? 1n : 0n) << 24n));
   ro("ID_AA64PFR1_EL1", 3, 0, 0, 4, 1, 0n);
   ro("ID_AA64ZFR0_EL1", 3, 0, 0, 4, 4, 0n);
   // DebugVer 6 (ARMv8.0), 6 BRPs, 4 WRPs, 2 CTX_CMPs as QEMU's cortex-a53 (self-hosted-debug.ts);
-  // PMUVer 0 where QEMU has 1: no PMU here, and guests probe its registers when PMUVer says so.
+  // PMUVer 0 until a board's PMU (devices/performance-monitors.ts) sets it, as QEMU's has one.
   ro("ID_AA64DFR0_EL1", 3, 0, 0, 5, 0, 0x10305006n);
   ro("ID_AA64DFR1_EL1", 3, 0, 0, 5, 1, 0n);
   ro("ID_AA64AFR0_EL1", 3, 0, 0, 5, 4, 0n);
