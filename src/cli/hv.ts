@@ -19,6 +19,7 @@ import { dtbToDts } from "../devicetree/index.js";
 import { openConsolePorts, type ConsolePorts } from "./console-ports.js";
 import { DEFAULT_MANAGE_ADDRESS, openManagePort, parseHostPort, type HostPort, type ManagePort } from "./manage.js";
 import { Toolstack } from "../hypervisor/toolstack.js";
+import { checkDom0lessConfig, isDom0lessConfig } from "../hypervisor/dom0less.js";
 import { parseIcount, UsageError } from "./args.js";
 import type { ClockSpec } from "../devices/system-counter.js";
 import { decompressKernel, readInputFile } from "./host-files.js";
@@ -147,12 +148,18 @@ export async function hvMain(argv: string[]): Promise<number> {
   const boardTreeFor = (config: HvConfig) => decodeDtb(buildVirtDtb({
     ramSize: config.memorySize, cpus: config.cpus, gicVersion: config.gicVersion, virtualization: false,
   }));
-  const result = checkHvConfig(tree, configPath, dirname(configPath), {
+  const configHost = {
     fileSize,
     // Device nodes are the same for any size of the board but the memory node: check against the
     // smallest board (the config's own size may itself be wrong).
-    hasDevice: (path) => boardTree.find(path) !== undefined && !path.startsWith("/memory") && path !== "/",
-  });
+    hasDevice: (path: string) => boardTree.find(path) !== undefined && !path.startsWith("/memory") && path !== "/",
+  };
+  // Xen's dom0less nodes (/chosen/domU*) are the other form of the same configuration.
+  const result = isDom0lessConfig(tree)
+    ? checkDom0lessConfig(tree, configPath, dirname(configPath), { ...configHost, readTree: (p) => {
+      try { const t = parseConfigTree(p); return Array.isArray(t) ? t.join("; ") : t; } catch (e) { return (e as Error).message; }
+    } })
+    : checkHvConfig(tree, configPath, dirname(configPath), configHost);
   if (!result.ok) {
     for (const p of result.problems) writeStderr(`tessera: ${p.where}: ${p.message}`);
     return EXIT_USAGE;

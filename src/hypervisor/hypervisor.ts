@@ -208,7 +208,9 @@ class Partition {
       image.kind === "file" ? this.hv.host.readImage(image.path, kind) : image.kind === "bytes" ? image.data : this.readPhysical(image.source, image.size);
     const kernel = read(c.guestImage.image, "kernel");
     const initrd = c.linuxRootfs ? read(c.linuxRootfs.image, "initrd") : undefined;
-    const plan = c.guestImage.image.kind === "preloaded"
+    // Topaz's preloaded images run from their destination; a dom0less module preloaded at its
+    // reg (no destination) is loaded as a file would be.
+    const plan = c.guestImage.image.kind === "preloaded" && c.guestImage.guestAddr !== undefined
       ? preloadedPlan(kernel, c.guestImage.guestAddr!, initrd, c.linuxRootfs?.guestAddr, ramBase + c.ramSize)
       : planBoot({ kernel, initrd, ramBase, ramSize: c.ramSize });
     // A partition starts on zeroed RAM. Board RAM is zero until a guest has run in it, so only
