@@ -328,7 +328,8 @@ export class Toolstack {
       if (typeof c === "string") return fail(c);
       const p = this.hv.parts.find((x) => x.config === c)!;
       p.vcpus.forEach((v, i) => {
-        const online = p.state === "running" || p.state === "paused";
+        // Online: started and not powered off (PSCI CPU_OFF, or not yet CPU_ON); a paused domain's as they were.
+        const online = p.state === "running" ? !v.off : p.state === "paused" ? p.paused[i] === true : false;
         out.push({
           name: c.label, id: c.id, vcpu: i, cpu: c.pcpus[i],
           state: !online ? "--p" : `${p.state === "running" && !v.off && !v.halted ? "r" : "-"}${p.state === "running" && !v.off && v.halted ? "b" : "-"}-`,

@@ -1,0 +1,182 @@
+/**
+ * The toolstack in process, on a real Hypervisor run slice by slice: xl create of a bare-metal
+ * guest (a raw binary) into the CPUs and memory the config leaves free, its console output, list
+ * and its state letters, pause and unpause, destroy freeing what it held, vcpu-pin before the
+ * first start, the one-line refusals of what does not fit, and the shared XenStore as dom0
+ * (read, write, chmod -r, watches, a domain's home going with it).
+ */
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { compileDts } from "../../src/devicetree/index.js";
+import { checkHvConfig } from "../../src/hypervisor/config.js";
+import { Hypervisor } from "../../src/hypervisor/hypervisor.js";
+import { Toolstack, type DomainInfo, type ToolReply } from "../../src/hypervisor/toolstack.js";
+import { PREBUILT_HELLO } from "../harness/paths.js";
+
+/** A bare-metal guest as raw A64 words (no assembler needed): prints "xl guest\n" on the PL011, then spins. */
+function spinningGreeter(): Uint8Array {
+  const text = "xl guest\n";
+  const words: number[] = [
+    0xd2a12001, // movz x1, #0x0900, lsl #16   (PL011 at 0x0900_0000)
+  ];
+  for (const ch of text) {
+    words.push(0x52800002 | (ch.charCodeAt(0) << 5)); // movz w2, #ch
+    words.push(0xb9000022); // str w2, [x1]
+  }
+  words.push(0x14000000); // b .
+  const bytes = new Uint8Array(words.length * 4);
+  const v = new DataView(bytes.buffer);
+  words.forEach((w, i) => v.setUint32(i * 4, w, true));
+  return bytes;
+}
+
+const CONFIG = `/dts-v1/;
+/ {
+  compatible = "tessera,hv-config";
+  hv { machine = "virt,gic-version=3"; cpus = <3>; memory-size = <0x0 0x20000000>; };
+  pa: pa { compatible = "phys-mem-area"; addr = <0x0 0x40000000>; size = <0x0 0x04000000>; };
+  partitions {
+    base { compatible = "partition"; label = "base"; cpus = <0 1>; guest-image = "${PREBUILT_HELLO}";
+      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&pa>; guest-addr = <0x0 0x40000000>; }; };
+  };
+};
+`;
+
+function setup() {
+  const result = checkHvConfig(compileDts(CONFIG, { fileName: "ts.dts" }), "ts.dts", "", { fileSize: () => 1000, hasDevice: () => true });
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
+  const out = new Map<number, string>();
+  const events: string[] = [];
+  const hv = new Hypervisor(result.config, {
+    readImage: (path) => new Uint8Array(readFileSync(path)),
+    consoleOutput: (id, bytes) => out.set(id, (out.get(id) ?? "") + new TextDecoder().decode(bytes)),
+    event: (text) => events.push(text),
+    dtbToDts: () => "",
+  }, { clock: { mode: "icount", shift: 0, sleep: false } });
+  const attached: string[] = [];
+  const ts = new Toolstack(hv, {
+    attachConsole: (id, write) => { attached.push(String(id)); write(new TextEncoder().encode(out.get(id) ?? "")); return { input: () => {}, detach: () => {} }; },
+  });
+  const run = (slices = 20) => { for (let i = 0; i < slices; i++) hv.run(20000); };
+  return { hv, ts, out, events, run, attached };
+}
+
+const kernel = () => Buffer.from(spinningGreeter()).toString("base64");
+const create = (ts: Toolstack, cfg: string, paused = false) => ts.request({ op: "create", file: "d.cfg", config: cfg, kernel: kernel(), paused });
+const errorOf = (r: ToolReply) => (r.ok ? "(ok)" : r.error);
+const list = (ts: Toolstack) => (ts.request({ op: "list" }) as unknown as { domains: DomainInfo[] }).domains;
+
+test("xl create puts a raw binary into free CPUs and memory; it prints on its console; list, pause, unpause, destroy", () => {
+  const { hv, ts, out, run } = setup();
+  hv.bootAll();
+  const r = create(ts, `name = "d1"\nkernel = "g.bin"\nmemory = 64\nvcpus = 1\n`);
+  assert.ok(r.ok, errorOf(r));
+  assert.equal(r.id, 2, "after the config's partition 1");
+  assert.deepEqual(r.cpus, [1], "the first free CPU");
+  assert.equal(r.ram, "0x44000000", "after the config's memory area");
+  run();
+  assert.equal(out.get(2), "xl guest\n");
+  let d1 = list(ts).find((d) => d.name === "d1")!;
+  assert.deepEqual([d1.id, d1.memMiB, d1.vcpus, d1.state[0], d1.created], [2, 64, 1, "r", true]);
+  assert.ok(ts.request({ op: "pause", domain: "d1" }).ok);
+  assert.equal(list(ts).find((d) => d.name === "d1")!.state, "--p---");
+  assert.equal(errorOf(ts.request({ op: "pause", domain: "d1" })), "pause d1: it is paused");
+  assert.ok(ts.request({ op: "unpause", domain: "2" }).ok, "by id");
+  d1 = list(ts).find((d) => d.name === "d1")!;
+  assert.equal(d1.state, "r-----");
+  // The same name again is refused; a second domain takes the last CPU.
+  assert.equal(errorOf(create(ts, `name = "d1"\nkernel = "g.bin"\nmemory = 8\n`)), "domain with name \"d1\" already exists");
+  assert.ok(create(ts, `name = "d2"\nkernel = "g.bin"\nmemory = 8\n`).ok);
+  assert.equal(errorOf(create(ts, `name = "d3"\nkernel = "g.bin"\nmemory = 8\n`)), "vcpus = 1: only 0 CPUs free (none); each vCPU needs a CPU of its own");
+  assert.ok(ts.request({ op: "destroy", domain: "d1" }).ok);
+  assert.deepEqual(list(ts).map((d) => d.name), ["base", "d2"]);
+  assert.deepEqual(ts.freeCpus(), [1], "d1's CPU is free again");
+  const d3 = create(ts, `name = "d3"\nkernel = "g.bin"\nmemory = 64\n`);
+  assert.ok(d3.ok, errorOf(d3));
+  assert.equal(d3.id, 4, "domain ids are not reused");
+  assert.equal(d3.ram, "0x44000000", "d1's memory is free again");
+  assert.equal(errorOf(ts.request({ op: "destroy", domain: "nobody" })), "nobody is an invalid domain identifier");
+});
+
+test("what does not fit is one line: CPUs in use, memory, iomem over RAM or the GIC or another's device, irqs, the kernel", () => {
+  const { ts } = setup();
+  const base = `kernel = "g.bin"\nmemory = 16\n`;
+  assert.equal(errorOf(create(ts, `name = "a"\n${base}cpus = "0"\n`)), "cpus: no free CPU for vCPU 0 among 0 (CPU 0 is base's)");
+  assert.equal(errorOf(create(ts, `name = "a"\nkernel = "g.bin"\nmemory = 1024\n`)), "memory = 1024: not enough free memory (448 MiB free, the largest free range 448 MiB)");
+  assert.equal(errorOf(create(ts, `name = "a"\n${base}iomem = ["40000,1"]\n`)), "iomem \"40000,1@40000\": [0x40000000, 0x40001000) is not device memory of the board (below 0x40000000)");
+  assert.equal(errorOf(create(ts, `name = "a"\n${base}iomem = ["8000,1"]\n`)), "iomem \"8000,1@8000\": [0x8000000, 0x8001000) overlaps the GIC, which the hypervisor keeps");
+  assert.equal(errorOf(create(ts, `name = "a"\n${base}iomem = ["9000,1@40000"]\n`)), "iomem \"9000,1@40000\": guest frames [0x40000000, 0x40001000) overlap the domain's RAM at 0x40000000");
+  assert.equal(errorOf(create(ts, `name = "a"\n${base}irqs = [ 27 ]\n`)), "irqs: 27 is not an SPI of the board (32 to 287)");
+  assert.equal(errorOf(create(ts, `name = "a"\n${base}vcpus = 3\n`)), "vcpus = 3: only 2 CPUs free (1,2); each vCPU needs a CPU of its own");
+  assert.ok(create(ts, `name = "io"\n${base}iomem = ["9010,1"]\nirqs = [ 34 ]\n`).ok);
+  assert.equal(errorOf(create(ts, `name = "a"\n${base}iomem = ["9010,1"]\n`)), "iomem \"9010,1@9010\": [0x9010000, 0x9011000) is in use by io");
+  assert.equal(errorOf(create(ts, `name = "a"\n${base}irqs = [ 34 ]\n`)), "irqs: 34 is in use by io");
+  const empty = ts.request({ op: "create", file: "d.cfg", config: `name = "e"\n${base}`, kernel: "" });
+  assert.equal(errorOf(empty), "kernel \"g.bin\": kernel file is empty");
+  assert.equal(errorOf(ts.request({ op: "create", file: "d.cfg", config: `name = "e"\nkernel = "g.bin"\nmemory = 16\nbogus = 1\n`, kernel: kernel() })), "d.cfg:4: unknown setting 'bogus'");
+});
+
+test("vcpu-pin: a domain created paused takes the CPU it is pinned to; a running one keeps its CPU", () => {
+  const { hv, ts, out, run } = setup();
+  hv.bootAll();
+  const r = create(ts, `name = "p"\nkernel = "g.bin"\nmemory = 16\n`, true);
+  assert.ok(r.ok, errorOf(r));
+  assert.deepEqual(r.cpus, [1]);
+  const vcpuOf = () => ((ts.request({ op: "vcpu-list", domain: "p" }) as unknown as { vcpus: { cpu: number; state: string }[] }).vcpus[0]);
+  assert.equal(vcpuOf().state, "--p", "not started");
+  assert.ok(ts.request({ op: "vcpu-pin", domain: "p", vcpu: "0", cpus: "2" }).ok);
+  assert.equal(vcpuOf().cpu, 2);
+  assert.deepEqual(ts.freeCpus(), [1]);
+  assert.ok(ts.request({ op: "unpause", domain: "p" }).ok);
+  run();
+  assert.equal(out.get(r.id as number), "xl guest\n", "it ran, on CPU 2");
+  assert.equal(hv.cpus[2].off, false);
+  assert.equal(hv.cpus[1].off, true);
+  assert.match(errorOf(ts.request({ op: "vcpu-pin", domain: "p", vcpu: "0", cpus: "1" })), /^Could not set affinity for vcpu `0': p is running/);
+  assert.ok(ts.request({ op: "vcpu-pin", domain: "p", vcpu: "0", cpus: "2" }).ok, "its own CPU: nothing to do");
+  assert.match(errorOf(ts.request({ op: "vcpu-pin", domain: "p", vcpu: "3", cpus: "1" })), /^Error: Invalid argument 3 as VCPU/);
+});
+
+test("XenStore as dom0: read, write, chmod -r /local b, watches, and a destroyed domain's home goes", () => {
+  const { hv, ts } = setup();
+  hv.bootAll();
+  const r = create(ts, `name = "x"\nkernel = "g.bin"\nmemory = 16\n`);
+  assert.ok(r.ok);
+  const home = `/local/domain/${r.id}`;
+  assert.deepEqual(ts.request({ op: "xs-read", path: `${home}/name` }), { ok: true, value: "x" });
+  const events: string[] = [];
+  const stop = ts.watch(`${home}/data`, (path) => events.push(path));
+  assert.equal(typeof stop, "function");
+  assert.ok(ts.request({ op: "xs-write", path: `${home}/data/k`, value: "v" }).ok);
+  assert.deepEqual(events, [`${home}/data`, `${home}/data/k`], "once at once, then the change");
+  assert.deepEqual(ts.request({ op: "xs-perms", path: `${home}/name` }), { ok: true, perms: ["n0", `r${r.id}`] });
+  assert.ok(ts.request({ op: "xs-chmod", path: "/local", perms: ["b"], recursive: true }).ok);
+  assert.deepEqual(ts.request({ op: "xs-perms", path: `${home}/name` }), { ok: true, perms: ["b0"] }, "b alone is b0: dom0 owns it, every domain reads and writes");
+  // Now another domain may write there, as the seed's ERIKA needs.
+  const enc = new TextEncoder();
+  assert.ok("payload" in hv.xenstore.request(1, 11 /* XS_WRITE */, 0, enc.encode(`${home}/data/from1\0hi`)));
+  assert.equal(errorOf(ts.request({ op: "xs-chmod", path: "/local", perms: ["q1"] })), "chmod: invalid permission 'q1' (n, r, w or b, then a domain id)");
+  assert.equal(errorOf(ts.request({ op: "xs-read", path: "/nothing" })), "read /nothing: No such file or directory");
+  const beforeDestroy = events.length;
+  const released: string[] = [];
+  ts.watch("@releaseDomain", (path) => released.push(path));
+  assert.ok(ts.request({ op: "destroy", domain: "x" }).ok);
+  assert.equal(errorOf(ts.request({ op: "xs-read", path: `${home}/name` })), `read ${home}/name: No such file or directory`);
+  assert.deepEqual(released, ["@releaseDomain", "@releaseDomain"], "at once, then for the destroyed domain");
+  (stop as () => void)();
+  ts.request({ op: "xs-write", path: "/local/after", value: "1" });
+  assert.deepEqual(events.slice(beforeDestroy), [`${home}/data`], "removing the home fired the watch once more; after stop(), nothing");
+});
+
+test("xl shutdown asks a Xen domain through control/shutdown; a partition without Xen needs -F", () => {
+  const { hv, ts } = setup();
+  hv.bootAll();
+  const r = create(ts, `name = "s"\nkernel = "g.bin"\nmemory = 16\n`);
+  assert.ok(r.ok);
+  assert.ok(ts.request({ op: "shutdown", domain: "s" }).ok);
+  assert.deepEqual(ts.request({ op: "xs-read", path: `/local/domain/${String(r.id)}/control/shutdown` }), { ok: true, value: "poweroff" });
+  assert.equal(errorOf(ts.request({ op: "shutdown", domain: "base" })), "shutdown base: PV control interface not available (not a Xen partition): use -F to stop it");
+  assert.ok(ts.request({ op: "shutdown", domain: "base", force: true }).ok);
+  assert.equal(list(ts).find((d) => d.name === "base")!.state, "------", "stopped by the toolstack, not shut down by the guest");
+});
