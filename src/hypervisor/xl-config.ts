@@ -130,10 +130,12 @@ class Lexer {
 }
 
 /** The `KEY = VALUE` settings of a file, in order, or the syntax errors (libxlutil's parser accepts `;` as a separator too). */
-export function parseXlSettings(text: string): { settings: Map<string, { value: XlValue; line: number }>; problems: XlProblem[] } {
+export function parseXlSettings(text: string): { settings: Map<string, { value: XlValue; line: number }>; problems: XlProblem[]; broken: Set<string> } {
   const lex = new Lexer(text);
   const settings = new Map<string, { value: XlValue; line: number }>();
   const problems: XlProblem[] = [];
+  /** Keys whose value had a syntax error (reported once, not again as missing). */
+  const broken = new Set<string>();
   for (;;) {
     lex.skipBlank(true);
     if (lex.done) break;
@@ -151,12 +153,12 @@ export function parseXlSettings(text: string): { settings: Map<string, { value: 
     lex.take();
     lex.skipBlank(false);
     const value = lex.value();
-    if (typeof value === "string") { fail(`${key}: ${value}`); continue; }
+    if (typeof value === "string") { fail(`${key}: ${value}`); broken.add(key); continue; }
     lex.skipBlank(false);
-    if (!lex.done && lex.peek() !== "\n" && lex.peek() !== ";") { fail(`${key}: end of line expected after the value, not ${lex.describe()}`); continue; }
+    if (!lex.done && lex.peek() !== "\n" && lex.peek() !== ";") { fail(`${key}: end of line expected after the value, not ${lex.describe()}`); broken.add(key); continue; }
     settings.set(key, { value, line });
   }
-  return { settings, problems };
+  return { settings, problems, broken };
 }
 
 /** xl's CPU list syntax (xl.cfg "cpus"): "all", "N", "N-M", "^N" to take out, comma-separated. */
@@ -200,7 +202,7 @@ function hexNumber(s: string): number | undefined {
 
 /** Check a domain configuration; `boardCpus` bounds the CPU lists. */
 export function parseXlConfig(text: string, boardCpus: number): XlParseResult {
-  const { settings, problems } = parseXlSettings(text);
+  const { settings, problems, broken } = parseXlSettings(text);
   const add = (line: number, message: string) => problems.push({ line, message });
   const lineOf = (k: string) => settings.get(k)?.line ?? 0;
   const str = (k: string): string | undefined => {
@@ -229,7 +231,7 @@ export function parseXlConfig(text: string, boardCpus: number): XlParseResult {
   }
 
   const name = str("name");
-  if (name === undefined && !settings.has("name")) add(0, "domain name must be specified (name = \"...\")");
+  if (name === undefined && !settings.has("name") && !broken.has("name")) add(0, "domain name must be specified (name = \"...\")");
   else if (name !== undefined) { const bad = checkName(name); if (bad) add(lineOf("name"), bad); }
 
   const type = str("type") ?? "pvh";
@@ -237,7 +239,7 @@ export function parseXlConfig(text: string, boardCpus: number): XlParseResult {
   if (type !== "pvh") add(lineOf("type"), `type "${type}": Xen on Arm guests are "pvh" (hvm and pv are x86 types)`);
 
   const kernel = str("kernel");
-  if (kernel === undefined && !settings.has("kernel")) add(0, "kernel must be specified (kernel = \"FILE\")");
+  if (kernel === undefined && !settings.has("kernel") && !broken.has("kernel")) add(0, "kernel must be specified (kernel = \"FILE\")");
   const ramdisk = str("ramdisk");
   const extra = str("extra"), root = str("root"), cmdlineKey = str("cmdline");
   const cmdline = cmdlineKey ?? ([root ? `root=${root}` : "", extra ?? ""].filter((s) => s !== "").join(" ") || undefined);
