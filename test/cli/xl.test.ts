@@ -1,6 +1,6 @@
 /**
  * `tessera xl` and `tessera xenstore` against a running `tessera hv` on its management port:
- * xl create of bare-metal guests (raw binaries), the seed's erika.cfg files unchanged, xl list
+ * xl create of bare-metal guests (raw binaries), ERIKA Enterprise's erika.cfg files unchanged, xl list
  * and vcpu-list in xl's columns, pause and unpause, vcpu-pin of a domain created paused, xl
  * console replaying and echoing through the guest's UART and detaching on Ctrl-], destroy,
  * dmesg, XenStore ls/read/write/chmod/watch, and the one-line failures (bad xl.cfg, unknown
@@ -92,7 +92,7 @@ test("xl list: xl's header and columns; the config's partition is domain 1, and 
   assert.equal(lines.length, 3);
 });
 
-test("the seed's erika.cfg files are accepted unchanged, bare binaries as kernels", () => {
+test("ERIKA Enterprise's erika.cfg files (its Xen guide's, and one pinned with the UART and RTC pages) are accepted unchanged, bare binaries as kernels", () => {
   writeFileSync(join(dir, "erika.cfg"), `name = "erika"
 kernel = "erika.bin"
 memory = 128
@@ -101,7 +101,7 @@ cpus = "1"
 iomem = [ "0x9000,1@0x9000", "0x9010,1@0x9010" ]
 irqs = [ 33, 38 ]
 `);
-  writeFileSync(join(dir, "seed-erika.cfg"), `kernel = "A20.bin"
+  writeFileSync(join(dir, "erika-guide.cfg"), `kernel = "A20.bin"
 memory = 512
 name = "ERIKA_Enterprise"
 vcpus = 1
@@ -111,8 +111,8 @@ iomem = ["1c20,2"]
   const r = xl("create", "erika.cfg");
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, "Parsing config from erika.cfg\n");
-  const seed = xl("create", "./seed-erika.cfg");
-  assert.equal(seed.status, 0, seed.stderr);
+  const guide = xl("create", "./erika-guide.cfg");
+  assert.equal(guide.status, 0, guide.stderr);
   const list = xl("list").stdout;
   assert.ok(list.includes(`\n${listRow("erika", 2, 128, 1)}`), list);
   assert.ok(list.includes(`\n${listRow("ERIKA_Enterprise", 3, 512, 1)}`), list);

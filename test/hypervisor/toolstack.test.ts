@@ -153,7 +153,7 @@ test("XenStore as dom0: read, write, chmod -r /local b, watches, and a destroyed
   assert.deepEqual(ts.request({ op: "xs-perms", path: `${home}/name` }), { ok: true, perms: ["n0", `r${r.id}`] });
   assert.ok(ts.request({ op: "xs-chmod", path: "/local", perms: ["b"], recursive: true }).ok);
   assert.deepEqual(ts.request({ op: "xs-perms", path: `${home}/name` }), { ok: true, perms: ["b0"] }, "b alone is b0: dom0 owns it, every domain reads and writes");
-  // Now another domain may write there, as the seed's ERIKA needs.
+  // Now another domain may write there, as ERIKA's XenBus driver needs (its guide runs xenstore-chmod -r /local b).
   const enc = new TextEncoder();
   assert.ok("payload" in hv.xenstore.request(1, 11 /* XS_WRITE */, 0, enc.encode(`${home}/data/from1\0hi`)));
   assert.equal(errorOf(ts.request({ op: "xs-chmod", path: "/local", perms: ["q1"] })), "chmod: invalid permission 'q1' (n, r, w or b, then a domain id)");

@@ -1,5 +1,5 @@
 /**
- * xl.cfg files (Xen's docs/man/xl.cfg.5.pod.in): the seed's ERIKA configurations unchanged,
+ * xl.cfg files (Xen's docs/man/xl.cfg.5.pod.in): ERIKA Enterprise's configurations unchanged,
  * lists across lines, comments and both quote styles, xl's defaults, iomem's hexadecimal
  * "START,PAGES[@GFN]", CPU lists, and every problem as a line number and one message.
  */
@@ -7,8 +7,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseCpuList, parseXlConfig } from "../../src/hypervisor/xl-config.js";
 
-/** The erika.cfg of the seed document on ERIKA Enterprise as a Xen domU, verbatim. */
-const SEED_ERIKA = `kernel = "A20.bin"
+/** The erika.cfg of ERIKA Enterprise's guide to running it as a Xen domU, verbatim. */
+const GUIDE_ERIKA = `kernel = "A20.bin"
 memory = 512
 name = "ERIKA_Enterprise"
 vcpus = 1
@@ -16,7 +16,7 @@ on_crash = 'destroy'
 iomem = ["1c20,2"]
 `;
 
-/** The erika.cfg the toolstack's description gives, with the pinned CPU, the UART and RTC pages, and their interrupts. */
+/** An erika.cfg with the pinned CPU, the UART and RTC pages, and their interrupts. */
 const PINNED_ERIKA = `name = "erika"
 kernel = "erika.bin"
 memory = 128
@@ -26,8 +26,8 @@ iomem = [ "0x9000,1@0x9000", "0x9010,1@0x9010" ]
 irqs = [ 33, 38 ]
 `;
 
-test("the seed's erika.cfg: one page range mapped 1:1, xl's defaults for what it leaves out", () => {
-  const r = parseXlConfig(SEED_ERIKA, 4);
+test("the ERIKA guide's erika.cfg: one page range mapped 1:1, xl's defaults for what it leaves out", () => {
+  const r = parseXlConfig(GUIDE_ERIKA, 4);
   assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
   const c = r.config;
   assert.deepEqual([c.name, c.kernel, c.memoryMiB, c.vcpus, c.type], ["ERIKA_Enterprise", "A20.bin", 512, 1, "pvh"]);
