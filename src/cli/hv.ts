@@ -227,7 +227,7 @@ async function runPartitions(config: HvConfig, watchdogSeconds: number | undefin
   };
   let managePort: ManagePort | undefined;
   if (manage !== "off") {
-    const toolstack = new Toolstack(hv, { attachConsole: (id, write) => consoles.attach(mux!, id, write) });
+    const toolstack = new Toolstack(hv, { attachConsole: (id, write, ended) => consoles.attach(mux!, id, write, ended) });
     try {
       managePort = await openManagePort(toolstack, manage ?? parseHostPort(DEFAULT_MANAGE_ADDRESS)!);
     } catch (e) {
@@ -299,12 +299,21 @@ class XlConsoles {
     this.unread.set(id, list);
   }
 
+  private readonly sessions = new Map<number, Set<() => void>>();
+
+  /** Partition `id` is gone: what it left unread goes, and attached consoles end. */
   forget(id: number): void {
     this.unread.delete(id);
+    for (const end of this.sessions.get(id) ?? []) end();
+    this.sessions.delete(id);
+    this.attached.delete(id);
   }
 
-  attach(mux: ConsoleMux, id: number, write: (bytes: Uint8Array) => void): { input(b: Uint8Array): void; detach(): void } {
+  attach(mux: ConsoleMux, id: number, write: (bytes: Uint8Array) => void, ended: () => void): { input(b: Uint8Array): void; detach(): void } {
     for (const b of this.unread.get(id) ?? []) write(b);
+    const sessions = this.sessions.get(id) ?? new Set();
+    sessions.add(ended);
+    this.sessions.set(id, sessions);
     this.unread.delete(id);
     this.attached.set(id, (this.attached.get(id) ?? 0) + 1);
     const detachMux = mux.attachClient(id, { write });
@@ -315,6 +324,7 @@ class XlConsoles {
         if (!attached) return;
         attached = false;
         detachMux();
+        this.sessions.get(id)?.delete(ended);
         this.attached.set(id, (this.attached.get(id) ?? 1) - 1);
       },
     };

@@ -87,7 +87,7 @@ function serve(toolstack: Toolstack, socket: Socket, sockets: Set<Socket>): void
       const r = toolstack.console(req.domain, (bytes) => {
         if (!replied) early.push(bytes.slice());
         else if (!socket.destroyed) socket.write(bytes);
-      });
+      }, () => socket.end());
       if (!r.ok) { send(r); return; }
       send({ ok: true, id: r.id, name: r.name });
       replied = true;

@@ -130,7 +130,10 @@ async function watch(address: HostPort, args: string[]): Promise<number> {
         } catch { /* a line that is not an event: ignored */ }
       }
     },
-    closed: () => finish(seen >= limit ? EXIT_OK : EXIT_FAILURE),
+    closed: () => {
+      if (seen < limit) writeStderr("tessera: xenstore watch: the hypervisor closed the connection");
+      finish(seen >= limit ? EXIT_OK : EXIT_FAILURE);
+    },
   });
   if (!r.ok) throw new ToolError(String(r.error));
   return ended;

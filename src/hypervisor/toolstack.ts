@@ -53,8 +53,12 @@ export type ToolReply = ({ ok: true } & Record<string, unknown>) | { ok: false; 
 
 /** What the host gives the toolstack: the consoles (the host routes console output). */
 export interface ToolstackHost {
-  /** Attach to partition `id`'s console: its output goes to `write`; undefined when it has none. */
-  attachConsole(id: number, write: (bytes: Uint8Array) => void): { input(bytes: Uint8Array): void; detach(): void } | undefined;
+  /**
+   * Attach to partition `id`'s console: its output goes to `write`, and `ended` is called when
+   * the partition is destroyed (xl console then ends, as when a domain dies); undefined when it
+   * has no console.
+   */
+  attachConsole(id: number, write: (bytes: Uint8Array) => void, ended: () => void): { input(bytes: Uint8Array): void; detach(): void } | undefined;
 }
 
 function fail(error: string): ToolReply {
@@ -221,7 +225,14 @@ export class Toolstack {
       },
     };
     this.recorded.set(id, { vif: cfg.vif, disk: cfg.disk });
-    this.hv.addPartition(pc, req.paused === true);
+    try {
+      this.hv.addPartition(pc, req.paused === true);
+    } catch (e) {
+      // Checked above, so not expected: the domain goes, and nothing else is touched.
+      this.hv.removePartition(id);
+      this.recorded.delete(id);
+      return fail(`${cfg.name}: could not be started: ${(e as Error).message}`);
+    }
     const notes: string[] = [];
     if (cfg.vif.length) notes.push(`vif: recorded, no network back end yet (${cfg.vif.length} interface${cfg.vif.length > 1 ? "s" : ""})`);
     if (cfg.disk.length) notes.push(`disk: recorded, no block back end yet (${cfg.disk.length} disk${cfg.disk.length > 1 ? "s" : ""})`);
@@ -401,10 +412,10 @@ export class Toolstack {
   // ---------------- console ----------------
 
   /** xl console: attach to a domain's console. */
-  console(name: unknown, write: (bytes: Uint8Array) => void): { ok: true; id: number; name: string; input(b: Uint8Array): void; detach(): void } | { ok: false; error: string } {
+  console(name: unknown, write: (bytes: Uint8Array) => void, ended: () => void): { ok: true; id: number; name: string; input(b: Uint8Array): void; detach(): void } | { ok: false; error: string } {
     const c = this.findDomain(name);
     if (typeof c === "string") return { ok: false, error: c };
-    const a = this.host.attachConsole(c.id, write);
+    const a = this.host.attachConsole(c.id, write, ended);
     if (!a) return { ok: false, error: `${c.label} has no console` };
     return { ok: true, id: c.id, name: c.label, ...a };
   }

@@ -150,7 +150,17 @@ test("xl create of a guest that prints; console replays and echoes, Ctrl-] detac
   assert.equal(xl("unpause", "echo").status, 0);
   assert.match(xl("list", "echo").stdout.split("\n")[1], /^echo +\d+ +64 +1 {5}r-----  +\d+\.\d$/);
   assert.match(xl("dmesg").stdout, /^\(HV\) \[ +\d+\.\d{6}\] echo: started on CPU \d$/m);
+  // A console attached when its domain is destroyed ends with it.
+  const second = spawn(process.execPath, [TESSERA_CLI, "xl", "--hv", address, "console", "echo"], { stdio: ["pipe", "pipe", "pipe"] });
+  const killer2 = setTimeout(() => second.kill(), 30000);
+  let echoed = "";
+  second.stdout!.on("data", (d: Buffer) => { echoed += d.toString("latin1"); });
+  const secondExited = new Promise<number | null>((resolve) => second.on("exit", (code) => resolve(code)));
+  second.stdin!.write("x");
+  await until("the second console's echo", () => echoed.includes("X"));
   assert.equal(xl("destroy", "echo").status, 0);
+  assert.equal(await secondExited, 0, "xl console ends when its domain is destroyed");
+  clearTimeout(killer2);
   assert.match(xl("dmesg").stdout, /\] echo: destroyed$/m);
   const gone = xl("destroy", "echo");
   assert.equal(gone.status, 1);
