@@ -287,16 +287,30 @@ async function runPartitions(config: HvConfig, watchdogSeconds: number | undefin
  */
 class XlConsoles {
   static readonly UNREAD_BYTES = 16 * 1024;
-  private readonly unread = new Map<number, Uint8Array[]>();
+  /** Each partition's unread output: a ring of UNREAD_BYTES, and how much of it is filled (O(1) a byte: a UART prints a byte at a time). */
+  private readonly unread = new Map<number, { ring: Uint8Array; end: number; length: number }>();
   private readonly attached = new Map<number, number>();
 
   output(id: number, bytes: Uint8Array): void {
     if ((this.attached.get(id) ?? 0) > 0) return;
-    const list = this.unread.get(id) ?? [];
-    list.push(bytes.slice());
-    let total = list.reduce((a, b) => a + b.length, 0);
-    while (total > XlConsoles.UNREAD_BYTES && list.length > 1) total -= list.shift()!.length;
-    this.unread.set(id, list);
+    let u = this.unread.get(id);
+    if (!u) this.unread.set(id, (u = { ring: new Uint8Array(XlConsoles.UNREAD_BYTES), end: 0, length: 0 }));
+    for (const b of bytes.length > XlConsoles.UNREAD_BYTES ? bytes.subarray(bytes.length - XlConsoles.UNREAD_BYTES) : bytes) {
+      u.ring[u.end] = b;
+      u.end = (u.end + 1) % XlConsoles.UNREAD_BYTES;
+      if (u.length < XlConsoles.UNREAD_BYTES) u.length++;
+    }
+  }
+
+  /** What was kept, oldest first, and the ring emptied. */
+  private take(id: number): Uint8Array | undefined {
+    const u = this.unread.get(id);
+    if (!u || u.length === 0) return undefined;
+    const start = (u.end - u.length + XlConsoles.UNREAD_BYTES) % XlConsoles.UNREAD_BYTES;
+    const out = new Uint8Array(u.length);
+    for (let i = 0; i < u.length; i++) out[i] = u.ring[(start + i) % XlConsoles.UNREAD_BYTES];
+    u.length = 0;
+    return out;
   }
 
   private readonly sessions = new Map<number, Set<() => void>>();
@@ -310,7 +324,8 @@ class XlConsoles {
   }
 
   attach(mux: ConsoleMux, id: number, write: (bytes: Uint8Array) => void, ended: () => void): { input(b: Uint8Array): void; detach(): void } {
-    for (const b of this.unread.get(id) ?? []) write(b);
+    const kept = this.take(id);
+    if (kept) write(kept);
     const sessions = this.sessions.get(id) ?? new Set();
     sessions.add(ended);
     this.sessions.set(id, sessions);
