@@ -180,3 +180,23 @@ test("xl shutdown asks a Xen domain through control/shutdown; a partition withou
   assert.ok(ts.request({ op: "shutdown", domain: "base", force: true }).ok);
   assert.equal(list(ts).find((d) => d.name === "base")!.state, "------", "stopped by the toolstack, not shut down by the guest");
 });
+
+test("on_poweroff: destroy frees the domain, preserve keeps it shut down, restart boots it again", () => {
+  const { hv, ts, out, events, run } = setup();
+  const hello = Buffer.from(readFileSync(PREBUILT_HELLO)).toString("base64");
+  const make = (name: string, action: string) =>
+    ts.request({ op: "create", file: `${name}.cfg`, config: `name = "${name}"\nkernel = "hello.elf"\nmemory = 16\non_poweroff = "${action}"\n`, kernel: hello });
+  const gone = make("gone", "destroy"), kept = make("kept", "preserve");
+  assert.ok(gone.ok && kept.ok, errorOf(gone) + errorOf(kept));
+  for (let i = 0; i < 400 && !(events.includes("gone: destroyed") && events.includes("kept: powered off")); i++) run(1);
+  assert.ok(out.get(gone.id as number)?.includes("hello: done, powering off"), "it ran to its end");
+  assert.ok(events.includes("gone: destroyed"), events.join("\n"));
+  assert.deepEqual(list(ts).map((d) => d.name), ["base", "kept"], "destroy: gone from the list");
+  assert.equal(list(ts).find((d) => d.name === "kept")!.state, "---s--", "preserve: shut down (reason poweroff), still listed");
+  assert.deepEqual(ts.freeCpus(), [1], "gone's CPU is free, kept's is still held");
+  const again = make("again", "restart");
+  assert.ok(again.ok, errorOf(again));
+  for (let i = 0; i < 400 && events.filter((e) => e === "again: started on CPU 1").length < 2; i++) run(1);
+  assert.equal(events.filter((e) => e === "again: started on CPU 1").length, 2, "restart: booted a second time");
+  assert.equal(list(ts).find((d) => d.name === "again")!.id, again.id, "with the same id");
+});
