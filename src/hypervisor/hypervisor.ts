@@ -383,6 +383,52 @@ export class Hypervisor implements El2ExitHandler, HvControl {
     throw new RangeError(`no room for another partition (at most ${MAX_PARTITIONS})`);
   }
 
+  /**
+   * Move vCPU `vcpu` of partition `id` to physical CPU `pcpu`, which no partition holds (xl
+   * vcpu-pin of a running domain): its registers, system registers, timers and interrupt lines
+   * go along, between two slices, so the guest goes on where it was. Its old CPU is off.
+   */
+  moveVcpu(id: number, vcpu: number, pcpu: number): string | undefined {
+    const p = this.byId(id);
+    if (!p) return "no such partition";
+    const from = p.vcpus[vcpu], to = this.board.cpus[pcpu];
+    if (!from || !to) return "no such CPU";
+    if (from === to) return undefined;
+    if (this.owner[pcpu] !== undefined || this.config.partitions.some((c) => c.pcpus.includes(pcpu))) return `CPU ${pcpu} is in use`;
+    to.x.set(from.x);
+    to.spBank.set(from.spBank);
+    to.v8.set(from.v8);
+    to.pcLo = from.pcLo; to.pcHi = from.pcHi;
+    to.nf = from.nf; to.zf = from.zf; to.cf = from.cf; to.vf = from.vf;
+    to.daif = from.daif; to.el = from.el; to.spSel = from.spSel;
+    to.pstateIl = from.pstateIl; to.pstateSs = from.pstateSs;
+    to.fpcr = from.fpcr; to.fpsr = from.fpsr;
+    // Every system register but the physical CPU's own identity (MPIDR_EL1; the guest reads VMPIDR_EL2).
+    const mpLo = to.sr[SR.MPIDR_EL1 * 2], mpHi = to.sr[SR.MPIDR_EL1 * 2 + 1];
+    to.sr.set(from.sr);
+    to.sr[SR.MPIDR_EL1 * 2] = mpLo; to.sr[SR.MPIDR_EL1 * 2 + 1] = mpHi;
+    to.halted = from.halted; to.off = from.off; to.eventRegister = from.eventRegister;
+    to.exclusiveValid = false; from.exclusiveValid = false;
+    [to.icount, from.icount] = [from.icount, to.icount];
+    // The timers' lines drop while they still reach the partition through the old CPU, then
+    // rise again, where due, through the new one.
+    this.board.timer.quiesce(from.index);
+    this.board.timer.quiesce(to.index);
+    from.off = true; from.halted = true; from.setVirq(false); from.setVfiq(false);
+    p.vcpus[vcpu] = to;
+    p.config.pcpus[vcpu] = pcpu;
+    this.owner[from.index] = undefined;
+    this.owner[pcpu] = p;
+    this.board.timer.swapCpus(from.index, to.index);
+    // The partition's GIC drives the new CPU's virtual lines from now on.
+    p.gic.attachCpus(p.vcpus.map(virtualLines));
+    to.updateCachedControls();
+    to.vttbrChanged();
+    to.flushTlb();
+    to.interruptCheck = true;
+    return undefined;
+  }
+
   /** A line of the hypervisor's own: to the host, and kept for xl dmesg. */
   event(text: string): void {
     const seconds = this.board.clock.now() / this.board.counterFrequency;

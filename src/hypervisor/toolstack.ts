@@ -353,8 +353,9 @@ export class Toolstack {
 
   /**
    * xl vcpu-pin DOMAIN VCPU CPUS: a vCPU of a static partition has a physical CPU of its own, so
-   * pinning chooses that CPU. A vCPU keeps its CPU while the domain runs; a domain that has not
-   * started (xl create -p) or has stopped takes the new CPU at its next start.
+   * pinning chooses that CPU among the free ones. A running (or paused) vCPU moves there with
+   * its state (Hypervisor.moveVcpu); a domain that has not started (xl create -p) or has
+   * stopped takes the new CPU at its next start.
    */
   private vcpuPin(name: unknown, vcpuText: unknown, cpusText: unknown): ToolReply {
     const c = this.findDomain(name);
@@ -374,8 +375,15 @@ export class Toolstack {
     }
     if (next.every((cpu, i) => cpu === c.pcpus[i])) return { ok: true };
     const startsAfresh = p.state === "stopped" || p.state === "crashed" || p.createdPaused;
-    if (!startsAfresh) return fail(`Could not set affinity for vcpu \`${vcpus.join(",")}': ${c.label} is ${p.state}, and a running static partition's vCPU stays on its CPU (pin before it starts: xl create -p, xl vcpu-pin, xl unpause)`);
-    c.pcpus.splice(0, c.pcpus.length, ...next);
+    if (startsAfresh) c.pcpus.splice(0, c.pcpus.length, ...next);
+    else {
+      // A running (or paused) domain's vCPU moves, its state with it.
+      for (const v of vcpus) {
+        if (next[v] === c.pcpus[v]) continue;
+        const e = this.hv.moveVcpu(c.id, v, next[v]);
+        if (e) return fail(`Could not set affinity for vcpu \`${v}': ${e}`);
+      }
+    }
     this.hv.event(`${c.label}: vCPU${vcpus.length > 1 ? "s" : ""} ${vcpus.join(",")} pinned to CPU${vcpus.length > 1 ? "s" : ""} ${vcpus.map((v) => next[v]).join(",")}`);
     return { ok: true };
   }

@@ -167,7 +167,7 @@ test("xl create of a guest that prints; console replays and echoes, Ctrl-] detac
   assert.equal(gone.stderr, "tessera: xl destroy: echo is an invalid domain identifier\n");
 });
 
-test("vcpu-pin: a domain created paused runs on the CPU it is pinned to", async () => {
+test("vcpu-pin: a domain created paused runs on the CPU it is pinned to; a running one moves and goes on", async () => {
   writeFileSync(join(dir, "pin.cfg"), `name = "pin"\nkernel = "echo.bin"\nmemory = 16\n`);
   assert.equal(xl("create", "-p", "pin.cfg").status, 0);
   assert.equal(xl("vcpu-pin", "pin", "0", "5").status, 0);
@@ -175,9 +175,23 @@ test("vcpu-pin: a domain created paused runs on the CPU it is pinned to", async 
   assert.equal(xl("unpause", "pin").status, 0);
   await until("pin's greeting", () => hvOut.includes("[pin] echo guest: ready"));
   assert.match(hvOut, /\[hv\] pin: started on CPU 5$/m);
-  const running = xl("vcpu-pin", "pin", "0", "4");
-  assert.equal(running.status, 1);
-  assert.match(running.stderr, /^tessera: xl vcpu-pin: Could not set affinity for vcpu `0': pin is running/);
+  const moved = xl("vcpu-pin", "pin", "0", "4");
+  assert.equal(moved.status, 0, moved.stderr);
+  assert.match(xl("vcpu-list", "pin").stdout.split("\n")[1], /^pin +\d+ +0 +4 +[r-][b-]- +\d+\.\d  4 \/ all$/);
+  // It goes on where it was: what is typed on its console still comes back.
+  const con = spawn(process.execPath, [TESSERA_CLI, "xl", "--hv", address, "console", "pin"], { stdio: ["pipe", "pipe", "pipe"] });
+  const killer = setTimeout(() => con.kill(), 30000);
+  let seen = "";
+  con.stdout!.on("data", (d: Buffer) => { seen += d.toString("latin1"); });
+  const exited = new Promise<number | null>((resolve) => con.on("exit", (code) => resolve(code)));
+  con.stdin!.write("moved");
+  await until("the moved guest's echo", () => seen.includes("MOVED"));
+  con.stdin!.write("\x1d");
+  assert.equal(await exited, 0);
+  clearTimeout(killer);
+  const taken = xl("vcpu-pin", "pin", "0", "0");
+  assert.equal(taken.status, 1);
+  assert.equal(taken.stderr, "tessera: xl vcpu-pin: Could not set affinity for vcpu `0': no free CPU among 0 (each vCPU has a CPU of its own)\n");
   assert.equal(xl("destroy", "pin").status, 0);
 });
 

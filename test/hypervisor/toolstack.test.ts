@@ -13,6 +13,10 @@ import { checkHvConfig } from "../../src/hypervisor/config.js";
 import { Hypervisor } from "../../src/hypervisor/hypervisor.js";
 import { Toolstack, type DomainInfo, type ToolReply } from "../../src/hypervisor/toolstack.js";
 import { PREBUILT_HELLO } from "../harness/paths.js";
+import { buildGuests, guestPath, missingTools } from "../harness/guests.js";
+import { oracleMissing } from "../harness/oracles.js";
+
+const timerSkip = oracleMissing(missingTools({ compiler: true, qemu: false }) ?? false);
 
 /** A bare-metal guest as raw A64 words (no assembler needed): prints "xl guest\n" on the PL011, then spins. */
 function spinningGreeter(): Uint8Array {
@@ -117,7 +121,7 @@ test("what does not fit is one line: CPUs in use, memory, iomem over RAM or the 
   assert.equal(errorOf(ts.request({ op: "create", file: "d.cfg", config: `name = "e"\nkernel = "g.bin"\nmemory = 16\nbogus = 1\n`, kernel: kernel() })), "d.cfg:4: unknown setting 'bogus'");
 });
 
-test("vcpu-pin: a domain created paused takes the CPU it is pinned to; a running one keeps its CPU", () => {
+test("vcpu-pin: a domain created paused takes the CPU it is pinned to; a CPU in use is refused", () => {
   const { hv, ts, out, run } = setup();
   hv.bootAll();
   const r = create(ts, `name = "p"\nkernel = "g.bin"\nmemory = 16\n`, true);
@@ -133,9 +137,53 @@ test("vcpu-pin: a domain created paused takes the CPU it is pinned to; a running
   assert.equal(out.get(r.id as number), "xl guest\n", "it ran, on CPU 2");
   assert.equal(hv.cpus[2].off, false);
   assert.equal(hv.cpus[1].off, true);
-  assert.match(errorOf(ts.request({ op: "vcpu-pin", domain: "p", vcpu: "0", cpus: "1" })), /^Could not set affinity for vcpu `0': p is running/);
   assert.ok(ts.request({ op: "vcpu-pin", domain: "p", vcpu: "0", cpus: "2" }).ok, "its own CPU: nothing to do");
+  assert.match(errorOf(ts.request({ op: "vcpu-pin", domain: "p", vcpu: "0", cpus: "0" })), /^Could not set affinity for vcpu `0': no free CPU among 0/);
   assert.match(errorOf(ts.request({ op: "vcpu-pin", domain: "p", vcpu: "3", cpus: "1" })), /^Error: Invalid argument 3 as VCPU/);
+});
+
+/** Raw A64 words: print "ready\n", then echo each byte typed on the PL011 with its case flipped (eor 0x20). */
+function echoGuest(): Uint8Array {
+  const words = [0xd2a12001]; // movz x1, #0x0900, lsl #16
+  for (const ch of "ready\n") words.push(0x52800002 | (ch.charCodeAt(0) << 5), 0xb9000022);
+  // 1: ldr w4, [x1, #0x18]; tbnz w4, #4, 1b; ldr w3, [x1]; eor w3, w3, #0x20; str w3, [x1]; b 1b
+  words.push(0xb9401824, 0x3727ffe4, 0xb9400023, 0x521b0063, 0xb9000023, 0x17fffffb);
+  const bytes = new Uint8Array(words.length * 4);
+  words.forEach((w, i) => new DataView(bytes.buffer).setUint32(i * 4, w, true));
+  return bytes;
+}
+
+test("vcpu-pin of a running domain moves its vCPU, registers and all, to the new CPU", () => {
+  const { hv, ts, out, run } = setup();
+  hv.bootAll();
+  const r = ts.request({ op: "create", file: "e.cfg", config: `name = "e"\nkernel = "e.bin"\nmemory = 16\n`, kernel: Buffer.from(echoGuest()).toString("base64") });
+  assert.ok(r.ok, errorOf(r));
+  const id = r.id as number;
+  run();
+  hv.consoleInput(id, new TextEncoder().encode("ab"));
+  run();
+  assert.equal(out.get(id), "ready\nAB", "echoing on CPU 1");
+  const before = hv.cpus[1];
+  const pc = before.pcLo;
+  assert.ok(ts.request({ op: "vcpu-pin", domain: "e", vcpu: "0", cpus: "2" }).ok);
+  assert.equal(hv.cpus[2].pcLo, pc, "the PC came along");
+  assert.equal(hv.cpus[1].off, true, "the old CPU is off");
+  assert.deepEqual(ts.freeCpus(), [1]);
+  const icountOld = hv.cpus[1].icount;
+  hv.consoleInput(id, new TextEncoder().encode("cD"));
+  run();
+  assert.equal(out.get(id), "ready\nABCd", "still echoing, on CPU 2");
+  assert.equal(hv.cpus[1].icount, icountOld, "nothing ran on the old CPU");
+  const vcpu = (ts.request({ op: "vcpu-list", domain: "e" }) as unknown as { vcpus: { cpu: number }[] }).vcpus[0];
+  assert.equal(vcpu.cpu, 2);
+  // Paused, it moves too, and goes on where it was when unpaused.
+  assert.ok(ts.request({ op: "pause", domain: "e" }).ok);
+  assert.ok(ts.request({ op: "vcpu-pin", domain: "e", vcpu: "0", cpus: "1" }).ok);
+  assert.ok(ts.request({ op: "unpause", domain: "e" }).ok);
+  hv.consoleInput(id, new TextEncoder().encode("z"));
+  run();
+  assert.equal(out.get(id), "ready\nABCdZ");
+  assert.equal(hv.cpus[2].off, true);
 });
 
 test("XenStore as dom0: read, write, chmod -r /local b, watches, and a destroyed domain's home goes", () => {
@@ -199,4 +247,30 @@ test("on_poweroff: destroy frees the domain, preserve keeps it shut down, restar
   for (let i = 0; i < 400 && events.filter((e) => e === "again: started on CPU 1").length < 2; i++) run(1);
   assert.equal(events.filter((e) => e === "again: started on CPU 1").length, 2, "restart: booted a second time");
   assert.equal(list(ts).find((d) => d.name === "again")!.id, again.id, "with the same id");
+});
+
+test("vcpu-pin of timer-irq midway: its GIC, timers and interrupts go along, and it prints what it prints unmoved", { skip: timerSkip, timeout: 120000 }, () => {
+  buildGuests(["timer-irq"]);
+  const kernel = Buffer.from(readFileSync(guestPath("timer-irq"))).toString("base64");
+  const runOnce = (moveAt: string | undefined) => {
+    const { hv, ts, out, events } = setup();
+    const r = ts.request({ op: "create", file: "t.cfg", config: `name = "t"\nkernel = "timer-irq.elf"\nmemory = 16\non_poweroff = "preserve"\n`, kernel });
+    assert.ok(r.ok, errorOf(r));
+    let moved = false;
+    for (let i = 0; i < 20000 && !events.includes("t: powered off"); i++) {
+      const status = hv.run(20000);
+      // An idle board waits for its next timer deadline, as the run loop's -icount sleep=off does.
+      if (status.kind === "idle" && status.until !== undefined) hv.advanceIdle(status.until);
+      if (moveAt && !moved && (out.get(r.id as number) ?? "").includes(moveAt)) {
+        assert.ok(ts.request({ op: "vcpu-pin", domain: "t", vcpu: "0", cpus: "2" }).ok);
+        moved = true;
+      }
+    }
+    assert.ok(events.includes("t: powered off"), `it ended\n${out.get(r.id as number)}`);
+    if (moveAt) assert.ok(moved && hv.cpus[1].off && events.some((e) => e === "t: powered off"));
+    return out.get(r.id as number);
+  };
+  const unmoved = runOnce(undefined);
+  assert.match(unmoved ?? "", /timer-irq: \d+ interrupts, done/);
+  assert.equal(runOnce("virtual timer tick 1"), unmoved, "moved after the first tick");
 });
