@@ -8,7 +8,7 @@
 import { UsageError } from "./args.js";
 import { call, mustCall, takeHvAddress, ToolError } from "./manage-client.js";
 import { EXIT_FAILURE, EXIT_OK, writeStderr, writeStdout } from "./process-host.js";
-import type { HostPort } from "./manage.js";
+import { DEFAULT_MANAGE_ADDRESS, type HostPort } from "./manage.js";
 
 const USAGE = `usage: tessera xenstore [--hv HOST:PORT] COMMAND [ARGS]
   ls [-f] [-p] [PATH]          the tree under PATH (default /): -f full paths, -p permissions
@@ -16,7 +16,8 @@ const USAGE = `usage: tessera xenstore [--hv HOST:PORT] COMMAND [ARGS]
   write PATH VALUE ...         set nodes (created with their parents)
   rm PATH ...                  remove nodes and everything under them
   chmod [-r] PATH PERM ...     set permissions (n, r, w, b with a domain id: b, r1, n0 ...); -r recursively
-  watch [-n NR] PATH           print PATH each time something under it changes (-n: after NR events, stop)`;
+  watch [-n NR] PATH           print PATH each time something under it changes (-n: after NR events, stop)
+The hypervisor is --hv HOST:PORT, else $TESSERA_HV, else ${DEFAULT_MANAGE_ADDRESS} (tessera hv --manage's default).`;
 
 /** xenstore-ls's column for the permissions with -p (xenstore_client.c desired_width). */
 const PERMS_COLUMN = 60;

@@ -11,7 +11,7 @@ import { UsageError } from "./args.js";
 import { decompressKernel, readInputFile } from "./host-files.js";
 import { call, mustCall, takeHvAddress, ToolError, type Reply } from "./manage-client.js";
 import { EXIT_FAILURE, EXIT_OK, writeStderr, writeStdout } from "./process-host.js";
-import type { HostPort } from "./manage.js";
+import { DEFAULT_MANAGE_ADDRESS, type HostPort } from "./manage.js";
 import type { DomainInfo, VcpuInfo } from "../hypervisor/toolstack.js";
 
 const USAGE = `usage: tessera xl [--hv HOST:PORT] COMMAND [ARGS]
@@ -26,7 +26,7 @@ const USAGE = `usage: tessera xl [--hv HOST:PORT] COMMAND [ARGS]
   console DOMAIN                       attach to a domain's console (Ctrl-] detaches)
   info                                 the host and the hypervisor
   dmesg [-c]                           the hypervisor's log (-c: then clear it)
-The hypervisor is --hv HOST:PORT, else $TESSERA_HV, else the default of tessera hv --manage.`;
+The hypervisor is --hv HOST:PORT, else $TESSERA_HV, else ${DEFAULT_MANAGE_ADDRESS} (tessera hv --manage's default).`;
 
 /** Ctrl-]: xl console's escape (xenconsole's ESCAPE_CHARACTER 0x1d). */
 const CONSOLE_ESCAPE = 0x1d;
