@@ -13,6 +13,7 @@ import type { VirtioDevice } from "../../devices/virtio/device.js";
 import { GuestMemory } from "../../devices/virtio/guest-memory.js";
 import { VirtioMmioTransport } from "../../devices/virtio/mmio-transport.js";
 import { FixedValueRegion } from "../../devices/placeholder.js";
+import { CfiFlash } from "../../devices/cfi-flash.js";
 import { FwCfg } from "../../devices/fw-cfg.js";
 import type { GicV2 } from "../../devices/gicv2.js";
 import { GicV2m } from "../../devices/gicv2m.js";
@@ -57,6 +58,15 @@ export interface VirtDeviceEnv {
   bus?: Bus;
   /** The -device virtio-*-device instances, in command-line order, and the transports' interface. */
   virtio?: VirtioPlugging;
+  /** What the two flash banks hold (-bios, -drive if=pflash): absent banks start as zeros. */
+  flash?: readonly (FlashBacking | undefined)[];
+}
+
+/** One flash bank's contents and where its writes go. */
+export interface FlashBacking {
+  contents?: Uint8Array;
+  readOnly?: boolean;
+  writeBack?(offset: number, bytes: Uint8Array): void;
 }
 
 export interface VirtioPlugging {
@@ -96,11 +106,14 @@ const spi = (number: number, trigger: DeviceInterrupt["trigger"] = "level-high")
 const region = (base: number, size: number): MmioRegion => ({ base, size });
 const unit = (r: MmioRegion) => r.base.toString(16);
 
-/** Flash banks read as erased-to-zero without backing storage (nothing boots from them here). */
-function flash(name: string, node: string, regions: MmioRegion[], secure: boolean): VirtDevice {
+/**
+ * virt_flash_create / virt_flash_map: two CFI flash banks (pflash0 at 0, pflash1 above it),
+ * QEMU's pflash_cfi01 (cfi-flash.ts); `banks` says which of the two a node covers.
+ */
+function flash(name: string, node: string, regions: MmioRegion[], banks: number[], secure: boolean): VirtDevice {
   return {
     name, regions, interrupts: [], secureOnly: secure,
-    models: () => [new FixedValueRegion("flash", 0)],
+    models: ({ flash }) => banks.map((b, i) => new CfiFlash({ name: `virt.flash${b}`, size: regions[i].size, ...flash?.[b] })),
     addNode: ({ root }) => {
       const n = root.add(`${node}@${unit(regions[0])}`);
       n.setString("compatible", "cfi-flash");
@@ -371,8 +384,8 @@ const platformBus: VirtDevice = {
 export function virtDevices(o: VirtDeviceOptions): VirtDevice[] {
   const bank0 = region(VIRT.FLASH_BASE, VIRT.FLASH_BANK_SIZE), bank1 = region(VIRT.FLASH_BASE + VIRT.FLASH_BANK_SIZE, VIRT.FLASH_BANK_SIZE);
   // virt_flash_fdt: both banks in one node, or with secure=on bank 0 Secure-only and bank 1 alone.
-  const flashes = o.secure ? [flash("secure-flash", "secflash", [bank0], true), flash("flash", "flash", [bank1], false)]
-    : [flash("flash", "flash", [bank0, bank1], false)];
+  const flashes = o.secure ? [flash("secure-flash", "secflash", [bank0], [0], true), flash("flash", "flash", [bank1], [1], false)]
+    : [flash("flash", "flash", [bank0, bank1], [0, 1], false)];
   return [
     ...flashes,
     gic(o),
