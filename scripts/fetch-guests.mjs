@@ -34,6 +34,7 @@ let step = 0;
  * for arm64 (":arm64" is added unless the name already has an architecture).
  */
 const EXTRAS = [
+  { dir: "u-boot", packages: ["u-boot-qemu:all"] },
 ];
 
 function say(text) { process.stderr.write(`fetch-guests: ${text}\n`); }

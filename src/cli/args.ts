@@ -12,7 +12,10 @@ export class UsageError extends Error {
 }
 
 export interface RunArgs {
-  kernel: string;
+  /** Absent when firmware boots instead (-bios, a flash drive, or a loader setting the PC). */
+  kernel?: string;
+  /** -bios: an image for flash bank 0, where the CPU starts. */
+  bios?: string;
   initrd?: string;
   append?: string;
   dtb?: string;
@@ -59,7 +62,7 @@ function parseInt10(text: string, what: string): number {
 }
 
 /** Options that take no value and change nothing here (accepted for QEMU command-line compatibility). */
-const IGNORED_FLAGS = new Set(["-nographic", "-no-reboot", "-s", "-no-shutdown", "-enable-kvm"]);
+const IGNORED_FLAGS = new Set(["-nographic", "-nodefaults", "-no-reboot", "-s", "-no-shutdown", "-enable-kvm"]);
 /** Options with a value that are accepted and ignored when the value is harmless. */
 const IGNORED_WITH_VALUE: Record<string, (v: string) => boolean> = {
   "-net": (v) => v === "none",
@@ -98,6 +101,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
     }
     switch (opt) {
       case "-kernel": out.kernel = value(); break;
+      case "-bios": out.bios = value(); break;
       case "-initrd": out.initrd = value(); break;
       case "-append": out.append = value(); break;
       case "-dtb": out.dtb = value(); break;
@@ -145,7 +149,21 @@ export function parseRunArgs(argv: string[]): RunArgs {
     }
   }
   checkDeviceArgs(out.devices!);
-  if (!out.kernel) throw new UsageError("no kernel given (use -kernel FILE)");
+  const d = out.devices!;
+  if (out.bios !== undefined && d.pflash[0] !== undefined) {
+    // hw/arm/virt.c virt_firmware_init
+    throw new UsageError("The contents of the first flash device may be specified with -bios or with -drive if=pflash... but you cannot use both options at once");
+  }
+  const firmware = out.bios !== undefined || d.pflash[0] !== undefined;
+  if (firmware && out.kernel) {
+    throw new UsageError("-kernel with firmware (-bios or a flash drive) is not supported: the firmware would load it through fw_cfg; put the kernel in memory with -device loader instead");
+  }
+  for (const l of d.loaders) {
+    if (l.cpuNum !== undefined && l.cpuNum >= (out.smp ?? 1)) throw new UsageError(`-device ${l.text}: Specified boot CPU#${l.cpuNum} is nonexistent`);
+  }
+  if (!out.kernel && !firmware && !d.loaders.some((l) => l.cpuNum !== undefined)) {
+    throw new UsageError("no kernel given (use -kernel FILE, -bios FILE, -drive if=pflash,... or -device loader,...,cpu-num=N)");
+  }
   return out as RunArgs;
 }
 

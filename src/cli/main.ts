@@ -13,7 +13,8 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { VirtBoard } from "../boards/virt/virt.js";
 import { VIRT } from "../boards/virt/memory-map.js";
-import { planBoot } from "../loaders/boot.js";
+import { planBoot, type BootPlan } from "../loaders/boot.js";
+import { applyLoaders, flashBackings, planLoaders } from "./firmware.js";
 import { parseRunArgs, UsageError, type RunArgs } from "./args.js";
 import { hostEntropy, openChardev, openDrive } from "./device-backends.js";
 import { VirtioConsole } from "../devices/virtio/console.js";
@@ -137,12 +138,18 @@ function checkCommandLine(append: string): void {
 async function runCommand(argv: string[]): Promise<number> {
   const args = parseRunArgs(argv);
   for (const w of args.warnings) writeStderr(`tessera: warning: ${w}`);
-  const kernel = decompressKernel(readImage(args.kernel, "kernel", args.ramSize), args.kernel);
+  // Without -kernel the CPU starts at the reset vector (address 0, flash bank 0) with the DTB at
+  // the start of RAM for the firmware, as QEMU's arm_load_kernel leaves a firmware boot.
+  const kernel = args.kernel !== undefined ? decompressKernel(readImage(args.kernel, "kernel", args.ramSize), args.kernel) : undefined;
   const initrd = args.initrd ? readImage(args.initrd, "initrd", args.ramSize) : undefined;
+  if (initrd && !kernel) fail("-initrd needs -kernel (with firmware, put the initrd in memory with -device loader)");
   const userDtb = args.dtb ? readImage(args.dtb, "device tree", args.ramSize) : undefined;
-  const plan = planBoot({ kernel, initrd, ramBase: VIRT.RAM_BASE, ramSize: args.ramSize });
+  const plan: BootPlan = kernel ? planBoot({ kernel, initrd, ramBase: VIRT.RAM_BASE, ramSize: args.ramSize })
+    : { isLinux: false, entry: 0, loads: [], dtbAddr: VIRT.RAM_BASE, dtbLimit: VIRT.RAM_BASE + args.ramSize };
   if (initrd && plan.isLinux) checkInitrd(initrd, args.initrd!);
   if (plan.isLinux && args.append !== undefined) checkCommandLine(args.append);
+  const flash = flashBackings(args);
+  const loaders = planLoaders(args);
 
   const out: number[] = [];
   const console_ = new PanicWatch();
@@ -162,6 +169,7 @@ async function runCommand(argv: string[]): Promise<number> {
       clock: args.clock,
       jit: jitThresholdsFromEnvironment(process.env),
       virtio,
+      flash,
     });
   } catch (e) {
     if (e instanceof RangeError) fail(`cannot allocate ${Math.round(args.ramSize / 1048576)} MiB of guest RAM`);
@@ -172,7 +180,7 @@ async function runCommand(argv: string[]): Promise<number> {
   // so it is refused instead.
   const initrdRange = plan.isLinux ? plan.initrd : undefined;
   const room = plan.isLinux && plan.dtbAddr !== undefined ? (plan.dtbLimit ?? Infinity) - plan.dtbAddr : undefined;
-  const dtb = userDtb === undefined ? board.buildDtb(args.append, initrdRange, plan.isLinux)
+  const dtb = userDtb === undefined ? board.buildDtb(args.append, initrdRange, plan.isLinux, loaders.modules)
     : board.userDtb(userDtb, room, args.append, initrdRange, plan.isLinux);
   if (args.dumpDtb) {
     // As QEMU: write the blob and exit without running.
@@ -181,6 +189,10 @@ async function runCommand(argv: string[]): Promise<number> {
     return EXIT_OK;
   }
   const { dtbAddr } = board.load(plan, dtb);
+  applyLoaders(board, loaders, [
+    ...plan.loads.map((l) => ({ what: "the kernel", addr: l.addr, size: l.data.length + l.zeroFill })),
+    ...(dtbAddr !== undefined && dtb ? [{ what: "the device tree", addr: dtbAddr, size: dtb.length }] : []),
+  ]);
   if (userDtb && dtb && dtbAddr === undefined) {
     // QEMU leaves a -dtb that does not fit below a bare-metal image out without a word; say so.
     writeStderr(`tessera: warning: device tree '${args.dtb}' (${dtb.length} bytes as loaded) does not fit below the image; the guest gets none, as under QEMU`);

@@ -10,7 +10,7 @@
  * the calls below follow QEMU's and the order comes out as QEMU's.
  */
 import { DeviceTree, encodeDtb, type DtNode } from "../../devicetree/index.js";
-import { IRQ_LEVEL_HIGH, IRQ_TYPE_PPI, ppiCpuMask, reg2 } from "./dt-cells.js";
+import { hi32, IRQ_LEVEL_HIGH, IRQ_TYPE_PPI, lo32, ppiCpuMask, reg2 } from "./dt-cells.js";
 import { VIRT } from "./memory-map.js";
 import { virtDevices, type VirtDevice, type VirtDtContext } from "./virt-devices.js";
 
@@ -50,6 +50,16 @@ export interface VirtDtbOptions {
    * without KASLR, the same way every time, under QEMU too.
    */
   randomness?: boolean;
+  /** -device guest-loader blobs, in command-line order: their /chosen/module@ nodes. */
+  modules?: readonly DtModule[];
+}
+
+/** A blob a guest-loader put in memory for a hypervisor to find (hw/core/guest-loader.c). */
+export interface DtModule {
+  addr: number;
+  size: number;
+  kind: "kernel" | "initrd";
+  bootargs?: string;
 }
 
 /** First phandle QEMU allocates (device_tree.c: qemu_fdt_alloc_phandle starts at 0x8000). */
@@ -148,6 +158,16 @@ export function buildVirtDtb(o: VirtDtbOptions, devices: readonly VirtDevice[] =
   // fw-cfg, platform bus (virt-devices.ts).
   const dt: VirtDtContext = { tree, root, chosen, secureChosen, ppiFlags, clockPhandle };
   for (const d of devices) d.addNode?.(dt);
+
+  // The guest-loader devices, realized after the board: libfdt places each new subnode before
+  // the ones already there, so the last given comes first. Its name keeps QEMU's "0x" and
+  // 8-digit unit address; reg is one 64-bit address and size whatever the parent's cells.
+  for (const m of [...(o.modules ?? [])].reverse()) {
+    const node = chosen.add(`module@0x${m.addr.toString(16).padStart(8, "0")}`);
+    node.setCells("reg", hi32(m.addr), lo32(m.addr), hi32(m.size), lo32(m.size));
+    node.setString("compatible", "multiboot,module", m.kind === "kernel" ? "multiboot,kernel" : "multiboot,ramdisk");
+    if (m.kind === "kernel" && m.bootargs !== undefined) node.setString("bootargs", m.bootargs);
+  }
 
   // hw/arm/boot.c arm_load_dtb: memory, boot arguments, initrd, PSCI.
   const memory = root.add(`memory@${VIRT.RAM_BASE.toString(16)}`);
