@@ -13,8 +13,11 @@
  *   - 0x70 read status and 0x90 read ID take one cycle: the next write is a new command.
  *   - 0x98 CFI query stays until 0xFF; other writes in query mode are ignored.
  *   - 0x20 block erase erases the sector at the first cycle (before the 0xD0 confirm).
- *   - 0x10/0x40 program one access; 0xE8 buffered write takes a word count (masked to the chip
- *     width) and then count + 1 accesses written straight to storage, then 0xD0.
+ *   - 0x10/0x40 program one access. 0xE8 buffered write (QEMU 7.2's write buffer): the word
+ *     count (masked to the chip width) opens a 4 KiB buffer (2 KiB per chip) on the block of
+ *     the address the count is written to; count + 1 data accesses fill it (one outside it is
+ *     a program error, status bit 4); 0xD0 with no error writes the block to storage, anything
+ *     else drops it. So a write buffer away from where its commands go fails, as under QEMU.
  *   - 0x60 lock setup then 0x01/0xD0: accepted, no lock state is kept (ID reads of a block's
  *     lock status give 0: unlocked), as QEMU.
  *   - 0x50 clears the status; status reads repeat it for each chip (0x00800080 at 32 bits).
@@ -80,6 +83,9 @@ export class CfiFlash implements RomDevice {
   private wcycle = 0;
   private status = STATUS_READY;
   private counter = 0;
+  /** The buffered write's block (a copy of storage, written on confirm), or -1 when none is open. */
+  private readonly buffer: Uint8Array;
+  private bufferAt = -1;
   private link: { romdChanged(): void; stored(offset: number, length: number): void } | undefined;
 
   constructor(o: CfiFlashOptions) {
@@ -91,6 +97,7 @@ export class CfiFlash implements RomDevice {
     this.readOnly = o.readOnly ?? false;
     this.writeBack = o.writeBack;
     ({ table: this.cfi, writeBlockSize: this.writeBlockSize } = cfiTable(o.size));
+    this.buffer = new Uint8Array(this.writeBlockSize);
   }
 
   attach(link: { romdChanged(): void; stored(offset: number, length: number): void }): void {
@@ -147,6 +154,13 @@ export class CfiFlash implements RomDevice {
 
   private dataWrite(offset: number, size: number, value: number): void {
     for (let i = 0; i < size; i++) this.storage[offset + i] = (value >>> (8 * i)) & 0xff;
+  }
+
+  /** Data of a buffered write: into the buffer, or a program error outside its block. */
+  private bufferWrite(offset: number, size: number, value: number): void {
+    const at = offset - this.bufferAt;
+    if (at < 0 || at + size > this.buffer.length) { this.status |= STATUS_PROGRAM_ERROR; return; }
+    for (let i = 0; i < size; i++) this.buffer[at + i] = (value >>> (8 * i)) & 0xff;
   }
 
   /** pflash_update: the 512-byte sectors covering the change go to the backing file. */
@@ -212,9 +226,13 @@ export class CfiFlash implements RomDevice {
             if (cmd === 0xd0) { this.wcycle = 0; this.status |= STATUS_READY; return; }
             return this.readArray(); // 0xFF, or an unknown sequence
           case 0xe8:
-            // The word count (minus one) in one chip's lane.
+            // The word count (minus one) in one chip's lane. QEMU 7.2 opens the write buffer
+            // here, on the block holding the address this cycle is written to (the command's,
+            // not the data's: data outside that block is a program error).
             this.counter = value & 0xffff;
             this.wcycle++;
+            this.bufferAt = offset - (offset % this.writeBlockSize);
+            this.buffer.set(this.storage.subarray(this.bufferAt, this.bufferAt + this.writeBlockSize));
             return;
           case 0x60:
             if (cmd === 0xd0 || cmd === 0x01) { this.wcycle = 0; this.status |= STATUS_READY; return; }
@@ -227,24 +245,24 @@ export class CfiFlash implements RomDevice {
         }
       case 2:
         if (this.cmd !== 0xe8) return this.readArray();
-        if (!this.readOnly) this.dataWrite(offset, size, value);
+        if (!this.readOnly && this.bufferAt >= 0) this.bufferWrite(offset, size, value);
         else this.status |= STATUS_PROGRAM_ERROR;
-        this.link?.stored(offset, size);
         this.status |= STATUS_READY;
-        if (this.counter === 0) {
-          this.wcycle++;
-          if (!this.readOnly) {
-            const at = offset - (offset % this.writeBlockSize);
-            this.update(at, this.writeBlockSize);
-          } else {
-            this.status |= STATUS_PROGRAM_ERROR;
-          }
-        }
+        if (this.counter === 0) this.wcycle++;
         this.counter--;
         return;
       case 3:
-        if (this.cmd === 0xe8 && cmd === 0xd0) { this.wcycle = 0; this.status |= STATUS_READY; return; }
-        // Aborting a buffered write: QEMU has already written the data and resets to read array.
+        if (this.cmd === 0xe8 && cmd === 0xd0 && !(this.status & STATUS_PROGRAM_ERROR)) {
+          // Confirmed: the buffer's whole block goes to storage.
+          this.storage.set(this.buffer, this.bufferAt);
+          this.update(this.bufferAt, this.buffer.length);
+          this.bufferAt = -1;
+          this.wcycle = 0;
+          this.status |= STATUS_READY;
+          return;
+        }
+        // Aborted, or a program error in the sequence: the buffer is dropped.
+        this.bufferAt = -1;
         return this.readArray();
       default:
         return this.readArray();
