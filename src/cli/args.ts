@@ -38,6 +38,8 @@ export interface RunArgs {
   clock: ClockSpec;
   /** Said about the command line without refusing it (-icount without a shift). */
   warnings: string[];
+  /** -machine acpi (auto: on). With firmware it swaps the GPIO for the ACPI GED, as virt.c. */
+  acpi: boolean;
   /** -drive, -device and -global: the virtio devices (device-args.ts). */
   devices: DeviceArgs;
 }
@@ -77,7 +79,7 @@ const IGNORED_WITH_VALUE: Record<string, (v: string) => boolean> = {
 
 export function parseRunArgs(argv: string[]): RunArgs {
   const out: Partial<RunArgs> & { trace: RunArgs["trace"]; warnings: string[] } = {
-    smp: 1, ramSize: 128 * MiB, gicVersion: 2, virtualization: false, secure: false, dtbRandomness: true, trace: { exec: false, int: false },
+    smp: 1, ramSize: 128 * MiB, gicVersion: 2, virtualization: false, secure: false, dtbRandomness: true, acpi: true, trace: { exec: false, int: false },
     clock: { mode: "host" }, warnings: [], devices: emptyDeviceArgs(),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -305,7 +307,8 @@ function parseMachine(text: string, out: Partial<RunArgs>): void {
       case "dumpdtb": out.dumpDtb = v; break;
       case "secure": out.secure = onOff(); break;
       case "dtb-randomness": case "dtb-kaslr-seed": out.dtbRandomness = onOff(); break;
-      case "highmem": case "its": case "acpi": onOff(); break;
+      case "acpi": out.acpi = v === "auto" ? true : onOff(); break;
+      case "highmem": case "its": onOff(); break;
       default: throw new UsageError(`unknown machine property '${key}'`);
     }
   }

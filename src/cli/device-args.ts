@@ -80,7 +80,16 @@ export function emptyDeviceArgs(): DeviceArgs {
 /** QEMU's key=value list (a leading bare word is the value of `implied`); ",," is a literal comma. */
 function keyValues(text: string, implied: string | undefined, option: string): Map<string, string> {
   const out = new Map<string, string>();
-  const parts = text.split(/,(?!,)/).map((p) => p.replace(/,,/g, ","));
+  // Split at single commas; ",," is a comma inside a value (QEMU's opts_do_parse).
+  const parts: string[] = [];
+  let current = "";
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] !== ",") { current += text[i]; continue; }
+    if (text[i + 1] === ",") { current += ","; i++; continue; }
+    parts.push(current);
+    current = "";
+  }
+  parts.push(current);
   for (const [i, part] of parts.entries()) {
     const eq = part.indexOf("=");
     if (eq < 0) {

@@ -170,6 +170,8 @@ async function runCommand(argv: string[]): Promise<number> {
       jit: jitThresholdsFromEnvironment(process.env),
       virtio,
       flash,
+      // hw/arm/virt.c: firmware_loaded is -bios or a drive for flash unit 0.
+      acpiGed: args.acpi && (args.bios !== undefined || args.devices.pflash[0] !== undefined),
     });
   } catch (e) {
     if (e instanceof RangeError) fail(`cannot allocate ${Math.round(args.ramSize / 1048576)} MiB of guest RAM`);

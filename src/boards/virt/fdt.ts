@@ -159,10 +159,11 @@ export function buildVirtDtb(o: VirtDtbOptions, devices: readonly VirtDevice[] =
   const dt: VirtDtContext = { tree, root, chosen, secureChosen, ppiFlags, clockPhandle };
   for (const d of devices) d.addNode?.(dt);
 
-  // The guest-loader devices, realized after the board: libfdt places each new subnode before
-  // the ones already there, so the last given comes first. Its name keeps QEMU's "0x" and
-  // 8-digit unit address; reg is one 64-bit address and size whatever the parent's cells.
-  for (const m of [...(o.modules ?? [])].reverse()) {
+  // The guest-loader devices, realized after the board in command-line order (the tree adds
+  // each new subnode before the ones already there, as libfdt, so the last given comes first).
+  // The name keeps QEMU's "0x" and 8-digit unit address; reg is one 64-bit address and size
+  // whatever the parent's cells.
+  for (const m of o.modules ?? []) {
     const node = chosen.add(`module@0x${m.addr.toString(16).padStart(8, "0")}`);
     node.setCells("reg", hi32(m.addr), lo32(m.addr), hi32(m.size), lo32(m.size));
     node.setString("compatible", "multiboot,module", m.kind === "kernel" ? "multiboot,kernel" : "multiboot,ramdisk");

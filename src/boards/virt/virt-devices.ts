@@ -39,6 +39,11 @@ export interface VirtDeviceOptions {
   virtualization: boolean;
   /** secure=on: Secure-only flash bank 0, RAM, UART and GPIO. */
   secure?: boolean;
+  /**
+   * Firmware in flash bank 0 with ACPI on: machvirt_init then creates the ACPI GED (reached by
+   * ACPI tables, not in the tree) instead of the GPIO and its power key.
+   */
+  acpiGed?: boolean;
 }
 
 /** What the models are connected to. */
@@ -394,7 +399,7 @@ export function virtDevices(o: VirtDeviceOptions): VirtDevice[] {
     ...(o.secure ? [secureRam, uart("secure-uart", VIRT.SECURE_UART, VIRT.SECURE_UART_SIZE, VIRT.SPI_SECURE_UART, true)] : []),
     rtc,
     pcie,
-    gpio,
+    ...(o.acpiGed ? [] : [gpio]),
     ...(o.secure ? [secureGpio] : []),
     virtioMmio,
     fwCfg,

@@ -68,6 +68,8 @@ export interface VirtOptions {
   interruptRoute?: (cpu: number, intid: number, level: boolean) => boolean;
   /** virtio devices on the virtio-mmio transports (-device virtio-*-device), in command-line order. */
   virtio?: VirtioPlugging;
+  /** Firmware in flash with ACPI on: no GPIO (see VirtDeviceOptions.acpiGed). */
+  acpiGed?: boolean;
   /** The flash banks' contents and write-back (-bios, -drive if=pflash), by bank. */
   flash?: readonly (FlashBacking | undefined)[];
   /** The GICv3 CPU interface that answers a CPU's ICC_* registers (a partition's own GIC for its vCPUs). */
@@ -124,7 +126,7 @@ export class VirtBoard {
     this.timer = new GenericTimer(o.cpus, this.clock, irq, TIMER_INTID);
     this.timer.defineSysRegs(cluster.sysregs);
 
-    this.devices = virtDevices({ cpus: o.cpus, gicVersion: o.gicVersion, virtualization: o.virtualization, secure: o.secure });
+    this.devices = virtDevices({ cpus: o.cpus, gicVersion: o.gicVersion, virtualization: o.virtualization, secure: o.secure, acpiGed: o.acpiGed });
     const models = mapDevices(bus, this.devices, {
       gic: this.gic, irq, uartTx: o.uartTx, rtcStartSeconds: o.rtcStartSeconds ?? 0,
       rtcNow: () => this.clock.now() / COUNTER_FREQUENCY_HZ,
