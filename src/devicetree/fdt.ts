@@ -265,6 +265,17 @@ export interface EncodeOptions {
    * is stored whole, once, in the order the structure block first uses it.
    */
   shareStringSuffixes?: boolean;
+  /**
+   * Alignment of the reservation block after the header (default 8, as dtc). libfdt's
+   * fdt_create, which QEMU builds its trees with, aligns it to a reservation entry: 16.
+   */
+  reserveMapAlign?: number;
+  /**
+   * Store property names in the order the properties were made (and not the order the
+   * structure block meets them), as libfdt does for a tree built by setting properties one by
+   * one: each new name is appended to the strings block when first set.
+   */
+  stringsInCreationOrder?: boolean;
 }
 
 /**
@@ -301,6 +312,16 @@ export function encodeDtb(treeOrRoot: DeviceTree | DtNode, options: EncodeOption
   if (!layout) throw new DtbError(`unknown device tree blob version ${options.version}`);
   const structure = new ByteBuffer(64 * 1024);
   const strings = new StringTable(options.shareStringSuffixes ?? true);
+  if (options.stringsInCreationOrder) {
+    const live: DtProperty[] = [];
+    const collect = (node: DtNode): void => {
+      if (node.deleted) return;
+      for (const p of node.properties) if (!p.deleted) live.push(p);
+      for (const c of node.children) collect(c);
+    };
+    collect(tree.root);
+    for (const p of live.sort((a, b) => a.serial - b.serial)) strings.offsetOf(p.name);
+  }
 
   const writeNode = (node: DtNode, path: string): void => {
     if (node.deleted) return;
@@ -345,7 +366,8 @@ export function encodeDtb(treeOrRoot: DeviceTree | DtNode, options: EncodeOption
   reservations.appendZeroes(RESERVE_ENTRY_SIZE);
 
   // §5.3: the reservation block starts 8-byte aligned after the header.
-  const reserveOffset = Math.ceil(layout.headerSize / 8) * 8;
+  const reserveAlign = options.reserveMapAlign ?? 8;
+  const reserveOffset = Math.ceil(layout.headerSize / reserveAlign) * reserveAlign;
   const structOffset = reserveOffset + reservations.length;
   const stringsOffset = structOffset + structure.length;
   const usedSize = stringsOffset + strings.buffer.length;

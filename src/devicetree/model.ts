@@ -88,6 +88,9 @@ export class DtValue {
 const EMPTY_VALUE = new Uint8Array(0);
 
 export class DtProperty {
+  private static created = 0;
+  /** When this property was made, in the order of every property made (QEMU's strings block follows it). */
+  readonly serial = DtProperty.created++;
   name: string;
   value: Uint8Array;
   markers: Marker[];

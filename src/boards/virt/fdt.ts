@@ -190,10 +190,11 @@ export function buildVirtDtb(o: VirtDtbOptions, devices: readonly VirtDevice[] =
     psci.setCells("migrate", PSCI_MIGRATE_64);
   }
 
-  // No memory reservations and boot CPU 0, as QEMU's blob has. The header's totalsize is the whole
-  // FDT_MAX_SIZE buffer. Property names are stored whole, each once, in first-use order (libfdt in
-  // QEMU lets a name share the tail of a longer one; the tree read back is the same either way).
-  const blob = encodeDtb(tree, { bootCpuId: 0, minSize: FDT_MAX_SIZE, shareStringSuffixes: false });
+  // The blob laid out as QEMU's libfdt leaves it: no memory reservations, boot CPU 0, the
+  // reservation block at 0x30 (fdt_create), property names in the strings block in the order
+  // they were first set, a name that is the tail of one already there sharing it
+  // (fdt_find_add_string_), and the header's totalsize the whole FDT_MAX_SIZE buffer.
+  const blob = encodeDtb(tree, { bootCpuId: 0, minSize: FDT_MAX_SIZE, reserveMapAlign: 16, stringsInCreationOrder: true });
   if (blob.length > FDT_MAX_SIZE) throw new RangeError(`device tree needs ${blob.length} bytes, more than ${FDT_MAX_SIZE}`);
   return blob;
 }

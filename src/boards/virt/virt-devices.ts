@@ -143,6 +143,10 @@ function gic(o: VirtDeviceOptions): VirtDevice {
       : [gic.distributor, (gic as GicV2).cpuInterface, new GicV2m(gic, VIRT.SPI_V2M, GICV2M_NUM_SPIS)],
     addNode: (dt) => {
       const { tree, root } = dt;
+      // fdt_add_gic_node sets the root's interrupt-parent first (its phandle is allocated
+      // before the node is made), so the name comes before the GIC's in the strings block;
+      // its value is filled in once the node has its phandle.
+      root.setCells("interrupt-parent", 0);
       const node = root.add(`intc@${VIRT.GIC_DIST.toString(16)}`);
       node.setCells("#interrupt-cells", 3);
       node.setEmpty("interrupt-controller");
