@@ -14,7 +14,7 @@ export class UsageError extends Error {
 export interface RunArgs {
   /** Absent when firmware boots instead (-bios, a flash drive, or a loader setting the PC). */
   kernel?: string;
-  /** -bios: an image for flash bank 0, where the CPU starts. */
+  /** -bios: an image for flash bank 0, where the CPU starts (a -kernel then goes to fw_cfg for it). */
   bios?: string;
   initrd?: string;
   append?: string;
@@ -38,6 +38,8 @@ export interface RunArgs {
   clock: ClockSpec;
   /** Said about the command line without refusing it (-icount without a shift). */
   warnings: string[];
+  /** -nographic or -display none: fw_cfg's FW_CFG_NOGRAPHIC. */
+  nographic: boolean;
   /** -machine acpi (auto: on). With firmware it swaps the GPIO for the ACPI GED, as virt.c. */
   acpi: boolean;
   /** -drive, -device and -global: the virtio devices (device-args.ts). */
@@ -79,7 +81,7 @@ const IGNORED_WITH_VALUE: Record<string, (v: string) => boolean> = {
 
 export function parseRunArgs(argv: string[]): RunArgs {
   const out: Partial<RunArgs> & { trace: RunArgs["trace"]; warnings: string[] } = {
-    smp: 1, ramSize: 128 * MiB, gicVersion: 2, virtualization: false, secure: false, dtbRandomness: true, acpi: true, trace: { exec: false, int: false },
+    smp: 1, ramSize: 128 * MiB, gicVersion: 2, virtualization: false, secure: false, dtbRandomness: true, acpi: true, nographic: false, trace: { exec: false, int: false },
     clock: { mode: "host" }, warnings: [], devices: emptyDeviceArgs(),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -95,9 +97,11 @@ export function parseRunArgs(argv: string[]): RunArgs {
       if (i + 1 >= argv.length) throw new UsageError(`option ${opt} needs a value`);
       return argv[++i];
     };
+    if (opt === "-nographic") out.nographic = true;
     if (IGNORED_FLAGS.has(opt)) continue;
     if (opt in IGNORED_WITH_VALUE) {
       const v = value();
+      if (opt === "-display" && v === "none") out.nographic = true;
       if (!IGNORED_WITH_VALUE[opt](v)) throw new UsageError(`unsupported ${opt} value '${v}'`);
       continue;
     }
@@ -157,9 +161,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
     throw new UsageError("The contents of the first flash device may be specified with -bios or with -drive if=pflash... but you cannot use both options at once");
   }
   const firmware = out.bios !== undefined || d.pflash[0] !== undefined;
-  if (firmware && out.kernel) {
-    throw new UsageError("-kernel with firmware (-bios or a flash drive) is not supported: the firmware would load it through fw_cfg; put the kernel in memory with -device loader instead");
-  }
+  if (out.initrd !== undefined && !out.kernel) throw new UsageError("-initrd needs -kernel (or put the initrd in memory with -device loader)");
   for (const l of d.loaders) {
     if (l.cpuNum !== undefined && l.cpuNum >= (out.smp ?? 1)) throw new UsageError(`-device ${l.text}: Specified boot CPU#${l.cpuNum} is nonexistent`);
   }

@@ -140,11 +140,13 @@ async function runCommand(argv: string[]): Promise<number> {
   for (const w of args.warnings) writeStderr(`tessera: warning: ${w}`);
   // Without -kernel the CPU starts at the reset vector (address 0, flash bank 0) with the DTB at
   // the start of RAM for the firmware, as QEMU's arm_load_kernel leaves a firmware boot.
+  // With firmware (-bios or flash unit 0) a -kernel, -initrd and -append are handed to it through
+  // fw_cfg instead (hw/arm/boot.c: the kernel gunzipped when it is gzip, the rest as they are).
+  const firmware = args.bios !== undefined || args.devices.pflash[0] !== undefined;
   const kernel = args.kernel !== undefined ? decompressKernel(readImage(args.kernel, "kernel", args.ramSize), args.kernel) : undefined;
   const initrd = args.initrd ? readImage(args.initrd, "initrd", args.ramSize) : undefined;
-  if (initrd && !kernel) fail("-initrd needs -kernel (with firmware, put the initrd in memory with -device loader)");
   const userDtb = args.dtb ? readImage(args.dtb, "device tree", args.ramSize) : undefined;
-  const plan: BootPlan = kernel ? planBoot({ kernel, initrd, ramBase: VIRT.RAM_BASE, ramSize: args.ramSize })
+  const plan: BootPlan = kernel && !firmware ? planBoot({ kernel, initrd, ramBase: VIRT.RAM_BASE, ramSize: args.ramSize })
     : { isLinux: false, entry: 0, loads: [], dtbAddr: VIRT.RAM_BASE, dtbLimit: VIRT.RAM_BASE + args.ramSize };
   if (initrd && plan.isLinux) checkInitrd(initrd, args.initrd!);
   if (plan.isLinux && args.append !== undefined) checkCommandLine(args.append);
@@ -171,7 +173,8 @@ async function runCommand(argv: string[]): Promise<number> {
       virtio,
       flash,
       // hw/arm/virt.c: firmware_loaded is -bios or a drive for flash unit 0.
-      acpiGed: args.acpi && (args.bios !== undefined || args.devices.pflash[0] !== undefined),
+      acpiGed: args.acpi && firmware,
+      fwCfg: { nographic: args.nographic, ...(firmware && kernel ? { kernel, initrd, cmdline: args.append } : {}) },
     });
   } catch (e) {
     if (e instanceof RangeError) fail(`cannot allocate ${Math.round(args.ramSize / 1048576)} MiB of guest RAM`);

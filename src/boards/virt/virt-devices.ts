@@ -14,7 +14,7 @@ import { GuestMemory } from "../../devices/virtio/guest-memory.js";
 import { VirtioMmioTransport } from "../../devices/virtio/mmio-transport.js";
 import { FixedValueRegion } from "../../devices/placeholder.js";
 import { CfiFlash } from "../../devices/cfi-flash.js";
-import { FwCfg } from "../../devices/fw-cfg.js";
+import { FwCfg, fwCfgItems, type FwCfgContents } from "../../devices/fw-cfg.js";
 import type { GicV2 } from "../../devices/gicv2.js";
 import { GicV2m } from "../../devices/gicv2m.js";
 import type { GicV3 } from "../../devices/gicv3.js";
@@ -63,6 +63,8 @@ export interface VirtDeviceEnv {
   bus?: Bus;
   /** The -device virtio-*-device instances, in command-line order, and the transports' interface. */
   virtio?: VirtioPlugging;
+  /** What fw_cfg offers beyond the CPU count (a kernel for firmware to load, -nographic). */
+  fwCfg?: Omit<FwCfgContents, "cpus">;
   /** What the two flash banks hold (-bios, -drive if=pflash): absent banks start as zeros. */
   flash?: readonly (FlashBacking | undefined)[];
 }
@@ -364,17 +366,17 @@ const virtioMmio: VirtDevice = {
   },
 };
 
-/** create_fw_cfg */
-const fwCfg: VirtDevice = {
+/** create_fw_cfg: the items, and DMA into guest RAM. */
+const fwCfg = (o: VirtDeviceOptions): VirtDevice => ({
   name: "fw-cfg", regions: [region(VIRT.FW_CFG, VIRT.FW_CFG_SIZE)], interrupts: [],
-  models: () => [new FwCfg()],
+  models: ({ bus, fwCfg: contents }) => [new FwCfg(fwCfgItems({ ...contents, cpus: o.cpus }), bus && new GuestMemory(bus))],
   addNode({ root }) {
     const node = root.add(`fw-cfg@${VIRT.FW_CFG.toString(16)}`);
     node.setString("compatible", "qemu,fw-cfg-mmio");
     node.setCells("reg", ...reg2([VIRT.FW_CFG, VIRT.FW_CFG_SIZE]));
     node.setEmpty("dma-coherent");
   },
-};
+});
 
 /** create_platform_bus: described, and empty (no dynamic sysbus devices), so nothing decodes it. */
 const platformBus: VirtDevice = {
@@ -406,7 +408,7 @@ export function virtDevices(o: VirtDeviceOptions): VirtDevice[] {
     ...(o.acpiGed ? [] : [gpio]),
     ...(o.secure ? [secureGpio] : []),
     virtioMmio,
-    fwCfg,
+    fwCfg(o),
     platformBus,
   ];
 }

@@ -9,6 +9,7 @@ import type { El2ExitHandler } from "../../cpu/platform.js";
 import { COUNTER_FREQUENCY_HZ, GenericTimer } from "../../devices/generic-timer.js";
 import { createSystemCounter, type ClockSpec, type IdleTime, type SystemCounter } from "../../devices/system-counter.js";
 import { GicV2 } from "../../devices/gicv2.js";
+import type { FwCfgContents } from "../../devices/fw-cfg.js";
 import { GicV3 } from "../../devices/gicv3.js";
 import type { InterruptController } from "../../devices/interrupts.js";
 import type { Pl011 } from "../../devices/pl011.js";
@@ -68,6 +69,8 @@ export interface VirtOptions {
   interruptRoute?: (cpu: number, intid: number, level: boolean) => boolean;
   /** virtio devices on the virtio-mmio transports (-device virtio-*-device), in command-line order. */
   virtio?: VirtioPlugging;
+  /** What fw_cfg offers (see FwCfgContents): a kernel for firmware, -nographic. */
+  fwCfg?: Omit<FwCfgContents, "cpus">;
   /** Firmware in flash with ACPI on: no GPIO (see VirtDeviceOptions.acpiGed). */
   acpiGed?: boolean;
   /** The flash banks' contents and write-back (-bios, -drive if=pflash), by bank. */
@@ -131,7 +134,7 @@ export class VirtBoard {
       gic: this.gic, irq, uartTx: o.uartTx, rtcStartSeconds: o.rtcStartSeconds ?? 0,
       rtcNow: () => this.clock.now() / COUNTER_FREQUENCY_HZ,
       systemEvent: (e) => { this.event ??= e; },
-      bus, virtio: o.virtio, flash: o.flash,
+      bus, virtio: o.virtio, flash: o.flash, fwCfg: o.fwCfg,
     });
     this.uart = models.get("uart")![0] as Pl011;
     this.rtc = models.get("rtc")![0] as Pl031;
