@@ -135,6 +135,8 @@ test("DTB header is valid FDT v17", () => {
 // guest-loader's /chosen/module@ nodes (their order, names and properties as QEMU writes them).
 const firmwareCases: { name: string; args: (base: string) => string[] }[] = [
   { name: "-bios", args: (b) => ["-bios", `${b}.bin`] },
+  { name: "-bios with -kernel, -initrd and -append for fw_cfg", args: (b) => ["-bios", `${b}.bin`, "-kernel", `${b}.Image`, "-initrd", `${b}.bin`, "-append", "console=ttyAMA0"] },
+  { name: "-bios acpi=off", args: (b) => ["-M", "acpi=off", "-bios", `${b}.bin`] },
   { name: "-bios secure=on gicv3", args: (b) => ["-M", "secure=on,gic-version=3", "-bios", `${b}.bin`] },
   { name: "flash drives, virtualization=on", args: (b) => ["-M", "virtualization=on", "-drive", `if=pflash,format=raw,file=${b}.flash0,readonly=on`,
     "-drive", `if=pflash,format=raw,file=${b}.flash1`] },

@@ -7,8 +7,9 @@
  * read-array contents), the device tree at the start of RAM (fdt print), PCI, virtio-mmio,
  * fw_cfg, the RTC-less autoboot through every boot target, and flash program and erase cycles
  * (saveenv, erase, cp to flash) whose results on the -drive if=pflash file must match QEMU's
- * byte for byte, QEMU 7.2's write-buffer quirks included. One test then boots Debian's kernel
- * from U-Boot's console (booti of images put in RAM with -device loader) to a busybox shell.
+ * byte for byte, QEMU 7.2's write-buffer quirks included; the qfw boot target loading a
+ * -kernel and -initrd from fw_cfg. One test then boots Debian's kernel from U-Boot's console
+ * (booti of images put in RAM with -device loader) to a busybox shell.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -94,6 +95,19 @@ test("U-Boot flash commands: erase, program, compare, and a read-only bank 0 ref
     assert.ok(Buffer.from(r.tessera.flash[unit]).equals(Buffer.from(r.qemu.flash[unit])), `flash ${unit}: ${firstDifference(r.tessera.flash[unit], r.qemu.flash[unit])}`);
   }
   assert.ok(Buffer.from(r.tessera.flash[0]).equals(Buffer.from(bank0)), "the read-only bank's file is untouched");
+});
+
+test("U-Boot's autoboot loads -kernel, -initrd and -append from fw_cfg (DMA) and starts the kernel, as under QEMU", {
+  skip: skip || oracleMissing(findGuests() ? false : `Linux guest cache missing: ${FETCH_HINT}`), timeout: 300000,
+}, async () => {
+  const guests = findGuests()!;
+  const initrd = join(dir, "qfw-initrd.bin");
+  writeFileSync(initrd, Uint8Array.from({ length: 300000 }, (_, i) => (i * 31) & 0xff));
+  // Up to the hand-over only: the kernel's own boot is the next test's.
+  const r = await bothEmulators("qfw", () => ["-m", "512M", "-bios", uboot!, "-kernel", guests.kernel, "-initrd", initrd, "-append", "console=ttyAMA0 quiet"],
+    [{ waitFor: "Starting kernel ..." }]);
+  assert.match(r.tessera.transcript, /loading kernel to address 0000000040400000 size [0-9a-f]+ initrd 0000000044000000 size 493e0/);
+  assert.equal(r.tessera.transcript, r.qemu.transcript);
 });
 
 test("U-Boot boots Debian's kernel with booti (kernel and initrd put in RAM by -device loader) to a busybox shell, as under QEMU", {
