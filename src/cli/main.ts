@@ -34,7 +34,7 @@ import { EXIT_FAILURE as EXIT_GUEST_FAILURE, EXIT_OK, EXIT_USAGE, HostOutputErro
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
-const HELP = `usage: tessera run -kernel FILE [options]   boot FILE on the virt board
+const HELP = `usage: tessera run -kernel FILE | -bios FILE [options]   boot FILE on the virt board
        tessera dtc [dtc options] FILE           device-tree compiler
        tessera mkinitramfs DIR | --busybox BIN --init FILE  -o OUT.cpio.gz
                                                 build a gzip-compressed newc initramfs
@@ -46,7 +46,8 @@ const HELP = `usage: tessera run -kernel FILE [options]   boot FILE on the virt 
        tessera --help | --version
 
 run options (QEMU spelling):
-  -kernel FILE        ELF, arm64 Image or raw binary
+  -kernel FILE        ELF, arm64 Image or raw binary (with firmware: handed to it through fw_cfg)
+  -bios FILE          firmware image for flash bank 0 (the CPU starts at 0; DTB at the start of RAM)
   -initrd FILE        initial ramdisk (Linux images)
   -append STRING      kernel command line (/chosen/bootargs)
   -dtb FILE           use this device tree instead of the generated one
@@ -58,6 +59,10 @@ run options (QEMU spelling):
   -device virtio-blk-device,drive=ID | virtio-rng-device   on the virtio-mmio transports
   -chardev file,id=C,path=F | null,id=C  -device virtio-serial-device -device virtconsole,chardev=C
   -global virtio-mmio.force-legacy=false   version 2 virtio-mmio (default: legacy, as QEMU)
+  -drive if=pflash,format=raw,file=F[,unit=0|1][,readonly=on]   a 64 MiB flash bank backed by F
+  -device loader,file=F[,addr=A][,cpu-num=N][,force-raw=on] | loader,addr=A,data=V,data-len=L[,data-be=on]
+         | loader,addr=A,cpu-num=N     QEMU's generic loader (images, values, a CPU's PC)
+  -device guest-loader,addr=A,kernel=F[,bootargs=S] | guest-loader,addr=A,initrd=F   a blob and its /chosen/module@
   -d exec,int         instruction / exception trace on stderr (or the -D file)
   -D FILE             trace output file
   --max-insns N       stop after N instructions
