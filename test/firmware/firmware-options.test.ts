@@ -41,7 +41,7 @@ const bad: [string, string[], RegExp][] = [
   ["flash unit out of range", ["-drive", `if=pflash,format=raw,file=${small},unit=2`], /does not support if=pflash,bus=0,unit=2/],
   ["three flash drives", ["-drive", `if=pflash,format=raw,file=${small}`, "-drive", `if=pflash,format=raw,file=${small}`, "-drive", `if=pflash,format=raw,file=${small}`],
     /does not support if=pflash,bus=0,unit=2/],
-  ["-kernel with -bios", ["-bios", small, "-kernel", raw], /-kernel with firmware/],
+  ["-initrd without -kernel", ["-bios", small, "-initrd", raw], /-initrd needs -kernel/],
   ["loader setting a PC without a CPU", ["-device", "loader,addr=0x40000000"], /cpu_num must be specified when setting a program counter/],
   ["loader with nothing", ["-device", "loader"], /please include valid arguments/],
   ["loader data without data-len", ["-kernel", raw, "-device", "loader,addr=0x48000000,data=5"], /Both data and data-len must be specified/],
