@@ -116,3 +116,15 @@ test("-device loader: a raw image with cpu-num sets the PC; data= values are sto
   assert.equal(t.stdout, "8877665500000000\n");
   assert.equal(t.stdout, q.stdout);
 });
+
+test("-device loader: an ELF whose segments fall on the device tree at the start of RAM is refused, as QEMU refuses it", {
+  skip: oracleMissing(haveQemu ? false : `${QEMU} not installed`),
+}, () => {
+  // hello.elf links at 0x40080000, inside the 1 MiB DTB a boot without -kernel puts at 0x40000000.
+  const elf = join(process.cwd(), "tests", "guests", "prebuilt", "hello.elf");
+  const args = ["-M", "virt", "-cpu", "cortex-a53", "-nographic", "-nodefaults", "-serial", "stdio", "-device", `loader,file=${elf},cpu-num=0`];
+  const q = spawnSync(QEMU, args, { encoding: "utf8", input: "", timeout: 30000 });
+  assert.notEqual(q.status, 0);
+  assert.match(q.stderr, /Some ROM regions are overlapping/);
+  expectOneLineError(run(args), /Some ROM regions are overlapping: the device tree \(0x40000000-0x40100000\) and -device loader,file=.*hello\.elf.* \(0x40080000-/, "ELF over the DTB");
+});
