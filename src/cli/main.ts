@@ -179,6 +179,7 @@ async function runCommand(argv: string[]): Promise<number> {
       flash,
       // hw/arm/virt.c: firmware_loaded is -bios or a drive for flash unit 0.
       acpiGed: args.acpi && firmware,
+      firmwareLoaded: firmware,
       fwCfg: { nographic: args.nographic, ...(firmware && kernel ? { kernel, initrd, cmdline: args.append } : {}) },
     });
   } catch (e) {

@@ -9,7 +9,7 @@
  * first in its node; the tree here is built with `insertion: "prepend"`, which does the same, so
  * the calls below follow QEMU's and the order comes out as QEMU's.
  */
-import { DeviceTree, encodeDtb, type DtNode } from "../../devicetree/index.js";
+import { DeviceTree, encodeDtbAsBuilt, type DtNode } from "../../devicetree/index.js";
 import { hi32, IRQ_LEVEL_HIGH, IRQ_TYPE_PPI, lo32, ppiCpuMask, reg2 } from "./dt-cells.js";
 import { VIRT } from "./memory-map.js";
 import { virtDevices, type VirtDevice, type VirtDtContext } from "./virt-devices.js";
@@ -50,6 +50,11 @@ export interface VirtDtbOptions {
    * without KASLR, the same way every time, under QEMU too.
    */
   randomness?: boolean;
+  /**
+   * Firmware in flash bank 0 (-bios or a drive): with secure=on machvirt_init then disables
+   * PSCI before the CPU nodes are made, so they have no enable-method either.
+   */
+  firmwareLoaded?: boolean;
   /** -device guest-loader blobs, in command-line order: their /chosen/module@ nodes. */
   modules?: readonly DtModule[];
 }
@@ -138,7 +143,7 @@ export function buildVirtDtb(o: VirtDtbOptions, devices: readonly VirtDevice[] =
     // virt.c only names PSCI as the enable method when there are secondaries to start. It decides
     // before the boot code disables the conduit for an image starting at EL3, so the property
     // stays even where the psci node is left out.
-    if (o.cpus > 1) cpu.setString("enable-method", "psci");
+    if (o.cpus > 1 && !(o.secure && o.firmwareLoaded)) cpu.setString("enable-method", "psci");
     cpu.setCells("reg", i);
     cpuPhandles[i] = tree.phandleOf(cpu);
   }
@@ -190,11 +195,9 @@ export function buildVirtDtb(o: VirtDtbOptions, devices: readonly VirtDevice[] =
     psci.setCells("migrate", PSCI_MIGRATE_64);
   }
 
-  // The blob laid out as QEMU's libfdt leaves it: no memory reservations, boot CPU 0, the
-  // reservation block at 0x30 (fdt_create), property names in the strings block in the order
-  // they were first set, a name that is the tail of one already there sharing it
-  // (fdt_find_add_string_), and the header's totalsize the whole FDT_MAX_SIZE buffer.
-  const blob = encodeDtb(tree, { bootCpuId: 0, minSize: FDT_MAX_SIZE, reserveMapAlign: 16, stringsInCreationOrder: true });
+  // The blob as QEMU's libfdt leaves it after building the tree call by call (no memory
+  // reservations, boot CPU 0, the whole FDT_MAX_SIZE buffer), byte for byte: see encodeDtbAsBuilt.
+  const blob = encodeDtbAsBuilt(tree, FDT_MAX_SIZE);
   if (blob.length > FDT_MAX_SIZE) throw new RangeError(`device tree needs ${blob.length} bytes, more than ${FDT_MAX_SIZE}`);
   return blob;
 }

@@ -71,6 +71,8 @@ export interface VirtOptions {
   virtio?: VirtioPlugging;
   /** What fw_cfg offers (see FwCfgContents): a kernel for firmware, -nographic. */
   fwCfg?: Omit<FwCfgContents, "cpus">;
+  /** Firmware in flash bank 0 (-bios or a drive): see VirtDtbOptions.firmwareLoaded. */
+  firmwareLoaded?: boolean;
   /** Firmware in flash with ACPI on: no GPIO (see VirtDeviceOptions.acpiGed). */
   acpiGed?: boolean;
   /** The flash banks' contents and write-back (-bios, -drive if=pflash), by bank. */
@@ -177,7 +179,8 @@ export class VirtBoard {
   buildDtb(bootargs?: string, initrd?: { start: number; end: number }, isLinux = true, modules?: readonly DtModule[]): Uint8Array {
     const o = this.options;
     return buildVirtDtb({ ramSize: o.ramSize, cpus: o.cpus, topology: o.topology, gicVersion: o.gicVersion, virtualization: o.virtualization,
-      secure: o.secure, randomness: o.dtbRandomness, psci: this.conduitFor(isLinux), bootargs, initrd, modules }, this.devices);
+      secure: o.secure, randomness: o.dtbRandomness, psci: this.conduitFor(isLinux), bootargs, initrd, modules,
+      firmwareLoaded: o.firmwareLoaded }, this.devices);
   }
 
   /**
