@@ -34,6 +34,7 @@ let step = 0;
  * for arm64 (":arm64" is added unless the name already has an architecture).
  */
 const EXTRAS = [
+  { dir: "u-boot", packages: ["u-boot-qemu:all"] },
   // Debian's perf (test/linux/pmu.test.ts) and the shared libraries it loads: the closure of
   // linux-perf's Depends less perl and python3 themselves (`perf stat` needs only libperl and
   // libpython, which it links against).

@@ -12,7 +12,10 @@ export class UsageError extends Error {
 }
 
 export interface RunArgs {
-  kernel: string;
+  /** Absent when firmware boots instead (-bios, a flash drive, or a loader setting the PC). */
+  kernel?: string;
+  /** -bios: an image for flash bank 0, where the CPU starts (a -kernel then goes to fw_cfg for it). */
+  bios?: string;
   initrd?: string;
   append?: string;
   dtb?: string;
@@ -35,6 +38,10 @@ export interface RunArgs {
   clock: ClockSpec;
   /** Said about the command line without refusing it (-icount without a shift). */
   warnings: string[];
+  /** -nographic or -display none: fw_cfg's FW_CFG_NOGRAPHIC. */
+  nographic: boolean;
+  /** -machine acpi (auto: on). With firmware it swaps the GPIO for the ACPI GED, as virt.c. */
+  acpi: boolean;
   /** -drive, -device and -global: the virtio devices (device-args.ts). */
   devices: DeviceArgs;
 }
@@ -59,7 +66,7 @@ function parseInt10(text: string, what: string): number {
 }
 
 /** Options that take no value and change nothing here (accepted for QEMU command-line compatibility). */
-const IGNORED_FLAGS = new Set(["-nographic", "-no-reboot", "-s", "-no-shutdown", "-enable-kvm"]);
+const IGNORED_FLAGS = new Set(["-nographic", "-nodefaults", "-no-reboot", "-s", "-no-shutdown", "-enable-kvm"]);
 /** Options with a value that are accepted and ignored when the value is harmless. */
 const IGNORED_WITH_VALUE: Record<string, (v: string) => boolean> = {
   "-net": (v) => v === "none",
@@ -74,7 +81,7 @@ const IGNORED_WITH_VALUE: Record<string, (v: string) => boolean> = {
 
 export function parseRunArgs(argv: string[]): RunArgs {
   const out: Partial<RunArgs> & { trace: RunArgs["trace"]; warnings: string[] } = {
-    smp: 1, ramSize: 128 * MiB, gicVersion: 2, virtualization: false, secure: false, dtbRandomness: true, trace: { exec: false, int: false },
+    smp: 1, ramSize: 128 * MiB, gicVersion: 2, virtualization: false, secure: false, dtbRandomness: true, acpi: true, nographic: false, trace: { exec: false, int: false },
     clock: { mode: "host" }, warnings: [], devices: emptyDeviceArgs(),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -90,14 +97,17 @@ export function parseRunArgs(argv: string[]): RunArgs {
       if (i + 1 >= argv.length) throw new UsageError(`option ${opt} needs a value`);
       return argv[++i];
     };
+    if (opt === "-nographic") out.nographic = true;
     if (IGNORED_FLAGS.has(opt)) continue;
     if (opt in IGNORED_WITH_VALUE) {
       const v = value();
+      if (opt === "-display" && v === "none") out.nographic = true;
       if (!IGNORED_WITH_VALUE[opt](v)) throw new UsageError(`unsupported ${opt} value '${v}'`);
       continue;
     }
     switch (opt) {
       case "-kernel": out.kernel = value(); break;
+      case "-bios": out.bios = value(); break;
       case "-initrd": out.initrd = value(); break;
       case "-append": out.append = value(); break;
       case "-dtb": out.dtb = value(); break;
@@ -145,7 +155,19 @@ export function parseRunArgs(argv: string[]): RunArgs {
     }
   }
   checkDeviceArgs(out.devices!);
-  if (!out.kernel) throw new UsageError("no kernel given (use -kernel FILE)");
+  const d = out.devices!;
+  if (out.bios !== undefined && d.pflash[0] !== undefined) {
+    // hw/arm/virt.c virt_firmware_init
+    throw new UsageError("The contents of the first flash device may be specified with -bios or with -drive if=pflash... but you cannot use both options at once");
+  }
+  const firmware = out.bios !== undefined || d.pflash[0] !== undefined;
+  if (out.initrd !== undefined && !out.kernel) throw new UsageError("-initrd needs -kernel (or put the initrd in memory with -device loader)");
+  for (const l of d.loaders) {
+    if (l.cpuNum !== undefined && l.cpuNum >= (out.smp ?? 1)) throw new UsageError(`-device ${l.text}: Specified boot CPU#${l.cpuNum} is nonexistent`);
+  }
+  if (!out.kernel && !firmware && !d.loaders.some((l) => l.cpuNum !== undefined)) {
+    throw new UsageError("no kernel given (use -kernel FILE, -bios FILE, -drive if=pflash,... or -device loader,...,cpu-num=N)");
+  }
   return out as RunArgs;
 }
 
@@ -287,7 +309,8 @@ function parseMachine(text: string, out: Partial<RunArgs>): void {
       case "dumpdtb": out.dumpDtb = v; break;
       case "secure": out.secure = onOff(); break;
       case "dtb-randomness": case "dtb-kaslr-seed": out.dtbRandomness = onOff(); break;
-      case "highmem": case "its": case "acpi": onOff(); break;
+      case "acpi": out.acpi = v === "auto" ? true : onOff(); break;
+      case "highmem": case "its": onOff(); break;
       default: throw new UsageError(`unknown machine property '${key}'`);
     }
   }

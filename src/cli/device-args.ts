@@ -7,6 +7,13 @@
  *   -global virtio-mmio.force-legacy=false  (version 2 transports; QEMU's default is legacy)
  * A -drive is only a backend; a -device puts it on a transport. `if=virtio` is refused: on
  * QEMU's virt it makes a virtio-blk-pci disk, and there is no virtio-pci here.
+ *
+ * Firmware and loaders, as QEMU 7.2:
+ *   -drive if=pflash,format=raw,file=F[,unit=0|1][,readonly=on]   a flash bank's contents
+ *   -device loader,file=F[,addr=A][,cpu-num=N][,force-raw=on]     (docs/system/generic-loader.rst)
+ *   -device loader,addr=A,data=D,data-len=L[,data-be=on][,cpu-num=N]
+ *   -device loader,addr=A,cpu-num=N                               sets CPU N's PC
+ *   -device guest-loader,addr=A,kernel=F[,bootargs=S] | initrd=F  (docs/system/guest-loader.rst)
  */
 import { UsageError } from "./args.js";
 
@@ -28,8 +35,38 @@ export interface ChardevArg {
   path?: string;
 }
 
+/** A -drive if=pflash: what a flash bank holds. */
+export interface PflashArg {
+  file: string;
+  readOnly: boolean;
+}
+
+/** -device loader (hw/core/generic-loader.c): a file, a value, or only a PC. */
+export interface LoaderArg {
+  text: string;
+  addr: number;
+  cpuNum?: number;
+  file?: string;
+  forceRaw: boolean;
+  /** data= in guest byte order (data-be: big-endian), data-len bytes. */
+  data?: Uint8Array;
+}
+
+/** -device guest-loader (hw/core/guest-loader.c): a blob and its /chosen/module@ node. */
+export interface GuestLoaderArg {
+  text: string;
+  addr: number;
+  kind: "kernel" | "initrd";
+  file: string;
+  bootargs?: string;
+}
+
 export interface DeviceArgs {
   drives: DriveArg[];
+  /** The two flash banks' -drive if=pflash, by unit. */
+  pflash: (PflashArg | undefined)[];
+  loaders: LoaderArg[];
+  guestLoaders: GuestLoaderArg[];
   chardevs: ChardevArg[];
   virtioDevices: VirtioDeviceArg[];
   /** virtio-mmio.force-legacy: true unless -global virtio-mmio.force-legacy=false. */
@@ -37,13 +74,22 @@ export interface DeviceArgs {
 }
 
 export function emptyDeviceArgs(): DeviceArgs {
-  return { drives: [], chardevs: [], virtioDevices: [], virtioLegacy: true };
+  return { drives: [], pflash: [], loaders: [], guestLoaders: [], chardevs: [], virtioDevices: [], virtioLegacy: true };
 }
 
 /** QEMU's key=value list (a leading bare word is the value of `implied`); ",," is a literal comma. */
 function keyValues(text: string, implied: string | undefined, option: string): Map<string, string> {
   const out = new Map<string, string>();
-  const parts = text.split(/,(?!,)/).map((p) => p.replace(/,,/g, ","));
+  // Split at single commas; ",," is a comma inside a value (QEMU's opts_do_parse).
+  const parts: string[] = [];
+  let current = "";
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] !== ",") { current += text[i]; continue; }
+    if (text[i + 1] === ",") { current += ","; i++; continue; }
+    parts.push(current);
+    current = "";
+  }
+  parts.push(current);
   for (const [i, part] of parts.entries()) {
     const eq = part.indexOf("=");
     if (eq < 0) {
@@ -64,7 +110,7 @@ function onOff(option: string, key: string, v: string): boolean {
 export function parseDrive(text: string, out: DeviceArgs): void {
   const opt = `-drive ${text}`;
   const kv = keyValues(text, undefined, "-drive");
-  let file: string | undefined, id: string | undefined, iface = "", readOnly = false, snapshot = false;
+  let file: string | undefined, id: string | undefined, iface = "", readOnly = false, snapshot = false, unit: string | undefined;
   for (const [key, v] of kv) {
     switch (key) {
       case "file": file = v; break;
@@ -75,18 +121,106 @@ export function parseDrive(text: string, out: DeviceArgs): void {
       case "snapshot": snapshot = onOff(opt, key, v); break;
       case "media": if (v !== "disk") throw new UsageError(`${opt}: only media=disk is supported`); break;
       case "cache": case "aio": case "discard": break;
+      case "unit": unit = v; break;
       default: throw new UsageError(`${opt}: Invalid parameter '${key}'`);
     }
   }
   if (iface === "virtio") {
     throw new UsageError(`${opt}: if=virtio makes a virtio-blk-pci disk on QEMU's virt and virtio-pci is not supported; use if=none,id=ID with -device virtio-blk-device,drive=ID`);
   }
+  if (iface === "pflash") return parsePflashDrive(opt, kv, file, unit, readOnly, snapshot, out);
+  if (unit !== undefined) throw new UsageError(`${opt}: unit= is only supported with if=pflash`);
   if (iface !== "none") throw new UsageError(`${opt}: only if=none is supported (with -device virtio-blk-device,drive=ID)`);
   if (file === undefined || file === "") throw new UsageError(`${opt}: a file= is needed`);
   if (!kv.has("format")) throw new UsageError(`${opt}: give format=raw (raw images only; QEMU refuses to guess for writes to block 0)`);
   if (id === undefined || id === "") throw new UsageError(`${opt}: an id= is needed to attach the drive with -device virtio-blk-device,drive=ID`);
   if (out.drives.some((d) => d.id === id)) throw new UsageError(`${opt}: Duplicate ID '${id}' for drive`);
   out.drives.push({ id, file, readOnly, snapshot });
+}
+
+/** hw/arm/virt.c: two flash banks; a drive without unit= takes the next free one (drive_new). */
+const PFLASH_UNITS = 2;
+
+function parsePflashDrive(opt: string, kv: Map<string, string>, file: string | undefined, unit: string | undefined,
+  readOnly: boolean, snapshot: boolean, out: DeviceArgs): void {
+  if (file === undefined || file === "") throw new UsageError(`${opt}: a file= is needed`);
+  if (!kv.has("format")) throw new UsageError(`${opt}: give format=raw (raw images only; QEMU refuses to guess for writes to block 0)`);
+  if (snapshot) throw new UsageError(`${opt}: snapshot=on is not supported for flash drives`);
+  let n: number;
+  if (unit === undefined) {
+    n = 0;
+    while (out.pflash[n] !== undefined) n++;
+  } else {
+    if (!/^\d+$/.test(unit)) throw new UsageError(`${opt}: Parameter 'unit' expects a number`);
+    n = Number(unit);
+  }
+  if (n >= PFLASH_UNITS) throw new UsageError(`${opt}: machine type does not support if=pflash,bus=0,unit=${n}`);
+  if (out.pflash[n] !== undefined) throw new UsageError(`${opt}: drive with bus=0, unit=${n} exists`);
+  out.pflash[n] = { file, readOnly };
+}
+
+/** A QEMU integer property (qemu_strtou64, base 0: decimal, 0x hex, 0 octal). */
+function qemuUint(opt: string, key: string, v: string, max = Number.MAX_SAFE_INTEGER): number {
+  const m = /^(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))$/.exec(v.trim());
+  const n = !m ? NaN : m[1] !== undefined ? parseInt(m[1], 16) : m[2] !== undefined ? parseInt(m[2], 8) : Number(m[3]);
+  if (!Number.isSafeInteger(n)) throw new UsageError(`${opt}: Parameter '${key}' expects a number`);
+  if (n > max) throw new UsageError(`${opt}: Property '${key}' value '${v}' is out of range`);
+  return n;
+}
+
+/** data= as QEMU's uint64 property: a 64-bit number (given as text, so bigint). */
+function qemuUint64(opt: string, v: string): bigint {
+  const t = v.trim();
+  if (!/^(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.test(t)) throw new UsageError(`${opt}: Parameter 'data' expects a number`);
+  const n = t.startsWith("0x") || t.startsWith("0X") ? BigInt(t) : /^0[0-7]+$/.test(t) ? BigInt("0o" + t.slice(1)) : BigInt(t);
+  if (n >= 1n << 64n) throw new UsageError(`${opt}: Parameter 'data' expects a number`);
+  return n;
+}
+
+/** generic_loader_realize's checks, with its wording. */
+function parseLoader(opt: string, kv: Map<string, string>, out: DeviceArgs): void {
+  const has = (k: string) => kv.has(k);
+  const bool = (k: string) => has(k) && onOff(opt, k, kv.get(k)!);
+  const addr = has("addr") ? qemuUint(opt, "addr", kv.get("addr")!) : 0;
+  const cpuNum = has("cpu-num") ? qemuUint(opt, "cpu-num", kv.get("cpu-num")!, 0xffffffff) : undefined;
+  const dataLen = has("data-len") ? qemuUint(opt, "data-len", kv.get("data-len")!, 255) : 0;
+  const data = has("data") ? qemuUint64(opt, kv.get("data")!) : 0n;
+  const dataBe = bool("data-be"), forceRaw = bool("force-raw");
+  const file = kv.get("file");
+  const text = opt.replace(/^-device /, "");
+  if (data !== 0n || dataLen !== 0 || dataBe) {
+    if (file !== undefined) throw new UsageError(`${opt}: Specifying a file is not supported when loading memory values`);
+    if (forceRaw) throw new UsageError(`${opt}: Specifying force-raw is not supported when loading memory values`);
+    if (dataLen === 0) throw new UsageError(`${opt}: Both data and data-len must be specified`);
+    if (dataLen > 8) throw new UsageError(`${opt}: data-len cannot be greater then 8 bytes`);
+    // The value in guest memory: its low data-len bytes, little-endian unless data-be (cpu_to_be64 keeps the top bytes).
+    const bytes = new Uint8Array(8);
+    for (let i = 0; i < 8; i++) bytes[i] = Number((data >> BigInt(8 * (dataBe ? 7 - i : i))) & 0xffn);
+    out.loaders.push({ text, addr, cpuNum, forceRaw: false, data: bytes.slice(0, dataLen) });
+    return;
+  }
+  if (file !== undefined || forceRaw) {
+    if (file === undefined || file === "") throw new UsageError(`${opt}: Cannot load specified image (null)`);
+    out.loaders.push({ text, addr, cpuNum, file, forceRaw });
+    return;
+  }
+  if (addr !== 0) {
+    if (cpuNum === undefined) throw new UsageError(`${opt}: cpu_num must be specified when setting a program counter`);
+    out.loaders.push({ text, addr, cpuNum, forceRaw: false });
+    return;
+  }
+  throw new UsageError(`${opt}: please include valid arguments`);
+}
+
+/** guest_loader_realize's checks, with its wording. */
+function parseGuestLoader(opt: string, kv: Map<string, string>, out: DeviceArgs): void {
+  const kernel = kv.get("kernel"), initrd = kv.get("initrd"), bootargs = kv.get("bootargs");
+  const addr = kv.has("addr") ? qemuUint(opt, "addr", kv.get("addr")!) : 0;
+  if (kernel !== undefined && initrd !== undefined) throw new UsageError(`${opt}: Cannot specify a kernel and initrd in same stanza`);
+  if (kernel === undefined && initrd === undefined) throw new UsageError(`${opt}: Need to specify a kernel or initrd image`);
+  if (addr === 0) throw new UsageError(`${opt}: Need to specify the address of guest blob`);
+  if (bootargs !== undefined && kernel === undefined) throw new UsageError(`${opt}: Boot args only relevant to kernel blobs`);
+  out.guestLoaders.push({ text: opt.replace(/^-device /, ""), addr, kind: kernel !== undefined ? "kernel" : "initrd", file: (kernel ?? initrd)!, bootargs });
 }
 
 export function parseDevice(text: string, out: DeviceArgs): void {
@@ -109,6 +243,14 @@ export function parseDevice(text: string, out: DeviceArgs): void {
       out.virtioDevices.push({ kind: "virtio-blk", drive, serial: kv.get("serial") });
       break;
     }
+    case "loader":
+      only(["addr", "data", "data-len", "data-be", "cpu-num", "force-raw", "file"]);
+      parseLoader(opt, kv, out);
+      break;
+    case "guest-loader":
+      only(["addr", "kernel", "initrd", "bootargs"]);
+      parseGuestLoader(opt, kv, out);
+      break;
     case "virtio-rng-device":
       only([]);
       out.virtioDevices.push({ kind: "virtio-rng" });
@@ -141,7 +283,7 @@ export function parseDevice(text: string, out: DeviceArgs): void {
       if (/^virtio-.*-pci$|^virtio-(blk|rng|net|serial)$/.test(driver)) {
         throw new UsageError(`${opt}: virtio-pci devices are not supported (use ${driver.replace(/-pci$/, "")}-device on the virtio-mmio transports)`);
       }
-      throw new UsageError(`${opt}: '${driver}' is not a valid device model name (supported: virtio-blk-device, virtio-rng-device, virtio-serial-device, virtconsole)`);
+      throw new UsageError(`${opt}: '${driver}' is not a valid device model name (supported: virtio-blk-device, virtio-rng-device, virtio-serial-device, virtconsole, loader, guest-loader)`);
   }
 }
 

@@ -13,7 +13,8 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { VirtBoard } from "../boards/virt/virt.js";
 import { VIRT } from "../boards/virt/memory-map.js";
-import { planBoot } from "../loaders/boot.js";
+import { planBoot, type BootPlan } from "../loaders/boot.js";
+import { applyLoaders, flashBackings, planLoaders } from "./firmware.js";
 import { parseRunArgs, UsageError, type RunArgs } from "./args.js";
 import { hostEntropy, openChardev, openDrive } from "./device-backends.js";
 import { VirtioConsole } from "../devices/virtio/console.js";
@@ -33,7 +34,7 @@ import { EXIT_FAILURE as EXIT_GUEST_FAILURE, EXIT_OK, EXIT_USAGE, HostOutputErro
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
-const HELP = `usage: tessera run -kernel FILE [options]   boot FILE on the virt board
+const HELP = `usage: tessera run -kernel FILE | -bios FILE [options]   boot FILE on the virt board
        tessera dtc [dtc options] FILE           device-tree compiler
        tessera mkinitramfs DIR | --busybox BIN --init FILE  -o OUT.cpio.gz
                                                 build a gzip-compressed newc initramfs
@@ -47,7 +48,8 @@ const HELP = `usage: tessera run -kernel FILE [options]   boot FILE on the virt 
        tessera --help | --version
 
 run options (QEMU spelling):
-  -kernel FILE        ELF, arm64 Image or raw binary
+  -kernel FILE        ELF, arm64 Image or raw binary (with firmware: handed to it through fw_cfg)
+  -bios FILE          firmware image for flash bank 0 (the CPU starts at 0; DTB at the start of RAM)
   -initrd FILE        initial ramdisk (Linux images)
   -append STRING      kernel command line (/chosen/bootargs)
   -dtb FILE           use this device tree instead of the generated one
@@ -59,6 +61,10 @@ run options (QEMU spelling):
   -device virtio-blk-device,drive=ID | virtio-rng-device   on the virtio-mmio transports
   -chardev file,id=C,path=F | null,id=C  -device virtio-serial-device -device virtconsole,chardev=C
   -global virtio-mmio.force-legacy=false   version 2 virtio-mmio (default: legacy, as QEMU)
+  -drive if=pflash,format=raw,file=F[,unit=0|1][,readonly=on]   a 64 MiB flash bank backed by F
+  -device loader,file=F[,addr=A][,cpu-num=N][,force-raw=on] | loader,addr=A,data=V,data-len=L[,data-be=on]
+         | loader,addr=A,cpu-num=N     QEMU's generic loader (images, values, a CPU's PC)
+  -device guest-loader,addr=A,kernel=F[,bootargs=S] | guest-loader,addr=A,initrd=F   a blob and its /chosen/module@
   -d exec,int         instruction / exception trace on stderr (or the -D file)
   -D FILE             trace output file
   --max-insns N       stop after N instructions
@@ -139,12 +145,20 @@ function checkCommandLine(append: string): void {
 async function runCommand(argv: string[]): Promise<number> {
   const args = parseRunArgs(argv);
   for (const w of args.warnings) writeStderr(`tessera: warning: ${w}`);
-  const kernel = decompressKernel(readImage(args.kernel, "kernel", args.ramSize), args.kernel);
+  // Without -kernel the CPU starts at the reset vector (address 0, flash bank 0) with the DTB at
+  // the start of RAM for the firmware, as QEMU's arm_load_kernel leaves a firmware boot.
+  // With firmware (-bios or flash unit 0) a -kernel, -initrd and -append are handed to it through
+  // fw_cfg instead (hw/arm/boot.c: the kernel gunzipped when it is gzip, the rest as they are).
+  const firmware = args.bios !== undefined || args.devices.pflash[0] !== undefined;
+  const kernel = args.kernel !== undefined ? decompressKernel(readImage(args.kernel, "kernel", args.ramSize), args.kernel) : undefined;
   const initrd = args.initrd ? readImage(args.initrd, "initrd", args.ramSize) : undefined;
   const userDtb = args.dtb ? readImage(args.dtb, "device tree", args.ramSize) : undefined;
-  const plan = planBoot({ kernel, initrd, ramBase: VIRT.RAM_BASE, ramSize: args.ramSize });
+  const plan: BootPlan = kernel && !firmware ? planBoot({ kernel, initrd, ramBase: VIRT.RAM_BASE, ramSize: args.ramSize })
+    : { isLinux: false, entry: 0, loads: [], dtbAddr: VIRT.RAM_BASE, dtbLimit: VIRT.RAM_BASE + args.ramSize };
   if (initrd && plan.isLinux) checkInitrd(initrd, args.initrd!);
   if (plan.isLinux && args.append !== undefined) checkCommandLine(args.append);
+  const flash = flashBackings(args);
+  const loaders = planLoaders(args);
 
   const out: number[] = [];
   const console_ = new PanicWatch();
@@ -164,6 +178,11 @@ async function runCommand(argv: string[]): Promise<number> {
       clock: args.clock,
       jit: jitThresholdsFromEnvironment(process.env),
       virtio,
+      flash,
+      // hw/arm/virt.c: firmware_loaded is -bios or a drive for flash unit 0.
+      acpiGed: args.acpi && firmware,
+      firmwareLoaded: firmware,
+      fwCfg: { nographic: args.nographic, ...(firmware && kernel ? { kernel, initrd, cmdline: args.append } : {}) },
     });
   } catch (e) {
     if (e instanceof RangeError) fail(`cannot allocate ${Math.round(args.ramSize / 1048576)} MiB of guest RAM`);
@@ -174,7 +193,7 @@ async function runCommand(argv: string[]): Promise<number> {
   // so it is refused instead.
   const initrdRange = plan.isLinux ? plan.initrd : undefined;
   const room = plan.isLinux && plan.dtbAddr !== undefined ? (plan.dtbLimit ?? Infinity) - plan.dtbAddr : undefined;
-  const dtb = userDtb === undefined ? board.buildDtb(args.append, initrdRange, plan.isLinux)
+  const dtb = userDtb === undefined ? board.buildDtb(args.append, initrdRange, plan.isLinux, loaders.modules)
     : board.userDtb(userDtb, room, args.append, initrdRange, plan.isLinux);
   if (args.dumpDtb) {
     // As QEMU: write the blob and exit without running.
@@ -183,6 +202,10 @@ async function runCommand(argv: string[]): Promise<number> {
     return EXIT_OK;
   }
   const { dtbAddr } = board.load(plan, dtb);
+  applyLoaders(board, loaders, [
+    ...plan.loads.map((l) => ({ what: "the kernel", addr: l.addr, size: l.data.length + l.zeroFill })),
+    ...(dtbAddr !== undefined && dtb ? [{ what: "the device tree", addr: dtbAddr, size: dtb.length }] : []),
+  ]);
   if (userDtb && dtb && dtbAddr === undefined) {
     // QEMU leaves a -dtb that does not fit below a bare-metal image out without a word; say so.
     writeStderr(`tessera: warning: device tree '${args.dtb}' (${dtb.length} bytes as loaded) does not fit below the image; the guest gets none, as under QEMU`);

@@ -1,7 +1,7 @@
 /**
  * Regions the device tree describes whose function is not modelled: reads return a fixed value
  * and writes are ignored. Used for the GICv3 ITS frame (zero ID registers, so Linux reports
- * "no ITS" and carries on), the flash banks and the PCIe host bridge's empty windows (all ones).
+ * "no ITS" and carries on) and the PCIe host bridge's empty windows (all ones).
  */
 import type { MmioDevice } from "../memory/bus.js";
 

@@ -384,3 +384,139 @@ export function encodeDtb(treeOrRoot: DeviceTree | DtNode, options: EncodeOption
   blob.set(strings.buffer.view(), stringsOffset);
   return blob;
 }
+
+/**
+ * The blob a tree built call by call with libfdt's read-write functions leaves, byte for byte
+ * (QEMU's create_device_tree, then qemu_fdt_add_subnode and qemu_fdt_setprop in the order the
+ * board made each node and property): the empty tree of fdt_create at the start of a zeroed
+ * `size`-byte buffer (reservation block at 0x30), then every node and property replayed in
+ * creation order. fdt_add_subnode puts a node after its parent's properties, fdt_setprop a new
+ * property first in its node, a new name at the end of the strings block unless it is already
+ * there (as a whole string or the tail of one, fdt_find_add_string_); each insertion moves what
+ * follows (fdt_splice_), and a property's padding keeps the bytes that were there before, as
+ * libfdt leaves them. Properties are replayed with their final values.
+ */
+export function encodeDtbAsBuilt(tree: DeviceTree, size: number): Uint8Array {
+  const buf = new Uint8Array(size);
+  const view = new DataView(buf.buffer);
+  const RSV = 0x30, STRUCT = 0x40;
+  let structSize = 16, stringsSize = 0;
+  // fdt_create + fdt_finish_reservemap + the root node + fdt_finish (all zeros but the tags).
+  view.setUint32(STRUCT, FDT_BEGIN_NODE);
+  view.setUint32(STRUCT + 8, FDT_END_NODE);
+  view.setUint32(STRUCT + 12, FDT_END);
+  const stringsOffset = () => STRUCT + structSize;
+  const splice = (at: number, oldLength: number, newLength: number): void => {
+    const end = stringsOffset() + stringsSize;
+    if (end - oldLength + newLength > size) throw new DtbError("device tree does not fit its buffer");
+    buf.copyWithin(at + newLength, at + oldLength, end);
+  };
+  const align4 = (n: number) => (n + 3) & ~3;
+  /** Offset just past a node's BEGIN_NODE tag and name. */
+  const afterName = (at: number): number => {
+    let p = at + 4;
+    while (buf[p] !== 0) p++;
+    return align4(p + 1);
+  };
+  /** The offset of the node at `path` (names from the root), walking the structure block. */
+  const nodeAt = (path: string[]): number => {
+    let at = STRUCT;
+    for (const name of path) {
+      let p = afterName(at), depth = 0, found = -1;
+      for (;;) {
+        const tag = view.getUint32(p);
+        if (tag === FDT_PROP) { p = align4(p + 12 + view.getUint32(p + 4)); continue; }
+        if (tag === FDT_NOP) { p += 4; continue; }
+        if (tag === FDT_BEGIN_NODE) {
+          if (depth === 0) {
+            let e = p + 4;
+            while (buf[e] !== 0) e++;
+            if (bytesToLatin1(buf.subarray(p + 4, e)) === name) { found = p; break; }
+          }
+          depth++;
+          p = afterName(p);
+          continue;
+        }
+        if (tag === FDT_END_NODE) {
+          if (depth === 0) break;
+          depth--;
+          p += 4;
+          continue;
+        }
+        break;
+      }
+      if (found < 0) throw new DtbError(`replaying the tree: no node ${name}`);
+      at = found;
+    }
+    return at;
+  };
+  const stringOffset = (name: string): number => {
+    const want = latin1ToBytes(name + "\0");
+    const base = stringsOffset();
+    for (let p = 0; p + want.length <= stringsSize; p++) {
+      let same = true;
+      for (let i = 0; i < want.length && same; i++) same = buf[base + p + i] === want[i];
+      if (same) return p;
+    }
+    const at = stringsSize;
+    splice(base + at, 0, want.length);
+    buf.set(want, base + at);
+    stringsSize += want.length;
+    return at;
+  };
+  const pathOf = (node: DtNode): string[] => {
+    const names: string[] = [];
+    for (let n: DtNode | undefined = node; n && n.parent; n = n.parent) names.unshift(n.name);
+    return names;
+  };
+  type Step = { serial: number; node: DtNode; property?: DtProperty };
+  const steps: Step[] = [];
+  const collect = (node: DtNode, isRoot: boolean): void => {
+    if (node.deleted) return;
+    if (!isRoot) steps.push({ serial: node.serial, node });
+    for (const p of node.properties) if (!p.deleted) steps.push({ serial: p.serial, node, property: p });
+    for (const c of node.children) collect(c, false);
+  };
+  collect(tree.root, true);
+  steps.sort((a, b) => a.serial - b.serial);
+  for (const step of steps) {
+    if (!step.property) {
+      // fdt_add_subnode: after the parent's properties (and NOPs).
+      let p = afterName(nodeAt(pathOf(step.node.parent!)));
+      while (view.getUint32(p) === FDT_PROP || view.getUint32(p) === FDT_NOP) {
+        p = view.getUint32(p) === FDT_NOP ? p + 4 : align4(p + 12 + view.getUint32(p + 4));
+      }
+      const name = latin1ToBytes(step.node.name);
+      const length = 4 + align4(name.length + 1) + 4;
+      splice(p, 0, length);
+      structSize += length;
+      view.setUint32(p, FDT_BEGIN_NODE);
+      buf.fill(0, p + 4, p + 4 + align4(name.length + 1));
+      buf.set(name, p + 4);
+      view.setUint32(p + length - 4, FDT_END_NODE);
+      continue;
+    }
+    // fdt_setprop of a new property: the name first, then the property first in its node.
+    const nameOffset = stringOffset(step.property.name);
+    const value = step.property.value;
+    const p = afterName(nodeAt(pathOf(step.node)));
+    const length = 12 + align4(value.length);
+    splice(p, 0, length);
+    structSize += length;
+    view.setUint32(p, FDT_PROP);
+    view.setUint32(p + 4, value.length);
+    view.setUint32(p + 8, nameOffset);
+    buf.set(value, p + 12);
+  }
+  view.setUint32(0, FDT_MAGIC);
+  view.setUint32(4, size);
+  view.setUint32(8, STRUCT);
+  view.setUint32(12, stringsOffset());
+  view.setUint32(16, RSV);
+  view.setUint32(20, 17);
+  view.setUint32(24, 16);
+  view.setUint32(28, tree.bootCpuId >>> 0);
+  view.setUint32(32, stringsSize);
+  view.setUint32(36, structSize);
+  return buf;
+}

@@ -87,7 +87,12 @@ export class DtValue {
 /** Shared by every empty property; values are replaced, never written in place, when empty. */
 const EMPTY_VALUE = new Uint8Array(0);
 
+/** Creation order of every node and property (a tree built call by call is replayed in it). */
+let creationSerial = 0;
+
 export class DtProperty {
+  /** When this property was made, counted with every node and property made. */
+  readonly serial = creationSerial++;
   name: string;
   value: Uint8Array;
   markers: Marker[];
@@ -179,6 +184,8 @@ export interface RangesEntry {
 }
 
 export class DtNode {
+  /** When this node was made, counted with every node and property made. */
+  readonly serial = creationSerial++;
   name: string;
   properties: DtProperty[] = [];
   children: DtNode[] = [];

@@ -73,6 +73,9 @@ export class CpuCluster {
       this.cpus.push(cpu);
     }
     bus.onCodeWrite((ri, page) => Cpu.invalidateCode(this.codeCache, bus.rams[ri].base + page * 4096));
+    // A ROM device leaving or entering ROM mode changes what its addresses decode to: the
+    // translations the CPUs cached for it (as RAM pages) must go.
+    bus.onDecodeChange(() => { for (const c of this.cpus) c.flushTlb(false); });
     return this.cpus;
   }
 

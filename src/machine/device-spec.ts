@@ -9,8 +9,12 @@
  * `Env` is what the board gives the models (its interrupt controller, its console, its clock),
  * `Dt` what it gives the node builders (the tree, phandles of nodes made before).
  */
-import type { MmioDevice } from "../memory/bus.js";
+import type { MmioDevice, RomDevice } from "../memory/bus.js";
 import type { Bus } from "../memory/bus.js";
+
+function isRomDevice(d: MmioDevice): d is RomDevice {
+  return (d as Partial<RomDevice>).storage instanceof Uint8Array && typeof (d as Partial<RomDevice>).attach === "function";
+}
 
 export interface MmioRegion {
   base: number;
@@ -56,7 +60,12 @@ export function mapDevices<Env>(bus: Bus, devices: readonly DeviceSpec<Env, unkn
     }
     const m = d.models?.(env);
     if (!m || m.length === 0) continue;
-    d.regions.forEach((r, i) => bus.addMmio(r.base, r.size, m[Math.min(i, m.length - 1)]));
+    d.regions.forEach((r, i) => {
+      const model = m[Math.min(i, m.length - 1)];
+      // A ROM device (flash) is memory while in ROM mode and its own MMIO otherwise.
+      if (isRomDevice(model) && model.storage.length === r.size) bus.addRomDevice(`${d.name}@${r.base.toString(16)}`, r.base, model);
+      else bus.addMmio(r.base, r.size, model);
+    });
     models.set(d.name, m);
   }
   return models;

@@ -32,6 +32,22 @@ export interface RamRegion {
   readOnly: boolean;
   /** Per 4 KiB page: 1 when the page holds pre-decoded instructions (stores must invalidate). */
   codePages: Uint8Array;
+  /**
+   * A ROM device (QEMU's memory_region_init_rom_device): reads come from `bytes` while `romd`
+   * is on and from the device while it is off; writes always go to the device.
+   */
+  romDevice?: RomDevice;
+}
+
+/**
+ * A device whose array reads are plain memory (a flash chip in read-array mode), answered from
+ * its `storage` by the CPU's fast path, and whose commands are MMIO. It calls `romdChanged`
+ * when it enters or leaves read-array mode, and `stored` when it changes its storage.
+ */
+export interface RomDevice extends MmioDevice {
+  readonly storage: Uint8Array;
+  romd: boolean;
+  attach(link: { romdChanged(): void; stored(offset: number, length: number): void }): void;
 }
 
 export type CodeWriteListener = (ramIndex: number, pageIndex: number) => void;
@@ -40,6 +56,7 @@ export class Bus {
   readonly rams: RamRegion[] = [];
   readonly mmio: MmioRegion[] = [];
   private codeWriteListeners: CodeWriteListener[] = [];
+  private decodeListeners: (() => void)[] = [];
 
   addRam(name: string, base: number, size: number, readOnly = false): RamRegion {
     const bytes = new Uint8Array(size);
@@ -57,6 +74,38 @@ export class Bus {
     this.mmio.sort((a, b) => a.base - b.base);
   }
 
+  /**
+   * A ROM device at `base`: RAM-speed reads of its storage while it is in ROM mode, its own
+   * read and write otherwise (an MMIO region at the same place answers then).
+   */
+  addRomDevice(name: string, base: number, device: RomDevice): RamRegion {
+    const bytes = device.storage;
+    const region: RamRegion = {
+      name, base, size: bytes.length, bytes, readOnly: true, romDevice: device,
+      view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      codePages: new Uint8Array(Math.ceil(bytes.length / 4096)),
+    };
+    const ri = this.rams.length;
+    this.rams.push(region);
+    this.addMmio(base, bytes.length, device);
+    device.attach({
+      // Out of ROM mode the CPUs' cached translations of the region and its decoded code are stale.
+      romdChanged: () => {
+        for (let p = 0; p < region.codePages.length; p++) this.codeWritten(ri, p);
+        for (const l of this.decodeListeners) l();
+      },
+      stored: (offset, length) => {
+        for (let p = offset >>> 12; p <= (offset + Math.max(0, length - 1)) >>> 12; p++) this.codeWritten(ri, p);
+      },
+    });
+    return region;
+  }
+
+  /** Called when what decodes an address changes (a ROM device enters or leaves ROM mode). */
+  onDecodeChange(listener: () => void): void {
+    this.decodeListeners.push(listener);
+  }
+
   /** Called when a store hits a page that holds pre-decoded code. */
   onCodeWrite(listener: CodeWriteListener): void {
     this.codeWriteListeners.push(listener);
@@ -66,7 +115,7 @@ export class Bus {
     const rams = this.rams;
     for (let i = 0; i < rams.length; i++) {
       const r = rams[i];
-      if (pa >= r.base && pa < r.base + r.size) return i;
+      if (pa >= r.base && pa < r.base + r.size && (r.romDevice === undefined || r.romDevice.romd)) return i;
     }
     return -1;
   }
@@ -120,6 +169,7 @@ export class Bus {
       const r = this.rams[ri];
       const off = pa - r.base;
       if (off + size > r.size) return false;
+      if (r.romDevice) return this.writeDevice(r.romDevice, off, size, value, cpuIndex);
       if (r.readOnly) return true; // ROM ignores writes
       this.codeWritten(ri, off >>> 12);
       if (((off + size - 1) >>> 12) !== (off >>> 12)) this.codeWritten(ri, (off + size - 1) >>> 12);
@@ -133,14 +183,17 @@ export class Bus {
     }
     const m = this.findMmio(pa);
     if (!m) return false;
-    const off = pa - m.base;
+    return this.writeDevice(m.device, pa - m.base, size, value, cpuIndex);
+  }
+
+  private writeDevice(device: MmioDevice, off: number, size: number, value: number | bigint, cpuIndex: number): boolean {
     if (size === 8) {
       const v = BigInt.asUintN(64, BigInt(value));
-      m.device.write(off, 4, Number(v & 0xffffffffn), cpuIndex);
-      m.device.write(off + 4, 4, Number(v >> 32n), cpuIndex);
+      device.write(off, 4, Number(v & 0xffffffffn), cpuIndex);
+      device.write(off + 4, 4, Number(v >> 32n), cpuIndex);
       return true;
     }
-    m.device.write(off, size, Number(value) >>> 0, cpuIndex);
+    device.write(off, size, Number(value) >>> 0, cpuIndex);
     return true;
   }
 

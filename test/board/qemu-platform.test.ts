@@ -15,7 +15,7 @@ function board(cpus = 2) {
 }
 
 test("fw_cfg accepts what QEMU's MemoryRegionOps.valid accepts", () => {
-  const f = new FwCfg();
+  const f = new FwCfg(new Map());
   const yes = (o: number, size: number, w: boolean) => assert.equal(f.accepts(o, size, w), true, `+${o} size ${size} ${w ? "write" : "read"}`);
   const no = (o: number, size: number, w: boolean) => assert.equal(f.accepts(o, size, w), false, `+${o} size ${size} ${w ? "write" : "read"}`);
   for (const size of [1, 2, 4, 8]) { yes(0, size, false); yes(0, size, true); no(8, size, false); }
@@ -34,6 +34,34 @@ test("fw_cfg DMA register reads the signature \"QEMU CFG\"; the data stream is u
   assert.equal(b.bus.read(VIRT.FW_CFG + 22, 2, 0), 0x4746);
   b.bus.write(VIRT.FW_CFG + 8, 2, 0, 0); // select the signature
   assert.equal(b.bus.read(VIRT.FW_CFG, 8, 0), 0x554d4551n);
+});
+
+test("fw_cfg items as QEMU 7.2's virt has them, through the data register and through DMA", () => {
+  const b = board(2);
+  const select = (key: number) => b.bus.write(VIRT.FW_CFG + 8, 2, ((key & 0xff) << 8) | (key >> 8), 0);
+  const readBytes = (n: number) => Array.from({ length: n }, () => b.bus.read(VIRT.FW_CFG, 1, 0) as number);
+  select(0x01);
+  assert.deepEqual(readBytes(4), [3, 0, 0, 0], "FW_CFG_ID: traditional interface and DMA");
+  select(0x05);
+  assert.deepEqual(readBytes(2), [2, 0], "FW_CFG_NB_CPUS");
+  // A DMA read of the file directory: FWCfgDmaAccess at 0x40001000 (big-endian fields), data to 0x40002000.
+  const at = VIRT.RAM_BASE + 0x1000, to = VIRT.RAM_BASE + 0x2000;
+  const access = new Uint8Array(16);
+  const v = new DataView(access.buffer);
+  v.setUint32(0, (0x19 << 16) | 0x08 | 0x02); // select FW_CFG_FILE_DIR, read
+  v.setUint32(4, 4 + 3 * 64 + 8); // 8 bytes past the end read as zeros
+  v.setUint32(12, to);
+  b.bus.load(at, access);
+  b.bus.load(to + 4 + 3 * 64, new Uint8Array(8).fill(0xee));
+  b.bus.write(VIRT.FW_CFG + 16, 4, 0, 0); // high half of the big-endian address, then the low half starts it
+  b.bus.write(VIRT.FW_CFG + 20, 4, ((at & 0xff) << 24 | (at & 0xff00) << 8 | (at >>> 8) & 0xff00 | at >>> 24) >>> 0, 0);
+  assert.equal(b.bus.read(at, 4, 0), 0, "control cleared: done without error");
+  const dir = Array.from({ length: 4 + 3 * 64 + 8 }, (_, i) => b.bus.read(to + i, 1, 0) as number);
+  assert.deepEqual(dir.slice(0, 4), [0, 0, 0, 3]);
+  const name = (i: number) => String.fromCharCode(...dir.slice(4 + i * 64 + 8, 4 + i * 64 + 64)).replace(/\0+$/, "");
+  assert.deepEqual([0, 1, 2].map(name), ["bios-geometry", "bootorder", "etc/boot-fail-wait"]);
+  assert.deepEqual(dir.slice(4 + 2 * 64, 4 + 2 * 64 + 8), [0, 0, 0, 4, 0, 0x22, 0, 0], "size 4, select 0x22");
+  assert.deepEqual(dir.slice(-8), [0, 0, 0, 0, 0, 0, 0, 0]);
 });
 
 test("PCIe MMIO, I/O and high MMIO windows read all ones and ignore writes", () => {

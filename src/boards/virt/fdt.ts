@@ -9,8 +9,8 @@
  * first in its node; the tree here is built with `insertion: "prepend"`, which does the same, so
  * the calls below follow QEMU's and the order comes out as QEMU's.
  */
-import { DeviceTree, encodeDtb, type DtNode } from "../../devicetree/index.js";
-import { IRQ_LEVEL_HIGH, IRQ_TYPE_PPI, ppiCpuMask, reg2 } from "./dt-cells.js";
+import { DeviceTree, encodeDtbAsBuilt, type DtNode } from "../../devicetree/index.js";
+import { hi32, IRQ_LEVEL_HIGH, IRQ_TYPE_PPI, lo32, ppiCpuMask, reg2 } from "./dt-cells.js";
 import { VIRT } from "./memory-map.js";
 import { virtDevices, type VirtDevice, type VirtDtContext } from "./virt-devices.js";
 
@@ -50,6 +50,21 @@ export interface VirtDtbOptions {
    * without KASLR, the same way every time, under QEMU too.
    */
   randomness?: boolean;
+  /**
+   * Firmware in flash bank 0 (-bios or a drive): with secure=on machvirt_init then disables
+   * PSCI before the CPU nodes are made, so they have no enable-method either.
+   */
+  firmwareLoaded?: boolean;
+  /** -device guest-loader blobs, in command-line order: their /chosen/module@ nodes. */
+  modules?: readonly DtModule[];
+}
+
+/** A blob a guest-loader put in memory for a hypervisor to find (hw/core/guest-loader.c). */
+export interface DtModule {
+  addr: number;
+  size: number;
+  kind: "kernel" | "initrd";
+  bootargs?: string;
 }
 
 /** First phandle QEMU allocates (device_tree.c: qemu_fdt_alloc_phandle starts at 0x8000). */
@@ -128,7 +143,7 @@ export function buildVirtDtb(o: VirtDtbOptions, devices: readonly VirtDevice[] =
     // virt.c only names PSCI as the enable method when there are secondaries to start. It decides
     // before the boot code disables the conduit for an image starting at EL3, so the property
     // stays even where the psci node is left out.
-    if (o.cpus > 1) cpu.setString("enable-method", "psci");
+    if (o.cpus > 1 && !(o.secure && o.firmwareLoaded)) cpu.setString("enable-method", "psci");
     cpu.setCells("reg", i);
     cpuPhandles[i] = tree.phandleOf(cpu);
   }
@@ -148,6 +163,17 @@ export function buildVirtDtb(o: VirtDtbOptions, devices: readonly VirtDevice[] =
   // fw-cfg, platform bus (virt-devices.ts).
   const dt: VirtDtContext = { tree, root, chosen, secureChosen, ppiFlags, clockPhandle };
   for (const d of devices) d.addNode?.(dt);
+
+  // The guest-loader devices, realized after the board in command-line order (the tree adds
+  // each new subnode before the ones already there, as libfdt, so the last given comes first).
+  // The name keeps QEMU's "0x" and 8-digit unit address; reg is one 64-bit address and size
+  // whatever the parent's cells.
+  for (const m of o.modules ?? []) {
+    const node = chosen.add(`module@0x${m.addr.toString(16).padStart(8, "0")}`);
+    node.setCells("reg", hi32(m.addr), lo32(m.addr), hi32(m.size), lo32(m.size));
+    node.setString("compatible", "multiboot,module", m.kind === "kernel" ? "multiboot,kernel" : "multiboot,ramdisk");
+    if (m.kind === "kernel" && m.bootargs !== undefined) node.setString("bootargs", m.bootargs);
+  }
 
   // hw/arm/boot.c arm_load_dtb: memory, boot arguments, initrd, PSCI.
   const memory = root.add(`memory@${VIRT.RAM_BASE.toString(16)}`);
@@ -169,10 +195,9 @@ export function buildVirtDtb(o: VirtDtbOptions, devices: readonly VirtDevice[] =
     psci.setCells("migrate", PSCI_MIGRATE_64);
   }
 
-  // No memory reservations and boot CPU 0, as QEMU's blob has. The header's totalsize is the whole
-  // FDT_MAX_SIZE buffer. Property names are stored whole, each once, in first-use order (libfdt in
-  // QEMU lets a name share the tail of a longer one; the tree read back is the same either way).
-  const blob = encodeDtb(tree, { bootCpuId: 0, minSize: FDT_MAX_SIZE, shareStringSuffixes: false });
+  // The blob as QEMU's libfdt leaves it after building the tree call by call (no memory
+  // reservations, boot CPU 0, the whole FDT_MAX_SIZE buffer), byte for byte: see encodeDtbAsBuilt.
+  const blob = encodeDtbAsBuilt(tree, FDT_MAX_SIZE);
   if (blob.length > FDT_MAX_SIZE) throw new RangeError(`device tree needs ${blob.length} bytes, more than ${FDT_MAX_SIZE}`);
   return blob;
 }

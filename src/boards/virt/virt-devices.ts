@@ -13,7 +13,8 @@ import type { VirtioDevice } from "../../devices/virtio/device.js";
 import { GuestMemory } from "../../devices/virtio/guest-memory.js";
 import { VirtioMmioTransport } from "../../devices/virtio/mmio-transport.js";
 import { FixedValueRegion } from "../../devices/placeholder.js";
-import { FwCfg } from "../../devices/fw-cfg.js";
+import { CfiFlash } from "../../devices/cfi-flash.js";
+import { FwCfg, fwCfgItems, type FwCfgContents } from "../../devices/fw-cfg.js";
 import type { GicV2 } from "../../devices/gicv2.js";
 import { GicV2m } from "../../devices/gicv2m.js";
 import { GicV3Its } from "../../devices/gicv3-its.js";
@@ -39,6 +40,11 @@ export interface VirtDeviceOptions {
   virtualization: boolean;
   /** secure=on: Secure-only flash bank 0, RAM, UART and GPIO. */
   secure?: boolean;
+  /**
+   * Firmware in flash bank 0 with ACPI on: machvirt_init then creates the ACPI GED (reached by
+   * ACPI tables, not in the tree) instead of the GPIO and its power key.
+   */
+  acpiGed?: boolean;
 }
 
 /** What the models are connected to. */
@@ -58,6 +64,17 @@ export interface VirtDeviceEnv {
   bus?: Bus;
   /** The -device virtio-*-device instances, in command-line order, and the transports' interface. */
   virtio?: VirtioPlugging;
+  /** What fw_cfg offers beyond the CPU count (a kernel for firmware to load, -nographic). */
+  fwCfg?: Omit<FwCfgContents, "cpus">;
+  /** What the two flash banks hold (-bios, -drive if=pflash): absent banks start as zeros. */
+  flash?: readonly (FlashBacking | undefined)[];
+}
+
+/** One flash bank's contents and where its writes go. */
+export interface FlashBacking {
+  contents?: Uint8Array;
+  readOnly?: boolean;
+  writeBack?(offset: number, bytes: Uint8Array): void;
 }
 
 export interface VirtioPlugging {
@@ -97,11 +114,14 @@ const spi = (number: number, trigger: DeviceInterrupt["trigger"] = "level-high")
 const region = (base: number, size: number): MmioRegion => ({ base, size });
 const unit = (r: MmioRegion) => r.base.toString(16);
 
-/** Flash banks read as erased-to-zero without backing storage (nothing boots from them here). */
-function flash(name: string, node: string, regions: MmioRegion[], secure: boolean): VirtDevice {
+/**
+ * virt_flash_create / virt_flash_map: two CFI flash banks (pflash0 at 0, pflash1 above it),
+ * QEMU's pflash_cfi01 (cfi-flash.ts); `banks` says which of the two a node covers.
+ */
+function flash(name: string, node: string, regions: MmioRegion[], banks: number[], secure: boolean): VirtDevice {
   return {
     name, regions, interrupts: [], secureOnly: secure,
-    models: () => [new FixedValueRegion("flash", 0)],
+    models: ({ flash }) => banks.map((b, i) => new CfiFlash({ name: `virt.flash${b}`, size: regions[i].size, ...flash?.[b] })),
     addNode: ({ root }) => {
       const n = root.add(`${node}@${unit(regions[0])}`);
       n.setString("compatible", "cfi-flash");
@@ -128,6 +148,10 @@ function gic(o: VirtDeviceOptions): VirtDevice {
       : [gic.distributor, (gic as GicV2).cpuInterface, new GicV2m(gic, VIRT.SPI_V2M, GICV2M_NUM_SPIS)],
     addNode: (dt) => {
       const { tree, root } = dt;
+      // fdt_add_gic_node sets the root's interrupt-parent first (its phandle is allocated
+      // before the node is made), so the name comes before the GIC's in the strings block;
+      // its value is filled in once the node has its phandle.
+      root.setCells("interrupt-parent", 0);
       const node = root.add(`intc@${VIRT.GIC_DIST.toString(16)}`);
       node.setCells("#interrupt-cells", 3);
       node.setEmpty("interrupt-controller");
@@ -349,17 +373,17 @@ const virtioMmio: VirtDevice = {
   },
 };
 
-/** create_fw_cfg */
-const fwCfg: VirtDevice = {
+/** create_fw_cfg: the items, and DMA into guest RAM. */
+const fwCfg = (o: VirtDeviceOptions): VirtDevice => ({
   name: "fw-cfg", regions: [region(VIRT.FW_CFG, VIRT.FW_CFG_SIZE)], interrupts: [],
-  models: () => [new FwCfg()],
+  models: ({ bus, fwCfg: contents }) => [new FwCfg(fwCfgItems({ ...contents, cpus: o.cpus }), bus && new GuestMemory(bus))],
   addNode({ root }) {
     const node = root.add(`fw-cfg@${VIRT.FW_CFG.toString(16)}`);
     node.setString("compatible", "qemu,fw-cfg-mmio");
     node.setCells("reg", ...reg2([VIRT.FW_CFG, VIRT.FW_CFG_SIZE]));
     node.setEmpty("dma-coherent");
   },
-};
+});
 
 /** create_platform_bus: described, and empty (no dynamic sysbus devices), so nothing decodes it. */
 const platformBus: VirtDevice = {
@@ -378,8 +402,8 @@ const platformBus: VirtDevice = {
 export function virtDevices(o: VirtDeviceOptions): VirtDevice[] {
   const bank0 = region(VIRT.FLASH_BASE, VIRT.FLASH_BANK_SIZE), bank1 = region(VIRT.FLASH_BASE + VIRT.FLASH_BANK_SIZE, VIRT.FLASH_BANK_SIZE);
   // virt_flash_fdt: both banks in one node, or with secure=on bank 0 Secure-only and bank 1 alone.
-  const flashes = o.secure ? [flash("secure-flash", "secflash", [bank0], true), flash("flash", "flash", [bank1], false)]
-    : [flash("flash", "flash", [bank0, bank1], false)];
+  const flashes = o.secure ? [flash("secure-flash", "secflash", [bank0], [0], true), flash("flash", "flash", [bank1], [1], false)]
+    : [flash("flash", "flash", [bank0, bank1], [0, 1], false)];
   return [
     ...flashes,
     gic(o),
@@ -388,10 +412,10 @@ export function virtDevices(o: VirtDeviceOptions): VirtDevice[] {
     ...(o.secure ? [secureRam, uart("secure-uart", VIRT.SECURE_UART, VIRT.SECURE_UART_SIZE, VIRT.SPI_SECURE_UART, true)] : []),
     rtc,
     pcie,
-    gpio,
+    ...(o.acpiGed ? [] : [gpio]),
     ...(o.secure ? [secureGpio] : []),
     virtioMmio,
-    fwCfg,
+    fwCfg(o),
     platformBus,
   ];
 }

@@ -10,6 +10,7 @@ import { COUNTER_FREQUENCY_HZ, GenericTimer } from "../../devices/generic-timer.
 import { PerformanceMonitors } from "../../devices/performance-monitors.js";
 import { createSystemCounter, type ClockSpec, type IdleTime, type SystemCounter } from "../../devices/system-counter.js";
 import { GicV2 } from "../../devices/gicv2.js";
+import type { FwCfgContents } from "../../devices/fw-cfg.js";
 import { GicV3 } from "../../devices/gicv3.js";
 import { GuestMemory } from "../../devices/virtio/guest-memory.js";
 import { GicV3Its } from "../../devices/gicv3-its.js";
@@ -22,10 +23,10 @@ import { CpuCluster } from "../../machine/cluster.js";
 import { mapDevices, secureOnlyPredicate } from "../../machine/device-spec.js";
 import { TurnScheduler, type RunStatus } from "../../machine/scheduler.js";
 import { Bus } from "../../memory/bus.js";
-import { buildVirtDtb, type CpuTopology } from "./fdt.js";
+import { buildVirtDtb, type CpuTopology, type DtModule } from "./fdt.js";
 import { prepareUserDtb } from "./user-dtb.js";
 import { TIMER_INTID, VIRT } from "./memory-map.js";
-import { virtDevices, type VirtDevice, type VirtioPlugging } from "./virt-devices.js";
+import { virtDevices, type FlashBacking, type VirtDevice, type VirtioPlugging } from "./virt-devices.js";
 import { VirtPlatform } from "./virt-platform.js";
 
 export type { RunStatus } from "../../machine/scheduler.js";
@@ -71,6 +72,14 @@ export interface VirtOptions {
   interruptRoute?: (cpu: number, intid: number, level: boolean) => boolean;
   /** virtio devices on the virtio-mmio transports (-device virtio-*-device), in command-line order. */
   virtio?: VirtioPlugging;
+  /** What fw_cfg offers (see FwCfgContents): a kernel for firmware, -nographic. */
+  fwCfg?: Omit<FwCfgContents, "cpus">;
+  /** Firmware in flash bank 0 (-bios or a drive): see VirtDtbOptions.firmwareLoaded. */
+  firmwareLoaded?: boolean;
+  /** Firmware in flash with ACPI on: no GPIO (see VirtDeviceOptions.acpiGed). */
+  acpiGed?: boolean;
+  /** The flash banks' contents and write-back (-bios, -drive if=pflash), by bank. */
+  flash?: readonly (FlashBacking | undefined)[];
   /** The GICv3 CPU interface that answers a CPU's ICC_* registers (a partition's own GIC for its vCPUs). */
   gicCpuInterface?: (cpu: Cpu) => { gic: GicV3; index: number } | undefined;
 }
@@ -134,12 +143,12 @@ export class VirtBoard {
     const pmu = this.pmu = new PerformanceMonitors(o.cpus, this.clock, irq, 16 + VIRT.PPI_PMU);
     pmu.defineSysRegs(cluster.sysregs);
 
-    this.devices = virtDevices({ cpus: o.cpus, gicVersion: o.gicVersion, virtualization: o.virtualization, secure: o.secure });
+    this.devices = virtDevices({ cpus: o.cpus, gicVersion: o.gicVersion, virtualization: o.virtualization, secure: o.secure, acpiGed: o.acpiGed });
     const models = mapDevices(bus, this.devices, {
       gic: this.gic, irq, uartTx: o.uartTx, rtcStartSeconds: o.rtcStartSeconds ?? 0,
       rtcNow: () => this.clock.now() / COUNTER_FREQUENCY_HZ,
       systemEvent: (e) => { this.event ??= e; },
-      bus, virtio: o.virtio,
+      bus, virtio: o.virtio, flash: o.flash, fwCfg: o.fwCfg,
     });
     this.uart = models.get("uart")![0] as Pl011;
     this.rtc = models.get("rtc")![0] as Pl031;
@@ -184,10 +193,11 @@ export class VirtBoard {
   }
 
   /** The device tree for this configuration (QEMU-identical; see fdt.ts). */
-  buildDtb(bootargs?: string, initrd?: { start: number; end: number }, isLinux = true): Uint8Array {
+  buildDtb(bootargs?: string, initrd?: { start: number; end: number }, isLinux = true, modules?: readonly DtModule[]): Uint8Array {
     const o = this.options;
     return buildVirtDtb({ ramSize: o.ramSize, cpus: o.cpus, topology: o.topology, gicVersion: o.gicVersion, virtualization: o.virtualization,
-      secure: o.secure, randomness: o.dtbRandomness, psci: this.conduitFor(isLinux), bootargs, initrd }, this.devices);
+      secure: o.secure, randomness: o.dtbRandomness, psci: this.conduitFor(isLinux), bootargs, initrd, modules,
+      firmwareLoaded: o.firmwareLoaded }, this.devices);
   }
 
   /**
@@ -232,6 +242,18 @@ export class VirtBoard {
     this.resetCpu(this.cpus[0], plan.entry % 0x100000000 | 0, Math.floor(plan.entry / 0x100000000), x0 | 0, 0);
     this.cluster.powerOffSecondaries();
     return { dtbAddr };
+  }
+
+  /**
+   * -device loader,cpu-num=N: QEMU's generic loader resets the CPU and sets its PC, after the
+   * board's own boot set-up (so x0 is 0). A secondary stays powered off: PSCI CPU_ON gives it
+   * its entry point then.
+   */
+  setPc(cpu: number, addr: number): void {
+    const c = this.cpus[cpu];
+    const lo = addr % 0x100000000 | 0, hi = Math.floor(addr / 0x100000000);
+    if (c.off) { c.pcLo = lo; c.pcHi = hi; return; }
+    this.resetCpu(c, lo, hi, 0, 0);
   }
 
   get loadedDtb(): Uint8Array | undefined { return this.dtb; }
