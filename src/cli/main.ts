@@ -59,6 +59,10 @@ run options (QEMU spelling):
   -drive file=F,if=none,id=ID,format=raw[,readonly=on][,snapshot=on]   a raw disk image
   -device virtio-blk-device,drive=ID | virtio-rng-device   on the virtio-mmio transports
   -chardev file,id=C,path=F | null,id=C  -device virtio-serial-device -device virtconsole,chardev=C
+  -netdev socket,id=N,listen=[HOST]:PORT|connect=HOST:PORT|udp=HOST:PORT,localaddr=HOST:PORT
+  -netdev stream,id=N,server=on|off,addr.type=inet,addr.host=H,addr.port=P (or addr.type=unix,addr.path=F)
+  -netdev dgram,id=N,local.type=inet,local.host=H,local.port=P,remote.type=inet,remote.host=H,remote.port=P
+  -device virtio-net-device,netdev=N[,mac=52:54:00:12:34:56]   a NIC on that network backend
   -global virtio-mmio.force-legacy=false   version 2 virtio-mmio (default: legacy, as QEMU)
   -d exec,int         instruction / exception trace on stderr (or the -D file)
   -D FILE             trace output file
