@@ -12,6 +12,7 @@
  */
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
+import { lstatSync, unlinkSync } from "node:fs";
 import type { NetBackend } from "../net/backend.js";
 import { frameForStream, StreamDeframer, STREAM_MAX_FRAME } from "../net/stream-framing.js";
 import { UsageError } from "./args.js";
@@ -95,7 +96,11 @@ class StreamBackend implements NetBackend {
       server.once("error", (e) => reject(new UsageError(`${this.option}: can't bind ${where(addr)}: ${describe(e)}`)));
       const done = () => { server.removeAllListeners("error"); server.on("error", () => {}); resolve(); };
       if (addr.type === "inet") server.listen({ host: addr.host, port: addr.port, exclusive: true }, done);
-      else server.listen(addr.path, done);
+      else {
+        // As QEMU's unix_listen_saddr, a socket left at the path by an earlier run is replaced.
+        try { if (lstatSync(addr.path).isSocket()) unlinkSync(addr.path); } catch { /* nothing there */ }
+        server.listen(addr.path, done);
+      }
     });
   }
 

@@ -5,6 +5,9 @@
  * survive a peer that hangs up or sends an impossible length, and ignore strangers' datagrams.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer, connect, type Socket } from "node:net";
 import { createSocket } from "node:dgram";
 import { test } from "node:test";
@@ -122,6 +125,30 @@ test("stream sockets: frames both ways, a hang-up and an impossible length, and 
     peer.write(Uint8Array.of(0x7f, 0xff, 0xff, 0xff));
     await closed;
     assert.match(warnings.join("\n"), /longer than 69632 bytes; connection closed/);
+  } finally {
+    client.close?.();
+    server.close?.();
+  }
+});
+
+test("unix stream sockets: a server replaces a socket file left at its path, frames both ways", { timeout: 20000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tessera-unix-"));
+  const path = join(dir, "net.sock");
+  // A socket file someone else left there.
+  const stale = createServer();
+  await new Promise<void>((r) => stale.listen(path, r));
+  stale.unref();
+  const server = await openSocketNetdev(parseNetdev(`stream,id=s,server=on,addr.type=unix,addr.path=${path}`), () => {});
+  const client = await openSocketNetdev(parseNetdev(`stream,id=c,addr.type=unix,addr.path=${path}`), () => {});
+  const atServer: Uint8Array[] = [], atClient: Uint8Array[] = [];
+  server.deliverToGuest = (f) => atServer.push(f);
+  client.deliverToGuest = (f) => atClient.push(f);
+  try {
+    client.sendFromGuest(Uint8Array.of(1, 2));
+    await until(() => atServer.length === 1);
+    server.sendFromGuest(Uint8Array.of(3));
+    await until(() => atClient.length === 1);
+    assert.deepEqual([atServer[0], atClient[0]], [Uint8Array.of(1, 2), Uint8Array.of(3)]);
   } finally {
     client.close?.();
     server.close?.();
