@@ -110,7 +110,7 @@ export class VirtioNet implements VirtioDevice {
   private uniOverflow = false;
   private multiOverflow = false;
   private readonly vlans = new Uint8Array(MAX_VLAN >> 3);
-  /** Frames dropped: no buffers for too long, a filter, a malformed request. For tests and HV> stats. */
+  /** Frames sent and received, and those dropped (no buffer room, too long, the link down) or filtered out. */
   readonly counters = { txFrames: 0, rxFrames: 0, rxDropped: 0, rxFiltered: 0 };
 
   constructor(private readonly backend: NetBackend, readonly mac: Uint8Array) {
@@ -223,7 +223,7 @@ export class VirtioNet implements VirtioDevice {
     while (this.pending.length > 0) {
       const frame = this.pending[0];
       const hdr = this.headerSize;
-      let ok: boolean;
+      let ok: boolean, tooLong = false;
       if (this.has(NET_F.MRG_RXBUF) && t.deliverSpanning) {
         ok = t.deliverSpanning(RX_QUEUE, hdr + frame.length, MAX_RX_CHAINS, (chains, mem) => this.fillMerged(chains, mem, frame));
       } else {
@@ -231,7 +231,7 @@ export class VirtioNet implements VirtioDevice {
         // unused, as QEMU's virtio_net_receive_rcu unpops it.
         ok = t.deliver(RX_QUEUE, (chain, mem) => {
           const room = chain.writable.reduce((n, s) => n + s.length, 0);
-          if (room < hdr + frame.length) { this.counters.rxDropped++; return 0; }
+          if (room < hdr + frame.length) { tooLong = true; return 0; }
           const header = new Uint8Array(hdr);
           if (hdr === 12) header[10] = 1; // num_buffers: always 1 without mergeable buffers (5.1.6.4)
           scatter(mem, chain.writable, header);
@@ -240,7 +240,8 @@ export class VirtioNet implements VirtioDevice {
       }
       if (!ok) return;
       this.pending.shift();
-      this.counters.rxFrames++;
+      if (tooLong) this.counters.rxDropped++;
+      else this.counters.rxFrames++;
     }
   }
 
