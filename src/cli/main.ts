@@ -172,14 +172,15 @@ async function runCommand(argv: string[]): Promise<number> {
 
   const netdevs = await openNetdevs(args.devices);
   try {
-    return await runBoard(args, plan, kernel, initrd, userDtb, netdevs);
+    return await runBoard(args, plan, userDtb, netdevs);
   } finally {
     for (const b of netdevs.values()) b.close?.();
   }
 }
 
-async function runBoard(args: RunArgs, plan: ReturnType<typeof planBoot>, kernel: Uint8Array, initrd: Uint8Array | undefined,
-  userDtb: Uint8Array | undefined, netdevs: Map<string, NetBackend>): Promise<number> {
+/** Build the board with its devices on the opened netdevs, load the guest and run it to the end. */
+async function runBoard(args: RunArgs, plan: ReturnType<typeof planBoot>, userDtb: Uint8Array | undefined,
+  netdevs: Map<string, NetBackend>): Promise<number> {
   const out: number[] = [];
   const console_ = new PanicWatch();
   // False once standard output is queued past its high-water mark: the run then waits for the
