@@ -122,7 +122,8 @@ class Partition {
     this.gic.attachCpus(this.vcpus.map(virtualLines));
     // Its NICs: virtio-net on its own virtio-mmio transports (the first on the highest, as
     // QEMU's first -device), reaching only the partition's memory, each on its switch port.
-    this.nics = config.nics.map((nic, i) => new VirtioNet(hv.nicPorts[config.id - 1][i], nic.mac));
+    const ports = hv.nicPortsOf(config);
+    this.nics = (config.nics ?? []).map((nic, i) => new VirtioNet(ports[i], nic.mac));
     const dmaMemory = new DmaMemory(board.bus, config.memory.map((a) => ({ ipa: a.guestAddr, pa: a.pma.addr, size: a.size, writable: a.writable })));
     // Its own virt machine's devices, on a bus of its own that stage-2 faults reach.
     // The same device list as the board's, for a virt machine of the partition's size.
@@ -229,7 +230,7 @@ class Partition {
     this.enterGuest(this.vcpus[0], entry % 2 ** 32 | 0, Math.floor(entry / 2 ** 32), x0 | 0, 0);
     this.state = "running";
     // A fresh machine: its NICs take frames again, and what the switches learnt about the old one is gone.
-    for (const port of this.hv.nicPorts[c.id - 1]) { port.enabled = true; this.hv.switchOf(port)?.forgetPort(port); }
+    for (const port of this.hv.nicPortsOf(c)) { port.enabled = true; port.owner.forgetPort(port); }
   }
   dtb: Uint8Array | undefined;
 
@@ -279,7 +280,7 @@ class Partition {
   stop(): void {
     for (const v of this.vcpus) { v.off = true; v.halted = true; v.setVirq(false); v.setVfiq(false); }
     // A stopped partition's NICs take nothing: its memory is no longer a running guest's.
-    for (const port of this.hv.nicPorts[this.config.id - 1]) port.enabled = false;
+    for (const port of this.hv.nicPortsOf(this.config)) port.enabled = false;
     this.state = "stopped";
   }
 
@@ -306,9 +307,10 @@ export class Hypervisor implements El2ExitHandler, HvControl {
   private readonly spiOwner = new Map<number, Partition>();
   private ended = false;
   readonly privateMemory;
-  /** The virtual switches, by node name, and each partition's NIC ports on them (by partition id - 1, NIC index). */
+  /** The virtual switches, by node name. */
   readonly switches: Map<string, VirtualSwitch>;
-  readonly nicPorts: SwitchPort[][];
+  /** Each partition's NIC ports on them, in NIC order. */
+  private readonly nicPorts = new Map<PartitionConfig, SwitchPort[]>();
 
   /** `clock`: what drives the board's counter, and with it every partition's (host time by default). */
   constructor(readonly config: HvConfig, readonly host: HypervisorHost, machine: { clock?: ClockSpec; hostNow?: () => number } = {}) {
@@ -328,13 +330,7 @@ export class Hypervisor implements El2ExitHandler, HvControl {
       zero: (pa: number, size: number) => { ram.bytes.fill(0, pa - HV_PRIVATE_BASE, pa - HV_PRIVATE_BASE + size); },
     };
     this.owner = this.board.cpus.map(() => undefined);
-    this.switches = new Map(config.switches.map((name) => [name, new VirtualSwitch(name)]));
-    // Ports outlive the partitions' devices: a restarted partition's new NIC takes over its port.
-    this.nicPorts = config.partitions.map((pc) => pc.nics.map((nic) => {
-      const port = this.switches.get(nic.vswitch)!.addPort(`${pc.label}.${nic.name}`);
-      port.enabled = false;
-      return port;
-    }));
+    this.switches = new Map((config.switches ?? []).map((name) => [name, new VirtualSwitch(name)]));
     config.partitions.forEach((_, k) => this.install(k));
     // CPUs that no partition owns stay off.
     for (const cpu of this.board.cpus) { cpu.off = true; cpu.halted = true; }
@@ -360,9 +356,28 @@ export class Hypervisor implements El2ExitHandler, HvControl {
     return p;
   }
 
-  switchOf(port: SwitchPort): VirtualSwitch | undefined {
-    for (const sw of this.switches.values()) if (sw.ports.includes(port)) return sw;
-    return undefined;
+  /**
+   * Partition `pc`'s ports on the switches its NICs name, made the first time they are asked
+   * for. They outlive the partition's devices: a restarted partition's new NIC takes over its
+   * ports, and they take frames only while it runs.
+   */
+  nicPortsOf(pc: PartitionConfig): SwitchPort[] {
+    let ports = this.nicPorts.get(pc);
+    if (!ports) {
+      ports = (pc.nics ?? []).map((nic) => {
+        const port = this.switches.get(nic.vswitch)!.addPort(`${pc.label}.${nic.name}`);
+        port.enabled = false;
+        return port;
+      });
+      this.nicPorts.set(pc, ports);
+    }
+    return ports;
+  }
+
+  /** A partition gone for good: its ports leave their switches. */
+  releaseNicPorts(pc: PartitionConfig): void {
+    for (const port of this.nicPorts.get(pc) ?? []) port.owner.removePort(port);
+    this.nicPorts.delete(pc);
   }
 
   /** Put `bytes` into the board's RAM at physical `pa` (QEMU's generic loader); a problem in words, or undefined. */

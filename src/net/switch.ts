@@ -23,7 +23,7 @@ export class SwitchPort implements NetBackend {
   /** Frames in and out, for the hypervisor's stats. */
   readonly counters = { fromGuest: 0, toGuest: 0 };
 
-  constructor(private readonly owner: VirtualSwitch, readonly index: number, readonly name: string) {}
+  constructor(readonly owner: VirtualSwitch, readonly name: string) {}
 
   sendFromGuest(frame: Uint8Array): void {
     this.counters.fromGuest++;
@@ -47,9 +47,17 @@ export class VirtualSwitch {
   constructor(readonly name: string) {}
 
   addPort(name: string): SwitchPort {
-    const port = new SwitchPort(this, this.ports.length, name);
+    const port = new SwitchPort(this, name);
     this.ports.push(port);
     return port;
+  }
+
+  /** Unplug a port: nothing is sent to it or learnt about it any more. */
+  removePort(port: SwitchPort): void {
+    this.forgetPort(port);
+    const i = this.ports.indexOf(port);
+    if (i >= 0) this.ports.splice(i, 1);
+    port.enabled = false;
   }
 
   /** Forget what was learnt behind a port (its NIC was reset or its partition restarted). */

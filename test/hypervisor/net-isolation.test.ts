@@ -103,7 +103,7 @@ test("descriptors outside the partition's own memory reach nothing: the other pa
   // A transmit descriptor pointing there: nothing is read from it either.
   const a2 = driver(hv, 0);
   let seen = 0;
-  hv.nicPorts[1][0].deliverToGuest = () => { seen++; };
+  hv.nicPortsOf(hv.parts[1].config)[0].deliverToGuest = () => { seen++; };
   a2.post(1, 0x5000_0000, 64, false);
   assert.equal(a2.status() & 64, 64);
   assert.equal(seen, 0, "no frame made of b's memory reached the switch");

@@ -54,6 +54,10 @@ test("frames are copies; runts, disabled ports and a station on the sender's own
   assert.equal(got[1].length, 1, "to a station learnt on the sending port: not forwarded");
   sw.forgetPort(ports[0]);
   assert.equal(sw.portOf(parseMac("52:54:00:00:00:0a")!), undefined);
+  ports[0].sendFromGuest(frame("ff:ff:ff:ff:ff:ff", "52:54:00:00:00:0a"));
+  sw.removePort(ports[1]);
+  ports[0].sendFromGuest(frame("ff:ff:ff:ff:ff:ff", "52:54:00:00:00:0a"));
+  assert.equal(got[1].length, 2, "an unplugged port gets nothing more");
 });
 
 test("a guest making up source addresses cannot grow the MAC table past its size", () => {
