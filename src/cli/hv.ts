@@ -8,7 +8,7 @@ import { statSync } from "node:fs";
 import { dirname } from "node:path";
 import { compileDts, decodeDtb, DtbError, DtsError, isDtb, TreeCheckError, formatDiagnostic, type DeviceTree } from "../devicetree/index.js";
 import { buildVirtDtb } from "../boards/virt/fdt.js";
-import { checkHvConfig, type HvConfig } from "../hypervisor/config.js";
+import { checkHvConfig, type HvConfig, type ImageSource } from "../hypervisor/config.js";
 import { buildGuestDtb } from "../hypervisor/guest-dt.js";
 import { Hypervisor, WATCHDOG_IPA, WATCHDOG_SPI } from "../hypervisor/hypervisor.js";
 import { HvShell } from "../hypervisor/shell.js";
@@ -17,6 +17,9 @@ import { PanicWatch } from "../host/panic-watch.js";
 import { runSession } from "../host/run-loop.js";
 import { dtbToDts } from "../devicetree/index.js";
 import { openConsolePorts, type ConsolePorts } from "./console-ports.js";
+import { DEFAULT_MANAGE_ADDRESS, openManagePort, parseHostPort, type HostPort, type ManagePort } from "./manage.js";
+import { Toolstack } from "../hypervisor/toolstack.js";
+import { checkDom0lessConfig, isDom0lessConfig } from "../hypervisor/dom0less.js";
 import { parseIcount, UsageError } from "./args.js";
 import type { ClockSpec } from "../devices/system-counter.js";
 import { decompressKernel, readInputFile } from "./host-files.js";
@@ -24,6 +27,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, outputDrained, outputFailure, writeS
 
 const USAGE = `usage: tessera hv CONFIG.dts|CONFIG.dtb [--check] [--dump-guest-dtb NAME] [--watchdog SECONDS]
                  [-device loader,file=FILE,addr=ADDR]... [-icount [shift=]N|auto[,sleep=on|off]]
+                 [--manage HOST:PORT|off]
   (no option)            run the partitions: HV> and the consoles on the terminal (Ctrl-A 0-9 switches),
                          and on TCP ports console-port + N when the config gives console-port
   --check                check the configuration and list the partitions
@@ -33,7 +37,9 @@ const USAGE = `usage: tessera hv CONFIG.dts|CONFIG.dtb [--check] [--dump-guest-d
                          (for Topaz's numeric guest-image and linux-rootfs forms)
   -icount [shift=]N|auto[,sleep=on|off]
                          the partitions' clock counts instructions, 2^N ns each (deterministic),
-                         instead of following host time (QEMU's option)`;
+                         instead of following host time (QEMU's option)
+  --manage HOST:PORT|off the toolstack's port, for tessera xl and tessera xenstore
+                         (default ${DEFAULT_MANAGE_ADDRESS}; when that is taken, a warning and none)`;
 
 /** Configurations are kilobytes; this bounds what a mistaken path can make us read. */
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
@@ -71,13 +77,17 @@ function hex(n: number): string {
   return `0x${n.toString(16)}`;
 }
 
+function imageName(image: ImageSource): string {
+  return image.kind === "file" ? image.path : image.kind === "bytes" ? image.name : `preloaded @ ${hex(image.source)}`;
+}
+
 function describe(config: HvConfig): string {
   const rows = [["ID", "Partition", "Name", "Vcpus", "pCPUs", "Memory", "Image"]];
   for (const p of config.partitions) {
     const ram = p.memory.find((m) => m.isRam)!;
     rows.push([String(p.id), p.name, p.label, String(p.pcpus.length), p.pcpus.join(","),
       `${ram.size / 1048576} MiB @ ${hex(ram.pma.addr)}`,
-      p.guestImage.image.kind === "file" ? p.guestImage.image.path : `preloaded @ ${hex(p.guestImage.image.source)}`]);
+      imageName(p.guestImage.image)]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
@@ -87,9 +97,17 @@ export async function hvMain(argv: string[]): Promise<number> {
   let configPath: string | undefined, check = false, dumpName: string | undefined, watchdogSeconds: number | undefined;
   const preloads: { file: string; addr: number }[] = [];
   let clock: ClockSpec = { mode: "host" };
+  let manage: HostPort | "off" | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--check") check = true;
+    else if (a === "--manage" || a.startsWith("--manage=")) {
+      const v = a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv[++i];
+      if (v === undefined) throw new UsageError("option --manage needs HOST:PORT or off");
+      const hp = v === "off" ? "off" : parseHostPort(v);
+      if (hp === undefined) throw new UsageError(`invalid --manage '${v}' (HOST:PORT, PORT or off)`);
+      manage = hp;
+    }
     else if (a === "--dump-guest-dtb") {
       if (i + 1 >= argv.length) throw new UsageError("option --dump-guest-dtb needs a partition name");
       dumpName = argv[++i];
@@ -130,12 +148,18 @@ export async function hvMain(argv: string[]): Promise<number> {
   const boardTreeFor = (config: HvConfig) => decodeDtb(buildVirtDtb({
     ramSize: config.memorySize, cpus: config.cpus, gicVersion: config.gicVersion, virtualization: false,
   }));
-  const result = checkHvConfig(tree, configPath, dirname(configPath), {
+  const configHost = {
     fileSize,
     // Device nodes are the same for any size of the board but the memory node: check against the
     // smallest board (the config's own size may itself be wrong).
-    hasDevice: (path) => boardTree.find(path) !== undefined && !path.startsWith("/memory") && path !== "/",
-  });
+    hasDevice: (path: string) => boardTree.find(path) !== undefined && !path.startsWith("/memory") && path !== "/",
+  };
+  // Xen's dom0less nodes (/chosen/domU*) are the other form of the same configuration.
+  const result = isDom0lessConfig(tree)
+    ? checkDom0lessConfig(tree, configPath, dirname(configPath), { ...configHost, readTree: (p) => {
+      try { const t = parseConfigTree(p); return Array.isArray(t) ? t.join("; ") : t; } catch (e) { return (e as Error).message; }
+    } })
+    : checkHvConfig(tree, configPath, dirname(configPath), configHost);
   if (!result.ok) {
     for (const p of result.problems) writeStderr(`tessera: ${p.where}: ${p.message}`);
     return EXIT_USAGE;
@@ -153,7 +177,7 @@ export async function hvMain(argv: string[]): Promise<number> {
     writeStdout(`${configPath}: ${config.partitions.length} partition${config.partitions.length === 1 ? "" : "s"} on ${config.cpus} CPUs and ${config.memorySize / 1048576} MiB, GICv${config.gicVersion}\n${describe(config)}\n`);
     return EXIT_OK;
   }
-  return runPartitions(config, watchdogSeconds, preloads, clock);
+  return runPartitions(config, watchdogSeconds, preloads, clock, manage);
 }
 
 /**
@@ -162,20 +186,21 @@ export async function hvMain(argv: string[]): Promise<number> {
  * HV> quit), 1 when one crashed under the "stop" policy or the watchdog fired.
  */
 async function runPartitions(config: HvConfig, watchdogSeconds: number | undefined, preloads: { file: string; addr: number }[],
-  clock: ClockSpec): Promise<number> {
+  clock: ClockSpec, manage: HostPort | "off" | undefined): Promise<number> {
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
   let mux: ConsoleMux | undefined;
   let outputKeepsUp = true;
   // Each partition console is watched as tessera run watches its guest's: a Linux that panicked
   // and spins past the grace period has crashed, and its on-crash policy applies.
   const panicWatches = new Map(config.partitions.map((p) => [p.id, new PanicWatch()] as const));
+  const consoles = new XlConsoles();
   const hv = new Hypervisor(config, {
     // As tessera run: a gzip-compressed kernel is decompressed as QEMU does; an initrd stays as it is.
     readImage: (path, kind) => {
       const bytes = readInputFile(path, kind, { maxBytes: config.memorySize });
       return kind === "kernel" ? decompressKernel(bytes, path) : bytes;
     },
-    consoleOutput: (id, bytes) => { panicWatches.get(id)?.feed(bytes); mux!.output(id, bytes); },
+    consoleOutput: (id, bytes) => { panicWatches.get(id)?.feed(bytes); mux!.output(id, bytes); consoles.output(id, bytes); },
     partitionStarted: (id) => panicWatches.get(id)?.reset(),
     event: (text) => mux!.hvMessage(text),
     dtbToDts: (dtb) => dtbToDts(dtb),
@@ -192,6 +217,25 @@ async function runPartitions(config: HvConfig, watchdogSeconds: number | undefin
   ], { interactive, write: (b) => { outputKeepsUp = writeStdout(b) && outputKeepsUp; } }, () => { quitRequested = true; });
   let ports: ConsolePorts | undefined;
   if (config.consolePort !== undefined) ports = await openConsolePorts(mux, config.consolePort, config.partitions.length + 1);
+  // Domains xl creates get a console of their own (no TCP port: xl console reaches it).
+  hv.onDomainsChanged = ({ added, removed }) => {
+    if (added) {
+      panicWatches.set(added.id, new PanicWatch());
+      mux!.addChannel(added.id, { label: added.label, input: (b) => hv.consoleInput(added.id, b) });
+    }
+    if (removed !== undefined) { panicWatches.delete(removed); mux!.removeChannel(removed); consoles.forget(removed); }
+  };
+  let managePort: ManagePort | undefined;
+  if (manage !== "off") {
+    const toolstack = new Toolstack(hv, { attachConsole: (id, write, ended) => consoles.attach(mux!, id, write, ended) });
+    try {
+      managePort = await openManagePort(toolstack, manage ?? parseHostPort(DEFAULT_MANAGE_ADDRESS)!);
+    } catch (e) {
+      // Only the default may be missing (another tessera hv has it): one named on the command line must be had.
+      if (manage !== undefined || !(e instanceof UsageError)) { await ports?.close(); throw e; }
+      writeStderr(`tessera: warning: ${e.message}: tessera xl cannot reach this hypervisor (--manage HOST:PORT names another port)`);
+    }
+  }
   const stdin = process.stdin;
   const onData = (chunk: Buffer) => interactive ? mux!.terminalInput(new Uint8Array(chunk)) : shell.input(new Uint8Array(chunk));
   if (interactive) stdin.setRawMode(true);
@@ -232,5 +276,72 @@ async function runPartitions(config: HvConfig, watchdogSeconds: number | undefin
     if (interactive) stdin.setRawMode(false);
     stdin.pause();
     await ports?.close();
+    await managePort?.close();
+  }
+}
+
+/**
+ * The consoles as xl console sees them: what a domain printed while no xl console was
+ * attached is kept (the last UNREAD_BYTES) and given to the next one that attaches, as
+ * xenconsoled's buffer and the pty hold it for the next reader.
+ */
+class XlConsoles {
+  static readonly UNREAD_BYTES = 16 * 1024;
+  /** Each partition's unread output: a ring of UNREAD_BYTES, and how much of it is filled (O(1) a byte: a UART prints a byte at a time). */
+  private readonly unread = new Map<number, { ring: Uint8Array; end: number; length: number }>();
+  private readonly attached = new Map<number, number>();
+
+  output(id: number, bytes: Uint8Array): void {
+    if ((this.attached.get(id) ?? 0) > 0) return;
+    let u = this.unread.get(id);
+    if (!u) this.unread.set(id, (u = { ring: new Uint8Array(XlConsoles.UNREAD_BYTES), end: 0, length: 0 }));
+    for (const b of bytes.length > XlConsoles.UNREAD_BYTES ? bytes.subarray(bytes.length - XlConsoles.UNREAD_BYTES) : bytes) {
+      u.ring[u.end] = b;
+      u.end = (u.end + 1) % XlConsoles.UNREAD_BYTES;
+      if (u.length < XlConsoles.UNREAD_BYTES) u.length++;
+    }
+  }
+
+  /** What was kept, oldest first, and the ring emptied. */
+  private take(id: number): Uint8Array | undefined {
+    const u = this.unread.get(id);
+    if (!u || u.length === 0) return undefined;
+    const start = (u.end - u.length + XlConsoles.UNREAD_BYTES) % XlConsoles.UNREAD_BYTES;
+    const out = new Uint8Array(u.length);
+    for (let i = 0; i < u.length; i++) out[i] = u.ring[(start + i) % XlConsoles.UNREAD_BYTES];
+    u.length = 0;
+    return out;
+  }
+
+  private readonly sessions = new Map<number, Set<() => void>>();
+
+  /** Partition `id` is gone: what it left unread goes, and attached consoles end. */
+  forget(id: number): void {
+    this.unread.delete(id);
+    for (const end of this.sessions.get(id) ?? []) end();
+    this.sessions.delete(id);
+    this.attached.delete(id);
+  }
+
+  attach(mux: ConsoleMux, id: number, write: (bytes: Uint8Array) => void, ended: () => void): { input(b: Uint8Array): void; detach(): void } {
+    const kept = this.take(id);
+    if (kept) write(kept);
+    const sessions = this.sessions.get(id) ?? new Set();
+    sessions.add(ended);
+    this.sessions.set(id, sessions);
+    this.unread.delete(id);
+    this.attached.set(id, (this.attached.get(id) ?? 0) + 1);
+    const detachMux = mux.attachClient(id, { write });
+    let attached = true;
+    return {
+      input: (b) => mux.clientInput(id, b),
+      detach: () => {
+        if (!attached) return;
+        attached = false;
+        detachMux();
+        this.sessions.get(id)?.delete(ended);
+        this.attached.set(id, (this.attached.get(id) ?? 1) - 1);
+      },
+    };
   }
 }

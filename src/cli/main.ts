@@ -42,6 +42,8 @@ const HELP = `usage: tessera run -kernel FILE [options]   boot FILE on the virt 
                                                 build a gzip-compressed newc initramfs
        tessera hv CONFIG.dts [--check] [--dump-guest-dtb NAME]
                                                 check a partitioning config (docs/hv-config.md)
+       tessera xl COMMAND [ARGS]                Xen's xl for a running tessera hv (create, list, ...)
+       tessera xenstore ls|read|write|rm|chmod|watch   its XenStore, as Xen's xenstore-* tools
        tessera demo [--linux | --bare-metal]    Linux beside the RTOS under the hypervisor, or
                                                 Linux alone to a shell (cached Debian guest), or
                                                 the bundled hello program
@@ -359,6 +361,14 @@ async function main(argv: string[]): Promise<number> {
     case "hv": {
       const mod = await import("./hv.js");
       return mod.hvMain(rest);
+    }
+    case "xl": {
+      const mod = await import("./xl.js");
+      return mod.xlMain(rest);
+    }
+    case "xenstore": {
+      const mod = await import("./xenstore.js");
+      return mod.xenstoreMain(rest);
     }
     case "mkinitramfs": {
       const mod = await import("./mkinitramfs.js");

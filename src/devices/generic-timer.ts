@@ -76,6 +76,31 @@ export class GenericTimer {
     this.gic.setInput(cpu, intid, level);
   }
 
+  /** Drop CPU `cpu`'s timer outputs (before its timers move: quiesce, re-route, then swapCpus). */
+  quiesce(cpu: number): void {
+    for (let k = 0; k < 3; k++) {
+      const t = this.timers[cpu][k];
+      if (!t.level) continue;
+      t.level = false;
+      this.gic.setInput(cpu, k === TimerKind.Physical ? this.intids.physical : k === TimerKind.Virtual ? this.intids.virtual : this.intids.hypPhysical, false);
+    }
+  }
+
+  /**
+   * CPU `a`'s timers (compare values, controls, CNTVOFF_EL2, CNTHCTL_EL2) become CPU `b`'s and
+   * `b`'s become `a`'s, and the outputs are raised again where due: a hypervisor moving a vCPU
+   * to another physical CPU takes its timers along (quiesce both first, while their
+   * interrupts still reach their old owners).
+   */
+  swapCpus(a: number, b: number): void {
+    this.quiesce(a);
+    this.quiesce(b);
+    [this.timers[a], this.timers[b]] = [this.timers[b], this.timers[a]];
+    [this.cntvoff[a], this.cntvoff[b]] = [this.cntvoff[b], this.cntvoff[a]];
+    [this.cnthctl[a], this.cnthctl[b]] = [this.cnthctl[b], this.cnthctl[a]];
+    this.update();
+  }
+
   /** The earliest counter value at which a currently quiet, enabled and unmasked timer fires. */
   nextDeadline(): number | undefined {
     let best: number | undefined;

@@ -94,7 +94,7 @@ export class ConsoleMux {
     for (const b of bytes) {
       if (this.escapes > 0) {
         if (b === CTRL_A) {
-          if (++this.escapes === 3) { this.escapes = 0; flush(); this.switchTo((this.onScreen + 1) % this.channels.length); }
+          if (++this.escapes === 3) { this.escapes = 0; flush(); this.switchTo(this.nextConsole()); }
           continue;
         }
         const presses = this.escapes;
@@ -114,6 +114,15 @@ export class ConsoleMux {
     flush();
   }
 
+  /** The console after the one on screen (consoles of destroyed domains leave gaps). */
+  private nextConsole(): number {
+    for (let k = 1; k <= this.channels.length; k++) {
+      const i = (this.onScreen + k) % this.channels.length;
+      if (this.channels[i]) return i;
+    }
+    return 0;
+  }
+
   /** Put console `index` on screen, with what it printed meanwhile. */
   switchTo(index: number): void {
     const ch = this.channels[index];
@@ -130,7 +139,21 @@ export class ConsoleMux {
   private help(): void {
     this.terminal.write(encoder.encode(
       `\r\nC-a 0-9      switch to that console (0 is HV>)\r\nC-a C-a C-a  next console\r\nC-a x        quit\r\nC-a h        this help\r\n` +
-      this.channels.map((c, i) => `  ${i}: ${c.config.label}`).join("\r\n") + "\r\n"));
+      this.channels.map((c, i) => `  ${i}: ${c.config.label}`).filter((l) => l !== undefined).join("\r\n") + "\r\n"));
+  }
+
+  /** A console added while running (a domain xl created), at `index`. */
+  addChannel(index: number, channel: ConsoleChannel): void {
+    this.channels[index] = new Channel(channel);
+  }
+
+  /** A console gone (its domain destroyed): its clients are dropped, and the terminal goes back to console 0 if it was on screen. */
+  removeChannel(index: number): void {
+    const ch = this.channels[index];
+    if (!ch || index === 0) return;
+    if (!this.terminal.interactive && ch.partial !== "") this.terminal.write(encoder.encode(`[${ch.config.label}] ${ch.partial}\n`));
+    delete this.channels[index];
+    if (this.onScreen === index) this.switchTo(0);
   }
 
   /** A network client on console `index`: it gets the console's output from now on. */
@@ -150,7 +173,7 @@ export class ConsoleMux {
   finish(): void {
     if (this.terminal.interactive) return;
     for (const ch of this.channels) {
-      if (ch.partial !== "") { this.terminal.write(encoder.encode(`[${ch.config.label}] ${ch.partial}\n`)); ch.partial = ""; }
+      if (ch && ch.partial !== "") { this.terminal.write(encoder.encode(`[${ch.config.label}] ${ch.partial}\n`)); ch.partial = ""; }
     }
   }
 

@@ -40,7 +40,9 @@ export interface ConfigHost {
 /** An image loaded into a partition: a file (relative to the config), or bytes preloaded at a physical address (Topaz). */
 export type ImageSource =
   | { kind: "file"; path: string; size: number }
-  | { kind: "preloaded"; source: number; size: number };
+  | { kind: "preloaded"; source: number; size: number }
+  /** Bytes handed over by the toolstack (xl create reads the files on its side). */
+  | { kind: "bytes"; name: string; data: Uint8Array; size: number };
 
 export interface ImageLoad {
   image: ImageSource;
@@ -108,6 +110,22 @@ export interface PartitionConfig {
   /** `xen,enhanced = "enabled"`: the partition gets Xen's guest interface (src/hypervisor/xen/). */
   xen: boolean;
   where: string;
+  /** A domain the toolstack created (xl create): see DomainExtras. */
+  domain?: DomainExtras;
+}
+
+/** What xl create (src/hypervisor/toolstack.ts) gives a partition beyond the Topaz properties. */
+export interface DomainExtras {
+  /** xl.cfg's on_poweroff, on_reboot, on_crash. */
+  onPoweroff: "destroy" | "restart" | "preserve";
+  onReboot: "destroy" | "restart" | "preserve";
+  onCrash: "destroy" | "restart" | "preserve";
+  /** xl.cfg's iomem: physical ranges mapped at guest addresses (device memory, 4 KiB pages). */
+  iomem: { pa: number; ipa: number; size: number }[];
+  /** xl.cfg's irqs: SPIs (INTIDs) of the board routed to the partition's GIC. */
+  irqs: number[];
+  /** Created after start-up: destroyed (its CPUs and memory freed) rather than kept when it ends. */
+  dynamic: boolean;
 }
 
 export interface HvConfig {

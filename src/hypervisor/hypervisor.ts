@@ -35,7 +35,7 @@ import { VIRT } from "../boards/virt/memory-map.js";
 import { VirtBoard } from "../boards/virt/virt.js";
 import { decodeDtb, type DeviceTree } from "../devicetree/index.js";
 import { buildVirtDtb } from "../boards/virt/fdt.js";
-import type { HvConfig, PartitionConfig } from "./config.js";
+import type { HvConfig, ImageSource, PartitionConfig } from "./config.js";
 import { buildGuestDtb } from "./guest-dt.js";
 import type { HvControl, PartitionInfo, PartitionState, PartitionStats } from "./shell.js";
 import { Stage2Tables, VTCR_40BIT_4K } from "./stage2-tables.js";
@@ -44,10 +44,13 @@ import { partitionUuid, XenPartition, XEN_REGION_IPA, XEN_REGION_SIZE } from "./
 import { GuestMemory as DmaMemory } from "../devices/virtio/guest-memory.js";
 import { VirtioNet } from "../devices/virtio/net.js";
 import { VirtualSwitch, type SwitchPort } from "../net/switch.js";
+import { XenStore } from "./xen/xenstore.js";
 
 /** Physical memory only the hypervisor maps (stage-2 tables): outside the virt board's map. */
 export const HV_PRIVATE_BASE = 0x7f_0000_0000;
 const HV_PRIVATE_SIZE = 16 << 20;
+/** Lines of the hypervisor's log kept for xl dmesg. */
+const LOG_LINES = 1000;
 const TABLES_PER_PARTITION = 1 << 20;
 /** Each Xen partition's grant frames and magic pages, after every partition's tables. */
 const XEN_PAGES_BASE = HV_PRIVATE_BASE + MAX_PARTITIONS * TABLES_PER_PARTITION;
@@ -108,11 +111,26 @@ class Partition {
   externalAborts = 0;
   /** Which vCPUs were on when the partition was paused. */
   paused: boolean[] = [];
+  /** The guest wrote to its PV console: what is typed goes there from then on (before, to the PL011 it may use instead). */
+  pvConsoleUsed = false;
+  /** Created paused (xl create -p): nothing is loaded until it is unpaused. */
+  createdPaused = false;
   private dtbText: string | undefined;
+  readonly vmid: number;
   /** Instructions of each vCPU before the current run (so restarts keep counting). */
   readonly instructionsBase: number[];
 
-  constructor(readonly hv: Hypervisor, readonly config: PartitionConfig, readonly vmid: number, tableBase: number) {
+  /** Seconds each vCPU was runnable (not off, not in WFI), by the board's clock at slice granularity. */
+  readonly cpuSeconds: number[];
+  /** Why it last stopped, for xl list's shutdown letters. */
+  shutdownReason: "poweroff" | "reboot" | "crash" | "watchdog" | undefined;
+
+  /** `slot`: its stage-2 tables and Xen pages in the hypervisor's memory; the VMID is slot + 1. */
+  constructor(readonly hv: Hypervisor, readonly config: PartitionConfig, readonly slot: number) {
+    const vmid = slot + 1;
+    this.vmid = vmid;
+    const tableBase = HV_PRIVATE_BASE + slot * TABLES_PER_PARTITION;
+    this.cpuSeconds = config.pcpus.map(() => 0);
     const board = hv.board;
     this.vcpus = config.pcpus.map((p) => board.cpus[p]);
     this.instructionsBase = this.vcpus.map(() => 0);
@@ -158,14 +176,19 @@ class Partition {
         this.tables.map({ ipa: base, pa: base, size: Math.ceil(size / 4096) * 4096, access: "rw", executable: false, device: true });
       }
     }
+    // xl's iomem: device memory of the board at the guest frames the config asks (the toolstack
+    // checked that it is no partition's RAM, no other domain's device and not the GIC).
+    for (const r of config.domain?.iomem ?? []) {
+      this.tables.map({ ipa: r.ipa, pa: r.pa, size: r.size, access: "rw", executable: false, device: true });
+    }
     if (config.xen) {
-      const xenPagesPa = XEN_PAGES_BASE + (vmid - 1) * XEN_PAGES_STRIDE;
+      const xenPagesPa = XEN_PAGES_BASE + slot * XEN_PAGES_STRIDE;
       this.tables.map({ ipa: XEN_REGION_IPA, pa: xenPagesPa, size: XEN_REGION_SIZE, access: "rw", executable: false, device: false });
       this.xen = new XenPartition({
         domid: config.id, name: config.label, uuid: partitionUuid(config.id, config.label), ramBytes: config.ramSize,
         ram: config.memory.filter((a) => a.isRam).map((a) => ({ ipa: a.guestAddr, pa: a.pma.addr, size: a.size, writable: a.writable })),
-        xenPagesPa, bus: board.bus, vcpus: this.vcpus, wallclockSeconds: Math.floor(Date.now() / 1000),
-        consoleOutput: (b) => hv.host.consoleOutput(config.id, b),
+        xenPagesPa, bus: board.bus, vcpus: this.vcpus, store: hv.xenstore, wallclockSeconds: Math.floor(Date.now() / 1000),
+        consoleOutput: (b) => { this.pvConsoleUsed = true; hv.host.consoleOutput(config.id, b); },
         shutdown: (reason, why) => {
           if (reason === "crash") hv.reportCrash(config.id, why);
           else hv.partitionEvent(part, reason === "poweroff" ? "poweroff" : "reset");
@@ -191,11 +214,13 @@ class Partition {
     this.booted = true;
     const c = this.config;
     const ramBase = 0x4000_0000;
-    const kernel = c.guestImage.image.kind === "file" ? this.hv.host.readImage(c.guestImage.image.path, "kernel") : this.readPhysical(c.guestImage.image.source, c.guestImage.image.size);
-    const initrd = c.linuxRootfs
-      ? (c.linuxRootfs.image.kind === "file" ? this.hv.host.readImage(c.linuxRootfs.image.path, "initrd") : this.readPhysical(c.linuxRootfs.image.source, c.linuxRootfs.image.size))
-      : undefined;
-    const plan = c.guestImage.image.kind === "preloaded"
+    const read = (image: ImageSource, kind: "kernel" | "initrd") =>
+      image.kind === "file" ? this.hv.host.readImage(image.path, kind) : image.kind === "bytes" ? image.data : this.readPhysical(image.source, image.size);
+    const kernel = read(c.guestImage.image, "kernel");
+    const initrd = c.linuxRootfs ? read(c.linuxRootfs.image, "initrd") : undefined;
+    // Topaz's preloaded images run from their destination; a dom0less module preloaded at its
+    // reg (no destination) is loaded as a file would be.
+    const plan = c.guestImage.image.kind === "preloaded" && c.guestImage.guestAddr !== undefined
       ? preloadedPlan(kernel, c.guestImage.guestAddr!, initrd, c.linuxRootfs?.guestAddr, ramBase + c.ramSize)
       : planBoot({ kernel, initrd, ramBase, ramSize: c.ramSize });
     // A partition starts on zeroed RAM. Board RAM is zero until a guest has run in it, so only
@@ -238,6 +263,8 @@ class Partition {
   enterGuest(cpu: Cpu, lo: number, hi: number, x0Lo: number, x0Hi: number): void {
     const i = this.vcpus.indexOf(cpu);
     this.hv.board.cluster.resetCpu(cpu, lo, hi, x0Lo, x0Hi);
+    // The guest owns its CPUs' PMU (MDCR_EL2 out of reset: HPMN = N, no traps); a boot starts it afresh.
+    this.hv.board.pmu.reset(cpu);
     const vttbr = this.tables.vttbr(this.vmid);
     cpu.srSet(SR.HCR_EL2, GUEST_HCR | 0, 0);
     cpu.srSet(SR.VTTBR_EL2, Number(vttbr & 0xffffffffn) | 0, Number(vttbr >> 32n) | 0);
@@ -311,6 +338,12 @@ export class Hypervisor implements El2ExitHandler, HvControl {
   readonly switches: Map<string, VirtualSwitch>;
   /** Each partition's NIC ports on them, in NIC order. */
   private readonly nicPorts = new Map<PartitionConfig, SwitchPort[]>();
+  /** One XenStore for every Xen partition, with per-domain permissions, as xenstored serves all of Xen's domains. */
+  readonly xenstore = new XenStore();
+  /** The hypervisor's own lines (xl dmesg), the last LOG_LINES of them. */
+  readonly log: string[] = [];
+  /** Called when a partition is created or destroyed after start-up (xl create, xl destroy). */
+  onDomainsChanged: ((change: { added?: PartitionConfig; removed?: number }) => void) | undefined;
 
   /** `clock`: what drives the board's counter, and with it every partition's (host time by default). */
   constructor(readonly config: HvConfig, readonly host: HypervisorHost, machine: { clock?: ClockSpec; hostNow?: () => number } = {}) {
@@ -331,6 +364,8 @@ export class Hypervisor implements El2ExitHandler, HvControl {
     };
     this.owner = this.board.cpus.map(() => undefined);
     this.switches = new Map((config.switches ?? []).map((name) => [name, new VirtualSwitch(name)]));
+    // XenStore's /local/domain is there from the start, as on Xen, whether or not a Xen partition is.
+    this.xenstore.write("/local/domain", "");
     config.partitions.forEach((_, k) => this.install(k));
     // CPUs that no partition owns stay off.
     for (const cpu of this.board.cpus) { cpu.off = true; cpu.halted = true; }
@@ -343,9 +378,15 @@ export class Hypervisor implements El2ExitHandler, HvControl {
   private install(k: number): Partition {
     const pc = this.config.partitions[k];
     const old = this.parts[k];
-    const p = new Partition(this, pc, k + 1, HV_PRIVATE_BASE + k * TABLES_PER_PARTITION);
-    if (old) { Object.assign(p.exits, old.exits); p.crashes = old.crashes; p.externalAborts = old.externalAborts; }
+    const slot = old ? old.slot : this.freeSlot();
+    const p = new Partition(this, pc, slot);
+    if (old) {
+      Object.assign(p.exits, old.exits); p.crashes = old.crashes; p.externalAborts = old.externalAborts;
+      old.cpuSeconds.forEach((t, i) => { if (i < p.cpuSeconds.length) p.cpuSeconds[i] = t; });
+    }
     this.parts[k] = p;
+    // CPUs it held before (xl vcpu-pin moves a stopped partition's vCPUs) are no longer its.
+    this.owner.forEach((o, c) => { if (old && o === old) this.owner[c] = undefined; });
     for (const c of pc.pcpus) this.owner[c] = p;
     // A passed-through device's interrupts (GIC binding: <type number flags>, type 0 = SPI)
     // go to its partition's GIC, at the same INTID.
@@ -353,6 +394,7 @@ export class Hypervisor implements El2ExitHandler, HvControl {
       const cells = this.boardTree.find(d.path)?.prop("interrupts")?.asU32Array() ?? [];
       for (let i = 0; i + 2 < cells.length; i += 3) if (cells[i] === 0) this.spiOwner.set(32 + cells[i + 1], p);
     }
+    for (const intid of pc.domain?.irqs ?? []) this.spiOwner.set(intid, p);
     return p;
   }
 
@@ -380,6 +422,98 @@ export class Hypervisor implements El2ExitHandler, HvControl {
     this.nicPorts.delete(pc);
   }
 
+  /** The lowest slot (stage-2 tables, Xen pages) no partition holds. */
+  private freeSlot(): number {
+    for (let slot = 0; slot < MAX_PARTITIONS; slot++) if (!this.parts.some((p) => p && p.slot === slot)) return slot;
+    throw new RangeError(`no room for another partition (at most ${MAX_PARTITIONS})`);
+  }
+
+  /**
+   * Move vCPU `vcpu` of partition `id` to physical CPU `pcpu`, which no partition holds (xl
+   * vcpu-pin of a running domain): its registers, system registers, timers and interrupt lines
+   * go along, between two slices, so the guest goes on where it was. Its old CPU is off.
+   */
+  moveVcpu(id: number, vcpu: number, pcpu: number): string | undefined {
+    const p = this.byId(id);
+    if (!p) return "no such partition";
+    const from = p.vcpus[vcpu], to = this.board.cpus[pcpu];
+    if (!from || !to) return "no such CPU";
+    if (from === to) return undefined;
+    if (this.owner[pcpu] !== undefined || this.config.partitions.some((c) => c.pcpus.includes(pcpu))) return `CPU ${pcpu} is in use`;
+    to.x.set(from.x);
+    to.spBank.set(from.spBank);
+    to.v8.set(from.v8);
+    to.pcLo = from.pcLo; to.pcHi = from.pcHi;
+    to.nf = from.nf; to.zf = from.zf; to.cf = from.cf; to.vf = from.vf;
+    to.daif = from.daif; to.el = from.el; to.spSel = from.spSel;
+    to.pstateIl = from.pstateIl; to.pstateSs = from.pstateSs;
+    to.fpcr = from.fpcr; to.fpsr = from.fpsr;
+    // Every system register but the physical CPU's own identity (MPIDR_EL1; the guest reads VMPIDR_EL2).
+    const mpLo = to.sr[SR.MPIDR_EL1 * 2], mpHi = to.sr[SR.MPIDR_EL1 * 2 + 1];
+    to.sr.set(from.sr);
+    to.sr[SR.MPIDR_EL1 * 2] = mpLo; to.sr[SR.MPIDR_EL1 * 2 + 1] = mpHi;
+    to.halted = from.halted; to.off = from.off; to.eventRegister = from.eventRegister;
+    to.exclusiveValid = false; from.exclusiveValid = false;
+    [to.icount, from.icount] = [from.icount, to.icount];
+    // The timers' lines drop while they still reach the partition through the old CPU, then
+    // rise again, where due, through the new one.
+    this.board.timer.quiesce(from.index);
+    this.board.timer.quiesce(to.index);
+    from.off = true; from.halted = true; from.setVirq(false); from.setVfiq(false);
+    p.vcpus[vcpu] = to;
+    p.config.pcpus[vcpu] = pcpu;
+    this.owner[from.index] = undefined;
+    this.owner[pcpu] = p;
+    this.board.timer.swapCpus(from.index, to.index);
+    // The partition's GIC drives the new CPU's virtual lines from now on.
+    p.gic.attachCpus(p.vcpus.map(virtualLines));
+    to.updateCachedControls();
+    to.vttbrChanged();
+    to.flushTlb();
+    to.interruptCheck = true;
+    return undefined;
+  }
+
+  /** A line of the hypervisor's own: to the host, and kept for xl dmesg. */
+  event(text: string): void {
+    const seconds = this.board.clock.now() / this.board.counterFrequency;
+    this.log.push(`(HV) [${seconds.toFixed(6).padStart(12)}] ${text}`);
+    if (this.log.length > LOG_LINES) this.log.splice(0, this.log.length - LOG_LINES);
+    this.host.event(text);
+  }
+
+  /** Whether another partition can be added (a slot for its tables is free). */
+  get hasFreeSlot(): boolean {
+    return this.parts.length < MAX_PARTITIONS;
+  }
+
+  /**
+   * Add a partition after start-up (xl create), already checked by the toolstack against what
+   * the others hold. It boots unless `paused`.
+   */
+  addPartition(pc: PartitionConfig, paused: boolean): void {
+    this.config.partitions.push(pc);
+    const p = this.install(this.config.partitions.length - 1);
+    this.onDomainsChanged?.({ added: pc });
+    if (paused) { p.state = "paused"; p.paused = p.vcpus.map(() => false); p.createdPaused = true; }
+    else this.bootPartition(p);
+  }
+
+  /** Remove partition `id`, stopped first (xl destroy of a domain xl created): its CPUs, memory and slot are free again. */
+  removePartition(id: number): void {
+    const p = this.byId(id);
+    if (!p) return;
+    if (p.state !== "stopped") p.stop();
+    const k = this.parts.indexOf(p);
+    this.parts.splice(k, 1);
+    this.config.partitions.splice(this.config.partitions.indexOf(p.config), 1);
+    for (const c of p.config.pcpus) if (this.owner[c] === p) this.owner[c] = undefined;
+    for (const [intid, owner] of this.spiOwner) if (owner === p) this.spiOwner.delete(intid);
+    if (p.xen) this.xenstore.releaseDomain(id);
+    this.releaseNicPorts(p.config);
+    this.onDomainsChanged?.({ removed: id });
+  }
+
   /** Put `bytes` into the board's RAM at physical `pa` (QEMU's generic loader); a problem in words, or undefined. */
   preload(pa: number, bytes: Uint8Array): string | undefined {
     const end = 0x4000_0000 + this.config.memorySize;
@@ -394,10 +528,11 @@ export class Hypervisor implements El2ExitHandler, HvControl {
   }
 
   private bootPartition(p: Partition): void {
-    if (p.booted) p = this.install(this.config.partitions.indexOf(p.config));
+    if (p.booted || p.createdPaused) p = this.install(this.config.partitions.indexOf(p.config));
+    p.shutdownReason = undefined;
     p.boot();
     this.host.partitionStarted?.(p.config.id);
-    this.host.event(`${p.config.label}: started on CPU${p.config.pcpus.length > 1 ? "s" : ""} ${p.config.pcpus.join(",")}`);
+    this.event(`${p.config.label}: started on CPU${p.config.pcpus.length > 1 ? "s" : ""} ${p.config.pcpus.join(",")}`);
   }
 
   get isEnded(): boolean {
@@ -430,13 +565,18 @@ export class Hypervisor implements El2ExitHandler, HvControl {
   consoleInput(id: number, bytes: Uint8Array): void {
     const p = this.byId(id);
     if (p && p.state === "running") {
-      if (p.xen) p.xen.consoleInput(bytes);
+      if (p.xen && p.pvConsoleUsed) p.xen.consoleInput(bytes);
       else p.uart.receive(bytes);
     }
   }
 
   run(budget: number): RunStatus {
+    const before = this.board.clock.now();
     const status = this.board.scheduler.run(budget);
+    const slice = (this.board.clock.now() - before) / this.board.counterFrequency;
+    for (const p of this.parts) {
+      if (p.state === "running") p.vcpus.forEach((v, i) => { if (!v.off && !v.halted) p.cpuSeconds[i] += slice; });
+    }
     for (const p of this.parts) {
       const w = p.watchdog;
       if (!w || p.state !== "running") continue;
@@ -454,9 +594,9 @@ export class Hypervisor implements El2ExitHandler, HvControl {
   private watchdogFired(p: Partition): void {
     const wd = p.config.watchdog!;
     p.watchdog!.resetAsserted = false;
-    this.host.event(`${p.config.label}: watchdog expired (${wd.seconds} s without a kick): ${wd.action}`);
+    this.event(`${p.config.label}: watchdog expired (${wd.seconds} s without a kick): ${wd.action}`);
     if (wd.action === "restart") this.bootPartition(p);
-    else if (wd.action === "stop") { p.stop(); p.state = "crashed"; }
+    else if (wd.action === "stop") { p.stop(); p.state = "crashed"; p.shutdownReason = "watchdog"; }
     else p.watchdog!.arm(Math.round((wd.seconds * WATCHDOG_HZ) / 2));
   }
 
@@ -472,14 +612,34 @@ export class Hypervisor implements El2ExitHandler, HvControl {
 
   private crash(p: Partition, why: string): void {
     p.crashes++;
-    this.host.event(`${p.config.label}: crashed: ${why}`);
-    if (p.config.onCrash === "restart") { p.stop(); this.bootPartition(p); this.host.event(`${p.config.label}: restarted`); }
-    else { p.stop(); p.state = "crashed"; }
+    this.event(`${p.config.label}: crashed: ${why}`);
+    const action = p.config.domain?.onCrash ?? (p.config.onCrash === "restart" ? "restart" : "preserve");
+    p.stop();
+    if (action === "restart") { this.bootPartition(p); this.event(`${p.config.label}: restarted`); }
+    else { p.state = "crashed"; p.shutdownReason = "crash"; if (action === "destroy") this.destroyEnded(p); }
   }
 
   partitionEvent(p: Partition, e: SystemEvent): void {
-    if (e === "poweroff") { p.stop(); this.host.event(`${p.config.label}: powered off`); }
-    else { p.stop(); this.host.event(`${p.config.label}: reset`); this.bootPartition(p); }
+    p.stop();
+    if (e === "poweroff") {
+      this.event(`${p.config.label}: powered off`);
+      p.shutdownReason = "poweroff";
+      if (p.config.domain?.onPoweroff === "restart") this.bootPartition(p);
+      else if (p.config.domain?.onPoweroff === "destroy") this.destroyEnded(p);
+    } else {
+      this.event(`${p.config.label}: reset`);
+      p.shutdownReason = "reboot";
+      const action = p.config.domain?.onReboot ?? "restart";
+      if (action === "restart") this.bootPartition(p);
+      else if (action === "destroy") this.destroyEnded(p);
+    }
+  }
+
+  /** A domain whose on_poweroff/on_reboot/on_crash says destroy: gone, and its resources free (a config partition just stays stopped). */
+  private destroyEnded(p: Partition): void {
+    if (!p.config.domain?.dynamic) return;
+    this.event(`${p.config.label}: destroyed`);
+    this.removePartition(p.config.id);
   }
 
   /** Every exception a guest takes to EL2. */
@@ -623,7 +783,7 @@ export class Hypervisor implements El2ExitHandler, HvControl {
     const p = this.byId(id)!;
     if (p.state === "stopped") return "already stopped";
     p.stop();
-    this.host.event(`${p.config.label}: stopped`);
+    this.event(`${p.config.label}: stopped`);
     return undefined;
   }
 
@@ -646,6 +806,8 @@ export class Hypervisor implements El2ExitHandler, HvControl {
   resume(id: number): string | undefined {
     const p = this.byId(id)!;
     if (p.state !== "paused") return `it is ${p.state}`;
+    // Created paused (xl create -p): unpausing is its first boot.
+    if (p.createdPaused) { this.bootPartition(p); return undefined; }
     p.vcpus.forEach((v, i) => { if (p.paused[i]) { v.off = false; v.halted = false; } });
     p.state = "running";
     return undefined;

@@ -37,6 +37,8 @@ export interface XenDomainHost {
   ramBytes: number;
   bus: Bus;
   vcpus: readonly Cpu[];
+  /** The hypervisor's XenStore, which every Xen partition shares (a fresh one when not given). */
+  store?: XenStore;
   wallclockSeconds: number;
   consoleOutput(bytes: Uint8Array): void;
   /** The level of the event upcall PPI of vCPU `v`. */
@@ -74,7 +76,7 @@ export class XenDomain {
   readonly shared: SharedInfo;
   readonly events: EventChannels;
   readonly grants: GrantTable;
-  readonly store = new XenStore();
+  readonly store: XenStore;
   readonly storeRing: XenStoreRing;
   readonly console: PvConsole;
   readonly hvmParams = new Array<bigint>(HVM_NR_PARAMS).fill(0n);
@@ -83,6 +85,9 @@ export class XenDomain {
   runstateUpdateFlag = false;
 
   constructor(readonly host: XenDomainHost) {
+    this.store = host.store ?? new XenStore();
+    // A domain booting again starts from a fresh home, as libxl makes one for each new domain.
+    this.store.releaseDomain(host.domid);
     const xenWindow: MemoryWindow = { ipa: XEN_REGION_IPA, pa: host.xenPagesPa, size: XEN_REGION_SIZE, writable: true };
     this.memory = new GuestMemory(host.bus, [...host.ram, xenWindow], host.vcpus);
     // A fresh domain's pages are zero (the same physical pages served the previous boot).
@@ -107,6 +112,7 @@ export class XenDomain {
     this.hvmParams[HVM_PARAM.STORE_EVTCHN] = BigInt(STORE_PORT);
     this.hvmParams[HVM_PARAM.CALLBACK_IRQ] = (HVM_PARAM_CALLBACK_TYPE_PPI << 56n) | (HVM_PARAM_CALLBACK_TYPE_PPI_FLAG_LOW_LEVEL << 8n) | BigInt(GUEST_EVTCHN_PPI);
     this.populateStore();
+    this.store.introduceDomain(host.domid);
   }
 
   get uuid(): string {
@@ -121,7 +127,7 @@ export class XenDomain {
     const rw: XsPerm[] = [{ kind: "n", dom: d }];
     const s = this.store;
     const vm = `/vm/${this.uuid}`;
-    s.write("/local/domain", "");
+    if (s.read("/local/domain") === undefined) s.write("/local/domain", "");
     s.write(home, "", ro);
     s.write(vm, "", ro);
     s.write(`${vm}/uuid`, this.uuid, ro);

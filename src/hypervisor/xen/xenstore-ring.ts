@@ -26,12 +26,10 @@ export class XenStoreRing {
     /** The hypervisor changed the page behind the vCPUs' backs. */
     private readonly touched: () => void,
   ) {
-    const prev = store.onWatchEvent;
-    store.onWatchEvent = (dom, path, token) => {
-      if (dom !== domid) return prev(dom, path, token);
+    store.connect(domid, (path, token) => {
       if (this.events) this.events.push({ path, token });
       else { this.queue(XS.WATCH_EVENT, 0, 0, enc.encode(`${path}\0${token}\0`)); this.flush(); }
-    };
+    });
   }
 
   private queue(type: number, reqId: number, txId: number, payload: Uint8Array): void {

@@ -67,8 +67,64 @@ export class XenStore {
   private readonly watches = new Map<number, Watch[]>();
   private readonly transactions = new Map<number, Transaction>();
   private nextTx = 1;
-  /** Delivers a watch event (path, token) to domain `dom`. */
+  /** Delivers a watch event (path, token) to domain `dom` when no connection of its is registered. */
   onWatchEvent: (dom: number, path: string, token: string) => void = () => {};
+  /** Each domain's connection (its store ring): where its watch events go. */
+  private readonly connections = new Map<number, (path: string, token: string) => void>();
+  /** The toolstack's own watches (xenstore-watch), as dom0, each with its own callback. */
+  private readonly toolWatches = new Set<{ path: string; token: string; deliver: (path: string, token: string) => void }>();
+
+  /** Domain `dom`'s connection: its watch events go to `deliver` from now on. */
+  connect(dom: number, deliver: (path: string, token: string) => void): void {
+    this.connections.set(dom, deliver);
+  }
+
+  private deliver(dom: number, path: string, token: string): void {
+    const c = this.connections.get(dom);
+    if (c) c(path, token);
+    else this.onWatchEvent(dom, path, token);
+  }
+
+  /** A watch of the toolstack's (dom0): fires at once and on every change under `path`; the result removes it. */
+  watchAsTool(path: string, token: string, deliver: (path: string, token: string) => void): () => void {
+    const w = { path, token, deliver };
+    this.toolWatches.add(w);
+    deliver(path, token);
+    return () => { this.toolWatches.delete(w); };
+  }
+
+  /**
+   * Domain `dom` is gone (destroyed, or about to boot afresh): its home, its /vm entry, its
+   * watches, transactions and connection go, and @releaseDomain watchers hear of it
+   * (docs/misc/xenstore.txt, "special watches"), as after libxl's domain destruction.
+   */
+  releaseDomain(dom: number): void {
+    const home = this.lookup(this.root, XenStore.domainPath(dom));
+    if (!home) return;
+    const vm = home.children.get("vm");
+    const vmPath = vm ? dec.decode(vm.value) : "";
+    this.removeNode(XenStore.domainPath(dom));
+    if (vmPath.startsWith("/vm/")) this.removeNode(vmPath);
+    this.watches.delete(dom);
+    for (const [id, t] of this.transactions) if (t.dom === dom) this.transactions.delete(id);
+    this.connections.delete(dom);
+    this.fireSpecial("@releaseDomain");
+  }
+
+  /** A new domain's tree is in place: @introduceDomain watchers hear of it. */
+  introduceDomain(_dom: number): void {
+    this.fireSpecial("@introduceDomain");
+  }
+
+  private removeNode(abs: string): void {
+    const parent = this.lookup(this.root, abs.slice(0, abs.lastIndexOf("/")) || "/");
+    if (parent?.children.delete(abs.slice(abs.lastIndexOf("/") + 1))) this.committed([{ path: abs, recursive: true }]);
+  }
+
+  private fireSpecial(name: string): void {
+    for (const [dom, list] of this.watches) for (const w of list) if (w.path === name) this.deliver(dom, name, w.token);
+    for (const w of this.toolWatches) if (w.path === name) w.deliver(name, w.token);
+  }
 
   static domainPath(dom: number): string {
     return `/local/domain/${dom}`;
@@ -168,8 +224,13 @@ export class XenStore {
         else if (recursive && under(w.path, abs)) fired = w.path;
         if (fired === undefined) continue;
         const home = XenStore.domainPath(dom) + "/";
-        this.onWatchEvent(dom, w.relative && fired.startsWith(home) ? fired.slice(home.length) : fired, w.token);
+        this.deliver(dom, w.relative && fired.startsWith(home) ? fired.slice(home.length) : fired, w.token);
       }
+    }
+    for (const w of this.toolWatches) {
+      if (w.path.startsWith("@")) continue;
+      if (under(abs, w.path)) w.deliver(abs, w.token);
+      else if (recursive && under(w.path, abs)) w.deliver(w.path, w.token);
     }
   }
 
@@ -268,7 +329,7 @@ export class XenStore {
         this.watches.set(dom, list);
         // A new watch fires once at once, so its owner reads the current state (xenstore.txt WATCH);
         // the transport sends events raised by a request after the request's reply.
-        this.onWatchEvent(dom, args[0], args[1]);
+        this.deliver(dom, args[0], args[1]);
         return ok();
       }
       case XS.RESET_WATCHES:
