@@ -5,7 +5,7 @@
 
 import type { CpuTopology } from "../boards/virt/fdt.js";
 import { MAX_ICOUNT_SHIFT, type ClockSpec } from "../devices/system-counter.js";
-import { checkDeviceArgs, emptyDeviceArgs, parseChardev, parseDevice, parseDrive, parseGlobal, type DeviceArgs } from "./device-args.js";
+import { checkDeviceArgs, emptyDeviceArgs, parseChardev, parseDevice, parseDrive, parseGlobal, parseNetdevOption, type DeviceArgs } from "./device-args.js";
 
 export class UsageError extends Error {
   override readonly name = "UsageError";
@@ -135,6 +135,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
       case "-device": parseDevice(value(), out.devices!); break;
       case "-global": parseGlobal(value(), out.devices!); break;
       case "-chardev": parseChardev(value(), out.devices!); break;
+      case "-netdev": parseNetdevOption(value(), out.devices!); break;
       case "-max-insns": out.maxInsns = parseInt10(value(), "--max-insns"); break;
       case "-watchdog": {
         const v = value();
@@ -155,6 +156,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
     }
   }
   checkDeviceArgs(out.devices!);
+  out.warnings.push(...out.devices!.warnings);
   const d = out.devices!;
   if (out.bios !== undefined && d.pflash[0] !== undefined) {
     // hw/arm/virt.c virt_firmware_init

@@ -22,6 +22,9 @@ import type { DeviceArgs } from "./device-args.js";
 import type { VirtioDevice } from "../devices/virtio/device.js";
 import { VirtioBlock } from "../devices/virtio/block.js";
 import { VirtioEntropy } from "../devices/virtio/entropy.js";
+import { DefaultMacs, VirtioNet } from "../devices/virtio/net.js";
+import type { NetBackend } from "../net/backend.js";
+import { openSocketNetdev, unpluggedBackend } from "./net-sockets.js";
 import { attachConsole } from "./console.js";
 import { PanicWatch } from "../host/panic-watch.js";
 import { runSession } from "../host/run-loop.js";
@@ -60,6 +63,10 @@ run options (QEMU spelling):
   -drive file=F,if=none,id=ID,format=raw[,readonly=on][,snapshot=on]   a raw disk image
   -device virtio-blk-device,drive=ID | virtio-rng-device   on the virtio-mmio transports
   -chardev file,id=C,path=F | null,id=C  -device virtio-serial-device -device virtconsole,chardev=C
+  -netdev socket,id=N,listen=[HOST]:PORT|connect=HOST:PORT|udp=HOST:PORT,localaddr=HOST:PORT
+  -netdev stream,id=N,server=on|off,addr.type=inet,addr.host=H,addr.port=P (or addr.type=unix,addr.path=F)
+  -netdev dgram,id=N,local.type=inet,local.host=H,local.port=P,remote.type=inet,remote.host=H,remote.port=P
+  -device virtio-net-device,netdev=N[,mac=52:54:00:12:34:56]   a NIC on that network backend
   -global virtio-mmio.force-legacy=false   version 2 virtio-mmio (default: legacy, as QEMU)
   -drive if=pflash,format=raw,file=F[,unit=0|1][,readonly=on]   a 64 MiB flash bank backed by F
   -device loader,file=F[,addr=A][,cpu-num=N][,force-raw=on] | loader,addr=A,data=V,data-len=L[,data-be=on]
@@ -83,9 +90,28 @@ function readImage(path: string, what: string, ramSize: number): Uint8Array {
   return readInputFile(path, what, { maxBytes: ramSize, limitText: `in ${Math.round(ramSize / 1048576)} MiB of guest RAM` });
 }
 
+/**
+ * The -netdev backends, opened before the guest starts (a port in use or a refused connection
+ * is the user's error then, not the guest's surprise later), by id.
+ */
+async function openNetdevs(d: DeviceArgs): Promise<Map<string, NetBackend>> {
+  const backends = new Map<string, NetBackend>();
+  try {
+    for (const n of d.netdevs) backends.set(n.id, await openSocketNetdev(n, (line) => writeStderr(`tessera: warning: ${line}`)));
+  } catch (e) {
+    for (const b of backends.values()) b.close?.();
+    throw e;
+  }
+  return backends;
+}
+
 /** The -device virtio-*-device instances with their host backends, in command-line order. */
-function virtioDevices(d: DeviceArgs): VirtioDevice[] {
+function virtioDevices(d: DeviceArgs, netdevs: Map<string, NetBackend>): VirtioDevice[] {
+  const macs = new DefaultMacs();
   return d.virtioDevices.map((dev) => {
+    if (dev.kind === "virtio-net") {
+      return new VirtioNet(dev.netdev === undefined ? unpluggedBackend() : netdevs.get(dev.netdev)!, macs.assign(dev.mac));
+    }
     if (dev.kind === "virtio-rng") return new VirtioEntropy(hostEntropy);
     if (dev.kind === "virtio-serial") {
       const chardev = d.chardevs.find((c) => c.id === dev.console);
@@ -160,6 +186,28 @@ async function runCommand(argv: string[]): Promise<number> {
   const flash = flashBackings(args);
   const loaders = planLoaders(args);
 
+  const netdevs = await openNetdevs(args.devices);
+  try {
+    return await runBoard(args, plan, userDtb, netdevs, { firmware, kernel, initrd, flash, loaders });
+  } finally {
+    for (const b of netdevs.values()) b.close?.();
+  }
+}
+
+/** What runCommand worked out about firmware, the kernel and the loaders, for runBoard. */
+interface FirmwareBoot {
+  /** -bios or flash unit 0: the kernel, initrd and command line go to the firmware through fw_cfg. */
+  firmware: boolean;
+  kernel: Uint8Array | undefined;
+  initrd: Uint8Array | undefined;
+  flash: ReturnType<typeof flashBackings>;
+  loaders: ReturnType<typeof planLoaders>;
+}
+
+/** Build the board with its devices on the opened netdevs, load the guest and run it to the end. */
+async function runBoard(args: RunArgs, plan: ReturnType<typeof planBoot>, userDtb: Uint8Array | undefined,
+  netdevs: Map<string, NetBackend>, boot: FirmwareBoot): Promise<number> {
+  const { firmware, kernel, initrd, flash, loaders } = boot;
   const out: number[] = [];
   const console_ = new PanicWatch();
   // False once standard output is queued past its high-water mark: the run then waits for the
@@ -168,7 +216,7 @@ async function runCommand(argv: string[]): Promise<number> {
   const flushOutput = () => {
     if (out.length) { const bytes = Uint8Array.from(out); console_.feed(bytes); outputKeepsUp = writeStdout(bytes) && outputKeepsUp; out.length = 0; }
   };
-  const virtio = { devices: virtioDevices(args.devices), legacy: args.devices.virtioLegacy };
+  const virtio = { devices: virtioDevices(args.devices, netdevs), legacy: args.devices.virtioLegacy };
   let board: VirtBoard;
   try {
     board = new VirtBoard({
@@ -247,7 +295,8 @@ async function runCommand(argv: string[]): Promise<number> {
         }
         return undefined;
       },
-      inputOpen: () => console.inputOpen,
+      // Frames can arrive from a netdev's peer as input can from the console.
+      inputOpen: () => console.inputOpen || netdevs.size > 0,
     }, { watchdogSeconds: args.watchdogSeconds, maxInstructions: args.maxInsns });
     flushOutput();
     switch (end.kind) {

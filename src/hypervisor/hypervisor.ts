@@ -41,6 +41,9 @@ import type { HvControl, PartitionInfo, PartitionState, PartitionStats } from ".
 import { Stage2Tables, VTCR_40BIT_4K } from "./stage2-tables.js";
 import { MAX_PARTITIONS } from "./config.js";
 import { partitionUuid, XenPartition, XEN_REGION_IPA, XEN_REGION_SIZE } from "./xen/partition.js";
+import { GuestMemory as DmaMemory } from "../devices/virtio/guest-memory.js";
+import { VirtioNet } from "../devices/virtio/net.js";
+import { VirtualSwitch, type SwitchPort } from "../net/switch.js";
 import { XenStore } from "./xen/xenstore.js";
 
 /** Physical memory only the hypervisor maps (stage-2 tables): outside the virt board's map. */
@@ -101,6 +104,8 @@ class Partition {
   readonly tables: Stage2Tables;
   /** Xen's guest interface, for a partition with `xen,enhanced`. */
   readonly xen: XenPartition | undefined;
+  /** Its virtio-net NICs, each on its switch port. */
+  readonly nics: VirtioNet[];
   readonly exits: Record<string, number> = {};
   crashes = 0;
   externalAborts = 0;
@@ -133,10 +138,15 @@ class Partition {
     if (hv.config.gicVersion === 3) this.gic = new GicV3(n, VIRT.GIC_NUM_IRQS, this.vcpus.map((_, i) => i));
     else this.gic = new GicV2(n, VIRT.GIC_NUM_IRQS, false);
     this.gic.attachCpus(this.vcpus.map(virtualLines));
+    // Its NICs: virtio-net on its own virtio-mmio transports (the first on the highest, as
+    // QEMU's first -device), reaching only the partition's memory, each on its switch port.
+    const ports = hv.nicPortsOf(config);
+    this.nics = (config.nics ?? []).map((nic, i) => new VirtioNet(ports[i], nic.mac));
+    const dmaMemory = new DmaMemory(board.bus, config.memory.map((a) => ({ ipa: a.guestAddr, pa: a.pma.addr, size: a.size, writable: a.writable })));
     // Its own virt machine's devices, on a bus of its own that stage-2 faults reach.
     // The same device list as the board's, for a virt machine of the partition's size.
     const models = mapDevices(this.mmio, virtDevices({ cpus: n, gicVersion: hv.config.gicVersion, virtualization: false }), {
-      gic: this.gic, irq: this.gic,
+      gic: this.gic, irq: this.gic, dmaMemory, virtio: { devices: this.nics, legacy: true },
       uartTx: (b) => hv.host.consoleOutput(config.id, Uint8Array.of(b)),
       rtcStartSeconds: Math.floor(Date.now() / 1000),
       rtcNow: () => board.clock.now() / board.counterFrequency,
@@ -244,6 +254,8 @@ class Partition {
     const x0 = plan.isLinux && dtbAddr !== undefined ? dtbAddr : 0;
     this.enterGuest(this.vcpus[0], entry % 2 ** 32 | 0, Math.floor(entry / 2 ** 32), x0 | 0, 0);
     this.state = "running";
+    // A fresh machine: its NICs take frames again, and what the switches learnt about the old one is gone.
+    for (const port of this.hv.nicPortsOf(c)) { port.enabled = true; port.owner.forgetPort(port); }
   }
   dtb: Uint8Array | undefined;
 
@@ -294,6 +306,8 @@ class Partition {
 
   stop(): void {
     for (const v of this.vcpus) { v.off = true; v.halted = true; v.setVirq(false); v.setVfiq(false); }
+    // A stopped partition's NICs take nothing: its memory is no longer a running guest's.
+    for (const port of this.hv.nicPortsOf(this.config)) port.enabled = false;
     this.state = "stopped";
   }
 
@@ -320,6 +334,10 @@ export class Hypervisor implements El2ExitHandler, HvControl {
   private readonly spiOwner = new Map<number, Partition>();
   private ended = false;
   readonly privateMemory;
+  /** The virtual switches, by node name. */
+  readonly switches: Map<string, VirtualSwitch>;
+  /** Each partition's NIC ports on them, in NIC order. */
+  private readonly nicPorts = new Map<PartitionConfig, SwitchPort[]>();
   /** One XenStore for every Xen partition, with per-domain permissions, as xenstored serves all of Xen's domains. */
   readonly xenstore = new XenStore();
   /** The hypervisor's own lines (xl dmesg), the last LOG_LINES of them. */
@@ -345,6 +363,7 @@ export class Hypervisor implements El2ExitHandler, HvControl {
       zero: (pa: number, size: number) => { ram.bytes.fill(0, pa - HV_PRIVATE_BASE, pa - HV_PRIVATE_BASE + size); },
     };
     this.owner = this.board.cpus.map(() => undefined);
+    this.switches = new Map((config.switches ?? []).map((name) => [name, new VirtualSwitch(name)]));
     // XenStore's /local/domain is there from the start, as on Xen, whether or not a Xen partition is.
     this.xenstore.write("/local/domain", "");
     config.partitions.forEach((_, k) => this.install(k));
@@ -377,6 +396,30 @@ export class Hypervisor implements El2ExitHandler, HvControl {
     }
     for (const intid of pc.domain?.irqs ?? []) this.spiOwner.set(intid, p);
     return p;
+  }
+
+  /**
+   * Partition `pc`'s ports on the switches its NICs name, made the first time they are asked
+   * for. They outlive the partition's devices: a restarted partition's new NIC takes over its
+   * ports, and they take frames only while it runs.
+   */
+  nicPortsOf(pc: PartitionConfig): SwitchPort[] {
+    let ports = this.nicPorts.get(pc);
+    if (!ports) {
+      ports = (pc.nics ?? []).map((nic) => {
+        const port = this.switches.get(nic.vswitch)!.addPort(`${pc.label}.${nic.name}`);
+        port.enabled = false;
+        return port;
+      });
+      this.nicPorts.set(pc, ports);
+    }
+    return ports;
+  }
+
+  /** A partition gone for good: its ports leave their switches. */
+  releaseNicPorts(pc: PartitionConfig): void {
+    for (const port of this.nicPorts.get(pc) ?? []) port.owner.removePort(port);
+    this.nicPorts.delete(pc);
   }
 
   /** The lowest slot (stage-2 tables, Xen pages) no partition holds. */
@@ -467,6 +510,7 @@ export class Hypervisor implements El2ExitHandler, HvControl {
     for (const c of p.config.pcpus) if (this.owner[c] === p) this.owner[c] = undefined;
     for (const [intid, owner] of this.spiOwner) if (owner === p) this.spiOwner.delete(intid);
     if (p.xen) this.xenstore.releaseDomain(id);
+    this.releaseNicPorts(p.config);
     this.onDomainsChanged?.({ removed: id });
   }
 

@@ -216,7 +216,7 @@ export class Toolstack {
       ramSize: cfg.memoryMiB * MiB,
       guestImage: { image: { kind: "bytes", name: cfg.kernel, data: kernel, size: kernel.length }, where },
       linuxRootfs: ramdisk ? { image: { kind: "bytes", name: cfg.ramdisk!, data: ramdisk, size: ramdisk.length }, where } : undefined,
-      bootargs: cfg.cmdline, devices: [], sendDoorbells: [], receiveDoorbells: [], autoStart: true, onCrash: "stop",
+      bootargs: cfg.cmdline, devices: [], sendDoorbells: [], receiveDoorbells: [], nics: [], autoStart: true, onCrash: "stop",
       // Every domain xl creates gets Xen's guest interface, as every domU on Xen does.
       xen: true, where,
       domain: {
