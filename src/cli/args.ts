@@ -5,7 +5,7 @@
 
 import type { CpuTopology } from "../boards/virt/fdt.js";
 import { MAX_ICOUNT_SHIFT, type ClockSpec } from "../devices/system-counter.js";
-import { checkDeviceArgs, emptyDeviceArgs, parseChardev, parseDevice, parseDrive, parseGlobal, type DeviceArgs } from "./device-args.js";
+import { checkDeviceArgs, emptyDeviceArgs, parseChardev, parseDevice, parseDrive, parseGlobal, parseNetdevOption, type DeviceArgs } from "./device-args.js";
 
 export class UsageError extends Error {
   override readonly name = "UsageError";
@@ -59,7 +59,7 @@ function parseInt10(text: string, what: string): number {
 }
 
 /** Options that take no value and change nothing here (accepted for QEMU command-line compatibility). */
-const IGNORED_FLAGS = new Set(["-nographic", "-no-reboot", "-s", "-no-shutdown", "-enable-kvm"]);
+const IGNORED_FLAGS = new Set(["-nodefaults", "-nographic", "-no-reboot", "-s", "-no-shutdown", "-enable-kvm"]);
 /** Options with a value that are accepted and ignored when the value is harmless. */
 const IGNORED_WITH_VALUE: Record<string, (v: string) => boolean> = {
   "-net": (v) => v === "none",
@@ -125,6 +125,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
       case "-device": parseDevice(value(), out.devices!); break;
       case "-global": parseGlobal(value(), out.devices!); break;
       case "-chardev": parseChardev(value(), out.devices!); break;
+      case "-netdev": parseNetdevOption(value(), out.devices!); break;
       case "-max-insns": out.maxInsns = parseInt10(value(), "--max-insns"); break;
       case "-watchdog": {
         const v = value();
@@ -145,6 +146,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
     }
   }
   checkDeviceArgs(out.devices!);
+  out.warnings.push(...out.devices!.warnings);
   if (!out.kernel) throw new UsageError("no kernel given (use -kernel FILE)");
   return out as RunArgs;
 }

@@ -4,11 +4,14 @@
  *   -drive file=F,if=none,id=ID,format=raw[,readonly=on][,snapshot=on]
  *   -device virtio-blk-device,drive=ID     -device virtio-rng-device
  *   -chardev file,id=C,path=F | null,id=C  -device virtio-serial-device -device virtconsole,chardev=C
+ *   -netdev TYPE,id=N,... (netdev-args.ts)  -device virtio-net-device,netdev=N[,mac=52:54:00:12:34:56]
  *   -global virtio-mmio.force-legacy=false  (version 2 transports; QEMU's default is legacy)
  * A -drive is only a backend; a -device puts it on a transport. `if=virtio` is refused: on
  * QEMU's virt it makes a virtio-blk-pci disk, and there is no virtio-pci here.
  */
 import { UsageError } from "./args.js";
+import { parseMac } from "../devices/virtio/net.js";
+import { parseNetdev, type NetdevArg } from "./netdev-args.js";
 
 export interface DriveArg {
   id: string;
@@ -20,7 +23,9 @@ export interface DriveArg {
 
 export type VirtioDeviceArg = { kind: "virtio-blk"; drive: string; serial?: string } | { kind: "virtio-rng" }
   /** virtio-serial-device; `console` is its virtconsole's chardev id (port 0). */
-  | { kind: "virtio-serial"; console?: string };
+  | { kind: "virtio-serial"; console?: string }
+  /** virtio-net-device: its netdev's id (none: a NIC with no peer), its mac= if given. */
+  | { kind: "virtio-net"; netdev?: string; mac?: Uint8Array; option: string };
 
 export interface ChardevArg {
   id: string;
@@ -32,12 +37,16 @@ export interface DeviceArgs {
   drives: DriveArg[];
   chardevs: ChardevArg[];
   virtioDevices: VirtioDeviceArg[];
+  /** -netdev backends, by id. */
+  netdevs: NetdevArg[];
+  /** Said about the devices without refusing them (a NIC with no peer, as QEMU warns). */
+  warnings: string[];
   /** virtio-mmio.force-legacy: true unless -global virtio-mmio.force-legacy=false. */
   virtioLegacy: boolean;
 }
 
 export function emptyDeviceArgs(): DeviceArgs {
-  return { drives: [], chardevs: [], virtioDevices: [], virtioLegacy: true };
+  return { drives: [], chardevs: [], virtioDevices: [], netdevs: [], warnings: [], virtioLegacy: true };
 }
 
 /** QEMU's key=value list (a leading bare word is the value of `implied`); ",," is a literal comma. */
@@ -109,6 +118,18 @@ export function parseDevice(text: string, out: DeviceArgs): void {
       out.virtioDevices.push({ kind: "virtio-blk", drive, serial: kv.get("serial") });
       break;
     }
+    case "virtio-net-device": {
+      // netdev is checked once every -netdev is known (QEMU creates the backends first).
+      only(["netdev", "mac"]);
+      let mac: Uint8Array | undefined;
+      if (kv.has("mac")) {
+        mac = parseMac(kv.get("mac")!);
+        if (!mac) throw new UsageError(`${opt}: Property 'virtio-net-device.mac' doesn't take value '${kv.get("mac")}'`);
+        if (mac[0] & 1) throw new UsageError(`${opt}: mac=${kv.get("mac")} is a multicast address (its first byte must be even)`);
+      }
+      out.virtioDevices.push({ kind: "virtio-net", netdev: kv.get("netdev"), mac, option: opt });
+      break;
+    }
     case "virtio-rng-device":
       only([]);
       out.virtioDevices.push({ kind: "virtio-rng" });
@@ -141,7 +162,7 @@ export function parseDevice(text: string, out: DeviceArgs): void {
       if (/^virtio-.*-pci$|^virtio-(blk|rng|net|serial)$/.test(driver)) {
         throw new UsageError(`${opt}: virtio-pci devices are not supported (use ${driver.replace(/-pci$/, "")}-device on the virtio-mmio transports)`);
       }
-      throw new UsageError(`${opt}: '${driver}' is not a valid device model name (supported: virtio-blk-device, virtio-rng-device, virtio-serial-device, virtconsole)`);
+      throw new UsageError(`${opt}: '${driver}' is not a valid device model name (supported: virtio-blk-device, virtio-net-device, virtio-rng-device, virtio-serial-device, virtconsole)`);
   }
 }
 
@@ -159,6 +180,12 @@ export function parseChardev(text: string, out: DeviceArgs): void {
   out.chardevs.push({ id, backend, path });
 }
 
+export function parseNetdevOption(text: string, out: DeviceArgs): void {
+  const n = parseNetdev(text);
+  if (out.netdevs.some((d) => d.id === n.id)) throw new UsageError(`-netdev ${text}: Duplicate ID '${n.id}' for netdev`);
+  out.netdevs.push(n);
+}
+
 export function parseGlobal(text: string, out: DeviceArgs): void {
   const m = /^([^.=]+)\.([^=]+)=(.*)$/.exec(text);
   if (!m) throw new UsageError(`-global ${text}: Invalid parameter (expected DRIVER.PROPERTY=VALUE)`);
@@ -169,5 +196,16 @@ export function parseGlobal(text: string, out: DeviceArgs): void {
 
 /** A -drive nobody attached is harmless in QEMU too; the devices' drive ids were checked when given. */
 export function checkDeviceArgs(out: DeviceArgs): void {
+  const peers = new Map<string, string>();
+  let nic = 0;
+  for (const d of out.virtioDevices) {
+    if (d.kind !== "virtio-net") continue;
+    if (d.netdev === undefined) out.warnings.push(`nic virtio-net-device.${nic} has no peer`);
+    else if (!out.netdevs.some((n) => n.id === d.netdev)) throw new UsageError(`${d.option}: Property 'virtio-net-device.netdev' can't find value '${d.netdev}'`);
+    else if (peers.has(d.netdev)) throw new UsageError(`${d.option}: Property 'virtio-net-device.netdev' can't take value '${d.netdev}', it's in use`);
+    else peers.set(d.netdev, d.option);
+    nic++;
+  }
+  for (const n of out.netdevs) if (!peers.has(n.id)) out.warnings.push(`netdev ${n.id} has no peer`);
   if (out.virtioDevices.length > 32) throw new UsageError(`-device: No 'virtio-bus' bus found for device '${out.virtioDevices[32].kind}-device' (the virt board has 32 virtio-mmio transports)`);
 }

@@ -21,6 +21,9 @@ import type { DeviceArgs } from "./device-args.js";
 import type { VirtioDevice } from "../devices/virtio/device.js";
 import { VirtioBlock } from "../devices/virtio/block.js";
 import { VirtioEntropy } from "../devices/virtio/entropy.js";
+import { DefaultMacs, VirtioNet } from "../devices/virtio/net.js";
+import type { NetBackend } from "../net/backend.js";
+import { openSocketNetdev, unpluggedBackend } from "./net-sockets.js";
 import { attachConsole } from "./console.js";
 import { PanicWatch } from "../host/panic-watch.js";
 import { runSession } from "../host/run-loop.js";
@@ -75,9 +78,28 @@ function readImage(path: string, what: string, ramSize: number): Uint8Array {
   return readInputFile(path, what, { maxBytes: ramSize, limitText: `in ${Math.round(ramSize / 1048576)} MiB of guest RAM` });
 }
 
+/**
+ * The -netdev backends, opened before the guest starts (a port in use or a refused connection
+ * is the user's error then, not the guest's surprise later), by id.
+ */
+async function openNetdevs(d: DeviceArgs): Promise<Map<string, NetBackend>> {
+  const backends = new Map<string, NetBackend>();
+  try {
+    for (const n of d.netdevs) backends.set(n.id, await openSocketNetdev(n, (line) => writeStderr(`tessera: warning: ${line}`)));
+  } catch (e) {
+    for (const b of backends.values()) b.close?.();
+    throw e;
+  }
+  return backends;
+}
+
 /** The -device virtio-*-device instances with their host backends, in command-line order. */
-function virtioDevices(d: DeviceArgs): VirtioDevice[] {
+function virtioDevices(d: DeviceArgs, netdevs: Map<string, NetBackend>): VirtioDevice[] {
+  const macs = new DefaultMacs();
   return d.virtioDevices.map((dev) => {
+    if (dev.kind === "virtio-net") {
+      return new VirtioNet(dev.netdev === undefined ? unpluggedBackend() : netdevs.get(dev.netdev)!, macs.assign(dev.mac));
+    }
     if (dev.kind === "virtio-rng") return new VirtioEntropy(hostEntropy);
     if (dev.kind === "virtio-serial") {
       const chardev = d.chardevs.find((c) => c.id === dev.console);
@@ -144,6 +166,16 @@ async function runCommand(argv: string[]): Promise<number> {
   if (initrd && plan.isLinux) checkInitrd(initrd, args.initrd!);
   if (plan.isLinux && args.append !== undefined) checkCommandLine(args.append);
 
+  const netdevs = await openNetdevs(args.devices);
+  try {
+    return await runBoard(args, plan, kernel, initrd, userDtb, netdevs);
+  } finally {
+    for (const b of netdevs.values()) b.close?.();
+  }
+}
+
+async function runBoard(args: RunArgs, plan: ReturnType<typeof planBoot>, kernel: Uint8Array, initrd: Uint8Array | undefined,
+  userDtb: Uint8Array | undefined, netdevs: Map<string, NetBackend>): Promise<number> {
   const out: number[] = [];
   const console_ = new PanicWatch();
   // False once standard output is queued past its high-water mark: the run then waits for the
@@ -152,7 +184,7 @@ async function runCommand(argv: string[]): Promise<number> {
   const flushOutput = () => {
     if (out.length) { const bytes = Uint8Array.from(out); console_.feed(bytes); outputKeepsUp = writeStdout(bytes) && outputKeepsUp; out.length = 0; }
   };
-  const virtio = { devices: virtioDevices(args.devices), legacy: args.devices.virtioLegacy };
+  const virtio = { devices: virtioDevices(args.devices, netdevs), legacy: args.devices.virtioLegacy };
   let board: VirtBoard;
   try {
     board = new VirtBoard({
@@ -222,7 +254,8 @@ async function runCommand(argv: string[]): Promise<number> {
         }
         return undefined;
       },
-      inputOpen: () => console.inputOpen,
+      // Frames can arrive from a netdev's peer as input can from the console.
+      inputOpen: () => console.inputOpen || netdevs.size > 0,
     }, { watchdogSeconds: args.watchdogSeconds, maxInstructions: args.maxInsns });
     flushOutput();
     switch (end.kind) {

@@ -69,6 +69,16 @@ export interface GuestMemArea {
 
 export type WatchdogAction = "restart" | "stop" | "report";
 
+/** A partition's virtio-net NIC, a port of a virtual switch. */
+export interface NicConfig {
+  /** Its node name in the partition (e.g. "net0"). */
+  name: string;
+  /** The virtual switch's node name. */
+  vswitch: string;
+  mac: Uint8Array;
+  where: string;
+}
+
 export interface PartitionConfig {
   /** Node name (e.g. "part1"). */
   name: string;
@@ -90,6 +100,8 @@ export interface PartitionConfig {
   /** Doorbells this partition may ring and those that interrupt it. */
   sendDoorbells: string[];
   receiveDoorbells: string[];
+  /** virtio-net NICs, in config order: the first is on the highest virtio-mmio transport, as QEMU's first -device. */
+  nics: NicConfig[];
   autoStart: boolean;
   watchdog?: { seconds: number; action: WatchdogAction };
   onCrash: "restart" | "stop";
@@ -107,6 +119,8 @@ export interface HvConfig {
   consolePort?: number;
   pmas: PhysMemArea[];
   doorbells: string[];
+  /** Virtual switches (children of / with compatible "virtual-switch"), by node name. */
+  switches: string[];
   partitions: PartitionConfig[];
 }
 
@@ -121,6 +135,7 @@ const PARTITION_PROPS = new Set(["compatible", "label", "cpus", "guest-image", "
 const GPMA_PROPS = new Set(["compatible", "phys-mem", "guest-addr", "size", "read-only"]);
 const DEVICE_PROPS = new Set(["device"]);
 const DOORBELL_HANDLE_PROPS = new Set(["compatible", "global-handle"]);
+const NIC_PROPS = new Set(["compatible", "global-handle", "mac-address"]);
 const COMPAT = {
   root: "tessera,hv-config",
   pma: "phys-mem-area",
@@ -129,6 +144,8 @@ const COMPAT = {
   doorbell: "doorbell",
   sendDoorbell: "send-doorbell",
   receiveDoorbell: "receive-doorbell",
+  vswitch: "virtual-switch",
+  nic: "virtio-net",
 } as const;
 
 /** Properties the device-tree compiler adds or that any node may carry. */
@@ -143,6 +160,10 @@ class Problems {
   add(where: string, message: string): void {
     this.list.push({ where, message });
   }
+}
+
+function macText(mac: Uint8Array): string {
+  return [...mac].map((b) => b.toString(16).padStart(2, "0")).join(":");
 }
 
 function hex(n: number): string {
@@ -232,6 +253,7 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
   // ---- physical memory areas and doorbells (children of / other than hv and partitions) ----
   const pmas = new Map<DtNode, PhysMemArea>();
   const doorbells = new Map<DtNode, string>();
+  const switches = new Map<DtNode, string>();
   for (const node of root.liveChildren()) {
     if (node.name === "hv" || node.name === "partitions") continue;
     const compat = compatibleOf(node);
@@ -251,8 +273,11 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
     } else if (compat.includes(COMPAT.doorbell)) {
       for (const prop of node.liveProperties()) if (prop.name !== "compatible" && !ANY_NODE_PROPS.has(prop.name)) p.add(at(prop), `unknown property '${prop.name}' in ${node.path}`);
       doorbells.set(node, node.name);
+    } else if (compat.includes(COMPAT.vswitch)) {
+      for (const prop of node.liveProperties()) if (prop.name !== "compatible" && !ANY_NODE_PROPS.has(prop.name)) p.add(at(prop), `unknown property '${prop.name}' in ${node.path}`);
+      switches.set(node, node.name);
     } else {
-      p.add(at(node), `unknown node ${node.path} (expected hv, partitions, a "${COMPAT.pma}" or a "${COMPAT.doorbell}")`);
+      p.add(at(node), `unknown node ${node.path} (expected hv, partitions, a "${COMPAT.pma}", a "${COMPAT.doorbell}" or a "${COMPAT.vswitch}")`);
     }
   }
   const areaList = [...pmas.values()];
@@ -273,12 +298,24 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
   const deviceOwner = new Map<string, string>();
   const pmaUsers = new Map<PhysMemArea, string[]>();
   const labels = new Map<string, string>();
+  /** NICs' addresses: given ones first (QEMU marks 52:54:00:12:34:XX used), then defaults in config order. */
+  const usedMacs = new Map<string, string>();
+  const defaultMacNics: { nic: NicConfig; given: boolean }[] = [];
   for (const node of partitionsNode?.liveChildren() ?? []) {
     if (!compatibleOf(node).includes(COMPAT.partition)) { p.add(at(node), `${node.path}: compatible must be "${COMPAT.partition}"`); continue; }
     const part = checkPartition(node, partitions.length + 1);
     if (part) partitions.push(part);
   }
   if (partitions.length > MAX_PARTITIONS) p.add(at(partitionsNode), `${partitions.length} partitions: at most ${MAX_PARTITIONS}`);
+  // NICs without mac-address get QEMU's default sequence, 52:54:00:12:34:56 upwards, skipping
+  // addresses given explicitly, so that every NIC on a switch has an address of its own.
+  let nextMac = 0x56;
+  for (const { nic, given } of defaultMacNics) {
+    if (given) continue;
+    while (usedMacs.has(`52:54:00:12:34:${nextMac.toString(16)}`) && nextMac < 0xff) nextMac++;
+    nic.mac = Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, nextMac);
+    usedMacs.set(`52:54:00:12:34:${nextMac.toString(16)}`, nic.where);
+  }
   for (const [area, users] of pmaUsers) {
     const node = [...pmas].find(([, a]) => a === area)![0];
     if (users.length > 1 && !node.hasProp("shared")) {
@@ -318,6 +355,7 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
     const memory: GuestMemArea[] = [];
     const devices: { path: string; where: string }[] = [];
     const sendDoorbells: string[] = [], receiveDoorbells: string[] = [];
+    const nics: NicConfig[] = [];
     for (const child of node.liveChildren()) {
       const compat = compatibleOf(child);
       if (compat.includes(COMPAT.gpma)) {
@@ -348,6 +386,26 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
         const bell = target && doorbells.get(target);
         if (bell === undefined) { p.add(at(gh ?? child), `${child.path}: global-handle = <&DOORBELL> must name a "${COMPAT.doorbell}" node`); continue; }
         (compat.includes(COMPAT.sendDoorbell) ? sendDoorbells : receiveDoorbells).push(bell);
+      } else if (compat.includes(COMPAT.nic)) {
+        for (const prop of child.liveProperties()) if (!NIC_PROPS.has(prop.name) && !ANY_NODE_PROPS.has(prop.name)) p.add(at(prop), `unknown property '${prop.name}' in ${child.path}`);
+        const gh = child.prop("global-handle");
+        const target = gh && gh.length === 4 ? tree.root.findByPhandle(gh.asU32()) : undefined;
+        const sw = target && switches.get(target);
+        if (sw === undefined) { p.add(at(gh ?? child), `${child.path}: global-handle = <&SWITCH> must name a "${COMPAT.vswitch}" node`); continue; }
+        const macProp = child.prop("mac-address");
+        let mac = new Uint8Array(6);
+        if (macProp) {
+          if (macProp.length !== 6) { p.add(at(macProp), `${child.path}: mac-address = [52 54 00 12 34 56] (6 bytes)`); continue; }
+          mac = macProp.value.slice();
+          if (mac[0] & 1) { p.add(at(macProp), `${child.path}: mac-address ${macText(mac)} is a multicast address (its first byte must be even)`); continue; }
+          const other = usedMacs.get(macText(mac));
+          if (other !== undefined) p.add(at(macProp), `${child.path}: mac-address ${macText(mac)} is already used (${other})`);
+          usedMacs.set(macText(mac), at(child));
+        }
+        if (nics.length >= 32) { p.add(at(child), `${child.path}: a partition has 32 virtio-mmio transports, so at most 32 NICs`); continue; }
+        const nic: NicConfig = { name: child.name, vswitch: sw, mac, where: at(child) };
+        nics.push(nic);
+        defaultMacNics.push({ nic, given: macProp !== undefined });
       } else if (child.hasProp("device")) {
         for (const prop of child.liveProperties()) if (!DEVICE_PROPS.has(prop.name) && !ANY_NODE_PROPS.has(prop.name)) p.add(at(prop), `unknown property '${prop.name}' in ${child.path}`);
         const d = child.prop("device")!;
@@ -359,7 +417,7 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
         deviceOwner.set(path, name);
         devices.push({ path, where: at(d) });
       } else {
-        p.add(at(child), `unknown node ${child.path} (a "${COMPAT.gpma}", a doorbell handle, or a node with device = "/PATH")`);
+        p.add(at(child), `unknown node ${child.path} (a "${COMPAT.gpma}", a doorbell handle, a "${COMPAT.nic}" NIC, or a node with device = "/PATH")`);
       }
     }
     memory.sort((a, b) => a.guestAddr - b.guestAddr);
@@ -445,11 +503,11 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
     if (p.list.length !== before || !guestImage || !ram) return undefined;
     return {
       name, label, id, pcpus, memory, ramSize: ram.size, guestImage, linuxRootfs, dtbWindow, bootargs, devices,
-      sendDoorbells, receiveDoorbells, autoStart: !node.hasProp("no-auto-start"), watchdog,
+      sendDoorbells, receiveDoorbells, nics, autoStart: !node.hasProp("no-auto-start"), watchdog,
       onCrash: onCrashText as "restart" | "stop", xen: xenText === "enabled", where: at(node),
     };
   }
 
   if (p.list.length) return { ok: false, problems: p.list };
-  return { ok: true, config: { gicVersion, dtbRandomness, cpus, memorySize, consolePort, pmas: areaList, doorbells: [...doorbells.values()], partitions } };
+  return { ok: true, config: { gicVersion, dtbRandomness, cpus, memorySize, consolePort, pmas: areaList, doorbells: [...doorbells.values()], switches: [...switches.values()], partitions } };
 }

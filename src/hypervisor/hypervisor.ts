@@ -41,6 +41,9 @@ import type { HvControl, PartitionInfo, PartitionState, PartitionStats } from ".
 import { Stage2Tables, VTCR_40BIT_4K } from "./stage2-tables.js";
 import { MAX_PARTITIONS } from "./config.js";
 import { partitionUuid, XenPartition, XEN_REGION_IPA, XEN_REGION_SIZE } from "./xen/partition.js";
+import { GuestMemory as DmaMemory } from "../devices/virtio/guest-memory.js";
+import { VirtioNet } from "../devices/virtio/net.js";
+import { VirtualSwitch, type SwitchPort } from "../net/switch.js";
 
 /** Physical memory only the hypervisor maps (stage-2 tables): outside the virt board's map. */
 export const HV_PRIVATE_BASE = 0x7f_0000_0000;
@@ -98,6 +101,8 @@ class Partition {
   readonly tables: Stage2Tables;
   /** Xen's guest interface, for a partition with `xen,enhanced`. */
   readonly xen: XenPartition | undefined;
+  /** Its virtio-net NICs, each on its switch port. */
+  readonly nics: VirtioNet[];
   readonly exits: Record<string, number> = {};
   crashes = 0;
   externalAborts = 0;
@@ -115,10 +120,14 @@ class Partition {
     if (hv.config.gicVersion === 3) this.gic = new GicV3(n, VIRT.GIC_NUM_IRQS, this.vcpus.map((_, i) => i));
     else this.gic = new GicV2(n, VIRT.GIC_NUM_IRQS, false);
     this.gic.attachCpus(this.vcpus.map(virtualLines));
+    // Its NICs: virtio-net on its own virtio-mmio transports (the first on the highest, as
+    // QEMU's first -device), reaching only the partition's memory, each on its switch port.
+    this.nics = config.nics.map((nic, i) => new VirtioNet(hv.nicPorts[config.id - 1][i], nic.mac));
+    const dmaMemory = new DmaMemory(board.bus, config.memory.map((a) => ({ ipa: a.guestAddr, pa: a.pma.addr, size: a.size, writable: a.writable })));
     // Its own virt machine's devices, on a bus of its own that stage-2 faults reach.
     // The same device list as the board's, for a virt machine of the partition's size.
     const models = mapDevices(this.mmio, virtDevices({ cpus: n, gicVersion: hv.config.gicVersion, virtualization: false }), {
-      gic: this.gic, irq: this.gic,
+      gic: this.gic, irq: this.gic, dmaMemory, virtio: { devices: this.nics, legacy: true },
       uartTx: (b) => hv.host.consoleOutput(config.id, Uint8Array.of(b)),
       rtcStartSeconds: Math.floor(Date.now() / 1000),
       rtcNow: () => board.clock.now() / board.counterFrequency,
@@ -219,6 +228,8 @@ class Partition {
     const x0 = plan.isLinux && dtbAddr !== undefined ? dtbAddr : 0;
     this.enterGuest(this.vcpus[0], entry % 2 ** 32 | 0, Math.floor(entry / 2 ** 32), x0 | 0, 0);
     this.state = "running";
+    // A fresh machine: its NICs take frames again, and what the switches learnt about the old one is gone.
+    for (const port of this.hv.nicPorts[c.id - 1]) { port.enabled = true; this.hv.switchOf(port)?.forgetPort(port); }
   }
   dtb: Uint8Array | undefined;
 
@@ -267,6 +278,8 @@ class Partition {
 
   stop(): void {
     for (const v of this.vcpus) { v.off = true; v.halted = true; v.setVirq(false); v.setVfiq(false); }
+    // A stopped partition's NICs take nothing: its memory is no longer a running guest's.
+    for (const port of this.hv.nicPorts[this.config.id - 1]) port.enabled = false;
     this.state = "stopped";
   }
 
@@ -293,6 +306,9 @@ export class Hypervisor implements El2ExitHandler, HvControl {
   private readonly spiOwner = new Map<number, Partition>();
   private ended = false;
   readonly privateMemory;
+  /** The virtual switches, by node name, and each partition's NIC ports on them (by partition id - 1, NIC index). */
+  readonly switches: Map<string, VirtualSwitch>;
+  readonly nicPorts: SwitchPort[][];
 
   /** `clock`: what drives the board's counter, and with it every partition's (host time by default). */
   constructor(readonly config: HvConfig, readonly host: HypervisorHost, machine: { clock?: ClockSpec; hostNow?: () => number } = {}) {
@@ -312,6 +328,13 @@ export class Hypervisor implements El2ExitHandler, HvControl {
       zero: (pa: number, size: number) => { ram.bytes.fill(0, pa - HV_PRIVATE_BASE, pa - HV_PRIVATE_BASE + size); },
     };
     this.owner = this.board.cpus.map(() => undefined);
+    this.switches = new Map(config.switches.map((name) => [name, new VirtualSwitch(name)]));
+    // Ports outlive the partitions' devices: a restarted partition's new NIC takes over its port.
+    this.nicPorts = config.partitions.map((pc) => pc.nics.map((nic) => {
+      const port = this.switches.get(nic.vswitch)!.addPort(`${pc.label}.${nic.name}`);
+      port.enabled = false;
+      return port;
+    }));
     config.partitions.forEach((_, k) => this.install(k));
     // CPUs that no partition owns stay off.
     for (const cpu of this.board.cpus) { cpu.off = true; cpu.halted = true; }
@@ -335,6 +358,11 @@ export class Hypervisor implements El2ExitHandler, HvControl {
       for (let i = 0; i + 2 < cells.length; i += 3) if (cells[i] === 0) this.spiOwner.set(32 + cells[i + 1], p);
     }
     return p;
+  }
+
+  switchOf(port: SwitchPort): VirtualSwitch | undefined {
+    for (const sw of this.switches.values()) if (sw.ports.includes(port)) return sw;
+    return undefined;
   }
 
   /** Put `bytes` into the board's RAM at physical `pa` (QEMU's generic loader); a problem in words, or undefined. */

@@ -57,6 +57,8 @@ export interface VirtDeviceEnv {
   bus?: Bus;
   /** The -device virtio-*-device instances, in command-line order, and the transports' interface. */
   virtio?: VirtioPlugging;
+  /** How the virtio devices reach memory when not the whole bus (a partition's: its RAM windows). */
+  dmaMemory?: GuestMemory;
 }
 
 export interface VirtioPlugging {
@@ -322,8 +324,8 @@ const virtioMmio: VirtDevice = {
   name: "virtio-mmio",
   regions: Array.from({ length: VIRT.MMIO_COUNT }, (_, i) => region(VIRT.MMIO + i * VIRT.MMIO_SIZE, VIRT.MMIO_SIZE)),
   interrupts: Array.from({ length: VIRT.MMIO_COUNT }, (_, i) => spi(VIRT.SPI_MMIO + i, "edge-rising")),
-  models: ({ irq, bus, virtio }) => {
-    const mem = bus ? new GuestMemory(bus) : undefined;
+  models: ({ irq, bus, virtio, dmaMemory }) => {
+    const mem = dmaMemory ?? (bus ? new GuestMemory(bus) : undefined);
     const plugged = new Map(virtio?.devices.map((d, i) => [virtioTransportFor(i), d]));
     if (plugged.size > 0 && !mem) throw new Error("virtio devices need the board's bus");
     if ([...plugged.keys()].some((slot) => slot < 0)) throw new RangeError(`at most ${VIRT.MMIO_COUNT} virtio-mmio devices`);

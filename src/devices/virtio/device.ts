@@ -51,4 +51,13 @@ export interface VirtioDelivery {
    * driver has no buffer there (or the queue is not set up, or the device needs a reset).
    */
   deliver(queue: number, write: (chain: Chain, mem: GuestMemory) => number): boolean;
+  /**
+   * Fill as many available buffers of `queue` as it takes to hold `bytes` writable bytes (at
+   * most `maxChains`), then let `write` fill them (it returns the bytes written into each) and
+   * give them all to the driver, with one interrupt if the driver wants one. False, with the
+   * buffers left available, when the driver has not made enough buffers available.
+   */
+  deliverSpanning?(queue: number, bytes: number, maxChains: number, write: (chains: Chain[], mem: GuestMemory) => number[]): boolean;
+  /** The device changed its configuration space (link status): a configuration-change interrupt (4.2.2). */
+  configChanged?(): void;
 }

@@ -3,14 +3,33 @@
  * region of the bus (a descriptor pointing at MMIO, a hole or across the end of RAM is the
  * guest's error, reported as undefined/false, never an exception). Writes tell the bus which
  * pages changed so pre-decoded code in them is dropped (Bus.codeWritten), as a CPU store would.
+ *
+ * A device of a partition sees the partition's guest physical addresses: `windows` then say
+ * which stretches of them are its RAM and where that lies in the board's RAM (its stage-2
+ * map's RAM part). An address outside every window is not RAM to the device, whatever the
+ * board has there, so a partition's device can reach that partition's memory and no other.
  */
 import type { Bus, RamRegion } from "../../memory/bus.js";
 
-export class GuestMemory {
-  constructor(private readonly bus: Bus) {}
+/** A stretch of a partition's guest physical space backed by board RAM. */
+export interface DmaWindow {
+  ipa: number;
+  pa: number;
+  size: number;
+  writable: boolean;
+}
 
-  private locate(pa: number, length: number): { ri: number; r: RamRegion; off: number } | undefined {
-    if (!Number.isSafeInteger(pa) || pa < 0 || length < 0) return undefined;
+export class GuestMemory {
+  constructor(private readonly bus: Bus, private readonly windows?: readonly DmaWindow[]) {}
+
+  private locate(addr: number, length: number, write = false): { ri: number; r: RamRegion; off: number } | undefined {
+    if (!Number.isSafeInteger(addr) || addr < 0 || length < 0) return undefined;
+    let pa = addr;
+    if (this.windows) {
+      const w = this.windows.find((w) => addr >= w.ipa && addr + length <= w.ipa + w.size);
+      if (!w || (write && !w.writable)) return undefined;
+      pa = w.pa + (addr - w.ipa);
+    }
     const ri = this.bus.findRam(pa);
     if (ri < 0) return undefined;
     const r = this.bus.rams[ri];
@@ -27,7 +46,7 @@ export class GuestMemory {
 
   /** A view for the device to fill; the pages are marked written first. Undefined for ROM or non-RAM. */
   writableView(pa: number, length: number): Uint8Array | undefined {
-    const at = this.locate(pa, length);
+    const at = this.locate(pa, length, true);
     if (!at || at.r.readOnly) return undefined;
     this.touch(at.ri, at.off, length);
     return at.r.bytes.subarray(at.off, at.off + length);
@@ -52,7 +71,7 @@ export class GuestMemory {
   }
 
   writeU16(pa: number, value: number): boolean {
-    const at = this.locate(pa, 2);
+    const at = this.locate(pa, 2, true);
     if (!at || at.r.readOnly) return false;
     this.touch(at.ri, at.off, 2);
     at.r.view.setUint16(at.off, value, true);
@@ -60,7 +79,7 @@ export class GuestMemory {
   }
 
   writeU32(pa: number, value: number): boolean {
-    const at = this.locate(pa, 4);
+    const at = this.locate(pa, 4, true);
     if (!at || at.r.readOnly) return false;
     this.touch(at.ri, at.off, 4);
     at.r.view.setUint32(at.off, value >>> 0, true);

@@ -240,6 +240,31 @@ export class VirtioMmioTransport implements MmioDevice, VirtioDelivery {
     return true;
   }
 
+  deliverSpanning(index: number, bytes: number, maxChains: number, write: (chains: Chain[], mem: GuestMemory) => number[]): boolean {
+    const q = this.queues[index];
+    if (!q || (this.status & STATUS.DEVICE_NEEDS_RESET) || !(this.status & STATUS.DRIVER_OK)) return false;
+    const chains: Chain[] = [];
+    let room = 0;
+    while (room < bytes && chains.length < maxChains) {
+      const chain = q.pop();
+      if (chain === undefined) break;
+      if (chain === "malformed") { this.needsReset(); return false; }
+      chains.push(chain);
+      for (const s of chain.writable) room += s.length;
+    }
+    if (room < bytes || chains.length === 0) { q.unpop(chains.length); return false; }
+    const written = write(chains, this.mem);
+    for (const [i, chain] of chains.entries()) {
+      if (!q.push(chain.head, written[i] ?? 0)) { this.needsReset(); return false; }
+    }
+    if (q.wantsInterrupt()) this.setInterrupt(this.interruptStatus | INT_USED_BUFFER);
+    return true;
+  }
+
+  configChanged(): void {
+    if (this.status & STATUS.DRIVER_OK) this.setInterrupt(this.interruptStatus | INT_CONFIG_CHANGE);
+  }
+
   /**
    * 2.1.2: the device has failed in a way the driver must recover from by a reset. A version 2
    * driver is told by a configuration-change interrupt; the legacy interface has no such bit,

@@ -68,6 +68,15 @@ export class SplitVirtqueue {
     return this.walk(head) ?? "malformed";
   }
 
+  /**
+   * Give back the last `count` chains popped and not yet used, so the next pop returns them
+   * again (QEMU's virtqueue_unpop): a receive queue whose buffers cannot hold a frame keeps them.
+   */
+  unpop(count: number): void {
+    this.lastAvail = (this.lastAvail - count) & 0xffff;
+    if (this.eventIdx) this.mem.writeU16(this.used + 4 + 8 * this.size, this.lastAvail);
+  }
+
   /** Follow the chain from `head` (2.7.5 and, for indirect tables, 2.7.5.3). */
   private walk(head: number): Chain | undefined {
     if (head >= this.size) return undefined;
