@@ -24,6 +24,7 @@ import { VirtioEntropy } from "../devices/virtio/entropy.js";
 import { DefaultMacs, VirtioNet } from "../devices/virtio/net.js";
 import type { NetBackend } from "../net/backend.js";
 import { openSocketNetdev, unpluggedBackend } from "./net-sockets.js";
+import { openUserNetdev } from "./netdev-user.js";
 import { attachConsole } from "./console.js";
 import { PanicWatch } from "../host/panic-watch.js";
 import { runSession } from "../host/run-loop.js";
@@ -85,7 +86,9 @@ function readImage(path: string, what: string, ramSize: number): Uint8Array {
 async function openNetdevs(d: DeviceArgs): Promise<Map<string, NetBackend>> {
   const backends = new Map<string, NetBackend>();
   try {
-    for (const n of d.netdevs) backends.set(n.id, await openSocketNetdev(n, (line) => writeStderr(`tessera: warning: ${line}`)));
+    for (const n of d.netdevs) {
+      backends.set(n.id, n.kind === "user" ? await openUserNetdev(n) : await openSocketNetdev(n, (line) => writeStderr(`tessera: warning: ${line}`)));
+    }
   } catch (e) {
     for (const b of backends.values()) b.close?.();
     throw e;

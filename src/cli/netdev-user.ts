@@ -7,8 +7,10 @@
  * Addresses are read as inet_aton reads them; a net= without a mask gets its classful mask.
  */
 import { parseIpv4, prefixMask, type Ipv4 } from "../net/user/addresses.js";
-import { defaultUserNetConfig, type HostForward, type UserNetConfig } from "../net/user/user-network.js";
+import type { NetBackend } from "../net/backend.js";
+import { defaultUserNetConfig, UserNetwork, type HostForward, type UserNetConfig } from "../net/user/user-network.js";
 import { UsageError } from "./args.js";
+import { NodeUserNetHost } from "./user-net-host.js";
 
 export interface UserNetdevArg {
   id: string;
@@ -185,4 +187,16 @@ function parseUserNetdevOptions(text: string): UserNetdevArg {
       hostname: single.get("hostname") || undefined, domainName: single.get("domainname") || undefined,
     },
   };
+}
+
+/** Start a user network on this host; a forwarding rule that cannot be bound is the user's one-line error, as in QEMU. */
+export async function openUserNetdev(n: { config: UserNetConfig; option: string }): Promise<NetBackend> {
+  const net = new UserNetwork(n.config, new NodeUserNetHost());
+  try {
+    await net.ready;
+  } catch (e) {
+    net.close();
+    throw new UsageError(`${n.option}: ${(e as Error).message}`);
+  }
+  return net;
 }
