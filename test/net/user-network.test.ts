@@ -124,6 +124,7 @@ test("ICMP: an echo to the gateway or the DNS address is answered with the same 
     const p = parseIp(reply)!;
     assert.equal(p.proto, 1); assert.equal(p.src, dst); assert.equal(p.dst, guest.address);
     assert.equal(p.payload[0], 0, "echo reply");
+    assert.equal(reply.payload[8], 255, "libslirp's ICMP replies carry TTL 255");
     assert.equal(icmpChecksum(p.payload), 0, "ICMP checksum");
     assert.deepEqual([...p.payload.subarray(4)], [...echo.subarray(4)]);
     echo[2] ^= 1; // a corrupt request is dropped

@@ -6,8 +6,10 @@ export const PROTOCOL_ICMP = 1;
 export const PROTOCOL_TCP = 6;
 export const PROTOCOL_UDP = 17;
 export const IPV4_HEADER = 20;
-/** libslirp's IPDEFTTL. */
+/** libslirp's IPDEFTTL, for what it relays and serves. */
 const DEFAULT_TTL = 64;
+/** libslirp's MAXTTL: its ICMP replies and errors (icmp_reflect, icmp_send_error) go out with 255. */
+export const ICMP_TTL = 255;
 
 export interface Ipv4Packet {
   protocol: number;
@@ -45,18 +47,18 @@ export function parseIpv4(packet: Uint8Array): Ipv4Packet | undefined {
   };
 }
 
-/** Builds the datagrams the stack sends: no options, TTL 64, the identification counting up. */
+/** Builds the datagrams the stack sends: no options, TTL 64 unless told, the identification counting up. */
 export class Ipv4Sender {
   private identification = 0;
 
-  build(protocol: number, source: Ipv4, destination: Ipv4, payload: Uint8Array): Uint8Array {
+  build(protocol: number, source: Ipv4, destination: Ipv4, payload: Uint8Array, ttl = DEFAULT_TTL): Uint8Array {
     const packet = new Uint8Array(IPV4_HEADER + payload.length);
     packet[0] = 0x45;
     packet[2] = packet.length >> 8; packet[3] = packet.length;
     const id = this.identification;
     this.identification = (this.identification + 1) & 0xffff;
     packet[4] = id >> 8; packet[5] = id;
-    packet[8] = DEFAULT_TTL;
+    packet[8] = ttl;
     packet[9] = protocol;
     writeIpv4(packet, 12, source);
     writeIpv4(packet, 16, destination);

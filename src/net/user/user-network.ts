@@ -21,7 +21,7 @@ import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpServer } from "./dhcp.js";
 import { ETHERTYPE_ARP, ETHERTYPE_IPV4, buildEthernet, parseEthernet } from "./ethernet.js";
 import type { HostTcpConnection, HostTcpListener, HostTimer, HostUdpSocket, UserNetHost } from "./host.js";
 import { ICMP_ECHO_REQUEST, UNREACHABLE_HOST, echoReply, unreachable, validIcmp } from "./icmp.js";
-import { Ipv4Sender, PROTOCOL_ICMP, PROTOCOL_TCP, PROTOCOL_UDP, parseIpv4, type Ipv4Packet } from "./ipv4.js";
+import { ICMP_TTL, Ipv4Sender, PROTOCOL_ICMP, PROTOCOL_TCP, PROTOCOL_UDP, parseIpv4, type Ipv4Packet } from "./ipv4.js";
 import { TCP_ACK, TCP_SYN, buildTcp, parseTcp, resetFor, type TcpSegment } from "./tcp.js";
 import { TcpConnection, type TcpEndpoints, type TcpLink } from "./tcp-connection.js";
 import { buildUdp, parseUdp } from "./udp.js";
@@ -180,7 +180,7 @@ export class UserNetwork implements NetBackend {
   /** An IPv4 datagram to the guest: to its MAC when known, else held while ARP asks for it. */
   private sendIp(protocol: number, source: Ipv4, destination: Ipv4, payload: Uint8Array): void {
     if (this.closed) return;
-    const packet = this.ip.build(protocol, source, destination, payload);
+    const packet = this.ip.build(protocol, source, destination, payload, protocol === PROTOCOL_ICMP ? ICMP_TTL : undefined);
     if (destination === IPV4_BROADCAST || destination === this.networkBroadcast()) {
       this.deliver(buildEthernet(MAC_BROADCAST, this.hostMac, ETHERTYPE_IPV4, packet));
       return;

@@ -1,0 +1,101 @@
+/**
+ * Linux on -netdev user, under QEMU 7.2 and under Tessera with the same command line (with
+ * -nodefaults): Debian's kernel with virtio_net from the initramfs runs tests/linux/user-net-init.sh,
+ * which takes a DHCP lease with busybox udhcpc, pings the gateway, fetches files over HTTP from
+ * a server this test runs on the host (the guest's 10.0.2.2:PORT), and serves a connection that
+ * the test makes through hostfwd=tcp:127.0.0.1:HOSTPORT-:8080. The text between the markers must
+ * be the same, and the host must get the guest's answer in both runs.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { test } from "node:test";
+import { busyboxInitramfs, FETCH_HINT, type CachedGuests } from "../../src/cli/guests.js";
+import { BEGIN_MARKER, END_MARKER, findGuests, runLinux, tail, workloadText } from "../harness/linux.js";
+import { oracleMissing } from "../harness/oracles.js";
+import { QEMU, REPO_ROOT } from "../harness/paths.js";
+import { freePortRange } from "../harness/ports.js";
+
+const guests = findGuests();
+const haveQemu = spawnSync(QEMU, ["--version"]).status === 0;
+const modules = guests && join(guests.dir, "linux", "lib", "modules", basename(guests.kernel).replace(/^vmlinuz-/, ""), "kernel");
+const skip = oracleMissing(!guests ? `Linux guest cache missing: ${FETCH_HINT}` : !haveQemu ? `${QEMU} not installed`
+  : !existsSync(join(modules!, "drivers", "net", "virtio_net.ko")) ? `the cached kernel's virtio_net module is missing (${modules}): ${FETCH_HINT}` : false);
+const TIMEOUT_S = Number(process.env.TESSERA_LINUX_TIMEOUT ?? 120);
+
+function initrd(g: CachedGuests, dir: string): string {
+  const ko: Record<string, string> = {
+    failover: "net/core/failover.ko", net_failover: "drivers/net/net_failover.ko", virtio_ring: "drivers/virtio/virtio_ring.ko",
+    virtio: "drivers/virtio/virtio.ko", virtio_mmio: "drivers/virtio/virtio_mmio.ko", virtio_net: "drivers/net/virtio_net.ko",
+  };
+  const files: Record<string, Uint8Array> = Object.fromEntries(Object.entries(ko).map(([name, path]) => [`modules/${name}.ko`, new Uint8Array(readFileSync(join(modules!, path)))]));
+  files["etc/udhcpc.script"] = new Uint8Array(readFileSync(join(REPO_ROOT, "tests", "linux", "udhcpc.script")));
+  files["bin/net-handler"] = new Uint8Array(readFileSync(join(REPO_ROOT, "tests", "linux", "net-handler.sh")));
+  const path = join(dir, "initramfs.cpio.gz");
+  writeFileSync(path, busyboxInitramfs(g.busybox, readFileSync(join(REPO_ROOT, "tests", "linux", "user-net-init.sh")), files));
+  return path;
+}
+
+/** Connect through the forwarding rule once the guest says it listens; the guest's answer, or why not. */
+function talkThrough(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect({ host: "127.0.0.1", port });
+    let got = "";
+    const timer = setTimeout(() => { s.destroy(); resolve(`(no answer) ${got}`); }, 30000);
+    s.on("connect", () => s.write("hello from the host\n"));
+    s.on("data", (d) => { got += d.toString(); });
+    s.on("error", (e) => { clearTimeout(timer); resolve(`(error ${e.message}) ${got}`); });
+    s.on("close", () => { clearTimeout(timer); resolve(got); });
+  });
+}
+
+test("Linux on -netdev user: DHCP, ping, HTTP from the host and a hostfwd connection in; same console text as QEMU", {
+  skip, timeout: (2 * TIMEOUT_S + 120) * 1000,
+}, async (t) => {
+  // Text, so that the guest's sed can strip the headers: 300 kB of numbered lines.
+  const big = Array.from({ length: 10000 }, (_, i) => `line ${String(i).padStart(5, "0")} of the big file from the host\n`).join("").slice(0, 300_000);
+  const http = createHttpServer((req, res) => {
+    if (req.url === "/hello") { res.end("hello from the host\n"); return; }
+    if (req.url === "/big") { res.end(big); return; }
+    res.statusCode = 404; res.end();
+  });
+  await new Promise<void>((r) => http.listen(0, "127.0.0.1", () => r()));
+  t.after(() => http.close());
+  const httpPort = (http.address() as { port: number }).port;
+  const dir = mkdtempSync(join(tmpdir(), "tessera-usernet-"));
+  const image = initrd(guests!, dir);
+  const texts: string[] = [];
+  for (const emulator of ["qemu", "tessera"] as const) {
+    const fwdPort = await freePortRange(1);
+    let answer: Promise<string> | undefined;
+    const r = await runLinux(emulator, {
+      kernel: guests!.kernel, initrd: image, smp: 1, timeoutMs: TIMEOUT_S * 1000, markers: [BEGIN_MARKER, END_MARKER],
+      append: `console=ttyAMA0 panic=-1 net.http=${httpPort}`,
+      extraArgs: ["-nodefaults", "-netdev", `user,id=n0,hostfwd=tcp:127.0.0.1:${fwdPort}-:8080`, "-device", "virtio-net-device,netdev=n0"],
+      onStdout: (out) => { if (!answer && out.includes("guest listening on 8080")) answer = talkThrough(fwdPort); },
+    });
+    const text = workloadText(r.stdout);
+    assert.ok(text, `${emulator} did not run the workload\n${tail(r)}`);
+    assert.ok(answer, `${emulator}: the guest never listened\n${tail(r)}`);
+    assert.equal(await answer, "guest got: hello from the host\n", `${emulator}: the host's connection through hostfwd got the guest's answer`);
+    texts.push(text);
+    if (emulator === "qemu") {
+      // What the workload must show at all, checked on QEMU's run.
+      assert.match(text, /^lease 10\.0\.2\.15\/24 router 10\.0\.2\.2 dns 10\.0\.2\.3 lease 86400 server 10\.0\.2\.2$/m);
+      assert.match(text, /^nameserver 10\.0\.2\.3$/m);
+      assert.match(text, /1 packets transmitted, 1 packets received/);
+      assert.match(text, /^hello from the host$/m);
+      assert.ok(text.includes(createHash("md5").update(big).digest("hex")), "the big file's checksum");
+      assert.match(text, /^HTTP\/1\.1 404 Not Found\r?$/m);
+      assert.match(text, /^handled: hello from the host$/m);
+    } else {
+      assert.equal(text, texts[0], `workload output differs from QEMU's\n${tail(r, 10)}`);
+      assert.equal(r.code, 0, tail(r));
+    }
+  }
+});
