@@ -60,6 +60,8 @@ run options (QEMU spelling):
   -drive file=F,if=none,id=ID,format=raw[,readonly=on][,snapshot=on]   a raw disk image
   -device virtio-blk-device,drive=ID | virtio-rng-device   on the virtio-mmio transports
   -chardev file,id=C,path=F | null,id=C  -device virtio-serial-device -device virtconsole,chardev=C
+  -netdev user,id=N[,net=A/M][,host=A][,dns=A][,dhcpstart=A][,restrict=on][,hostfwd=tcp|udp:[HA]:HP-[GA]:GP]...
+                      QEMU's user-mode network for -device virtio-net-device,netdev=N
   -global virtio-mmio.force-legacy=false   version 2 virtio-mmio (default: legacy, as QEMU)
   -d exec,int         instruction / exception trace on stderr (or the -D file)
   -D FILE             trace output file
