@@ -87,6 +87,7 @@ test("DNS: a query to 10.0.2.3:53 goes to the host's resolver and the answer com
   // Other destinations go where they point; the gateway is the host's loopback.
   guest.sendUdp(3334, ip("198.51.100.7"), 9, new Uint8Array([9]));
   guest.sendUdp(3335, GATEWAY, 9, new Uint8Array([9]));
+  guest.sendUdp(3336, ip("224.0.0.251"), 5353, new Uint8Array([9])); // mDNS stays inside
   assert.deepEqual(host.udpSent.slice(1).map((s) => s.address), ["198.51.100.7", "127.0.0.1"]);
   net.close();
 });

@@ -54,6 +54,7 @@ test("ARP: the gateway and the DNS address answer with 52:55 and their address; 
     assert.equal(r.type, 0x0806);
     assert.equal(r.dst, "52:54:00:12:34:56");
     assert.equal(r.src, m);
+    assert.equal(r.payload.length, 50, "padded to 64 bytes as libslirp's");
     const a = r.payload;
     assert.equal((a[6] << 8) | a[7], 2, "an ARP reply");
     assert.deepEqual([...a.subarray(8, 14)].map((b) => b.toString(16).padStart(2, "0")).join(":"), m);

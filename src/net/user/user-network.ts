@@ -162,7 +162,7 @@ export class UserNetwork implements NetBackend {
       if (this.inNetwork(m.senderIp)) this.arp.learn(m.senderIp, m.senderMac);
       if (m.targetIp !== this.config.host && m.targetIp !== this.config.dns) return;
       const reply = buildArp({ operation: ARP_REPLY, senderMac: virtualHostMac(m.targetIp), senderIp: m.targetIp, targetMac: m.senderMac, targetIp: m.senderIp });
-      this.deliver(buildEthernet(m.senderMac, virtualHostMac(m.targetIp), ETHERTYPE_ARP, reply));
+      this.deliver(buildEthernet(m.senderMac, virtualHostMac(m.targetIp), ETHERTYPE_ARP, padArp(reply)));
     } else if (m.operation === ARP_REPLY) {
       this.arp.learn(m.senderIp, m.senderMac);
       const waiting = this.awaitingArp.get(m.senderIp);
@@ -191,7 +191,7 @@ export class UserNetwork implements NetBackend {
     if (!waiting) this.awaitingArp.set(destination, waiting = []);
     if (waiting.length < ARP_QUEUE_LIMIT) waiting.push(packet);
     const request = buildArp({ operation: ARP_REQUEST, senderMac: this.hostMac, senderIp: this.config.host, targetMac: new Uint8Array(6), targetIp: destination });
-    this.deliver(buildEthernet(MAC_BROADCAST, this.hostMac, ETHERTYPE_ARP, request));
+    this.deliver(buildEthernet(MAC_BROADCAST, this.hostMac, ETHERTYPE_ARP, padArp(request)));
   }
 
   private sendUnreachable(code: number, datagram: Uint8Array): void {
@@ -241,7 +241,7 @@ export class UserNetwork implements NetBackend {
       this.sendIp(PROTOCOL_UDP, this.config.host, IPV4_BROADCAST, buildUdp(this.config.host, DHCP_SERVER_PORT, IPV4_BROADCAST, DHCP_CLIENT_PORT, reply.message));
       return;
     }
-    if (p.destination === IPV4_BROADCAST || p.source === 0) return;
+    if (p.destination === IPV4_BROADCAST || isMulticast(p.destination) || p.source === 0) return;
     const key = `${p.source}:${d.sourcePort}`;
     let binding = this.udp.get(key);
     if (!binding) {
@@ -299,7 +299,7 @@ export class UserNetwork implements NetBackend {
     if ((s.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
       // libslirp's tcp_input drops a SYN under restrict=on (unless a guestfwd matches) without a word.
       if (this.config.restricted) return;
-      if (p.destination === IPV4_BROADCAST || p.destination === this.networkBroadcast() || p.source === 0) return;
+      if (p.destination === IPV4_BROADCAST || p.destination === this.networkBroadcast() || isMulticast(p.destination) || p.source === 0) return;
       const host = this.host.connectTcp(this.hostAddressFor(p.destination), s.destinationPort);
       const c = TcpConnection.fromGuest(this.tcpLink, endpoints, s, host, p.datagram);
       if (!c.closed) this.tcp.set(key, c);
@@ -349,6 +349,18 @@ export class UserNetwork implements NetBackend {
     this.tcp.set(key, c);
     c.open();
   }
+}
+
+/** libslirp sends its ARP frames padded to 64 bytes, the Ethernet minimum with the FCS room. */
+function padArp(message: Uint8Array): Uint8Array {
+  const padded = new Uint8Array(64 - 14);
+  padded.set(message);
+  return padded;
+}
+
+/** 224.0.0.0/4: group traffic (mDNS, SSDP) stays on the virtual network instead of reaching the host's. */
+function isMulticast(addr: Ipv4): boolean {
+  return addr >>> 28 === 0xe;
 }
 
 function tcpKey(e: TcpEndpoints): string {
