@@ -40,6 +40,8 @@ class StreamBackend implements NetBackend {
   private server: Server | undefined;
   private readonly deframer = new StreamDeframer();
   private closed = false;
+  /** Peers that connected while another was connected: they wait, as in a listen backlog. */
+  private readonly waiting: Socket[] = [];
 
   constructor(private readonly warn: (line: string) => void, private readonly option: string) {}
 
@@ -63,7 +65,15 @@ class StreamBackend implements NetBackend {
         socket.destroy();
       }
     });
-    const gone = () => { if (this.socket === socket) this.socket = undefined; };
+    const gone = () => {
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      // The next peer that connected meanwhile is accepted now, as QEMU accepts from its
+      // listening socket's backlog once the connection it had is gone.
+      let next: Socket | undefined;
+      while ((next = this.waiting.shift()) && next.destroyed) { /* gave up waiting */ }
+      if (next && !this.closed) this.adopt(next);
+    };
     socket.on("error", gone);
     socket.on("close", gone);
   }
@@ -71,8 +81,14 @@ class StreamBackend implements NetBackend {
   listen(addr: SocketAddress): Promise<void> {
     return new Promise((resolve, reject) => {
       const server = createServer({ noDelay: true, pauseOnConnect: false }, (socket) => {
-        // One peer at a time (QEMU stops accepting while connected): later ones are turned away.
-        if (this.socket || this.closed) { socket.destroy(); return; }
+        // One peer at a time (QEMU stops accepting while connected): later ones wait their turn.
+        if (this.closed) { socket.destroy(); return; }
+        if (this.socket) {
+          if (this.waiting.length >= 8) { socket.destroy(); return; }
+          socket.on("error", () => {});
+          this.waiting.push(socket);
+          return;
+        }
         this.adopt(socket);
       });
       this.server = server;
@@ -94,6 +110,7 @@ class StreamBackend implements NetBackend {
   close(): void {
     this.closed = true;
     this.socket?.destroy();
+    for (const w of this.waiting.splice(0)) w.destroy();
     this.server?.close();
   }
 }

@@ -119,12 +119,10 @@ test("device ID 1, QEMU's offered features, the MAC and link-up in the configura
   assert.equal(d.r(0x10) >>> 0, [2, 5, 6, 15, 16, 17, 18, 19, 20, 21, 23, 24, 27, 28, 29].reduce((a, b) => (a | 1 << b) >>> 0, 0));
   assert.deepEqual([0, 1, 2, 3, 4, 5].map((i) => d.r8(0x100 + i)), [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
   assert.equal(d.r8(0x106), 1, "VIRTIO_NET_S_LINK_UP");
-  // Modern: SPEED_DUPLEX in the high word, speed and duplex unknown.
+  // Modern: only VERSION_1 in the high word (no SPEED_DUPLEX without QEMU's speed=/duplex=).
   const m = setup(false, 0);
   m.d.w(0x14, 1);
-  assert.equal(m.d.r(0x10) >>> 0, (1 << 31 | 1) >>> 0);
-  assert.equal(m.d.r(0x10c) >>> 0, 0xffffffff);
-  assert.equal(m.d.r8(0x110), 0xff);
+  assert.equal(m.d.r(0x10) >>> 0, 1);
 });
 
 test("QEMU's default MACs: 52:54:00:12:34:56 upwards, skipping the ones given", () => {

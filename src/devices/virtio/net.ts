@@ -4,8 +4,9 @@
  * here every NetBackend): hw/net/virtio-net.c virtio_net_get_features then withdraws the
  * checksum and segmentation offloads, so what the driver gets offered is the MAC, the link
  * status, mergeable receive buffers, the control queue with its receive-mode, MAC-table,
- * VLAN-filter, announce and MAC-address commands, the offloads command, and speed/duplex
- * (unknown). One queue pair (mq=off), so the queues are receiveq, transmitq and controlq (5.1.2).
+ * VLAN-filter, announce and MAC-address commands, and the offloads command (speed and duplex
+ * only with the speed= and duplex= properties, which are not modelled: Linux reports them
+ * unknown). One queue pair (mq=off), so the queues are receiveq, transmitq and controlq (5.1.2).
  *
  * Frames from the guest lose their virtio_net_hdr and go to the backend; frames for the guest
  * pass the receive filter QEMU applies (virtio_net receive_filter: promiscuous mode, the MAC
@@ -47,8 +48,6 @@ const MAX_PENDING = 256;
 export const MAX_FRAME = 4096 + 65536;
 /** The receive queue may span a frame over at most this many buffers (VIRTQUEUE_MAX_SIZE). */
 const MAX_RX_CHAINS = 1024;
-/** QEMU's defaults for speed and duplex (SPEED_UNKNOWN, DUPLEX_UNKNOWN). */
-const SPEED_UNKNOWN = 0xffffffff, DUPLEX_UNKNOWN = 0xff;
 
 const RX_QUEUE = 0, TX_QUEUE = 1, CTRL_QUEUE = 2;
 
@@ -89,13 +88,12 @@ export class VirtioNet implements VirtioDevice {
   readonly queueCount = 3;
   readonly features = bit(NET_F.MAC) | bit(NET_F.GSO) | bit(NET_F.MRG_RXBUF) | bit(NET_F.STATUS) | bit(NET_F.CTRL_VQ) |
     bit(NET_F.CTRL_RX) | bit(NET_F.CTRL_VLAN) | bit(NET_F.CTRL_RX_EXTRA) | bit(NET_F.GUEST_ANNOUNCE) | bit(NET_F.CTRL_MAC_ADDR) |
-    bit(NET_F.CTRL_GUEST_OFFLOADS) | bit(NET_F.SPEED_DUPLEX) | bit(VIRTIO_F_NOTIFY_ON_EMPTY) | bit(VIRTIO_F_ANY_LAYOUT);
+    bit(NET_F.CTRL_GUEST_OFFLOADS) | bit(VIRTIO_F_NOTIFY_ON_EMPTY) | bit(VIRTIO_F_ANY_LAYOUT);
   /**
-   * 5.1.4 struct virtio_net_config up to the last field an offered feature needs (duplex, for
-   * SPEED_DUPLEX: QEMU's virtio_net_config_size): mac, status, max_virtqueue_pairs, mtu,
-   * speed, duplex.
+   * 5.1.4 struct virtio_net_config up to the last field an offered feature needs (QEMU's
+   * virtio_net_config_size): mac (MAC) and status (STATUS).
    */
-  readonly config = new Uint8Array(17);
+  readonly config = new Uint8Array(8);
   private transport: VirtioDelivery | undefined;
   private negotiated = 0n;
   private pending: Uint8Array[] = [];
@@ -125,10 +123,6 @@ export class VirtioNet implements VirtioDevice {
     const v = new DataView(this.config.buffer);
     this.config.set(this.mac, 0);
     v.setUint16(6, this.linkUp ? VIRTIO_NET_S_LINK_UP : 0, true);
-    v.setUint16(8, 1, true); // max_virtqueue_pairs: one (QEMU fills it whether or not MQ is offered)
-    v.setUint16(10, 0, true); // mtu: no host_mtu given
-    v.setUint32(12, SPEED_UNKNOWN, true);
-    v.setUint8(16, DUPLEX_UNKNOWN);
   }
 
   attach(transport: VirtioDelivery): void {
