@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { HostTcpConnection, HostTcpEvents, HostTimer, HostUdpSocket, UserNetHost } from "../../src/net/user/host.js";
 import { defaultUserNetConfig, UserNetwork } from "../../src/net/user/user-network.js";
-import { ACK, PSH, SYN, TestGuest, dotted, icmpChecksum, ip, parseIp } from "./user-net-guest.js";
+import { ACK, PSH, SYN, TestGuest, dotted, icmpChecksum, ip, parseIp, parseTcpPacket, parseUdpPacket } from "./user-net-guest.js";
 
 const GATEWAY = ip("10.0.2.2");
 
@@ -167,5 +167,35 @@ test("a slow host reader shrinks the window the guest sees, and a drain reopens 
   hostSide.events!.drained();
   const [update] = guest.take().map(tcpOf);
   assert.equal(update.window, 65535, "a window update");
+  net.close();
+});
+
+test("hostile segments on an open connection and random DHCP and ARP payloads: no exception, and every frame sent back is well-formed", () => {
+  const { host, net, guest } = setup();
+  const { c, hostSide } = established(host, guest);
+  hostSide.events!.data(new Uint8Array(5000).fill(1));
+  let seed = 12345;
+  const rand = () => { seed = (seed * 1103515245 + 12345) >>> 0; return seed; };
+  for (let i = 0; i < 3000; i++) {
+    const data = new Uint8Array(rand() % 64).map(() => rand() & 255);
+    const near = (base: number) => (base + ((rand() % 4000) - 2000)) >>> 0;
+    const pick = rand() % 4;
+    if (pick === 0) guest.sendTcp({ ...c, seq: near(c.seq), ack: near(c.ack), flags: rand() & 0x3f, window: rand() & 0xffff, data });
+    else if (pick === 1) guest.sendTcp({ srcPort: rand() & 0xffff, dst: GATEWAY, dstPort: rand() & 0xffff, seq: rand(), ack: rand(), flags: rand() & 0x3f, data });
+    else if (pick === 2) { const m = new Uint8Array(240 + (rand() % 80)).map(() => rand() & 255); m[0] = 1; m[1] = 1; m[2] = 6; m[236] = 0x63; m[237] = 0x82; m[238] = 0x53; m[239] = 0x63; guest.sendUdp(68, 0xffffffff, 67, m, 0); }
+    else guest.sendFrame("ff:ff:ff:ff:ff:ff", 0x0806, new Uint8Array(28 + (rand() % 8)).map(() => rand() & 255));
+    if (i % 100 === 0) host.fireTimers();
+    for (const f of guest.take()) {
+      if (f.type === 0x0800) {
+        const p = parseIp(f)!; // throws on a bad header checksum
+        assert.ok(p.proto === 1 || p.proto === 6 || p.proto === 17);
+        if (p.proto === 1) assert.equal(icmpChecksum(p.payload), 0);
+        if (p.proto === 6) parseTcpPacket(p); // throws on a bad checksum
+        if (p.proto === 17) parseUdpPacket(p);
+      } else {
+        assert.equal(f.type, 0x0806);
+      }
+    }
+  }
   net.close();
 });
