@@ -13,7 +13,7 @@
  */
 import type { NetBackend } from "../backend.js";
 import {
-  IPV4_BROADCAST, formatIpv4, isLoopback, parseIpv4 as parseIpv4Text, prefixMask, virtualHostMac, MAC_BROADCAST,
+  IPV4_BROADCAST, formatIpv4, isLoopback, parseIpv4 as parseIpv4Text, prefixMask, readIpv4, virtualHostMac, MAC_BROADCAST,
   type Ipv4, type Mac,
 } from "./addresses.js";
 import { ARP_REPLY, ARP_REQUEST, ArpTable, buildArp, parseArp } from "./arp.js";
@@ -195,9 +195,8 @@ export class UserNetwork implements NetBackend {
   }
 
   private sendUnreachable(code: number, datagram: Uint8Array): void {
-    const source = ((datagram[16] << 24) | (datagram[17] << 16) | (datagram[18] << 8) | datagram[19]) >>> 0;
-    const guest = ((datagram[12] << 24) | (datagram[13] << 16) | (datagram[14] << 8) | datagram[15]) >>> 0;
-    this.sendIp(PROTOCOL_ICMP, source, guest, unreachable(code, datagram));
+    // From the address the guest could not reach, to the guest that sent the datagram.
+    this.sendIp(PROTOCOL_ICMP, readIpv4(datagram, 16), readIpv4(datagram, 12), unreachable(code, datagram));
   }
 
   // ---- IPv4 (RFC 791)
