@@ -2,7 +2,8 @@
  * Linux on -netdev user, under QEMU 7.2 and under Tessera with the same command line (with
  * -nodefaults): Debian's kernel with virtio_net from the initramfs runs tests/linux/user-net-init.sh,
  * which takes a DHCP lease with busybox udhcpc, pings the gateway, fetches files over HTTP from
- * a server this test runs on the host (the guest's 10.0.2.2:PORT), and serves a connection that
+ * a server this test runs on the host (the guest's 10.0.2.2:PORT), a file over TFTP (UDP) from
+ * another, and serves a connection that
  * the test makes through hostfwd=tcp:127.0.0.1:HOSTPORT-:8080. The text between the markers must
  * be the same, and the host must get the guest's answer in both runs.
  */
@@ -10,6 +11,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createSocket } from "node:dgram";
 import { createServer as createHttpServer } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -43,6 +45,31 @@ function initrd(g: CachedGuests, dir: string): string {
   return path;
 }
 
+/**
+ * A TFTP server for one file (RFC 1350): DATA blocks of 512 bytes, each sent when the previous
+ * one is acknowledged; any options in the request are ignored, which a client must accept (RFC 2347).
+ */
+async function tftpServer(file: Uint8Array) {
+  const socket = createSocket("udp4");
+  const block = (n: number) => {
+    const data = file.subarray((n - 1) * 512, n * 512);
+    const packet = new Uint8Array(4 + data.length);
+    packet[1] = 3; packet[2] = n >> 8; packet[3] = n;
+    packet.set(data, 4);
+    return packet;
+  };
+  socket.on("message", (m, from) => {
+    const opcode = (m[0] << 8) | m[1];
+    if (opcode === 1) socket.send(block(1), from.port, from.address); // RRQ
+    else if (opcode === 4) { // ACK of block n: the next one, unless n was the short last block
+      const n = (m[2] << 8) | m[3];
+      if (n * 512 <= file.length) socket.send(block(n + 1), from.port, from.address);
+    }
+  });
+  await new Promise<void>((r) => socket.bind(0, "127.0.0.1", () => r()));
+  return socket;
+}
+
 /** Connect through the forwarding rule once the guest says it listens; the guest's answer, or why not. */
 function talkThrough(port: number): Promise<string> {
   return new Promise((resolve) => {
@@ -69,6 +96,9 @@ test("Linux on -netdev user: DHCP, ping, HTTP from the host and a hostfwd connec
   await new Promise<void>((r) => http.listen(0, "127.0.0.1", () => r()));
   t.after(() => http.close());
   const httpPort = (http.address() as { port: number }).port;
+  const greeting = new TextEncoder().encode(Array.from({ length: 40 }, (_, i) => `greeting line ${i} over TFTP\n`).join(""));
+  const tftp = await tftpServer(greeting);
+  t.after(() => tftp.close());
   const dir = mkdtempSync(join(tmpdir(), "tessera-usernet-"));
   const image = initrd(guests!, dir);
   const texts: string[] = [];
@@ -77,7 +107,7 @@ test("Linux on -netdev user: DHCP, ping, HTTP from the host and a hostfwd connec
     let answer: Promise<string> | undefined;
     const r = await runLinux(emulator, {
       kernel: guests!.kernel, initrd: image, smp: 1, timeoutMs: (emulator === "qemu" ? QEMU_TIMEOUT_S : TESSERA_TIMEOUT_S) * 1000, markers: [BEGIN_MARKER, END_MARKER],
-      append: `console=ttyAMA0 panic=-1 net.http=${httpPort}`,
+      append: `console=ttyAMA0 panic=-1 net.http=${httpPort} net.tftp=${tftp.address().port}`,
       extraArgs: ["-nodefaults", "-netdev", `user,id=n0,hostfwd=tcp:127.0.0.1:${fwdPort}-:8080`, "-device", "virtio-net-device,netdev=n0"],
       onStdout: (out) => { if (!answer && out.includes("guest listening on 8080")) answer = talkThrough(fwdPort); },
     });
@@ -94,6 +124,8 @@ test("Linux on -netdev user: DHCP, ping, HTTP from the host and a hostfwd connec
       assert.match(text, /^hello from the host$/m);
       assert.ok(text.includes(createHash("md5").update(big).digest("hex")), "the big file's checksum");
       assert.match(text, /^HTTP\/1\.1 404 Not Found\r?$/m);
+      assert.match(text, /^greeting line 0 over TFTP$/m);
+      assert.ok(text.includes(createHash("md5").update(greeting).digest("hex")), "the TFTP file's checksum");
       assert.match(text, /^handled: hello from the host$/m);
     } else {
       assert.equal(text, texts[0], `workload output differs from QEMU's\n${tail(r, 10)}`);
