@@ -5,7 +5,9 @@
  * a server this test runs on the host (the guest's 10.0.2.2:PORT), a file over TFTP (UDP) from
  * another, and serves a connection that
  * the test makes through hostfwd=tcp:127.0.0.1:HOSTPORT-:8080. The text between the markers must
- * be the same, and the host must get the guest's answer in both runs.
+ * be the same, and the host must get the guest's answer in both runs. QEMU's run also records
+ * its frames (filter-dump): the guest's DHCP, ARP and ping frames from it are replayed into
+ * this stack, whose answers must be libslirp's to the byte.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -18,6 +20,8 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { test } from "node:test";
 import { busyboxInitramfs, FETCH_HINT, type CachedGuests } from "../../src/cli/guests.js";
+import type { UserNetHost } from "../../src/net/user/host.js";
+import { defaultUserNetConfig, UserNetwork } from "../../src/net/user/user-network.js";
 import { BEGIN_MARKER, END_MARKER, findGuests, runLinux, tail, workloadText } from "../harness/linux.js";
 import { oracleMissing } from "../harness/oracles.js";
 import { QEMU, REPO_ROOT } from "../harness/paths.js";
@@ -70,6 +74,52 @@ async function tftpServer(file: Uint8Array) {
   return socket;
 }
 
+/** The frames of a pcap file (as QEMU's filter-dump writes it: little-endian, Ethernet). */
+function pcapFrames(path: string): Uint8Array[] {
+  const d = new Uint8Array(readFileSync(path));
+  const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
+  assert.equal(v.getUint32(0, true), 0xa1b2c3d4, "a little-endian pcap");
+  const frames: Uint8Array[] = [];
+  for (let at = 24; at + 16 <= d.length;) {
+    const length = v.getUint32(at + 8, true);
+    frames.push(d.slice(at + 16, at + 16 + length));
+    at += 16 + length;
+  }
+  return frames;
+}
+
+/**
+ * Feed the guest's frames of QEMU's run into this stack in order; each frame libslirp sent in
+ * between must be the next one this stack sent, byte for byte. IPv6 (which this stack does not
+ * serve) is left out; the replay stops at the first TCP frame, whose sequence numbers are random.
+ */
+function replayAgainstSlirp(frames: Uint8Array[]): number {
+  const unexpected = () => { throw new Error("no host sockets are needed before the first TCP frame"); };
+  const host: UserNetHost = {
+    connectTcp: unexpected, listenTcp: unexpected, openUdp: unexpected,
+    setTimer: () => ({ cancel: () => {} }), dnsServer: () => undefined,
+  };
+  const net = new UserNetwork(defaultUserNetConfig(), host);
+  const ours: Uint8Array[] = [];
+  net.deliverToGuest = (f) => ours.push(f.slice());
+  const hex = (f: Uint8Array) => Buffer.from(f).toString("hex");
+  const guestMac = hex(frames[0].subarray(6, 12));
+  let compared = 0;
+  for (const f of frames) {
+    const type = (f[12] << 8) | f[13];
+    if (type === 0x86dd) continue;
+    if (type === 0x0800 && f[14 + 9] === 6) break;
+    if (hex(f.subarray(6, 12)) === guestMac) { net.sendFromGuest(f); continue; }
+    const mine = ours.shift();
+    assert.ok(mine, `this stack sent nothing where libslirp sent ${hex(f)}`);
+    assert.equal(hex(mine), hex(f), "the same frame as libslirp's");
+    compared++;
+  }
+  assert.deepEqual(ours.map(hex), [], "nothing more than libslirp sent");
+  net.close();
+  return compared;
+}
+
 /** Connect through the forwarding rule once the guest says it listens; the guest's answer, or why not. */
 function talkThrough(port: number): Promise<string> {
   return new Promise((resolve) => {
@@ -102,13 +152,15 @@ test("Linux on -netdev user: DHCP, ping, HTTP from the host and a hostfwd connec
   const dir = mkdtempSync(join(tmpdir(), "tessera-usernet-"));
   const image = initrd(guests!, dir);
   const texts: string[] = [];
+  const pcap = join(dir, "qemu.pcap");
   for (const emulator of ["qemu", "tessera"] as const) {
     const fwdPort = await freePortRange(1);
+    const capture = emulator === "qemu" ? ["-object", `filter-dump,id=f0,netdev=n0,file=${pcap}`] : [];
     let answer: Promise<string> | undefined;
     const r = await runLinux(emulator, {
       kernel: guests!.kernel, initrd: image, smp: 1, timeoutMs: (emulator === "qemu" ? QEMU_TIMEOUT_S : TESSERA_TIMEOUT_S) * 1000, markers: [BEGIN_MARKER, END_MARKER],
       append: `console=ttyAMA0 panic=-1 net.http=${httpPort} net.tftp=${tftp.address().port}`,
-      extraArgs: ["-nodefaults", "-netdev", `user,id=n0,hostfwd=tcp:127.0.0.1:${fwdPort}-:8080`, "-device", "virtio-net-device,netdev=n0"],
+      extraArgs: ["-nodefaults", "-netdev", `user,id=n0,hostfwd=tcp:127.0.0.1:${fwdPort}-:8080`, "-device", "virtio-net-device,netdev=n0", ...capture],
       onStdout: (out) => { if (!answer && out.includes("guest listening on 8080")) answer = talkThrough(fwdPort); },
     });
     const text = workloadText(r.stdout);
@@ -127,6 +179,8 @@ test("Linux on -netdev user: DHCP, ping, HTTP from the host and a hostfwd connec
       assert.match(text, /^greeting line 0 over TFTP$/m);
       assert.ok(text.includes(createHash("md5").update(greeting).digest("hex")), "the TFTP file's checksum");
       assert.match(text, /^handled: hello from the host$/m);
+      // DHCP OFFER and ACK, the ARP reply for the gateway, the echo reply: at least four frames.
+      assert.ok(replayAgainstSlirp(pcapFrames(pcap)) >= 4, "libslirp's DHCP, ARP and ICMP frames were compared");
     } else {
       assert.equal(text, texts[0], `workload output differs from QEMU's\n${tail(r, 10)}`);
       assert.equal(r.code, 0, tail(r));

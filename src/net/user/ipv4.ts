@@ -22,6 +22,8 @@ export interface Ipv4Packet {
   payload: Uint8Array;
   /** True when this is one fragment of a larger datagram. */
   fragment: boolean;
+  tos: number;
+  dontFragment: boolean;
 }
 
 /**
@@ -44,21 +46,36 @@ export function parseIpv4(packet: Uint8Array): Ipv4Packet | undefined {
     datagram: packet.subarray(0, totalLength),
     payload: packet.subarray(headerLength, totalLength),
     fragment: (flagsOffset & 0x3fff) !== 0, // MF set or a non-zero offset
+    tos: packet[1],
+    dontFragment: (flagsOffset & 0x4000) !== 0,
   };
 }
+
+export interface Ipv4HeaderOptions {
+  ttl?: number;
+  /** Type of service: libslirp sends its DHCP replies with IPTOS_LOWDELAY (0x10). */
+  tos?: number;
+  /** DF: an echo reply keeps the request's, as libslirp's icmp_reflect turns the request around. */
+  dontFragment?: boolean;
+}
+
+/** libslirp's IPTOS_LOWDELAY. */
+export const TOS_LOW_DELAY = 0x10;
 
 /** Builds the datagrams the stack sends: no options, TTL 64 unless told, the identification counting up. */
 export class Ipv4Sender {
   private identification = 0;
 
-  build(protocol: number, source: Ipv4, destination: Ipv4, payload: Uint8Array, ttl = DEFAULT_TTL): Uint8Array {
+  build(protocol: number, source: Ipv4, destination: Ipv4, payload: Uint8Array, header: Ipv4HeaderOptions = {}): Uint8Array {
     const packet = new Uint8Array(IPV4_HEADER + payload.length);
     packet[0] = 0x45;
     packet[2] = packet.length >> 8; packet[3] = packet.length;
     const id = this.identification;
     this.identification = (this.identification + 1) & 0xffff;
     packet[4] = id >> 8; packet[5] = id;
-    packet[8] = ttl;
+    packet[1] = header.tos ?? 0;
+    if (header.dontFragment) packet[6] = 0x40;
+    packet[8] = header.ttl ?? DEFAULT_TTL;
     packet[9] = protocol;
     writeIpv4(packet, 12, source);
     writeIpv4(packet, 16, destination);

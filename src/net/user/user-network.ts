@@ -21,7 +21,7 @@ import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpServer } from "./dhcp.js";
 import { ETHERTYPE_ARP, ETHERTYPE_IPV4, buildEthernet, parseEthernet } from "./ethernet.js";
 import type { HostTcpConnection, HostTcpListener, HostTimer, HostUdpSocket, UserNetHost } from "./host.js";
 import { ICMP_ECHO_REQUEST, UNREACHABLE_HOST, echoReply, unreachable, validIcmp } from "./icmp.js";
-import { ICMP_TTL, Ipv4Sender, PROTOCOL_ICMP, PROTOCOL_TCP, PROTOCOL_UDP, parseIpv4, type Ipv4Packet } from "./ipv4.js";
+import { ICMP_TTL, Ipv4Sender, PROTOCOL_ICMP, PROTOCOL_TCP, PROTOCOL_UDP, TOS_LOW_DELAY, parseIpv4, type Ipv4HeaderOptions, type Ipv4Packet } from "./ipv4.js";
 import { TCP_ACK, TCP_SYN, buildTcp, parseTcp, resetFor, type TcpSegment } from "./tcp.js";
 import { TcpConnection, type TcpEndpoints, type TcpLink } from "./tcp-connection.js";
 import { buildUdp, parseUdp } from "./udp.js";
@@ -178,9 +178,9 @@ export class UserNetwork implements NetBackend {
   }
 
   /** An IPv4 datagram to the guest: to its MAC when known, else held while ARP asks for it. */
-  private sendIp(protocol: number, source: Ipv4, destination: Ipv4, payload: Uint8Array): void {
+  private sendIp(protocol: number, source: Ipv4, destination: Ipv4, payload: Uint8Array, header: Ipv4HeaderOptions = {}): void {
     if (this.closed) return;
-    const packet = this.ip.build(protocol, source, destination, payload, protocol === PROTOCOL_ICMP ? ICMP_TTL : undefined);
+    const packet = this.ip.build(protocol, source, destination, payload, protocol === PROTOCOL_ICMP ? { ttl: ICMP_TTL, ...header } : header);
     if (destination === IPV4_BROADCAST || destination === this.networkBroadcast()) {
       this.deliver(buildEthernet(MAC_BROADCAST, this.hostMac, ETHERTYPE_IPV4, packet));
       return;
@@ -225,7 +225,9 @@ export class UserNetwork implements NetBackend {
     if (!validIcmp(p.payload)) return;
     if (p.payload[0] !== ICMP_ECHO_REQUEST) return;
     // Other destinations would need an ICMP socket on the host, which is not portable: they go unanswered.
-    if (p.destination === this.config.host || p.destination === this.config.dns) this.sendIp(PROTOCOL_ICMP, p.destination, p.source, echoReply(p.payload));
+    if (p.destination === this.config.host || p.destination === this.config.dns) {
+      this.sendIp(PROTOCOL_ICMP, p.destination, p.source, echoReply(p.payload), { tos: p.tos, dontFragment: p.dontFragment });
+    }
   }
 
   // ---- UDP (RFC 768): DHCP here, the rest relayed through a host socket per guest port.
@@ -237,7 +239,8 @@ export class UserNetwork implements NetBackend {
       const reply = this.dhcp.handle(d.payload);
       if (!reply) return;
       if (reply.address !== undefined) this.arp.learn(reply.address, reply.client);
-      this.sendIp(PROTOCOL_UDP, this.config.host, IPV4_BROADCAST, buildUdp(this.config.host, DHCP_SERVER_PORT, IPV4_BROADCAST, DHCP_CLIENT_PORT, reply.message));
+      this.sendIp(PROTOCOL_UDP, this.config.host, IPV4_BROADCAST, buildUdp(this.config.host, DHCP_SERVER_PORT, IPV4_BROADCAST, DHCP_CLIENT_PORT, reply.message),
+        { tos: TOS_LOW_DELAY });
       return;
     }
     if (p.destination === IPV4_BROADCAST || isMulticast(p.destination) || p.source === 0) return;
