@@ -61,7 +61,11 @@ run options (QEMU spelling):
   -device virtio-blk-device,drive=ID | virtio-rng-device   on the virtio-mmio transports
   -chardev file,id=C,path=F | null,id=C  -device virtio-serial-device -device virtconsole,chardev=C
   -netdev user,id=N[,net=A/M][,host=A][,dns=A][,dhcpstart=A][,restrict=on][,hostfwd=tcp|udp:[HA]:HP-[GA]:GP]...
-                      QEMU's user-mode network for -device virtio-net-device,netdev=N
+                      QEMU's user-mode network (10.0.2.0/24, DHCP, DNS relay, host forwarding)
+  -netdev socket,id=N,listen=[HOST]:PORT|connect=HOST:PORT|udp=HOST:PORT,localaddr=HOST:PORT
+  -netdev stream,id=N,server=on|off,addr.type=inet,addr.host=H,addr.port=P (or addr.type=unix,addr.path=F)
+  -netdev dgram,id=N,local.type=inet,local.host=H,local.port=P,remote.type=inet,remote.host=H,remote.port=P
+  -device virtio-net-device,netdev=N[,mac=52:54:00:12:34:56]   a NIC on that network backend
   -global virtio-mmio.force-legacy=false   version 2 virtio-mmio (default: legacy, as QEMU)
   -d exec,int         instruction / exception trace on stderr (or the -D file)
   -D FILE             trace output file

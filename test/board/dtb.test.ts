@@ -14,6 +14,7 @@ import { VIRT } from "../../src/boards/virt/memory-map.js";
 import { planBoot } from "../../src/loaders/boot.js";
 import { oracleMissing } from "../harness/oracles.js";
 import { TESSERA_CLI } from "../harness/paths.js";
+import { freePortRange } from "../harness/ports.js";
 
 const haveTools = spawnSync("qemu-system-aarch64", ["--version"]).status === 0 && spawnSync("dtc", ["--version"]).status === 0;
 const dir = mkdtempSync(join(tmpdir(), "tessera-dtb-"));
@@ -100,18 +101,20 @@ for (const c of cases) {
   });
 }
 
-// The virtio-mmio nodes do not depend on what is plugged in: the same command line with a disk
-// and an entropy device (both transport versions) dumps the same tree as QEMU's.
+// The virtio-mmio nodes do not depend on what is plugged in: the same command line with a disk,
+// an entropy device and a NIC (both transport versions) dumps the same tree as QEMU's.
 for (const legacy of [true, false]) {
   test(`DTB matches QEMU with virtio devices on the command line (${legacy ? "legacy" : "force-legacy=false"})`, {
     skip: oracleMissing(haveTools ? false : "qemu-system-aarch64 or dtc not installed"),
-  }, () => {
+  }, async () => {
+    const port = await freePortRange(2);
     const base = join(dir, `virtio-${legacy ? "legacy" : "modern"}`);
     writeFileSync(`${base}.Image`, fakeImage());
     writeFileSync(`${base}.img`, new Uint8Array(1 << 16));
     const args = (out: string) => ["-M", `virt,dumpdtb=${out}`, "-cpu", "cortex-a53", "-m", "256M", "-smp", "2", "-nographic", "-net", "none",
       "-kernel", `${base}.Image`, "-append", "console=ttyAMA0",
       "-drive", `file=${base}.img,if=none,id=disk0,format=raw`, "-device", "virtio-blk-device,drive=disk0", "-device", "virtio-rng-device",
+      "-netdev", `socket,id=n0,udp=127.0.0.1:${port},localaddr=127.0.0.1:${port + 1}`, "-device", "virtio-net-device,netdev=n0",
       ...(legacy ? [] : ["-global", "virtio-mmio.force-legacy=false"])];
     const q = spawnSync("qemu-system-aarch64", args(`${base}.qemu.dtb`), { encoding: "utf8" });
     assert.equal(q.status, 0, q.stderr);

@@ -98,7 +98,7 @@ const errors: [string, [string, string][], RegExp[]][] = [
   ["a preloaded image whose destination is outside guest memory", [["guest-image = \"hello.elf\";\n      bootargs", "guest-image = <0x0 0x78000000 0x0 0x80000000 0x0 0x1000>;\n      bootargs"]],
     [/:14: guest-image: destination \[0x80000000, 0x80001000\) is outside the partition's memory$/]],
   ["an unknown property", [["label = \"p2-rtos\";", "label = \"p2-rtos\";\n      cpu-count = <1>;"]], [/:24: unknown property 'cpu-count' in \/partitions\/part2$/]],
-  ["an unknown node", [["  partitions {", "  mystery { };\n  partitions {"]], [/:9: unknown node \/mystery \(expected hv, partitions, a "phys-mem-area" or a "doorbell"\)$/]],
+  ["an unknown node", [["  partitions {", "  mystery { };\n  partitions {"]], [/:9: unknown node \/mystery \(expected hv, partitions, a "phys-mem-area", a "doorbell" or a "virtual-switch"\)$/]],
   ["a phys-mem-area outside the board's RAM", [["memory-size = <0x0 0x80000000>", "memory-size = <0x0 0x20000000>"]],
     [/:5: \/pma1 \[0x48000000, 0x68000000\) is outside the board's RAM \[0x40000000, 0x60000000\)$/,
       /:6: \/pma2 \[0x68000000, 0x68200000\) is outside the board's RAM \[0x40000000, 0x60000000\)$/,
@@ -186,11 +186,12 @@ test("every example config in examples/ passes --check", () => {
   const examples = join(REPO_ROOT, "examples");
   const files = readdirSync(examples).filter((f) => f.endsWith(".dts"));
   assert.ok(files.length > 0);
-  // linux-rtos.dts names its images by placeholders that `tessera demo` fills in: any files do here.
+  // linux-rtos.dts and linux-pair-net.dts name their images by placeholders that `tessera demo`
+  // and the tests fill in: any files do here.
   const initrd = join(dir, "initrd.cpio.gz");
   writeFileSync(initrd, new Uint8Array(1024));
   for (const f of files) {
-    const text = readFileSync(join(examples, f), "utf8").replace("LINUX_KERNEL", PREBUILT_HELLO).replace("LINUX_INITRD", initrd)
+    const text = readFileSync(join(examples, f), "utf8").replaceAll("LINUX_KERNEL", PREBUILT_HELLO).replaceAll("LINUX_INITRD", initrd)
       .replace("RTOS_IMAGE", PREBUILT_HELLO);
     const path = join(examples, f);
     const config = text === readFileSync(path, "utf8") ? path : join(dir, f);
