@@ -351,6 +351,13 @@ test("hostfwd on a port that cannot be bound: ready rejects with QEMU's message"
   const { net } = network({ hostForwards: [{ protocol: "tcp", hostAddress: "127.0.0.1", hostPort: port, guestAddress: 0, guestPort: 22, rule: "tcp:127.0.0.1:" + port + "-:22" }] });
   await assert.rejects(net.ready, { message: `Could not set up host forwarding rule 'tcp:127.0.0.1:${port}-:22'` });
   net.close();
+  // Of several rules, the first that fails in the order given is named, as QEMU names it.
+  const free = await freePortRange(1);
+  const rule = (hostPort: number, protocol: "tcp" | "udp" = "tcp") =>
+    ({ protocol, hostAddress: "127.0.0.1", hostPort, guestAddress: 0, guestPort: 22, rule: `${protocol}:127.0.0.1:${hostPort}-:22` });
+  const both = network({ hostForwards: [rule(free), rule(free, "udp"), rule(port), rule(free)] }).net;
+  await assert.rejects(both.ready, { message: `Could not set up host forwarding rule 'tcp:127.0.0.1:${port}-:22'` });
+  both.close();
 });
 
 test("restrict=on: no TCP or UDP out (silently, as libslirp), the gateway still answers ping", () => {

@@ -110,15 +110,17 @@ export class UserNetwork implements NetBackend {
     };
     this.ready = new Promise<void>((resolve, reject) => { this.setupDone = (e) => (e ? reject(e) : resolve()); });
     this.ready.catch(() => {}); // a caller that never waits must not see an unhandled rejection
+    // As QEMU, the first rule (in the order given) that cannot be set up is the one reported.
     this.pendingSetups = config.hostForwards.length;
-    let failed = false;
-    for (const f of config.hostForwards) {
+    const failed: boolean[] = [];
+    config.hostForwards.forEach((f, i) => {
       this.addHostForward(f, (error) => {
-        if (failed) return;
-        if (error !== undefined) { failed = true; this.setupDone(new Error(`Could not set up host forwarding rule '${f.rule}'`)); return; }
-        if (--this.pendingSetups === 0) this.setupDone();
+        failed[i] = error !== undefined;
+        if (--this.pendingSetups > 0) return;
+        const first = config.hostForwards.findIndex((_, j) => failed[j]);
+        this.setupDone(first < 0 ? undefined : new Error(`Could not set up host forwarding rule '${config.hostForwards[first].rule}'`));
       });
-    }
+    });
     if (config.hostForwards.length === 0) this.setupDone();
   }
 
