@@ -34,6 +34,13 @@ let step = 0;
  * for arm64 (":arm64" is added unless the name already has an architecture).
  */
 const EXTRAS = [
+  // Debian's perf (test/linux/pmu.test.ts) and the shared libraries it loads: the closure of
+  // linux-perf's Depends less perl and python3 themselves (`perf stat` needs only libperl and
+  // libpython, which it links against).
+  { dir: "perf", packages: ["linux-perf", "libbabeltrace1", "libglib2.0-0", "libpcre2-8-0", "libffi8", "libmount1", "libselinux1",
+    "libblkid1", "libcap2", "libdw1", "libbz2-1.0", "libelf1", "liblzma5", "libnuma1", "libopencsd1", "libstdc++6", "libgcc-s1",
+    "libperl5.36", "libcrypt1", "libdb5.3", "libgdbm6", "libgdbm-compat4", "libpython3.11", "libexpat1", "zlib1g", "libslang2",
+    "libunwind8", "libzstd1", "libc6", "libuuid1"] },
 ];
 
 function say(text) { process.stderr.write(`fetch-guests: ${text}\n`); }

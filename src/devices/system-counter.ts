@@ -58,6 +58,12 @@ export interface SystemCounter {
   instructionsFor(ticks: number): number;
   /** While idle: let the count reach `tick` (never backwards; host time moves by itself). */
   advanceTo(tick: number): void;
+  /**
+   * Nanoseconds of counter time each instruction takes: 2^shift under -icount, 0 on host time.
+   * A CPU in a compiled block has run instructions the counter has not seen yet (the PMU's
+   * cycle count adds them).
+   */
+  nsPerInstruction(): number;
 }
 
 const defaultHostNow = (): number => performance.now();
@@ -135,6 +141,8 @@ export class HostTimeCounter implements SystemCounter {
   }
 
   advanceTo(): void { this.turnEnd = undefined; }
+
+  nsPerInstruction(): number { return 0; }
 }
 
 /** The counter advances with executed instructions: QEMU's -icount shift=N. */
@@ -176,6 +184,8 @@ export class InstructionCounter implements SystemCounter {
   advanceTo(tick: number): void {
     if (!this.running && tick > this.base) this.base = tick;
   }
+
+  nsPerInstruction(): number { return this.ticksPerInstruction * NS_PER_TICK; }
 }
 
 export function ticksPerInstructionAt(shift: number): number {

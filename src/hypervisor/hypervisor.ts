@@ -237,6 +237,8 @@ class Partition {
   enterGuest(cpu: Cpu, lo: number, hi: number, x0Lo: number, x0Hi: number): void {
     const i = this.vcpus.indexOf(cpu);
     this.hv.board.cluster.resetCpu(cpu, lo, hi, x0Lo, x0Hi);
+    // The guest owns its CPUs' PMU (MDCR_EL2 out of reset: HPMN = N, no traps); a boot starts it afresh.
+    this.hv.board.pmu.reset(cpu);
     const vttbr = this.tables.vttbr(this.vmid);
     cpu.srSet(SR.HCR_EL2, GUEST_HCR | 0, 0);
     cpu.srSet(SR.VTTBR_EL2, Number(vttbr & 0xffffffffn) | 0, Number(vttbr >> 32n) | 0);

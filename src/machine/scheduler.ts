@@ -44,6 +44,25 @@ export interface SchedulerOptions {
   systemEvent(): SystemEvent | undefined;
   /** Devices that follow virtual time without a timer of their own (the PL031's alarm), polled between runs. */
   poll?(): void;
+  /**
+   * Per-CPU instruction deadlines (the PMU's counter overflows): a turn is clipped to what
+   * `limitTurn` allows and `turnEnded` is told when it ends.
+   */
+  turnLimiter?: TurnLimiter;
+}
+
+/** Something that needs a CPU's turn to end after a number of its own instructions. */
+export interface TurnLimiter {
+  limitTurn(cpu: Cpu, slice: number): number;
+  turnEnded(cpu: Cpu): void;
+  /** The counter tick of the earliest deadline of a CPU that runs no turns (halted), if any. */
+  idleDeadline(): number | undefined;
+  /** Time passed for the CPUs that run no turns (polled with the devices). */
+  poll(): void;
+}
+
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 export class TurnScheduler {
@@ -80,10 +99,13 @@ export class TurnScheduler {
         clock.beginSlice(cpu);
         const deadline = timer.nextDeadline();
         if (deadline !== undefined) slice = Math.min(slice, clock.instructionsFor(deadline - clock.now()));
+        const limiter = this.o.turnLimiter;
+        if (limiter !== undefined) slice = limiter.limitTurn(cpu, slice);
         const before = cpu.icount;
         const excBefore = cpu.exceptionsTaken;
         try {
           cpu.run(slice);
+          limiter?.turnEnded(cpu);
         } finally {
           clock.endSlice();
         }
@@ -117,10 +139,12 @@ export class TurnScheduler {
       this.nextCpu = (this.nextCpu + 1) % n;
       if (!anyRan) {
         this.o.poll?.();
-        return { kind: "idle", now: clock.now(), until: timer.nextDeadline() };
+        this.o.turnLimiter?.poll();
+        return { kind: "idle", now: clock.now(), until: earliest(timer.nextDeadline(), this.o.turnLimiter?.idleDeadline()) };
       }
     }
     this.o.poll?.();
+    this.o.turnLimiter?.poll();
     return { kind: "running" };
   }
 
@@ -129,5 +153,6 @@ export class TurnScheduler {
     this.o.clock.advanceTo(tick);
     this.o.timer.update();
     this.o.poll?.();
+    this.o.turnLimiter?.poll();
   }
 }

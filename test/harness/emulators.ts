@@ -25,6 +25,8 @@ export interface RunOptions {
    * Tessera always runs its own cortex-a53.
    */
   qemuCpu?: string;
+  /** QEMU's -icount value for both runs (e.g. "shift=0"): instruction-driven, deterministic time. */
+  icount?: string;
   stdin?: string | Buffer;
   timeoutMs?: number;
   /** Extra environment variables for the Tessera run (e.g. TESSERA_JIT_THRESHOLD). */
@@ -62,6 +64,7 @@ function commonArgs(elf: string, opts: RunOptions, cpu = "cortex-a53"): string[]
     "-nographic",
     "-no-reboot",
     "-net", "none",
+    ...(opts.icount !== undefined ? ["-icount", opts.icount] : []),
   ];
 }
 

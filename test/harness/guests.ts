@@ -40,6 +40,38 @@ export const GUESTS: readonly GuestSpec[] = [
     forbid: NEVER,
   },
   {
+    // Self-hosted debug: breakpoints, watchpoints and software step at EL1 and EL0.
+    name: "debug",
+    run: {},
+    expect: ["ID_AA64DFR0_EL1 DebugVer 6 BRPs 6 WRPs 4 CTX_CMPs 2", "DBGBCR0_EL1 wrote 0xa6, reads 1e6",
+      "  EL1 slot=8 ESR=c2000022 EC=30 ELR=24 SPSR=00000000 FAR=0",
+      "  EL1 slot=4 ESR=c6000022 EC=31 ELR=12 SPSR=800001c5 FAR=0",
+      "store 8 on BAS 0xf0: 1 event(s)\n  EL1 slot=4 ESR=d6000062 EC=35 ELR=0 SPSR=600001c5 FAR=4",
+      "  EL1 slot=8 ESR=cb000062 EC=32 ELR=20 SPSR=00000000", "  EL1 slot=8 ESR=ca000022 EC=32 ELR=32 SPSR=00000000",
+      "  EL1 slot=4 ESR=cf000062 EC=33 ELR=20 SPSR=00000005", "debug: done"],
+    forbid: NEVER,
+  },
+  {
+    // MDCR_EL2: TDA/TDOSA/TDRA traps of EL1's debug register accesses, TDE routing to EL2.
+    name: "debug-el2",
+    run: { virtualization: true },
+    expect: ["debug-el2: CurrentEL=2", "  EL2 slot=8 ESR=62280403 EC=18 ELR=12 SPSR=00000005",
+      "EL1 breakpoint, TDE = 1: 2 event(s)\n  EL2 slot=8 ESR=c2000022 EC=30 ELR=4 SPSR=00000005",
+      "  EL2 slot=8 ESR=d2000062 EC=34 ELR=12 SPSR=00000005 FAR=0", "  EL2 slot=8 ESR=cb000022 EC=32 ELR=16 SPSR=00000005",
+      "  EL2 slot=4 ESR=c6000022 EC=31 ELR=4 SPSR=800001c9",
+      "EL0 breakpoint, TGE = 1: 2 event(s)\n  EL2 slot=8 ESR=c2000022 EC=30 ELR=4 SPSR=00000000", "debug-el2: done"],
+    forbid: NEVER,
+  },
+  {
+    // MDCR_EL3.TDA/TDOSA traps, SDD, SSC in Secure EL1, no debug exceptions at EL3.
+    name: "debug-el3",
+    run: { secure: true },
+    expect: ["debug-el3: CurrentEL=3", "  EL3 slot=8 ESR=622807e6 EC=18 ELR=12",
+      "Secure EL1 breakpoint, SSC = 0b10 (Secure): 2 event(s)\n  EL1 slot=4 ESR=c6000022 EC=31 ELR=4",
+      "Secure EL1 breakpoint, MDCR_EL3.SDD: 1 event(s)\n", "EL3 breakpoint: 0 event(s)", "debug-el3: done"],
+    forbid: NEVER,
+  },
+  {
     // Ends by powering off through the Secure GPIO (no PSCI with secure=on).
     name: "el3",
     run: { secure: true, virtualization: true },
@@ -84,6 +116,26 @@ export const GUESTS: readonly GuestSpec[] = [
     forbid: [...NEVER, "unexpected"],
   },
   {
+    // PMUv3: INST_RETIRED exists on QEMU only with precise -icount, which also makes cycles exact.
+    name: "pmu",
+    run: { gicVersion: 3, icount: "shift=0" },
+    expect: ["PMCR_EL0 reset  41033000 IMP=41 IDCODE=03 N=6", "PMCEID0_EL0     0000000000020101",
+      "EL1 loop 1000   c0=2002 c1=0 c2=2002 c3=2002 ccnt=2002", "EL0 loop 1500   c0=3091 c1=3002 c2=89 c3=3091 ccnt=89",
+      "PMUSERENR=1: 2 traps: +36:02000000 +40:02000000", "PMCCNTR IRQ     taken=1 INTID=23 OVS=80000000",
+      "PMCCNTR IRQ WFI taken=1 INTID=23 OVS=80000000",
+      "INST_RETIRED IRQ taken=1 INTID=23 OVS=00000001 wrapped=1", "pmu: done"],
+    forbid: [...NEVER, "unexpected"],
+  },
+  {
+    // The EL2 controls: MDCR_EL2.HPMN/HPME, NSH, TPM (TPMCR traps nothing on QEMU 7.2).
+    name: "pmu-el2",
+    run: { virtualization: true, icount: "shift=0" },
+    expect: ["pmu-el2: EL2 MDCR_EL2=6 PMCR_EL0=41033000", "HPMN=2 HPME=0          c0=2002 c1=2002 c2=0 c3=0 ccnt=2002",
+      "HPMN=2 HPME=1 E=0      c0=0 c1=0 c2=1002 c3=1002 ccnt=0", "EL1 run from EL2       c0=2091 c1=83 c2=2091 c3=83 ccnt=2008",
+      "EL1, MDCR_EL2=46: 6 traps: +12:6230e41b", "pmu-el2: done"],
+    forbid: [...NEVER, "unexpected"],
+  },
+  {
     name: "smp",
     run: { smp: 4 },
     expect: ["cpu3: MPIDR_EL1=0000000080000003", "counter = 8000 (expected 8000)", "cpu3 is off", "smp: done"],
@@ -97,6 +149,16 @@ export const GUESTS: readonly GuestSpec[] = [
       "VERSION hi bit 32      ffffffffffffffff", "CPU_ON entry+2         fffffffffffffffe", "CPU_ON32 ctx hi        cpu1 x0=1234567800000022",
       "platform-probe: done"],
     forbid: NEVER,
+  },
+  {
+    // The GICv3 ITS and LPIs: tables in RAM, commands, GITS_TRANSLATER, MOVI/MOVALL to CPU 1, a stall.
+    name: "its",
+    run: { gicVersion: 3, smp: 2 },
+    expect: ["GITS_CTLR=80000000 IIDR=0000043b TYPER=0000001f0001efb1", "GITS_BASER0=0107000000000200",
+      "  ITE dev0 ev0: 0000000000008003 000003ff", "  order 8193 8195 8192", "  after INV: HPPIR1=8194",
+      "MOVI ev1: cpu1 took INTID 8193, cpu0 byte 00 HPPIR1=1023", "MOVALL 0->1: cpu1 took INTID 8196 then 8195, cpu0 byte 00",
+      "ITT outside RAM: CREADR=00000000000003e1 (stalled at command 31)", "cpu0 took 8, cpu1 took 4", "its: done"],
+    forbid: [...NEVER, "unexpected"],
   },
   {
     name: "uart-echo",

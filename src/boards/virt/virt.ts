@@ -7,9 +7,12 @@
 import type { Cpu, JitThresholds } from "../../cpu/cpu.js";
 import type { El2ExitHandler } from "../../cpu/platform.js";
 import { COUNTER_FREQUENCY_HZ, GenericTimer } from "../../devices/generic-timer.js";
+import { PerformanceMonitors } from "../../devices/performance-monitors.js";
 import { createSystemCounter, type ClockSpec, type IdleTime, type SystemCounter } from "../../devices/system-counter.js";
 import { GicV2 } from "../../devices/gicv2.js";
 import { GicV3 } from "../../devices/gicv3.js";
+import { GuestMemory } from "../../devices/virtio/guest-memory.js";
+import { GicV3Its } from "../../devices/gicv3-its.js";
 import type { InterruptController } from "../../devices/interrupts.js";
 import type { Pl011 } from "../../devices/pl011.js";
 import type { Pl031 } from "../../devices/pl031.js";
@@ -80,9 +83,13 @@ export class VirtBoard {
   readonly devices: readonly VirtDevice[];
   readonly clock: SystemCounter;
   readonly timer: GenericTimer;
+  /** The CPUs' Performance Monitors (PMUv3). */
+  readonly pmu: PerformanceMonitors;
   readonly gic: GicV2 | GicV3;
   readonly uart: Pl011;
   readonly rtc: Pl031;
+  /** The GICv3's ITS (gic-version=3): where a PCI device's MSI goes, its requester ID as DeviceID (GicV3Its.translate). */
+  readonly its: GicV3Its | undefined;
   readonly psci: PsciFirmware;
   readonly scheduler: TurnScheduler;
   /** The PSCI conduit, "none" when the image boots at the EL that would own it (see load()). */
@@ -107,6 +114,8 @@ export class VirtBoard {
 
     if (o.gicVersion === 3) {
       const gic = new GicV3(o.cpus, VIRT.GIC_NUM_IRQS, [...cluster.affinities]);
+      // LPIs, with their tables in guest RAM, for the ITS (QEMU's virt: its=on with GICv3).
+      gic.enableLpis(new GuestMemory(bus));
       // With EL2 the GIC has its virtual CPU interface, whose maintenance interrupt is a PPI.
       gic.defineSysRegs(cluster.sysregs, o.gicCpuInterface,
         o.virtualization ? { maintenanceIntid: 16 + VIRT.PPI_GIC_MAINTENANCE } : undefined);
@@ -121,6 +130,9 @@ export class VirtBoard {
       : gicIn;
     this.timer = new GenericTimer(o.cpus, this.clock, irq, TIMER_INTID);
     this.timer.defineSysRegs(cluster.sysregs);
+    // The PMU's overflow interrupt: PPI 7 (virt.c VIRTUAL_PMU_IRQ), the DT's pmu node.
+    const pmu = this.pmu = new PerformanceMonitors(o.cpus, this.clock, irq, 16 + VIRT.PPI_PMU);
+    pmu.defineSysRegs(cluster.sysregs);
 
     this.devices = virtDevices({ cpus: o.cpus, gicVersion: o.gicVersion, virtualization: o.virtualization, secure: o.secure });
     const models = mapDevices(bus, this.devices, {
@@ -131,6 +143,8 @@ export class VirtBoard {
     });
     this.uart = models.get("uart")![0] as Pl011;
     this.rtc = models.get("rtc")![0] as Pl031;
+    const its = models.get("gic")?.[2];
+    this.its = its instanceof GicV3Its ? its : undefined;
 
     this.psciConduit = this.conduitFor(false);
     const board = this;
@@ -139,6 +153,7 @@ export class VirtBoard {
       get conduit() { return board.psciConduit; },
       startCpu: (cpu, lo, hi, ctx) => {
         cluster.resetCpu(cpu, lo, hi, ctx[0], ctx[1]);
+        pmu.reset(cpu);
         // A CPU reset also resets its virtual CPU interface (QEMU: icc_reset is a CPU reset hook).
         if (this.gic instanceof GicV3) this.gic.virtualInterface?.reset(cpu.index);
       },
@@ -147,10 +162,12 @@ export class VirtBoard {
     // What Non-secure accesses cannot reach with secure=on: flash bank 0 and the secure devices.
     const platform = new VirtPlatform(this.cpus, this.psci, secureOnlyPredicate(this.devices), o.hypervisor);
     cluster.createCpus(bus, platform, o.jit);
+    for (const cpu of this.cpus) cpu.elChangeHook = pmu;
+    pmu.attachCpus(this.cpus);
     this.gic.attachCpus(this.cpus);
     this.scheduler = new TurnScheduler({
       cpus: this.cpus, clock: this.clock, timer: this.timer, quantum: o.quantum ?? 4000,
-      systemEvent: () => this.event, poll: () => this.rtc.poll(),
+      systemEvent: () => this.event, poll: () => this.rtc.poll(), turnLimiter: pmu,
     });
   }
 
