@@ -25,6 +25,7 @@ import { VirtioEntropy } from "../devices/virtio/entropy.js";
 import { DefaultMacs, VirtioNet } from "../devices/virtio/net.js";
 import type { NetBackend } from "../net/backend.js";
 import { openSocketNetdev, unpluggedBackend } from "./net-sockets.js";
+import { openUserNetdev } from "./netdev-user.js";
 import { attachConsole } from "./console.js";
 import { PanicWatch } from "../host/panic-watch.js";
 import { runSession } from "../host/run-loop.js";
@@ -63,6 +64,8 @@ run options (QEMU spelling):
   -drive file=F,if=none,id=ID,format=raw[,readonly=on][,snapshot=on]   a raw disk image
   -device virtio-blk-device,drive=ID | virtio-rng-device   on the virtio-mmio transports
   -chardev file,id=C,path=F | null,id=C  -device virtio-serial-device -device virtconsole,chardev=C
+  -netdev user,id=N[,net=A/M][,host=A][,dns=A][,dhcpstart=A][,restrict=on][,hostfwd=tcp|udp:[HA]:HP-[GA]:GP]...
+                      QEMU's user-mode network (10.0.2.0/24, DHCP, DNS relay, host forwarding)
   -netdev socket,id=N,listen=[HOST]:PORT|connect=HOST:PORT|udp=HOST:PORT,localaddr=HOST:PORT
   -netdev stream,id=N,server=on|off,addr.type=inet,addr.host=H,addr.port=P (or addr.type=unix,addr.path=F)
   -netdev dgram,id=N,local.type=inet,local.host=H,local.port=P,remote.type=inet,remote.host=H,remote.port=P
@@ -97,7 +100,9 @@ function readImage(path: string, what: string, ramSize: number): Uint8Array {
 async function openNetdevs(d: DeviceArgs): Promise<Map<string, NetBackend>> {
   const backends = new Map<string, NetBackend>();
   try {
-    for (const n of d.netdevs) backends.set(n.id, await openSocketNetdev(n, (line) => writeStderr(`tessera: warning: ${line}`)));
+    for (const n of d.netdevs) {
+      backends.set(n.id, n.kind === "user" ? await openUserNetdev(n) : await openSocketNetdev(n, (line) => writeStderr(`tessera: warning: ${line}`)));
+    }
   } catch (e) {
     for (const b of backends.values()) b.close?.();
     throw e;

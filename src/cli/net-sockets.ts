@@ -182,7 +182,7 @@ export async function openSocketNetdev(n: NetdevArg, warn: (line: string) => voi
     try { await b.resolveRemote(); } catch (e) { b.close(); throw e; }
     return b;
   }
-  throw new UsageError(`${n.option}: netdev type '${n.type}' is not supported here`);
+  throw new UsageError(`${n.option}: netdev type '${n.kind === "other" ? n.type : n.kind}' is not supported here`);
 }
 
 /** A NIC with no netdev: what it sends goes nowhere, nothing arrives. */

@@ -5,11 +5,13 @@
  *   -netdev stream,id=ID[,server=on|off],addr.type=inet,addr.host=HOST,addr.port=PORT
  *   -netdev stream,id=ID[,server=on|off],addr.type=unix,addr.path=PATH
  *   -netdev dgram,id=ID,local.type=inet,local.host=HOST,local.port=PORT,remote.type=inet,remote.host=HOST,remote.port=PORT
- * and `user` is left to its own module (it is parsed elsewhere when present). Multicast
+ * and `user` is parsed by its own module (netdev-user.ts). Multicast
  * (socket mcast=, a multicast dgram remote), file descriptors passed in (fd=, addr.type=fd) and
  * unix datagrams are refused with a line saying so.
  */
 import { UsageError } from "./args.js";
+import { parseUserNetdev } from "./netdev-user.js";
+import type { UserNetConfig } from "../net/user/user-network.js";
 
 /** Where a socket listens or connects. */
 export type SocketAddress = { type: "inet"; host: string; port: number } | { type: "unix"; path: string };
@@ -19,7 +21,9 @@ export type NetdevArg =
   | { kind: "stream"; id: string; server: boolean; addr: SocketAddress; option: string }
   /** UDP: each datagram is one frame. */
   | { kind: "dgram"; id: string; local: { host: string; port: number }; remote: { host: string; port: number }; option: string }
-  /** Another module's kind (user): kept as given. */
+  /** The user-mode network (netdev-user.ts). */
+  | { kind: "user"; id: string; config: UserNetConfig; option: string }
+  /** Another module's kind: kept as given. */
   | { kind: "other"; type: string; id: string; text: string; option: string };
 
 /** QEMU's key=value list: ",," is a literal comma, a first bare word is the netdev type. */
@@ -81,6 +85,8 @@ function idOf(option: string, kv: Map<string, string>): string {
 /** One -netdev option. */
 export function parseNetdev(text: string): NetdevArg {
   const option = `-netdev ${text}`;
+  // user takes hostfwd= more than once, so it has its own key=value reading.
+  if (/^(type=)?user(,|$)/.test(text)) return { kind: "user", ...parseUserNetdev(text), option };
   const { type, kv } = keyValues(text, option);
   switch (type) {
     case "socket": {
@@ -145,8 +151,6 @@ export function parseNetdev(text: string): NetdevArg {
       const local = { host: need("local.host") || "0.0.0.0", port: port(option, "local.port", need("local.port")) };
       return { kind: "dgram", id, local, remote, option };
     }
-    case "user":
-      return { kind: "other", type, id: idOf(option, kv), text, option };
     case "":
       throw new UsageError(`${option}: Parameter 'type' is missing`);
     case "tap": case "bridge": case "l2tpv3": case "vde": case "vhost-user": case "vhost-vdpa": case "hubport": case "netmap": case "af-xdp":

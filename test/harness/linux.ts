@@ -39,6 +39,8 @@ export interface LinuxRunOptions {
   dtbRandomness?: boolean;
   /** More options for both emulators (devices, -global). */
   extraArgs?: readonly string[];
+  /** Called with the console output so far each time more arrives (to act on what the guest says). */
+  onStdout?: (stdout: string) => void;
 }
 
 export interface LinuxRun {
@@ -100,6 +102,7 @@ export function runLinux(emulator: "qemu" | "tessera", o: LinuxRunOptions): Prom
       stdout += s;
       sample();
       for (const m of o.markers ?? []) if (markerMs[m] === undefined && stdout.includes(m)) markerMs[m] = performance.now() - started;
+      o.onStdout?.(stdout);
     });
     child.stderr.setEncoding("utf8");
     child.stderr.on("data", (s: string) => { stderr += s; });
