@@ -871,6 +871,89 @@ export function fpMulAdd64(cpu: Cpu, cLo: number, cHi: number, aLo: number, aHi:
   return ret64(mulAddSlow(cpu, big64(cLo, cHi), big64(aLo, aHi), big64(bLo, bHi), D));
 }
 
+// ---------------------------------------------------------------- double precision on host values
+
+/*
+ * The common double-precision cases on host numbers read straight from the register file's
+ * Float64Array view (callers: scalar FADD/FSUB/FMUL/FDIV/FNMUL/FMADD..., vector .2d forms).
+ * Building a double from two int32 words through a scratch buffer makes the CPU forward two
+ * narrow stores into one wide load, which it cannot do quickly; these entry points skip that.
+ * Each returns the correctly rounded result (FPSR.IXC raised when inexact) or NaN when its
+ * fast path does not apply, having changed nothing: the caller then runs the bit-exact
+ * function above on the register's words. A NaN can never be a fast result, because NaN
+ * results only come from NaN operands or invalid operations, neither of which these accept.
+ */
+
+/** Normal or zero (FPUnpack reads it as itself: no flush-to-zero, not an infinity or NaN). */
+function normzD(x: number): boolean {
+  const ax = Math.abs(x);
+  return ax === 0 || (ax >= MIN_NORMAL64 && ax <= MAX64);
+}
+
+/** FPAdd on host doubles (FSUB passes -y); as addSub64's fast path. */
+export function fpAdd64d(cpu: Cpu, x: number, y: number): number {
+  if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normzD(x) && normzD(y)) {
+    const s = x + y, as = Math.abs(s);
+    if (as > MIN_NORMAL64 && as <= MAX64) {
+      const bb = s - x, err = (x - (s - bb)) + (y - bb);
+      if (err !== 0) cpu.fpsr |= IXC;
+      return s;
+    }
+    if (s === 0) return s;
+  }
+  return NaN;
+}
+
+/** FPMul on host doubles; as fpMul64's fast path. */
+export function fpMul64d(cpu: Cpu, x: number, y: number): number {
+  if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normzD(x) && normzD(y)) {
+    const p = x * y, ap = Math.abs(p);
+    if (p === 0 && (x === 0 || y === 0)) return p;
+    if (ap > SAFE_LOW && ap <= MAX64 && Math.abs(x) < SAFE_HIGH && Math.abs(y) < SAFE_HIGH) {
+      if (productError(x, y, p) !== 0) cpu.fpsr |= IXC;
+      return p;
+    }
+  }
+  return NaN;
+}
+
+/** FPDiv on host doubles; as fpDiv64's fast path. */
+export function fpDiv64d(cpu: Cpu, x: number, y: number): number {
+  if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normzD(x) && normzD(y) && y !== 0) {
+    const q = x / y, aq = Math.abs(q);
+    if (x === 0) return q;
+    const ax = Math.abs(x), ay = Math.abs(y);
+    if (aq > SAFE_LOW && aq < SAFE_HIGH && ax > SAFE_LOW && ax < SAFE_HIGH && ay < SAFE_HIGH) {
+      const p = q * y;
+      if (p !== x || productError(q, y, p) !== 0) cpu.fpsr |= IXC;
+      return q;
+    }
+  }
+  return NaN;
+}
+
+/** FPMulAdd (c + a * b, one rounding) on host doubles; as fpMulAdd64's fast path. */
+export function fpMulAdd64d(cpu: Cpu, c: number, a: number, b: number): number {
+  if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normzD(a) && normzD(b) && normzD(c)) {
+    const p = a * b, ap = Math.abs(p), ac = Math.abs(c);
+    if (a === 0 || b === 0) return c + p;
+    if (ap > SAFE_LOW && ap < SAFE_HIGH && Math.abs(a) < SAFE_HIGH && Math.abs(b) < SAFE_HIGH &&
+      (c === 0 || (ac > SAFE_LOW && ac < SAFE_HIGH))) {
+      const pl = productError(a, b, p);
+      const th = c + p, bb = th - c, tl = (c - (th - bb)) + (p - bb);
+      roInexact = false;
+      const v = addRoundToOdd(tl, pl);
+      const r = th + v, b2 = r - th, err = (th - (r - b2)) + (v - b2);
+      const inexact = err !== 0 || roInexact;
+      if ((Math.abs(r) > MIN_NORMAL64 && (v === 0 || Math.abs(v) >= MIN_NORMAL64)) || (r === 0 && !inexact)) {
+        if (inexact) cpu.fpsr |= IXC;
+        return r;
+      }
+    }
+  }
+  return NaN;
+}
+
 export function fpCompare64(cpu: Cpu, aLo: number, aHi: number, bLo: number, bHi: number, signalAllNaNs: boolean): number {
   if (normz64(aLo, aHi) && normz64(bLo, bHi)) {
     const x = f64(aLo, aHi), y = f64(bLo, bHi);
