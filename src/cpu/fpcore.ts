@@ -836,12 +836,20 @@ function addRoundToOdd(x: number, y: number): number {
   if (e === 0) return s;
   roInexact = true;
   sF64[0] = s;
-  if (sI32[0] & 1) return s;
-  if ((e > 0) === (s > 0)) sI32[0] = sI32[0] + 1; // away from zero (an even word cannot carry)
-  else if (sI32[0] === 0) { sI32[0] = -1; sI32[1] = sI32[1] - 1; } // toward zero, borrowing
-  else sI32[0] = sI32[0] - 1;
-  return sF64[0];
+  const lo = sI32[0];
+  if (lo & 1) return s;
+  // Step to the neighbour of s on the side of the exact sum (the side of e; s is not zero, as
+  // a sum rounding to zero is exact). It is s +- ulp(s), except toward zero from a power of two
+  // above the smallest normal, where the spacing below is half. Adding the step is exact; this
+  // avoids rebuilding the double from modified words, which the CPU cannot forward quickly.
+  const hi = sI32[1], ef = (hi >>> 20) & 0x7ff;
+  let ulp = ULP64[ef];
+  if (lo === 0 && (hi & 0xfffff) === 0 && ef > 1 && (e > 0) !== (s > 0)) ulp *= 0.5;
+  return e > 0 ? s + ulp : s - ulp;
 }
+
+/** ulp of a double by its biased exponent field: 2^(max(field, 1) - 1075). */
+const ULP64 = new Float64Array(2048).map((_, i) => 2 ** (Math.max(i, 1) - 1075));
 
 /**
  * FPMulAdd: addend + a * b with a single rounding. Fast path for round to nearest on normal
@@ -874,14 +882,15 @@ export function fpMulAdd64(cpu: Cpu, cLo: number, cHi: number, aLo: number, aHi:
 // ---------------------------------------------------------------- double precision on host values
 
 /*
- * The common double-precision cases on host numbers read straight from the register file's
- * Float64Array view (callers: scalar FADD/FSUB/FMUL/FDIV/FNMUL/FMADD..., vector .2d forms).
- * Building a double from two int32 words through a scratch buffer makes the CPU forward two
- * narrow stores into one wide load, which it cannot do quickly; these entry points skip that.
- * Each returns the correctly rounded result (FPSR.IXC raised when inexact) or NaN when its
- * fast path does not apply, having changed nothing: the caller then runs the bit-exact
- * function above on the register's words. A NaN can never be a fast result, because NaN
- * results only come from NaN operands or invalid operations, neither of which these accept.
+ * The common double-precision cases on host numbers in the register file's Float64Array view
+ * (callers: scalar FADD/FSUB/FMUL/FDIV/FNMUL/FMADD..., vector .2d forms). Building a double
+ * from two int32 words through a scratch buffer makes the CPU forward two narrow stores into
+ * one wide load, which it cannot do quickly; and a double passed to or returned from a call
+ * that is not inlined is boxed on the heap. So these take the view and element indices,
+ * read the operands and, when their fast path applies, write the correctly rounded result to
+ * element `o` (FPSR.IXC raised when inexact) and return true. Otherwise they return false
+ * having changed nothing, and the caller runs the bit-exact function above on the words.
+ * `neg` flags negate an operand (or the result) first, exactly, as FPNeg does for non-NaNs.
  */
 
 /** Normal or zero (FPUnpack reads it as itself: no flush-to-zero, not an infinity or NaN). */
@@ -890,53 +899,63 @@ function normzD(x: number): boolean {
   return ax === 0 || (ax >= MIN_NORMAL64 && ax <= MAX64);
 }
 
-/** FPAdd on host doubles (FSUB passes -y); as addSub64's fast path. */
-export function fpAdd64d(cpu: Cpu, x: number, y: number): number {
+/** FPAdd of elements a and b (b negated for FSUB) into element o; as addSub64's fast path. */
+export function fpAdd64v(cpu: Cpu, f: Float64Array, o: number, a: number, b: number, negB: boolean): boolean {
+  const x = f[a], y = negB ? -f[b] : f[b];
   if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normzD(x) && normzD(y)) {
     const s = x + y, as = Math.abs(s);
     if (as > MIN_NORMAL64 && as <= MAX64) {
       const bb = s - x, err = (x - (s - bb)) + (y - bb);
       if (err !== 0) cpu.fpsr |= IXC;
-      return s;
+      f[o] = s;
+      return true;
     }
-    if (s === 0) return s;
+    if (s === 0) { f[o] = s; return true; }
   }
-  return NaN;
+  return false;
 }
 
-/** FPMul on host doubles; as fpMul64's fast path. */
-export function fpMul64d(cpu: Cpu, x: number, y: number): number {
+/** FPMul of elements a and b into element o (negated for FNMUL); as fpMul64's fast path. */
+export function fpMul64v(cpu: Cpu, f: Float64Array, o: number, a: number, b: number, negR: boolean): boolean {
+  const x = f[a], y = f[b];
   if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normzD(x) && normzD(y)) {
     const p = x * y, ap = Math.abs(p);
-    if (p === 0 && (x === 0 || y === 0)) return p;
+    if (p === 0 && (x === 0 || y === 0)) { f[o] = negR ? -p : p; return true; }
     if (ap > SAFE_LOW && ap <= MAX64 && Math.abs(x) < SAFE_HIGH && Math.abs(y) < SAFE_HIGH) {
       if (productError(x, y, p) !== 0) cpu.fpsr |= IXC;
-      return p;
+      f[o] = negR ? -p : p;
+      return true;
     }
   }
-  return NaN;
+  return false;
 }
 
-/** FPDiv on host doubles; as fpDiv64's fast path. */
-export function fpDiv64d(cpu: Cpu, x: number, y: number): number {
+/** FPDiv of elements a and b into element o; as fpDiv64's fast path. */
+export function fpDiv64v(cpu: Cpu, f: Float64Array, o: number, a: number, b: number): boolean {
+  const x = f[a], y = f[b];
   if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normzD(x) && normzD(y) && y !== 0) {
     const q = x / y, aq = Math.abs(q);
-    if (x === 0) return q;
+    if (x === 0) { f[o] = q; return true; }
     const ax = Math.abs(x), ay = Math.abs(y);
     if (aq > SAFE_LOW && aq < SAFE_HIGH && ax > SAFE_LOW && ax < SAFE_HIGH && ay < SAFE_HIGH) {
       const p = q * y;
       if (p !== x || productError(q, y, p) !== 0) cpu.fpsr |= IXC;
-      return q;
+      f[o] = q;
+      return true;
     }
   }
-  return NaN;
+  return false;
 }
 
-/** FPMulAdd (c + a * b, one rounding) on host doubles; as fpMulAdd64's fast path. */
-export function fpMulAdd64d(cpu: Cpu, c: number, a: number, b: number): number {
+/**
+ * FPMulAdd (element c + element a * element b, one rounding; c and a optionally negated
+ * first) into element o; as fpMulAdd64's fast path.
+ */
+export function fpMulAdd64v(cpu: Cpu, f: Float64Array, o: number, ci: number, ai: number, bi: number, negC: boolean, negA: boolean): boolean {
+  const c = negC ? -f[ci] : f[ci], a = negA ? -f[ai] : f[ai], b = f[bi];
   if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normzD(a) && normzD(b) && normzD(c)) {
     const p = a * b, ap = Math.abs(p), ac = Math.abs(c);
-    if (a === 0 || b === 0) return c + p;
+    if (a === 0 || b === 0) { f[o] = c + p; return true; }
     if (ap > SAFE_LOW && ap < SAFE_HIGH && Math.abs(a) < SAFE_HIGH && Math.abs(b) < SAFE_HIGH &&
       (c === 0 || (ac > SAFE_LOW && ac < SAFE_HIGH))) {
       const pl = productError(a, b, p);
@@ -947,11 +966,12 @@ export function fpMulAdd64d(cpu: Cpu, c: number, a: number, b: number): number {
       const inexact = err !== 0 || roInexact;
       if ((Math.abs(r) > MIN_NORMAL64 && (v === 0 || Math.abs(v) >= MIN_NORMAL64)) || (r === 0 && !inexact)) {
         if (inexact) cpu.fpsr |= IXC;
-        return r;
+        f[o] = r;
+        return true;
       }
     }
   }
-  return NaN;
+  return false;
 }
 
 export function fpCompare64(cpu: Cpu, aLo: number, aHi: number, bLo: number, bHi: number, signalAllNaNs: boolean): number {

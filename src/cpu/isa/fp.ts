@@ -105,28 +105,25 @@ function exec2Double(cpu: Cpu, d: Decoded): void {
  */
 function exec2DoubleFast(cpu: Cpu, d: Decoded): void {
   if (!cpu.fpEnabled) cpu.fpTrap();
-  const f = cpu.vf64, x = f[d.rn << 1], y = f[d.rm << 1];
-  let r: number;
+  const f = cpu.vf64, o = d.rd << 1, a = d.rn << 1, b = d.rm << 1;
+  let ok: boolean;
   switch (d.opcode) {
-    case 0: r = fp.fpMul64d(cpu, x, y); break;
-    case 1: r = fp.fpDiv64d(cpu, x, y); break;
-    case 2: r = fp.fpAdd64d(cpu, x, y); break;
-    case 3: r = fp.fpAdd64d(cpu, x, -y); break;
-    default: r = -fp.fpMul64d(cpu, x, y); break; // FNMUL: FPNeg of the rounded product
+    case 0: ok = fp.fpMul64v(cpu, f, o, a, b, false); break;
+    case 1: ok = fp.fpDiv64v(cpu, f, o, a, b); break;
+    case 2: ok = fp.fpAdd64v(cpu, f, o, a, b, false); break;
+    case 3: ok = fp.fpAdd64v(cpu, f, o, a, b, true); break;
+    default: ok = fp.fpMul64v(cpu, f, o, a, b, true); break; // FNMUL: FPNeg of the rounded product
   }
-  if (r !== r) { exec2Double(cpu, d); return; }
-  const o = d.rd << 1;
-  f[o] = r; f[o + 1] = 0;
+  if (ok) f[o + 1] = 0;
+  else exec2Double(cpu, d);
 }
 
 /** FMADD/FMSUB/FNMADD/FNMSUB (double) on host doubles; the negations apply to the inputs. */
 function exec3DoubleFast(cpu: Cpu, d: Decoded): void {
   if (!cpu.fpEnabled) cpu.fpTrap();
-  const f = cpu.vf64, a = f[d.ra << 1], n = f[d.rn << 1];
-  const r = fp.fpMulAdd64d(cpu, d.o1 ? -a : a, d.o0 !== d.o1 ? -n : n, f[d.rm << 1]);
-  if (r !== r) { exec3(cpu, d); return; }
   const o = d.rd << 1;
-  f[o] = r; f[o + 1] = 0;
+  if (fp.fpMulAdd64v(cpu, cpu.vf64, o, d.ra << 1, d.rn << 1, d.rm << 1, d.o1 === 1, d.o0 !== d.o1)) cpu.vf64[o + 1] = 0;
+  else exec3(cpu, d);
 }
 
 function exec3(cpu: Cpu, d: Decoded): void {

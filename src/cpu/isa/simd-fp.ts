@@ -345,16 +345,15 @@ function execFD(cpu: Cpu, d: Decoded): void {
   if (!cpu.fpEnabled) cpu.fpTrap();
   const f = cpu.vf64, n = d.rn * 2, m = d.rm * 2, o = d.rd * 2, L = d.lanes, k = d.fop;
   for (let i = 0; i < L; i++) {
-    const a = f[n + i], b = f[m + i];
-    let r: number;
+    let ok: boolean;
     switch (k) {
-      case 0: r = fp.fpMulAdd64d(cpu, f[o + i], a, b); break;
-      case 1: r = fp.fpMulAdd64d(cpu, f[o + i], -a, b); break;
-      case 2: r = fp.fpAdd64d(cpu, a, b); break;
-      case 3: r = fp.fpAdd64d(cpu, a, -b); break;
-      default: r = fp.fpMul64d(cpu, a, b); break;
+      case 0: ok = fp.fpMulAdd64v(cpu, f, o + i, o + i, n + i, m + i, false, false); break;
+      case 1: ok = fp.fpMulAdd64v(cpu, f, o + i, o + i, n + i, m + i, false, true); break;
+      case 2: ok = fp.fpAdd64v(cpu, f, o + i, n + i, m + i, false); break;
+      case 3: ok = fp.fpAdd64v(cpu, f, o + i, n + i, m + i, true); break;
+      default: ok = fp.fpMul64v(cpu, f, o + i, n + i, m + i, false); break;
     }
-    if (r === r) { f[o + i] = r; continue; }
+    if (ok) continue;
     const v = cpu.v32, j = 2 * i;
     const lo = (d.f64 as F64)(cpu, v[2 * n + j], v[2 * n + j + 1], v[2 * m + j], v[2 * m + j + 1], v[2 * o + j], v[2 * o + j + 1]);
     v[2 * o + j] = lo; v[2 * o + j + 1] = fp64Out.hi;
