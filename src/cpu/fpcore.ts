@@ -974,6 +974,102 @@ export function fpMulAdd64v(cpu: Cpu, f: Float64Array, o: number, ci: number, ai
   return false;
 }
 
+/*
+ * Single precision likewise, on the register file's Float32Array view (vector .4s/.2s
+ * forms). A lane value read as a host number is exact for every non-NaN single; NaN lanes
+ * (whose signalling bit the conversion to double may change) are never used: the functions
+ * return false and the caller takes the bit-exact path on the lane's word.
+ */
+
+/** Normal or zero single as a host number. */
+function normzF(x: number): boolean {
+  const ax = Math.abs(x);
+  return ax === 0 || (ax >= MIN_NORMAL32 && ax <= MAX32);
+}
+
+/** Not a NaN and not a subnormal: FPUnpack reads it as itself without flags. */
+function plainF(x: number): boolean {
+  const ax = Math.abs(x);
+  return ax === 0 || ax >= MIN_NORMAL32; // false for NaN
+}
+
+/**
+ * An infinity among NaN-free, subnormal-free operands: the host result is exact; an invalid
+ * operation (a NaN result) is left to the bit-exact path, which raises IOC.
+ */
+function infOk(v: number): boolean { return v === v; }
+
+/** FPAdd of lanes a and b (b negated for FSUB) into lane o; as addSub32's fast paths. */
+export function fpAdd32v(cpu: Cpu, f: Float32Array, o: number, a: number, b: number, negB: boolean): boolean {
+  const x = f[a], y = negB ? -f[b] : f[b];
+  if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normzF(x) && normzF(y)) {
+    const s = x + y;
+    const r = Math.fround(s), ar = Math.abs(r);
+    if (ar > MIN_NORMAL32 && ar <= MAX32) {
+      const bb = s - x, err = (x - (s - bb)) + (y - bb);
+      if (err !== 0 || r !== s) cpu.fpsr |= IXC;
+      f[o] = r;
+      return true;
+    }
+    if (s === 0) { f[o] = s; return true; }
+  }
+  if ((isInfF(x) || isInfF(y)) && plainF(x) && plainF(y)) {
+    const v = x + y;
+    if (infOk(v)) { f[o] = v; return true; }
+  }
+  return false;
+}
+
+/** FPMul of lanes a and b into lane o; as fpMul32's fast paths. */
+export function fpMul32v(cpu: Cpu, f: Float32Array, o: number, a: number, b: number): boolean {
+  const x = f[a], y = f[b];
+  if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normzF(x) && normzF(y)) {
+    const p = x * y;
+    const r = Math.fround(p), ar = Math.abs(r);
+    if (ar > MIN_NORMAL32 && ar <= MAX32) {
+      if (r !== p) cpu.fpsr |= IXC;
+      f[o] = r;
+      return true;
+    }
+    if (p === 0) { f[o] = p; return true; }
+  }
+  if ((isInfF(x) || isInfF(y)) && plainF(x) && plainF(y)) {
+    const v = x * y;
+    if (infOk(v)) { f[o] = v; return true; }
+  }
+  return false;
+}
+
+/** FPMulAdd (lane c + lane a * lane b, a optionally negated) into lane o; as fpMulAdd32's fast paths. */
+export function fpMulAdd32v(cpu: Cpu, f: Float32Array, o: number, ci: number, ai: number, bi: number, negA: boolean): boolean {
+  const c = f[ci], a = negA ? -f[ai] : f[ai], b = f[bi];
+  if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normzF(c) && normzF(a) && normzF(b)) {
+    const p = a * b;
+    if (p === 0) { f[o] = c + p; return true; }
+    const s = p + c, bb = s - p, err = (p - (s - bb)) + (c - bb);
+    const r = Math.fround(s), ar = Math.abs(r);
+    if (ar > MIN_NORMAL32 && ar <= MAX32) {
+      sF64[0] = s;
+      if (err === 0 || (sI32[0] & 0x1fffffff) !== 0x10000000) {
+        if (err !== 0 || r !== s) cpu.fpsr |= IXC;
+        f[o] = r;
+        return true;
+      }
+    } else if (s === 0 && err === 0) {
+      f[o] = s;
+      return true;
+    }
+  }
+  if ((isInfF(c) || isInfF(a) || isInfF(b)) && plainF(c) && plainF(a) && plainF(b)) {
+    const v = c + a * b;
+    if (infOk(v)) { f[o] = v; return true; }
+  }
+  return false;
+}
+
+/** An infinity of either sign. */
+function isInfF(x: number): boolean { return x === Infinity || x === -Infinity; }
+
 export function fpCompare64(cpu: Cpu, aLo: number, aHi: number, bLo: number, bHi: number, signalAllNaNs: boolean): number {
   if (normz64(aLo, aHi) && normz64(bLo, bHi)) {
     const x = f64(aLo, aHi), y = f64(bLo, bHi);

@@ -361,6 +361,24 @@ function execFD(cpu: Cpu, d: Decoded): void {
   clearAbove(cpu, d.rd, d.clear);
 }
 
+/** FMLA/FMLS/FADD/FSUB/FMUL on 32-bit lanes: as execFD, on the Float32Array view. */
+function execFS(cpu: Cpu, d: Decoded): void {
+  if (!cpu.fpEnabled) cpu.fpTrap();
+  const f = cpu.vf32, n = d.rn * 4, m = d.rm * 4, o = d.rd * 4, L = d.lanes, k = d.fop;
+  for (let i = 0; i < L; i++) {
+    let ok: boolean;
+    switch (k) {
+      case 0: ok = fp.fpMulAdd32v(cpu, f, o + i, o + i, n + i, m + i, false); break;
+      case 1: ok = fp.fpMulAdd32v(cpu, f, o + i, o + i, n + i, m + i, true); break;
+      case 2: ok = fp.fpAdd32v(cpu, f, o + i, n + i, m + i, false); break;
+      case 3: ok = fp.fpAdd32v(cpu, f, o + i, n + i, m + i, true); break;
+      default: ok = fp.fpMul32v(cpu, f, o + i, n + i, m + i); break;
+    }
+    if (!ok) { const v = cpu.v32; v[o + i] = (d.f32 as F32)(cpu, v[n + i], v[m + i], v[o + i]); }
+  }
+  clearAbove(cpu, d.rd, d.clear);
+}
+
 const pairBuf = new Int32Array(8);
 
 /** Pairwise: result lane i = f(pair i of Vn:Vm). */
@@ -395,7 +413,7 @@ function threeSameDefs(): InsnDef[] {
         d.dbl = d.sz === 1; d.f32 = op.f32; d.f64 = op.f64;
         d.lanes = d.dbl ? 2 : d.Q ? 4 : 2; d.clear = d.Q ? 16 : 8;
         if (op.pairwise) d.exec = execFPair;
-        else if (d.dbl && FD_OPS[op.mn] !== undefined) { d.fop = FD_OPS[op.mn]; d.exec = execFD; }
+        else if (FD_OPS[op.mn] !== undefined) { d.fop = FD_OPS[op.mn]; d.exec = d.dbl ? execFD : execFS; }
       },
       exec: execF,
       disasm: (d) => `${op.mn}\t${vr(d.rd, 2 + d.sz, d.Q)}, ${vr(d.rn, 2 + d.sz, d.Q)}, ${vr(d.rm, 2 + d.sz, d.Q)}`,
