@@ -376,3 +376,47 @@ function diffOut32(v: Int32Array, o: number, op: number): void {
     default: for (let i = 0; i < 4; i++) v[o + i] = v[o + i] - A[i] * B[i]; break;
   }
 }
+
+/** The shift-by-immediate forms of execShiftFast: SSHR/USHR, SSRA/USRA, SRSHR/URSHR, SRSRA/URSRA, SHL. */
+export const enum ShiftKind { Shr, Sra, Rshr, Rsra, Shl }
+
+/**
+ * One lane (ARM ARM C7.2 SSHR etc.: (Elem + round_const) >> shift, accumulated for the *SRA
+ * forms): `a` is the extended Vn lane, `c` the Vd lane, `k` = 2^shift and `h` = 2^(shift-1)
+ * for the rounding forms. Exact in doubles (at most 34 bits); the store truncates.
+ */
+function laneShift(op: number, a: number, c: number, k: number, h: number): number {
+  switch (op) {
+    case ShiftKind.Shr: return Math.floor(a / k);
+    case ShiftKind.Sra: return c + Math.floor(a / k);
+    case ShiftKind.Rshr: return Math.floor((a + h) / k);
+    case ShiftKind.Rsra: return c + Math.floor((a + h) / k);
+    default: return a * k;
+  }
+}
+
+/** Vector shifts by immediate on 8/16/32-bit lanes (lane i reads only lane i). */
+export function execShiftFast(cpu: Cpu, d: Decoded): void {
+  if (!cpu.fpEnabled) cpu.fpTrap();
+  const L = d.lanes, op = d.sop, k = d.sk, h = d.sh;
+  switch (d.esize) {
+    case 8: {
+      const v = cpu.v8, n = d.rn * 16, o = d.rd * 16;
+      if (d.sgn) for (let i = 0; i < L; i++) v[o + i] = laneShift(op, (v[n + i] << 24) >> 24, v[o + i], k, h);
+      else for (let i = 0; i < L; i++) v[o + i] = laneShift(op, v[n + i], v[o + i], k, h);
+      break;
+    }
+    case 16: {
+      const v = cpu.v16, n = d.rn * 8, o = d.rd * 8;
+      if (d.sgn) for (let i = 0; i < L; i++) v[o + i] = laneShift(op, (v[n + i] << 16) >> 16, v[o + i], k, h);
+      else for (let i = 0; i < L; i++) v[o + i] = laneShift(op, v[n + i], v[o + i], k, h);
+      break;
+    }
+    default: {
+      const v = cpu.v32, n = d.rn * 4, o = d.rd * 4;
+      if (d.sgn) for (let i = 0; i < L; i++) v[o + i] = laneShift(op, v[n + i], v[o + i], k, h);
+      else for (let i = 0; i < L; i++) v[o + i] = laneShift(op, v[n + i] >>> 0, v[o + i], k, h);
+    }
+  }
+  clearHigh(cpu, d);
+}

@@ -13,7 +13,7 @@ import {
   sr, vr, vel, P2,
 } from "./simd-common.js";
 import { MULL_ACC, sqdmulh, type LaneFn, type LaneFn64 } from "./simd-int.js";
-import { execElemFast, execMull2d, execMullElem16, execShllFast, execShrn, LaneOp } from "./simd-fast.js";
+import { execElemFast, execMull2d, execMullElem16, execShiftFast, execShllFast, execShrn, LaneOp, ShiftKind } from "./simd-fast.js";
 
 
 /** Element size log2 (0..3) from immh, or -1 when immh is zero. */
@@ -155,8 +155,17 @@ function prepShift(d: Decoded, op: ShiftOp, u: number, scalar: boolean): void {
     const mn = op.mn[u];
     d.fast = mn === "shl" ? 0 : mn === "ushr" ? 1 : mn === "sshr" ? 2 : -1;
     if (d.fast >= 0) d.exec = execShift64Fast;
+  } else if (!scalar) {
+    const sop = SHIFT_FAST[op.mn[u]!];
+    if (sop !== undefined) { d.sop = sop; d.sk = P2(d.shift); d.sh = P2(d.shift - 1); d.exec = execShiftFast; }
   }
 }
+
+/** Vector shifts by immediate with a direct-loop exec (simd-fast.ts), by mnemonic. */
+const SHIFT_FAST: Record<string, ShiftKind> = {
+  sshr: ShiftKind.Shr, ushr: ShiftKind.Shr, ssra: ShiftKind.Sra, usra: ShiftKind.Sra, srshr: ShiftKind.Rshr,
+  urshr: ShiftKind.Rshr, srsra: ShiftKind.Rsra, ursra: ShiftKind.Rsra, shl: ShiftKind.Shl,
+};
 
 function shiftDefs(): InsnDef[] {
   const defs: InsnDef[] = [];
