@@ -321,6 +321,10 @@ export function execShllFast(cpu: Cpu, d: Decoded): void {
 export function execDiffFast(cpu: Cpu, d: Decoded): void {
   if (!cpu.fpEnabled) cpu.fpTrap();
   const sgn = d.sgn, wide = d.wide, A = wideA, B = wideB;
+  // Without overlap of Vd with a narrow source, lane i of Vd is written after every source
+  // lane it needs (only lane i of Vn and Vm, and of Vd for the accumulating forms) was read:
+  // one pass, no copies.
+  if (d.rd !== d.rm && (wide || d.rd !== d.rn)) { diffDirect(cpu, d); return; }
   if (d.narrowE === 8) {
     const b8 = cpu.v8, h = cpu.v16, base = d.Q ? 8 : 0, m = d.rm * 16 + base;
     if (wide) {
@@ -419,4 +423,45 @@ export function execShiftFast(cpu: Cpu, d: Decoded): void {
     }
   }
   clearHigh(cpu, d);
+}
+
+/** One lane of the execDiffFast ops (d.smallOp numbering) on extended lanes a, b and the Vd lane c. */
+function diffOp(op: number, a: number, b: number, c: number): number {
+  switch (op) {
+    case 0: return a + b;
+    case 1: return a - b;
+    case 2: return Math.abs(a - b);
+    case 3: return c + Math.abs(a - b);
+    case 4: return a * b;
+    case 5: return c + a * b;
+    default: return c - a * b;
+  }
+}
+
+/** execDiffFast in one pass, for a Vd that overlaps no narrow source register. */
+function diffDirect(cpu: Cpu, d: Decoded): void {
+  const op = d.smallOp, h = cpu.v16;
+  if (d.narrowE === 8) {
+    const b8 = cpu.v8, base = d.Q ? 8 : 0, m = d.rm * 16 + base, o = d.rd * 8;
+    if (d.wide) {
+      const n = d.rn * 8;
+      if (d.sgn) for (let i = 0; i < 8; i++) h[o + i] = diffOp(op, (h[n + i] << 16) >> 16, (b8[m + i] << 24) >> 24, h[o + i]);
+      else for (let i = 0; i < 8; i++) h[o + i] = diffOp(op, h[n + i], b8[m + i], h[o + i]);
+    } else {
+      const n = d.rn * 16 + base;
+      if (d.sgn) for (let i = 0; i < 8; i++) h[o + i] = diffOp(op, (b8[n + i] << 24) >> 24, (b8[m + i] << 24) >> 24, h[o + i]);
+      else for (let i = 0; i < 8; i++) h[o + i] = diffOp(op, b8[n + i], b8[m + i], h[o + i]);
+    }
+  } else {
+    const v = cpu.v32, base = d.Q ? 4 : 0, m = d.rm * 8 + base, o = d.rd * 4;
+    if (d.wide) {
+      const n = d.rn * 4; // add/sub only: modular, signedness of the wide lane irrelevant
+      if (d.sgn) for (let i = 0; i < 4; i++) v[o + i] = diffOp(op, v[n + i], (h[m + i] << 16) >> 16, v[o + i]);
+      else for (let i = 0; i < 4; i++) v[o + i] = diffOp(op, v[n + i], h[m + i], v[o + i]);
+    } else {
+      const n = d.rn * 8 + base;
+      if (d.sgn) for (let i = 0; i < 4; i++) v[o + i] = diffOp(op, (h[n + i] << 16) >> 16, (h[m + i] << 16) >> 16, v[o + i]);
+      else for (let i = 0; i < 4; i++) v[o + i] = diffOp(op, h[n + i], h[m + i], v[o + i]);
+    }
+  }
 }
