@@ -836,12 +836,20 @@ function addRoundToOdd(x: number, y: number): number {
   if (e === 0) return s;
   roInexact = true;
   sF64[0] = s;
-  if (sI32[0] & 1) return s;
-  if ((e > 0) === (s > 0)) sI32[0] = sI32[0] + 1; // away from zero (an even word cannot carry)
-  else if (sI32[0] === 0) { sI32[0] = -1; sI32[1] = sI32[1] - 1; } // toward zero, borrowing
-  else sI32[0] = sI32[0] - 1;
-  return sF64[0];
+  const lo = sI32[0];
+  if (lo & 1) return s;
+  // Step to the neighbour of s on the side of the exact sum (the side of e; s is not zero, as
+  // a sum rounding to zero is exact). It is s +- ulp(s), except toward zero from a power of two
+  // above the smallest normal, where the spacing below is half. Adding the step is exact; this
+  // avoids rebuilding the double from modified words, which the CPU cannot forward quickly.
+  const hi = sI32[1], ef = (hi >>> 20) & 0x7ff;
+  let ulp = ULP64[ef];
+  if (lo === 0 && (hi & 0xfffff) === 0 && ef > 1 && (e > 0) !== (s > 0)) ulp *= 0.5;
+  return e > 0 ? s + ulp : s - ulp;
 }
+
+/** ulp of a double by its biased exponent field: 2^(max(field, 1) - 1075). */
+const ULP64 = new Float64Array(2048).map((_, i) => 2 ** (Math.max(i, 1) - 1075));
 
 /**
  * FPMulAdd: addend + a * b with a single rounding. Fast path for round to nearest on normal
@@ -870,6 +878,197 @@ export function fpMulAdd64(cpu: Cpu, cLo: number, cHi: number, aLo: number, aHi:
   }
   return ret64(mulAddSlow(cpu, big64(cLo, cHi), big64(aLo, aHi), big64(bLo, bHi), D));
 }
+
+// ---------------------------------------------------------------- double precision on host values
+
+/*
+ * The common double-precision cases on host numbers in the register file's Float64Array view
+ * (callers: scalar FADD/FSUB/FMUL/FDIV/FNMUL/FMADD..., vector .2d forms). Building a double
+ * from two int32 words through a scratch buffer makes the CPU forward two narrow stores into
+ * one wide load, which it cannot do quickly; and a double passed to or returned from a call
+ * that is not inlined is boxed on the heap. So these take the view and element indices,
+ * read the operands and, when their fast path applies, write the correctly rounded result to
+ * element `o` (FPSR.IXC raised when inexact) and return true. Otherwise they return false
+ * having changed nothing, and the caller runs the bit-exact function above on the words.
+ * `neg` flags negate an operand (or the result) first, exactly, as FPNeg does for non-NaNs.
+ */
+
+/** Normal or zero (FPUnpack reads it as itself: no flush-to-zero, not an infinity or NaN). */
+function normzD(x: number): boolean {
+  const ax = Math.abs(x);
+  return ax === 0 || (ax >= MIN_NORMAL64 && ax <= MAX64);
+}
+
+/** FPAdd of elements a and b (b negated for FSUB) into element o; as addSub64's fast path. */
+export function fpAdd64v(cpu: Cpu, f: Float64Array, o: number, a: number, b: number, negB: boolean): boolean {
+  const x = f[a], y = negB ? -f[b] : f[b];
+  if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normzD(x) && normzD(y)) {
+    const s = x + y, as = Math.abs(s);
+    if (as > MIN_NORMAL64 && as <= MAX64) {
+      const bb = s - x, err = (x - (s - bb)) + (y - bb);
+      if (err !== 0) cpu.fpsr |= IXC;
+      f[o] = s;
+      return true;
+    }
+    if (s === 0) { f[o] = s; return true; }
+  }
+  return false;
+}
+
+/** FPMul of elements a and b into element o (negated for FNMUL); as fpMul64's fast path. */
+export function fpMul64v(cpu: Cpu, f: Float64Array, o: number, a: number, b: number, negR: boolean): boolean {
+  const x = f[a], y = f[b];
+  if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normzD(x) && normzD(y)) {
+    const p = x * y, ap = Math.abs(p);
+    if (p === 0 && (x === 0 || y === 0)) { f[o] = negR ? -p : p; return true; }
+    if (ap > SAFE_LOW && ap <= MAX64 && Math.abs(x) < SAFE_HIGH && Math.abs(y) < SAFE_HIGH) {
+      if (productError(x, y, p) !== 0) cpu.fpsr |= IXC;
+      f[o] = negR ? -p : p;
+      return true;
+    }
+  }
+  return false;
+}
+
+/** FPDiv of elements a and b into element o; as fpDiv64's fast path. */
+export function fpDiv64v(cpu: Cpu, f: Float64Array, o: number, a: number, b: number): boolean {
+  const x = f[a], y = f[b];
+  if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normzD(x) && normzD(y) && y !== 0) {
+    const q = x / y, aq = Math.abs(q);
+    if (x === 0) { f[o] = q; return true; }
+    const ax = Math.abs(x), ay = Math.abs(y);
+    if (aq > SAFE_LOW && aq < SAFE_HIGH && ax > SAFE_LOW && ax < SAFE_HIGH && ay < SAFE_HIGH) {
+      const p = q * y;
+      if (p !== x || productError(q, y, p) !== 0) cpu.fpsr |= IXC;
+      f[o] = q;
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * FPMulAdd (element c + element a * element b, one rounding; c and a optionally negated
+ * first) into element o; as fpMulAdd64's fast path.
+ */
+export function fpMulAdd64v(cpu: Cpu, f: Float64Array, o: number, ci: number, ai: number, bi: number, negC: boolean, negA: boolean): boolean {
+  const c = negC ? -f[ci] : f[ci], a = negA ? -f[ai] : f[ai], b = f[bi];
+  if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normzD(a) && normzD(b) && normzD(c)) {
+    const p = a * b, ap = Math.abs(p), ac = Math.abs(c);
+    if (a === 0 || b === 0) { f[o] = c + p; return true; }
+    if (ap > SAFE_LOW && ap < SAFE_HIGH && Math.abs(a) < SAFE_HIGH && Math.abs(b) < SAFE_HIGH &&
+      (c === 0 || (ac > SAFE_LOW && ac < SAFE_HIGH))) {
+      const pl = productError(a, b, p);
+      const th = c + p, bb = th - c, tl = (c - (th - bb)) + (p - bb);
+      roInexact = false;
+      const v = addRoundToOdd(tl, pl);
+      const r = th + v, b2 = r - th, err = (th - (r - b2)) + (v - b2);
+      const inexact = err !== 0 || roInexact;
+      if ((Math.abs(r) > MIN_NORMAL64 && (v === 0 || Math.abs(v) >= MIN_NORMAL64)) || (r === 0 && !inexact)) {
+        if (inexact) cpu.fpsr |= IXC;
+        f[o] = r;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+/*
+ * Single precision likewise, on the register file's Float32Array view (vector .4s/.2s
+ * forms). A lane value read as a host number is exact for every non-NaN single; NaN lanes
+ * (whose signalling bit the conversion to double may change) are never used: the functions
+ * return false and the caller takes the bit-exact path on the lane's word.
+ */
+
+/** Normal or zero single as a host number. */
+function normzF(x: number): boolean {
+  const ax = Math.abs(x);
+  return ax === 0 || (ax >= MIN_NORMAL32 && ax <= MAX32);
+}
+
+/** Not a NaN and not a subnormal: FPUnpack reads it as itself without flags. */
+function plainF(x: number): boolean {
+  const ax = Math.abs(x);
+  return ax === 0 || ax >= MIN_NORMAL32; // false for NaN
+}
+
+/**
+ * An infinity among NaN-free, subnormal-free operands: the host result is exact; an invalid
+ * operation (a NaN result) is left to the bit-exact path, which raises IOC.
+ */
+function infOk(v: number): boolean { return v === v; }
+
+/** FPAdd of lanes a and b (b negated for FSUB) into lane o; as addSub32's fast paths. */
+export function fpAdd32v(cpu: Cpu, f: Float32Array, o: number, a: number, b: number, negB: boolean): boolean {
+  const x = f[a], y = negB ? -f[b] : f[b];
+  if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normzF(x) && normzF(y)) {
+    const s = x + y;
+    const r = Math.fround(s), ar = Math.abs(r);
+    if (ar > MIN_NORMAL32 && ar <= MAX32) {
+      const bb = s - x, err = (x - (s - bb)) + (y - bb);
+      if (err !== 0 || r !== s) cpu.fpsr |= IXC;
+      f[o] = r;
+      return true;
+    }
+    if (s === 0) { f[o] = s; return true; }
+  }
+  if ((isInfF(x) || isInfF(y)) && plainF(x) && plainF(y)) {
+    const v = x + y;
+    if (infOk(v)) { f[o] = v; return true; }
+  }
+  return false;
+}
+
+/** FPMul of lanes a and b into lane o; as fpMul32's fast paths. */
+export function fpMul32v(cpu: Cpu, f: Float32Array, o: number, a: number, b: number): boolean {
+  const x = f[a], y = f[b];
+  if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normzF(x) && normzF(y)) {
+    const p = x * y;
+    const r = Math.fround(p), ar = Math.abs(r);
+    if (ar > MIN_NORMAL32 && ar <= MAX32) {
+      if (r !== p) cpu.fpsr |= IXC;
+      f[o] = r;
+      return true;
+    }
+    if (p === 0) { f[o] = p; return true; }
+  }
+  if ((isInfF(x) || isInfF(y)) && plainF(x) && plainF(y)) {
+    const v = x * y;
+    if (infOk(v)) { f[o] = v; return true; }
+  }
+  return false;
+}
+
+/** FPMulAdd (lane c + lane a * lane b, a optionally negated) into lane o; as fpMulAdd32's fast paths. */
+export function fpMulAdd32v(cpu: Cpu, f: Float32Array, o: number, ci: number, ai: number, bi: number, negA: boolean): boolean {
+  const c = f[ci], a = negA ? -f[ai] : f[ai], b = f[bi];
+  if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normzF(c) && normzF(a) && normzF(b)) {
+    const p = a * b;
+    if (p === 0) { f[o] = c + p; return true; }
+    const s = p + c, bb = s - p, err = (p - (s - bb)) + (c - bb);
+    const r = Math.fround(s), ar = Math.abs(r);
+    if (ar > MIN_NORMAL32 && ar <= MAX32) {
+      sF64[0] = s;
+      if (err === 0 || (sI32[0] & 0x1fffffff) !== 0x10000000) {
+        if (err !== 0 || r !== s) cpu.fpsr |= IXC;
+        f[o] = r;
+        return true;
+      }
+    } else if (s === 0 && err === 0) {
+      f[o] = s;
+      return true;
+    }
+  }
+  if ((isInfF(c) || isInfF(a) || isInfF(b)) && plainF(c) && plainF(a) && plainF(b)) {
+    const v = c + a * b;
+    if (infOk(v)) { f[o] = v; return true; }
+  }
+  return false;
+}
+
+/** An infinity of either sign. */
+function isInfF(x: number): boolean { return x === Infinity || x === -Infinity; }
 
 export function fpCompare64(cpu: Cpu, aLo: number, aHi: number, bLo: number, bHi: number, signalAllNaNs: boolean): number {
   if (normz64(aLo, aHi) && normz64(bLo, bHi)) {

@@ -5,10 +5,9 @@
  *
  * 64x64 multiplies are done on 32- and 16-bit pieces with Math.imul (no allocation: BigInt
  * products allocate, and UMULH is common in hashing and division by constants); 64-bit
- * division uses BigInt.
+ * division likewise works on words and doubles.
  */
 import { zr, zw } from "../cpu.js";
-import { bigHi, bigLo, toBig, toBigSigned } from "../u64.js";
 import type { Decoded, ExecFn, InsnDef } from "./table.js";
 import { xreg } from "./util.js";
 import { add64To, asr64, lsl64, lsr64, outHi, ror64 } from "./dataproc-common.js";
@@ -116,21 +115,70 @@ const sdiv32: ExecFn = (cpu, d) => {
   x[d.dd] = b === 0 ? 0 : Math.trunc(x[d.n] / b); // INT_MIN / -1 = 2^31, stored as INT_MIN
   x[d.dd + 1] = 0;
 };
+/**
+ * Unsigned 64-by-64 division on int32 words, exact and allocation-free (BigInt division
+ * allocated a heap value per operand and result). Returns the quotient's low word, its high
+ * word in `divHi`. The divisor is non-zero.
+ */
+let divHi = 0;
+function udivmod64(nlo: number, nhi: number, mlo: number, mhi: number): number {
+  const nl = nlo >>> 0, nh = nhi >>> 0, ml = mlo >>> 0, mh = mhi >>> 0;
+  if (mh === 0) {
+    // Divisor below 2^32: schoolbook long division, a 32-bit digit then two 16-bit digits, so
+    // every partial dividend (remainder * 2^16 + digit) stays below 2^48 and double-precision
+    // division and multiplication on it are exact (floor(a / b) is exact for a < 2^53).
+    const qh = Math.floor(nh / ml);
+    let r = nh - qh * ml;
+    let a = r * 65536 + (nl >>> 16);
+    const q1 = Math.floor(a / ml);
+    r = a - q1 * ml;
+    a = r * 65536 + (nl & 0xffff);
+    const q0 = Math.floor(a / ml);
+    divHi = qh | 0;
+    return (q1 * 65536 + q0) | 0;
+  }
+  // Divisor at least 2^32: the quotient is below 2^32. The quotient of the two operands
+  // rounded to doubles is within 2^-20 of the exact one, so its floor is off by at most one;
+  // correct it with the exact remainder N - q * M computed on words.
+  divHi = 0;
+  if (nh < mh || (nh === mh && nl < ml)) return 0;
+  let q = Math.floor((nh * 4294967296 + nl) / (mh * 4294967296 + ml));
+  if (q > 4294967295) q = 4294967295;
+  // q * M = phi * 2^32 + plo, where phi = q * mh + carry is below 2^35 (q * M <= N + M < 2^65),
+  // hence exact in a double.
+  const plo = Math.imul(q, ml) >>> 0;
+  const phi = q * mh + (umulhi32(q | 0, ml | 0) >>> 0);
+  // R = N - q * M as rhi * 2^32 + rlo with 0 <= rlo < 2^32 (rhi negative when q is too large).
+  let rlo = nl - plo, rhi = nh - phi;
+  if (rlo < 0) { rlo += 4294967296; rhi -= 1; }
+  if (rhi < 0) {
+    q -= 1; // R + M >= 0
+  } else if (rhi > mh || (rhi === mh && rlo >= ml)) {
+    q += 1; // R >= M
+  }
+  return q | 0;
+}
+
 const udiv64: ExecFn = (cpu, d) => {
   const x = cpu.x, n = d.n, m = d.m;
   const nlo = x[n], nhi = x[n + 1], mlo = x[m], mhi = x[m + 1];
   if ((mlo | mhi) === 0) { x[d.dd] = 0; x[d.dd + 1] = 0; return; }
   if ((nhi | mhi) === 0) { x[d.dd] = Math.floor((nlo >>> 0) / (mlo >>> 0)); x[d.dd + 1] = 0; return; }
-  const q = toBig(nlo, nhi) / toBig(mlo, mhi);
-  x[d.dd] = bigLo(q); x[d.dd + 1] = bigHi(q);
+  x[d.dd] = udivmod64(nlo, nhi, mlo, mhi); x[d.dd + 1] = divHi;
 };
 const sdiv64: ExecFn = (cpu, d) => {
   const x = cpu.x, n = d.n, m = d.m;
-  const nlo = x[n], nhi = x[n + 1], mlo = x[m], mhi = x[m + 1];
+  let nlo = x[n], nhi = x[n + 1], mlo = x[m], mhi = x[m + 1];
   if ((mlo | mhi) === 0) { x[d.dd] = 0; x[d.dd + 1] = 0; return; }
-  // BigInt division truncates toward zero; bigLo/bigHi wrap INT64_MIN / -1 back to INT64_MIN.
-  const q = toBigSigned(nlo, nhi) / toBigSigned(mlo, mhi);
-  x[d.dd] = bigLo(q); x[d.dd + 1] = bigHi(q);
+  // Divide the magnitudes and negate when the signs differ: truncation toward zero. The
+  // magnitude of INT64_MIN is 2^63 as an unsigned value, and INT64_MIN / -1 = 2^63 wraps back
+  // to INT64_MIN when stored, as the ARM ARM's 64-bit result requires.
+  const neg = (nhi ^ mhi) < 0;
+  if (nhi < 0) { nlo = -nlo | 0; nhi = (~nhi + (nlo === 0 ? 1 : 0)) | 0; }
+  if (mhi < 0) { mlo = -mlo | 0; mhi = (~mhi + (mlo === 0 ? 1 : 0)) | 0; }
+  let lo = udivmod64(nlo, nhi, mlo, mhi), hi = divHi;
+  if (neg) { lo = -lo | 0; hi = (~hi + (lo === 0 ? 1 : 0)) | 0; }
+  x[d.dd] = lo; x[d.dd + 1] = hi;
 };
 
 // ---------------- variable shifts ----------------

@@ -99,6 +99,45 @@ function exec2Double(cpu: Cpu, d: Decoded): void {
   writeD(cpu, d.rd, lo, fp64Out.hi);
 }
 
+/**
+ * FMUL/FDIV/FADD/FSUB/FNMUL (double): the host-double fast paths of fpcore on the register
+ * file's Float64Array view, falling back to the bit-exact exec2Double when one does not apply.
+ */
+function exec2DoubleFast(cpu: Cpu, d: Decoded): void {
+  if (!cpu.fpEnabled) cpu.fpTrap();
+  const f = cpu.vf64, o = d.rd << 1, a = d.rn << 1, b = d.rm << 1;
+  let ok: boolean;
+  switch (d.opcode) {
+    case 0: ok = fp.fpMul64v(cpu, f, o, a, b, false); break;
+    case 1: ok = fp.fpDiv64v(cpu, f, o, a, b); break;
+    case 2: ok = fp.fpAdd64v(cpu, f, o, a, b, false); break;
+    case 3: ok = fp.fpAdd64v(cpu, f, o, a, b, true); break;
+    default: ok = fp.fpMul64v(cpu, f, o, a, b, true); break; // FNMUL: FPNeg of the rounded product
+  }
+  if (ok) f[o + 1] = 0;
+  else exec2Double(cpu, d);
+}
+
+/** FMADD/FMSUB/FNMADD/FNMSUB (double) on host doubles; the negations apply to the inputs. */
+function exec3DoubleFast(cpu: Cpu, d: Decoded): void {
+  if (!cpu.fpEnabled) cpu.fpTrap();
+  const o = d.rd << 1;
+  if (fp.fpMulAdd64v(cpu, cpu.vf64, o, d.ra << 1, d.rn << 1, d.rm << 1, d.o1 === 1, d.o0 !== d.o1)) cpu.vf64[o + 1] = 0;
+  else exec3(cpu, d);
+}
+
+function exec3(cpu: Cpu, d: Decoded): void {
+  if (!cpu.fpEnabled) cpu.fpTrap();
+  const r = cpu.v32, n = d.rn << 2, m = d.rm << 2, a = d.ra << 2;
+  const negAddend = d.o1 ? 0x80000000 : 0, negOp1 = d.o0 !== d.o1 ? 0x80000000 : 0;
+  if (d.ftype === 0) {
+    writeS(cpu, d.rd, fp.fpMulAdd32(cpu, r[a] ^ negAddend, r[n] ^ negOp1, r[m]));
+  } else {
+    const lo = fp.fpMulAdd64(cpu, r[a], r[a + 1] ^ negAddend, r[n], r[n + 1] ^ negOp1, r[m], r[m + 1]);
+    writeD(cpu, d.rd, lo, fp64Out.hi);
+  }
+}
+
 // ---------------------------------------------------------------- conversions to integer
 
 function execToInt(cpu: Cpu, d: Decoded): void {
@@ -197,7 +236,7 @@ export const fpGroup: InsnDef[] = [
     prepare: (d) => {
       d.op32 = ARITH2_32[d.opcode];
       d.op64 = ARITH2_64[d.opcode];
-      d.exec = d.ftype === 0 ? exec2Single : exec2Double;
+      d.exec = d.ftype === 0 ? exec2Single : d.opcode <= 3 || d.opcode === 8 ? exec2DoubleFast : exec2Double;
     },
     exec: (cpu, d) => (d.ftype === 0 ? exec2Single : exec2Double)(cpu, d),
     disasm: (d) => `${ARITH2_NAMES[d.opcode]}\t${fr(d.ftype, d.rd)}, ${fr(d.ftype, d.rn)}, ${fr(d.ftype, d.rm)}`,
@@ -206,17 +245,8 @@ export const fpGroup: InsnDef[] = [
     // FMADD/FMSUB/FNMADD/FNMSUB (C7.2.98...): fused; the negations apply to the inputs before
     // FPMulAdd, so a negated NaN operand comes out with its sign flipped.
     name: "FP_3SRC", pattern: "000 11111 ftype:2 o1:1 rm:5 o0:1 ra:5 rn:5 rd:5", guard: float01,
-    exec: (cpu, d) => {
-      if (!cpu.fpEnabled) cpu.fpTrap();
-      const r = cpu.v32, n = d.rn << 2, m = d.rm << 2, a = d.ra << 2;
-      const negAddend = d.o1 ? 0x80000000 : 0, negOp1 = d.o0 !== d.o1 ? 0x80000000 : 0;
-      if (d.ftype === 0) {
-        writeS(cpu, d.rd, fp.fpMulAdd32(cpu, r[a] ^ negAddend, r[n] ^ negOp1, r[m]));
-      } else {
-        const lo = fp.fpMulAdd64(cpu, r[a], r[a + 1] ^ negAddend, r[n], r[n + 1] ^ negOp1, r[m], r[m + 1]);
-        writeD(cpu, d.rd, lo, fp64Out.hi);
-      }
-    },
+    prepare: (d) => { if (d.ftype === 1) d.exec = exec3DoubleFast; },
+    exec: exec3,
     disasm: (d) => `${ARITH3_NAMES[(d.o1 << 1) | d.o0]}\t${fr(d.ftype, d.rd)}, ${fr(d.ftype, d.rn)}, ${fr(d.ftype, d.rm)}, ${fr(d.ftype, d.ra)}`,
   },
   {

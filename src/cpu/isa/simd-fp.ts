@@ -332,6 +332,53 @@ function execF(cpu: Cpu, d: Decoded): void {
   clearAbove(cpu, d.rd, d.clear);
 }
 
+/** Three-same double-precision forms with a host-double exec (execFD), by mnemonic. */
+const FD_OPS: Record<string, number> = { fmla: 0, fmls: 1, fadd: 2, fsub: 3, fmul: 4 };
+
+/**
+ * FMLA/FMLS/FADD/FSUB/FMUL on 64-bit lanes (vector .2d and scalar d): fpcore's host-double
+ * fast paths on the Float64Array view; a lane they do not cover takes the lane's bit-exact
+ * function (FPSR flags accumulate by OR, so the order of lanes does not matter). Lane i of Vd
+ * depends only on lane i of Vn, Vm and Vd, so writing lane 0 before reading lane 1 is safe.
+ */
+function execFD(cpu: Cpu, d: Decoded): void {
+  if (!cpu.fpEnabled) cpu.fpTrap();
+  const f = cpu.vf64, n = d.rn * 2, m = d.rm * 2, o = d.rd * 2, L = d.lanes, k = d.fop;
+  for (let i = 0; i < L; i++) {
+    let ok: boolean;
+    switch (k) {
+      case 0: ok = fp.fpMulAdd64v(cpu, f, o + i, o + i, n + i, m + i, false, false); break;
+      case 1: ok = fp.fpMulAdd64v(cpu, f, o + i, o + i, n + i, m + i, false, true); break;
+      case 2: ok = fp.fpAdd64v(cpu, f, o + i, n + i, m + i, false); break;
+      case 3: ok = fp.fpAdd64v(cpu, f, o + i, n + i, m + i, true); break;
+      default: ok = fp.fpMul64v(cpu, f, o + i, n + i, m + i, false); break;
+    }
+    if (ok) continue;
+    const v = cpu.v32, j = 2 * i;
+    const lo = (d.f64 as F64)(cpu, v[2 * n + j], v[2 * n + j + 1], v[2 * m + j], v[2 * m + j + 1], v[2 * o + j], v[2 * o + j + 1]);
+    v[2 * o + j] = lo; v[2 * o + j + 1] = fp64Out.hi;
+  }
+  clearAbove(cpu, d.rd, d.clear);
+}
+
+/** FMLA/FMLS/FADD/FSUB/FMUL on 32-bit lanes: as execFD, on the Float32Array view. */
+function execFS(cpu: Cpu, d: Decoded): void {
+  if (!cpu.fpEnabled) cpu.fpTrap();
+  const f = cpu.vf32, n = d.rn * 4, m = d.rm * 4, o = d.rd * 4, L = d.lanes, k = d.fop;
+  for (let i = 0; i < L; i++) {
+    let ok: boolean;
+    switch (k) {
+      case 0: ok = fp.fpMulAdd32v(cpu, f, o + i, o + i, n + i, m + i, false); break;
+      case 1: ok = fp.fpMulAdd32v(cpu, f, o + i, o + i, n + i, m + i, true); break;
+      case 2: ok = fp.fpAdd32v(cpu, f, o + i, n + i, m + i, false); break;
+      case 3: ok = fp.fpAdd32v(cpu, f, o + i, n + i, m + i, true); break;
+      default: ok = fp.fpMul32v(cpu, f, o + i, n + i, m + i); break;
+    }
+    if (!ok) { const v = cpu.v32; v[o + i] = (d.f32 as F32)(cpu, v[n + i], v[m + i], v[o + i]); }
+  }
+  clearAbove(cpu, d.rd, d.clear);
+}
+
 const pairBuf = new Int32Array(8);
 
 /** Pairwise: result lane i = f(pair i of Vn:Vm). */
@@ -366,6 +413,7 @@ function threeSameDefs(): InsnDef[] {
         d.dbl = d.sz === 1; d.f32 = op.f32; d.f64 = op.f64;
         d.lanes = d.dbl ? 2 : d.Q ? 4 : 2; d.clear = d.Q ? 16 : 8;
         if (op.pairwise) d.exec = execFPair;
+        else if (FD_OPS[op.mn] !== undefined) { d.fop = FD_OPS[op.mn]; d.exec = d.dbl ? execFD : execFS; }
       },
       exec: execF,
       disasm: (d) => `${op.mn}\t${vr(d.rd, 2 + d.sz, d.Q)}, ${vr(d.rn, 2 + d.sz, d.Q)}, ${vr(d.rm, 2 + d.sz, d.Q)}`,
@@ -373,7 +421,10 @@ function threeSameDefs(): InsnDef[] {
     if (op.scalar) defs.push({
       name: `${op.mn.toUpperCase()}_scalar`,
       pattern: `01 ${u} 11110 ${a} sz:1 1 rm:5 11${opc} 1 rn:5 rd:5`,
-      prepare: (d) => { d.dbl = d.sz === 1; d.f32 = op.f32; d.f64 = op.f64; d.lanes = 1; d.clear = d.dbl ? 8 : 4; },
+      prepare: (d) => {
+        d.dbl = d.sz === 1; d.f32 = op.f32; d.f64 = op.f64; d.lanes = 1; d.clear = d.dbl ? 8 : 4;
+        if (d.dbl && FD_OPS[op.mn] !== undefined) { d.fop = FD_OPS[op.mn]; d.exec = execFD; }
+      },
       exec: execF,
       disasm: (d) => `${op.mn}\t${fsz(d)}${d.rd}, ${fsz(d)}${d.rn}, ${fsz(d)}${d.rm}`,
     });

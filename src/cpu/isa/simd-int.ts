@@ -10,7 +10,9 @@
  */
 import type { Cpu } from "../cpu.js";
 import type { Decoded, InsnDef } from "./table.js";
-import { Cmp, execAddp2d, execAddVec, execCmpVec, execCnt, execMull2d, execPairVec, execSubVec } from "./simd-fast.js";
+import {
+  Cmp, execAddp2d, execAddVec, execCmpVec, execCnt, execDiffFast, execLanesFast, execMull2d, execPairVec, execSubVec, LaneOp,
+} from "./simd-fast.js";
 import {
   clearAbove, commitQc, getLane, getLane64, sat, satS, satS64, satU, satU64, setLane,
   setLane64, setLane64Num, sr, vr, P2,
@@ -225,6 +227,12 @@ function sizeOk(mask: number, size: number, q: number, vector: boolean): boolean
   return !(vector && size === 3 && q === 0);
 }
 
+/** Three-same forms with a direct-loop exec (simd-fast.ts), by mnemonic. */
+const LANE_OPS: Record<string, LaneOp> = {
+  mul: LaneOp.Mul, mla: LaneOp.Mla, mls: LaneOp.Mls, smax: LaneOp.Max, umax: LaneOp.Max,
+  smin: LaneOp.Min, umin: LaneOp.Min, sabd: LaneOp.Abd, uabd: LaneOp.Abd, saba: LaneOp.Aba, uaba: LaneOp.Aba,
+};
+
 function prepLanes(d: Decoded, op: IntOp, u: number, scalar: boolean): void {
   const e = 8 << d.size;
   d.esize = e;
@@ -240,6 +248,8 @@ function prepLanes(d: Decoded, op: IntOp, u: number, scalar: boolean): void {
     const cmp = op === sameOps[0b00110] ? (u ? Cmp.Hi : Cmp.Gt) : op === sameOps[0b00111] ? (u ? Cmp.Hs : Cmp.Ge)
       : op === sameOps[0b10001] ? (u ? Cmp.Eq : Cmp.Tst) : -1;
     if (cmp >= 0) { d.cmp = cmp; d.exec = execCmpVec; }
+    const lop = LANE_OPS[op.mn[u]!];
+    if (lop !== undefined) { d.lop = lop; d.exec = execLanesFast; }
   }
 }
 
@@ -523,28 +533,6 @@ const DIFF_SMALL: Record<string, number> = {
   sabdl: 2, uabdl: 2, sabal: 3, uabal: 3, smull: 4, umull: 4, smlal: 5, umlal: 5, smlsl: 6, umlsl: 6,
 };
 
-/** execDiff for DIFF_SMALL ops: the same lanes, without a lane-function call per lane. */
-function execDiffSmall(cpu: Cpu, d: Decoded): void {
-  if (!cpu.fpEnabled) cpu.fpTrap();
-  const sgn = d.sgn, ne = d.narrowE, we = ne * 2, L = 64 / ne, base = d.Q ? L : 0, op = d.smallOp;
-  const wide = d.kind === "wide", A = diffTmpA, B = diffTmpB, rn = d.rn, rm = d.rm, rd = d.rd;
-  // All sources first: Vd may be Vn or Vm.
-  for (let i = 0; i < L; i++) {
-    A[i] = wide ? getLane(cpu, rn, i, we, sgn) : getLane(cpu, rn, base + i, ne, sgn);
-    B[i] = getLane(cpu, rm, base + i, ne, sgn);
-  }
-  const v = we === 16 ? cpu.v16 : cpu.v32, o = we === 16 ? rd * 8 : rd * 4;
-  switch (op) {
-    case 0: for (let i = 0; i < L; i++) v[o + i] = A[i] + B[i]; break;
-    case 1: for (let i = 0; i < L; i++) v[o + i] = A[i] - B[i]; break;
-    case 2: for (let i = 0; i < L; i++) v[o + i] = Math.abs(A[i] - B[i]); break;
-    case 3: for (let i = 0; i < L; i++) v[o + i] = v[o + i] + Math.abs(A[i] - B[i]); break;
-    case 4: for (let i = 0; i < L; i++) v[o + i] = A[i] * B[i]; break;
-    case 5: for (let i = 0; i < L; i++) v[o + i] = v[o + i] + A[i] * B[i]; break;
-    default: for (let i = 0; i < L; i++) v[o + i] = v[o + i] - A[i] * B[i]; break;
-  }
-}
-
 /** SMULL/SMLAL/SMLSL (and unsigned forms): accumulate sign, for the 64-bit lane fast path. */
 export const MULL_ACC: Record<string, number> = { smull: 0, smlal: 1, smlsl: -1, umull: 0, umlal: 1, umlsl: -1 };
 
@@ -583,7 +571,7 @@ function diffDefs(): InsnDef[] {
           const accSign = MULL_ACC[op.mn[0]!];
           if (d.narrowE === 32 && accSign !== undefined) { d.accSign = accSign; d.byElem = false; d.exec = execMull2d; }
           const small = DIFF_SMALL[mn];
-          if (d.narrowE < 32 && small !== undefined) { d.smallOp = small; d.exec = execDiffSmall; }
+          if (d.narrowE < 32 && small !== undefined) { d.smallOp = small; d.wide = op.kind === "wide"; d.exec = execDiffFast; }
         },
         exec: execDiff,
         disasm: (d) => {

@@ -13,7 +13,7 @@ import {
   sr, vr, vel, P2,
 } from "./simd-common.js";
 import { MULL_ACC, sqdmulh, type LaneFn, type LaneFn64 } from "./simd-int.js";
-import { execMull2d, execShrn } from "./simd-fast.js";
+import { execElemFast, execMull2d, execMullElem16, execShiftFast, execShllFast, execShrn, LaneOp, ShiftKind } from "./simd-fast.js";
 
 
 /** Element size log2 (0..3) from immh, or -1 when immh is zero. */
@@ -155,8 +155,17 @@ function prepShift(d: Decoded, op: ShiftOp, u: number, scalar: boolean): void {
     const mn = op.mn[u];
     d.fast = mn === "shl" ? 0 : mn === "ushr" ? 1 : mn === "sshr" ? 2 : -1;
     if (d.fast >= 0) d.exec = execShift64Fast;
+  } else if (!scalar) {
+    const sop = SHIFT_FAST[op.mn[u]!];
+    if (sop !== undefined) { d.sop = sop; d.sk = P2(d.shift); d.sh = P2(d.shift - 1); d.exec = execShiftFast; }
   }
 }
+
+/** Vector shifts by immediate with a direct-loop exec (simd-fast.ts), by mnemonic. */
+const SHIFT_FAST: Record<string, ShiftKind> = {
+  sshr: ShiftKind.Shr, ushr: ShiftKind.Shr, ssra: ShiftKind.Sra, usra: ShiftKind.Sra, srshr: ShiftKind.Rshr,
+  urshr: ShiftKind.Rshr, srsra: ShiftKind.Rsra, ursra: ShiftKind.Rsra, shl: ShiftKind.Shl,
+};
 
 function shiftDefs(): InsnDef[] {
   const defs: InsnDef[] = [];
@@ -289,6 +298,7 @@ function shllDefs(): InsnDef[] {
     prepare: (d) => {
       const size = immhSize(d.immh), e = 8 << size;
       d.size = size; d.esize = e; d.shift = ((d.immh << 3) | d.immb) - e; d.sgn = u === 0;
+      if (e > 8) d.exec = execShllFast;
     },
     exec: execShll,
     disasm: (d) => {
@@ -366,6 +376,9 @@ function execElem(cpu: Cpu, d: Decoded): void {
   if (sat.q) commitQc(cpu);
 }
 
+/** Non-widening by-element forms with a direct-loop exec (simd-fast.ts). */
+const ELEM_OPS: Record<string, LaneOp> = { mul: LaneOp.Mul, mla: LaneOp.Mla, mls: LaneOp.Mls };
+
 function elemDefs(): InsnDef[] {
   const defs: InsnDef[] = [];
   for (const op of elemOps) {
@@ -379,6 +392,9 @@ function elemDefs(): InsnDef[] {
       else d.f = op.make(op.long ? 2 * e : e, op.u === 1);
       const accSign = MULL_ACC[op.mn];
       if (op.long && e === 32 && !scalar && accSign !== undefined) { d.accSign = accSign; d.byElem = true; d.exec = execMull2d; }
+      if (op.long && e === 16 && !scalar && accSign !== undefined) { d.accSign = accSign; d.exec = execMullElem16; }
+      const lop = ELEM_OPS[op.mn];
+      if (lop !== undefined && !scalar) { d.lop = lop; d.exec = execElemFast; }
     };
     defs.push({
       name: `${op.mn.toUpperCase()}_elem`,
