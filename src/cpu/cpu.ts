@@ -20,6 +20,7 @@ import {
   takePendingInterrupt, undefinedInstruction,
 } from "./exceptions.js";
 import type { Decoded, Decoder, ExecFn } from "./isa/table.js";
+import { DEBUG_STOP, type CpuDebugHook } from "./debug-hook.js";
 import { blockLoops, collectBlock, compileBlock, type BlockFn } from "./jit.js";
 import { StandalonePlatform, VectorOffset, type CpuObserver, type CpuPlatform } from "./platform.js";
 import { SR, SysRegTable } from "./sysregs.js";
@@ -281,6 +282,13 @@ export class Cpu {
   private instructionObserver: CpuObserver | undefined;
   /** The attached observer, when it wants exceptions (checked once per exception entry). */
   exceptionObserver: CpuObserver | undefined;
+  /**
+   * A debugger's breakpoints and watchpoints (debug-hook.ts), checked once per run call; with
+   * one the CPU runs an instruction at a time (runDebugged). Set with attachDebugHook.
+   */
+  private debugHook: CpuDebugHook | undefined;
+  /** Why the last debugged run stopped early: a breakpoint or watchpoint the hook reported. */
+  debugStopped: "breakpoint" | "watchpoint" | undefined;
 
   // ---- architectural state ----
   /** X0-X30, SP (slot 31), zero (32), sink (33) as (lo, hi) pairs. */
@@ -908,6 +916,8 @@ export class Cpu {
     if (this.highestEl === 3 && !this.isSecure() && this.platform.isSecureOnly(tr.pa)) {
       this.abort(access, FSC.SYNC_EXTERNAL, lo, hi, false);
     }
+    // A watched page stays out of the soft TLB, so that every access reaches the slow path.
+    if (this.debugHook !== undefined && this.debugHook.watchesPage(lo, hi)) tr.cacheable = false;
     return tr.pa;
   }
 
@@ -951,6 +961,7 @@ export class Cpu {
   }
 
   readSlow(lo: number, hi: number, size: number, el: number): number | bigint {
+    if (this.debugHook !== undefined && this.debugHook.watchpointHit(this, lo, hi, size, false)) throw DEBUG_STOP;
     this.checkAlign(lo, hi, size, Access.Read);
     const crosses = (lo & 0xfff) + size > 0x1000;
     if (crosses) {
@@ -972,6 +983,7 @@ export class Cpu {
   }
 
   writeSlow(lo: number, hi: number, size: number, v: number | bigint, el: number): void {
+    if (this.debugHook !== undefined && this.debugHook.watchpointHit(this, lo, hi, size, true)) throw DEBUG_STOP;
     this.checkAlign(lo, hi, size, Access.Write);
     if ((lo & 0xfff) + size > 0x1000) {
       // Translate both pages first so a fault on the second leaves memory untouched.
@@ -1142,6 +1154,77 @@ export class Cpu {
    * With an observer that wants instructions, executes at most one, reported before it runs.
    */
   run(budget: number): number {
+    if (this.debugHook !== undefined && budget > 0) return this.runDebugged(budget);
+    return this.runBlocks(budget);
+  }
+
+  /**
+   * Attach a debugger's hook (debug-hook.ts), or detach with undefined. Translations cached
+   * before may cover pages it now watches, so the soft TLBs are emptied.
+   */
+  attachDebugHook(hook: CpuDebugHook | undefined): void {
+    this.debugHook = hook;
+    this.flushTlb(false);
+  }
+
+  /**
+   * Run under a debugger: one instruction at a time, each preceded by the breakpoint check
+   * (after a pending interrupt is taken, so that a breakpoint on a vector stops there). The
+   * first instruction is not checked when `resuming`: the debugger continues from where it
+   * stopped. A watchpoint stops before the access, leaving the PC at the instruction.
+   */
+  private runDebugged(budget: number, resuming = false): number {
+    const hook = this.debugHook!;
+    const start = this.icount;
+    this.debugStopped = undefined;
+    let first = resuming;
+    while (this.icount - start < budget && !this.halted && !this.off) {
+      if (this.interruptCheck) {
+        try {
+          if (takePendingInterrupt(this)) this.flow = 0;
+        } catch (e) {
+          if (e !== EXCEPTION_TAKEN) throw e;
+          this.flow = 0;
+        }
+      }
+      if (!first && hook.breakpointAt(this, this.pcLo, this.pcHi)) { this.debugStopped = "breakpoint"; break; }
+      first = false;
+      const before = this.icount;
+      try {
+        this.runBlocks(1);
+      } catch (e) {
+        if (e !== DEBUG_STOP) throw e;
+        // Stopped before the access: the instruction did not execute.
+        this.icount = before;
+        this.flow = 0;
+        this.debugStopped = "watchpoint";
+        break;
+      }
+      if (this.yieldRequested) break;
+    }
+    return this.icount - start;
+  }
+
+  /**
+   * One instruction for a debugger's single step, with interrupts held off (as QEMU's gdbstub
+   * steps by default, SSTEP_NOIRQ) and no breakpoint check at the start. Returns the
+   * instructions executed (0 when a watchpoint stopped it, or the CPU waits or is off).
+   */
+  debugStep(): number {
+    const pending = this.interruptCheck;
+    this.interruptCheck = false;
+    const hook = this.debugHook;
+    this.debugStopped = undefined;
+    try {
+      if (hook !== undefined) return this.runDebugged(1, true);
+      return this.runBlocks(1);
+    } finally {
+      this.interruptCheck ||= pending;
+    }
+  }
+
+  /** The run loop proper (see run). */
+  private runBlocks(budget: number): number {
     if (this.instructionObserver !== undefined && budget > 0) {
       if (!this.halted && !this.off) this.instructionObserver.onInstruction!(this);
       budget = 1;
