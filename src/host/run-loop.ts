@@ -75,12 +75,14 @@ export async function runSession(target: Runnable, hooks: SessionHooks, options:
   let total = 0;
   const instructions = () => { let n = 0; for (const c of target.cpus) n += c.icount; return n; };
   for (;;) {
-    const gate = hooks.beforeSlice?.();
-    if (gate instanceof Promise) { await gate; continue; }
-    if (gate) return gate;
+    // The watchdog counts wall-clock time, also while the session waits (a slow reader, a
+    // debugger holding the machine stopped).
     if (options.watchdogSeconds !== undefined && Date.now() - started > options.watchdogSeconds * 1000) {
       return { kind: "watchdog", seconds: options.watchdogSeconds };
     }
+    const gate = hooks.beforeSlice?.();
+    if (gate instanceof Promise) { await gate; continue; }
+    if (gate) return gate;
     let budget = slice;
     if (options.maxInstructions !== undefined) budget = Math.min(budget, options.maxInstructions - total);
     if (budget <= 0) return { kind: "instruction-limit", limit: options.maxInstructions! };
