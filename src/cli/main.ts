@@ -25,6 +25,8 @@ import { attachConsole } from "./console.js";
 import { PanicWatch } from "../host/panic-watch.js";
 import { runSession } from "../host/run-loop.js";
 import { installTracing } from "./trace.js";
+import { MachineDebugger } from "../debug/machine-debugger.js";
+import { openGdbServer, type GdbServer } from "./gdb-server.js";
 import { jitThresholdsFromEnvironment } from "./jit-env.js";
 import { checkCpio, identifyInitrd } from "../initramfs/identify.js";
 import { FETCH_HINT, busyboxInitramfs, findGuests } from "./guests.js";
@@ -61,6 +63,8 @@ run options (QEMU spelling):
   -D FILE             trace output file
   --max-insns N       stop after N instructions
   --watchdog SECONDS  give up after this much wall-clock time
+  -gdb tcp:[HOST]:PORT  wait for gdb on this TCP port (-s: -gdb tcp::1234)
+  -S                  start with the CPUs stopped (gdb continues them)
   -icount [shift=]N|auto[,sleep=on|off]
                       the guest's clock counts instructions, 2^N ns each (deterministic runs;
                       shift=4 is one counter tick each), instead of following host time
@@ -201,6 +205,20 @@ async function runCommand(argv: string[]): Promise<number> {
   }
 
   let quit: number | undefined;
+  // -gdb/-s and -S: the machine under a debugger's control (src/debug/), stopped from the start with -S.
+  let debug: MachineDebugger | undefined;
+  let gdb: GdbServer | undefined;
+  if (args.gdb || args.startStopped) {
+    const scheduler = board.scheduler;
+    debug = new MachineDebugger({
+      cpus: board.cpus, bus: board.bus,
+      requestStop: () => { scheduler.debugStopRequested = true; },
+      step: (cpu) => { scheduler.stepOne(cpu); },
+    }, args.startStopped);
+    if (args.gdb) gdb = await openGdbServer(debug, args.gdb, () => { quit = EXIT_OK; });
+    else writeStderr("tessera: warning: -S without -gdb: the CPUs stay stopped (there is no monitor to start them; Ctrl-A X quits)");
+  }
+  const stoppedPoll = () => new Promise<void>((resolve) => setTimeout(resolve, 50));
   const console = attachConsole(board, () => { quit = EXIT_OK; }, flushOutput);
   try {
     const end = await runSession(board, {
@@ -210,6 +228,8 @@ async function runCommand(argv: string[]): Promise<number> {
         // the CLI reports the lost output and exits 1.
         if (outputFailure() !== undefined) return { kind: "host", code: EXIT_GUEST_FAILURE };
         if (!outputKeepsUp) return outputDrained().then(() => { outputKeepsUp = true; });
+        // Held stopped by the debugger (or by -S).
+        if (debug !== undefined && !debug.running) return gdb ? gdb.gate() : stoppedPoll();
         return undefined;
       },
       afterSlice: (status) => {
@@ -222,9 +242,11 @@ async function runCommand(argv: string[]): Promise<number> {
         }
         return undefined;
       },
-      inputOpen: () => console.inputOpen,
+      // A debugger can always interrupt a machine that waits for nothing.
+      inputOpen: () => console.inputOpen || gdb !== undefined,
     }, { watchdogSeconds: args.watchdogSeconds, maxInstructions: args.maxInsns });
     flushOutput();
+    if (end.kind === "stopped") gdb?.machineExited();
     switch (end.kind) {
       case "host": return end.code;
       case "stopped": return EXIT_OK;
@@ -248,6 +270,7 @@ async function runCommand(argv: string[]): Promise<number> {
     return code === EXIT_USAGE ? EXIT_GUEST_FAILURE : code;
   } finally {
     console.detach();
+    await gdb?.close();
     if (traceFd !== undefined) closeSync(traceFd);
   }
 }

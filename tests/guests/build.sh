@@ -64,6 +64,7 @@ programs=(
     "doorbell-ping|doorbell/doorbell.c|-O2 -mgeneral-regs-only"
     "doorbell-pong|doorbell/doorbell.c|-O2 -mgeneral-regs-only -DPONG"
     "platform-probe|platform-probe/platform-probe.c|-O2 -mgeneral-regs-only"
+    "gdb|gdb/gdb.c|-O1 -g -mgeneral-regs-only"
     "bench-int|bench-int/bench-int.c bench-int/kernels.S|-O2"
     "bench-mem|bench-mem/bench-mem.c bench-mem/kernels.S|-O2"
     "bench-fp|bench-fp/bench-fp.c bench-fp/kernels.S|-O2"
