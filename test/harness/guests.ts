@@ -99,6 +99,13 @@ export const GUESTS: readonly GuestSpec[] = [
     forbid: NEVER,
   },
   {
+    // The gdb stub's target (test/debug/gdb.test.ts); here it runs on its own.
+    name: "gdb",
+    run: { smp: 2 },
+    expect: ["gdb: result 55, watched 3333, cpu1 on", "gdb: done"],
+    forbid: NEVER,
+  },
+  {
     name: "uart-echo",
     run: { stdin: "hello, tessera! 123\n" },
     expect: ["HELLO, TESSERA! 123", "uart-echo: 19 characters, crc32 5882431d, done"],
