@@ -18,6 +18,13 @@ export interface DebuggableMachine {
   requestStop(): void;
   /** Execute one instruction of `cpu` alone (a single step). */
   step(cpu: Cpu): void;
+  /**
+   * Keep the CPUs from running while the debugger holds them stopped, and let them go again
+   * (a partition is paused while the others run on). Without them, the host's session loop
+   * waits while `running` is false (MachineDebugger.whenResumed).
+   */
+  hold?(): void;
+  release?(): void;
 }
 
 export type WatchKind = "write" | "read" | "access";
@@ -54,7 +61,7 @@ export class MachineDebugger {
   private readonly watchpoints: Watchpoint[] = [];
   /** Pages (VA / 4 KiB) that some watchpoint touches. */
   private readonly watchedPages = new Set<bigint>();
-  /** Per CPU: the instruction count at which the first instruction after a resume runs, unchecked. */
+  /** Per CPU (by position in machine.cpus): the instruction count at which the first instruction after a resume runs, unchecked. */
   private readonly resumeIcount: number[];
   /** Settles when the machine runs again; one promise shared by every waiter. */
   private resumed: { promise: Promise<void>; resolve: () => void } | undefined;
@@ -68,19 +75,22 @@ export class MachineDebugger {
     this.hook = {
       breakpointAt(cpu, lo, hi) {
         const set = self.breakpoints.get(hi);
-        if (set === undefined || !set.has(lo) || cpu.icount === self.resumeIcount[cpu.index]) return false;
-        self.stopped({ cpu: self.machine.cpus.indexOf(cpu), signal: 5 });
+        if (set === undefined || !set.has(lo)) return false;
+        const index = self.machine.cpus.indexOf(cpu);
+        if (cpu.icount === self.resumeIcount[index]) return false;
+        self.stopped({ cpu: index, signal: 5 });
         return true;
       },
       watchesPage(lo, hi) {
         return self.watchedPages.has(address(lo, hi) / PAGE);
       },
       watchpointHit(cpu, lo, hi, size, isWrite) {
-        if (self.watchpoints.length === 0 || cpu.icount === self.resumeIcount[cpu.index]) return false;
+        const index = self.machine.cpus.indexOf(cpu);
+        if (self.watchpoints.length === 0 || cpu.icount === self.resumeIcount[index]) return false;
         const a = address(lo, hi), e = a + BigInt(size);
         for (const w of self.watchpoints) {
           if (a < w.end && e > w.addr && (w.kind === "access" || (w.kind === "write") === isWrite)) {
-            self.stopped({ cpu: self.machine.cpus.indexOf(cpu), signal: 5, watch: { kind: w.kind, addr: w.addr } });
+            self.stopped({ cpu: index, signal: 5, watch: { kind: w.kind, addr: w.addr } });
             return true;
           }
         }
@@ -95,11 +105,13 @@ export class MachineDebugger {
     if (!this.running) return;
     this.running = false;
     this.machine.requestStop();
+    this.machine.hold?.();
     this.onStop?.(stop);
   }
 
   /** Stop the machine from outside (a debugger attached, Ctrl-C): reported as `signal` on `cpu`. */
   interrupt(signal: number, cpu = 0): StopEvent {
+    if (this.running) this.machine.hold?.();
     this.running = false;
     this.lastStop = { cpu, signal };
     return this.lastStop;
@@ -118,8 +130,9 @@ export class MachineDebugger {
 
   /** Let every CPU run on, none of them stopping at the instruction it stopped at. */
   resume(): void {
-    for (const cpu of this.machine.cpus) this.resumeIcount[cpu.index] = cpu.icount;
+    this.machine.cpus.forEach((cpu, i) => { this.resumeIcount[i] = cpu.icount; });
     this.updateHooks();
+    if (!this.running) this.machine.release?.();
     this.running = true;
     this.resumed?.resolve();
     this.resumed = undefined;

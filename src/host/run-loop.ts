@@ -38,6 +38,8 @@ export interface SessionHooks {
   afterSlice?(status: RunStatus): SessionEnd | undefined;
   /** False once no input can ever arrive (stdin closed). */
   inputOpen(): boolean;
+  /** True while a debugger holds CPUs stopped (powered off for the scheduler): they will run again. */
+  heldByDebugger?(): boolean;
 }
 
 export interface SessionOptions {
@@ -96,7 +98,7 @@ export async function runSession(target: Runnable, hooks: SessionHooks, options:
     if (status.kind === "idle") {
       if (status.until === undefined) {
         // Nothing armed: only host input can wake the guest.
-        if (target.cpus.every((c) => c.off)) return { kind: "all-cpus-off" };
+        if (target.cpus.every((c) => c.off) && hooks.heldByDebugger?.() !== true) return { kind: "all-cpus-off" };
         if (!hooks.inputOpen()) return { kind: "deadlock" };
         await sleep(10);
         continue;

@@ -7,7 +7,10 @@
  * output does not show (Ctrl-C, malformed packets, no-ack mode, kill) are checked on the wire.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { buildGuests, guestPath, missingTools } from "../harness/guests.js";
@@ -89,6 +92,48 @@ describe("gdb stub: gdb-multiarch against QEMU and Tessera", { skip }, () => {
       assert.ok(qemu.includes(want), `QEMU's session lacks ${JSON.stringify(want)}:\n${qemu}`);
     }
     assert.equal(tessera, qemu);
+  });
+});
+
+describe("gdb stub: tessera hv --gdb LABEL:PORT debugs one partition while the others run", { skip }, () => {
+  before(() => { buildGuests(["gdb", "hello"]); });
+
+  test("break, watch and threads in the partition; the other partition runs to its end meanwhile", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tessera-hv-gdb-"));
+    const config = join(dir, "hv.dts");
+    writeFileSync(config, `/dts-v1/;
+/ {
+  compatible = "tessera,hv-config";
+  hv { machine = "virt,gic-version=3"; cpus = <3>; memory-size = <0x0 0x80000000>; };
+  pma1: pma1 { compatible = "phys-mem-area"; addr = <0x0 0x48000000>; size = <0x0 0x08000000>; };
+  pma2: pma2 { compatible = "phys-mem-area"; addr = <0x0 0x50000000>; size = <0x0 0x04000000>; };
+  partitions {
+    part1 { compatible = "partition"; label = "dbg"; cpus = <0 2>; guest-image = "${guestPath("gdb")}";
+      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&pma1>; guest-addr = <0x0 0x40000000>; }; };
+    part2 { compatible = "partition"; label = "other"; cpus = <2 1>; guest-image = "${guestPath("hello")}";
+      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&pma2>; guest-addr = <0x0 0x40000000>; }; };
+  };
+};
+`);
+    const port = await freePortRange(1);
+    // Standard input stays open: its end would end HV>, and with it the hypervisor.
+    const hv = spawn(process.execPath, [TESSERA_CLI, "hv", config, "--gdb", `dbg:${port}`], { stdio: ["pipe", "pipe", "pipe"] });
+    const timer = setTimeout(() => hv.kill("SIGKILL"), LIMIT_MS);
+    let output = "";
+    hv.stdout!.on("data", (d: Buffer) => { output += d.toString(); });
+    hv.stderr!.resume();
+    const exited = new Promise<number | null>((resolve) => hv.on("exit", (code) => { clearTimeout(timer); resolve(code); }));
+    try {
+      const out = await gdbSession(port, ["info threads", "break add_up", "continue", "info registers x0 pc", "watch watched", "continue", "delete", "continue"]);
+      for (const want of ["Thread 1.2 (CPU#1 [halted ])", "Thread 1 hit Breakpoint 1, add_up (n=n@entry=10)", "x0             0xa                 10",
+        "pc             0x400800d8          0x400800d8 <add_up>", "Old value = 0\nNew value = 4369", "[Inferior 1 (process 1) exited normally]"]) {
+        assert.ok(out.includes(want), `gdb's session lacks ${JSON.stringify(want)}:\n${out}`);
+      }
+      hv.stdin!.end();
+      assert.equal(await exited, 0, output);
+      assert.match(output, /\[other\] hello: done/);
+      assert.match(output, /\[dbg\] gdb: result 55, watched 3333, cpu1 on/);
+    } finally { hv.kill("SIGKILL"); }
   });
 });
 
@@ -224,6 +269,12 @@ describe("gdb stub: command line", () => {
   const bad = (args: string[]) => spawnSync(process.execPath, [TESSERA_CLI, "run", "-kernel", guestPath("hello"), ...args], { encoding: "utf8", timeout: 20000 });
   for (const spec of ["udp::1234", "tcp::", "tcp::99999", "tcp:1234", "tcp::1234,bogus"]) {
     test(`-gdb ${spec} is refused in one line`, () => expectOneLineError(bad(["-gdb", spec]), /-gdb/, spec));
+  }
+  for (const spec of ["dbg", "dbg:", "dbg:0", ":1234"]) {
+    test(`hv --gdb ${spec} is refused in one line`, () => {
+      const r = spawnSync(process.execPath, [TESSERA_CLI, "hv", "none.dts", "--gdb", spec], { encoding: "utf8", timeout: 20000 });
+      expectOneLineError(r, /--gdb takes LABEL:PORT/, spec);
+    });
   }
   test("a port in use is refused in one line", async () => {
     const port = await freePortRange(1);
