@@ -32,12 +32,29 @@ function getWord(b: Uint8Array, at: number): number {
 }
 
 /**
- * The system registers offered to gdb: those of the CPU's table that hold plain storage. Ones
- * with read or write hooks (counters, GIC acknowledge registers, TLB and cache operations)
- * are left out, as QEMU leaves out registers a read would disturb; so are write-only ones.
+ * The system registers offered to gdb: those of the CPU's table whose value is their storage.
+ * Ones with a read hook (counters, PSTATE fields, GIC acknowledge registers) are left out, as
+ * QEMU leaves out registers a read would disturb; so are write-only ones.
  */
 export function debuggableSysregs(cpu: Cpu): SysRegDef[] {
-  return cpu.sysregs.defs.filter((d) => d.read === undefined && d.write === undefined && !d.writeOnly);
+  return cpu.sysregs.defs.filter((d) => d.read === undefined && !d.writeOnly);
+}
+
+/**
+ * QEMU names a register shared with AArch32 by its AArch32 name (its cpregs with
+ * ARM_CP_STATE_BOTH), so `p $SCTLR` is what works under QEMU; the rest keep their names.
+ */
+const QEMU_SYSREG_NAMES: Readonly<Record<string, string>> = {
+  AIDR_EL1: "AIDR", AMAIR_EL1: "AMAIR0", CLIDR_EL1: "CLIDR", CNTKCTL_EL1: "CNTKCTL", CPACR_EL1: "CPACR", CSSELR_EL1: "CSSELR",
+  ID_AFR0_EL1: "ID_AFR0", ID_DFR0_EL1: "ID_DFR0", ID_ISAR0_EL1: "ID_ISAR0", ID_ISAR1_EL1: "ID_ISAR1", ID_ISAR2_EL1: "ID_ISAR2",
+  ID_ISAR3_EL1: "ID_ISAR3", ID_ISAR4_EL1: "ID_ISAR4", ID_ISAR5_EL1: "ID_ISAR5", ID_ISAR6_EL1: "ID_ISAR6", ID_MMFR0_EL1: "ID_MMFR0",
+  ID_MMFR1_EL1: "ID_MMFR1", ID_MMFR2_EL1: "ID_MMFR2", ID_MMFR3_EL1: "ID_MMFR3", ID_MMFR4_EL1: "ID_MMFR4", ID_PFR0_EL1: "ID_PFR0",
+  ID_PFR2_EL1: "ID_PFR2", SCTLR_EL1: "SCTLR", VBAR_EL1: "VBAR",
+};
+
+/** The name gdb knows a system register by. */
+export function gdbSysregName(d: SysRegDef): string {
+  return QEMU_SYSREG_NAMES[d.name] ?? d.name;
 }
 
 /** Size in bytes of register `n` (0 when there is no such register). */
@@ -135,7 +152,7 @@ export function targetDescriptions(sysregs: readonly SysRegDef[]): Map<string, s
     `<reg name="fpsr" bitsize="32"/>`,
     `<reg name="fpcr" bitsize="32"/>`,
   ];
-  const sys = sysregs.map((d, i) => `<reg name="${d.name}" bitsize="64" regnum="${FIRST_SYSREG + i}" group="cp_regs"/>`);
+  const sys = sysregs.map((d, i) => `<reg name="${gdbSysregName(d)}" bitsize="64" regnum="${FIRST_SYSREG + i}" group="cp_regs"/>`);
   return new Map([
     ["target.xml", `<?xml version="1.0"?><!DOCTYPE target SYSTEM "gdb-target.dtd"><target><architecture>aarch64</architecture>` +
       `<xi:include href="aarch64-core.xml"/><xi:include href="aarch64-fpu.xml"/><xi:include href="system-registers.xml"/></target>`],

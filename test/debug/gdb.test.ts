@@ -70,7 +70,7 @@ describe("gdb stub: gdb-multiarch against QEMU and Tessera", { skip }, () => {
       "info registers x0 x1 x2 x3 x19 x29 x30 sp pc cpsr fpsr fpcr",
       "x/4xw $pc", "x/2xg 0", "x/2xg 0x0b000000", "stepi", "info registers pc",
       "watch watched", "continue", "continue", "info threads",
-      "delete", "set $x0 = 5", "p $x0", "p/x $v0.d.u", "x/2i $pc",
+      "delete", "set $x0 = 5", "p $x0", "p/x $v0.d.u", "x/2i $pc", "p/x $VBAR", "p/x $TCR_EL1", "p/x $CPACR", "p/x $MAIR_EL1", "p/x $ESR_EL1", "p/x $MIDR_EL1",
       "thread 2", "info registers pc", "thread 1", "continue",
     ]);
     // The things that must happen at all, so that two broken stubs cannot agree.
