@@ -176,6 +176,8 @@ export function parseRunArgs(argv: string[]): RunArgs {
         throw new UsageError(`unexpected argument '${opt}'`);
     }
   }
+  // QEMU's monitor can start CPUs that -S stopped; here only a debugger can.
+  if (out.startStopped && !out.gdb) throw new UsageError("-S needs -gdb or -s: nothing else can start the stopped CPUs (there is no monitor)");
   checkDeviceArgs(out.devices!);
   if (!out.kernel) throw new UsageError("no kernel given (use -kernel FILE)");
   return out as RunArgs;

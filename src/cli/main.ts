@@ -64,7 +64,7 @@ run options (QEMU spelling):
   --max-insns N       stop after N instructions
   --watchdog SECONDS  give up after this much wall-clock time
   -gdb tcp:[HOST]:PORT  wait for gdb on this TCP port (-s: -gdb tcp::1234)
-  -S                  start with the CPUs stopped (gdb continues them)
+  -S                  start with the CPUs stopped, for gdb to continue (needs -gdb or -s)
   -icount [shift=]N|auto[,sleep=on|off]
                       the guest's clock counts instructions, 2^N ns each (deterministic runs;
                       shift=4 is one counter tick each), instead of following host time
@@ -205,20 +205,18 @@ async function runCommand(argv: string[]): Promise<number> {
   }
 
   let quit: number | undefined;
-  // -gdb/-s and -S: the machine under a debugger's control (src/debug/), stopped from the start with -S.
+  // -gdb or -s: the machine under a debugger's control (src/debug/), stopped from the start with -S.
   let debug: MachineDebugger | undefined;
   let gdb: GdbServer | undefined;
-  if (args.gdb || args.startStopped) {
+  if (args.gdb) {
     const scheduler = board.scheduler;
     debug = new MachineDebugger({
       cpus: board.cpus, bus: board.bus,
       requestStop: () => { scheduler.debugStopRequested = true; },
       step: (cpu) => { scheduler.stepOne(cpu); },
     }, args.startStopped);
-    if (args.gdb) gdb = await openGdbServer(debug, args.gdb, () => { quit = EXIT_OK; });
-    else writeStderr("tessera: warning: -S without -gdb: the CPUs stay stopped (there is no monitor to start them; Ctrl-A X quits)");
+    gdb = await openGdbServer(debug, args.gdb!, () => { quit = EXIT_OK; });
   }
-  const stoppedPoll = () => new Promise<void>((resolve) => setTimeout(resolve, 50));
   const console = attachConsole(board, () => { quit = EXIT_OK; }, flushOutput);
   try {
     const end = await runSession(board, {
@@ -229,7 +227,7 @@ async function runCommand(argv: string[]): Promise<number> {
         if (outputFailure() !== undefined) return { kind: "host", code: EXIT_GUEST_FAILURE };
         if (!outputKeepsUp) return outputDrained().then(() => { outputKeepsUp = true; });
         // Held stopped by the debugger (or by -S).
-        if (debug !== undefined && !debug.running) return gdb ? gdb.gate() : stoppedPoll();
+        if (debug !== undefined && !debug.running) return gdb!.gate();
         return undefined;
       },
       afterSlice: (status) => {

@@ -263,7 +263,8 @@ describe("gdb stub: command line", () => {
     assert.deepEqual(parseRunArgs(["-kernel", "k", "-gdb", "tcp:127.0.0.1:4321"]).gdb, { host: "127.0.0.1", port: 4321 });
     assert.deepEqual(parseRunArgs(["-kernel", "k", "-gdb", "tcp:[::1]:4321,server,nowait"]).gdb, { host: "::1", port: 4321 });
     assert.equal(parseRunArgs(["-kernel", "k", "-s", "-gdb", "none"]).gdb, undefined);
-    assert.equal(parseRunArgs(["-kernel", "k", "-S"]).startStopped, true);
+    assert.equal(parseRunArgs(["-kernel", "k", "-S", "-s"]).startStopped, true);
+    assert.throws(() => parseRunArgs(["-kernel", "k", "-S"]), /-S needs -gdb or -s/);
     assert.equal(parseRunArgs(["-kernel", "k"]).startStopped, false);
   });
   const bad = (args: string[]) => spawnSync(process.execPath, [TESSERA_CLI, "run", "-kernel", guestPath("hello"), ...args], { encoding: "utf8", timeout: 20000 });
