@@ -182,7 +182,14 @@ export class GdbStub {
     // Binary data appears only after the ':' of an X packet; the rest is ASCII.
     let text = "";
     for (const b of raw) text += String.fromCharCode(b);
-    const r = this.respond(text, raw);
+    let r: string | undefined;
+    try {
+      r = this.respond(text, raw);
+    } catch {
+      // A request the machine could not serve (a device that refuses a debugger's access):
+      // an error reply, never the end of the emulation.
+      r = "E14";
+    }
     if (r !== undefined) this.reply(r);
   }
 
