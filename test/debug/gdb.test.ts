@@ -82,6 +82,19 @@ describe("gdb stub: gdb-multiarch against QEMU and Tessera", { skip }, () => {
     assert.equal(tessera, qemu);
   });
 
+  test("a breakpoint hit by the second CPU switches gdb to its thread", async () => {
+    const { qemu, tessera } = await bothSessions(["-smp", "2", "-S"], [
+      "break park_secondary", "continue", "info threads", "backtrace", "info registers x0 x19 sp pc", "delete", "continue",
+    ]);
+    for (const want of ["[Switching to Thread 1.2]", "Thread 2 hit Breakpoint 1, park_secondary ()", "* 2    Thread 1.2 (CPU#1 [running])"]) {
+      assert.ok(qemu.includes(want), `QEMU's session lacks ${JSON.stringify(want)}:\n${qemu}`);
+    }
+    // Where CPU 0 is in its two-instruction wait for CPU 1 depends on how the two interleave.
+    const spin = (s: string) => s.replace(/(Thread 1\.1 \(CPU#0 \[running\]\) )0x0000000040080[0-9a-f]{3} in main \(\)/, "$1(waiting) in main ()");
+    assert.match(spin(tessera), /Thread 1\.1 \(CPU#0 \[running\]\) \(waiting\) in main \(\)/);
+    assert.equal(spin(tessera), spin(qemu));
+  });
+
   test("hardware breakpoints, read and access watchpoints, stepping over a line", async () => {
     const { qemu, tessera } = await bothSessions(["-S"], [
       "hbreak main", "continue", "next", "rwatch result", "awatch watched", "continue", "continue",
