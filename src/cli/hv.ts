@@ -232,6 +232,12 @@ async function runPartitions(config: HvConfig, watchdogSeconds: number | undefin
       bus: hv.board.bus,
       requestStop: () => { scheduler.debugStopRequested = true; },
       hold: () => { hv.pause(id); },
+      // A vCPU the debugger's pause powered off was running (or waiting) before it.
+      waiting: (cpu) => {
+        const part = hv.parts.find((p) => p.config.id === id);
+        const i = part ? part.vcpus.indexOf(cpu) : -1;
+        return part?.state === "paused" && i >= 0 ? !part.paused[i] || cpu.halted : cpu.halted || cpu.off;
+      },
       release: () => { hv.resume(id); },
       step: (cpu) => {
         // A step runs the one vCPU of the paused partition, which stays paused.

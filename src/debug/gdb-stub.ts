@@ -341,7 +341,8 @@ export class GdbStub {
       if (which === undefined || which === "all") return "E22";
       const c = cpus[which];
       // QEMU's wording, including the space that pads "halted" to the width of "running".
-      return hex(encoder.encode(`CPU#${which} [${c.halted || c.off ? "halted " : "running"}]`));
+      const waiting = this.debug.machine.waiting?.(c) ?? (c.halted || c.off);
+      return hex(encoder.encode(`CPU#${which} [${waiting ? "halted " : "running"}]`));
     }
     return "";
   }

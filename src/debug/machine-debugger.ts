@@ -25,6 +25,11 @@ export interface DebuggableMachine {
    */
   hold?(): void;
   release?(): void;
+  /**
+   * Whether `cpu` waits (WFI, powered off) for the thread list; default its halted and off
+   * flags. A machine whose hold powers CPUs off says how they were before.
+   */
+  waiting?(cpu: Cpu): boolean;
 }
 
 export type WatchKind = "write" | "read" | "access";

@@ -138,7 +138,7 @@ describe("gdb stub: tessera hv --gdb LABEL:PORT debugs one partition while the o
     const exited = new Promise<number | null>((resolve) => hv.on("exit", (code) => { clearTimeout(timer); resolve(code); }));
     try {
       const out = await gdbSession(port, ["info threads", "break add_up", "continue", "info registers x0 pc", "watch watched", "continue", "delete", "continue"]);
-      for (const want of ["Thread 1.2 (CPU#1 [halted ])", "Thread 1 hit Breakpoint 1, add_up (n=n@entry=10)", "x0             0xa                 10",
+      for (const want of ["Thread 1.1 (CPU#0 [running])", "Thread 1.2 (CPU#1 [halted ])", "Thread 1 hit Breakpoint 1, add_up (n=n@entry=10)", "x0             0xa                 10",
         "pc             0x400800d8          0x400800d8 <add_up>", "Old value = 0\nNew value = 4369", "[Inferior 1 (process 1) exited normally]"]) {
         assert.ok(out.includes(want), `gdb's session lacks ${JSON.stringify(want)}:\n${out}`);
       }
