@@ -270,6 +270,31 @@ describe("gdb stub: the protocol on the wire", { skip }, () => {
   });
 });
 
+describe("gdb stub: detaching", { skip }, () => {
+  before(() => { buildGuests(["gdb"]); });
+  for (const how of ["D", "hang-up"] as const) {
+    test(`${how === "D" ? "D (detach)" : "a debugger that hangs up"} drops its breakpoints and lets the guest run to its end`, async () => {
+      const port = await freePortRange(1);
+      const child = spawn(process.execPath, [TESSERA_CLI, "run", "-kernel", guestPath("gdb"), "-gdb", `tcp::${port}`, "-S"], { stdio: ["ignore", "pipe", "pipe"] });
+      const timer = setTimeout(() => child.kill("SIGKILL"), LIMIT_MS);
+      let output = "";
+      child.stdout!.on("data", (d: Buffer) => { output += d.toString(); });
+      child.stderr!.resume();
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => { clearTimeout(timer); resolve(code); }));
+      try {
+        const wire = await connectWire(port);
+        // The second instruction of _start: the guest would stop there at once if the breakpoint stayed.
+        assert.equal(await wire.ask("Z0,40080004,4"), "OK");
+        assert.equal(await wire.ask("?"), "T05thread:01;");
+        if (how === "D") assert.equal(await wire.ask("D"), "OK");
+        wire.socket.destroy();
+        assert.equal(await exited, 0);
+        assert.match(output, /gdb: done/);
+      } finally { child.kill("SIGKILL"); }
+    });
+  }
+});
+
 describe("gdb stub: command line", () => {
   test("-s is -gdb tcp::1234, -gdb takes tcp:[HOST]:PORT and none, -S starts stopped", () => {
     assert.deepEqual(parseRunArgs(["-kernel", "k", "-s"]).gdb, { host: "", port: 1234 });
