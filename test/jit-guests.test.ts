@@ -10,8 +10,12 @@ import { describeExit, runQemu, runTessera } from "./harness/emulators.js";
 import { describeDifference, tail } from "./harness/compare.js";
 import { oracleMissing } from "./harness/oracles.js";
 
-/** Integer-heavy programs with many short blocks, 64-bit arithmetic, loads and stores. */
-const PROGRAMS = ["strsearch", "aes", "core", "div64", "qsort", "dijkstra", "huffman", "sha256"];
+/**
+ * Integer-heavy programs with many short blocks, 64-bit arithmetic, loads and stores; and the
+ * self-hosted debug programs, whose breakpoints, watchpoints and steps must take effect when
+ * they are armed from inside compiled blocks.
+ */
+const PROGRAMS = ["strsearch", "aes", "core", "div64", "qsort", "dijkstra", "huffman", "sha256", "debug", "debug-el2"];
 
 const missing = missingTools();
 const skip = oracleMissing(missing ? `guest programs need the aarch64 cross compiler and QEMU (${missing})` : false);

@@ -5,6 +5,10 @@
  * The text between the markers must be identical. Needs `npm run fetch-guests` (skipped with a
  * note otherwise) and QEMU.
  *
+ * -smp 1 runs on QEMU's default GICv2, -smp 2 on GICv3 with its ITS: there the boot log's
+ * interrupt-controller lines (the redistributors, the ITS's device and collection tables, the
+ * LPI property table and each CPU's pending table, the MSI domains) must also be QEMU's.
+ *
  * Tessera runs with -icount shift=4 (a counter tick per instruction): the comparison is of
  * what the workload prints, which must not depend on how busy the host is.
  *
@@ -16,7 +20,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FETCH_HINT } from "../src/cli/guests.js";
 import { QEMU, TESSERA_CLI } from "./harness/paths.js";
-import { BEGIN_MARKER, END_MARKER, findGuests, runLinux, tail, workloadInitrd, workloadText } from "./harness/linux.js";
+import { BEGIN_MARKER, END_MARKER, findGuests, gicBootLines, runLinux, tail, workloadInitrd, workloadText } from "./harness/linux.js";
 import { existsSync } from "node:fs";
 import { oracleMissing } from "./harness/oracles.js";
 
@@ -32,11 +36,12 @@ const TESSERA_TIMEOUT_S = Number(process.env.TESSERA_LINUX_TIMEOUT ?? 900);
 const QEMU_TIMEOUT_S = 180;
 
 for (const smp of smps) {
-  test(`Debian Linux, -smp ${smp}: busybox workload output identical under Tessera and QEMU`, {
+  const gicVersion = smp === 2 ? 3 : undefined;
+  test(`Debian Linux, -smp ${smp}${gicVersion ? ", GICv3 with ITS" : ""}: busybox workload output identical under Tessera and QEMU`, {
     skip, timeout: (TESSERA_TIMEOUT_S + QEMU_TIMEOUT_S + 120) * 1000,
   }, async (t) => {
     const initrd = workloadInitrd(guests!);
-    const opts = { kernel: guests!.kernel, initrd, smp, markers: [BEGIN_MARKER, END_MARKER], dtbRandomness: false };
+    const opts = { kernel: guests!.kernel, initrd, smp, gicVersion, markers: [BEGIN_MARKER, END_MARKER], dtbRandomness: false } as const;
     // One after the other: QEMU uses a host thread per CPU, and the host may have only two.
     const q = await runLinux("qemu", { ...opts, timeoutMs: QEMU_TIMEOUT_S * 1000 });
     const qText = workloadText(q.stdout);
@@ -45,6 +50,12 @@ for (const smp of smps) {
     const text = workloadText(r.stdout);
     assert.ok(text, `Tessera did not run the workload to its end marker\n${tail(r)}`);
     assert.equal(text, qText, `workload output differs from QEMU's\n${tail(r, 10)}`);
+    if (gicVersion === 3) {
+      const want = gicBootLines(q.stdout);
+      assert.ok(want.some((l) => l.startsWith("ITS@")) && want.some((l) => /CPU1: using allocated LPI pending table/.test(l)),
+        `QEMU's boot log lacks its ITS lines:\n${want.join("\n")}`);
+      assert.deepEqual(gicBootLines(r.stdout), want, "the GIC and ITS boot lines differ from QEMU's");
+    }
     // poweroff -f ends in PSCI SYSTEM_OFF: a clean exit, as QEMU's.
     assert.equal(r.code, 0, tail(r));
     const s = (ms: number | undefined) => (ms === undefined ? "?" : (ms / 1000).toFixed(1));

@@ -21,8 +21,9 @@ import {
 } from "./exceptions.js";
 import type { Decoded, Decoder, ExecFn } from "./isa/table.js";
 import { DEBUG_STOP, type CpuDebugHook } from "./debug-hook.js";
-import { blockLoops, collectBlock, compileBlock, type BlockFn } from "./jit.js";
+import { blockLoops, blockSuccessors, collectBlock, compileRegion, type RegionBlock, type RegionFn } from "./jit.js";
 import { StandalonePlatform, VectorOffset, type CpuObserver, type CpuPlatform } from "./platform.js";
+import { SelfHostedDebug } from "./self-hosted-debug.js";
 import { SR, SysRegTable } from "./sysregs.js";
 import { hex64, TWO32 } from "./u64.js";
 
@@ -62,6 +63,11 @@ function heatThreshold(n: number): number {
   return n === 0 ? Infinity : Math.min(n, 65535);
 }
 
+/** Regions of one page, after which its further entries stay interpreted. */
+const MAX_REGIONS = 128;
+/** Instructions in one region (see compileRegion). */
+const MAX_REGION_INSNS = 96;
+
 /** A physical page of pre-decoded instructions, plus the compiled blocks starting in it. */
 export class CodePage {
   readonly insns: (Decoded | undefined)[] = new Array(1024).fill(undefined);
@@ -72,12 +78,16 @@ export class CodePage {
    */
   readonly execs: (ExecFn | undefined)[] = new Array(1024).fill(undefined);
   /**
-   * Compiled blocks by start instruction, allocated with the page's first one: most decoded
-   * pages of a Linux guest never get one, and the array is 8 KiB.
+   * The page's compiled regions (jit.ts compileRegion): its hot blocks, a few hundred
+   * instructions to a function. Most decoded pages of a Linux guest never get one.
    */
-  blocks: (BlockFn | undefined)[] | undefined;
-  /** Length in instructions of each compiled block (the most one pass can execute). */
+  readonly regions: RegionFn[] = [];
+  /** Each entry's region (index into `regions`), where blockLen is not 0. */
+  readonly regionOf = new Uint8Array(1024);
+  /** Length in instructions of the block at each compiled entry (0: not an entry of a region). */
   readonly blockLen = new Uint8Array(1024);
+  /** Regions compiled so far. */
+  regionCompiles = 0;
   readonly heat = new Uint16Array(1024);
   /** Cleared when a store drops the page: CPUs holding it must look it up again. */
   valid = true;
@@ -284,7 +294,7 @@ export class Cpu {
   exceptionObserver: CpuObserver | undefined;
   /**
    * A debugger's breakpoints and watchpoints (debug-hook.ts), checked once per run call; with
-   * one the CPU runs an instruction at a time (runDebugged). Set with attachDebugHook.
+   * one the CPU runs an instruction at a time (runUnderDebugger). Set with attachDebugHook.
    */
   private debugHook: CpuDebugHook | undefined;
   /** Why the last debugged run stopped early: a breakpoint or watchpoint the hook reported. */
@@ -381,6 +391,15 @@ export class Cpu {
   strictAlign = false;
   /** Last fatal problem, when the CPU gave up (reported by the board). */
   stopReason: string | undefined;
+  /** The self-hosted debug registers and their matching (self-hosted-debug.ts). */
+  readonly debug: SelfHostedDebug;
+  /**
+   * A breakpoint or software step is programmed (SelfHostedDebug.rearm): the run loop then asks
+   * at block boundaries whether debug exceptions are enabled and the PC's page needs watching
+   * (stepping, or a breakpoint in it), and if so runs one instruction at a time (runDebugged).
+   * False in ordinary running, so this flag is all that debug costs.
+   */
+  debugArmed = false;
 
   // ---- soft TLBs per (EL regime, access) ----
   private tlbs: SoftTlb[][] = [];
@@ -420,7 +439,8 @@ export class Cpu {
    * Bumped whenever cached translations may have changed (TLB flush, EL change), so the run
    * loop's remembered code page is looked up again.
    */
-  private tlbEpoch = 0;
+  /** Bumped by every TLB or translation-regime change (read by compiled regions between blocks). */
+  tlbEpoch = 0;
   /** The last code page fetched, with the VA page key and epoch it was valid for. */
   private lastPage: CodePage | undefined;
   private lastPageKey = -1;
@@ -444,6 +464,7 @@ export class Cpu {
     this.sr = new Int32Array(cfg.sysregs.size * 2 + 2);
     for (let el = 0; el < 4; el++) this.tlbs.push([new SoftTlb(), new SoftTlb(), new SoftTlb()]);
     this.ramsAdded();
+    this.debug = new SelfHostedDebug(this);
     this.resetSysregs(cfg.mpidr);
     this.el = Math.max(1, cfg.highestEl); // out of reset at the highest EL (ARM ARM D1.9.1)
     this.selectTlbs();
@@ -460,6 +481,7 @@ export class Cpu {
     this.sr[SR.MPIDR_EL1 * 2] = mpidr | 0;
     this.sr[SR.VMPIDR_EL2 * 2] = mpidr | 0;
     this.sr[SR.VPIDR_EL2 * 2] = this.sr[SR.MIDR_EL1 * 2];
+    this.debug.reset();
   }
 
   // ================= register access helpers =================
@@ -911,6 +933,8 @@ export class Cpu {
       if (tr.fault >= 0) this.translationFault(access, lo2, hi2);
       this.translateFn(this, lo, hi, access, el, tr);
     }
+    // Accesses to pages a watchpoint covers must reach readSlow/writeSlow, which check it.
+    if (this.debug.watching && access !== Access.Exec && this.debug.pageWatched(lo, hi)) tr.cacheable = false;
     // Secure-only memory (virt,secure=on): Non-secure accesses find nothing there, an external
     // abort. Stage-1 NS descriptor bits are not modelled: EL3 and Secure EL1 access as Secure.
     if (this.highestEl === 3 && !this.isSecure() && this.platform.isSecureOnly(tr.pa)) {
@@ -974,6 +998,7 @@ export class Cpu {
       return size === 8 ? v : Number(v);
     }
     const pa = this.translate(lo, hi, Access.Read, el, size);
+    if (!this.tr.cacheable && this.debug.watching) this.debug.checkWatchpoints(lo, hi, size, false, el);
     const ri = this.bus.findRam(pa);
     if (ri >= 0 && this.tr.cacheable && el === this.el) this.fillTlb(this.tlbR, lo, hi, ri, pa);
     else if (ri < 0 && rejectedByDevice(this.bus, pa, size, false)) this.abort(Access.Read, FSC.SYNC_EXTERNAL, lo, hi, false);
@@ -997,6 +1022,7 @@ export class Cpu {
       return;
     }
     const pa = this.translate(lo, hi, Access.Write, el, size);
+    if (!this.tr.cacheable && this.debug.watching) this.debug.checkWatchpoints(lo, hi, size, true, el);
     // Any store can break another CPU's exclusive reservation (global monitor, ARM ARM B2.9.3).
     this.platform.clearOtherExclusiveMonitors(this, pa);
     const ri = this.bus.findRam(pa);
@@ -1154,7 +1180,7 @@ export class Cpu {
    * With an observer that wants instructions, executes at most one, reported before it runs.
    */
   run(budget: number): number {
-    if (this.debugHook !== undefined && budget > 0) return this.runDebugged(budget);
+    if (this.debugHook !== undefined && budget > 0) return this.runUnderDebugger(budget);
     return this.runBlocks(budget);
   }
 
@@ -1173,7 +1199,7 @@ export class Cpu {
    * first instruction is not checked when `resuming`: the debugger continues from where it
    * stopped. A watchpoint stops before the access, leaving the PC at the instruction.
    */
-  private runDebugged(budget: number, resuming = false): number {
+  private runUnderDebugger(budget: number, resuming = false): number {
     const hook = this.debugHook!;
     const start = this.icount;
     this.debugStopped = undefined;
@@ -1216,7 +1242,7 @@ export class Cpu {
     const hook = this.debugHook;
     this.debugStopped = undefined;
     try {
-      if (hook !== undefined) return this.runDebugged(1, true);
+      if (hook !== undefined) return this.runUnderDebugger(1, true);
       return this.runBlocks(1);
     } finally {
       this.interruptCheck ||= pending;
@@ -1238,7 +1264,6 @@ export class Cpu {
     this.flow = 0;
     while (this.icount < end && !this.halted && !this.off && !this.yieldRequested) {
       const iterationStart = this.icount;
-      let blockLo = 0, compiled = false;
       try {
         // An interrupt taken here sets the PC itself; clear `flow` so the first vector
         // instruction is not mistaken for a branch (it would run twice).
@@ -1248,34 +1273,26 @@ export class Cpu {
           this.icount++;
           this.takeException(this.el === 0 ? 1 : this.el, EC.ILLEGAL_STATE, 0);
         }
+        if (this.debugArmed && this.debug.enabled() && this.debug.singleInstructionsHere()) { this.runDebugged(); continue; }
         const page = this.fetchPage();
         const baseLo = this.pcLo & ~0xfff, hi = this.pcHi, epoch = this.tlbEpoch;
         // Go from block to block while the PC stays in this page and nothing needs the outer
         // loop (interrupts, EL or translation changes, the page being dropped, the budget).
         for (;;) {
           const idx = (this.pcLo & 0xfff) >>> 2;
-          const blocks = page.blocks;
-          let fn = blocks === undefined ? undefined : blocks[idx];
-          if (fn === undefined) {
+          let len = page.blockLen[idx];
+          if (len === 0) {
             const heat = ++page.heat[idx];
             if (heat === jitLoopHeat || heat === jitStraightHeat) {
               const ops = collectBlock(page.insns, idx, this.decoder, this.fetchView, this.fetchOffset);
               if (heat === jitStraightHeat || blockLoops(ops)) {
-                fn = (page.blocks ??= new Array(1024).fill(undefined))[idx] = compileBlock(ops, baseLo | (idx << 2), this.decoder);
-                page.blockLen[idx] = ops.length;
+                this.compileRegion(page, idx, ops, baseLo);
+                len = page.blockLen[idx];
               }
             }
           }
-          if (fn !== undefined && this.icount + page.blockLen[idx] <= end) {
-            blockLo = baseLo | (idx << 2);
-            compiled = true;
-            const k = fn(this, end, blockLo);
-            compiled = false;
-            if (this.flow !== 1) {
-              const lo = (blockLo >>> 0) + k * 4;
-              this.pcLo = lo | 0;
-              if (lo > 0xffffffff) this.pcHi = (hi + 1) | 0;
-            }
+          if (len !== 0 && this.icount + len <= end) {
+            page.regions[page.regionOf[idx]]!(this, end, baseLo, idx, hi, epoch, page);
             this.flow = 0;
           } else {
             this.interpret(page, idx, baseLo, end);
@@ -1287,15 +1304,56 @@ export class Cpu {
       } catch (e) {
         if (e !== EXCEPTION_TAKEN) throw e;
         this.flow = 0;
-        // A compiled block counts its instructions when it exits; count the last pass up to
-        // and including the faulting instruction, as the interpreter does.
-        if (compiled) this.icount += ((this.excPcLo - blockLo) >>> 2) + 1;
-        // A fault on fetch executes no instruction; count it so a guest stuck taking
-        // exceptions still consumes its budget and returns control to the board.
-        else if (this.icount === iterationStart) this.icount++;
+        // (A compiled region has counted the instructions of its block in flight, up to and
+        // including the faulting one.) A fault on fetch executes no instruction; count it so a
+        // guest stuck taking exceptions still consumes its budget and returns control to the board.
+        if (this.icount === iterationStart) this.icount++;
       }
     }
     return this.icount - start;
+  }
+
+  /**
+   * Compile a new region of `page` from the block at `idx` (`ops`, as collected) and the blocks
+   * around it that control reaches directly: the static successors (branch targets, fall-through,
+   * return points after calls) within the page, breadth first, that have run before (heat > 0),
+   * up to MAX_REGION_INSNS, whether or not another region has them too. That takes in a loop of several blocks,
+   * or an if/else in a loop body, whole. Regions stay small on purpose: V8's optimising compile
+   * time grows faster than linearly with a function's size (a 280-instruction region took
+   * 0.3-1 s), and a function compiled again loses its type feedback. Blocks end where another
+   * entry of the region begins, so no instruction is compiled twice in one region.
+   */
+  private compileRegion(page: CodePage, idx: number, ops: Decoded[], baseLo: number): void {
+    if (page.regions.length >= MAX_REGIONS) return;
+    const r = page.regions.length;
+    const chosen = new Map<number, Decoded[]>([[idx, ops]]);
+    let total = ops.length;
+    const queue = [idx];
+    while (queue.length > 0 && total < MAX_REGION_INSNS) {
+      const j = queue.shift()!;
+      for (const next of blockSuccessors(j, chosen.get(j)!)) {
+        if (chosen.has(next) || page.heat[next] === 0) continue;
+        const block = collectBlock(page.insns, next, this.decoder, this.fetchView, this.fetchOffset);
+        if (total + block.length > MAX_REGION_INSNS) continue;
+        chosen.set(next, block);
+        total += block.length;
+        queue.push(next);
+      }
+    }
+    const starts = [...chosen.keys()].sort((a, b) => a - b);
+    const blocks: RegionBlock[] = starts.map((j, k) => {
+      let block = chosen.get(j)!;
+      const next = starts[k + 1];
+      if (next !== undefined && j + block.length > next) block = block.slice(0, next - j);
+      return { idx: j, ops: block };
+    });
+    page.regions.push(compileRegion(blocks, baseLo, this.decoder, EXCEPTION_TAKEN, this.platform.handlesEl2Exits !== false));
+    // An entry keeps the region it first joined; blocks that also appear in this one (a leaf
+    // function called from here) are reached through this region's switch when control comes
+    // from its own blocks.
+    for (const b of blocks) if (page.blockLen[b.idx] === 0) { page.blockLen[b.idx] = b.ops.length; page.regionOf[b.idx] = r; }
+    page.regionCompiles++;
+
   }
 
   /**
@@ -1324,6 +1382,24 @@ export class Cpu {
       }
       if (++idx === 1024) { this.pcLo = baseLo | 0xffc; this.advancePc(); return; }
       if (this.icount >= end) { this.pcLo = baseLo | (idx << 2); return; }
+    }
+  }
+
+  /**
+   * One instruction with self-hosted debug enabled (ARM ARM D2): a pending software step or a
+   * matching breakpoint is taken before it, and when it was the stepped instruction and raised
+   * no exception of its own, the step exception after it (self-hosted-debug.ts).
+   */
+  private runDebugged(): void {
+    const stepping = this.debug.beforeInstruction();
+    const page = this.fetchPage();
+    const idx = (this.pcLo & 0xfff) >>> 2;
+    this.interpret(page, idx, this.pcLo & ~0xfff, this.icount + 1);
+    this.flow = 0;
+    if (stepping) {
+      // A stepped WFI completes at once, as in QEMU: the step exception, not a halt.
+      this.halted = false;
+      this.debug.stepCompleted(page.insns[idx]?.def.exclusiveLoad === true);
     }
   }
 

@@ -96,6 +96,9 @@ export function takeException(cpu: Cpu, target: number, ec: number, iss: number,
 /** As takeException, but the return address is the next instruction (SVC, HVC, SMC). */
 export function takeExceptionAfter(cpu: Cpu, target: number, ec: number, iss: number): never {
   cpu.excPcLo = cpu.pcLo;
+  // SVC, HVC and SMC complete the instruction being stepped: SPSR.SS = 0, and the step
+  // exception is taken when the handler returns (ARM ARM D2, "Software Step exceptions"; QEMU gen_ss_advance).
+  if (cpu.pstateSs !== 0 && cpu.debugArmed && cpu.debug.stepActive()) cpu.pstateSs = 0;
   const lo = (cpu.pcLo >>> 0) + 4;
   enterException(cpu, target, VectorOffset.Sync, lo | 0, lo > 0xffffffff ? (cpu.pcHi + 1) | 0 : cpu.pcHi, ec, iss);
   throw EXCEPTION_TAKEN;
@@ -279,6 +282,9 @@ export function exceptionReturn(cpu: Cpu): void {
     cpu.pstateIl = 1;
   } else {
     cpu.setPstate(spsr);
+    // PSTATE.SS comes from SPSR.SS only where software step is active after the return
+    // (ARM ARM D2, "Software Step exceptions"; QEMU helper_exception_return).
+    if (cpu.pstateSs !== 0 && !(cpu.debugArmed && cpu.debug.stepActive())) cpu.pstateSs = 0;
     // A return that took effect ends the run of exceptions (an illegal one raises another).
     cpu.exceptionsSinceEret = 0;
   }

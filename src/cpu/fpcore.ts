@@ -111,6 +111,38 @@ function normz64(lo: number, hi: number): boolean {
   return e === 0 ? ((hi & 0xfffff) | lo) === 0 : e !== 0x7ff;
 }
 
+/**
+ * Infinities and NaNs on host numbers and raw bits (ARM ARM J1.3 FPProcessNaN(s), and the
+ * invalid cases of FPAdd/FPMul/FPMulAdd): results are exact, so the rounding mode does not
+ * matter. Subnormal operands keep the exact path (flush-to-zero and the input-denormal flag).
+ */
+const DEFAULT_NAN32 = 0x7fc00000, QUIET32 = 0x00400000;
+/** Exponent field all ones (an infinity or a NaN). */
+function nonFinite32(b: number): boolean { return (b & 0x7f800000) === 0x7f800000; }
+/** Not a subnormal. */
+function notSub32(b: number): boolean { return (b & 0x7f800000) !== 0 || (b & 0x7fffff) === 0; }
+function isNaN32(b: number): boolean { return (b & 0x7fffffff) > 0x7f800000; }
+function isSNaN32(b: number): boolean { return isNaN32(b) && (b & QUIET32) === 0; }
+function quietNaN32(cpu: Cpu, b: number): number {
+  if ((b & QUIET32) === 0) cpu.fpsr |= IOC;
+  return cpu.fpcr & FPCR_DN ? DEFAULT_NAN32 : b | QUIET32;
+}
+/** FPProcessNaNs(3): the first signalling NaN, else the first quiet NaN, processed; undefined without NaNs. */
+function nans32(cpu: Cpu, a: number, b: number, c = 0): number | undefined {
+  if (isSNaN32(a)) return quietNaN32(cpu, a);
+  if (isSNaN32(b)) return quietNaN32(cpu, b);
+  if (isSNaN32(c)) return quietNaN32(cpu, c);
+  if (isNaN32(a)) return quietNaN32(cpu, a);
+  if (isNaN32(b)) return quietNaN32(cpu, b);
+  if (isNaN32(c)) return quietNaN32(cpu, c);
+  return undefined;
+}
+/** An exact host result that is an infinity or NaN (invalid operation: the default NaN). */
+function infResult32(cpu: Cpu, v: number): number {
+  if (v !== v) { cpu.fpsr |= IOC; return DEFAULT_NAN32; }
+  return bits32(v);
+}
+
 /** Veltkamp split high part (for Dekker's exact product). */
 function splitHi(a: number): number {
   const c = 134217729 * a;
@@ -528,6 +560,9 @@ function addSub32(cpu: Cpu, a: number, b: number, negate: boolean, op: Op): numb
     }
     if (s === 0) return bits32(s);
   }
+  if ((nonFinite32(a) || nonFinite32(b)) && notSub32(a) && notSub32(b)) {
+    return nans32(cpu, a, b) ?? infResult32(cpu, negate ? f32(a) - f32(b) : f32(a) + f32(b));
+  }
   return Number(binopSlow(cpu, op, big32(a), big32(b), S)) | 0;
 }
 
@@ -549,6 +584,7 @@ export function fpMul32(cpu: Cpu, a: number, b: number): number {
     }
     if (p === 0) return bits32(p);
   }
+  if ((nonFinite32(a) || nonFinite32(b)) && notSub32(a) && notSub32(b)) return nans32(cpu, a, b) ?? infResult32(cpu, f32(a) * f32(b));
   return Number(binopSlow(cpu, Op.Mul, big32(a), big32(b), S)) | 0;
 }
 
@@ -623,11 +659,27 @@ export function fpMulAdd32(cpu: Cpu, addend: number, a: number, b: number): numb
       return bits32(s); // exact cancellation: +0 in round to nearest
     }
   }
+  if ((nonFinite32(addend) || nonFinite32(a) || nonFinite32(b)) && notSub32(addend) && notSub32(a) && notSub32(b)) {
+    const nan = nans32(cpu, addend, a, b);
+    if (nan === undefined) return infResult32(cpu, f32(addend) + f32(a) * f32(b));
+    // A quiet NaN addend does not hide the invalid 0 * inf product.
+    const zeroA = (a & 0x7fffffff) === 0, zeroB = (b & 0x7fffffff) === 0, infA = (a & 0x7fffffff) === 0x7f800000, infB = (b & 0x7fffffff) === 0x7f800000;
+    if (isNaN32(addend) && !isSNaN32(addend) && ((infA && zeroB) || (zeroA && infB))) { cpu.fpsr |= IOC; return DEFAULT_NAN32; }
+    return nan;
+  }
   return Number(mulAddSlow(cpu, big32(addend), big32(a), big32(b), S)) | 0;
 }
 
 export function fpCompare32(cpu: Cpu, a: number, b: number, signalAllNaNs: boolean): number {
   if (normz32(a) && normz32(b)) {
+    const x = f32(a), y = f32(b);
+    return x === y ? 0b0110 : x < y ? 0b1000 : 0b0010;
+  }
+  if (notSub32(a) && notSub32(b)) {
+    if (isNaN32(a) || isNaN32(b)) {
+      if (signalAllNaNs || isSNaN32(a) || isSNaN32(b)) cpu.fpsr |= IOC;
+      return 0b0011;
+    }
     const x = f32(a), y = f32(b);
     return x === y ? 0b0110 : x < y ? 0b1000 : 0b0010;
   }

@@ -62,12 +62,174 @@ export function collectBlock(insns: (Decoded | undefined)[], idx: number, decode
   return ops;
 }
 
+/**
+ * Where control may go after the block at instruction `idx` of its page (`ops`): the targets of
+ * a final PC-relative branch and the instruction after the block (where a conditional branch
+ * falls through, a call returns, or a block cut short by MAX_BLOCK continues), as instruction
+ * indices within the page. Indirect branches (RET, BR) have no static target.
+ */
+export function blockSuccessors(idx: number, ops: readonly Decoded[]): number[] {
+  const n = ops.length, last = ops[n - 1]!, name = last.def.name;
+  const out: number[] = [];
+  const field = name === "BL" ? "imm26" : RELATIVE_BRANCH_FIELD[name];
+  if (field !== undefined) out.push(idx + n - 1 + (last[field] as number));
+  if (name !== "B" && (field !== undefined || !last.def.branch || name === "BLR")) out.push(idx + n);
+  return out.filter((j) => j >= 0 && j < 1024);
+}
+
 /** The block ends with a branch back to its own start. */
 export function blockLoops(ops: readonly Decoded[]): boolean {
   const n = ops.length, last = ops[n - 1]!;
   const field = RELATIVE_BRANCH_FIELD[last.def.name];
   return field !== undefined && (n - 1) * 4 + (last[field] as number) * 4 === 0;
 }
+
+/**
+ * A compiled region: the hot blocks of one physical page in one function. Called with the PC
+ * at entry `idx` of the page at `base` (block start = base | idx * 4); runs block after block
+ * while the PC stays on an entry of the region in this page and nothing needs the run loop,
+ * and returns with the PC, `cpu.icount` and `cpu.flow` (0, or left for the run loop to clear)
+ * describing where it stopped. On an exception it adds the instructions of the block in flight
+ * up to and including the faulting one (`cpu.excPcLo`) to the count before rethrowing.
+ */
+export type RegionFn = (cpu: Cpu, end: number, base: number, idx: number, hi: number, epoch: number, page: RegionPage) => void;
+
+/** What a region tests of its page between blocks. */
+export interface RegionPage { valid: boolean }
+
+/** The blocks a region is made of: entry instruction index and the block's instructions. */
+export interface RegionBlock { idx: number; ops: readonly Decoded[] }
+
+/**
+ * Compile a region (see RegionFn). Each block is placed as one case of a switch on the entry
+ * index inside a loop, so a branch from one hot block to another in the same page (a loop of
+ * several blocks, an if/else inside a loop, a call to a leaf function nearby) costs a compare and
+ * a jump instead of a return to the run loop: QEMU's TCG reaches the same by chaining translated
+ * blocks (goto_tb), v86 by compiling a page's basic blocks into one WebAssembly function.
+ * Between blocks the region tests what the run loop would (budget, pending interrupts, a TLB or
+ * EL change, the page being dropped, a halt or stop request); blocks end as in compileBlock.
+ */
+export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, decoder: Decoder, exceptionMarker: unknown,
+  flushAtAccess: boolean): RegionFn {
+  const execs: ExecFn[] = [], decs: Decoded[] = [];
+  const cases: string[] = [], catchCases: string[] = [];
+  const allCached = new Set<number>();
+  blocks.forEach(({ idx, ops }, id) => {
+    const n = ops.length;
+    // Each instruction as placed: a snippet free of exec calls works on registers cached in
+    // locals; anything else (an exec call, or a snippet with an exec slow path) is a sync point,
+    // with the registers flushed to the register file before and reloaded after. A snippet that
+    // calls into the CPU (a load or store) may end in an exception: then the locals go back to
+    // the register file in the region's catch, where the handler (interpreted or compiled)
+    // reads them. Under a hypervisor that answers guest exits in TypeScript (flushAtAccess) an
+    // access may also trap to it, which reads or writes the transfer register in the file and
+    // resumes by unwinding: there the registers are flushed before each access instead.
+    const placed = ops.map((d, i) => {
+      const k = execs.length;
+      execs.push(d.exec); decs.push(d);
+      const pcLo = i === 0 ? "lo" : `((lo + ${i * 4}) | 0)`;
+      const snippet = d.def.compile?.(d, { pcLo, offset: i * 4, exec: `e${k}`, d: `d${k}` });
+      const code = snippet ?? `e${k}(cpu, d${k});`;
+      const bare = decoder.straightLine.has(d.def) || (snippet !== undefined && d.def.branch);
+      const sync = snippet === undefined || EXEC_CALL.test(snippet);
+      const calls = !sync && CPU_CALL.test(snippet!);
+      const writes = sync ? [] : [...snippet!.matchAll(SLOT_WRITE)].map((m) => Number(m[1]));
+      return { code, pcLo, bare, sync, calls, writes };
+    });
+    const used = new Set<number>();
+    let syncs = 0;
+    for (const p of placed) {
+      if (p.sync) { syncs++; continue; }
+      for (const m of p.code.matchAll(SLOT)) used.add(Number(m[1]));
+    }
+    // Cache only where exec calls are rare enough that reloading after each costs less than it saves.
+    const cache = used.size > 0 && syncs <= MAX_CACHED_SYNCS;
+    const loops = blockLoops(ops);
+    const slots = [...used].sort((a, b) => a - b);
+    const load = slots.map((v) => `r${v} = x[${v}];`).join(" ");
+    const flush = (dirty: Set<number>): string => [...dirty].sort((a, b) => a - b).map((v) => `x[${v}] = r${v};`).join(" ");
+    // The slots written since the last flush, as each instruction is placed. A block that loops
+    // starts each pass with what the previous pass left unflushed.
+    const clears = (p: { sync: boolean; calls: boolean }): boolean => p.sync || (flushAtAccess && p.calls);
+    const dirtyAtEnd = (start: Set<number>): Set<number> => {
+      const dirty = new Set(start);
+      for (const p of placed) {
+        if (clears(p)) dirty.clear();
+        for (const w of p.writes) dirty.add(w);
+      }
+      return dirty;
+    };
+    const tail = cache && loops ? dirtyAtEnd(dirtyAtEnd(new Set())) : new Set<number>();
+    const lines: string[] = [`case ${idx}: {`, `if (cpu.icount + ${n} > end) break;`, `lo = base | ${idx * 4};`];
+    if (cache) { lines.push(`cur = ${id}; ${load}`); for (const v of slots) allCached.add(v); }
+    const head = lines.length;
+    const dirty = new Set<number>(tail);
+    placed.forEach((p, i) => {
+      let code = p.code;
+      if (cache) {
+        if (p.sync) {
+          code = `${flush(dirty)} cur = -1; ${code} cur = ${id}; ${load}`;
+          dirty.clear();
+        } else {
+          code = code.replace(SLOT, "r$1");
+          if (clears(p)) { code = `${flush(dirty)} ${code}`; dirty.clear(); }
+          for (const w of p.writes) dirty.add(w);
+        }
+      }
+      if (p.bare) { lines.push(code); return; }
+      lines.push(`cpu.pcLo = ${p.pcLo}; ${code}`);
+      if (i < n - 1) lines.push(`if (cpu.flow !== 0) { ${cache ? flush(dirty) : ""} cpu.icount += ${i + 1}; leave(cpu, lo, ${i + 1}); return; }`);
+    });
+    lines.push(`cpu.icount += ${n};`);
+    if (loops) {
+      // A block that branches back to its own start loops here without the region's dispatch,
+      // its registers staying in locals from one pass to the next.
+      const body = lines.splice(head);
+      lines.push(`for (;;) {`, ...body,
+        `if (cpu.flow !== 1 || cpu.pcLo !== lo || cpu.icount + ${n} > end || cpu.interruptCheck) break;`, `cpu.flow = 0;`, `}`);
+    }
+    if (cache) lines.push(`${flush(dirty)} cur = -1;`);
+    const written = new Set(placed.flatMap((p) => p.writes));
+    if (cache && !flushAtAccess && written.size > 0) catchCases.push(`case ${id}: ${flush(written)} break;`);
+    const next = idx + n;
+    const fallThrough = next >= 1024 ? `{ leave(cpu, lo, ${n}); return; }` : `idx = ${next};`;
+    lines.push(
+      `if (cpu.flow !== 0) {`,
+      `if (cpu.flow !== 1) { leave(cpu, lo, ${n}); return; }`,
+      `const t = cpu.pcLo;`,
+      `if (((t ^ base) & ~0xffc) !== 0 || cpu.pcHi !== hi) return;`,
+      `cpu.flow = 0; idx = (t & 0xfff) >>> 2;`,
+      `} else ${fallThrough}`,
+      `if (cpu.tlbEpoch !== epoch || !page.valid || cpu.interruptCheck || cpu.halted || cpu.yieldRequested || cpu.off || cpu.pstateIl) break;`,
+      `continue; }`,
+    );
+    cases.push(lines.join("\n"));
+  });
+  const bindings = execs.map((_, k) => `const e${k} = E[${k}], d${k} = D[${k}];`).join("\n");
+  const locals = allCached.size > 0 ? `let ${[...allCached].sort((a, b) => a - b).map((v) => `r${v} = 0`).join(", ")};\n` : "";
+  // An exception leaves the block in flight (cur): its cached registers go back to the register
+  // file first. Not from inside an exec call (cur is -1 there), which works on the file itself.
+  const writeBack = catchCases.length > 0 ? `switch (cur) {\n${catchCases.join("\n")}\n}\n` : "";
+  const name = `region_${((baseLo >>> 0) + blocks[0]!.idx * 4).toString(16)}`;
+  const source = `"use strict";\n${bindings}\n` +
+    `function leave(cpu, lo, k) { if (cpu.flow !== 1) { const l = (lo >>> 0) + k * 4; cpu.pcLo = l | 0; if (l > 0xffffffff) cpu.pcHi = (cpu.pcHi + 1) | 0; } }\n` +
+    `return function ${name}(cpu, end, base, idx, hi, epoch, page) {\nconst x = cpu.x;\nlet lo = base | (idx << 2), cur = -1;\n${locals}` +
+    `try {\nfor (;;) {\nswitch (idx) {\n${cases.join("\n")}\n}\ncpu.pcLo = base | (idx << 2); return;\n}\n` +
+    `} catch (e) {\n${writeBack}if (e === X) cpu.icount += ((cpu.excPcLo - lo) >>> 2) + 1; throw e; }\n};`;
+  const factory = new Function("E", "D", "X", source) as (e: ExecFn[], d: Decoded[], x: unknown) => RegionFn;
+  return factory(execs, decs, exceptionMarker);
+}
+
+/** A register-file slot named in a snippet (`x[12]`). */
+const SLOT = /(?<![\w$.])x\[(\d+)\]/g;
+/** A slot a snippet assigns (plain or compound assignment, not a comparison). */
+const SLOT_WRITE = /(?<![\w$.])x\[(\d+)\]\s*(?:[-+*|&^%]|<<|>>>?)?=(?!=)/g;
+/** A snippet that calls into the CPU (other than to branch): a memory access, which may fault or trap. */
+const CPU_CALL = /(?<![\w$.])cpu\.(?!branchTo\()[A-Za-z_]\w*\(/;
+/** A snippet that calls its instruction's exec (a slow path), which works on the register file. */
+const EXEC_CALL = /(?<![\w$.])e\d+\(cpu/;
+/** Blocks with more exec calls than this keep their registers in the register file. */
+const MAX_CACHED_SYNCS = 3;
 
 /** Compile `ops`; `startLo` (the PC low word of this first use) only names the function. */
 export function compileBlock(ops: readonly Decoded[], startLo: number, decoder: Decoder): BlockFn {

@@ -145,6 +145,12 @@ export const RESUME: El2ExitResult = Object.freeze({ action: "resume" });
 /** What answers guest exits to EL2: the TypeScript hypervisor. */
 export interface El2ExitHandler {
   el2Exit(cpu: Cpu, exit: El2Exit): El2ExitResult;
+  /**
+   * False when el2Exit only ever reflects. Otherwise (or when not said) it may answer exits
+   * itself, reading and writing guest registers in the register file, and compiled code keeps
+   * no register cached across a memory access (see compileRegion).
+   */
+  readonly handlesEl2Exits?: boolean;
 }
 
 /**
@@ -191,6 +197,7 @@ export interface CpuPlatform extends El2ExitHandler {
  */
 export class StandalonePlatform implements CpuPlatform {
   firmwareCall(_cpu: Cpu, _conduit: Conduit, _imm: number): boolean { return false; }
+  readonly handlesEl2Exits = false;
   el2Exit(_cpu: Cpu, _exit: El2Exit): El2ExitResult { return REFLECT; }
   halted(_cpu: Cpu): void {}
   broadcastTlbInvalidate(cpu: Cpu, op: TlbInvalidation): void { cpu.invalidateTlb(op); }

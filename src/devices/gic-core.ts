@@ -13,6 +13,23 @@ export const SPECIAL_NONE = 1023;
 
 export interface ActivePriority { priority: number; group: number }
 
+/** First LPI INTID (IHI 0069 2.2.1): INTIDs from 8192 up are LPIs. */
+export const FIRST_LPI = 8192;
+
+/**
+ * The LPIs a GICv3 redistributor holds pending (src/devices/gicv3-lpis.ts): their state lives in
+ * guest memory, so the core only sees each CPU's cached highest-priority pending LPI. LPIs are
+ * always Group 1 and have no active state (IHI 0069 5.1): acknowledging one clears its pending bit.
+ */
+export interface LpiSource {
+  /** Per CPU: the best pending enabled LPI, SPECIAL_NONE when there is none. */
+  readonly bestId: Int32Array;
+  /** Its priority (the configuration byte's bits [7:2]). */
+  readonly bestPrio: Int32Array;
+  /** The CPU acknowledged LPI `intid`. */
+  acknowledged(cpu: number, intid: number): void;
+}
+
 export class GicCore {
   readonly ncpu: number;
   readonly nirq: number;
@@ -46,6 +63,9 @@ export class GicCore {
   readonly hppiId: Int32Array;
   readonly hppiPrio: Int32Array;
   readonly hppiGroup: Int32Array;
+
+  /** The redistributors' LPIs (GICv3 with LPIs only). */
+  lpis: LpiSource | undefined;
 
   constructor(ncpu: number, nirq: number, readonly priorityBits: number,
     /** Drive the CPU's IRQ and FIQ inputs for its highest-priority signalled interrupt. */
@@ -126,6 +146,12 @@ export class GicCore {
     for (let i = 0; i < 32; i++) consider(i, base + i);
     const bit = 1 << cpu, sb = this.ncpu * 32 - 32;
     for (let i = 32; i < this.nirq; i++) if (this.spiTargets[i] & bit) consider(i, sb + i);
+    // The best LPI competes last and so loses ties to the lower INTIDs, as in QEMU's
+    // gicv3_redist_update_noirqset (irqbetter: equal priority goes to the lower INTID).
+    const lpis = this.lpis;
+    if (lpis !== undefined && lpis.bestId[cpu] !== SPECIAL_NONE && lpis.bestPrio[cpu] < bestPrio && this.groupEnabled(cpu, 1)) {
+      best = lpis.bestId[cpu]; bestPrio = lpis.bestPrio[cpu]; bestGroup = 1;
+    }
     this.hppiId[cpu] = best;
     this.hppiPrio[cpu] = best === SPECIAL_NONE ? 0xff : bestPrio;
     this.hppiGroup[cpu] = bestGroup;
@@ -157,9 +183,12 @@ export class GicCore {
     if (id === SPECIAL_NONE || !this.canSignal(cpu)) return SPECIAL_NONE;
     const g = this.hppiGroup[cpu];
     if (wantGroup >= 0 && g !== wantGroup) return SPECIAL_NONE;
-    const s = this.slot(cpu, id);
-    this.active[s] = 1;
-    this.latch[s] = 0;
+    if (id >= FIRST_LPI) this.lpis!.acknowledged(cpu, id);
+    else {
+      const s = this.slot(cpu, id);
+      this.active[s] = 1;
+      this.latch[s] = 0;
+    }
     this.activePriorities[cpu].push({ priority: this.groupPriority(cpu, this.hppiPrio[cpu], g), group: g });
     return id;
   }

@@ -2,8 +2,10 @@
  * GICv3 interrupt controller (IHI 0069): distributor (GICD), one redistributor per CPU (GICR,
  * RD_base + SGI_base frames of 64 KiB) and the system-register CPU interface (ICC_*_EL1).
  * As QEMU's virt board without secure=on: a single security state (GICD_CTLR.DS = 1),
- * affinity routing always on (ARE RAO/WI, no legacy mode), no LPIs, 5 priority bits.
+ * affinity routing always on (ARE RAO/WI, no legacy mode), 5 priority bits.
  * Group 0 is signalled as FIQ, group 1 as IRQ (IHI 0069 4.6.2 with DS = 1).
+ * LPIs (gicv3-lpis.ts) when enableLpis() gives the GIC guest memory for their tables, as the
+ * board's GIC with its ITS has them (QEMU's virt sets has-lpi with its=on); without, none.
  */
 import type { Cpu } from "../cpu/cpu.js";
 import type { SysRegTable } from "../cpu/sysregs.js";
@@ -12,6 +14,8 @@ import { HCR_EL2 } from "../cpu/arch-bits.js";
 import { GicCore, idRegister, SPECIAL_NONE } from "./gic-core.js";
 import { GicV3VirtualCpuInterface, IchHcr } from "./gicv3-virtual-cpu-interface.js";
 import type { InterruptController } from "./interrupts.js";
+import { GicV3Lpis } from "./gicv3-lpis.js";
+import type { GuestMemory } from "./virtio/guest-memory.js";
 
 const GICD_CTLR_EN_GRP0 = 1, GICD_CTLR_EN_GRP1 = 2, GICD_CTLR_ARE = 1 << 4, GICD_CTLR_DS = 1 << 6;
 /** Peripheral/component ID registers 0xFFD0-0xFFFC as QEMU's GICv3 reports them (PIDR2 ArchRev = 3). */
@@ -20,6 +24,12 @@ const GICR_IDS = [0x44, 0x00, 0x00, 0x00, 0x93, 0xb4, 0x3b, 0x00, 0x0d, 0xf0, 0x
 const IIDR_ARM = 0x43b;
 const PRIORITY_BITS = 5;
 const WAKER_PROCESSOR_SLEEP = 2, WAKER_CHILDREN_ASLEEP = 4;
+const GICD_TYPER_LPIS = 1 << 17, GICR_CTLR_ENABLE_LPIS = 1;
+/** GICR_CTLR.CES: EnableLPIs can be cleared again (IHI 0069 12.11.2); set in QEMU with LPIs. */
+const GICR_CTLR_CES = 2;
+/** GICR_TYPER: PLPIS [0], and CommonLPIAff [25:24] = 1, all redistributors share one configuration table (QEMU). */
+const GICR_TYPER_PLPIS = 1, GICR_TYPER_COMMON_LPI_AFF_ALL = 1 << 24;
+const GICR_PROPBASER = 0x70, GICR_PENDBASER = 0x78;
 
 export class GicV3 implements InterruptController {
   readonly core: GicCore;
@@ -43,6 +53,16 @@ export class GicV3 implements InterruptController {
     this.sre = new Uint8Array(ncpu).fill(7);
     this.cbpr = new Uint8Array(ncpu);
     for (let i = 32; i < nirq; i++) this.recomputeRoute(i);
+  }
+
+  /** The redistributors' LPIs, once enableLpis() has been called. */
+  lpis: GicV3Lpis | undefined;
+
+  /** Give the redistributors LPIs, with their tables in `mem` (GICD_TYPER.LPIS, GICR_TYPER.PLPIS). */
+  enableLpis(mem: GuestMemory): GicV3Lpis {
+    this.lpis = new GicV3Lpis(this.ncpu, mem, () => this.core.update());
+    this.core.lpis = this.lpis;
+    return this.lpis;
   }
 
   attachCpus(cpus: Cpu[]): void {
@@ -89,8 +109,8 @@ export class GicV3 implements InterruptController {
     if (offset === 0x0004) {
       // As QEMU's GICv3 (the oracle guests compare against): ITLinesNumber counts external
       // interrupts only ((N - 32) / 32 - 1), IDbits = 15, A3V and No1N set, CPUNumber 0 because
-      // affinity routing is always on, no LPIs/MBIS, no security extensions.
-      return (((core.nirq - 32) / 32 - 1) | (0xf << 19) | (1 << 24) | (1 << 25)) >>> 0;
+      // affinity routing is always on, no MBIS, no security extensions; LPIS when there are LPIs.
+      return (((core.nirq - 32) / 32 - 1) | (0xf << 19) | (1 << 24) | (1 << 25) | (this.lpis ? GICD_TYPER_LPIS : 0)) >>> 0;
     }
     if (offset === 0x0008) return IIDR_ARM;
     if (offset >= 0x6100 && offset < 0x8000) {
@@ -171,12 +191,18 @@ export class GicV3 implements InterruptController {
     const core = this.core;
     if (off < 0x10000) {
       switch (off) {
-        case 0x0000: return 0; // GICR_CTLR: LPIs not supported
+        // GICR_CTLR: EnableLPIs and CES (RWP, UWP and the DPG bits read as zero, as in QEMU).
+        case 0x0000: return this.lpis ? GICR_CTLR_CES | (this.lpis.lpisEnabled(cpu) ? GICR_CTLR_ENABLE_LPIS : 0) : 0;
         case 0x0004: return IIDR_ARM;
-        case 0x0008: // GICR_TYPER low: Processor_Number [23:8], Last [4]
-          return ((cpu << 8) | (cpu === this.ncpu - 1 ? 1 << 4 : 0)) >>> 0;
+        case 0x0008: // GICR_TYPER low: CommonLPIAff [25:24], Processor_Number [23:8], Last [4], PLPIS [0]
+          return ((cpu << 8) | (cpu === this.ncpu - 1 ? 1 << 4 : 0) |
+            (this.lpis ? GICR_TYPER_PLPIS | GICR_TYPER_COMMON_LPI_AFF_ALL : 0)) >>> 0;
         case 0x000c: return this.affinities[cpu] >>> 0; // GICR_TYPER high: Aff3.Aff2.Aff1.Aff0
         case 0x0014: return this.waker[cpu];
+        case GICR_PROPBASER: return this.lpis?.propLo[cpu] ?? 0;
+        case GICR_PROPBASER + 4: return this.lpis?.propHi[cpu] ?? 0;
+        case GICR_PENDBASER: return this.lpis?.pendLo[cpu] ?? 0;
+        case GICR_PENDBASER + 4: return this.lpis?.pendHi[cpu] ?? 0;
         default:
           if (off >= 0xffd0) return idRegister(GICR_IDS, 0xffd0, off);
           return 0;
@@ -203,6 +229,17 @@ export class GicV3 implements InterruptController {
       const sleep = value & WAKER_PROCESSOR_SLEEP;
       this.waker[cpu] = sleep ? WAKER_PROCESSOR_SLEEP | WAKER_CHILDREN_ASLEEP : 0;
       return;
+    }
+    const lpis = this.lpis;
+    if (lpis && off < 0x10000) {
+      // The base registers stay writable with LPIs on (QEMU keeps every bit as written).
+      switch (off) {
+        case 0x0000: lpis.writeEnable(cpu, (value & GICR_CTLR_ENABLE_LPIS) !== 0); return;
+        case GICR_PROPBASER: lpis.propLo[cpu] = value; return;
+        case GICR_PROPBASER + 4: lpis.propHi[cpu] = value; return;
+        case GICR_PENDBASER: lpis.pendLo[cpu] = value; return;
+        case GICR_PENDBASER + 4: lpis.pendHi[cpu] = value; return;
+      }
     }
     if (off < 0x10000) return;
     const sgi = off - 0x10000;

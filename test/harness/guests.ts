@@ -40,6 +40,38 @@ export const GUESTS: readonly GuestSpec[] = [
     forbid: NEVER,
   },
   {
+    // Self-hosted debug: breakpoints, watchpoints and software step at EL1 and EL0.
+    name: "debug",
+    run: {},
+    expect: ["ID_AA64DFR0_EL1 DebugVer 6 BRPs 6 WRPs 4 CTX_CMPs 2", "DBGBCR0_EL1 wrote 0xa6, reads 1e6",
+      "  EL1 slot=8 ESR=c2000022 EC=30 ELR=24 SPSR=00000000 FAR=0",
+      "  EL1 slot=4 ESR=c6000022 EC=31 ELR=12 SPSR=800001c5 FAR=0",
+      "store 8 on BAS 0xf0: 1 event(s)\n  EL1 slot=4 ESR=d6000062 EC=35 ELR=0 SPSR=600001c5 FAR=4",
+      "  EL1 slot=8 ESR=cb000062 EC=32 ELR=20 SPSR=00000000", "  EL1 slot=8 ESR=ca000022 EC=32 ELR=32 SPSR=00000000",
+      "  EL1 slot=4 ESR=cf000062 EC=33 ELR=20 SPSR=00000005", "debug: done"],
+    forbid: NEVER,
+  },
+  {
+    // MDCR_EL2: TDA/TDOSA/TDRA traps of EL1's debug register accesses, TDE routing to EL2.
+    name: "debug-el2",
+    run: { virtualization: true },
+    expect: ["debug-el2: CurrentEL=2", "  EL2 slot=8 ESR=62280403 EC=18 ELR=12 SPSR=00000005",
+      "EL1 breakpoint, TDE = 1: 2 event(s)\n  EL2 slot=8 ESR=c2000022 EC=30 ELR=4 SPSR=00000005",
+      "  EL2 slot=8 ESR=d2000062 EC=34 ELR=12 SPSR=00000005 FAR=0", "  EL2 slot=8 ESR=cb000022 EC=32 ELR=16 SPSR=00000005",
+      "  EL2 slot=4 ESR=c6000022 EC=31 ELR=4 SPSR=800001c9",
+      "EL0 breakpoint, TGE = 1: 2 event(s)\n  EL2 slot=8 ESR=c2000022 EC=30 ELR=4 SPSR=00000000", "debug-el2: done"],
+    forbid: NEVER,
+  },
+  {
+    // MDCR_EL3.TDA/TDOSA traps, SDD, SSC in Secure EL1, no debug exceptions at EL3.
+    name: "debug-el3",
+    run: { secure: true },
+    expect: ["debug-el3: CurrentEL=3", "  EL3 slot=8 ESR=622807e6 EC=18 ELR=12",
+      "Secure EL1 breakpoint, SSC = 0b10 (Secure): 2 event(s)\n  EL1 slot=4 ESR=c6000022 EC=31 ELR=4",
+      "Secure EL1 breakpoint, MDCR_EL3.SDD: 1 event(s)\n", "EL3 breakpoint: 0 event(s)", "debug-el3: done"],
+    forbid: NEVER,
+  },
+  {
     // Ends by powering off through the Secure GPIO (no PSCI with secure=on).
     name: "el3",
     run: { secure: true, virtualization: true },
@@ -104,6 +136,16 @@ export const GUESTS: readonly GuestSpec[] = [
     run: { smp: 2 },
     expect: ["gdb: result 55, watched 3333, cpu1 on", "gdb: done"],
     forbid: NEVER,
+  },
+  {
+    // The GICv3 ITS and LPIs: tables in RAM, commands, GITS_TRANSLATER, MOVI/MOVALL to CPU 1, a stall.
+    name: "its",
+    run: { gicVersion: 3, smp: 2 },
+    expect: ["GITS_CTLR=80000000 IIDR=0000043b TYPER=0000001f0001efb1", "GITS_BASER0=0107000000000200",
+      "  ITE dev0 ev0: 0000000000008003 000003ff", "  order 8193 8195 8192", "  after INV: HPPIR1=8194",
+      "MOVI ev1: cpu1 took INTID 8193, cpu0 byte 00 HPPIR1=1023", "MOVALL 0->1: cpu1 took INTID 8196 then 8195, cpu0 byte 00",
+      "ITT outside RAM: CREADR=00000000000003e1 (stalled at command 31)", "cpu0 took 8, cpu1 took 4", "its: done"],
+    forbid: [...NEVER, "unexpected"],
   },
   {
     name: "uart-echo",

@@ -121,6 +121,15 @@ export function workloadText(stdout: string): string | undefined {
   return text.slice(a, b + END_MARKER.length);
 }
 
+/**
+ * The interrupt controller's boot messages, timestamps removed: the GICv3 lines, the ITS's
+ * tables and the MSI domains built on it (for GICv2, the GIC and GICv2m lines).
+ */
+export function gicBootLines(stdout: string): string[] {
+  return stdout.replace(/\r/g, "").split("\n").map((l) => l.replace(/^\[\s*\d+\.\d+\] /, ""))
+    .filter((l) => /^(GICv3|GICv2|GIC|ITS|Platform MSI|PCI\/MSI)\b/.test(l));
+}
+
 /** The last lines of a run's output, for failure messages. */
 export function tail(r: LinuxRun, lines = 25): string {
   const out = r.stdout.replace(/\r/g, "").split("\n").slice(-lines).join("\n");

@@ -16,6 +16,7 @@ import { FixedValueRegion } from "../../devices/placeholder.js";
 import { FwCfg } from "../../devices/fw-cfg.js";
 import type { GicV2 } from "../../devices/gicv2.js";
 import { GicV2m } from "../../devices/gicv2m.js";
+import { GicV3Its } from "../../devices/gicv3-its.js";
 import type { GicV3 } from "../../devices/gicv3.js";
 import { spiLine, type InterruptController } from "../../devices/interrupts.js";
 import { PciHostEcam } from "../../devices/pci-host.js";
@@ -24,7 +25,7 @@ import { Pl031 } from "../../devices/pl031.js";
 import { Pl061 } from "../../devices/pl061.js";
 import type { SystemEvent } from "../../firmware/psci.js";
 import type { DeviceInterrupt, DeviceSpec, MmioRegion } from "../../machine/device-spec.js";
-import type { Bus } from "../../memory/bus.js";
+import type { Bus, MmioDevice } from "../../memory/bus.js";
 import { hi32, interruptCells, IRQ_LEVEL_HIGH, IRQ_TYPE_PPI, IRQ_TYPE_SPI, lo32, markSecureOnly, reg2 } from "./dt-cells.js";
 import { VIRT } from "./memory-map.js";
 
@@ -120,8 +121,10 @@ function gic(o: VirtDeviceOptions): VirtDevice {
   return {
     name: "gic", regions,
     interrupts: o.virtualization ? [{ type: "ppi", number: VIRT.PPI_GIC_MAINTENANCE, trigger: "level-high" }] : [],
-    models: ({ gic }) => v3
-      ? [gic.distributor, (gic as GicV3).redistributors, new FixedValueRegion("gicv3-its", 0)]
+    // The ITS needs the redistributors' LPIs and guest memory for its tables; a GIC without
+    // them (a partition's) keeps the frame reading as zero.
+    models: ({ gic, bus }) => v3
+      ? [gic.distributor, (gic as GicV3).redistributors, its(gic as GicV3, bus, o.cpus)]
       : [gic.distributor, (gic as GicV2).cpuInterface, new GicV2m(gic, VIRT.SPI_V2M, GICV2M_NUM_SPIS)],
     addNode: (dt) => {
       const { tree, root } = dt;
@@ -163,6 +166,10 @@ function gic(o: VirtDeviceOptions): VirtDevice {
       dt.msiPhandle = tree.phandleOf(msi);
     },
   };
+}
+
+function its(gic: GicV3, bus: Bus | undefined, cpus: number): MmioDevice {
+  return gic.lpis && bus ? new GicV3Its(gic.lpis, new GuestMemory(bus), cpus) : new FixedValueRegion("gicv3-its", 0);
 }
 
 /** fdt_add_pmu_nodes: the CPUs' PMU, no registers on the bus, overflow interrupt PPI 7. */

@@ -26,6 +26,8 @@ export class VirtPlatform implements CpuPlatform {
     return this.psci.handle(cpu, conduit, imm);
   }
 
+  get handlesEl2Exits(): boolean { return this.hypervisor !== undefined; }
+
   el2Exit(cpu: Cpu, exit: El2Exit): El2ExitResult {
     return this.hypervisor !== undefined ? this.hypervisor.el2Exit(cpu, exit) : REFLECT;
   }

@@ -10,6 +10,8 @@ import { COUNTER_FREQUENCY_HZ, GenericTimer } from "../../devices/generic-timer.
 import { createSystemCounter, type ClockSpec, type IdleTime, type SystemCounter } from "../../devices/system-counter.js";
 import { GicV2 } from "../../devices/gicv2.js";
 import { GicV3 } from "../../devices/gicv3.js";
+import { GuestMemory } from "../../devices/virtio/guest-memory.js";
+import { GicV3Its } from "../../devices/gicv3-its.js";
 import type { InterruptController } from "../../devices/interrupts.js";
 import type { Pl011 } from "../../devices/pl011.js";
 import type { Pl031 } from "../../devices/pl031.js";
@@ -83,6 +85,8 @@ export class VirtBoard {
   readonly gic: GicV2 | GicV3;
   readonly uart: Pl011;
   readonly rtc: Pl031;
+  /** The GICv3's ITS (gic-version=3): where a PCI device's MSI goes, its requester ID as DeviceID (GicV3Its.translate). */
+  readonly its: GicV3Its | undefined;
   readonly psci: PsciFirmware;
   readonly scheduler: TurnScheduler;
   /** The PSCI conduit, "none" when the image boots at the EL that would own it (see load()). */
@@ -107,6 +111,8 @@ export class VirtBoard {
 
     if (o.gicVersion === 3) {
       const gic = new GicV3(o.cpus, VIRT.GIC_NUM_IRQS, [...cluster.affinities]);
+      // LPIs, with their tables in guest RAM, for the ITS (QEMU's virt: its=on with GICv3).
+      gic.enableLpis(new GuestMemory(bus));
       // With EL2 the GIC has its virtual CPU interface, whose maintenance interrupt is a PPI.
       gic.defineSysRegs(cluster.sysregs, o.gicCpuInterface,
         o.virtualization ? { maintenanceIntid: 16 + VIRT.PPI_GIC_MAINTENANCE } : undefined);
@@ -131,6 +137,8 @@ export class VirtBoard {
     });
     this.uart = models.get("uart")![0] as Pl011;
     this.rtc = models.get("rtc")![0] as Pl031;
+    const its = models.get("gic")?.[2];
+    this.its = its instanceof GicV3Its ? its : undefined;
 
     this.psciConduit = this.conduitFor(false);
     const board = this;

@@ -78,7 +78,7 @@ function setStatus(cpu: Cpu, s: number, failed: boolean): void {
 
 export const loadStoreExclusiveGroup: InsnDef[] = [
   {
-    name: "LDXR", pattern: "size:2 001000 0 1 0 rs:5 o0:1 rt2:5 rn:5 rt:5",
+    name: "LDXR", pattern: "size:2 001000 0 1 0 rs:5 o0:1 rt2:5 rn:5 rt:5", exclusiveLoad: true,
     prepare: (d) => { d.n = d.rn; d.t = zw(d.rt); d.bytes = 1 << d.size; d.dabtIss = singleRegisterSyndrome(d.size, false, d.rt, d.size === 3, true); },
     exec: (cpu, d) => {
       alignedBase(cpu, d, Access.Read);
@@ -102,7 +102,7 @@ export const loadStoreExclusiveGroup: InsnDef[] = [
   },
   {
     // Pairs: sz=0 two words (8 bytes), sz=1 two doublewords (16 bytes), aligned to the total.
-    name: "LDXP", pattern: "1 sz:1 001000 0 1 1 rs:5 o0:1 rt2:5 rn:5 rt:5",
+    name: "LDXP", pattern: "1 sz:1 001000 0 1 1 rs:5 o0:1 rt2:5 rn:5 rt:5", exclusiveLoad: true,
     prepare: (d) => { d.n = d.rn; d.t = zw(d.rt); d.t2 = zw(d.rt2); d.bytes = 8 << d.sz; },
     exec: (cpu, d) => {
       alignedBase(cpu, d, Access.Read);

@@ -9,6 +9,7 @@ import { ExceptionKind, routeException } from "../exceptions.js";
 import { SR, type SysRegDef, SysRegTable, sysRegKey, sysRegName } from "../sysregs.js";
 import type { Decoded, InsnDef } from "./table.js";
 import { xreg } from "./util.js";
+import { SelfHostedDebug } from "../self-hosted-debug.js";
 
 // ---------------------------------------------------------------- register access
 
@@ -221,7 +222,9 @@ export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number
   ro("ID_AA64PFR0_EL1", 3, 0, 0, 4, 0, 0x11n | (el2 << 8n) | (el3 << 12n) | ((opts.gicv3 ? 1n : 0n) << 24n));
   ro("ID_AA64PFR1_EL1", 3, 0, 0, 4, 1, 0n);
   ro("ID_AA64ZFR0_EL1", 3, 0, 0, 4, 4, 0n);
-  ro("ID_AA64DFR0_EL1", 3, 0, 0, 5, 0, 0x10305006n); // DebugVer 6, 6 BRPs, 4 WRPs, 2 CTX_CMPs, no PMU
+  // DebugVer 6 (ARMv8.0), 6 BRPs, 4 WRPs, 2 CTX_CMPs as QEMU's cortex-a53 (self-hosted-debug.ts);
+  // PMUVer 0 where QEMU has 1: no PMU here, and guests probe its registers when PMUVer says so.
+  ro("ID_AA64DFR0_EL1", 3, 0, 0, 5, 0, 0x10305006n);
   ro("ID_AA64DFR1_EL1", 3, 0, 0, 5, 1, 0n);
   ro("ID_AA64AFR0_EL1", 3, 0, 0, 5, 4, 0n);
   ro("ID_AA64AFR1_EL1", 3, 0, 0, 5, 5, 0n);
@@ -261,28 +264,16 @@ export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number
     const cs = t.get("CSSELR_EL1");
     cs.writeMask = 0xfn;
   }
-  // Debug registers Linux and firmware reset at boot (ARM ARM D13.3): storage only, since
-  // breakpoints and watchpoints are not armed without a debugger.
-  def("OSLAR_EL1", 2, 0, 1, 0, 4, { writeOnly: true, write: (cpu, lo) => { cpu.sr[t.get("OSLSR_EL1").slot! * 2] = (lo & 1) ? 0xa : 0x8; } });
-  def("OSLSR_EL1", 2, 0, 1, 1, 4, { readOnly: true, reset: 0xan });
-  def("OSDLR_EL1", 2, 0, 1, 3, 4);
-  def("OSECCR_EL1", 2, 0, 0, 6, 2);
-  def("MDCCINT_EL1", 2, 0, 0, 2, 0);
-  def("MDRAR_EL1", 2, 0, 1, 0, 0, { readOnly: true });
-  def("DBGPRCR_EL1", 2, 0, 1, 4, 4);
-  def("DBGCLAIMSET_EL1", 2, 0, 7, 8, 6, { reset: 0xffn });
-  def("DBGCLAIMCLR_EL1", 2, 0, 7, 9, 6);
-  def("DBGAUTHSTATUS_EL1", 2, 0, 7, 14, 6, { readOnly: true, reset: 0xaan });
-  def("MDCCSR_EL0", 2, 3, 0, 1, 0, { readOnly: true });
-  for (let n = 0; n < 6; n++) { def(`DBGBVR${n}_EL1`, 2, 0, 0, n, 4); def(`DBGBCR${n}_EL1`, 2, 0, 0, n, 5); }
-  for (let n = 0; n < 4; n++) { def(`DBGWVR${n}_EL1`, 2, 0, 0, n, 6); def(`DBGWCR${n}_EL1`, 2, 0, 0, n, 7); }
+  // The debug registers (breakpoints, watchpoints, MDSCR_EL1, the OS lock, MDCR_EL3) and
+  // their effects. DBGPRCR_EL1, DBGAUTHSTATUS_EL1, the claim tags and OSECCR_EL1 are
+  // UNDEFINED, as in QEMU 7.2's cortex-a53.
+  SelfHostedDebug.install(t, opts);
   def("HACR_EL2", 3, 4, 1, 1, 7);
   def("AFSR0_EL2", 3, 4, 5, 1, 0); def("AFSR1_EL2", 3, 4, 5, 1, 1);
   def("RVBAR_EL1", 3, 0, 12, 0, 1, { readOnly: true });
   // EL3 registers with no behaviour here (ARM ARM D13.2), reset to 0 as QEMU reports them.
   // RVBAR_EL3 is the reset vector (0); RMR_EL3 stays UNDEFINED, as in QEMU's cortex-a53.
   def("ACTLR_EL3", 3, 6, 1, 0, 1);
-  def("MDCR_EL3", 3, 6, 1, 3, 1);
   def("AFSR0_EL3", 3, 6, 5, 1, 0); def("AFSR1_EL3", 3, 6, 5, 1, 1);
   def("AMAIR_EL3", 3, 6, 10, 3, 0);
   def("RVBAR_EL3", 3, 6, 12, 0, 1, { readOnly: true });

@@ -63,6 +63,8 @@ export interface InsnDef {
   disasm: (d: Decoded, pc: bigint) => string;
   /** True for instructions that may change control flow (ends a basic block). */
   branch?: boolean;
+  /** A load-exclusive: a software step of it reports EX = 1 in the syndrome (ARM ARM D2, "Software Step exceptions"). */
+  exclusiveLoad?: boolean;
 }
 
 interface Field {
