@@ -91,3 +91,9 @@ test("nothing under src/ but src/cli imports src/cli", () => {
   }
   assert.deepEqual(offenders, [], "the core must not depend on the command line");
 });
+
+test("src/debug (the gdb stub, the machine's debug control) reaches CPUs and memory only, never a board, the hypervisor, a host or the CLI", () => {
+  assert.ok(sources(join(root, "src", "debug")).length >= 3, "the debug sources were found");
+  assert.deepEqual(importsInto(join("src", "debug"), ["board", "boards", "devices", "firmware", "hypervisor", "host", "cli"]), [],
+    "src/debug must be platform-neutral and know machines only through DebuggableMachine");
+});

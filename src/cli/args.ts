@@ -44,6 +44,35 @@ export interface RunArgs {
   acpi: boolean;
   /** -drive, -device and -global: the virtio devices (device-args.ts). */
   devices: DeviceArgs;
+  /** -gdb tcp:[HOST]:PORT or -s: where the gdb stub listens. */
+  gdb?: GdbListen;
+  /** -S: the CPUs start stopped, until a debugger resumes them. */
+  startStopped: boolean;
+}
+
+/** A TCP address for the gdb stub; an empty host means every interface, as QEMU's "tcp::1234". */
+export interface GdbListen { host: string; port: number }
+
+/** QEMU's -s: "-gdb tcp::1234". */
+const DEFAULT_GDB: GdbListen = { host: "", port: 1234 };
+
+/**
+ * -gdb DEV as QEMU takes it for a TCP listener: tcp:[HOST]:PORT, the chardev options QEMU adds
+ * for it (server, nowait) implied; "none" disables the stub. Other character devices (a serial
+ * line, a pipe) are not supported.
+ */
+export function parseGdbSpec(text: string): GdbListen | undefined {
+  if (text === "none") return undefined;
+  const m = /^tcp:(\[[0-9a-fA-F:.]*\]|[^:,]*):([0-9]+)((?:,[a-z]+(?:=[a-z]+)?)*)$/.exec(text);
+  if (!m) throw new UsageError(`-gdb ${text}: expected tcp:[HOST]:PORT (as -gdb tcp::1234)`);
+  const port = Number(m[2]);
+  if (!(port >= 1 && port <= 65535)) throw new UsageError(`-gdb ${text}: port must be 1 to 65535`);
+  for (const opt of m[3].split(",").slice(1)) {
+    if (!/^(server|nowait|wait=off|server=on|nodelay|nodelay=on|ipv4|ipv4=on|ipv6|ipv6=on)$/.test(opt)) {
+      throw new UsageError(`-gdb ${text}: unsupported option '${opt}'`);
+    }
+  }
+  return { host: m[1].replace(/^\[(.*)\]$/, "$1"), port };
 }
 
 const MiB = 1024 * 1024;
@@ -66,7 +95,7 @@ function parseInt10(text: string, what: string): number {
 }
 
 /** Options that take no value and change nothing here (accepted for QEMU command-line compatibility). */
-const IGNORED_FLAGS = new Set(["-nographic", "-nodefaults", "-no-reboot", "-s", "-no-shutdown", "-enable-kvm"]);
+const IGNORED_FLAGS = new Set(["-nographic", "-nodefaults", "-no-reboot", "-no-shutdown", "-enable-kvm"]);
 /** Options with a value that are accepted and ignored when the value is harmless. */
 const IGNORED_WITH_VALUE: Record<string, (v: string) => boolean> = {
   "-net": (v) => v === "none",
@@ -82,7 +111,7 @@ const IGNORED_WITH_VALUE: Record<string, (v: string) => boolean> = {
 export function parseRunArgs(argv: string[]): RunArgs {
   const out: Partial<RunArgs> & { trace: RunArgs["trace"]; warnings: string[] } = {
     smp: 1, ramSize: 128 * MiB, gicVersion: 2, virtualization: false, secure: false, dtbRandomness: true, acpi: true, nographic: false, trace: { exec: false, int: false },
-    clock: { mode: "host" }, warnings: [], devices: emptyDeviceArgs(),
+    clock: { mode: "host" }, warnings: [], devices: emptyDeviceArgs(), startStopped: false,
   };
   for (let i = 0; i < argv.length; i++) {
     let opt = argv[i];
@@ -136,6 +165,9 @@ export function parseRunArgs(argv: string[]): RunArgs {
       case "-global": parseGlobal(value(), out.devices!); break;
       case "-chardev": parseChardev(value(), out.devices!); break;
       case "-netdev": parseNetdevOption(value(), out.devices!); break;
+      case "-s": out.gdb = DEFAULT_GDB; break;
+      case "-gdb": out.gdb = parseGdbSpec(value()); break;
+      case "-S": out.startStopped = true; break;
       case "-max-insns": out.maxInsns = parseInt10(value(), "--max-insns"); break;
       case "-watchdog": {
         const v = value();
@@ -155,6 +187,8 @@ export function parseRunArgs(argv: string[]): RunArgs {
         throw new UsageError(`unexpected argument '${opt}'`);
     }
   }
+  // QEMU's monitor can start CPUs that -S stopped; here only a debugger can.
+  if (out.startStopped && !out.gdb) throw new UsageError("-S needs -gdb or -s: nothing else can start the stopped CPUs (there is no monitor)");
   checkDeviceArgs(out.devices!);
   out.warnings.push(...out.devices!.warnings);
   const d = out.devices!;

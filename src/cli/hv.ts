@@ -20,7 +20,9 @@ import { openConsolePorts, type ConsolePorts } from "./console-ports.js";
 import { DEFAULT_MANAGE_ADDRESS, openManagePort, parseHostPort, type HostPort, type ManagePort } from "./manage.js";
 import { Toolstack } from "../hypervisor/toolstack.js";
 import { checkDom0lessConfig, isDom0lessConfig } from "../hypervisor/dom0less.js";
-import { parseIcount, UsageError } from "./args.js";
+import { parseIcount, UsageError, type GdbListen } from "./args.js";
+import { MachineDebugger } from "../debug/machine-debugger.js";
+import { openGdbServer, type GdbServer } from "./gdb-server.js";
 import type { ClockSpec } from "../devices/system-counter.js";
 import { decompressKernel, readInputFile } from "./host-files.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, outputDrained, outputFailure, writeStderr, writeStdout } from "./process-host.js";
@@ -35,6 +37,9 @@ const USAGE = `usage: tessera hv CONFIG.dts|CONFIG.dtb [--check] [--dump-guest-d
   --watchdog SECONDS     give up after this much wall-clock time
   -device loader,...     put FILE in physical memory at ADDR before the partitions start
                          (for Topaz's numeric guest-image and linux-rootfs forms)
+  --gdb LABEL:PORT       a gdb stub for partition LABEL's vCPUs on TCP port PORT (all interfaces);
+                         the partition waits for gdb from its first instruction and stops
+                         while gdb holds it; the others run on
   -icount [shift=]N|auto[,sleep=on|off]
                          the partitions' clock counts instructions, 2^N ns each (deterministic),
                          instead of following host time (QEMU's option)
@@ -98,6 +103,7 @@ export async function hvMain(argv: string[]): Promise<number> {
   const preloads: { file: string; addr: number }[] = [];
   let clock: ClockSpec = { mode: "host" };
   let manage: HostPort | "off" | undefined;
+  let gdb: { label: string; listen: GdbListen } | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--check") check = true;
@@ -107,8 +113,12 @@ export async function hvMain(argv: string[]): Promise<number> {
       const hp = v === "off" ? "off" : parseHostPort(v);
       if (hp === undefined) throw new UsageError(`invalid --manage '${v}' (HOST:PORT, PORT or off)`);
       manage = hp;
-    }
-    else if (a === "--dump-guest-dtb") {
+    } else if (a === "--gdb") {
+      const v = argv[++i] ?? "";
+      const m = /^([^:]+):([0-9]+)$/.exec(v);
+      if (!m || !(Number(m[2]) >= 1 && Number(m[2]) <= 65535)) throw new UsageError(`hv: --gdb takes LABEL:PORT (a partition and a TCP port 1 to 65535), not '${v}'`);
+      gdb = { label: m[1], listen: { host: "", port: Number(m[2]) } };
+    } else if (a === "--dump-guest-dtb") {
       if (i + 1 >= argv.length) throw new UsageError("option --dump-guest-dtb needs a partition name");
       dumpName = argv[++i];
     } else if (a === "-device" || a === "--device") {
@@ -177,7 +187,12 @@ export async function hvMain(argv: string[]): Promise<number> {
     writeStdout(`${configPath}: ${config.partitions.length} partition${config.partitions.length === 1 ? "" : "s"} on ${config.cpus} CPUs and ${config.memorySize / 1048576} MiB, GICv${config.gicVersion}\n${describe(config)}\n`);
     return EXIT_OK;
   }
-  return runPartitions(config, watchdogSeconds, preloads, clock, manage);
+  let gdbPartition: number | undefined;
+  if (gdb) {
+    gdbPartition = config.partitions.findIndex((p) => p.label === gdb.label || p.name === gdb.label || String(p.id) === gdb.label);
+    if (gdbPartition < 0) throw new UsageError(`hv: --gdb: no partition '${gdb.label}' (${config.partitions.map((p) => p.label).join(", ")})`);
+  }
+  return runPartitions(config, watchdogSeconds, preloads, clock, manage, gdb && { index: gdbPartition!, listen: gdb.listen });
 }
 
 /**
@@ -186,7 +201,7 @@ export async function hvMain(argv: string[]): Promise<number> {
  * HV> quit), 1 when one crashed under the "stop" policy or the watchdog fired.
  */
 async function runPartitions(config: HvConfig, watchdogSeconds: number | undefined, preloads: { file: string; addr: number }[],
-  clock: ClockSpec, manage: HostPort | "off" | undefined): Promise<number> {
+  clock: ClockSpec, manage: HostPort | "off" | undefined, gdbOption?: { index: number; listen: GdbListen }): Promise<number> {
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
   let mux: ConsoleMux | undefined;
   let outputKeepsUp = true;
@@ -245,6 +260,44 @@ async function runPartitions(config: HvConfig, watchdogSeconds: number | undefin
   if (interactive) mux.switchTo(0);
   shell.begin(`Tessera hypervisor: ${config.partitions.length} partitions (help lists the commands${interactive ? ", Ctrl-A 0-9 switches consoles" : ""})`);
   hv.bootAll();
+  // --gdb: one partition's vCPUs under the debugger; holding it stopped pauses the partition
+  // (as HV> pause does) while the others run on.
+  let gdb: GdbServer | undefined;
+  let gdbHeld = () => false;
+  let gdbTold = false;
+  const gdbId = gdbOption && config.partitions[gdbOption.index].id;
+  if (gdbOption) {
+    const id = gdbId!;
+    const scheduler = hv.board.scheduler;
+    const debug = new MachineDebugger({
+      cpus: config.partitions[gdbOption.index].pcpus.map((c) => hv.board.cpus[c]),
+      bus: hv.board.bus,
+      requestStop: () => { scheduler.debugStopRequested = true; },
+      hold: () => { hv.pause(id); },
+      // A vCPU the debugger's pause powered off was running (or waiting) before it.
+      waiting: (cpu) => {
+        const part = hv.parts.find((p) => p.config.id === id);
+        const i = part ? part.vcpus.indexOf(cpu) : -1;
+        return part?.state === "paused" && i >= 0 ? !part.paused[i] || cpu.halted : cpu.halted || cpu.off;
+      },
+      release: () => { hv.resume(id); },
+      step: (cpu) => {
+        // A step runs the one vCPU of the paused partition, which stays paused.
+        const paused = hv.resume(id) === undefined;
+        scheduler.stepOne(cpu);
+        if (paused) hv.pause(id);
+      },
+    }, false);
+    // The partition waits for the debugger from its first instruction (as QEMU's -S).
+    debug.interrupt(5);
+    gdbHeld = () => !debug.running;
+    try {
+      gdb = await openGdbServer(debug, gdbOption.listen, () => { quitRequested = true; });
+    } catch (e) {
+      await ports?.close();
+      throw e;
+    }
+  }
   try {
     const end = await runSession(hv, {
       beforeSlice: () => {
@@ -262,10 +315,13 @@ async function runPartitions(config: HvConfig, watchdogSeconds: number | undefin
           watch.reset();
           hv.reportCrash(id, why);
         }
+        // The debugged partition powered off: gdb sees its process exit, as under QEMU.
+        if (gdb && !gdbTold && hv.partitions().find((p) => p.id === gdbId)?.state === "stopped") { gdbTold = true; gdb.machineExited(); }
         return hv.isEnded ? { kind: "host", code: EXIT_OK } : undefined;
       },
       // HV> commands (stdin or its port) can always come, so idle partitions are not a deadlock.
       inputOpen: () => true,
+      heldByDebugger: () => gdbHeld(),
     }, { watchdogSeconds });
     const crashed = hv.parts.some((p) => p.state === "crashed");
     if (end.kind === "watchdog") mux.hvMessage(`watchdog: still running after ${end.seconds} s`);
@@ -277,6 +333,7 @@ async function runPartitions(config: HvConfig, watchdogSeconds: number | undefin
     stdin.pause();
     await ports?.close();
     await managePort?.close();
+    await gdb?.close();
   }
 }
 

@@ -30,6 +30,8 @@ import { attachConsole } from "./console.js";
 import { PanicWatch } from "../host/panic-watch.js";
 import { runSession } from "../host/run-loop.js";
 import { installTracing } from "./trace.js";
+import { MachineDebugger } from "../debug/machine-debugger.js";
+import { openGdbServer, type GdbServer } from "./gdb-server.js";
 import { jitThresholdsFromEnvironment } from "./jit-env.js";
 import { checkCpio, identifyInitrd } from "../initramfs/identify.js";
 import { FETCH_HINT, busyboxInitramfs, findGuests } from "./guests.js";
@@ -79,6 +81,8 @@ run options (QEMU spelling):
   -D FILE             trace output file
   --max-insns N       stop after N instructions
   --watchdog SECONDS  give up after this much wall-clock time
+  -gdb tcp:[HOST]:PORT  wait for gdb on this TCP port (-s: -gdb tcp::1234)
+  -S                  start with the CPUs stopped, for gdb to continue (needs -gdb or -s)
   -icount [shift=]N|auto[,sleep=on|off]
                       the guest's clock counts instructions, 2^N ns each (deterministic runs;
                       shift=4 is one counter tick each), instead of following host time
@@ -279,6 +283,18 @@ async function runBoard(args: RunArgs, plan: ReturnType<typeof planBoot>, userDt
   }
 
   let quit: number | undefined;
+  // -gdb or -s: the machine under a debugger's control (src/debug/), stopped from the start with -S.
+  let debug: MachineDebugger | undefined;
+  let gdb: GdbServer | undefined;
+  if (args.gdb) {
+    const scheduler = board.scheduler;
+    debug = new MachineDebugger({
+      cpus: board.cpus, bus: board.bus,
+      requestStop: () => { scheduler.debugStopRequested = true; },
+      step: (cpu) => { scheduler.stepOne(cpu); },
+    }, args.startStopped);
+    gdb = await openGdbServer(debug, args.gdb!, () => { quit = EXIT_OK; });
+  }
   const console = attachConsole(board, () => { quit = EXIT_OK; }, flushOutput);
   try {
     const end = await runSession(board, {
@@ -288,6 +304,8 @@ async function runBoard(args: RunArgs, plan: ReturnType<typeof planBoot>, userDt
         // the CLI reports the lost output and exits 1.
         if (outputFailure() !== undefined) return { kind: "host", code: EXIT_GUEST_FAILURE };
         if (!outputKeepsUp) return outputDrained().then(() => { outputKeepsUp = true; });
+        // Held stopped by the debugger (or by -S).
+        if (debug !== undefined && !debug.running) return gdb!.gate();
         return undefined;
       },
       afterSlice: (status) => {
@@ -300,10 +318,12 @@ async function runBoard(args: RunArgs, plan: ReturnType<typeof planBoot>, userDt
         }
         return undefined;
       },
-      // Frames can arrive from a netdev's peer as input can from the console.
-      inputOpen: () => console.inputOpen || netdevs.size > 0,
+      // Frames can arrive from a netdev's peer as input can from the console, and a debugger
+      // can always interrupt a machine that waits for nothing.
+      inputOpen: () => console.inputOpen || netdevs.size > 0 || gdb !== undefined,
     }, { watchdogSeconds: args.watchdogSeconds, maxInstructions: args.maxInsns });
     flushOutput();
+    if (end.kind === "stopped") gdb?.machineExited();
     switch (end.kind) {
       case "host": return end.code;
       case "stopped": return EXIT_OK;
@@ -327,6 +347,7 @@ async function runBoard(args: RunArgs, plan: ReturnType<typeof planBoot>, userDt
     return code === EXIT_USAGE ? EXIT_GUEST_FAILURE : code;
   } finally {
     console.detach();
+    await gdb?.close();
     if (traceFd !== undefined) closeSync(traceFd);
   }
 }

@@ -38,6 +38,8 @@ export interface SessionHooks {
   afterSlice?(status: RunStatus): SessionEnd | undefined;
   /** False once no input can ever arrive (stdin closed). */
   inputOpen(): boolean;
+  /** True while a debugger holds CPUs stopped (powered off for the scheduler): they will run again. */
+  heldByDebugger?(): boolean;
 }
 
 export interface SessionOptions {
@@ -75,12 +77,14 @@ export async function runSession(target: Runnable, hooks: SessionHooks, options:
   let total = 0;
   const instructions = () => { let n = 0; for (const c of target.cpus) n += c.icount; return n; };
   for (;;) {
-    const gate = hooks.beforeSlice?.();
-    if (gate instanceof Promise) { await gate; continue; }
-    if (gate) return gate;
+    // The watchdog counts wall-clock time, also while the session waits (a slow reader, a
+    // debugger holding the machine stopped).
     if (options.watchdogSeconds !== undefined && Date.now() - started > options.watchdogSeconds * 1000) {
       return { kind: "watchdog", seconds: options.watchdogSeconds };
     }
+    const gate = hooks.beforeSlice?.();
+    if (gate instanceof Promise) { await gate; continue; }
+    if (gate) return gate;
     let budget = slice;
     if (options.maxInstructions !== undefined) budget = Math.min(budget, options.maxInstructions - total);
     if (budget <= 0) return { kind: "instruction-limit", limit: options.maxInstructions! };
@@ -94,7 +98,7 @@ export async function runSession(target: Runnable, hooks: SessionHooks, options:
     if (status.kind === "idle") {
       if (status.until === undefined) {
         // Nothing armed: only host input can wake the guest.
-        if (target.cpus.every((c) => c.off)) return { kind: "all-cpus-off" };
+        if (target.cpus.every((c) => c.off) && hooks.heldByDebugger?.() !== true) return { kind: "all-cpus-off" };
         if (!hooks.inputOpen()) return { kind: "deadlock" };
         await sleep(10);
         continue;

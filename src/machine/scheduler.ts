@@ -70,6 +70,11 @@ export class TurnScheduler {
   private nextCpu = 0;
   /** Consecutive turns of each CPU in which every step was an exception. */
   private readonly faultTurns: number[];
+  /**
+   * Set by a debugger when a CPU stopped at a breakpoint or watchpoint (or it wants the
+   * machine stopped): the current run returns after this turn, so no other CPU runs on.
+   */
+  debugStopRequested = false;
 
   constructor(private readonly o: SchedulerOptions) {
     this.quantum = o.quantum;
@@ -135,6 +140,7 @@ export class TurnScheduler {
         } else this.faultTurns[idx] = 0;
         event = this.o.systemEvent();
         if (event) return { kind: "stopped", reason: event };
+        if (this.debugStopRequested) { this.debugStopRequested = false; return { kind: "running" }; }
       }
       this.nextCpu = (this.nextCpu + 1) % n;
       if (!anyRan) {
@@ -146,6 +152,25 @@ export class TurnScheduler {
     this.o.poll?.();
     this.o.turnLimiter?.poll();
     return { kind: "running" };
+  }
+
+  /**
+   * A debugger's single step of `cpu` alone (Cpu.debugStep), inside a turn of its own so that
+   * the counter and timers see it as any other instruction. Returns the instructions executed.
+   */
+  stepOne(cpu: Cpu): number {
+    const { clock, timer } = this.o;
+    if (cpu.off) return 0;
+    clock.beginSlice(cpu);
+    let ran: number;
+    try {
+      ran = cpu.debugStep();
+    } finally {
+      clock.endSlice();
+    }
+    timer.update();
+    this.o.poll?.();
+    return ran;
   }
 
   /** Let time pass while idle (the host decided how far; host time moves by itself); fires due timers. */

@@ -151,6 +151,13 @@ export const GUESTS: readonly GuestSpec[] = [
     forbid: NEVER,
   },
   {
+    // The gdb stub's target (test/debug/gdb.test.ts); here it runs on its own.
+    name: "gdb",
+    run: { smp: 2 },
+    expect: ["gdb: result 55, watched 3333, cpu1 on", "gdb: done"],
+    forbid: NEVER,
+  },
+  {
     // The GICv3 ITS and LPIs: tables in RAM, commands, GITS_TRANSLATER, MOVI/MOVALL to CPU 1, a stall.
     name: "its",
     run: { gicVersion: 3, smp: 2 },

@@ -67,6 +67,7 @@ programs=(
     "doorbell-ping|doorbell/doorbell.c|-O2 -mgeneral-regs-only"
     "doorbell-pong|doorbell/doorbell.c|-O2 -mgeneral-regs-only -DPONG"
     "platform-probe|platform-probe/platform-probe.c|-O2 -mgeneral-regs-only"
+    "gdb|gdb/gdb.c|-O1 -g -mgeneral-regs-only"
     "its|its/its.c|-O2 -mgeneral-regs-only"
     "pmu|pmu/pmu.c|-O2 -mgeneral-regs-only"
     "pmu-el2|pmu/pmu-el2.c|-O2 -mgeneral-regs-only"

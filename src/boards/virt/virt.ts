@@ -241,6 +241,9 @@ export class VirtBoard {
     this.psciConduit = this.conduitFor(plan.isLinux);
     this.resetCpu(this.cpus[0], plan.entry % 0x100000000 | 0, Math.floor(plan.entry / 0x100000000), x0 | 0, 0);
     this.cluster.powerOffSecondaries();
+    // QEMU resets every CPU to the entry point, also those that wait powered off for CPU_ON
+    // (which sets their PC again): a debugger sees them there.
+    for (const cpu of this.cpus.slice(1)) { cpu.pcLo = this.cpus[0].pcLo; cpu.pcHi = this.cpus[0].pcHi; }
     return { dtbAddr };
   }
 
