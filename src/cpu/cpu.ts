@@ -1326,8 +1326,9 @@ export class Cpu {
             const heat = ++page.heat[idx];
             if (heat === jitLoopHeat || heat === jitStraightHeat) {
               const ops = collectBlock(page.insns, idx, this.decoder, this.fetchView, this.fetchOffset);
-              if (heat === jitStraightHeat || blockLoops(ops)) {
-                this.compileRegion(page, idx, ops, baseLo);
+              const loops = blockLoops(ops);
+              if (heat === jitStraightHeat || loops) {
+                this.compileRegion(page, idx, ops, baseLo, loops ? MAX_REGION_INSNS : ops.length);
                 len = page.blockLen[idx];
               }
             }
@@ -1367,18 +1368,18 @@ export class Cpu {
    * 0.3-1 s), and a function compiled again loses its type feedback. Blocks end where another
    * entry of the region begins, so no instruction is compiled twice in one region.
    */
-  private compileRegion(page: CodePage, idx: number, ops: Decoded[], baseLo: number): void {
+  private compileRegion(page: CodePage, idx: number, ops: Decoded[], baseLo: number, maxInsns: number): void {
     if (page.regions.length >= MAX_REGIONS) return;
     const r = page.regions.length;
     const chosen = new Map<number, Decoded[]>([[idx, ops]]);
     let total = ops.length;
     const queue = [idx];
-    while (queue.length > 0 && total < MAX_REGION_INSNS) {
+    while (queue.length > 0 && total < maxInsns) {
       const j = queue.shift()!;
       for (const next of blockSuccessors(j, chosen.get(j)!)) {
         if (chosen.has(next) || page.heat[next] === 0) continue;
         const block = collectBlock(page.insns, next, this.decoder, this.fetchView, this.fetchOffset);
-        if (total + block.length > MAX_REGION_INSNS) continue;
+        if (total + block.length > maxInsns) continue;
         chosen.set(next, block);
         total += block.length;
         queue.push(next);

@@ -139,9 +139,12 @@ export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, de
       if (p.sync) { syncs++; continue; }
       for (const m of p.code.matchAll(SLOT)) used.add(Number(m[1]));
     }
-    // Cache only where exec calls are rare enough that reloading after each costs less than it saves.
-    const cache = used.size > 0 && syncs <= MAX_CACHED_SYNCS;
+    // Cache only in a block that loops on itself, where the registers stay in locals from pass to
+    // pass (elsewhere the loads at entry and stores at exit cost as much as they save: measured
+    // 20% slower on the CoreMark-style and string-search programs, 10% faster on SHA-256 and AES),
+    // and where exec calls are rare enough that reloading after each costs less than it saves.
     const loops = blockLoops(ops);
+    const cache = loops && used.size > 0 && syncs <= MAX_CACHED_SYNCS;
     const slots = [...used].sort((a, b) => a - b);
     const load = slots.map((v) => `r${v} = x[${v}];`).join(" ");
     const flush = (dirty: Set<number>): string => [...dirty].sort((a, b) => a - b).map((v) => `x[${v}] = r${v};`).join(" ");
