@@ -852,6 +852,30 @@ function addRoundToOdd(x: number, y: number): number {
 const ULP64 = new Float64Array(2048).map((_, i) => 2 ** (Math.max(i, 1) - 1075));
 
 /**
+ * fpMulAdd64's fast path on host doubles (normal or zero operands, round to nearest): the
+ * result, IXC raised when inexact, or NaN (never a result here) to take the exact path.
+ */
+function mulAddFast64(cpu: Cpu, c: number, a: number, b: number): number {
+  const p = a * b, ap = Math.abs(p), ac = Math.abs(c);
+  // A zero factor: the product is an exact signed zero, and c + p follows IEEE signed-zero rules.
+  if (a === 0 || b === 0) return c + p;
+  if (ap > SAFE_LOW && ap < SAFE_HIGH && Math.abs(a) < SAFE_HIGH && Math.abs(b) < SAFE_HIGH &&
+    (c === 0 || (ac > SAFE_LOW && ac < SAFE_HIGH))) {
+    const pl = productError(a, b, p); // a * b = p + pl exactly
+    const th = c + p, bb = th - c, tl = (c - (th - bb)) + (p - bb); // c + p = th + tl exactly
+    roInexact = false;
+    const v = addRoundToOdd(tl, pl);
+    const r = th + v, b2 = r - th, err = (th - (r - b2)) + (v - b2);
+    const inexact = err !== 0 || roInexact;
+    if ((Math.abs(r) > MIN_NORMAL64 && (v === 0 || Math.abs(v) >= MIN_NORMAL64)) || (r === 0 && !inexact)) {
+      if (inexact) cpu.fpsr |= IXC;
+      return r;
+    }
+  }
+  return NaN;
+}
+
+/**
  * FPMulAdd: addend + a * b with a single rounding. Fast path for round to nearest on normal
  * operands away from the range limits: the product as an exact double-double (Dekker), its
  * exact sum with the addend (TwoSum), the low parts added with rounding to odd, one final
@@ -859,22 +883,8 @@ const ULP64 = new Float64Array(2048).map((_, i) => 2 ** (Math.max(i, 1) - 1075))
  */
 export function fpMulAdd64(cpu: Cpu, cLo: number, cHi: number, aLo: number, aHi: number, bLo: number, bHi: number): number {
   if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normz64(aLo, aHi) && normz64(bLo, bHi) && normz64(cLo, cHi)) {
-    const a = f64(aLo, aHi), b = f64(bLo, bHi), c = f64(cLo, cHi), p = a * b, ap = Math.abs(p), ac = Math.abs(c);
-    // A zero factor: the product is an exact signed zero, and c + p follows IEEE signed-zero rules.
-    if (a === 0 || b === 0) return ret64num(c + p);
-    if (ap > SAFE_LOW && ap < SAFE_HIGH && Math.abs(a) < SAFE_HIGH && Math.abs(b) < SAFE_HIGH &&
-      (c === 0 || (ac > SAFE_LOW && ac < SAFE_HIGH))) {
-      const pl = productError(a, b, p); // a * b = p + pl exactly
-      const th = c + p, bb = th - c, tl = (c - (th - bb)) + (p - bb); // c + p = th + tl exactly
-      roInexact = false;
-      const v = addRoundToOdd(tl, pl);
-      const r = th + v, b2 = r - th, err = (th - (r - b2)) + (v - b2);
-      const inexact = err !== 0 || roInexact;
-      if ((Math.abs(r) > MIN_NORMAL64 && (v === 0 || Math.abs(v) >= MIN_NORMAL64)) || (r === 0 && !inexact)) {
-        if (inexact) cpu.fpsr |= IXC;
-        return ret64num(r);
-      }
-    }
+    const r = mulAddFast64(cpu, f64(cLo, cHi), f64(aLo, aHi), f64(bLo, bHi));
+    if (r === r) return ret64num(r);
   }
   return ret64(mulAddSlow(cpu, big64(cLo, cHi), big64(aLo, aHi), big64(bLo, bHi), D));
 }
@@ -954,22 +964,8 @@ export function fpDiv64v(cpu: Cpu, f: Float64Array, o: number, a: number, b: num
 export function fpMulAdd64v(cpu: Cpu, f: Float64Array, o: number, ci: number, ai: number, bi: number, negC: boolean, negA: boolean): boolean {
   const c = negC ? -f[ci] : f[ci], a = negA ? -f[ai] : f[ai], b = f[bi];
   if ((cpu.fpcr & FPCR_RMODE_MASK) === 0 && normzD(a) && normzD(b) && normzD(c)) {
-    const p = a * b, ap = Math.abs(p), ac = Math.abs(c);
-    if (a === 0 || b === 0) { f[o] = c + p; return true; }
-    if (ap > SAFE_LOW && ap < SAFE_HIGH && Math.abs(a) < SAFE_HIGH && Math.abs(b) < SAFE_HIGH &&
-      (c === 0 || (ac > SAFE_LOW && ac < SAFE_HIGH))) {
-      const pl = productError(a, b, p);
-      const th = c + p, bb = th - c, tl = (c - (th - bb)) + (p - bb);
-      roInexact = false;
-      const v = addRoundToOdd(tl, pl);
-      const r = th + v, b2 = r - th, err = (th - (r - b2)) + (v - b2);
-      const inexact = err !== 0 || roInexact;
-      if ((Math.abs(r) > MIN_NORMAL64 && (v === 0 || Math.abs(v) >= MIN_NORMAL64)) || (r === 0 && !inexact)) {
-        if (inexact) cpu.fpsr |= IXC;
-        f[o] = r;
-        return true;
-      }
-    }
+    const r = mulAddFast64(cpu, c, a, b);
+    if (r === r) { f[o] = r; return true; }
   }
   return false;
 }
