@@ -35,6 +35,8 @@ let step = 0;
  */
 const EXTRAS = [
   { dir: "u-boot", packages: ["u-boot-qemu:all"] },
+  // Debian's Xen hypervisor (boot/xen-4.17-arm64), the oracle of test/hypervisor/xen-oracle.test.ts.
+  { dir: "xen", packages: ["xen-hypervisor-4.17-arm64"] },
   // Debian's perf (test/linux/pmu.test.ts) and the shared libraries it loads: the closure of
   // linux-perf's Depends less perl and python3 themselves (`perf stat` needs only libperl and
   // libpython, which it links against).

@@ -109,6 +109,12 @@ export interface PartitionConfig {
   onCrash: "restart" | "stop";
   /** `xen,enhanced = "enabled"`: the partition gets Xen's guest interface (src/hypervisor/xen/). */
   xen: boolean;
+  /**
+   * The Xen domain handle (XENVER_guest_handle, /sys/hypervisor/uuid) when the config fixes it:
+   * Xen leaves it all zeros for the domains it builds from dom0less nodes. Otherwise the
+   * partition's stable UUID (partitionUuid).
+   */
+  xenHandle?: Uint8Array;
   where: string;
   /** A domain the toolstack created (xl create): see DomainExtras. */
   domain?: DomainExtras;

@@ -185,7 +185,7 @@ class Partition {
       const xenPagesPa = XEN_PAGES_BASE + slot * XEN_PAGES_STRIDE;
       this.tables.map({ ipa: XEN_REGION_IPA, pa: xenPagesPa, size: XEN_REGION_SIZE, access: "rw", executable: false, device: false });
       this.xen = new XenPartition({
-        domid: config.id, name: config.label, uuid: partitionUuid(config.id, config.label), ramBytes: config.ramSize,
+        domid: config.id, name: config.label, uuid: config.xenHandle?.slice() ?? partitionUuid(config.id, config.label), ramBytes: config.ramSize,
         ram: config.memory.filter((a) => a.isRam).map((a) => ({ ipa: a.guestAddr, pa: a.pma.addr, size: a.size, writable: a.writable })),
         xenPagesPa, bus: board.bus, vcpus: this.vcpus, store: hv.xenstore, wallclockSeconds: Math.floor(Date.now() / 1000),
         consoleOutput: (b) => { this.pvConsoleUsed = true; hv.host.consoleOutput(config.id, b); },

@@ -85,7 +85,15 @@ test("xen_version: 4.17, its strings, the Arm domU features, the partition's han
   const { call, get, put, bytes } = setup();
   assert.equal(call(HC.xen_version, 0, 0), 0x40011n);
   assert.equal(call(HC.xen_version, 1, ARG), 0n);
-  assert.equal(new TextDecoder().decode(new Uint8Array(get(ARG, 3).buffer, get(ARG, 3).byteOffset, 3)), ".0\0");
+  assert.equal(new TextDecoder().decode(new Uint8Array(get(ARG, 3).buffer, get(ARG, 3).byteOffset, 3)), ".7\0");
+  // What Xen's default policy gives a domain without privilege: the changeset (empty, as in
+  // Debian's build), "<denied>" for the command line, EPERM for the build id.
+  assert.equal(call(HC.xen_version, 4, ARG), 0n);
+  assert.equal(get(ARG, 1).getUint8(0), 0, "an empty changeset");
+  assert.equal(call(HC.xen_version, 9, ARG), 0n);
+  assert.equal(new TextDecoder().decode(new Uint8Array(get(ARG, 9).buffer, get(ARG, 9).byteOffset, 9)), "<denied>\0");
+  assert.equal(call(HC.xen_version, 5, ARG), 0n);
+  assert.equal(get(ARG, 8).getBigUint64(0, true), 0x20_0000n, "platform_parameters: XEN_VIRT_START");
   put(ARG, bytes(8, (v) => v.setUint32(0, 0, true)));
   assert.equal(call(HC.xen_version, 6, ARG), 0n);
   const submap = get(ARG + 4, 4).getUint32(0, true);

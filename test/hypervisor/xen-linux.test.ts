@@ -88,7 +88,7 @@ test("Debian's kernel boots as a Xen 4.17 guest on hvc0: /sys/hypervisor, consol
     assert.equal(value("xen-type"), "xen");
     assert.equal(value("xen-major"), "4");
     assert.equal(value("xen-minor"), "17");
-    assert.equal(value("xen-extra"), ".0");
+    assert.equal(value("xen-extra"), ".7");
     // XENVER_guest_handle: the partition's UUID, the same one XenStore's /vm path names.
     assert.equal(value("xen-uuid"), formatUuid(partitionUuid(1, "xen-guest")));
     assert.equal(value("console"), "hvc0");

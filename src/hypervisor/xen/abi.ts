@@ -7,7 +7,13 @@
 /** The version reported by XENVER_version: major << 16 | minor (xen/include/public/version.h). */
 export const XEN_MAJOR = 4;
 export const XEN_MINOR = 17;
-export const XEN_EXTRAVERSION = ".0";
+/** The patch level of Debian 12's Xen (4.17.7), which Linux shows in /sys/hypervisor/version/extra. */
+export const XEN_EXTRAVERSION = ".7";
+/**
+ * XENVER_platform_parameters' virt_start: XEN_VIRT_START of Xen 4.17 on arm64 (xen/arch/arm/
+ * include/asm/config.h), which /sys/hypervisor/properties/virtual_start shows.
+ */
+export const XEN_VIRT_START = 0x0020_0000;
 
 /** HVC immediate of a hypercall on Arm (xen/include/public/arch-arm.h, "Hypercall calling convention"). */
 export const XEN_HYPERCALL_TAG = 0xea1;

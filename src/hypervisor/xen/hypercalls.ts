@@ -9,7 +9,7 @@
 import type { Cpu } from "../../cpu/cpu.js";
 import {
   ADD_TO_PHYSMAP, CONSOLEIO, DOMID_SELF, EVTCHNOP, GET_VERSION, GNTST, GNTTABOP, HVM_NR_PARAMS, HVM_PARAM_ARG, HVMOP, HYPERCALL,
-  QUERY_SIZE, REGISTER_VCPU_INFO, SCHED_POLL, SCHEDOP, SETUP_TABLE, SHUTDOWN, VCPU_INFO, VCPUOP, VMASST, XEN_ERRNO, XEN_EXTRAVERSION,
+  QUERY_SIZE, REGISTER_VCPU_INFO, SCHED_POLL, SCHEDOP, SETUP_TABLE, SHUTDOWN, VCPU_INFO, VCPUOP, VMASST, XEN_ERRNO, XEN_EXTRAVERSION, XEN_VIRT_START,
   XEN_MAJOR, XEN_MINOR, XENFEAT_SUBMAP0, XENMAPSPACE, XENMEM, XENVER, EVTCHN_2L_NR_CHANNELS,
 } from "./abi.js";
 import { setU16, setU32, setU64, u16, u32, u64 } from "./guest-memory.js";
@@ -75,16 +75,24 @@ export class XenHypercalls {
       case XENVER.version: return (XEN_MAJOR << 16) | XEN_MINOR;
       case XENVER.extraversion: return out(fixed(XEN_EXTRAVERSION, 16));
       case XENVER.capabilities: return out(fixed("xen-3.0-aarch64 xen-3.0-armv7l ", 1024));
-      // What XSM's default policy keeps from a domain without privilege reads "<denied>".
-      case XENVER.changeset: return out(fixed("<denied>", 64));
+      // Xen's default XSM policy (xsm/dummy.h, xsm_xen_version) gives every guest the version,
+      // extraversion, capabilities, changeset and compile information; the command line reads
+      // "<denied>" (xen_deny()) and the build id is EPERM for a domain without privilege.
+      case XENVER.changeset: return out(fixed("", 64));
       case XENVER.commandline: return out(fixed("<denied>", 1024));
       case XENVER.compile_info: {
+        // xen_compile_info: compiler[64], compile_by[16], compile_domain[32], compile_date[32].
+        // This hypervisor is not a C build: it names itself and leaves the rest empty.
         const info = new Uint8Array(64 + 16 + 32 + 32);
-        info.set(fixed("<denied>", 64), 0); info.set(fixed("<denied>", 16), 64);
-        info.set(fixed("<denied>", 32), 80); info.set(fixed("<denied>", 32), 112);
+        info.set(fixed("tessera", 64), 0); info.set(fixed("tessera", 16), 64);
         return out(info);
       }
-      case XENVER.platform_parameters: return out(new Uint8Array(8));
+      case XENVER.platform_parameters: {
+        // xen_platform_parameters: virt_start, the start of the hypervisor's virtual range.
+        const p = new Uint8Array(8);
+        setU32(p, 0, XEN_VIRT_START);
+        return out(p);
+      }
       case XENVER.get_features: {
         const fi = this.read(cpu, arg, 8);
         if (!fi) return -E.EFAULT;
