@@ -115,6 +115,8 @@ export interface PartitionConfig {
    * partition's stable UUID (partitionUuid).
    */
   xenHandle?: Uint8Array;
+  /** false: a Xen partition without a PV console, as Xen builds dom0less domains (their console is the vpl011). */
+  xenPvConsole?: boolean;
   where: string;
   /** A domain the toolstack created (xl create): see DomainExtras. */
   domain?: DomainExtras;

@@ -185,7 +185,7 @@ export function checkDom0lessConfig(tree: DeviceTree, file: string, baseDir: str
     const ram: GuestMemArea = { pma, guestAddr: GUEST_RAM_BASE, size: ramSize, writable: true, isRam: true, where: at(memProp) };
     partitions.push({
       name: node.name, label: node.name, id, pcpus, memory: [ram], ramSize, guestImage: kernel, linuxRootfs: ramdisk, bootargs,
-      devices, sendDoorbells: [], receiveDoorbells: [], nics: [], autoStart: true, onCrash: "stop", xen: xenText === "enabled", xenHandle: new Uint8Array(16), where: at(node),
+      devices, sendDoorbells: [], receiveDoorbells: [], nics: [], autoStart: true, onCrash: "stop", xen: xenText === "enabled", xenHandle: new Uint8Array(16), xenPvConsole: false, where: at(node),
     });
   }
   if (partitions.length === 0 && problems.length === 0) add(at(chosen), "no /chosen/domU node (compatible = \"xen,domain\")");

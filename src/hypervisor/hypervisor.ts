@@ -188,7 +188,7 @@ class Partition {
         domid: config.id, name: config.label, uuid: config.xenHandle?.slice() ?? partitionUuid(config.id, config.label), ramBytes: config.ramSize,
         ram: config.memory.filter((a) => a.isRam).map((a) => ({ ipa: a.guestAddr, pa: a.pma.addr, size: a.size, writable: a.writable })),
         xenPagesPa, bus: board.bus, vcpus: this.vcpus, store: hv.xenstore, wallclockSeconds: Math.floor(Date.now() / 1000),
-        consoleOutput: (b) => { this.pvConsoleUsed = true; hv.host.consoleOutput(config.id, b); },
+        consoleOutput: (b) => { this.pvConsoleUsed = true; hv.host.consoleOutput(config.id, b); }, pvConsole: config.xenPvConsole,
         shutdown: (reason, why) => {
           if (reason === "crash") hv.reportCrash(config.id, why);
           else hv.partitionEvent(part, reason === "poweroff" ? "poweroff" : "reset");

@@ -41,6 +41,12 @@ export interface XenDomainHost {
   store?: XenStore;
   wallclockSeconds: number;
   consoleOutput(bytes: Uint8Array): void;
+  /**
+   * Whether the domain has a PV console (HVM_PARAM_CONSOLE_PFN and the console/ nodes), as a
+   * toolstack-built domain does (default). Xen builds dom0less domains without one: their
+   * console is the vpl011.
+   */
+  pvConsole?: boolean;
   /** The level of the event upcall PPI of vCPU `v`. */
   setUpcallLine(v: number, level: boolean): void;
   shutdown(reason: XenShutdown, detail: string): void;
@@ -106,8 +112,10 @@ export class XenDomain {
     const storePage = this.memory.ipaView(XEN_STORE_IPA, 4096)!;
     setU32(storePage, XS_RING.connection, XENSTORE_CONNECTED);
     // The parameters the toolstack sets (xg_dom_arm.c, libxl): where the console and XenStore are.
-    this.hvmParams[HVM_PARAM.CONSOLE_PFN] = BigInt(XEN_CONSOLE_IPA / 4096);
-    this.hvmParams[HVM_PARAM.CONSOLE_EVTCHN] = BigInt(CONSOLE_PORT);
+    if (host.pvConsole !== false) {
+      this.hvmParams[HVM_PARAM.CONSOLE_PFN] = BigInt(XEN_CONSOLE_IPA / 4096);
+      this.hvmParams[HVM_PARAM.CONSOLE_EVTCHN] = BigInt(CONSOLE_PORT);
+    }
     this.hvmParams[HVM_PARAM.STORE_PFN] = BigInt(XEN_STORE_IPA / 4096);
     this.hvmParams[HVM_PARAM.STORE_EVTCHN] = BigInt(STORE_PORT);
     this.hvmParams[HVM_PARAM.CALLBACK_IRQ] = (HVM_PARAM_CALLBACK_TYPE_PPI << 56n) | (HVM_PARAM_CALLBACK_TYPE_PPI_FLAG_LOW_LEVEL << 8n) | BigInt(GUEST_EVTCHN_PPI);
@@ -140,11 +148,13 @@ export class XenDomain {
     s.write(`${home}/memory/static-max`, kib, ro);
     s.write(`${home}/memory/target`, kib, ro);
     s.write(`${home}/memory/videoram`, "-1", ro);
-    s.write(`${home}/console/ring-ref`, String(XEN_CONSOLE_IPA / 4096), ro);
-    s.write(`${home}/console/port`, String(CONSOLE_PORT), ro);
-    s.write(`${home}/console/limit`, "1048576", ro);
-    s.write(`${home}/console/type`, "xenconsoled", ro);
-    s.write(`${home}/console/output`, "pty", ro);
+    if (this.host.pvConsole !== false) {
+      s.write(`${home}/console/ring-ref`, String(XEN_CONSOLE_IPA / 4096), ro);
+      s.write(`${home}/console/port`, String(CONSOLE_PORT), ro);
+      s.write(`${home}/console/limit`, "1048576", ro);
+      s.write(`${home}/console/type`, "xenconsoled", ro);
+      s.write(`${home}/console/output`, "pty", ro);
+    }
     s.write(`${home}/store/ring-ref`, String(XEN_STORE_IPA / 4096), ro);
     s.write(`${home}/store/port`, String(STORE_PORT), ro);
     s.write(`${home}/control`, "", ro);
