@@ -6,12 +6,18 @@
  * (begin marker to end marker) and to poweroff (process exit; CPU time and peak RSS are the
  * whole process's). The workload text between the markers must be identical.
  *
- *   node dist/bench/linux.js [--smp N,...] [--runs N] [--json FILE]     (also part of npm run bench)
+ * With `xen`, the same workload runs in dom0 under Debian's Xen 4.17 (the guest cache's
+ * xen-hypervisor-4.17-arm64) on the emulated EL2, with QEMU's guest-loader handing Xen the
+ * kernel and initramfs (-M virt,virtualization=on,gic-version=3 -m 1G, dom0_mem=512M).
+ *
+ *   node dist/bench/linux.js [--smp N,...] [--xen] [--runs N] [--json FILE]     (also part of npm run bench)
  */
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { FETCH_HINT } from "../src/cli/guests.js";
+import { FETCH_HINT, findExtraGuest } from "../src/cli/guests.js";
+import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { QEMU, TESSERA_CLI } from "../test/harness/paths.js";
 import { BEGIN_MARKER, END_MARKER, findGuests, workloadInitrd, workloadText } from "../test/harness/linux.js";
 import { best, describeRun, measureProcess, worst, type ProcessFigures } from "./measure.js";
@@ -27,6 +33,8 @@ export interface LinuxSide {
 }
 
 export interface LinuxBenchResult {
+  /** What booted: "Linux", or "Xen 4.17 + Linux dom0". */
+  label: string;
   smp: number;
   memory: string;
   runs: number;
@@ -40,6 +48,8 @@ export interface LinuxBenchOptions {
   smp?: number;
   memory?: string;
   runs?: number;
+  /** Run the workload in dom0 under Debian's Xen 4.17 instead of on the bare board. */
+  xen?: boolean;
   /** Bound on one Tessera boot, seconds. */
   timeoutS?: number;
   log?: (s: string) => void;
@@ -48,6 +58,14 @@ export interface LinuxBenchOptions {
 function args(kernel: string, initrd: string, smp: number, memory: string): string[] {
   return ["-M", "virt", "-cpu", "cortex-a53", "-nographic", "-no-reboot", "-net", "none", "-m", memory, "-smp", String(smp),
     "-kernel", kernel, "-initrd", initrd, "-append", "console=ttyAMA0 panic=-1"];
+}
+
+/** Xen with the kernel as dom0, as QEMU users boot it (the guest-loader puts both in /chosen). */
+function xenArgs(xen: string, kernel: string, initrd: string, smp: number): string[] {
+  return ["-M", "virt,virtualization=on,gic-version=3", "-cpu", "cortex-a53", "-nographic", "-no-reboot", "-net", "none", "-m", "1G",
+    "-smp", String(smp), "-kernel", xen, "-append", "dom0_mem=512M console=dtuart dtuart=/pl011@9000000 noreboot",
+    "-device", `guest-loader,addr=0x49000000,kernel=${kernel},bootargs=console=hvc0 panic=-1`,
+    "-device", `guest-loader,addr=0x50000000,initrd=${initrd}`];
 }
 
 function tail(r: ProcessFigures): string {
@@ -64,8 +82,14 @@ export async function benchLinux(opts: LinuxBenchOptions = {}): Promise<LinuxBen
   const timeoutS = opts.timeoutS ?? 900;
   const log = opts.log ?? (() => {});
   const initrd = workloadInitrd(guests);
-  const common = args(guests.kernel, initrd, smp, memory);
-  const result: LinuxBenchResult = { smp, memory, runs, qemu: { runs: [] }, tessera: { runs: [] } };
+  let common = args(guests.kernel, initrd, smp, memory), label = "Linux";
+  if (opts.xen) {
+    const dir = findExtraGuest("xen"), xen = dir && join(dir, "boot", "xen-4.17-arm64");
+    if (!xen || !existsSync(xen)) throw new Error(`Debian's Xen missing from the guest cache: ${FETCH_HINT}`);
+    common = xenArgs(xen, guests.kernel, initrd, smp);
+    label = "Xen 4.17 + Linux dom0";
+  }
+  const result: LinuxBenchResult = { label, smp, memory: opts.xen ? "1G" : memory, runs, qemu: { runs: [] }, tessera: { runs: [] } };
   const all: Record<"qemu" | "tessera", ProcessFigures[]> = { qemu: [], tessera: [] };
   let reference: string | undefined;
   for (let i = 0; i < runs; i++) {
@@ -102,19 +126,20 @@ export async function benchLinux(opts: LinuxBenchOptions = {}): Promise<LinuxBen
 }
 
 async function main(argv: string[]): Promise<void> {
-  let smps = [1, 2], runs = 3, json: string | undefined;
+  let smps = [1, 2], runs = 3, json: string | undefined, xen = false;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--smp") smps = argv[++i]!.split(",").map(Number);
     else if (argv[i] === "--runs") runs = Number(argv[++i]);
+    else if (argv[i] === "--xen") xen = true;
     else if (argv[i] === "--json") json = argv[++i];
-    else throw new Error("usage: node dist/bench/linux.js [--smp N,...] [--runs N] [--json FILE]");
+    else throw new Error("usage: node dist/bench/linux.js [--smp N,...] [--xen] [--runs N] [--json FILE]");
   }
   const results: LinuxBenchResult[] = [];
   const s = (ms: number | undefined) => (ms === undefined ? "-" : `${(ms / 1000).toFixed(2)} s`);
   for (const smp of smps) {
-    const r = await benchLinux({ smp, runs, log: (m) => process.stderr.write(m + "\n") });
+    const r = await benchLinux({ smp, runs, xen, log: (m) => process.stderr.write(m + "\n") });
     results.push(r);
-    console.log(`linux -smp ${smp}: to /init QEMU ${s(r.qemu.toInitMs)} Tessera ${s(r.tessera.toInitMs)}; workload QEMU ${s(r.qemu.workloadMs)} ` +
+    console.log(`${r.label} -smp ${smp}: to /init QEMU ${s(r.qemu.toInitMs)} Tessera ${s(r.tessera.toInitMs)}; workload QEMU ${s(r.qemu.workloadMs)} ` +
       `Tessera ${s(r.tessera.workloadMs)}; to poweroff QEMU ${s(r.qemu.toPoweroffMs)} Tessera ${s(r.tessera.toPoweroffMs)}; ` +
       `workload output ${r.outputsMatch === undefined ? "-" : r.outputsMatch ? "identical" : "DIFFERS"}`);
     for (const e of [r.qemu.error, r.tessera.error]) if (e) console.log(`  FAILED: ${e}`);

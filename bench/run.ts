@@ -5,7 +5,8 @@
  *     hand-written bench-* loops), whole process against whole process, start-up included, with
  *     a steady-state estimate beside it;
  *   - bench/linux.ts: the Debian guest to /init, its busybox workload and to poweroff, at -smp 1
- *     and 2, when `npm run fetch-guests` has filled the cache;
+ *     and 2, when `npm run fetch-guests` has filled the cache, and the same workload in dom0
+ *     under Debian's Xen 4.17 at -smp 2 (the "xen" rows);
  *   - bench/dtc.ts: the device-tree compiler against dtc, when the corpus is present.
  *
  * Every figure is the best of N runs (the machine may be shared); each row also says whether
@@ -65,7 +66,7 @@ function guestRow(r: GuestBenchResult): Row {
 }
 
 function linuxRows(r: LinuxBenchResult): Row[] {
-  const q = r.qemu, t = r.tessera, label = `Linux -smp ${r.smp} -m ${r.memory}`;
+  const q = r.qemu, t = r.tessera, label = `${r.label} -smp ${r.smp} -m ${r.memory}`;
   const ratio = (a?: number, b?: number) => (a && b ? b / a : undefined);
   const out = r.outputsMatch === undefined ? undefined : r.outputsMatch ? "same" : "DIFFER";
   const rows: Row[] = [
@@ -129,7 +130,7 @@ export function summary(rows: readonly Row[], names: readonly string[]): string 
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { only: [], runs: 3, quick: false, steady: true };
-  const names = [...BENCH_PROGRAMS.map((p) => p.name), "suite", "bench", "linux", ...LINUX_SMPS.map((n) => `linux-smp${n}`), "dtc", "hv"];
+  const names = [...BENCH_PROGRAMS.map((p) => p.name), "suite", "bench", "linux", ...LINUX_SMPS.map((n) => `linux-smp${n}`), "xen", "dtc", "hv"];
   const usage = () => new Error(`usage: npm run bench -- [--runs N] [--quick] [--only NAME,...] [--no-steady] [--json FILE]\n  names: ${names.join(", ")}`);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -180,6 +181,17 @@ async function main(argv: string[]): Promise<void> {
       rows.push(...linuxRows(r));
     } catch (e) {
       rows.push({ workload: `Linux -smp ${smp}`, note: `skipped: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  }
+
+  if (wanted("xen", undefined, true)) {
+    log(`Xen 4.17 with Linux as dom0 -smp 2, ${opts.runs} boots of each emulator...`);
+    try {
+      const r = await benchLinux({ smp: 2, runs: opts.runs, xen: true, log });
+      raw.xen = r;
+      rows.push(...linuxRows(r));
+    } catch (e) {
+      rows.push({ workload: "Xen 4.17 + Linux dom0", note: `skipped: ${e instanceof Error ? e.message : String(e)}` });
     }
   }
 

@@ -37,6 +37,8 @@ export interface LinuxRunOptions {
    * and then, so outputs compared byte for byte are booted without KASLR.
    */
   dtbRandomness?: boolean;
+  /** More -machine properties for both emulators (e.g. "virtualization=on"). */
+  machineOptions?: string;
   /** More options for both emulators (devices, -global). */
   extraArgs?: readonly string[];
   /** Called with the console output so far each time more arrives (to act on what the guest says). */
@@ -69,9 +71,10 @@ export { findGuests };
 
 function commonArgs(o: LinuxRunOptions): string[] {
   // -net none: no default virtio-net-pci NIC (it needs ipxe-qemu's option ROM, and Tessera has none).
-  const machine = (o.gicVersion ? `virt,gic-version=${o.gicVersion}` : "virt") + (o.dtbRandomness === false ? ",dtb-randomness=off" : "");
+  const machine = (o.gicVersion ? `virt,gic-version=${o.gicVersion}` : "virt") + (o.dtbRandomness === false ? ",dtb-randomness=off" : "") +
+    (o.machineOptions ? `,${o.machineOptions}` : "");
   return ["-M", machine, "-cpu", "cortex-a53", "-nographic", "-no-reboot", "-net", "none", "-m", o.memory ?? "512M", "-smp", String(o.smp),
-    "-kernel", o.kernel, "-initrd", o.initrd, "-append", o.append ?? "console=ttyAMA0 panic=-1", ...(o.extraArgs ?? [])];
+    "-kernel", o.kernel, ...(o.initrd ? ["-initrd", o.initrd] : []), "-append", o.append ?? "console=ttyAMA0 panic=-1", ...(o.extraArgs ?? [])];
 }
 
 function peakRss(pid: number): number | undefined {

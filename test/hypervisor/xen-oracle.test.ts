@@ -198,7 +198,7 @@ ${domU1(kernelSize, ramdiskSize, { kernel, ramdisk: initrd })}\t};
 `;
   const tesseraDts = join(dir, "tessera.dts");
   writeFileSync(tesseraDts, boardTree(dir, tesseraChosen));
-  const ours = await runUntil(process.execPath, [TESSERA_CLI, "hv", tesseraDts, "--manage", "off", "--watchdog", "1200"],
+  const ours = await runUntil(process.execPath, [TESSERA_CLI, "hv", tesseraDts, "--manage", "off", "-icount", "shift=4", "--watchdog", "1200"],
     (out) => endMarker(tesseraLines(out)), 1_300_000);
   const tLines = tesseraLines(ours.out);
   assert.ok(ours.finished, `the Tessera partition never finished its workload:\n${ours.out.slice(-4000)}\n${ours.err}`);
