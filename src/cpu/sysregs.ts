@@ -136,7 +136,8 @@ function coreDefs(): SysRegDef[] {
     r("HCR_EL2", 3, 4, 1, 1, 0), r("SCR_EL3", 3, 6, 1, 1, 0),
     r("CPACR_EL1", 3, 0, 1, 0, 2, { writeMask: 0x00300000n }),
     r("CPTR_EL2", 3, 4, 1, 1, 2, { reset: 0x33ffn }), r("CPTR_EL3", 3, 6, 1, 1, 2),
-    r("VTTBR_EL2", 3, 4, 2, 1, 0), r("VTCR_EL2", 3, 4, 2, 1, 2, { reset: 0x80000000n }), r("HPFAR_EL2", 3, 4, 6, 0, 4),
+    // VTCR_EL2 resets to 0 as in QEMU, which does not force its RES1 bit 31.
+    r("VTTBR_EL2", 3, 4, 2, 1, 0), r("VTCR_EL2", 3, 4, 2, 1, 2), r("HPFAR_EL2", 3, 4, 6, 0, 4),
     r("TPIDR_EL0", 3, 3, 13, 0, 2, { el0Allowed: () => true }),
     r("TPIDRRO_EL0", 3, 3, 13, 0, 3, { el0Allowed: () => true }),
     r("TPIDR_EL1", 3, 0, 13, 0, 4), r("TPIDR_EL2", 3, 4, 13, 0, 2), r("TPIDR_EL3", 3, 6, 13, 0, 2),
