@@ -26,6 +26,8 @@ export const enum HCR_EL2 {
   VI = 1 << 7,
   /** Virtual SError pending (cleared when the virtual SError is taken). */
   VSE = 1 << 8,
+  /** Force broadcast: EL1's TLBI (and IC IALLU) act as their Inner Shareable forms. */
+  FB = 1 << 9,
   /** WFI at EL0/EL1 traps to EL2. */
   TWI = 1 << 13,
   /** WFE at EL0/EL1 traps to EL2. */

@@ -474,7 +474,8 @@ function execSys(cpu: Cpu, d: Decoded): void {
       return; // decoded-instruction caches are invalidated on every store to code pages
     case "tlbi": {
       const inv = tlbInvalidation(cpu, d, op.name);
-      if (op.name.endsWith("is")) cpu.platform.broadcastTlbInvalidate(cpu, inv);
+      // HCR_EL2.FB makes EL1's local TLBIs Inner Shareable (a vCPU may have run on any CPU).
+      if (op.name.endsWith("is") || (cpu.el === 1 && (cpu.hcrLo() & HCR_EL2.FB) !== 0)) cpu.platform.broadcastTlbInvalidate(cpu, inv);
       else cpu.invalidateTlb(inv);
       cpu.flow = 2;
       return;
