@@ -27,9 +27,10 @@ export interface SysRegDef {
   write?: (cpu: Cpu, lo: number, hi: number) => void;
   /**
    * HCR_EL2 bits (low word) that trap EL1 reads/writes of this register to EL2 with EC 0x18,
-   * e.g. TVM/TRVM for the virtual memory controls (ARM ARM D13.2.46).
+   * e.g. TVM/TRVM for the virtual memory controls (ARM ARM D13.2.46); `el0` when they trap an
+   * EL0 access too (once EL1's own EL0 controls allowed it), as TID2 does for CTR_EL0.
    */
-  hcrTrap?: { read?: number; write?: number };
+  hcrTrap?: { read?: number; write?: number; el0?: boolean };
   /**
    * A device's own trap rule, checked after the EL checks (QEMU's accessfn): the EL the access
    * traps to with EC 0x18, or 0 to let it through (e.g. ICH_HCR_EL2.TALL1 for ICC_IAR1_EL1).

@@ -371,3 +371,17 @@ test("MSR HCR_EL2 keeps bits 33:0 (no VHE, RAS, LOR, PAuth), HCD only without EL
     assert.deepEqual([m.cpu.x[2] >>> 0, m.cpu.x[3] >>> 0], [lo, 3], `with highest EL ${highestEl}`);
   }
 });
+
+test("HCR_EL2.TID2 traps CTR_EL0 from EL0 too, once SCTLR_EL1.UCT allows EL0 to read it", () => {
+  const MRS_X0_CTR = 0xd53b0020;
+  for (const [uct, kind] of [[0, undefined], [1 << 15, "sysreg"]] as const) {
+    const platform = new RecordingPlatform(() => RESUME);
+    const { cpu } = guestAtEl1(platform, [MRS_X0_CTR, NOP], HCR_EL2.TID2);
+    cpu.srSet(SR.SCTLR_EL1, 0x30d00800 | uct, 0);
+    cpu.setElSp(0, 0);
+    cpu.srSet(SR.VBAR_EL1, VBAR2 + 0x800, 0);
+    cpu.run(1);
+    assert.equal(platform.exits[0]?.kind, kind, uct ? "to EL2" : "to EL1 (UCT = 0), no exit");
+    if (!uct) assert.equal(cpu.el, 1);
+  }
+});

@@ -42,7 +42,7 @@ function accessCheck(cpu: Cpu, d: Decoded, isRead: boolean): SysRegDef {
     if (cpu.el === 3) return RES0_REGISTER;
     cpu.undefinedInstruction();
   }
-  if (reg.hcrTrap && cpu.el === 1 && cpu.el2Enabled) {
+  if (reg.hcrTrap && cpu.el2Enabled && (cpu.el === 1 || (cpu.el === 0 && reg.hcrTrap.el0))) {
     const mask = isRead ? reg.hcrTrap.read : reg.hcrTrap.write;
     if (mask && (cpu.hcrLo() & mask)) sysRegTrap(cpu, d, isRead, 2);
   }
@@ -335,7 +335,8 @@ export function installSystemRegisters(t: SysRegTable, opts: SystemRegisterOptio
     if (d.op0 === 3 && d.op1 === 0 && d.crn === 0 && d.crm >= 1 && d.crm <= 7) d.hcrTrap = { read: HCR_EL2.TID3 };
   }
   for (const n of ["REVIDR_EL1", "AIDR_EL1"]) t.get(n).hcrTrap = { read: HCR_EL2.TID1 };
-  for (const n of ["CTR_EL0", "CCSIDR_EL1", "CLIDR_EL1"]) t.get(n).hcrTrap = { read: HCR_EL2.TID2 };
+  for (const n of ["CCSIDR_EL1", "CLIDR_EL1"]) t.get(n).hcrTrap = { read: HCR_EL2.TID2 };
+  t.get("CTR_EL0").hcrTrap = { read: HCR_EL2.TID2, el0: true }; // QEMU's ctr_el0_access
   t.get("CSSELR_EL1").hcrTrap = { read: HCR_EL2.TID2, write: HCR_EL2.TID2 };
   t.get("ACTLR_EL1").hcrTrap = { read: HCR_EL2.TACR, write: HCR_EL2.TACR };
 }
