@@ -127,6 +127,7 @@ export const GUESTS: readonly GuestSpec[] = [
       "TPU ic ialluis             EL2 slot=8 ESR=62101fe2 EC=18 ELR=0", "TTLB tlbi vaale1           EL2 slot=8 ESR=621e212e EC=18 ELR=0",
       "TDZ: DCZID_EL0=14, without: 4", "TCPAC msr cpacr_el1        EL2 slot=8 ESR=62340520 EC=18 ELR=0",
       "EL1PCTEN=0 cntpct_el0      EL2 slot=8 ESR=6232f921 EC=18 ELR=0", "EL1PCEN=0 msr cntp_cval_el0 EL2 slot=8 ESR=6234f924 EC=18 ELR=0",
+      "VM ldr, IPA not mapped     EL2 slot=8 ESR=93c98005 EC=24 ELR=0 FAR=0000000080001008 HPFAR=0000000000800010",
       "VSE|AMO, A unmasked        EL1 slot=7 ESR=be000000 EC=2f ELR=4 pending=000",
       "VI|VF|IMO|FMO, unmasked    EL1 slot=5 ESR=00000000 EC=00 ELR=4 pending=0c0",
       "CNTVCT - CNTPCT: 10000 (>> 32)", "CNTV_CTL with CVAL in the virtual past 7, future 3",

@@ -9,7 +9,8 @@
  * to the instruction under test. Also: which HCR_EL2/CPTR_EL2/CNTHCTL_EL2
  * bits are writable, VPIDR_EL2/VMPIDR_EL2 as EL1's MIDR/MPIDR, CNTVOFF_EL2
  * as seen by CNTVCT and the virtual timer, the virtual IRQ/FIQ/SError
- * pending bits, and the EL2 physical timer on PPI 26.
+ * pending bits, a stage-2 fault (HCR_EL2.VM) and the EL2 physical timer on
+ * PPI 26.
  */
 #include "runtime.h"
 
@@ -64,6 +65,8 @@ static uint64_t cptr_base, cnthctl_base;  /* EL2's own settings, restored after 
 static volatile uint64_t scratch[16] __attribute__((aligned(64)));
 
 static uint8_t el1_stack[8192] __attribute__((aligned(16)));
+/* Stage 2 for the HCR_EL2.VM case: a level-1 table mapping RAM's first GiB (IPA = PA) only. */
+static uint64_t s2_level1[512] __attribute__((aligned(4096)));
 static void el1_main(void);
 static void el2_finish(void) __attribute__((noreturn));
 static void el2_irq(void);
@@ -274,6 +277,10 @@ static void el1_main(void)
     TRY("EL1PCEN=0 cntv_ctl_el0", 0, 0, CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN, "", "mrs x9, cntv_ctl_el0");
     TRY("EL1PCEN=0 cntfrq_el0", 0, 0, CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN, "", "mrs x9, cntfrq_el0");
 
+    /* Stage 2 (VM): an IPA outside the map is a stage-2 translation fault, with FAR and HPFAR. */
+    TRY_HCR("VM ldr, IPA not mapped", HCR_VM, "movz x9, #0x8000, lsl #16\n\tmovk x9, #0x1008", "ldr x9, [x9]");
+    TRY_HCR("VM str, IPA not mapped", HCR_VM, "movz x9, #0x7f, lsl #32\n\tmovk x9, #0x42", "strb w9, [x9]");
+
     /* Virtual interrupts: pending with VI/VF/VSE, enabled by IMO/FMO/AMO, taken at EL1 when unmasked. */
     TRY_HCR("VI|IMO, I unmasked", HCR_VI | HCR_IMO, "", "msr daifclr, #2\n\tnop\n\tmsr daifset, #2");
     TRY_HCR("VI alone, I unmasked", HCR_VI, "", "msr daifclr, #2\n\tnop\n\tmsr daifset, #2");
@@ -390,6 +397,10 @@ int main(void)
     printf("VPIDR_EL2=%016lx VMPIDR_EL2=%016lx CNTVOFF_EL2=%016lx\n",
            READ_SYSREG(vpidr_el2), READ_SYSREG(vmpidr_el2), READ_SYSREG(cntvoff_el2));
 
+    /* Level-1 block for 0x4000_0000: Normal write-back, S2AP read/write, inner shareable, AF. */
+    s2_level1[1] = 0x40000000UL | 0x7fd;
+    WRITE_SYSREG(vtcr_el2, (1UL << 31) | (2UL << 16) | (3UL << 12) | (1UL << 10) | (1UL << 8) | (1UL << 6) | 25);   /* 39-bit IPA from level 1 */
+    WRITE_SYSREG(vttbr_el2, (uint64_t)s2_level1);
     WRITE_SYSREG(hcr_el2, HCR_RW);
     WRITE_SYSREG(cptr_el2, cptr_base);
     WRITE_SYSREG(cnthctl_el2, cnthctl_base);
