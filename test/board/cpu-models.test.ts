@@ -3,7 +3,8 @@
  * the board generates (dumpdtb) and the identification registers the cpu-id guest prints at EL2
  * (tests/guests/cpu-id) must be QEMU's, except for the feature fields this CPU sets to what it
  * implements (src/cpu/cpu-models.ts): those are listed here with Tessera's value, which the
- * test checks too. An unknown -cpu is refused with QEMU's message.
+ * test checks too. The el2-traps guest prints the same bytes under each model. An unknown -cpu
+ * is refused with QEMU's message.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -48,7 +49,7 @@ function parse(text: string): Map<string, bigint> {
 }
 
 describe("-cpu models: QEMU 7.2 vs Tessera", { skip }, () => {
-  before(() => { buildGuests(["cpu-id"]); });
+  before(() => { buildGuests(["cpu-id", "el2-traps"]); });
 
   for (const model of CPU_MODELS) {
     const run: RunOptions = { cpu: model.name, gicVersion: 3, virtualization: true, smp: 2 };
@@ -68,6 +69,15 @@ describe("-cpu models: QEMU 7.2 vs Tessera", { skip }, () => {
         const expected = TESSERA_VALUES[name] ?? want;
         assert.equal(hex(ours.get(name)), hex(expected), `${name}: QEMU ${hex(want)}`);
       }
+    });
+
+    test(`${model.name}: the el2-traps guest prints QEMU's bytes`, async () => {
+      const opts: RunOptions = { cpu: model.name, gicVersion: 3, virtualization: true };
+      const q = await runQemu(guestPath("el2-traps"), { ...opts, timeoutMs: 30000 });
+      const t = await runTessera(guestPath("el2-traps"), { ...opts, timeoutMs: 60000 });
+      const qt = q.stdout.toString("latin1");
+      assert.ok(qt.includes(`MIDR_EL1=${model.midr.toString(16).padStart(16, "0")}`) && qt.includes("el2-traps: done"), qt);
+      assert.equal(t.stdout.toString("latin1"), qt, `${describeExit(t)}\n${t.stderr}`);
     });
 
     test(`${model.name}: the device tree is QEMU's`, () => {
