@@ -4,6 +4,7 @@
  */
 
 import type { CpuTopology } from "../boards/virt/fdt.js";
+import { type CpuModel, DEFAULT_CPU_MODEL, findCpuModel } from "../cpu/cpu-models.js";
 import { MAX_ICOUNT_SHIFT, type ClockSpec } from "../devices/system-counter.js";
 import { checkDeviceArgs, emptyDeviceArgs, parseChardev, parseDevice, parseDrive, parseGlobal, parseNetdevOption, type DeviceArgs } from "./device-args.js";
 
@@ -23,6 +24,8 @@ export interface RunArgs {
   /** -smp's clusters, cores and threads (they shape the DTB's cpu-map). */
   topology?: CpuTopology;
   ramSize: number;
+  /** -cpu (default Cortex-A53). */
+  cpuModel: CpuModel;
   gicVersion: 2 | 3;
   virtualization: boolean;
   /** secure=on: EL3 and the Secure-only devices. */
@@ -103,14 +106,13 @@ const IGNORED_WITH_VALUE: Record<string, (v: string) => boolean> = {
   "-display": (v) => v === "none",
   "-vga": (v) => v === "none",
   "-serial": (v) => v === "stdio" || v === "mon:stdio",
-  "-cpu": (v) => v === "cortex-a53" || v === "max" || v === "cortex-a57",
   "-accel": (v) => v === "tcg",
   "-parallel": (v) => v === "none",
 };
 
 export function parseRunArgs(argv: string[]): RunArgs {
   const out: Partial<RunArgs> & { trace: RunArgs["trace"]; warnings: string[] } = {
-    smp: 1, ramSize: 128 * MiB, gicVersion: 2, virtualization: false, secure: false, dtbRandomness: true, acpi: true, nographic: false, trace: { exec: false, int: false },
+    smp: 1, ramSize: 128 * MiB, cpuModel: DEFAULT_CPU_MODEL, gicVersion: 2, virtualization: false, secure: false, dtbRandomness: true, acpi: true, nographic: false, trace: { exec: false, int: false },
     clock: { mode: "host" }, warnings: [], devices: emptyDeviceArgs(), startStopped: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -141,6 +143,15 @@ export function parseRunArgs(argv: string[]): RunArgs {
       case "-append": out.append = value(); break;
       case "-dtb": out.dtb = value(); break;
       case "-smp": ({ cpus: out.smp, topology: out.topology } = parseSmp(value())); break;
+      case "-cpu": {
+        // The models of cpu-models.ts; "max" is accepted for QEMU command lines and runs the
+        // default model (this CPU's features are the same for every model). QEMU's message for another.
+        const v = value().split(",")[0];
+        const model = v === "max" ? DEFAULT_CPU_MODEL : findCpuModel(v);
+        if (!model) throw new UsageError(`unable to find CPU model '${v}'`);
+        out.cpuModel = model;
+        break;
+      }
       case "-m": {
         const v = value().replace(/^size=/, "");
         out.ramSize = parseSize(v);

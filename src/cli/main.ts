@@ -62,7 +62,8 @@ run options (QEMU spelling):
   -smp [cpus=]N[,maxcpus=M][,sockets=S][,clusters=C][,cores=K][,threads=T]   1 to 8 CPUs
   -m SIZE             RAM size (default 128M)
   -machine virt[,gic-version=2|3][,virtualization=on|off][,secure=on|off][,dumpdtb=FILE]   (also -M)
-  -cpu cortex-a53     -nographic  -no-reboot  -serial stdio|mon:stdio  -net none  -monitor none
+  -cpu cortex-a53|cortex-a57|cortex-a72   the CPU model (MIDR, caches, PMU IDCODE, DT compatible; max = cortex-a53)
+  -nographic  -no-reboot  -serial stdio|mon:stdio  -net none  -monitor none
   -drive file=F,if=none,id=ID,format=raw[,readonly=on][,snapshot=on]   a raw disk image
   -device virtio-blk-device,drive=ID | virtio-rng-device   on the virtio-mmio transports
   -chardev file,id=C,path=F | null,id=C  -device virtio-serial-device -device virtconsole,chardev=C
@@ -229,7 +230,7 @@ async function runBoard(args: RunArgs, plan: ReturnType<typeof planBoot>, userDt
   let board: VirtBoard;
   try {
     board = new VirtBoard({
-      ramSize: args.ramSize, cpus: args.smp, topology: args.topology, gicVersion: args.gicVersion, virtualization: args.virtualization, secure: args.secure, dtbRandomness: args.dtbRandomness,
+      ramSize: args.ramSize, cpus: args.smp, topology: args.topology, cpuModel: args.cpuModel, gicVersion: args.gicVersion, virtualization: args.virtualization, secure: args.secure, dtbRandomness: args.dtbRandomness,
       uartTx: (b) => { out.push(b); if (out.length >= 4096) flushOutput(); },
       rtcStartSeconds: Math.floor(Date.now() / 1000),
       clock: args.clock,

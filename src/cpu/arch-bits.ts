@@ -24,6 +24,10 @@ export const enum HCR_EL2 {
   VF = 1 << 6,
   /** Virtual IRQ pending. */
   VI = 1 << 7,
+  /** Virtual SError pending (cleared when the virtual SError is taken). */
+  VSE = 1 << 8,
+  /** Force broadcast: EL1's TLBI (and IC IALLU) act as their Inner Shareable forms. */
+  FB = 1 << 9,
   /** WFI at EL0/EL1 traps to EL2. */
   TWI = 1 << 13,
   /** WFE at EL0/EL1 traps to EL2. */
@@ -36,12 +40,24 @@ export const enum HCR_EL2 {
   TID3 = 1 << 18,
   /** SMC at EL1 traps to EL2. */
   TSC = 1 << 19,
+  /** IMPLEMENTATION DEFINED register accesses trap to EL2 (not for AArch64 in QEMU 7.2: see system.ts). */
+  TIDCP = 1 << 20,
   /** ACTLR_EL1 accesses trap to EL2. */
   TACR = 1 << 21,
+  /** Data cache maintenance by set/way (DC ISW, CSW, CISW) at EL1 traps to EL2. */
+  TSW = 1 << 22,
+  /** Data cache maintenance to the Point of Coherency (DC IVAC, CVAC, CIVAC) traps to EL2 (TPCP in later ARM ARMs). */
+  TPC = 1 << 23,
+  /** Cache maintenance to the Point of Unification (DC CVAU, IC IVAU, IC IALLU, IC IALLUIS) traps to EL2. */
+  TPU = 1 << 24,
+  /** TLB maintenance (TLBI) at EL1 traps to EL2. */
+  TTLB = 1 << 25,
   /** Writes of the EL1 virtual memory controls trap to EL2. */
   TVM = 1 << 26,
   /** Trap General Exceptions: EL0 runs as the host's, its exceptions go to EL2, EL1&0 stage 1 off. */
   TGE = 1 << 27,
+  /** DC ZVA at EL0/EL1 traps to EL2 (and DCZID_EL0.DZP reads 1 there). */
+  TDZ = 1 << 28,
   /** HVC disabled (UNDEFINED) at EL1 and EL2; only when EL3 is not implemented. */
   HCD = 1 << 29,
   /** Reads of the EL1 virtual memory controls trap to EL2. */
@@ -105,6 +121,21 @@ export const enum SCTLR {
 export const enum CPTR {
   /** FP and Advanced SIMD accesses trap (to EL2 from EL0-EL2, to EL3 from every EL). */
   TFP = 1 << 10,
+  /**
+   * Trace register accesses trap. Nothing to trap here: like QEMU's Cortex-A53, this CPU has no
+   * trace system registers (their encodings are UNDEFINED).
+   */
+  TTA = 1 << 20,
+  /** CPACR_EL1 accesses from EL1 trap to EL2 (CPTR_EL2); CPACR_EL1 and CPTR_EL2 accesses below EL3 trap to EL3 (CPTR_EL3). */
+  TCPAC = 1 << 31,
+}
+
+/** CNTHCTL_EL2, Counter-timer Hypervisor Control (ARM ARM D13.8.?), with HCR_EL2.E2H = 0 (no VHE). */
+export const enum CNTHCTL {
+  /** EL0/EL1 may read the physical counter CNTPCT_EL0 (0: traps to EL2). */
+  EL1PCTEN = 1 << 0,
+  /** EL0/EL1 may access the EL1 physical timer CNTP_CTL/CVAL/TVAL_EL0 (0: traps to EL2). */
+  EL1PCEN = 1 << 1,
 }
 
 /** CPACR_EL1, Architectural Feature Access Control Register (ARM ARM D13.2.29). */

@@ -17,7 +17,7 @@ import type { Bus } from "../memory/bus.js";
 import { CPACR_EL1, CPTR, DAIF, HCR_EL2, SCR_EL3, SCTLR } from "./arch-bits.js";
 import {
   EC, EXCEPTION_TAKEN, ExceptionKind, FSC, fpTrap, routeException, takeException, takeExceptionAfter,
-  takePendingInterrupt, undefinedInstruction,
+  hcrVirtualInterruptPending, takePendingInterrupt, undefinedInstruction,
 } from "./exceptions.js";
 import type { Decoded, Decoder, ExecFn } from "./isa/table.js";
 import { DEBUG_STOP, type CpuDebugHook } from "./debug-hook.js";
@@ -1139,9 +1139,12 @@ export class Cpu {
     return this.inCompiledBlock ? this.icount + ((this.pcLo - this.compiledBlockLo) >>> 2) + 1 : this.icount;
   }
 
-  /** An interrupt that would wake WFI is pending (masking does not matter, ARM ARM D1.16.2). */
+  /**
+   * An interrupt that would wake WFI is pending (masking does not matter, ARM ARM D1.16.2),
+   * HCR_EL2's virtual ones included.
+   */
   wakeupPending(): boolean {
-    return this.irqLine || this.fiqLine || this.virqLine || this.vfiqLine;
+    return this.irqLine || this.fiqLine || this.virqLine || this.vfiqLine || hcrVirtualInterruptPending(this);
   }
 
   setIrq(level: boolean): void { if (this.irqLine !== level) { this.irqLine = level; this.interruptCheck = true; if (level) this.halted = false; } }

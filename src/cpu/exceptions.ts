@@ -170,7 +170,7 @@ export function enterException(cpu: Cpu, target: number, vector: VectorOffset, r
   const regs = BANKED[target];
   cpu.srSet(regs[0], spsr | 0, 0);
   cpu.srSet(regs[1], retLo, retHi);
-  if (vector === VectorOffset.Sync) {
+  if (ec >= 0) {
     cpu.srSet(regs[2], esr | 0, 0);
     if (farLo !== undefined) cpu.srSet(regs[3], farLo, farHi ?? 0);
   }
@@ -296,12 +296,13 @@ export function exceptionReturn(cpu: Cpu): void {
 
 /**
  * Take a pending IRQ/FIQ if routing and masking allow (ARM ARM D1.13.1, table D1-15): physical
- * FIQ, then IRQ, then the virtual ones. Called at block boundaries when `interruptCheck` is set.
- * Returns true when an exception was entered.
+ * FIQ, then IRQ, then the virtual IRQ, FIQ and SError. Called at block boundaries when
+ * `interruptCheck` is set. Returns true when an exception was entered.
  */
 export function takePendingInterrupt(cpu: Cpu): boolean {
   cpu.interruptCheck = false;
-  if (!(cpu.irqLine || cpu.fiqLine || cpu.virqLine || cpu.vfiqLine)) return false;
+  const hcr = cpu.hcrLo();
+  if (!(cpu.irqLine || cpu.fiqLine || cpu.virqLine || cpu.vfiqLine || (hcr & VIRTUAL_PENDING) !== 0)) return false;
   const el = cpu.el;
   for (const fiq of [true, false]) {
     if (!(fiq ? cpu.fiqLine : cpu.irqLine)) continue;
@@ -312,16 +313,40 @@ export function takePendingInterrupt(cpu: Cpu): boolean {
     enterException(cpu, target, fiq ? VectorOffset.Fiq : VectorOffset.Irq, cpu.pcLo, cpu.pcHi, -1, 0);
     return true;
   }
-  // Virtual FIQ/IRQ (ARM ARM D1.13.4): only at EL0/EL1 with EL2 enabled, when HCR_EL2.{FMO,IMO}
-  // route the physical ones to EL2 and TGE is 0; taken to EL1, masked by PSTATE.{F,I}.
-  const hcr = cpu.hcrLo();
+  // Virtual interrupts (ARM ARM D1.13.4): only at EL0/EL1 with EL2 enabled and TGE = 0, each
+  // enabled by HCR_EL2.{IMO,FMO,AMO} routing the physical one to EL2, pending from HCR_EL2.{VI,VF,VSE}
+  // or (IRQ, FIQ) the GIC's virtual CPU interface; taken to EL1, masked by PSTATE.{I,F,A}. Their
+  // relative priority is IMPLEMENTATION DEFINED: IRQ, FIQ, SError, as QEMU's arm_cpu_exec_interrupt.
   if (cpu.el2Enabled && el <= 1 && (hcr & HCR_EL2.TGE) === 0) {
-    for (const fiq of [true, false]) {
-      if (!(fiq ? cpu.vfiqLine : cpu.virqLine) || (hcr & (fiq ? HCR_EL2.FMO : HCR_EL2.IMO)) === 0) continue;
-      if (cpu.daif & (fiq ? DAIF.F : DAIF.I)) continue;
-      enterException(cpu, 1, fiq ? VectorOffset.Fiq : VectorOffset.Irq, cpu.pcLo, cpu.pcHi, -1, 0);
+    if ((cpu.virqLine || (hcr & HCR_EL2.VI) !== 0) && (hcr & HCR_EL2.IMO) !== 0 && (cpu.daif & DAIF.I) === 0) {
+      enterException(cpu, 1, VectorOffset.Irq, cpu.pcLo, cpu.pcHi, -1, 0);
+      return true;
+    }
+    if ((cpu.vfiqLine || (hcr & HCR_EL2.VF) !== 0) && (hcr & HCR_EL2.FMO) !== 0 && (cpu.daif & DAIF.F) === 0) {
+      enterException(cpu, 1, VectorOffset.Fiq, cpu.pcLo, cpu.pcHi, -1, 0);
+      return true;
+    }
+    if ((hcr & (HCR_EL2.VSE | HCR_EL2.AMO)) === (HCR_EL2.VSE | HCR_EL2.AMO) && (cpu.daif & DAIF.A) === 0) {
+      // Taking it clears HCR_EL2.VSE. ESR_EL1 is EC 0x2F with ISS 0: without RAS there is no
+      // VSESR_EL2 to give it a syndrome (QEMU: syn_serror(0)).
+      cpu.sr[SR.HCR_EL2 * 2] &= ~HCR_EL2.VSE;
+      enterException(cpu, 1, VectorOffset.SError, cpu.pcLo, cpu.pcHi, EC.SERROR, 0);
       return true;
     }
   }
   return false;
+}
+
+/** HCR_EL2's virtual interrupt pending bits. */
+const VIRTUAL_PENDING = HCR_EL2.VI | HCR_EL2.VF | HCR_EL2.VSE;
+
+/**
+ * A virtual interrupt is pending for EL0/EL1 from HCR_EL2 (VI, VF or VSE with the IMO, FMO or
+ * AMO that enables it): a WFI there completes at once (ARM ARM D1.16.2, masking aside).
+ */
+export function hcrVirtualInterruptPending(cpu: Cpu): boolean {
+  const hcr = cpu.hcrLo();
+  if ((hcr & VIRTUAL_PENDING) === 0) return false;
+  return ((hcr & HCR_EL2.VI) !== 0 && (hcr & HCR_EL2.IMO) !== 0) || ((hcr & HCR_EL2.VF) !== 0 && (hcr & HCR_EL2.FMO) !== 0) ||
+    ((hcr & HCR_EL2.VSE) !== 0 && (hcr & HCR_EL2.AMO) !== 0);
 }

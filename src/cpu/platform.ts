@@ -92,7 +92,10 @@ export interface InstructionAbortExit extends El2ExitCommon {
   readonly onTableWalk: boolean;
 }
 
-/** WFI or WFE trapped by HCR_EL2.TWI/TWE (EC 0x01): the guest has nothing to do. */
+/**
+ * WFI trapped by HCR_EL2.TWI (EC 0x01): the guest has nothing to do. (`wfe` is for the ISS's
+ * TI bit; this CPU's WFE never waits, so HCR_EL2.TWE never traps it, as in QEMU 7.2.)
+ */
 export interface WfxExit extends El2ExitCommon { readonly kind: "wfx"; readonly wfe: boolean }
 
 /**

@@ -27,9 +27,10 @@ export interface SysRegDef {
   write?: (cpu: Cpu, lo: number, hi: number) => void;
   /**
    * HCR_EL2 bits (low word) that trap EL1 reads/writes of this register to EL2 with EC 0x18,
-   * e.g. TVM/TRVM for the virtual memory controls (ARM ARM D13.2.46).
+   * e.g. TVM/TRVM for the virtual memory controls (ARM ARM D13.2.46); `el0` when they trap an
+   * EL0 access too (once EL1's own EL0 controls allowed it), as TID2 does for CTR_EL0.
    */
-  hcrTrap?: { read?: number; write?: number };
+  hcrTrap?: { read?: number; write?: number; el0?: boolean };
   /**
    * A device's own trap rule, checked after the EL checks (QEMU's accessfn): the EL the access
    * traps to with EC 0x18, or 0 to let it through (e.g. ICH_HCR_EL2.TALL1 for ICC_IAR1_EL1).
@@ -136,7 +137,8 @@ function coreDefs(): SysRegDef[] {
     r("HCR_EL2", 3, 4, 1, 1, 0), r("SCR_EL3", 3, 6, 1, 1, 0),
     r("CPACR_EL1", 3, 0, 1, 0, 2, { writeMask: 0x00300000n }),
     r("CPTR_EL2", 3, 4, 1, 1, 2, { reset: 0x33ffn }), r("CPTR_EL3", 3, 6, 1, 1, 2),
-    r("VTTBR_EL2", 3, 4, 2, 1, 0), r("VTCR_EL2", 3, 4, 2, 1, 2, { reset: 0x80000000n }), r("HPFAR_EL2", 3, 4, 6, 0, 4),
+    // VTCR_EL2 resets to 0 as in QEMU, which does not force its RES1 bit 31.
+    r("VTTBR_EL2", 3, 4, 2, 1, 0), r("VTCR_EL2", 3, 4, 2, 1, 2), r("HPFAR_EL2", 3, 4, 6, 0, 4),
     r("TPIDR_EL0", 3, 3, 13, 0, 2, { el0Allowed: () => true }),
     r("TPIDRRO_EL0", 3, 3, 13, 0, 3, { el0Allowed: () => true }),
     r("TPIDR_EL1", 3, 0, 13, 0, 4), r("TPIDR_EL2", 3, 4, 13, 0, 2), r("TPIDR_EL3", 3, 6, 13, 0, 2),

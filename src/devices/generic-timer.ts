@@ -9,6 +9,7 @@
  * Each timer's output is level-sensitive: asserted while ENABLE && !IMASK && ISTATUS, where
  * ISTATUS = (counter - offset) >= CVAL (ARM ARM D11.2.4). Outputs are PPIs.
  */
+import { CNTHCTL } from "../cpu/arch-bits.js";
 import type { Cpu } from "../cpu/cpu.js";
 import { SR, type SysRegTable } from "../cpu/sysregs.js";
 import type { InterruptController } from "./interrupts.js";
@@ -32,14 +33,15 @@ export interface TimerIntids { physical: number; virtual: number; hypPhysical: n
 export class GenericTimer {
   private readonly timers: TimerState[][];
   private readonly cntvoff: bigint[];
-  private readonly cnthctl: number[];
+  /** CNTHCTL_EL2 per CPU as (lo, hi) words: QEMU keeps every bit written, so does this. */
+  private readonly cnthctl: Int32Array[];
 
   constructor(readonly ncpu: number, readonly clock: SystemCounter, private readonly gic: InterruptController,
     private readonly intids: TimerIntids) {
     this.timers = Array.from({ length: ncpu }, () => [0, 1, 2].map(() => ({ ctl: 0, cval: 0n, level: false })));
     this.cntvoff = new Array<bigint>(ncpu).fill(0n);
     // CNTHCTL_EL2 resets with EL1PCTEN and EL1PCEN set in QEMU when EL2 is not used by software.
-    this.cnthctl = new Array<number>(ncpu).fill(3);
+    this.cnthctl = Array.from({ length: ncpu }, () => Int32Array.of(CNTHCTL.EL1PCTEN | CNTHCTL.EL1PCEN, 0));
   }
 
   /** The count for the whole of update(), read once (a host-time read costs a host clock call). */
@@ -137,8 +139,8 @@ export class GenericTimer {
       read: (cpu) => set(cpu, this.cntvoff[cpu.index]),
       write: (cpu, lo, hi) => { this.cntvoff[cpu.index] = val(lo, hi); this.update(); } });
     t.define({ name: "CNTHCTL_EL2", op0: 3, op1: 4, crn: 14, crm: 1, op2: 0,
-      read: (cpu) => set(cpu, BigInt(this.cnthctl[cpu.index])),
-      write: (cpu, lo) => { this.cnthctl[cpu.index] = lo & 0x3ffff; } });
+      read: (cpu) => { cpu.srLo = this.cnthctl[cpu.index][0]; cpu.srHi = this.cnthctl[cpu.index][1]; },
+      write: (cpu, lo, hi) => { this.cnthctl[cpu.index][0] = lo; this.cnthctl[cpu.index][1] = hi; } });
 
     const timerRegs = (prefix: string, op1: number, crm: number, kind: TimerKind, el0Bit: number | undefined) => {
       const el0Allowed = el0Bit === undefined ? undefined : el0Counter(el0Bit);
@@ -160,5 +162,12 @@ export class GenericTimer {
     timerRegs("CNTP", 3, 2, TimerKind.Physical, 9);
     timerRegs("CNTV", 3, 3, TimerKind.Virtual, 8);
     timerRegs("CNTHP", 4, 2, TimerKind.HypPhysical, undefined);
+    // CNTHCTL_EL2.EL1PCTEN/EL1PCEN = 0 trap EL0 and EL1 accesses to the physical counter and the
+    // EL1 physical timer to EL2 when EL2 is enabled (ARM ARM D13.8, CNTHCTL_EL2 with E2H = 0),
+    // after CNTKCTL_EL1's EL0 checks (QEMU's gt_counter_access, gt_timer_access). For EL0's
+    // counter reads QEMU 7.2 tests EL1PCEN instead of EL1PCTEN; this follows the ARM ARM.
+    const hypTrap = (bit: number) => (cpu: Cpu) => cpu.el <= 1 && cpu.el2Enabled && (this.cnthctl[cpu.index][0] & bit) === 0 ? 2 : 0;
+    t.get("CNTPCT_EL0").accessTrap = hypTrap(CNTHCTL.EL1PCTEN);
+    for (const n of ["CNTP_TVAL_EL0", "CNTP_CTL_EL0", "CNTP_CVAL_EL0"]) t.get(n).accessTrap = hypTrap(CNTHCTL.EL1PCEN);
   }
 }

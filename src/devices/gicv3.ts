@@ -372,9 +372,10 @@ export class GicV3 implements InterruptController {
     def("ICC_BPR1_EL1", 12, 12, 3, (g, i) => (g.cbpr[i] ? Math.min(g.core.bpr0[i] + 1, 7) : g.core.bpr1[i]),
       (g, i, lo) => { if (!g.cbpr[i]) { g.core.bpr1[i] = Math.max(g.core.minBpr0 + 1, lo & 7); g.core.update(); } },
       0, "g1", { read: (c) => vif!.readBpr(c, 1), write: (c, lo) => vif!.writeBpr(c, 1, lo) });
-    // ICC_CTLR_EL1: A3V (15), IDbits 0 (16 bits), PRIbits = bits - 1 (10:8), EOImode (1), CBPR (0).
+    // ICC_CTLR_EL1: A3V (15), IDbits 1 (24 bits, as QEMU's icc_reset gives it), PRIbits = bits - 1
+    // (10:8), EOImode (1), CBPR (0).
     def("ICC_CTLR_EL1", 12, 12, 4,
-      (g, i) => (1 << 15) | ((PRIORITY_BITS - 1) << 8) | (g.core.eoiMode[i] << 1) | g.cbpr[i],
+      (g, i) => (1 << 15) | (1 << 11) | ((PRIORITY_BITS - 1) << 8) | (g.core.eoiMode[i] << 1) | g.cbpr[i],
       (g, i, lo) => { g.core.eoiMode[i] = (lo >> 1) & 1; g.cbpr[i] = lo & 1; },
       0, "common", { read: (c) => vif!.readCtlr(c), write: (c, lo) => vif!.writeCtlr(c, lo) });
     // SRE is RAO/WI: this GIC has no memory-mapped CPU interface (QEMU likewise).

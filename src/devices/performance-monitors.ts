@@ -37,7 +37,7 @@ import { NS_PER_TICK, type SystemCounter } from "./system-counter.js";
 export const PMU_COUNTERS = 6;
 /**
  * PMCR_EL0 out of reset on QEMU's cortex-a53: IMP 0x41 (Arm), IDCODE 0x03 (Cortex-A53), N = 6
- * (cpu64.c reset_pmcr_el0).
+ * (cpu64.c reset_pmcr_el0); the A57 and A72 models differ in IDCODE only (cpu-models.ts).
  */
 const PMCR_RESET = 0x41033000;
 const PMCR_E = 1 << 0, PMCR_P = 1 << 1, PMCR_C = 1 << 2, PMCR_D = 1 << 3, PMCR_DP = 1 << 5, PMCR_LC = 1 << 6;
@@ -62,7 +62,7 @@ const TWO64 = 1n << 64n;
 
 /** One CPU's PMU. Counter values are numbers (event counters are 32-bit) except the 64-bit cycle counter. */
 class PmuState {
-  pmcr = PMCR_RESET;
+  constructor(public pmcr: number) {}
   cnten = 0;
   inten = 0;
   ovs = 0;
@@ -87,8 +87,8 @@ export class PerformanceMonitors implements ElChangeHook {
   readonly instructionsSupported: boolean;
 
   constructor(ncpu: number, private readonly clock: SystemCounter, private readonly gic: InterruptController,
-    private readonly intid: number) {
-    this.state = Array.from({ length: ncpu }, () => new PmuState());
+    private readonly intid: number, private readonly pmcrReset = PMCR_RESET) {
+    this.state = Array.from({ length: ncpu }, () => new PmuState(pmcrReset));
     this.instructionsSupported = clock.spec.mode === "icount" && clock.spec.shift !== "auto";
   }
 
@@ -155,7 +155,7 @@ export class PerformanceMonitors implements ElChangeHook {
 
   /** A CPU was reset (PSCI CPU_ON): its PMU starts afresh. */
   reset(cpu: Cpu): void {
-    const s = this.state[cpu.index] = new PmuState();
+    const s = this.state[cpu.index] = new PmuState(this.pmcrReset);
     s.lastInstructions = this.instructionsSupported ? cpu.retiredInstructions() : 0;
     s.lastNs = this.nanoseconds(cpu);
     this.updateIrq(cpu.index);

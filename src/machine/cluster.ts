@@ -12,6 +12,7 @@
 import { DAIF, HCR_EL2, SCR_EL3 } from "../cpu/arch-bits.js";
 import { Cpu, type CodeCache, type JitThresholds } from "../cpu/cpu.js";
 import { getDecoder } from "../cpu/isa/index.js";
+import type { CpuModel } from "../cpu/cpu-models.js";
 import { installSystemRegisters, setDisasmSysRegTable } from "../cpu/isa/system.js";
 import { translate } from "../cpu/mmu.js";
 import type { CpuPlatform } from "../cpu/platform.js";
@@ -30,6 +31,10 @@ export interface ClusterOptions {
    * can address them) and 8 with GICv2 (the GICv2 CPU mask is 8 bits).
    */
   cpusPerAffinityCluster: number;
+  /** The -cpu model (default Cortex-A53). */
+  model?: CpuModel;
+  /** CBAR_EL1, the board's configuration base address (QEMU's virt: its GIC's, 0x0800_0000). */
+  configBase?: number;
 }
 
 /** MPIDR affinity (Aff1 = cluster, Aff0 = CPU in it) of CPU `index`, as virt_cpu_mp_affinity. */
@@ -53,7 +58,8 @@ export class CpuCluster {
     this.bootEl = o.highestEl;
     this.affinities = Array.from({ length: o.count }, (_, i) => mpAffinity(i, o.cpusPerAffinityCluster));
     this.sysregs = createSysRegTable();
-    installSystemRegisters(this.sysregs, { highestEl: o.highestEl, el2: o.hasEl2, gicv3: o.gicv3 });
+    installSystemRegisters(this.sysregs, { highestEl: o.highestEl, el2: o.hasEl2, gicv3: o.gicv3, model: o.model, cpus: o.count,
+      configBase: o.configBase });
     setDisasmSysRegTable(this.sysregs);
   }
 

@@ -208,6 +208,35 @@ test("CPTR_EL3.TFP traps FP at EL1 and EL3 to EL3; SCR_EL3.TWI traps WFI from EL
   assert.equal(esr(m, SR.ELR_EL3), RAM_BASE + 4);
 });
 
+test("CPTR_EL3.TCPAC traps CPACR_EL1 from EL1 and EL2 and CPTR_EL2 from EL2 to EL3; CPTR_EL2.TCPAC wins from EL1", { skip }, () => {
+  const m = makeEl3Cpu();
+  loadWords(m, RAM_BASE, assemble("mrs x0, cpacr_el1\nmsr cptr_el2, x0"));
+  const TCPAC = 1 << 31;
+  m.cpu.srSet(SR.CPTR_EL3, TCPAC, 0);
+  for (const el of [1, 2]) {
+    enter(m, el, SCR_NS | SCR_RW);
+    runAt(m, RAM_BASE, 1);
+    assert.equal(m.cpu.el, 3, `CPACR_EL1 from EL${el}`);
+    assert.equal(esr(m, SR.ESR_EL3), 0x62340401, "EC 0x18, op0 3, op2 2, CRn 1, CRm 0, Rt 0, read");
+  }
+  enter(m, 2, SCR_NS | SCR_RW);
+  runAt(m, RAM_BASE + 4, 1);
+  assert.equal(m.cpu.el, 3);
+  assert.equal(esr(m, SR.ESR_EL3), 0x62350402, "MSR CPTR_EL2: op1 4, CRm 1, write");
+  // From EL1, CPTR_EL2.TCPAC is checked first (QEMU's cpacr_access).
+  m.cpu.srSet(SR.CPTR_EL2, TCPAC | 0x33ff, 0);
+  enter(m, 1, SCR_NS | SCR_RW);
+  runAt(m, RAM_BASE, 1);
+  assert.equal(m.cpu.el, 2);
+  assert.equal(esr(m, SR.ESR_EL2), 0x62340401);
+  // Without TCPAC anywhere, EL2 reads CPACR_EL1 and writes CPTR_EL2.
+  m.cpu.srSet(SR.CPTR_EL3, 0, 0);
+  enter(m, 2, SCR_NS | SCR_RW);
+  runAt(m, RAM_BASE, 2);
+  assert.equal(m.cpu.el, 2);
+  assert.equal(pc(m), RAM_BASE + 8);
+});
+
 test("EL3 registers are UNDEFINED below EL3; EL2 registers read as zero at EL3 without EL2", { skip }, () => {
   const m = makeEl3Cpu(false);
   loadWords(m, RAM_BASE, assemble("mov x0, #5\nmsr hcr_el2, x0\nmrs x1, hcr_el2\nmrs x2, scr_el3"));

@@ -328,3 +328,60 @@ test("the observer sees exceptions after entry and instructions before they exec
   cpu.run(2);
   assert.deepEqual(seen, [], "detached");
 });
+
+test("HCR_EL2.FB makes EL1's TLBI VMALLE1 Inner Shareable (broadcast to every CPU)", () => {
+  const TLBI_VMALLE1 = 0xd508871f;
+  class CountingPlatform extends RecordingPlatform {
+    broadcasts = 0;
+    override broadcastTlbInvalidate(cpu: Cpu, op: Parameters<StandalonePlatform["broadcastTlbInvalidate"]>[1]): void {
+      this.broadcasts++;
+      super.broadcastTlbInvalidate(cpu, op);
+    }
+  }
+  for (const [hcr, broadcasts] of [[0, 0], [1 << 9, 1]] as const) {
+    const platform = new CountingPlatform(() => RESUME);
+    const { cpu } = guestAtEl1(platform, [TLBI_VMALLE1, NOP], hcr);
+    cpu.run(1);
+    assert.equal(platform.broadcasts, broadcasts, `HCR_EL2 = RW | ${hcr}`);
+    assert.equal(cpu.pcLo >>> 0, RAM_BASE + 4);
+  }
+});
+
+test("WFI traps with HCR_EL2.TWI only when it would wait; WFE never traps (it never waits)", () => {
+  const WFE = 0xd503205f;
+  // A virtual IRQ pending (VI with IMO) and masked: WFI completes at once, no exit.
+  const platform = new RecordingPlatform(() => RESUME);
+  const { cpu } = guestAtEl1(platform, [WFI, WFE, NOP], HCR_EL2.TWI | HCR_EL2.TWE | HCR_EL2.IMO | HCR_EL2.VI);
+  cpu.run(2);
+  assert.deepEqual(platform.exits, []);
+  assert.equal(cpu.halted, false);
+  assert.equal(cpu.pcLo >>> 0, RAM_BASE + 8);
+});
+
+test("MSR HCR_EL2 keeps bits 33:0 (no VHE, RAS, LOR, PAuth), HCD only without EL3", () => {
+  const MSR_HCR_X0 = 0xd51c1100, MRS_X1_HCR = 0xd53c1101;
+  for (const [highestEl, lo] of [[2, 0xffffffff], [3, 0xdfffffff]] as const) {
+    const m = machine({ highestEl });
+    loadWords(m, RAM_BASE, [MSR_HCR_X0, MRS_X1_HCR, NOP]);
+    m.cpu.x.fill(-1, 0, 2);
+    if (highestEl === 3) m.cpu.srSet(SR.SCR_EL3, 0x431, 0); // Non-secure below EL3, so EL2 is enabled
+    m.cpu.setElSp(2, 1);
+    m.cpu.pcLo = RAM_BASE;
+    m.cpu.run(2);
+    assert.deepEqual([m.cpu.x[2] >>> 0, m.cpu.x[3] >>> 0], [lo, 3], `with highest EL ${highestEl}`);
+  }
+});
+
+test("HCR_EL2.TID2 traps CTR_EL0 from EL0 too, once SCTLR_EL1.UCT allows EL0 to read it", () => {
+  const MRS_X0_CTR = 0xd53b0020;
+  for (const [uct, kind] of [[0, undefined], [1 << 15, "sysreg"]] as const) {
+    const platform = new RecordingPlatform(() => RESUME);
+    const { cpu } = guestAtEl1(platform, [MRS_X0_CTR, NOP], HCR_EL2.TID2);
+    cpu.srSet(SR.SCTLR_EL1, 0x30d00800 | uct, 0);
+    cpu.setElSp(0, 0);
+    cpu.srSet(SR.VBAR_EL1, VBAR2 + 0x800, 0);
+    cpu.run(1);
+    assert.equal(platform.exits[0]?.kind, kind, uct ? "to EL2" : "to EL1 (UCT = 0), no exit");
+    if (!uct) assert.equal(cpu.el, 1);
+  }
+});

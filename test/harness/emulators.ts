@@ -19,10 +19,11 @@ export interface RunOptions {
   /** Start at EL3 in Secure state (virt,secure=on); there is no PSCI then. */
   secure?: boolean;
   memory?: string;
+  /** -cpu for both runs (default cortex-a53). */
+  cpu?: string;
   /**
-   * CPU model for the QEMU reference run only (default cortex-a53), for programs that need
+   * CPU model for the QEMU reference run only (default: `cpu`), for programs that need
    * an architecture feature QEMU's cortex-a53 lacks (e.g. "max" for the 16K granule).
-   * Tessera always runs its own cortex-a53.
    */
   qemuCpu?: string;
   /** QEMU's -icount value for both runs (e.g. "shift=0"): instruction-driven, deterministic time. */
@@ -54,7 +55,7 @@ export function machineString(opts: RunOptions): string {
  * (virtio-net-pci) needs the iPXE option ROM efi-virtio.rom, which only the
  * ipxe-qemu package installs; the board under test has no NIC either.
  */
-function commonArgs(elf: string, opts: RunOptions, cpu = "cortex-a53"): string[] {
+function commonArgs(elf: string, opts: RunOptions, cpu = opts.cpu ?? "cortex-a53"): string[] {
   return [
     "-machine", machineString(opts),
     "-cpu", cpu,
@@ -69,7 +70,7 @@ function commonArgs(elf: string, opts: RunOptions, cpu = "cortex-a53"): string[]
 }
 
 export function qemuArgs(elf: string, opts: RunOptions): string[] {
-  return [...commonArgs(elf, opts, opts.qemuCpu), "-monitor", "none", "-serial", "stdio"];
+  return [...commonArgs(elf, opts, opts.qemuCpu ?? opts.cpu), "-monitor", "none", "-serial", "stdio"];
 }
 
 export function tesseraArgs(elf: string, opts: RunOptions): string[] {

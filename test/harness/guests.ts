@@ -116,6 +116,25 @@ export const GUESTS: readonly GuestSpec[] = [
     forbid: [...NEVER, "unexpected"],
   },
   {
+    // The HCR_EL2/CPTR_EL2/CNTHCTL_EL2 traps of EL1, one at a time, as EL2 sees them; the
+    // virtual IRQ/FIQ/SError pending bits; VPIDR/VMPIDR, CNTVOFF_EL2 and the EL2 physical timer.
+    name: "el2-traps",
+    run: { gicVersion: 3, virtualization: true },
+    expect: ["all ones: HCR_EL2=00000003ffffffff", "EL1: CurrentEL=1 MIDR_EL1=412fd0f3 MPIDR_EL1=0000000080000102",
+      "TWI wfi                    EL2 slot=8 ESR=07e00000 EC=01 ELR=0", "TWI wfi, vIRQ pending      none",
+      "TSC smc                    EL2 slot=8 ESR=5e00005a EC=17 ELR=0", "msr contextidr_el1         EL2 slot=8 ESR=62323520 EC=18 ELR=0",
+      "TID3 mrs s3_0_c0_c7_7      EL2 slot=8 ESR=623e012f EC=18 ELR=0", "TSW dc cisw                EL2 slot=8 ESR=62141d3c EC=18 ELR=0",
+      "TPU ic ialluis             EL2 slot=8 ESR=62101fe2 EC=18 ELR=0", "TTLB tlbi vaale1           EL2 slot=8 ESR=621e212e EC=18 ELR=0",
+      "TDZ: DCZID_EL0=14, without: 4", "TCPAC msr cpacr_el1        EL2 slot=8 ESR=62340520 EC=18 ELR=0",
+      "EL1PCTEN=0 cntpct_el0      EL2 slot=8 ESR=6232f921 EC=18 ELR=0", "EL1PCEN=0 msr cntp_cval_el0 EL2 slot=8 ESR=6234f924 EC=18 ELR=0",
+      "VM ldr, IPA not mapped     EL2 slot=8 ESR=93c98005 EC=24 ELR=0 FAR=0000000080001008 HPFAR=0000000000800010",
+      "VSE|AMO, A unmasked        EL1 slot=7 ESR=be000000 EC=2f ELR=4 pending=000",
+      "VI|VF|IMO|FMO, unmasked    EL1 slot=5 ESR=00000000 EC=00 ELR=4 pending=0c0",
+      "CNTVCT - CNTPCT: 10000 (>> 32)", "CNTV_CTL with CVAL in the virtual past 7, future 3",
+      "EL2 IRQ: INTID 26 CNTHP_CTL_EL2=5", "el2-traps: done"],
+    forbid: [...NEVER, "unexpected"],
+  },
+  {
     // PMUv3: INST_RETIRED exists on QEMU only with precise -icount, which also makes cycles exact.
     name: "pmu",
     run: { gicVersion: 3, icount: "shift=0" },

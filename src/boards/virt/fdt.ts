@@ -36,6 +36,8 @@ export interface VirtDtbOptions {
   topology?: CpuTopology;
   gicVersion: 2 | 3;
   virtualization: boolean;
+  /** The CPU nodes' compatible (default "arm,cortex-a53"): the -cpu model's. */
+  cpuCompatible?: string;
   /** secure=on: the Secure-only nodes (status "disabled", secure-status "okay") and /secure-chosen. */
   secure?: boolean;
   /** PSCI conduit; "none" leaves out the psci node (default: SMC with virtualization, else HVC). */
@@ -139,7 +141,7 @@ export function buildVirtDtb(o: VirtDtbOptions, devices: readonly VirtDevice[] =
   for (let i = o.cpus - 1; i >= 0; i--) {
     const cpu = cpus.add(`cpu@${i}`);
     cpu.setString("device_type", "cpu");
-    cpu.setString("compatible", "arm,cortex-a53");
+    cpu.setString("compatible", o.cpuCompatible ?? "arm,cortex-a53");
     // virt.c only names PSCI as the enable method when there are secondaries to start. It decides
     // before the boot code disables the conduit for an image starting at EL3, so the property
     // stays even where the psci node is left out.

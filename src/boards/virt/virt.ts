@@ -26,6 +26,7 @@ import { Bus } from "../../memory/bus.js";
 import { buildVirtDtb, type CpuTopology, type DtModule } from "./fdt.js";
 import { prepareUserDtb } from "./user-dtb.js";
 import { TIMER_INTID, VIRT } from "./memory-map.js";
+import { type CpuModel, DEFAULT_CPU_MODEL } from "../../cpu/cpu-models.js";
 import { virtDevices, type FlashBacking, type VirtDevice, type VirtioPlugging } from "./virt-devices.js";
 import { VirtPlatform } from "./virt-platform.js";
 
@@ -38,6 +39,8 @@ export interface VirtOptions {
   topology?: CpuTopology;
   gicVersion: 2 | 3;
   virtualization: boolean;
+  /** -cpu: the CPU model (default Cortex-A53). */
+  cpuModel?: CpuModel;
   /**
    * secure=on: EL3 and Secure state, Secure-only RAM, UART, GPIO (power-off and reset lines) and
    * flash bank 0, as QEMU's virt.c does with vms->secure.
@@ -115,7 +118,9 @@ export class VirtBoard {
     // MPIDR affinity as virt_cpu_mp_affinity(): clusters of 16 CPUs with GICv3, 8 with GICv2.
     const cluster = this.cluster = new CpuCluster({
       count: o.cpus, highestEl: o.secure ? 3 : o.virtualization ? 2 : 1, hasEl2: o.virtualization, gicv3: o.gicVersion === 3,
-      cpusPerAffinityCluster: o.gicVersion === 3 ? 16 : 8,
+      cpusPerAffinityCluster: o.gicVersion === 3 ? 16 : 8, model: o.cpuModel,
+      // CBAR_EL1: virt.c sets the CPUs' reset-cbar to its VIRT_CPUPERIPHS base, the GIC's.
+      configBase: VIRT.GIC_DIST,
     });
     this.cpus = cluster.cpus;
 
@@ -140,7 +145,7 @@ export class VirtBoard {
     this.timer = new GenericTimer(o.cpus, this.clock, irq, TIMER_INTID);
     this.timer.defineSysRegs(cluster.sysregs);
     // The PMU's overflow interrupt: PPI 7 (virt.c VIRTUAL_PMU_IRQ), the DT's pmu node.
-    const pmu = this.pmu = new PerformanceMonitors(o.cpus, this.clock, irq, 16 + VIRT.PPI_PMU);
+    const pmu = this.pmu = new PerformanceMonitors(o.cpus, this.clock, irq, 16 + VIRT.PPI_PMU, (o.cpuModel ?? DEFAULT_CPU_MODEL).pmcr);
     pmu.defineSysRegs(cluster.sysregs);
 
     this.devices = virtDevices({ cpus: o.cpus, gicVersion: o.gicVersion, virtualization: o.virtualization, secure: o.secure, acpiGed: o.acpiGed });
@@ -196,7 +201,7 @@ export class VirtBoard {
   buildDtb(bootargs?: string, initrd?: { start: number; end: number }, isLinux = true, modules?: readonly DtModule[]): Uint8Array {
     const o = this.options;
     return buildVirtDtb({ ramSize: o.ramSize, cpus: o.cpus, topology: o.topology, gicVersion: o.gicVersion, virtualization: o.virtualization,
-      secure: o.secure, randomness: o.dtbRandomness, psci: this.conduitFor(isLinux), bootargs, initrd, modules,
+      cpuCompatible: (o.cpuModel ?? DEFAULT_CPU_MODEL).compatible, secure: o.secure, randomness: o.dtbRandomness, psci: this.conduitFor(isLinux), bootargs, initrd, modules,
       firmwareLoaded: o.firmwareLoaded }, this.devices);
   }
 

@@ -3,13 +3,14 @@
  * MSR (immediate) to PSTATE fields, hints (WFI/WFE/SEV/YIELD), barriers, and the SYS space:
  * DC (cache maintenance; only DC ZVA has an effect on a coherent emulator), IC, TLBI and AT.
  */
-import { DAIF, HCR_EL2, SCR_EL3, SCTLR } from "../arch-bits.js";
+import { CPTR, DAIF, HCR_EL2, SCR_EL3, SCTLR } from "../arch-bits.js";
 import { Access, Cpu, EC, zr, zw, type TlbInvalidation } from "../cpu.js";
 import { ExceptionKind, routeException } from "../exceptions.js";
 import { SR, type SysRegDef, SysRegTable, sysRegKey, sysRegName } from "../sysregs.js";
 import type { Decoded, InsnDef } from "./table.js";
 import { xreg } from "./util.js";
 import { SelfHostedDebug } from "../self-hosted-debug.js";
+import { type CpuModel, DEFAULT_CPU_MODEL } from "../cpu-models.js";
 
 // ---------------------------------------------------------------- register access
 
@@ -41,7 +42,7 @@ function accessCheck(cpu: Cpu, d: Decoded, isRead: boolean): SysRegDef {
     if (cpu.el === 3) return RES0_REGISTER;
     cpu.undefinedInstruction();
   }
-  if (reg.hcrTrap && cpu.el === 1 && cpu.el2Enabled) {
+  if (reg.hcrTrap && cpu.el2Enabled && (cpu.el === 1 || (cpu.el === 0 && reg.hcrTrap.el0))) {
     const mask = isRead ? reg.hcrTrap.read : reg.hcrTrap.write;
     if (mask && (cpu.hcrLo() & mask)) sysRegTrap(cpu, d, isRead, 2);
   }
@@ -121,14 +122,38 @@ function controlWrite(flush: "all" | "stage1" | "context", after?: (cpu: Cpu) =>
  * ID registers advertising exactly what is implemented, debug registers Linux resets.
  * `opts.gicv3` sets ID_AA64PFR0_EL1.GIC when the GIC system register interface exists.
  */
-export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number; el2?: boolean; gicv3: boolean }): void {
+export interface SystemRegisterOptions {
+  highestEl: number;
+  el2?: boolean;
+  gicv3: boolean;
+  /** The -cpu model (default Cortex-A53): MIDR, cache geometry (cpu-models.ts). */
+  model?: CpuModel;
+  /** CPUs in the machine, for L2CTLR_EL1.NumCPUs (default 1). */
+  cpus?: number;
+  /** The board's CBAR_EL1 (the GIC's base on QEMU's virt, 0x0800_0000; default 0). */
+  configBase?: number;
+}
+
+export function installSystemRegisters(t: SysRegTable, opts: SystemRegisterOptions): void {
+  const model = opts.model ?? DEFAULT_CPU_MODEL;
+  t.get("MIDR_EL1").reset = BigInt(model.midr);
   const slotWrite = (name: string, flush: "all" | "stage1" | "context", after?: (cpu: Cpu) => void) => {
     const def = t.get(name);
     const w = controlWrite(flush, after);
     def.write = (cpu, lo, hi) => w(cpu, lo, hi, def.slot!);
   };
   for (const n of ["SCTLR_EL1", "SCTLR_EL2", "SCTLR_EL3", "TCR_EL1", "TCR_EL2", "TCR_EL3", "TTBR0_EL2",
-    "TTBR0_EL3", "MAIR_EL1", "MAIR_EL2", "MAIR_EL3", "HCR_EL2", "SCR_EL3", "CPTR_EL2", "CPTR_EL3"]) slotWrite(n, "stage1");
+    "TTBR0_EL3", "MAIR_EL1", "MAIR_EL2", "MAIR_EL3", "SCR_EL3", "CPTR_EL2", "CPTR_EL3"]) slotWrite(n, "stage1");
+  // HCR_EL2 (ARM ARM D13.2.48): the ARMv8.0 fields are bits 33:0; the later ones (E2H, TLOR,
+  // TERR, TEA, APK, API, ...) are RES0 on a CPU without VHE, LOR, RAS or pointer authentication,
+  // as QEMU's hcr_write masks them. HCD is RES0 when EL3 exists (SCR_EL3.HCE disables HVC
+  // instead). A write may change VI/VF/VSE: the pending virtual interrupts are looked at again.
+  {
+    const hcr = t.get("HCR_EL2");
+    const w = controlWrite("stage1", (cpu) => { cpu.interruptCheck = true; });
+    const loMask = opts.highestEl >= 3 ? ~HCR_EL2.HCD : -1;
+    hcr.write = (cpu, lo, hi) => w(cpu, lo & loMask, hi & 3, hcr.slot!);
+  }
   slotWrite("TTBR0_EL1", "context");
   slotWrite("TTBR1_EL1", "context");
   slotWrite("VTCR_EL2", "all");
@@ -153,7 +178,13 @@ export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number
     const w = controlWrite("all");
     scr.write = (cpu, lo) => w(cpu, (lo & 0x3fbf) | SCR_EL3.RES1, 0, scr.slot!);
   }
-  // CPACR_EL1: only FPEN (bits 21:20) is implemented.
+  // CPACR_EL1: only FPEN (bits 21:20) is implemented. CPTR_EL2.TCPAC traps EL1's accesses to
+  // EL2, CPTR_EL3.TCPAC those of EL1 and EL2 to EL3 (ARM ARM D13.2.30; QEMU's cpacr_access), and
+  // CPTR_EL3.TCPAC EL2's accesses to CPTR_EL2 (QEMU's cptr_access).
+  const cptr3Tcpac = (cpu: Cpu) => cpu.highestEl === 3 && (cpu.sr[SR.CPTR_EL3 * 2] & CPTR.TCPAC) !== 0;
+  t.get("CPACR_EL1").accessTrap = (cpu) =>
+    cpu.el === 1 && cpu.el2Enabled && (cpu.sr[SR.CPTR_EL2 * 2] & CPTR.TCPAC) !== 0 ? 2 : cpu.el < 3 && cptr3Tcpac(cpu) ? 3 : 0;
+  t.get("CPTR_EL2").accessTrap = (cpu) => cpu.el === 2 && cptr3Tcpac(cpu) ? 3 : 0;
   {
     const def = t.get("CPACR_EL1");
     def.write = (cpu, lo) => {
@@ -246,17 +277,21 @@ export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number
   for (let crm = 1; crm <= 7; crm++) for (let op2 = 0; op2 < 8; op2++) {
     if (!t.lookup(sysRegKey(3, 0, 0, crm, op2))) ro(`ID_RAZ_${crm}_${op2}`, 3, 0, 0, crm, op2, 0n);
   }
-  ro("REVIDR_EL1", 3, 0, 0, 0, 6, 0n);
+  ro("REVIDR_EL1", 3, 0, 0, 0, 6, BigInt(model.revidr));
   ro("AIDR_EL1", 3, 1, 0, 0, 7, 0n);
-  // Cache geometry as a Cortex-A53 reports it (values as QEMU's cortex-a53 model).
-  ro("CTR_EL0", 3, 3, 0, 0, 1, 0x84448004n, { el0Allowed: (cpu) => (cpu.sr[SR.SCTLR_EL1 * 2] & SCTLR.UCT) !== 0 });
+  // Cache geometry of the model (values as QEMU's).
+  ro("CTR_EL0", 3, 3, 0, 0, 1, BigInt(model.ctr), { el0Allowed: (cpu) => (cpu.sr[SR.SCTLR_EL1 * 2] & SCTLR.UCT) !== 0 });
   ro("DCZID_EL0", 3, 3, 0, 0, 7, 4n, {
     el0Allowed: () => true,
-    // DZP (bit 4) reads 1 when DC ZVA is not permitted at this EL (SCTLR_EL1.DZE at EL0).
-    read: (cpu) => { cpu.srLo = 4 | (cpu.el === 0 && !(cpu.sr[SR.SCTLR_EL1 * 2] & SCTLR.DZE) ? 0x10 : 0); cpu.srHi = 0; },
+    // DZP (bit 4) reads 1 when DC ZVA is not permitted at this EL: SCTLR_EL1.DZE at EL0,
+    // HCR_EL2.TDZ at EL0 and EL1 (QEMU's aa64_dczid_read).
+    read: (cpu) => {
+      const denied = (cpu.el === 0 && !(cpu.sr[SR.SCTLR_EL1 * 2] & SCTLR.DZE)) || (cpu.el <= 1 && (cpu.hcrLo() & HCR_EL2.TDZ) !== 0);
+      cpu.srLo = 4 | (denied ? 0x10 : 0); cpu.srHi = 0;
+    },
   });
-  ro("CLIDR_EL1", 3, 1, 0, 0, 1, 0x0a200023n);
-  const ccsidr = [0x700fe01a, 0x201fe00a, 0x707fe07a];
+  ro("CLIDR_EL1", 3, 1, 0, 0, 1, BigInt(model.clidr));
+  const ccsidr = model.ccsidr;
   ro("CCSIDR_EL1", 3, 1, 0, 0, 0, 0n, {
     read: (cpu) => { cpu.srLo = ccsidr[cpu.sr[SR.CSSELR_EL1 * 2] & 0xf] ?? 0; cpu.srHi = 0; },
   });
@@ -278,6 +313,21 @@ export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number
   def("AMAIR_EL3", 3, 6, 10, 3, 0);
   def("RVBAR_EL3", 3, 6, 12, 0, 1, { readOnly: true });
 
+  // The IMPLEMENTATION DEFINED registers (op0 3, op1 1, CRn 11 and 15) QEMU gives the Cortex-A53,
+  // A57 and A72 (cortex_a72_a57_a53_cp_reginfo): L2CTLR_EL1 reports the number of CPUs in
+  // bits 25:24, CBAR_EL1 the board's configuration base; the others read as zero, writes are
+  // ignored. HCR_EL2.TIDCP traps nothing: QEMU 7.2 applies it to AArch32 only (the AArch64
+  // trap, with FEAT_TIDCP1, came later), and EL1 reads these registers as QEMU's do.
+  const implementationDefined: [string, number, number, number, bigint][] = [
+    ["L2CTLR_EL1", 11, 0, 2, BigInt(((opts.cpus ?? 1) - 1) << 24)], ["L2ECTLR_EL1", 11, 0, 3, 0n],
+    ["L2ACTLR_EL1", 15, 0, 0, 0n], ["CPUACTLR_EL1", 15, 2, 0, 0n], ["CPUECTLR_EL1", 15, 2, 1, 0n],
+    ["CPUMERRSR_EL1", 15, 2, 2, 0n], ["L2MERRSR_EL1", 15, 2, 3, 0n],
+  ];
+  for (const [name, crn, crm, op2, value] of implementationDefined) {
+    def(name, 3, 1, crn, crm, op2, { reset: value, read: (cpu) => { cpu.srLo = Number(value) | 0; cpu.srHi = 0; }, write: () => {} });
+  }
+  ro("CBAR_EL1", 3, 1, 15, 3, 0, BigInt(opts.configBase ?? 0));
+
   // Hypervisor trap controls (ARM ARM D13.2.46 HCR_EL2): which EL1 accesses exit to EL2.
   for (const n of ["SCTLR_EL1", "TTBR0_EL1", "TTBR1_EL1", "TCR_EL1", "ESR_EL1", "FAR_EL1", "AFSR0_EL1",
     "AFSR1_EL1", "MAIR_EL1", "AMAIR_EL1", "CONTEXTIDR_EL1"]) t.get(n).hcrTrap = { read: HCR_EL2.TRVM, write: HCR_EL2.TVM };
@@ -285,14 +335,20 @@ export function installSystemRegisters(t: SysRegTable, opts: { highestEl: number
     if (d.op0 === 3 && d.op1 === 0 && d.crn === 0 && d.crm >= 1 && d.crm <= 7) d.hcrTrap = { read: HCR_EL2.TID3 };
   }
   for (const n of ["REVIDR_EL1", "AIDR_EL1"]) t.get(n).hcrTrap = { read: HCR_EL2.TID1 };
-  for (const n of ["CTR_EL0", "CCSIDR_EL1", "CLIDR_EL1"]) t.get(n).hcrTrap = { read: HCR_EL2.TID2 };
+  for (const n of ["CCSIDR_EL1", "CLIDR_EL1"]) t.get(n).hcrTrap = { read: HCR_EL2.TID2 };
+  t.get("CTR_EL0").hcrTrap = { read: HCR_EL2.TID2, el0: true }; // QEMU's ctr_el0_access
   t.get("CSSELR_EL1").hcrTrap = { read: HCR_EL2.TID2, write: HCR_EL2.TID2 };
   t.get("ACTLR_EL1").hcrTrap = { read: HCR_EL2.TACR, write: HCR_EL2.TACR };
 }
 
 // ---------------------------------------------------------------- SYS operations
 
-interface SysOp { name: string; kind: "dc" | "ic" | "tlbi" | "at"; hasRt: boolean; el0?: boolean; }
+/**
+ * A SYS encoding. `hcrTrap` is the HCR_EL2 bit that traps it to EL2 from EL1 and, for the
+ * operations EL0 may be allowed (once SCTLR_EL1 allows them), from EL0 (ARM ARM D13.2.48; QEMU's
+ * access_tsw, aa64_cacheop_poc_access, aa64_cacheop_pou_access, access_ttlb, aa64_zva_access).
+ */
+interface SysOp { name: string; kind: "dc" | "ic" | "tlbi" | "at"; hasRt: boolean; el0?: boolean; hcrTrap?: number; }
 
 /** SYS encodings by (op1, CRn, CRm, op2) key; ARM ARM C5.3 tables. */
 const SYS_OPS = new Map<number, SysOp>();
@@ -300,19 +356,18 @@ function sysop(op1: number, crn: number, crm: number, op2: number, op: SysOp): v
   SYS_OPS.set(sysRegKey(1, op1, crn, crm, op2), op);
 }
 // Instruction cache.
-sysop(0, 7, 1, 0, { name: "ialluis", kind: "ic", hasRt: false });
-sysop(0, 7, 5, 0, { name: "iallu", kind: "ic", hasRt: false });
-sysop(3, 7, 5, 1, { name: "ivau", kind: "ic", hasRt: true, el0: true });
-// Data cache.
-sysop(0, 7, 6, 1, { name: "ivac", kind: "dc", hasRt: true });
-sysop(0, 7, 6, 2, { name: "isw", kind: "dc", hasRt: true });
-sysop(0, 7, 10, 2, { name: "csw", kind: "dc", hasRt: true });
-sysop(0, 7, 14, 2, { name: "cisw", kind: "dc", hasRt: true });
-sysop(3, 7, 4, 1, { name: "zva", kind: "dc", hasRt: true, el0: true });
-sysop(3, 7, 10, 1, { name: "cvac", kind: "dc", hasRt: true, el0: true });
-sysop(3, 7, 11, 1, { name: "cvau", kind: "dc", hasRt: true, el0: true });
-sysop(3, 7, 12, 1, { name: "cvap", kind: "dc", hasRt: true, el0: true });
-sysop(3, 7, 14, 1, { name: "civac", kind: "dc", hasRt: true, el0: true });
+sysop(0, 7, 1, 0, { name: "ialluis", kind: "ic", hasRt: false, hcrTrap: HCR_EL2.TPU });
+sysop(0, 7, 5, 0, { name: "iallu", kind: "ic", hasRt: false, hcrTrap: HCR_EL2.TPU });
+sysop(3, 7, 5, 1, { name: "ivau", kind: "ic", hasRt: true, el0: true, hcrTrap: HCR_EL2.TPU });
+// Data cache. DC CVAP (FEAT_DPB, ARMv8.2) is UNDEFINED on this ARMv8.0 CPU, as on QEMU's Cortex-A53.
+sysop(0, 7, 6, 1, { name: "ivac", kind: "dc", hasRt: true, hcrTrap: HCR_EL2.TPC });
+sysop(0, 7, 6, 2, { name: "isw", kind: "dc", hasRt: true, hcrTrap: HCR_EL2.TSW });
+sysop(0, 7, 10, 2, { name: "csw", kind: "dc", hasRt: true, hcrTrap: HCR_EL2.TSW });
+sysop(0, 7, 14, 2, { name: "cisw", kind: "dc", hasRt: true, hcrTrap: HCR_EL2.TSW });
+sysop(3, 7, 4, 1, { name: "zva", kind: "dc", hasRt: true, el0: true, hcrTrap: HCR_EL2.TDZ });
+sysop(3, 7, 10, 1, { name: "cvac", kind: "dc", hasRt: true, el0: true, hcrTrap: HCR_EL2.TPC });
+sysop(3, 7, 11, 1, { name: "cvau", kind: "dc", hasRt: true, el0: true, hcrTrap: HCR_EL2.TPU });
+sysop(3, 7, 14, 1, { name: "civac", kind: "dc", hasRt: true, el0: true, hcrTrap: HCR_EL2.TPC });
 // Address translation.
 for (const [name, op1, op2] of [["s1e1r", 0, 0], ["s1e1w", 0, 1], ["s1e0r", 0, 2], ["s1e0w", 0, 3],
   ["s1e2r", 4, 0], ["s1e2w", 4, 1], ["s12e1r", 4, 4], ["s12e1w", 4, 5], ["s12e0r", 4, 6], ["s12e0w", 4, 7],
@@ -329,7 +384,8 @@ const tlbis: [string, number, number, number, boolean][] = [
   ["vale2", 4, 7, 5, true], ["vmalls12e1", 4, 7, 6, false], ["alle3is", 6, 3, 0, false], ["vae3is", 6, 3, 1, true],
   ["vale3is", 6, 3, 5, true], ["alle3", 6, 7, 0, false], ["vae3", 6, 7, 1, true], ["vale3", 6, 7, 5, true],
 ];
-for (const [name, op1, crm, op2, hasRt] of tlbis) sysop(op1, 8, crm, op2, { name, kind: "tlbi", hasRt });
+// HCR_EL2.TTLB traps the EL1 ones (op1 = 0) to EL2.
+for (const [name, op1, crm, op2, hasRt] of tlbis) sysop(op1, 8, crm, op2, { name, kind: "tlbi", hasRt, hcrTrap: op1 === 0 ? HCR_EL2.TTLB : undefined });
 
 /**
  * What a TLBI instruction invalidates (ARM ARM C5.5). The EL1 operations act on the current
@@ -410,6 +466,7 @@ function execSys(cpu: Cpu, d: Decoded): void {
   }
   if (minEl === 2 && !cpu.hasEl2) cpu.undefinedInstruction();
   if (minEl === 3 && cpu.highestEl < 3) cpu.undefinedInstruction();
+  if (op.hcrTrap !== undefined && cpu.el <= 1 && (cpu.hcrLo() & op.hcrTrap) !== 0) sysRegTrap(cpu, d, false, 2);
   switch (op.kind) {
     case "dc":
       if (op.name === "zva") dcZva(cpu, d);
@@ -418,7 +475,8 @@ function execSys(cpu: Cpu, d: Decoded): void {
       return; // decoded-instruction caches are invalidated on every store to code pages
     case "tlbi": {
       const inv = tlbInvalidation(cpu, d, op.name);
-      if (op.name.endsWith("is")) cpu.platform.broadcastTlbInvalidate(cpu, inv);
+      // HCR_EL2.FB makes EL1's local TLBIs Inner Shareable (a vCPU may have run on any CPU).
+      if (op.name.endsWith("is") || (cpu.el === 1 && (cpu.hcrLo() & HCR_EL2.FB) !== 0)) cpu.platform.broadcastTlbInvalidate(cpu, inv);
       else cpu.invalidateTlb(inv);
       cpu.flow = 2;
       return;
@@ -439,17 +497,24 @@ const HINT_NAMES: Record<number, string> = {
 };
 
 /**
- * WFI/WFE traps (ARM ARM D1.16.3): from EL0 to EL1 unless SCTLR_EL1.nTWI/nTWE allow it (with
- * HCR_EL2.TGE SCTLR_EL1 does not apply to EL0), then to EL2 with HCR_EL2.TWI/TWE, then to EL3
- * with SCR_EL3.TWI/TWE. ISS: CV=1, COND=0xE, TI (0 = WFI, 1 = WFE).
+ * WFI traps (ARM ARM D1.16.3): from EL0 to EL1 unless SCTLR_EL1.nTWI allows it (with
+ * HCR_EL2.TGE SCTLR_EL1 does not apply to EL0), then to EL2 with HCR_EL2.TWI, then to EL3 with
+ * SCR_EL3.TWI. ISS: CV=1, COND=0xE, TI = 0 (WFI). A WFI traps only when it would wait: with an
+ * interrupt pending (masked or not) it completes at once and nothing traps, as in QEMU's
+ * helper_wfi.
+ *
+ * WFE never traps: the trap controls (SCTLR_EL1.nTWE, HCR_EL2.TWE, SCR_EL3.TWE) apply to a WFE
+ * that would enter a low-power state, and this CPU's WFE never does (it ends the CPU's turn
+ * instead, as QEMU's helper_wfe yields without ever trapping).
  */
-function wfxTrap(cpu: Cpu, ti: number): void {
-  const iss = (1 << 24) | (0xe << 20) | ti;
-  if (cpu.el === 0 && !(cpu.sr[SR.SCTLR_EL1 * 2] & (ti ? SCTLR.nTWE : SCTLR.nTWI)) && !(cpu.hcrLo() & HCR_EL2.TGE)) {
+function wfiTrap(cpu: Cpu): void {
+  if (cpu.wakeupPending()) return;
+  const iss = (1 << 24) | (0xe << 20);
+  if (cpu.el === 0 && !(cpu.sr[SR.SCTLR_EL1 * 2] & SCTLR.nTWI) && !(cpu.hcrLo() & HCR_EL2.TGE)) {
     cpu.takeException(1, EC.WFX, iss);
   }
-  if (cpu.el <= 1 && cpu.el2Enabled && (cpu.hcrLo() & (ti ? HCR_EL2.TWE : HCR_EL2.TWI))) cpu.takeException(2, EC.WFX, iss);
-  if (cpu.el < 3 && cpu.highestEl === 3 && (cpu.sr[SR.SCR_EL3 * 2] & (ti ? SCR_EL3.TWE : SCR_EL3.TWI))) cpu.takeException(3, EC.WFX, iss);
+  if (cpu.el <= 1 && cpu.el2Enabled && (cpu.hcrLo() & HCR_EL2.TWI)) cpu.takeException(2, EC.WFX, iss);
+  if (cpu.el < 3 && cpu.highestEl === 3 && (cpu.sr[SR.SCR_EL3 * 2] & SCR_EL3.TWI)) cpu.takeException(3, EC.WFX, iss);
 }
 
 function execHint(cpu: Cpu, d: Decoded): void {
@@ -457,11 +522,10 @@ function execHint(cpu: Cpu, d: Decoded): void {
     case 1: // YIELD: let the other CPUs run
       cpu.yieldRequested = true; cpu.flow = 2; return;
     case 2: // WFE (ARM ARM D1.16.1): consume the event or wait; waiting = end this CPU's slice
-      wfxTrap(cpu, 1);
       if (cpu.eventRegister) { cpu.eventRegister = false; return; }
       cpu.yieldRequested = true; cpu.flow = 2; return;
     case 3: // WFI (ARM ARM D1.16.2): trap with HCR_EL2.TWI, else halt until an interrupt is pending
-      wfxTrap(cpu, 0);
+      wfiTrap(cpu);
       cpu.waitForInterrupt();
       cpu.flow = 2; return;
     case 4: // SEV: every CPU's event register (ARM ARM D1.16.1)
