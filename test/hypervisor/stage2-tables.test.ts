@@ -20,6 +20,7 @@ function setup() {
   const mem = {
     write64: (pa: number, v: bigint) => ram.view.setBigUint64(pa - TABLE_BASE, v, true),
     zero: (pa: number, size: number) => ram.bytes.fill(0, pa - TABLE_BASE, pa - TABLE_BASE + size),
+    read64: (pa: number) => ram.view.getBigUint64(pa - TABLE_BASE, true),
   };
   const cpu = board.cpus[0];
   const useTables = (t: Stage2Tables, vmid: number) => {
