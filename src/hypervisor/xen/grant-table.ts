@@ -147,6 +147,4 @@ export class GrantTable {
       this.updateFlags(ref, (f) => f & ~(GTF.reading | GTF.writing));
     }
   }
-
-
 }
