@@ -5,8 +5,17 @@
  * 3 is a bystander. What a good call does is checked in the partitions' stage 2 (the CPU's own
  * walk) and memory; hostile calls get Xen's GNTST_* status and change nothing another domain has.
  */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { busyboxInitramfs, FETCH_HINT } from "../../src/cli/guests.js";
+import { findGuests } from "../harness/linux.js";
+import { buildGuests, guestPath, missingTools } from "../harness/guests.js";
+import { oracleMissing } from "../harness/oracles.js";
+import { REPO_ROOT, TESSERA_CLI } from "../harness/paths.js";
 import { compileDts } from "../../src/devicetree/index.js";
 import { checkHvConfig } from "../../src/hypervisor/config.js";
 import { Hypervisor } from "../../src/hypervisor/hypervisor.js";
@@ -376,4 +385,86 @@ test("a domain that is destroyed lets go: its pages leave the mappers' stage 2, 
   assert.equal(unmap(2, m2.handle), GNTST.okay, "the stale handle is released");
   assert.equal(unmap(2, m2.handle), GNTST.bad_handle);
   void p2;
+});
+
+// ---- Debian's Linux and the RTOS (and a second Linux) exchanging data through a grant and an event channel ----
+
+const guests = findGuests();
+const XEN_MODULES = ["xen-gntdev", "xen-evtchn", "xen-gntalloc"];
+const linuxSkip = oracleMissing(!guests ? `Linux guest cache missing: ${FETCH_HINT}` : missingTools({ compiler: true, qemu: false }) ?? false);
+
+/** The initramfs: /init, the team's static mailbox program, and the kernel's gntdev/evtchn/gntalloc modules. */
+function mailboxInitrd(dir: string, name: string, run: string): string {
+  const g = guests!;
+  const modules = join(g.dir, "linux", "lib", "modules", basename(g.kernel).replace(/^vmlinuz-/, ""), "kernel", "drivers", "xen");
+  const helper = join(dir, "xen-mailbox");
+  const cc = spawnSync("aarch64-linux-gnu-gcc", ["-static", "-O2", "-Wall", "-o", helper, join(REPO_ROOT, "tests", "linux", "xen-mailbox.c")], { encoding: "utf8" });
+  assert.equal(cc.status, 0, cc.stderr);
+  const init = `#!/bin/sh
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs dev /dev
+for m in ${XEN_MODULES.join(" ")}; do insmod /modules/$m.ko || echo "linux: insmod $m failed"; done
+${run}
+echo "linux: exit $?"
+poweroff -f
+`;
+  const extra: Record<string, Uint8Array> = { "bin/xen-mailbox": new Uint8Array(readFileSync(helper)) };
+  for (const m of XEN_MODULES) extra[`modules/${m}.ko`] = new Uint8Array(readFileSync(join(modules, `${m}.ko`)));
+  const path = join(dir, `${name}.cpio.gz`);
+  writeFileSync(path, busyboxInitramfs(g.busybox, init, extra));
+  return path;
+}
+
+function runHv(config: string): { stdout: string; lines: (label: string) => string[] } {
+  // Instruction time: vCPUs sharing one busy host thread must not look like soft lockups to Linux.
+  const r = spawnSync(process.execPath, [TESSERA_CLI, "hv", config, "-icount", "shift=4", "--watchdog", "800"], { encoding: "latin1", timeout: 850_000, input: "", maxBuffer: 64 << 20 });
+  assert.equal(r.status, 0, `${r.stderr}\n${r.stdout.slice(-4000)}`);
+  const lines = (label: string) => r.stdout.split("\n").filter((l) => l.startsWith(`[${label}] `)).map((l) => l.slice(label.length + 3).replace(/\r$/, ""));
+  return { stdout: r.stdout, lines };
+}
+
+const KERNEL_TROUBLE = [/kernel BUG/, /Oops/, /Unable to handle/, /WARNING: CPU/, /xen:grant_table.*fail/i, /xen:balloon.*fail/i];
+
+test("Linux maps the RTOS's granted page and talks to it over an interdomain event channel, both published in XenStore", { skip: linuxSkip, timeout: 900_000 }, () => {
+  buildGuests(["rtos-xen"]);
+  const dir = mkdtempSync(join(tmpdir(), "tessera-xen-grants-"));
+  const initrd = mailboxInitrd(dir, "client", `/bin/xen-mailbox 2 "led on" "status" "echo hello through a grant" "bogus" "off"`);
+  const config = join(dir, "grants.dts");
+  writeFileSync(config, `/dts-v1/;
+/ {
+  compatible = "tessera,hv-config";
+  hv { machine = "virt,gic-version=3"; cpus = <3>; memory-size = <0x0 0x40000000>; };
+  linux_ram: linux-ram { compatible = "phys-mem-area"; addr = <0x0 0x48000000>; size = <0x0 0x20000000>; };
+  rtos_ram: rtos-ram { compatible = "phys-mem-area"; addr = <0x0 0x68000000>; size = <0x0 0x04000000>; };
+  partitions {
+    linux { compatible = "partition"; label = "linux"; cpus = <0 2>; guest-image = "${guests!.kernel}"; linux-rootfs = "${initrd}";
+      bootargs = "console=hvc0 panic=-1 quiet"; xen,enhanced = "enabled";
+      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&linux_ram>; guest-addr = <0x0 0x40000000>; }; };
+    rtos { compatible = "partition"; label = "rtos"; cpus = <2 1>; guest-image = "${guestPath("rtos-xen")}"; xen,enhanced = "enabled";
+      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&rtos_ram>; guest-addr = <0x0 0x40000000>; }; };
+  };
+};
+`);
+  const { stdout, lines } = runHv(config);
+  const linux = lines("linux");
+  const said = linux.filter((l) => l.startsWith("linux: "));
+  assert.deepEqual(said, [
+    "linux: domain 2's mailbox: grant 8, event channel 1",
+    "linux: 'led on' -> 0 'led on'",
+    "linux: 'status' -> 0 'led on, blink 0, toggles 0'",
+    "linux: 'echo hello through a grant' -> 0 'hello through a grant'",
+    "linux: 'bogus' -> -38 'unknown command: bogus'",
+    "linux: 'off' -> 0 'powering off'",
+    "linux: done",
+    "linux: exit 0",
+  ], linux.join("\n"));
+  const rtos = lines("rtos");
+  assert.ok(rtos.includes("rtos: domain 2 grants its mailbox to domain 1: grant 8, event channel 1"), rtos.join("\n"));
+  assert.equal(rtos.filter((l) => l.startsWith("rtos: mailbox #")).length, 5, rtos.join("\n"));
+  assert.ok(rtos.includes("rtos: mailbox #3 'echo hello through a grant' -> 0 'hello through a grant'"), rtos.join("\n"));
+  for (const bad of KERNEL_TROUBLE) assert.ok(!linux.some((l) => bad.test(l)), `kernel log matches ${bad}:\n${linux.filter((l) => bad.test(l)).join("\n")}`);
+  assert.match(stdout, /\[hv\] rtos: powered off/);
+  assert.match(stdout, /\[hv\] linux: powered off/);
 });
