@@ -451,7 +451,8 @@ test("Linux maps the RTOS's granted page and talks to it over an interdomain eve
   const linux = lines("linux");
   const said = linux.filter((l) => l.startsWith("linux: "));
   assert.deepEqual(said, [
-    "linux: domain 2's mailbox: grant 8, event channel 1",
+    // Ports 1 and 2 are the console's and XenStore's.
+    "linux: domain 2's mailbox: grant 8, event channel 3",
     "linux: 'led on' -> 0 'led on'",
     "linux: 'status' -> 0 'led on, blink 0, toggles 0'",
     "linux: 'echo hello through a grant' -> 0 'hello through a grant'",
@@ -461,10 +462,46 @@ test("Linux maps the RTOS's granted page and talks to it over an interdomain eve
     "linux: exit 0",
   ], linux.join("\n"));
   const rtos = lines("rtos");
-  assert.ok(rtos.includes("rtos: domain 2 grants its mailbox to domain 1: grant 8, event channel 1"), rtos.join("\n"));
+  assert.ok(rtos.includes("rtos: domain 2 grants its mailbox to domain 1: grant 8, event channel 3"), rtos.join("\n"));
   assert.equal(rtos.filter((l) => l.startsWith("rtos: mailbox #")).length, 5, rtos.join("\n"));
   assert.ok(rtos.includes("rtos: mailbox #3 'echo hello through a grant' -> 0 'hello through a grant'"), rtos.join("\n"));
   for (const bad of KERNEL_TROUBLE) assert.ok(!linux.some((l) => bad.test(l)), `kernel log matches ${bad}:\n${linux.filter((l) => bad.test(l)).join("\n")}`);
   assert.match(stdout, /\[hv\] rtos: powered off/);
   assert.match(stdout, /\[hv\] linux: powered off/);
+});
+
+test("two Linux partitions: one grants a page with gntalloc and serves it, the other maps it with gntdev", { skip: linuxSkip, timeout: 900_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "tessera-xen-grants-"));
+  const client = mailboxInitrd(dir, "client", `/bin/xen-mailbox 2 "echo one page, two kernels" "nonsense" "off"`);
+  const server = mailboxInitrd(dir, "server", `/bin/xen-mailbox --serve 1`);
+  const config = join(dir, "two-linux.dts");
+  const linux = (label: string, cpu: number, ram: string, initrd: string) => `
+    ${label} { compatible = "partition"; label = "${label}"; cpus = <${cpu} 1>; guest-image = "${guests!.kernel}"; linux-rootfs = "${initrd}";
+      bootargs = "console=hvc0 panic=-1 quiet"; xen,enhanced = "enabled";
+      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&${ram}>; guest-addr = <0x0 0x40000000>; }; };`;
+  writeFileSync(config, `/dts-v1/;
+/ {
+  compatible = "tessera,hv-config";
+  hv { machine = "virt,gic-version=3"; cpus = <2>; memory-size = <0x0 0x40000000>; };
+  ram1: ram1 { compatible = "phys-mem-area"; addr = <0x0 0x48000000>; size = <0x0 0x10000000>; };
+  ram2: ram2 { compatible = "phys-mem-area"; addr = <0x0 0x58000000>; size = <0x0 0x10000000>; };
+  partitions { ${linux("client", 0, "ram1", client)} ${linux("server", 1, "ram2", server)} };
+};
+`);
+  const { stdout, lines } = runHv(config);
+  const said = lines("client").filter((l) => l.startsWith("linux: "));
+  assert.match(said[0] ?? "", /^linux: domain 2's mailbox: grant \d+, event channel \d+$/, lines("client").join("\n"));
+  assert.deepEqual(said.slice(1), [
+    "linux: 'echo one page, two kernels' -> 0 'one page, two kernels'",
+    "linux: 'nonsense' -> -38 'unknown command: nonsense'",
+    "linux: 'off' -> 0 'powering off'",
+    "linux: done",
+    "linux: exit 0",
+  ], lines("client").join("\n"));
+  const served = lines("server").filter((l) => l.startsWith("server: "));
+  assert.match(served[0] ?? "", /^server: granted page \d+ and event channel \d+ to domain 1$/, lines("server").join("\n"));
+  assert.deepEqual(served.slice(1), ["server: #1 'echo one page, two kernels' -> 0 'one page, two kernels'", "server: #2 'nonsense' -> -38 'unknown command: nonsense'", "server: #3 'off' -> 0 'powering off'"]);
+  for (const l of [...lines("client"), ...lines("server")]) for (const bad of KERNEL_TROUBLE) assert.ok(!bad.test(l), l);
+  assert.match(stdout, /\[hv\] client: powered off/);
+  assert.match(stdout, /\[hv\] server: powered off/);
 });

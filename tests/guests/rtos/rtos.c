@@ -531,7 +531,7 @@ int main(void)
     /* The event channel last: a peer that sees it finds the grant too. */
     bad = bad || xs_write("data/mailbox/event-channel", v) || xs_share("data/mailbox/event-channel", XEN_PEER);
     if (bad) {
-        printf("rtos: xenstore refused the mailbox\n");
+        printf("rtos: xenstore refused the mailbox: %s\n", xs_error);
         psci_system_off();
     }
     printf("rtos: domain %u grants its mailbox to domain %u: grant %u, event channel %u\n", xen_domid(), XEN_PEER, MAILBOX_GREF, mailbox_port);

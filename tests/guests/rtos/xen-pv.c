@@ -135,7 +135,7 @@ static int ring_get(void *out, unsigned n)
                 return -1;
             xen_evtchn_send(store_port);
         }
-        uint8_t c = store[RSP_CONS % RING];
+        uint8_t c = store[RING + RSP_CONS % RING];   /* rsp[] follows req[] */
         if (o)
             o[i] = c;
         DSB(sy);
@@ -145,6 +145,7 @@ static int ring_get(void *out, unsigned n)
 }
 
 static uint32_t req_id;
+char xs_error[32];
 
 /* One request of `parts` (concatenated, NULs included as given); the reply's payload into `out`. */
 static int xs_request(uint32_t type, const char *const *parts, const unsigned *lens, unsigned nparts, char *out, unsigned size)
@@ -157,13 +158,19 @@ static int xs_request(uint32_t type, const char *const *parts, const unsigned *l
         ring_put(parts[i], lens[i]);
     xen_evtchn_send(store_port);
     uint32_t r[4];
-    if (ring_get(r, sizeof r))
+    if (ring_get(r, sizeof r)) {
+        memcpy(xs_error, "no reply", 9);
         return -1;
+    }
     unsigned keep = r[3] < size ? r[3] : size - 1;
     if (ring_get(out, keep) || ring_get(0, r[3] - keep))
         return -1;
     out[keep] = 0;
-    return r[0] == XS_ERROR ? -1 : 0;
+    if (r[0] == XS_ERROR) {
+        memcpy(xs_error, out, keep + 1 < sizeof xs_error ? keep + 1 : sizeof xs_error - 1);
+        return -1;
+    }
+    return 0;
 }
 
 int xs_read(const char *path, char *out, unsigned size)

@@ -33,5 +33,7 @@ int xs_write(const char *path, const char *value);
 /* The node is this domain's, readable by `reader`. */
 int xs_share(const char *path, unsigned reader);
 unsigned xen_domid(void);
+/* The last error XenStore answered (its errno name), or "no reply". */
+extern char xs_error[32];
 
 #endif
