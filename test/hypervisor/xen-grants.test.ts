@@ -151,7 +151,8 @@ test("map_grant_ref puts the granted page at host_addr in the mapper's stage 2, 
   assert.equal(grantFlags(5), GTF.permit_access | GTF.reading | GTF.writing);
   // What the mapper stores there, the granter reads (both through their own IPA).
   ram(granterPa + 0x100, 5).set(new TextEncoder().encode("hello"));
-  assert.equal(new TextDecoder().decode(new Uint8Array(get(1, SHARED_GFN * 4096 + 0x100, 5).buffer).slice(get(1, SHARED_GFN * 4096 + 0x100, 5).byteOffset, get(1, SHARED_GFN * 4096 + 0x100, 5).byteOffset + 5)), "hello");
+  const seen = get(1, SHARED_GFN * 4096 + 0x100, 5);
+  assert.equal(new TextDecoder().decode(new Uint8Array(seen.buffer, seen.byteOffset, 5)), "hello");
   // A second, read-only mapping of the same grant keeps GTF_writing (one writable pin is left).
   assert.equal(giveBack(2, HOST_ADDR / 4096 + 1), 1n);
   const ro = map(2, { hostAddr: HOST_ADDR + 0x1000, flags: GNTMAP.host_map | GNTMAP.readonly, ref: 5, dom: 1 });
@@ -363,10 +364,12 @@ test("a domain that is destroyed lets go: its pages leave the mappers' stage 2, 
   assert.equal(m.status, GNTST.okay);
   const a = evtchn(1, 6, 8, (v) => { v.setUint16(0, DOMID_SELF, true); v.setUint16(2, 2, true); });
   const b = evtchn(2, 0, 12, (v) => { v.setUint16(0, 1, true); v.setUint32(4, a.out.getUint32(4, true), true); });
-  const p2 = b.out.getUint32(8, true);
-  // Domain 2 restarts: its mapping is released, so the grant is free again.
+  assert.equal(b.rc, 0n);
+  // Domain 2 restarts: its mapping is released, so the grant is free again, and its channel's other end is unbound.
   hv.restart(2);
   assert.equal(grantFlags(5), GTF.permit_access, "the restarted mapper's pins are gone");
+  const st1 = evtchn(1, 5, 24, (v) => { v.setUint16(0, DOMID_SELF, true); v.setUint32(4, a.out.getUint32(4, true), true); });
+  assert.deepEqual([st1.out.getUint32(8, true), st1.out.getUint16(16, true)], [1, 2], "domain 1's end: unbound, for domain 2");
   // It maps again, then the granter restarts: the page leaves domain 2's stage 2 at once.
   part(2).enterGuest(part(2).vcpus[0], RAM_IPA, 0, 0, 0);
   giveBack(2, HOST_ADDR / 4096);
@@ -384,7 +387,6 @@ test("a domain that is destroyed lets go: its pages leave the mappers' stage 2, 
   assert.equal(st.out.getUint16(16, true), 1, "for domain 1 (its next incarnation) to bind again");
   assert.equal(unmap(2, m2.handle), GNTST.okay, "the stale handle is released");
   assert.equal(unmap(2, m2.handle), GNTST.bad_handle);
-  void p2;
 });
 
 // ---- Debian's Linux and the RTOS (and a second Linux) exchanging data through a grant and an event channel ----
