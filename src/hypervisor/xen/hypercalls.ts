@@ -8,7 +8,8 @@
  */
 import type { Cpu } from "../../cpu/cpu.js";
 import {
-  ADD_TO_PHYSMAP, CONSOLEIO, GNTCOPY, GNTTAB_COPY, MAP_GRANT_REF, MEMORY_RESERVATION, UNMAP_GRANT_REF, DOMID_SELF, EVTCHNOP, GET_VERSION, GNTST, GNTTABOP, HVM_NR_PARAMS, HVM_PARAM_ARG, HVMOP, HYPERCALL,
+  ADD_TO_PHYSMAP, CONSOLEIO, DOMID_SELF, EVTCHNOP, GET_VERSION, GNTCOPY, GNTST, GNTTAB_COPY, GNTTABOP, HVM_NR_PARAMS, HVM_PARAM_ARG,
+  HVMOP, HYPERCALL, MAP_GRANT_REF, MEMORY_RESERVATION, UNMAP_GRANT_REF,
   QUERY_SIZE, REGISTER_VCPU_INFO, SCHED_POLL, SCHEDOP, SETUP_TABLE, SHUTDOWN, VCPU_INFO, VCPUOP, VMASST, XEN_ERRNO, XEN_EXTRAVERSION,
   XEN_MAJOR, XEN_MINOR, XENFEAT_SUBMAP0, XENMAPSPACE, XENMEM, XENVER, EVTCHN_2L_NR_CHANNELS,
 } from "./abi.js";
@@ -158,8 +159,9 @@ export class XenHypercalls {
    * XENMEM_decrease_reservation / populate_physmap / increase_reservation (memory.h, Xen's
    * common/memory.c): the guest gives pages of its RAM back (guest_remove_page; Linux's balloon
    * does this for the pages it maps grants at) and takes them again. Each extent is one page
-   * here (extent_order 0; larger orders are refused, -EINVAL). The result is the number of extents done; the first one that cannot be (not
-   * RAM, already given back or still in use) ends the call there, as in Xen. Memory only
+   * here (extent_order 0; larger orders are refused, -EINVAL). The result is the number of
+   * extents done; the first one that cannot be (not RAM, already given back or still in use)
+   * ends the call there, as in Xen; a long list continues itself. Memory only
    * moves within the partition's own RAM: populate gives back exactly the pages given back,
    * increase_reservation (which would let Xen pick frames) does nothing.
    */
