@@ -45,6 +45,7 @@ import { GuestMemory as DmaMemory } from "../devices/virtio/guest-memory.js";
 import { VirtioNet } from "../devices/virtio/net.js";
 import { VirtualSwitch, type SwitchPort } from "../net/switch.js";
 import { XenStore } from "./xen/xenstore.js";
+import type { XenDomain } from "./xen/domain.js";
 
 /** Physical memory only the hypervisor maps (stage-2 tables): outside the virt board's map. */
 export const HV_PRIVATE_BASE = 0x7f_0000_0000;
@@ -193,8 +194,21 @@ class Partition {
           if (reason === "crash") hv.reportCrash(config.id, why);
           else hv.partitionEvent(part, reason === "poweroff" ? "poweroff" : "reset");
         },
+        peer: (domid) => hv.xenDomain(domid),
+        setStage2Page: (ipa, to) => this.setStage2Page(ipa, to),
       }, this.gic);
     }
+  }
+
+  /**
+   * One page of the stage 2 changed by a Xen memory operation: a grant mapping (never
+   * executable), the partition's own RAM page back (as it was mapped at boot), or nothing.
+   * The partition's vCPUs drop what their TLBs hold of the old mapping.
+   */
+  private setStage2Page(ipa: number, to: { pa: number; writable: boolean } | undefined): void {
+    const own = to && this.config.memory.some((a) => to.pa >= a.pma.addr && to.pa + 4096 <= a.pma.addr + a.size);
+    this.tables.setPage(ipa, to && { pa: to.pa, access: to.writable ? "rw" : "ro", executable: own === true, device: false });
+    for (const v of this.vcpus) v.flushTlb();
   }
 
   vcpuMpidr(i: number): number {
@@ -361,6 +375,7 @@ export class Hypervisor implements El2ExitHandler, HvControl {
     this.privateMemory = {
       write64: (pa: number, v: bigint) => { ram.view.setBigUint64(pa - HV_PRIVATE_BASE, v, true); },
       zero: (pa: number, size: number) => { ram.bytes.fill(0, pa - HV_PRIVATE_BASE, pa - HV_PRIVATE_BASE + size); },
+      read64: (pa: number) => ram.view.getBigUint64(pa - HV_PRIVATE_BASE, true),
     };
     this.owner = this.board.cpus.map(() => undefined);
     this.switches = new Map((config.switches ?? []).map((name) => [name, new VirtualSwitch(name)]));
@@ -371,6 +386,16 @@ export class Hypervisor implements El2ExitHandler, HvControl {
     for (const cpu of this.board.cpus) { cpu.off = true; cpu.halted = true; }
   }
 
+  /** The Xen domain `domid`, when it is a partition with `xen,enhanced`. */
+  xenDomain(domid: number): XenDomain | undefined {
+    return this.parts.find((p) => p && p.config.id === domid)?.xen?.domain;
+  }
+
+  /** A Xen partition's domain is destroyed: what other domains hold of it (grant mappings, bound channels) is let go. */
+  private destroyXenDomain(p: Partition): void {
+    p.xen?.domain.dispose(this.parts.flatMap((q) => (q && q.xen ? [q.xen.domain] : [])));
+  }
+
   /**
    * Partition `k` with fresh devices (GIC, UART, RTC, ...) and stage-2 tables, in place of the
    * old one if any: a restart is a new machine, as a reset is on hardware. Its counts go on.
@@ -378,6 +403,7 @@ export class Hypervisor implements El2ExitHandler, HvControl {
   private install(k: number): Partition {
     const pc = this.config.partitions[k];
     const old = this.parts[k];
+    if (old) this.destroyXenDomain(old);
     const slot = old ? old.slot : this.freeSlot();
     const p = new Partition(this, pc, slot);
     if (old) {
@@ -504,6 +530,7 @@ export class Hypervisor implements El2ExitHandler, HvControl {
     const p = this.byId(id);
     if (!p) return;
     if (p.state !== "stopped") p.stop();
+    this.destroyXenDomain(p);
     const k = this.parts.indexOf(p);
     this.parts.splice(k, 1);
     this.config.partitions.splice(this.config.partitions.indexOf(p.config), 1);
@@ -653,7 +680,12 @@ export class Hypervisor implements El2ExitHandler, HvControl {
           this.ring(p, Number(readRegister(cpu, 1) & 0xffffffffn));
           return { action: "resume", registers: [[0, 0n]] };
         }
-        if (p.xen && XenPartition.isHypercall(exit.imm)) return { action: "resume", registers: [[0, p.xen.hypercall(cpu)]] };
+        if (p.xen && XenPartition.isHypercall(exit.imm)) {
+          const r = p.xen.hypercall(cpu);
+          // A continuation: the guest issues the HVC again with the rest of the work (Xen's hypercall_create_continuation).
+          if (r.again) return { action: "resume", pc: exit.returnPc - 4n, registers: r.again };
+          return { action: "resume", registers: [[0, r.x0]] };
+        }
         // Everything else on HVC is PSCI for the partition's own vCPUs (unknown IDs: NOT_SUPPORTED).
         p.psci.handle(cpu, "hvc", exit.imm);
         return RESUME;

@@ -15,6 +15,8 @@ export interface PhysicalMemoryWriter {
   write64(pa: number, value: bigint): void;
   /** Zero `size` bytes at `pa` (a new table). */
   zero(pa: number, size: number): void;
+  /** The 64-bit little-endian descriptor at `pa` (to split a block into pages). */
+  read64(pa: number): bigint;
 }
 
 export type S2Access = "rw" | "ro" | "none";
@@ -45,6 +47,9 @@ const S2AP_RO = 1n << 6n, S2AP_RW = 3n << 6n;
 const SH_INNER = 3n << 8n;
 const AF = 1n << 10n;
 const XN = 2n << 53n; // XN[1:0] = 0b10: not executable at EL1 or EL0
+/** A block's or page's attribute bits: upper [63:51] and lower [11:2] (D8.3.2). */
+const ATTRIBUTE_BITS = 0xfff8_0000_0000_0ffcn;
+const OUTPUT_ADDRESS = 0x0000_ffff_ffff_f000n;
 
 function leafAttributes(m: S2Mapping): bigint {
   let a = AF | (m.device ? MEMATTR_DEVICE_NGNRE : MEMATTR_NORMAL_WB | SH_INNER);
@@ -99,6 +104,43 @@ export class Stage2Tables {
     this.mem.write64(parent + index * 8, BigInt(table) | TABLE_OR_PAGE | VALID);
     this.tables.set(key, table);
     return table;
+  }
+
+  /**
+   * The address of the level-3 descriptor for `ipa`. A block on the way is split first into a
+   * table of the next level's blocks or pages with the same output and attributes (ARM ARM
+   * D8.2: the walk ends at the first block; breaking it up changes no translation).
+   */
+  private pageDescriptor(ipa: number): number {
+    let table = this.tableFor(1, ipa);
+    for (let level = 1; level < 3; level++) {
+      const span = 2 ** LEVEL_SHIFT[level];
+      const entry = table + (Math.floor(ipa / span) % 512) * 8;
+      const d = this.mem.read64(entry);
+      if ((d & 3n) === (TABLE_OR_PAGE | VALID)) { table = Number(d & OUTPUT_ADDRESS); continue; }
+      const next = this.allocTable();
+      if ((d & 3n) === VALID) {
+        const sub = 2 ** LEVEL_SHIFT[level + 1];
+        const base = Number(d & OUTPUT_ADDRESS) - (Number(d & OUTPUT_ADDRESS) % span);
+        const kind = level + 1 === 3 ? TABLE_OR_PAGE | VALID : VALID;
+        for (let i = 0; i < 512; i++) this.mem.write64(next + i * 8, BigInt(base + i * sub) | (d & ATTRIBUTE_BITS) | kind);
+      }
+      this.mem.write64(entry, BigInt(next) | TABLE_OR_PAGE | VALID);
+      this.tables.set(`${level + 1}:${Math.floor(ipa / span)}`, next);
+      table = next;
+    }
+    return table + (Math.floor(ipa / PAGE) % 512) * 8;
+  }
+
+  /**
+   * Change one page of the map after start-up: `m` (one page) maps it, undefined leaves it
+   * unmapped, so that an access there is a translation fault. The caller invalidates the TLBs
+   * of the partition's vCPUs afterwards (TLBI IPAS2E1 on hardware).
+   */
+  setPage(ipa: number, m: Omit<S2Mapping, "ipa" | "size"> | undefined): void {
+    if (ipa % PAGE || ipa < 0 || ipa >= 2 ** IPA_BITS) throw new RangeError(`IPA 0x${ipa.toString(16)} is not a page of the IPA space`);
+    const at = this.pageDescriptor(ipa);
+    this.mem.write64(at, m ? BigInt(m.pa) | leafAttributes({ ...m, ipa, size: PAGE }) | TABLE_OR_PAGE | VALID : 0n);
   }
 
   /** Map [ipa, ipa + size) to [pa, pa + size): page aligned, with blocks where both allow. */

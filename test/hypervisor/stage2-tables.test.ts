@@ -20,6 +20,7 @@ function setup() {
   const mem = {
     write64: (pa: number, v: bigint) => ram.view.setBigUint64(pa - TABLE_BASE, v, true),
     zero: (pa: number, size: number) => ram.bytes.fill(0, pa - TABLE_BASE, pa - TABLE_BASE + size),
+    read64: (pa: number) => ram.view.getBigUint64(pa - TABLE_BASE, true),
   };
   const cpu = board.cpus[0];
   const useTables = (t: Stage2Tables, vmid: number) => {
@@ -80,4 +81,25 @@ test("mappings must be page aligned and inside the 40-bit IPA space", () => {
   const t = new Stage2Tables(mem, TABLE_BASE, 1 << 16);
   assert.throws(() => t.map({ ipa: 0x4000_0800, pa: 0x4800_0000, size: 4096, access: "rw", executable: true, device: false }), /page aligned/);
   assert.throws(() => t.map({ ipa: 2 ** 40, pa: 0x4800_0000, size: 4096, access: "rw", executable: true, device: false }), /40-bit/);
+});
+
+test("setPage splits a block into pages with the same output and attributes, then changes only its page", () => {
+  const { mem, useTables, walk } = setup();
+  const t = new Stage2Tables(mem, TABLE_BASE, 1 << 16);
+  // A 1 GiB block at level 1 (IPA and PA both 1 GiB aligned).
+  t.map({ ipa: 0x4000_0000, pa: 0x4000_0000, size: 1 << 30, access: "rw", executable: true, device: false });
+  t.setPage(0x4012_3000, { pa: 0x5000_0000, access: "ro", executable: false, device: false });
+  t.setPage(0x4012_4000, undefined);
+  useTables(t, 1);
+  assert.equal(walk(0x4012_3008).pa, 0x5000_0008, "the page now points elsewhere");
+  const ro = walk(0x4012_3008, Access.Write);
+  assert.ok(ro.faultS2 && (ro.fault & 0x3c) === 0x0c, "read-only: a store is a permission fault");
+  const hole = walk(0x4012_4000);
+  assert.ok(hole.faultS2 && (hole.fault & 0x3c) === 0x04, "unmapped: a translation fault");
+  for (const ipa of [0x4000_0000, 0x4012_2ff8, 0x4012_5000, 0x401f_f000, 0x4020_0000, 0x7fff_fff8]) {
+    const w = walk(ipa, Access.Write);
+    assert.equal(w.fault, -1, `0x${ipa.toString(16)} still maps`);
+    assert.equal(w.pa, ipa, `0x${ipa.toString(16)} to itself`);
+  }
+  assert.ok(walk(0x4012_5000, Access.Exec).fault === -1, "the rest keeps its attributes (executable)");
 });

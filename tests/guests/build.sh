@@ -64,6 +64,7 @@ programs=(
     "uart-echo|uart-echo/uart-echo.c|-O2"
     "rtos|rtos/rtos.c|-O2 -mgeneral-regs-only"
     "rtos-partition|rtos/rtos.c|-O2 -mgeneral-regs-only -DPARTITION"
+    "rtos-xen|rtos/rtos.c rtos/xen-pv.c|-O2 -mgeneral-regs-only -DPARTITION -DXEN"
     "isolation-attack|isolation/attack.c|-O2 -mgeneral-regs-only"
     "isolation-victim|isolation/victim.c|-O2 -mgeneral-regs-only"
     "doorbell-ping|doorbell/doorbell.c|-O2 -mgeneral-regs-only"

@@ -52,7 +52,12 @@ export const XENFEAT_SUBMAP0 = (1 << XENFEAT.writable_page_tables) | (1 << XENFE
   (1 << XENFEAT.memory_op_vnode_supported) | (1 << XENFEAT.ARM_SMCCC_supported) | (1 << XENFEAT.not_direct_mapped);
 
 /** XENMEM_* subops and the add_to_physmap spaces (memory.h). */
-export const XENMEM = { add_to_physmap: 7, add_to_physmap_batch: 23 } as const;
+export const XENMEM = { increase_reservation: 0, decrease_reservation: 1, populate_physmap: 6, add_to_physmap: 7, add_to_physmap_batch: 23 } as const;
+/**
+ * struct xen_memory_reservation: XEN_GUEST_HANDLE(xen_pfn_t) extent_start; xen_ulong_t
+ * nr_extents; unsigned int extent_order; unsigned int mem_flags; domid_t domid.
+ */
+export const MEMORY_RESERVATION = { extent_start: 0, nr_extents: 8, extent_order: 16, mem_flags: 20, domid: 24, bytes: 32 } as const;
 export const XENMAPSPACE = { shared_info: 0, grant_table: 1, gmfn: 2, gmfn_range: 3, gmfn_foreign: 4, dev_mmio: 5 } as const;
 /** In add_to_physmap's idx for XENMAPSPACE_grant_table: the status frames of grant table v2. */
 export const XENMAPIDX_GRANT_TABLE_STATUS = 0x8000_0000;
@@ -89,6 +94,8 @@ export const EVTCHNOP = {
   bind_ipi: 7, bind_vcpu: 8, unmask: 9, reset: 10, init_control: 11, expand_array: 12, set_priority: 13,
 } as const;
 /** EVTCHNSTAT_* (event_channel.h, struct evtchn_status). */
+/** DOMID_INVALID (xen.h). */
+export const DOMID_INVALID = 0x7ff4;
 export const EVTCHNSTAT = { closed: 0, unbound: 1, interdomain: 2, pirq: 3, virq: 4, ipi: 5 } as const;
 /** The 2-level ABI's ports on a 64-bit guest: sizeof(xen_ulong_t) * 8 squared (event_channel.h EVTCHN_2L_NR_CHANNELS). */
 export const EVTCHN_2L_NR_CHANNELS = 64 * 64;
@@ -101,7 +108,23 @@ export const GNTTABOP = {
   unmap_and_replace: 7, set_version: 8, get_status_frames: 9, get_version: 10, swap_grant_ref: 11, cache_flush: 12,
 } as const;
 /** Grant status codes (grant_table.h GNTST_*). */
-export const GNTST = { okay: 0, general_error: -1, bad_domain: -2, bad_gntref: -3, bad_handle: -4, bad_virt_addr: -5, permission_denied: -8 } as const;
+export const GNTST = {
+  okay: 0, general_error: -1, bad_domain: -2, bad_gntref: -3, bad_handle: -4, bad_virt_addr: -5, bad_dev_addr: -6,
+  no_device_space: -7, permission_denied: -8, bad_page: -9, bad_copy_arg: -10, address_too_big: -11, eagain: -12,
+} as const;
+/** GNTMAP_* flags of a map request (grant_table.h). */
+export const GNTMAP = { device_map: 1 << 0, host_map: 1 << 1, readonly: 1 << 2, application_map: 1 << 3, contains_pte: 1 << 4 } as const;
+/** struct gnttab_map_grant_ref: uint64_t host_addr; uint32_t flags; grant_ref_t ref; domid_t dom; int16_t status; grant_handle_t handle; uint64_t dev_bus_addr. */
+export const MAP_GRANT_REF = { host_addr: 0, flags: 8, ref: 12, dom: 16, status: 18, handle: 20, dev_bus_addr: 24, bytes: 32 } as const;
+/** struct gnttab_unmap_grant_ref: uint64_t host_addr; uint64_t dev_bus_addr; grant_handle_t handle; int16_t status. */
+export const UNMAP_GRANT_REF = { host_addr: 0, dev_bus_addr: 8, handle: 16, status: 20, bytes: 24 } as const;
+/**
+ * struct gnttab_copy: source and dest are struct gnttab_copy_ptr { union { grant_ref_t ref;
+ * xen_pfn_t gmfn } u; domid_t domid; uint16_t offset }, then uint16_t len, flags; int16_t status.
+ */
+export const GNTTAB_COPY = { source: 0, dest: 16, ptrDomid: 8, ptrOffset: 10, len: 32, flags: 34, status: 36, bytes: 40 } as const;
+/** GNTCOPY_* flags: which side is a grant reference rather than the caller's own frame. */
+export const GNTCOPY = { source_gref: 1 << 0, dest_gref: 1 << 1 } as const;
 /** struct gnttab_query_size: domid_t dom; uint32_t nr_frames; uint32_t max_nr_frames; int16_t status. */
 export const QUERY_SIZE = { dom: 0, nr_frames: 4, max_nr_frames: 8, status: 12, bytes: 16 } as const;
 /** struct gnttab_setup_table: domid_t dom; uint32_t nr_frames; int16_t status; XEN_GUEST_HANDLE(xen_pfn_t) frame_list. */
@@ -111,7 +134,11 @@ export const GET_VERSION = { dom: 0, version: 4, bytes: 8 } as const;
 /** struct grant_entry_v1: uint16_t flags; domid_t domid; uint32_t frame (grant_table.h). */
 export const GRANT_ENTRY_V1 = { flags: 0, domid: 2, frame: 4, bytes: 8 } as const;
 /** GTF_* of a v1 entry's flags. */
-export const GTF = { invalid: 0, permit_access: 1, accept_transfer: 2, transitive: 3, type_mask: 3, readonly: 1 << 2 } as const;
+export const GTF = {
+  invalid: 0, permit_access: 1, accept_transfer: 2, transitive: 3, type_mask: 3, readonly: 1 << 2,
+  /** Set by Xen while the grant is mapped or copied from (reading) and mapped writable (writing); the granter must not revoke it then. */
+  reading: 1 << 3, writing: 1 << 4, sub_page: 1 << 8,
+} as const;
 
 /** SCHEDOP_* and SHUTDOWN_* (sched.h). */
 export const SCHEDOP = { yield: 0, block: 1, shutdown: 2, poll: 3, remote_shutdown: 4, shutdown_code: 5, watchdog: 6 } as const;

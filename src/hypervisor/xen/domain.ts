@@ -16,6 +16,7 @@ import { GuestMemory, type MemoryWindow } from "./guest-memory.js";
 import { SharedInfo } from "./shared-info.js";
 import { EventChannels } from "./event-channels.js";
 import { GrantTable } from "./grant-table.js";
+import { GrantMappings, type Stage2PageSetter } from "./grant-mappings.js";
 import { XenStore, type XsPerm } from "./xenstore.js";
 import { XenStoreRing } from "./xenstore-ring.js";
 import { PvConsole } from "./console.js";
@@ -50,6 +51,10 @@ export interface XenDomainHost {
   /** The level of the event upcall PPI of vCPU `v`. */
   setUpcallLine(v: number, level: boolean): void;
   shutdown(reason: XenShutdown, detail: string): void;
+  /** The other Xen domains of the hypervisor, by domid (undefined: none, or not a Xen partition). */
+  peer?(domid: number): XenDomain | undefined;
+  /** Change one page of the partition's stage 2 and invalidate its vCPUs' TLBs (grant mappings, pages given back). */
+  setStage2Page?: Stage2PageSetter;
 }
 
 /** The UUID as /sys/hypervisor/uuid and XenStore print it (lower case, 8-4-4-4-12). */
@@ -82,6 +87,8 @@ export class XenDomain {
   readonly shared: SharedInfo;
   readonly events: EventChannels;
   readonly grants: GrantTable;
+  /** The grants of other domains this one has mapped, and the RAM it gave back for them. */
+  readonly maps: GrantMappings;
   readonly store: XenStore;
   readonly storeRing: XenStoreRing;
   readonly console: PvConsole;
@@ -101,8 +108,9 @@ export class XenDomain {
     const n = host.vcpus.length;
     this.runstateArea = host.vcpus.map(() => undefined);
     this.shared = new SharedInfo(this.memory, n, host.wallclockSeconds);
-    this.events = new EventChannels(host.domid, n, this.shared, (v) => host.setUpcallLine(v, true));
-    this.grants = new GrantTable(this.memory);
+    this.events = new EventChannels(host.domid, n, this.shared, (v) => host.setUpcallLine(v, true), (d) => this.domain(d)?.events);
+    this.grants = new GrantTable(this.memory, host.ram);
+    this.maps = new GrantMappings(host.domid, this.memory, host.ram, host.setStage2Page ?? (() => {}), (d) => this.domain(d));
     const page = (ipa: number) => () => this.memory.ipaView(ipa, 4096);
     const touched = () => this.memory.touched();
     this.console = new PvConsole(page(XEN_CONSOLE_IPA), (b) => host.consoleOutput(b), () => this.events.notifyGuest(CONSOLE_PORT), touched);
@@ -121,6 +129,26 @@ export class XenDomain {
     this.hvmParams[HVM_PARAM.CALLBACK_IRQ] = (HVM_PARAM_CALLBACK_TYPE_PPI << 56n) | (HVM_PARAM_CALLBACK_TYPE_PPI_FLAG_LOW_LEVEL << 8n) | BigInt(GUEST_EVTCHN_PPI);
     this.populateStore();
     this.store.introduceDomain(host.domid);
+  }
+
+  /** Domain `d`: this one, or a peer. */
+  domain(d: number): XenDomain | undefined {
+    return d === this.host.domid ? this : this.host.peer?.(d);
+  }
+
+  /**
+   * The domain is destroyed (its partition restarts as a new domain, or goes): as Xen's
+   * domain_kill, its event channels close, so its peers' ends are unbound again; the grants
+   * it mapped are released; and its pages leave the stage 2 of every domain that mapped them.
+   */
+  dispose(peers: Iterable<XenDomain>): void {
+    this.events.closeAll();
+    this.maps.releaseAll();
+    for (const p of peers) if (p !== this) { p.maps.revokeFrom(this); p.grants.unpinAll(this.host.domid); }
+  }
+
+  get domid(): number {
+    return this.host.domid;
   }
 
   get uuid(): string {

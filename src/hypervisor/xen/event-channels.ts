@@ -5,8 +5,10 @@
  * and then evtchn_upcall_pending, and the 0 -> 1 transition of that flag raises the upcall
  * interrupt (PPI 31 on Arm, GUEST_EVTCHN_PPI) on that vCPU. The guest clears the flags itself.
  *
- * This domain's peers: itself (loopback interdomain channels, IPIs) and the hypervisor's own
- * back ends (XenStore and the console), which play the part of dom0's daemons.
+ * This domain's peers: itself (loopback interdomain channels, IPIs), the other Xen partitions
+ * (xen/common/event_channel.c evtchn_bind_interdomain: one side allocates an unbound port for
+ * the other, which binds to it), and the hypervisor's own back ends (XenStore and the
+ * console), which play the part of dom0's daemons.
  */
 import { DOMID_SELF, EVTCHN_2L_NR_CHANNELS, EVTCHNSTAT, NR_VIRQS, SHARED_INFO, VCPU_INFO, XEN_ERRNO } from "./abi.js";
 import type { SharedInfo } from "./shared-info.js";
@@ -44,6 +46,8 @@ export class EventChannels {
     private readonly shared: SharedInfo,
     /** Raise the upcall interrupt on vCPU `v`. */
     private readonly upcall: (v: number) => void,
+    /** The event channels of domain `d` (this one's for its own id), or undefined when there is no such domain. */
+    private readonly peer: (d: number) => EventChannels | undefined = () => undefined,
   ) {
     this.virqs = Array.from({ length: vcpus }, () => new Map());
   }
@@ -134,19 +138,37 @@ export class EventChannels {
     return { rc: 0, port };
   }
 
-  /** Only this domain's own unbound ports can be bound here (loopback); other domains' are later work. */
+  /**
+   * evtchn_bind_interdomain: a new port here, bound to domain `remoteDom`'s port `remotePort`,
+   * which must be unbound and allocated for this domain (-ESRCH: no such domain; -EINVAL
+   * otherwise). Both ends are then interdomain, each naming the other.
+   */
   bindInterdomain(remoteDom: number, remotePort: number): { rc: number; port?: number } {
-    if (!this.isSelf(remoteDom)) return { rc: -XEN_ERRNO.ESRCH };
+    const rd = this.isSelf(remoteDom) ? this : this.peer(remoteDom);
+    if (!rd) return { rc: -XEN_ERRNO.ESRCH };
     if (!EventChannels.isValidPort(remotePort)) return { rc: -XEN_ERRNO.EINVAL };
-    const remote = this.ports.get(remotePort);
+    const remote = rd.ports.get(remotePort);
     if (!remote || remote.state !== "unbound" || remote.remoteDom !== this.domid) return { rc: -XEN_ERRNO.EINVAL };
     const port = this.freePort();
     if (port === undefined) return { rc: -XEN_ERRNO.ENOSPC };
-    this.ports.set(port, { state: "interdomain", vcpu: 0, remoteDom: this.domid, remotePort });
-    this.ports.set(remotePort, { state: "interdomain", vcpu: remote.vcpu, remoteDom: this.domid, remotePort: port });
+    this.ports.set(port, { state: "interdomain", vcpu: 0, remoteDom: rd.domid, remotePort });
+    rd.ports.set(remotePort, { state: "interdomain", vcpu: remote.vcpu, remoteDom: this.domid, remotePort: port });
     // As Xen does after binding: the new port starts pending, so neither end misses a notification.
     this.setPending(port, 0);
     return { rc: 0, port };
+  }
+
+  /** The other end of interdomain channel `c`, if it is still bound to this one. */
+  private peerEnd(port: number, c: { remoteDom: number; remotePort: number }): { ev: EventChannels; port: number } | undefined {
+    const ev = c.remoteDom === this.domid ? this : this.peer(c.remoteDom);
+    const other = ev?.ports.get(c.remotePort);
+    if (!ev || !other || other.state !== "interdomain" || other.remoteDom !== this.domid || other.remotePort !== port) return undefined;
+    return { ev, port: c.remotePort };
+  }
+
+  /** Every port closed (the domain is destroyed): the peers' ends become unbound for this domain again, as evtchn_destroy leaves them. */
+  closeAll(): void {
+    for (const port of [...this.ports.keys()]) this.close(port);
   }
 
   bindVirq(virq: number, vcpu: number): { rc: number; port?: number } {
@@ -175,8 +197,8 @@ export class EventChannels {
     if (c.state === "virq") this.virqs[c.vcpu].delete(c.virq);
     if (c.state === "interdomain") {
       this.backends.delete(port);
-      const peer = c.remoteDom === this.domid ? this.ports.get(c.remotePort) : undefined;
-      if (peer && peer.state === "interdomain") this.ports.set(c.remotePort, { state: "unbound", vcpu: peer.vcpu, remoteDom: this.domid });
+      const end = this.peerEnd(port, c);
+      if (end) end.ev.ports.set(end.port, { state: "unbound", vcpu: end.ev.ports.get(end.port)!.vcpu, remoteDom: this.domid });
     }
     this.ports.delete(port);
     return 0;
@@ -190,7 +212,7 @@ export class EventChannels {
       case "interdomain": {
         const backend = this.backends.get(port);
         if (backend) backend();
-        else if (c.remoteDom === this.domid) this.notifyGuest(c.remotePort);
+        else this.peerEnd(port, c)?.ev.notifyGuest(c.remotePort);
         return 0;
       }
       case "ipi":

@@ -21,25 +21,69 @@ export interface MemoryWindow {
   writable: boolean;
 }
 
+/** A page of another domain mapped into this one's IPA space through a grant (GNTTABOP_map_grant_ref). */
+export interface ForeignPage {
+  pa: number;
+  writable: boolean;
+}
+
 export class GuestMemory {
   private readonly t: Translation = { pa: 0, fault: -1, faultS2: false, cacheable: true };
+  /**
+   * Pages of the windows whose stage-2 mapping changed since boot, by guest frame: null for a
+   * page the guest handed back (XENMEM_decrease_reservation), a ForeignPage for a grant
+   * mapped there. The hypervisor's own structures (shared_info, rings, grant frames) never
+   * live in either; a hypercall's buffer may be in a grant mapping it was given.
+   */
+  private readonly changed = new Map<number, ForeignPage | null>();
+  /** The physical pages of the grant mappings (page number -> writable), for hypercall buffers there. */
+  private readonly foreignPa = new Map<number, boolean>();
 
   constructor(private readonly bus: Bus, readonly windows: readonly MemoryWindow[], private readonly vcpus: readonly Cpu[]) {}
 
-  /** The window holding [ipa, ipa + length), or undefined. */
+  /** The window holding [ipa, ipa + length), or undefined; a range over a changed page is in none. */
   private windowOfIpa(ipa: number, length: number): MemoryWindow | undefined {
     if (!Number.isSafeInteger(ipa) || ipa < 0 || length < 0) return undefined;
-    for (const w of this.windows) if (ipa >= w.ipa && ipa + length <= w.ipa + w.size) return w;
+    for (const w of this.windows) {
+      if (ipa >= w.ipa && ipa + length <= w.ipa + w.size) {
+        if (this.changed.size) for (let g = Math.floor(ipa / 4096); g <= Math.floor((ipa + Math.max(0, length - 1)) / 4096); g++) if (this.changed.has(g)) return undefined;
+        return w;
+      }
+    }
     return undefined;
   }
 
   private windowOfPa(pa: number, length: number): MemoryWindow | undefined {
     for (const w of this.windows) if (pa >= w.pa && pa + length <= w.pa + w.size) return w;
+    const page = Math.floor(pa / 4096);
+    if (this.foreignPa.has(page) && Math.floor((pa + length - 1) / 4096) === page) return { ipa: -1, pa: page * 4096, size: 4096, writable: this.foreignPa.get(page)! };
     return undefined;
   }
 
+  /** The physical page behind guest frame `gfn` when it is plain RAM of one of `windows` (not handed back, not a grant mapping). */
+  ramPage(gfn: number, windows: readonly MemoryWindow[] = this.windows): { pa: number; writable: boolean } | undefined {
+    if (!Number.isSafeInteger(gfn) || gfn < 0 || this.changed.has(gfn)) return undefined;
+    const ipa = gfn * 4096;
+    for (const w of windows) if (ipa >= w.ipa && ipa + 4096 <= w.ipa + w.size) return { pa: w.pa + (ipa - w.ipa), writable: w.writable };
+    return undefined;
+  }
+
+  /** What guest frame `gfn` is now, when it is no longer the RAM of its window. */
+  changedPage(gfn: number): ForeignPage | null | undefined {
+    return this.changed.get(gfn);
+  }
+
+  /** Guest frame `gfn` is handed back (null), or holds a grant mapping, or (undefined) is its window's RAM again. */
+  setPage(gfn: number, to: ForeignPage | null | undefined): void {
+    if (to === undefined) this.changed.delete(gfn);
+    else this.changed.set(gfn, to);
+    // The same page may be mapped at two frames, read-only at one: writable if any mapping is.
+    this.foreignPa.clear();
+    for (const f of this.changed.values()) if (f) this.foreignPa.set(f.pa / 4096, f.writable || this.foreignPa.get(f.pa / 4096) === true);
+  }
+
   /** The bytes at physical `pa` (inside a window, so RAM) as a view. */
-  private view(pa: number, length: number): Uint8Array {
+  view(pa: number, length: number): Uint8Array {
     const r = this.bus.rams[this.bus.findRam(pa)];
     return r.bytes.subarray(pa - r.base, pa - r.base + length);
   }
@@ -68,6 +112,12 @@ export class GuestMemory {
   }
 
   /** Drop the pre-decoded code of the pages [pa, pa + length) touch, as every store into RAM must (Bus.codeWritten). */
+  /** The hypervisor stored `length` bytes at physical `pa` (a page a grant gave): pre-decoded code there is dropped, reservations lost. */
+  dropCodeAt(pa: number, length: number): void {
+    this.dropCode(pa, length);
+    this.touched();
+  }
+
   private dropCode(pa: number, length: number): void {
     const ri = this.bus.findRam(pa), r = this.bus.rams[ri];
     for (let p = (pa - r.base) >>> 12; p <= (pa - r.base + Math.max(0, length - 1)) >>> 12; p++) this.bus.codeWritten(ri, p);

@@ -8,7 +8,8 @@
  */
 import type { Cpu } from "../../cpu/cpu.js";
 import {
-  ADD_TO_PHYSMAP, CONSOLEIO, DOMID_SELF, EVTCHNOP, GET_VERSION, GNTST, GNTTABOP, HVM_NR_PARAMS, HVM_PARAM_ARG, HVMOP, HYPERCALL,
+  ADD_TO_PHYSMAP, CONSOLEIO, DOMID_SELF, EVTCHNOP, GET_VERSION, GNTCOPY, GNTST, GNTTAB_COPY, GNTTABOP, HVM_NR_PARAMS, HVM_PARAM_ARG,
+  HVMOP, HYPERCALL, MAP_GRANT_REF, MEMORY_RESERVATION, UNMAP_GRANT_REF,
   QUERY_SIZE, REGISTER_VCPU_INFO, SCHED_POLL, SCHEDOP, SETUP_TABLE, SHUTDOWN, VCPU_INFO, VCPUOP, VMASST, XEN_ERRNO, XEN_EXTRAVERSION, XEN_VIRT_START,
   XEN_MAJOR, XEN_MINOR, XENFEAT_SUBMAP0, XENMAPSPACE, XENMEM, XENVER, EVTCHN_2L_NR_CHANNELS,
 } from "./abi.js";
@@ -27,6 +28,21 @@ function fixed(text: string, size: number): Uint8Array {
   return out;
 }
 
+/**
+ * Batched grant operations done in one go before the hypercall is continued: Xen checks for
+ * preemption between the requests of a batch and, when it must yield, arranges for the guest to
+ * issue the hypercall again for the rest (hypercall_create_continuation: on Arm the PC goes
+ * back to the HVC with the arguments advanced). A batch of any size never holds the
+ * hypervisor longer than this many requests.
+ */
+export const GRANT_BATCH = 64;
+
+/** A hypercall's outcome: x0, and when it is to be continued, the registers to issue it again with. */
+export interface HypercallResult {
+  x0: bigint;
+  again?: [number, bigint][];
+}
+
 /** The result register value of a return code. */
 export function rcToRegister(rc: number | bigint): bigint {
   return BigInt.asUintN(64, BigInt(rc));
@@ -35,8 +51,17 @@ export function rcToRegister(rc: number | bigint): bigint {
 export class XenHypercalls {
   constructor(private readonly dom: XenDomain) {}
 
-  /** One hypercall from `cpu`, a vCPU of the domain: the value for x0. */
-  call(cpu: Cpu): bigint {
+  /** Set by a batch that stopped early: the registers of its continuation. */
+  private again: [number, bigint][] | undefined;
+
+  /** One hypercall from `cpu`, a vCPU of the domain: x0, and its continuation if it is not finished. */
+  call(cpu: Cpu): HypercallResult {
+    this.again = undefined;
+    const x0 = this.dispatch(cpu);
+    return this.again ? { x0, again: this.again } : { x0 };
+  }
+
+  private dispatch(cpu: Cpu): bigint {
     const reg = (r: number) => (BigInt(cpu.x[r * 2 + 1] >>> 0) << 32n) | BigInt(cpu.x[r * 2] >>> 0);
     const nr = reg(16);
     const a = [reg(0), reg(1), reg(2), reg(3), reg(4)];
@@ -113,6 +138,8 @@ export class XenHypercalls {
   private memoryOp(cpu: Cpu, cmd: number, arg: bigint): number {
     // The low bits are the subop; the rest is a continuation's start extent (MEMOP_CMD_MASK).
     switch (cmd & 0x3f) {
+      case XENMEM.decrease_reservation: case XENMEM.populate_physmap: case XENMEM.increase_reservation:
+        return this.reservation(cpu, cmd, arg);
       case XENMEM.add_to_physmap: {
         const x = this.read(cpu, arg, ADD_TO_PHYSMAP.bytes);
         if (!x) return -E.EFAULT;
@@ -134,6 +161,44 @@ export class XenHypercalls {
       }
       default: return -E.ENOSYS;
     }
+  }
+
+  /**
+   * XENMEM_decrease_reservation / populate_physmap / increase_reservation (memory.h, Xen's
+   * common/memory.c): the guest gives pages of its RAM back (guest_remove_page; Linux's balloon
+   * does this for the pages it maps grants at) and takes them again. Each extent is one page
+   * here (extent_order 0; larger orders are refused, -EINVAL). The result is the number of
+   * extents done; the first one that cannot be (not RAM, already given back or still in use)
+   * ends the call there, as in Xen; a long list continues itself. Memory only
+   * moves within the partition's own RAM: populate gives back exactly the pages given back,
+   * increase_reservation (which would let Xen pick frames) does nothing.
+   */
+  private reservation(cpu: Cpu, cmd: number, arg: bigint): number {
+    const r = this.read(cpu, arg, MEMORY_RESERVATION.bytes);
+    if (!r) return -E.EFAULT;
+    if (!this.isSelf(u16(r, MEMORY_RESERVATION.domid))) return -E.ESRCH;
+    const n = u64(r, MEMORY_RESERVATION.nr_extents);
+    if (u32(r, MEMORY_RESERVATION.extent_order) !== 0) return -E.EINVAL;
+    // The start extent of a continuation is in the command's upper bits (MEMOP_EXTENT_SHIFT 6).
+    const start = BigInt(cmd >>> 6);
+    if (n > 1n << 40n || start > n) return -E.EINVAL;
+    const subop = cmd & 0x3f;
+    if (subop === XENMEM.increase_reservation) return Number(start);
+    const list = u64(r, MEMORY_RESERVATION.extent_start);
+    let done = start;
+    for (; done < n; done++) {
+      if (done - start >= BigInt(GRANT_BATCH * 8)) {
+        this.again = [[0, BigInt(subop) | (done << 6n)], [1, arg]];
+        return 0;
+      }
+      const e = this.read(cpu, list + 8n * done, 8);
+      if (!e) break;
+      const gfn = u64(e, 0);
+      if (gfn > MAX_GFN) break;
+      const ok = subop === XENMEM.decrease_reservation ? this.dom.maps.giveBack(Number(gfn)) : this.dom.maps.populate(Number(gfn));
+      if (!ok) break;
+    }
+    return Number(done);
   }
 
   // ---- vcpu_op (vcpu.h; on Arm only the two registrations, xen/arch/arm/domain.c do_arm_vcpu_op) ----
@@ -254,54 +319,96 @@ export class XenHypercalls {
         setU32(q, GET_VERSION.version, gt.version);
         return this.write(cpu, uop, q) ? 0 : -E.EFAULT;
       }
-      case GNTTABOP.copy: return this.grantCopy(cpu, uop, count);
-      default: return -E.ENOSYS; // mapping grants (of this or other domains) comes with the back ends
+      case GNTTABOP.map_grant_ref: return this.batch(cpu, cmd, uop, count, MAP_GRANT_REF.bytes, (q) => this.mapOne(q));
+      case GNTTABOP.unmap_grant_ref: return this.batch(cpu, cmd, uop, count, UNMAP_GRANT_REF.bytes, (q) => this.unmapOne(q));
+      case GNTTABOP.copy: return this.batch(cpu, cmd, uop, count, GNTTAB_COPY.bytes, (q) => this.copyOne(q));
+      default: return -E.ENOSYS; // transfer, dump_table, unmap_and_replace, swap, cache_flush, version 2
     }
   }
 
   /**
-   * GNTTABOP_copy within the domain (struct gnttab_copy, 40 bytes: source and dest {union { ref,
-   * gmfn }; domid; offset}, len, flags, status): each side is a grant reference of the domain
-   * (GNTCOPY_source_gref / dest_gref) or one of its frames; the copy stays inside a page.
+   * A batch of `count` requests of `size` bytes at `uop` (gnttab_map_grant_ref and friends):
+   * each is read, done and written back with its status in turn; a request that cannot be read
+   * or written back ends the call with -EFAULT (those before it are done). A long batch goes on
+   * in a continuation every GRANT_BATCH requests. A negative count (as an int) is -EINVAL.
    */
-  private grantCopy(cpu: Cpu, uop: bigint, count: number): number {
-    if (count < 0 || count > 512) return -E.EINVAL;
+  private batch(cpu: Cpu, cmd: number, uop: bigint, count: number, size: number, one: (q: Uint8Array) => void): number {
+    if (count >= 0x8000_0000) return -E.EINVAL;
     for (let i = 0; i < count; i++) {
-      const at = uop + BigInt(40 * i);
-      const c = this.read(cpu, at, 40);
-      if (!c) return -E.EFAULT;
-      const len = u16(c, 32), flags = u16(c, 34);
-      const side = (base: number, isRef: boolean, write: boolean): { ipa: number; view: Uint8Array } | number => {
-        const dom = u16(c, base + 8), offset = u16(c, base + 10);
-        if (!this.isSelf(dom)) return GNTST.bad_domain;
-        if (offset + len > 4096) return GNTST.general_error;
-        let gfn: number;
-        if (isRef) {
-          const r = this.dom.grants.resolve(u32(c, base), this.dom.host.domid, write);
-          if (typeof r === "number") return r;
-          gfn = r.gfn;
-        } else {
-          const g = u64(c, base);
-          if (g > MAX_GFN) return GNTST.general_error;
-          gfn = Number(g);
-        }
-        const ipa = gfn * 4096 + offset;
-        const view = this.dom.memory.ipaView(ipa, len, write);
-        return view ? { ipa, view } : GNTST.general_error;
-      };
-      const src = side(0, (flags & 1) !== 0, false);
-      const dst = typeof src === "number" ? src : side(16, (flags & 2) !== 0, true);
-      let status: number = GNTST.okay;
-      if (typeof src === "number") status = src;
-      else if (typeof dst === "number") status = dst;
-      else {
-        dst.view.set(src.view.slice());
-        this.dom.memory.written(dst.ipa, len);
+      if (i === GRANT_BATCH) {
+        this.again = [[0, BigInt(cmd)], [1, uop + BigInt(size * i)], [2, BigInt(count - i)]];
+        return 0;
       }
-      setU16(c, 36, status & 0xffff);
-      if (!this.write(cpu, at, c)) return -E.EFAULT;
+      const at = uop + BigInt(size * i);
+      const q = this.read(cpu, at, size);
+      if (!q) return -E.EFAULT;
+      one(q);
+      if (!this.write(cpu, at, q)) return -E.EFAULT;
     }
     return 0;
+  }
+
+  private mapOne(q: Uint8Array): void {
+    const r = this.dom.maps.map({
+      hostAddr: u64(q, MAP_GRANT_REF.host_addr), flags: u32(q, MAP_GRANT_REF.flags), ref: u32(q, MAP_GRANT_REF.ref), dom: u16(q, MAP_GRANT_REF.dom),
+    });
+    setU16(q, MAP_GRANT_REF.status, r.status & 0xffff);
+    if (r.status === GNTST.okay) {
+      setU32(q, MAP_GRANT_REF.handle, r.handle!);
+      setU64(q, MAP_GRANT_REF.dev_bus_addr, r.devBusAddr!);
+    }
+  }
+
+  private unmapOne(q: Uint8Array): void {
+    const status = this.dom.maps.unmap({ hostAddr: u64(q, UNMAP_GRANT_REF.host_addr), devBusAddr: u64(q, UNMAP_GRANT_REF.dev_bus_addr), handle: u32(q, UNMAP_GRANT_REF.handle) });
+    setU16(q, UNMAP_GRANT_REF.status, status & 0xffff);
+  }
+
+  /**
+   * One GNTTABOP_copy (gnttab_copy_one): each side is a grant reference of its domain
+   * (GNTCOPY_source_gref / dest_gref, which must grant the caller access, and write access for
+   * the destination) or, for DOMID_SELF only, one of the caller's own RAM frames. The copy
+   * stays within a page on both sides (GNTST_bad_copy_arg otherwise); a grant is pinned only
+   * for the copy, so its GTF_reading/GTF_writing are back as they were afterwards.
+   */
+  private copyOne(c: Uint8Array): void {
+    const len = u16(c, GNTTAB_COPY.len), flags = u16(c, GNTTAB_COPY.flags);
+    const me = this.dom.host.domid;
+    const done = (status: number) => setU16(c, GNTTAB_COPY.status, status & 0xffff);
+    const src = GNTTAB_COPY.source, dst = GNTTAB_COPY.dest;
+    if (u16(c, src + GNTTAB_COPY.ptrOffset) + len > 4096 || u16(c, dst + GNTTAB_COPY.ptrOffset) + len > 4096) return done(GNTST.bad_copy_arg);
+    const isRef = (base: number) => (flags & (base === src ? GNTCOPY.source_gref : GNTCOPY.dest_gref)) !== 0;
+    for (const base of [src, dst]) if (u16(c, base + GNTTAB_COPY.ptrDomid) !== DOMID_SELF && !isRef(base)) return done(GNTST.permission_denied);
+    const domainOf = (base: number) => { const d = u16(c, base + GNTTAB_COPY.ptrDomid); return d === DOMID_SELF ? this.dom : this.dom.domain(d); };
+    const sd = domainOf(src), dd = domainOf(dst);
+    if (!sd || !dd) return done(GNTST.bad_domain);
+    const pins: (() => void)[] = [];
+    const side = (base: number, d: typeof sd, write: boolean): number | { pa: number } => {
+      if (isRef(base)) {
+        const ref = u32(c, base);
+        const r = d.grants.pin(ref, me, !write, false);
+        if (typeof r !== "number") pins.push(() => d.grants.unpin(ref, !write));
+        return r;
+      }
+      const g = u64(c, base);
+      const page = g > MAX_GFN ? undefined : this.dom.memory.ramPage(Number(g), this.dom.host.ram);
+      return page && (!write || page.writable) ? page : GNTST.bad_page;
+    };
+    try {
+      const s = side(src, sd, false);
+      if (typeof s === "number") return done(s);
+      const t = side(dst, dd, true);
+      if (typeof t === "number") return done(t);
+      const so = u16(c, src + GNTTAB_COPY.ptrOffset), to = u16(c, dst + GNTTAB_COPY.ptrOffset);
+      const mem = this.dom.memory;
+      mem.view(t.pa + to, len).set(mem.view(s.pa + so, len).slice());
+      // The destination domain's vCPUs lose their reservations there (and the caller's, whose copy it may be).
+      dd.memory.dropCodeAt(t.pa + to, len);
+      if (dd !== this.dom) this.dom.memory.touched();
+      done(GNTST.okay);
+    } finally {
+      for (const p of pins) p();
+    }
   }
 
   // ---- sched_op (sched.h) ----

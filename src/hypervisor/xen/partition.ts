@@ -5,7 +5,7 @@
 import type { Cpu } from "../../cpu/cpu.js";
 import { GUEST_EVTCHN_PPI, XEN_HYPERCALL_TAG } from "./abi.js";
 import { XenDomain, type XenDomainHost } from "./domain.js";
-import { XenHypercalls } from "./hypercalls.js";
+import { XenHypercalls, type HypercallResult } from "./hypercalls.js";
 
 export { XEN_REGION_IPA, XEN_REGION_SIZE } from "./abi.js";
 export { partitionUuid, formatUuid, type XenShutdown } from "./domain.js";
@@ -35,8 +35,8 @@ export class XenPartition {
     return imm === XEN_HYPERCALL_TAG;
   }
 
-  /** A hypercall of the vCPU running on `cpu`: the value for x0. */
-  hypercall(cpu: Cpu): bigint {
+  /** A hypercall of the vCPU running on `cpu`: the value for x0, and how to continue it if it is not done. */
+  hypercall(cpu: Cpu): HypercallResult {
     return this.hypercalls.call(cpu);
   }
 

@@ -15,6 +15,13 @@
  *     status into the same memory and rings back. Alone on the board the peer is the selftest
  *     task and the doorbell is SGI 1;
  *   - blink: toggles the LED (bit 0 of the PL061 at 0x09030000) every `blink` period.
+ *
+ * Built with -DXEN as well (rtos-xen.elf, for a partition with `xen,enhanced`), the mailbox is
+ * a page of the RTOS's own RAM that it grants to its peer domain (XEN_PEER, Linux) through
+ * its Xen grant table, and the doorbells are an interdomain event channel that it allocates
+ * unbound for the peer; it publishes both in XenStore, as data/mailbox/ring-ref and
+ * data/mailbox/event-channel under its home, readable by the peer (xen-pv.c). Events arrive
+ * through the Xen upcall PPI (INTID 31).
  * Commands: led on|off|toggle, blink TICKS (0 stops), wait TOGGLES (until the LED has toggled
  * that often), sleep TICKS, status, tasks, echo TEXT, help, off. Output depends only on the commands and on tick counts, never on host speed.
  */
@@ -33,7 +40,14 @@
  * through the hypervisor's doorbell page; the peer is Linux. Alone, the peer is the selftest
  * task and the doorbell SGI 1.
  */
-#ifdef PARTITION
+#if defined(PARTITION) && defined(XEN)
+#include "xen-pv.h"
+#define INTID_DOORBELL XEN_UPCALL_INTID
+#ifndef XEN_PEER
+#define XEN_PEER 1                    /* the peer's domain: the first partition of the config */
+#endif
+#define MAILBOX_GREF 8                /* the first grant past the toolstack's reserved ones (GNTTAB_NR_RESERVED_ENTRIES) */
+#elif defined(PARTITION)
 #define INTID_DOORBELL 96
 #define SHARED_MAILBOX 0x70000000UL
 #define DOORBELL_PAGE  0x0b000000UL
@@ -182,6 +196,16 @@ static void uart_rx_isr(void)
     }
 }
 
+#ifdef XEN
+static unsigned mailbox_port;
+/* A Xen event: the peer's notification on the mailbox channel is the doorbell. */
+static void xen_event(unsigned port)
+{
+    if (port == mailbox_port)
+        sem_signal_isr(&doorbell_sem);
+}
+#endif
+
 void exception_handler(unsigned slot, struct exc_frame *f)
 {
     uint64_t esr = READ_SYSREG(esr_el1);
@@ -202,7 +226,11 @@ void exception_handler(unsigned slot, struct exc_frame *f)
     } else if (intid == INTID_UART) {
         uart_rx_isr();
     } else if (intid == INTID_DOORBELL) {
+#ifdef XEN
+        xen_evtchn_dispatch(xen_event);
+#else
         sem_signal_isr(&doorbell_sem);
+#endif
     }
     if (intid < 1020)
         WRITE_SYSREG(S3_0_C12_C12_1, intid);                   /* ICC_EOIR1_EL1 */
@@ -220,7 +248,9 @@ static void gic_init(void)
     w32(GICR_SGI + 0x80, 0xffffffffu);                         /* SGIs and PPIs: Group 1 */
     for (unsigned i = 0; i < 32; i++)
         w8(GICR_SGI + 0x400 + i, 0x80);
-#ifdef PARTITION
+#if defined(PARTITION) && defined(XEN)
+    w32(GICR_SGI + 0x100, (1u << INTID_TICK) | (1u << INTID_DOORBELL));
+#elif defined(PARTITION)
     w32(GICR_SGI + 0x100, 1u << INTID_TICK);
     /* The doorbell SPI: Group 1, edge-triggered (GICD_ICFGR), routed here, enabled. */
     w32(GICD_BASE + 0x80 + 4 * (INTID_DOORBELL / 32), r32(GICD_BASE + 0x80 + 4 * (INTID_DOORBELL / 32)) | (1u << (INTID_DOORBELL % 32)));
@@ -256,7 +286,10 @@ struct mailbox {
     char command[116];
     char answer[128];
 };
-#ifdef PARTITION
+#if defined(PARTITION) && defined(XEN)
+static uint8_t mailbox_page[4096] __attribute__((aligned(4096)));
+static struct mailbox *const mailbox = (struct mailbox *)mailbox_page;
+#elif defined(PARTITION)
 static struct mailbox *const mailbox = (struct mailbox *)SHARED_MAILBOX;
 #else
 static struct mailbox local_mailbox;
@@ -289,6 +322,15 @@ static void out_uint(unsigned long v)
     do { buf[n++] = (char)('0' + v % 10); v /= 10; } while (v);
     while (n) { char c[2] = { buf[--n], 0 }; out_str(c); }
 }
+
+#ifdef XEN
+/* `v` in decimal into `buf`. */
+static void format_uint(char *buf, unsigned size, unsigned long v)
+{
+    out_at = buf; out_end = buf + size; *out_at = 0;
+    out_uint(v);
+}
+#endif
 
 /* Run one command; the answer goes into `answer`, the status is returned. */
 static int run_command(const char *cmd, char *answer, unsigned size)
@@ -362,7 +404,11 @@ static void mailbox_task(void)
         DSB(sy);
 #ifdef PARTITION
         printf("rtos: mailbox #%u '%s' -> %d '%s'\n", mailbox->seq, cmd, mailbox->status, (const char *)mailbox->answer);
+#ifdef XEN
+        xen_evtchn_send(mailbox_port);          /* ring back: the event channel's other end */
+#else
         w32(DOORBELL_PAGE, 0);                  /* ring back: the partition's first send-doorbell */
+#endif
         if (streq(cmd, "off"))
             psci_system_off();                  /* the peer asked: this partition powers off */
 #else
@@ -466,6 +512,30 @@ int main(void)
     task_create("idle", idle_task, 0);
     task_create("blink", blink_task, 1);
     task_create("console", console_task, 2);
+#ifdef XEN
+    if (xen_pv_init() != 0) {
+        printf("rtos: no Xen interface\n");
+        psci_system_off();
+    }
+    xen_grant(MAILBOX_GREF, XEN_PEER, mailbox_page, 0);
+    int port = xen_evtchn_alloc_unbound(XEN_PEER);
+    if (port <= 0) {
+        printf("rtos: alloc_unbound: %d\n", port);
+        psci_system_off();
+    }
+    mailbox_port = (unsigned)port;
+    char v[12];
+    format_uint(v, sizeof v, MAILBOX_GREF);
+    int bad = xs_write("data/mailbox/ring-ref", v) || xs_share("data/mailbox/ring-ref", XEN_PEER);
+    format_uint(v, sizeof v, mailbox_port);
+    /* The event channel last: a peer that sees it finds the grant too. */
+    bad = bad || xs_write("data/mailbox/event-channel", v) || xs_share("data/mailbox/event-channel", XEN_PEER);
+    if (bad) {
+        printf("rtos: xenstore refused the mailbox: %s\n", xs_error);
+        psci_system_off();
+    }
+    printf("rtos: domain %u grants its mailbox to domain %u: grant %u, event channel %u\n", xen_domid(), XEN_PEER, MAILBOX_GREF, mailbox_port);
+#endif
 #ifdef PARTITION
     (void)selftest_task;
     mailbox->done = mailbox->seq = 0;
