@@ -142,24 +142,23 @@ export class SoftTlb {
   /** Physical page base for each entry (used to find entries when code pages change). */
   readonly paPage: Float64Array;
   /**
-   * Exec TLB only: the decoded page of each entry, so that going to another page costs a TLB
-   * probe rather than a Map lookup. Reset whenever the entry is refilled.
+   * Exec TLB only (empty in the others): the decoded page of each entry, so that going to
+   * another page costs a TLB probe rather than a Map lookup. Reset whenever the entry is refilled.
    */
   readonly code: (CodePage | undefined)[];
   /** Filled since the last flush. Most of a CPU's twelve TLBs stay empty (unused ELs), and
    * Linux flushes thousands of times a second while booting. */
   dirty = false;
   /**
-   * What invalidation by VA needs (TLBI VAE1 and its kin): each entry's stage-1 leaf as its
-   * first page key and its size in 4 KiB pages. The slots filled from leaves larger than a
-   * page are listed, so that invalidation does not scan the TLB; the list may name slots
-   * refilled since, and dropping more entries than asked is allowed.
+   * What invalidation by VA needs (TLBI VAE1 and its kin): the size in 4 KiB pages of each
+   * entry's stage-1 leaf, which starts at the entry's page key rounded down to that size. The
+   * slots filled from leaves larger than a page are listed, so that invalidation does not scan
+   * the TLB; the list may name slots refilled since, and dropping more entries than asked is
+   * allowed.
    */
-  readonly leafBase: Float64Array;
   readonly leafPages: Int32Array;
   private readonly listed: Uint8Array;
-  private readonly blockSlots: Int32Array;
-  private blockCount = 0;
+  private readonly blockSlots: number[] = [];
   /** Page keys spanned by the listed block entries, so most by-VA invalidations skip the list. */
   private blockLow = Infinity;
   private blockHigh = -Infinity;
@@ -170,18 +169,16 @@ export class SoftTlb {
    */
   private tagged = false;
 
-  constructor(readonly size: number) {
+  constructor(readonly size: number, withCode: boolean) {
     this.mask = size - 1;
     this.tagLo = new Int32Array(this.size).fill(-1);
     this.tagHi = new Int32Array(this.size);
     this.offset = new Float64Array(this.size);
     this.ramIndex = new Int8Array(this.size);
     this.paPage = new Float64Array(this.size).fill(-1);
-    this.code = new Array(this.size).fill(undefined);
-    this.leafBase = new Float64Array(this.size);
+    this.code = withCode ? new Array(this.size).fill(undefined) : [];
     this.leafPages = new Int32Array(this.size);
     this.listed = new Uint8Array(this.size);
-    this.blockSlots = new Int32Array(this.size);
   }
 
   flush(): void {
@@ -189,8 +186,7 @@ export class SoftTlb {
     // Entries are only ever read after a tag match, so clearing the tags is enough.
     this.tagLo.fill(-1);
     this.dirty = false;
-    if (this.blockCount > 0) this.listed.fill(0);
-    this.blockCount = 0;
+    if (this.blockSlots.length > 0) { this.listed.fill(0); this.blockSlots.length = 0; }
     this.blockLow = Infinity;
     this.blockHigh = -Infinity;
     this.tagged = false;
@@ -203,10 +199,9 @@ export class SoftTlb {
   noteLeaf(i: number, key: number, top: number, pages: number): void {
     if (top !== 0 && top !== 0xff) this.tagged = true;
     const base = pages > 1 ? key - (key % pages) : key;
-    this.leafBase[i] = base;
     this.leafPages[i] = pages;
     if (pages > 1) {
-      if (this.listed[i] === 0) { this.listed[i] = 1; this.blockSlots[this.blockCount++] = i; }
+      if (this.listed[i] === 0) { this.listed[i] = 1; this.blockSlots.push(i); }
       if (base < this.blockLow) this.blockLow = base;
       if (base + pages > this.blockHigh) this.blockHigh = base + pages;
     }
@@ -218,17 +213,19 @@ export class SoftTlb {
     if (this.tagged) { this.flush(); return; }
     const page = key % 1048576, i = page & this.mask;
     if (this.tagLo[i] === page && this.tagHi[i] === (Math.floor(key / 1048576) | 0)) this.tagLo[i] = -1;
-    if (this.blockCount === 0 || key < this.blockLow || key >= this.blockHigh) return;
-    for (let j = 0; j < this.blockCount; j++) {
-      const s = this.blockSlots[j];
-      if (key >= this.leafBase[s] && key < this.leafBase[s] + this.leafPages[s]) this.tagLo[s] = -1;
+    const slots = this.blockSlots;
+    if (slots.length === 0 || key < this.blockLow || key >= this.blockHigh) return;
+    for (let j = 0; j < slots.length; j++) {
+      const s = slots[j], pages = this.leafPages[s];
+      const k = (this.tagHi[s] >>> 0) * 1048576 + this.tagLo[s], base = k - (k % pages);
+      if (key >= base && key < base + pages) this.tagLo[s] = -1;
     }
   }
 }
 
 /** The read, write and exec TLBs of one regime. */
 function newTlbs(): SoftTlb[] {
-  return [new SoftTlb(TLB_SIZE), new SoftTlb(TLB_SIZE), new SoftTlb(CODE_TLB_SIZE)];
+  return [new SoftTlb(TLB_SIZE, false), new SoftTlb(TLB_SIZE, false), new SoftTlb(CODE_TLB_SIZE, true)];
 }
 
 /** Drop the entries of write TLB `w` that point at RAM page `pageOffset` of `ramIndex`. */
@@ -1092,7 +1089,7 @@ export class Cpu {
     t.ramIndex[i] = ri;
     t.offset[i] = pageBase - this.bus.rams[ri].base;
     t.paPage[i] = pageBase;
-    t.code[i] = undefined;
+    if (t.code.length !== 0) t.code[i] = undefined;
     t.dirty = true;
     const tr = this.tr;
     t.noteLeaf(i, (hi >>> 0) * 1048576 + p, hi >>> 24, tr.leafPages ?? 1);
