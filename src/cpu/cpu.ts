@@ -37,7 +37,15 @@ export interface ElChangeHook {
   afterElChange(cpu: Cpu): void;
 }
 
-export const TLB_SIZE = 1024;
+/**
+ * Entries of each data (read, write) soft TLB, and of each instruction TLB. Data TLBs are as
+ * large as QEMU's dynamically sized TLB grows for a program touching 32 MiB at random (8192
+ * pages: tlb-heavy refilled nearly every access with 1024 entries, and twice as fast with
+ * 8192); a flush clears only the tags, and only of TLBs filled since the last one. Code has a
+ * smaller footprint.
+ */
+export const TLB_SIZE = 8192;
+const CODE_TLB_SIZE = 1024;
 /** Entries of the stage-2 walk cache (see stage2 in mmu.ts). */
 export const S2C_SIZE = 256;
 
@@ -115,40 +123,42 @@ function vmidOf(context: number): number { return Math.floor(context / 65536); }
 /** Pre-decoded pages by physical page base, shared by the CPUs of a board. */
 export type CodeCache = Map<number, CodePage>;
 const TLB_MASK = TLB_SIZE - 1;
+const CODE_TLB_MASK = CODE_TLB_SIZE - 1;
 
 /** One soft-TLB (per translation regime and access kind): VA page key -> host RAM offset. */
 export class SoftTlb {
+  /** Entries (a power of two), indexed by VA page number & mask. */
+  readonly mask: number;
   /**
    * VA page of each entry: bits [31:12] (a page number, never -1) and the high word, as two
    * int32 compares. One float key (hi * 2^20 + page) costs double arithmetic and a conversion
    * for the index on every access once addresses have high bits, as a kernel's do.
    */
-  readonly tagLo = new Int32Array(TLB_SIZE).fill(-1);
-  readonly tagHi = new Int32Array(TLB_SIZE);
+  readonly tagLo: Int32Array;
+  readonly tagHi: Int32Array;
   /** Offset of the page start within `ram[ramIndex]`. */
-  readonly offset = new Float64Array(TLB_SIZE);
-  readonly ramIndex = new Int8Array(TLB_SIZE);
+  readonly offset: Float64Array;
+  readonly ramIndex: Int8Array;
   /** Physical page base for each entry (used to find entries when code pages change). */
-  readonly paPage = new Float64Array(TLB_SIZE).fill(-1);
+  readonly paPage: Float64Array;
   /**
-   * Exec TLB only: the decoded page of each entry, so that going to another page costs a TLB
-   * probe rather than a Map lookup. Reset whenever the entry is refilled.
+   * Exec TLB only (empty in the others): the decoded page of each entry, so that going to
+   * another page costs a TLB probe rather than a Map lookup. Reset whenever the entry is refilled.
    */
-  readonly code: (CodePage | undefined)[] = new Array(TLB_SIZE).fill(undefined);
+  readonly code: (CodePage | undefined)[];
   /** Filled since the last flush. Most of a CPU's twelve TLBs stay empty (unused ELs), and
    * Linux flushes thousands of times a second while booting. */
   dirty = false;
   /**
-   * What invalidation by VA needs (TLBI VAE1 and its kin): each entry's stage-1 leaf as its
-   * first page key and its size in 4 KiB pages. The slots filled from leaves larger than a
-   * page are listed, so that invalidation does not scan the TLB; the list may name slots
-   * refilled since, and dropping more entries than asked is allowed.
+   * What invalidation by VA needs (TLBI VAE1 and its kin): the size in 4 KiB pages of each
+   * entry's stage-1 leaf, which starts at the entry's page key rounded down to that size. The
+   * slots filled from leaves larger than a page are listed, so that invalidation does not scan
+   * the TLB; the list may name slots refilled since, and dropping more entries than asked is
+   * allowed.
    */
-  readonly leafBase = new Float64Array(TLB_SIZE);
-  readonly leafPages = new Int32Array(TLB_SIZE);
-  private readonly listed = new Uint8Array(TLB_SIZE);
-  private readonly blockSlots = new Int32Array(TLB_SIZE);
-  private blockCount = 0;
+  readonly leafPages: Int32Array;
+  private readonly listed: Uint8Array;
+  private readonly blockSlots: number[] = [];
   /** Page keys spanned by the listed block entries, so most by-VA invalidations skip the list. */
   private blockLow = Infinity;
   private blockHigh = -Infinity;
@@ -159,13 +169,24 @@ export class SoftTlb {
    */
   private tagged = false;
 
+  constructor(readonly size: number, withCode: boolean) {
+    this.mask = size - 1;
+    this.tagLo = new Int32Array(this.size).fill(-1);
+    this.tagHi = new Int32Array(this.size);
+    this.offset = new Float64Array(this.size);
+    this.ramIndex = new Int8Array(this.size);
+    this.paPage = new Float64Array(this.size).fill(-1);
+    this.code = withCode ? new Array(this.size).fill(undefined) : [];
+    this.leafPages = new Int32Array(this.size);
+    this.listed = new Uint8Array(this.size);
+  }
+
   flush(): void {
     if (!this.dirty) return;
     // Entries are only ever read after a tag match, so clearing the tags is enough.
     this.tagLo.fill(-1);
     this.dirty = false;
-    if (this.blockCount > 0) this.listed.fill(0);
-    this.blockCount = 0;
+    if (this.blockSlots.length > 0) { this.listed.fill(0); this.blockSlots.length = 0; }
     this.blockLow = Infinity;
     this.blockHigh = -Infinity;
     this.tagged = false;
@@ -178,10 +199,9 @@ export class SoftTlb {
   noteLeaf(i: number, key: number, top: number, pages: number): void {
     if (top !== 0 && top !== 0xff) this.tagged = true;
     const base = pages > 1 ? key - (key % pages) : key;
-    this.leafBase[i] = base;
     this.leafPages[i] = pages;
     if (pages > 1) {
-      if (this.listed[i] === 0) { this.listed[i] = 1; this.blockSlots[this.blockCount++] = i; }
+      if (this.listed[i] === 0) { this.listed[i] = 1; this.blockSlots.push(i); }
       if (base < this.blockLow) this.blockLow = base;
       if (base + pages > this.blockHigh) this.blockHigh = base + pages;
     }
@@ -191,20 +211,27 @@ export class SoftTlb {
   flushPage(key: number): void {
     if (!this.dirty) return;
     if (this.tagged) { this.flush(); return; }
-    const page = key % 1048576, i = page & TLB_MASK;
+    const page = key % 1048576, i = page & this.mask;
     if (this.tagLo[i] === page && this.tagHi[i] === (Math.floor(key / 1048576) | 0)) this.tagLo[i] = -1;
-    if (this.blockCount === 0 || key < this.blockLow || key >= this.blockHigh) return;
-    for (let j = 0; j < this.blockCount; j++) {
-      const s = this.blockSlots[j];
-      if (key >= this.leafBase[s] && key < this.leafBase[s] + this.leafPages[s]) this.tagLo[s] = -1;
+    const slots = this.blockSlots;
+    if (slots.length === 0 || key < this.blockLow || key >= this.blockHigh) return;
+    for (let j = 0; j < slots.length; j++) {
+      const s = slots[j], pages = this.leafPages[s];
+      const k = (this.tagHi[s] >>> 0) * 1048576 + this.tagLo[s], base = k - (k % pages);
+      if (key >= base && key < base + pages) this.tagLo[s] = -1;
     }
   }
+}
+
+/** The read, write and exec TLBs of one regime. */
+function newTlbs(): SoftTlb[] {
+  return [new SoftTlb(TLB_SIZE, false), new SoftTlb(TLB_SIZE, false), new SoftTlb(CODE_TLB_SIZE, true)];
 }
 
 /** Drop the entries of write TLB `w` that point at RAM page `pageOffset` of `ramIndex`. */
 function dropWrites(w: SoftTlb, ramIndex: number, pageOffset: number): void {
   if (!w.dirty) return;
-  for (let i = 0; i < TLB_SIZE; i++) {
+  for (let i = 0; i < w.size; i++) {
     if (w.tagLo[i] !== -1 && w.ramIndex[i] === ramIndex && w.offset[i] === pageOffset) w.tagLo[i] = -1;
   }
 }
@@ -475,7 +502,7 @@ export class Cpu {
     this.jitStraightHeat = heatThreshold(cfg.jit?.straight ?? DEFAULT_JIT_THRESHOLDS.straight);
     this.codeCache = codeCache;
     this.sr = new Int32Array(cfg.sysregs.size * 2 + 2);
-    for (let el = 0; el < 4; el++) this.tlbs.push([new SoftTlb(), new SoftTlb(), new SoftTlb()]);
+    for (let el = 0; el < 4; el++) this.tlbs.push(newTlbs());
     this.ramsAdded();
     this.debug = new SelfHostedDebug(this);
     this.resetSysregs(cfg.mpidr);
@@ -744,7 +771,7 @@ export class Cpu {
       set = reused.tlbs;
       for (const t of set) for (const k of t) k.flush();
     } else {
-      set = [[new SoftTlb(), new SoftTlb(), new SoftTlb()], [new SoftTlb(), new SoftTlb(), new SoftTlb()]];
+      set = [newTlbs(), newTlbs()];
     }
     this.tlbs[0] = set[0];
     this.tlbs[1] = set[1];
@@ -1055,14 +1082,14 @@ export class Cpu {
   }
 
   private fillTlb(t: SoftTlb, lo: number, hi: number, ri: number, pa: number): void {
-    const p = lo >>> 12, i = p & TLB_MASK;
+    const p = lo >>> 12, i = p & t.mask;
     const pageBase = pa - (pa % 4096);
     t.tagLo[i] = p;
     t.tagHi[i] = hi;
     t.ramIndex[i] = ri;
     t.offset[i] = pageBase - this.bus.rams[ri].base;
     t.paPage[i] = pageBase;
-    t.code[i] = undefined;
+    if (t.code.length !== 0) t.code[i] = undefined;
     t.dirty = true;
     const tr = this.tr;
     t.noteLeaf(i, (hi >>> 0) * 1048576 + p, hi >>> 24, tr.leafPages ?? 1);
@@ -1169,7 +1196,7 @@ export class Cpu {
     // Same page as last time, with no TLB change since: skip the TLB and the cache lookup.
     const last = this.lastPage;
     if (key === this.lastPageKey && this.tlbEpoch === this.lastPageEpoch && last !== undefined && last.valid) return last;
-    const p = lo >>> 12, i = p & TLB_MASK, t = this.tlbX;
+    const p = lo >>> 12, i = p & CODE_TLB_MASK, t = this.tlbX;
     let paPage: number;
     if (t.tagLo[i] === p && t.tagHi[i] === hi) {
       paPage = t.paPage[i];

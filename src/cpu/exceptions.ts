@@ -95,13 +95,25 @@ export function takeException(cpu: Cpu, target: number, ec: number, iss: number,
 
 /** As takeException, but the return address is the next instruction (SVC, HVC, SMC). */
 export function takeExceptionAfter(cpu: Cpu, target: number, ec: number, iss: number): never {
+  enterExceptionAfter(cpu, target, ec, iss);
+  throw EXCEPTION_TAKEN;
+}
+
+/**
+ * The entry of takeExceptionAfter without the unwinding, for an instruction that ends its
+ * block anyway and has nothing left to do (SVC): it returns like a branch, with `flow` = 1 and
+ * the PC at the vector, which the run loop and compiled regions already handle, so the
+ * commonest exception of an OS skips a JavaScript throw through the region and the run loop.
+ * A debugger's software step keeps the throw (runDebugged completes a step only when the
+ * instruction returns normally).
+ */
+export function enterExceptionAfter(cpu: Cpu, target: number, ec: number, iss: number): void {
   cpu.excPcLo = cpu.pcLo;
   // SVC, HVC and SMC complete the instruction being stepped: SPSR.SS = 0, and the step
   // exception is taken when the handler returns (ARM ARM D2, "Software Step exceptions"; QEMU gen_ss_advance).
   if (cpu.pstateSs !== 0 && cpu.debugArmed && cpu.debug.stepActive()) cpu.pstateSs = 0;
   const lo = (cpu.pcLo >>> 0) + 4;
   enterException(cpu, target, VectorOffset.Sync, lo | 0, lo > 0xffffffff ? (cpu.pcHi + 1) | 0 : cpu.pcHi, ec, iss);
-  throw EXCEPTION_TAKEN;
 }
 
 /** UNDEFINED instruction (EC 0x00), routed as any synchronous exception. */

@@ -19,10 +19,11 @@ export const PA_BITS = 40;
 /** ESR_ELx.ISS bit 7, S1PTW: the stage-2 fault happened on a stage-1 table walk (D17.2.37). */
 export const S1PTW = 0x80;
 
-interface Granule { bits: number; stride: number; }
-const G4K: Granule = { bits: 12, stride: 9 };
-const G16K: Granule = { bits: 14, stride: 11 };
-const G64K: Granule = { bits: 16, stride: 13 };
+/** A translation granule: log2 of its page size, and index bits per level (entries = 2^stride). */
+interface Granule { bits: number; stride: number; entries: number; }
+const G4K: Granule = { bits: 12, stride: 9, entries: 512 };
+const G16K: Granule = { bits: 14, stride: 11, entries: 2048 };
+const G64K: Granule = { bits: 16, stride: 13, entries: 8192 };
 
 /** Output sizes of TCR_ELx.IPS / VTCR_EL2.PS (as ID_AA64MMFR0_EL1.PARange), D17.2.? VTCR_EL2. */
 const PS_BITS = [32, 36, 40, 42, 44, 48, 52, 52];
@@ -40,18 +41,30 @@ function fault2(out: Translation, fsc: number, level: number, ipa: number, s1ptw
   return false;
 }
 
-/** Read a 64-bit descriptor from physical memory as (lo, hi); false if not RAM. */
+/**
+ * Read a 64-bit descriptor from physical memory as (lo, hi); false if not RAM. Table walks
+ * stay within one RAM region nearly always, so the region found last is tried first.
+ */
 function readDescriptor(cpu: Cpu, pa: number, out: Int32Array): boolean {
   const bus = cpu.bus;
-  const ri = bus.findRam(pa);
-  if (ri < 0) return false;
-  const r = bus.rams[ri];
+  let r = lastDescRam;
+  if (r === undefined || r.bus !== bus || !(pa >= r.base && pa + 8 <= r.end)) {
+    const ri = bus.findRam(pa);
+    if (ri < 0) return false;
+    const ram = bus.rams[ri];
+    r = { bus, base: ram.base, end: ram.base + ram.size, view: ram.view };
+    // Only plain RAM is remembered: what a ROM device's range reads depends on its mode.
+    if (ram.romDevice === undefined) lastDescRam = r;
+    if (pa + 8 > r.end) return false;
+  }
   const off = pa - r.base;
-  if (off + 8 > r.size) return false;
   out[0] = r.view.getInt32(off, true);
   out[1] = r.view.getInt32(off + 4, true);
   return true;
 }
+
+/** The RAM region the last descriptor read came from (see readDescriptor). */
+let lastDescRam: { bus: Cpu["bus"]; base: number; end: number; view: DataView } | undefined;
 
 const desc = new Int32Array(2);
 
@@ -79,11 +92,13 @@ function walk(cpu: Cpu, g: Granule, startLevel: number, firstEntries: number, ta
   outBits: number, stage2Walk: boolean, viaS2: boolean, out: Translation): boolean {
   let level = startLevel;
   let tableBits = 0;
-  const entriesPerTable = Math.pow(2, g.stride);
+  // The input address as two words (it is below 2^53, so `>>> 0` is its low word exactly),
+  // which the index of each level is cut from with shifts rather than float division.
+  const inLo = inAddr >>> 0, inHi = (inAddr / TWO32) | 0;
   for (; ;) {
     const shift = g.bits + g.stride * (3 - level);
-    const entries = level === startLevel ? firstEntries : entriesPerTable;
-    const index = Math.floor(inAddr / Math.pow(2, shift)) % entries;
+    const mask = (level === startLevel ? firstEntries : g.entries) - 1;
+    const index = (shift >= 32 ? inHi >>> (shift - 32) : (inLo >>> shift) | (inHi << (32 - shift))) & mask;
     let descPa = table + index * 8;
     if (viaS2) {
       if (!stage2(cpu, descPa, Access.Read, true, out)) {
@@ -114,12 +129,13 @@ function walk(cpu: Cpu, g: Granule, startLevel: number, firstEntries: number, ta
     }
     // Block (levels 1-2) or page (level 3). Blocks are allowed at level 1 only with 4K granules.
     if (level < 3 && (level === 0 || (level === 1 && g !== G4K))) return walkFault(out, FSC.TRANSLATION, level, stage2Walk, inAddr);
-    // Output address: descriptor bits [47:shift] with the input address's bits [shift-1:0].
-    const desc48 = (dhi & 0xffff) * TWO32 + (dlo >>> 0);
-    const blockSize = Math.pow(2, shift);
-    const oa = desc48 - (desc48 % blockSize) + (inAddr % blockSize);
-    if (Math.floor(oa / Math.pow(2, outBits)) !== 0) return walkFault(out, FSC.ADDR_SIZE, level, stage2Walk, inAddr);
-    leaf.dlo = dlo; leaf.dhi = dhi; leaf.level = level; leaf.oa = oa; leaf.tableBits = tableBits;
+    // Output address: descriptor bits [47:shift] with the input address's bits [shift-1:0]
+    // (a leaf's shift is at most 30: 1 GiB blocks of the 4K granule).
+    const low = (1 << shift) - 1;
+    const oaHi = dhi & 0xffff;
+    if ((oaHi >>> (outBits - 32)) !== 0) return walkFault(out, FSC.ADDR_SIZE, level, stage2Walk, inAddr);
+    leaf.dlo = dlo; leaf.dhi = dhi; leaf.level = level; leaf.tableBits = tableBits;
+    leaf.oa = oaHi * TWO32 + (((dlo & ~low) | (inLo & low)) >>> 0);
     return true;
   }
 }
@@ -200,8 +216,9 @@ export function translate(cpu: Cpu, lo: number, hi: number, access: Access, el: 
   const levels = Math.ceil((inputBits - g.bits) / g.stride);
   const startLevel = 4 - levels;
   // VA bits [inputBits-1:0] as a number (at most 48 bits).
-  const va = (hi & 0xffff) * TWO32 + (lo >>> 0);
-  const vaIn = inputBits >= 48 ? va : va % Math.pow(2, inputBits);
+  const vaIn = inputBits >= 48 ? (hi & 0xffff) * TWO32 + (lo >>> 0)
+    : inputBits >= 32 ? (hi & ((1 << (inputBits - 32)) - 1)) * TWO32 + (lo >>> 0)
+      : (lo & ((1 << inputBits) - 1)) >>> 0;
   // Table base: TTBR BADDR bits [47:1], aligned to the size of the start table.
   let table = (ttbrHi & 0xffff) * TWO32 + ((ttbrLo & ~1) >>> 0);
   const firstShift = g.bits + g.stride * (3 - startLevel);
@@ -242,12 +259,21 @@ export function translate(cpu: Cpu, lo: number, hi: number, access: Access, el: 
   if (s2 && regimeEl === 1) stage2(cpu, out.pa, access, false, out);
 }
 
-/** Check that VA bits [63:inputBits] are all 0 (lower range) or all 1 (upper range). */
+/** Bits [b:a] of a word set (0 <= a <= b <= 31). */
+function bitRange(a: number, b: number): number {
+  return b - a >= 31 ? -1 : ((1 << (b - a + 1)) - 1) << a;
+}
+
+/** Check that VA bits [topBit:inputBits] are all 0 (lower range) or all 1 (upper range), topBit 55 with TBI, else 63. */
 function checkRange(lo: number, hi: number, inputBits: number, tbi: boolean, upper: boolean): boolean {
   const topBit = tbi ? 55 : 63;
-  for (let b = inputBits; b <= topBit; b++) {
-    const bit = b < 32 ? (lo >>> b) & 1 : (hi >>> (b - 32)) & 1;
-    if (bit !== (upper ? 1 : 0)) return false;
+  if (inputBits > topBit) return true;
+  const want = upper ? -1 : 0;
+  const mh = bitRange(Math.max(inputBits, 32) - 32, topBit - 32);
+  if ((hi & mh) !== (want & mh)) return false;
+  if (inputBits < 32) {
+    const ml = bitRange(inputBits, 31);
+    if ((lo & ml) !== (want & ml)) return false;
   }
   return true;
 }

@@ -4,7 +4,7 @@
  */
 import { HCR_EL2, SCR_EL3 } from "../arch-bits.js";
 import { Cpu, EC, zr } from "../cpu.js";
-import { exceptionReturn, ExceptionKind, routeException } from "../exceptions.js";
+import { enterExceptionAfter, exceptionReturn, ExceptionKind, routeException } from "../exceptions.js";
 import { SR } from "../sysregs.js";
 import type { CompileContext, Decoded, InsnDef } from "./table.js";
 import { condHolds, condName, condSrc, hexImm, xreg } from "./util.js";
@@ -124,7 +124,8 @@ export const branchGroup: InsnDef[] = [
     // SVC: to EL1, or EL2 from EL0 with HCR_EL2.TGE (ARM ARM D1.10.4). ISS = imm16.
     name: "SVC", pattern: "11010100 000 imm16:16 000 01", branch: true,
     exec: (cpu, d) => {
-      cpu.takeExceptionAfter(routeException(cpu, ExceptionKind.Sync), EC.SVC64, d.imm16);
+      if (cpu.debugArmed) cpu.takeExceptionAfter(routeException(cpu, ExceptionKind.Sync), EC.SVC64, d.imm16);
+      enterExceptionAfter(cpu, routeException(cpu, ExceptionKind.Sync), EC.SVC64, d.imm16);
     },
     disasm: (d) => `svc\t${hexImm(d.imm16)}`,
   },

@@ -8,7 +8,7 @@ import { Access, Cpu, zr, zw } from "../cpu.js";
 import type { Decoded, ExecFn, InsnDef } from "./table.js";
 import { xreg } from "./util.js";
 import { carryHi, fpReg, memOff, memPost, memPre, spAlignmentCheck } from "./loadstore-common.js";
-import { checkQAlign, execOffset, execPost, execPre } from "./loadstore-single.js";
+import { addAccessSource, checkQAlign, compileOffset, compilePost, compilePre, execOffset, execPost, execPre } from "./loadstore-single.js";
 
 type PairAccess = (cpu: Cpu, d: Decoded, lo: number, hi: number) => void;
 
@@ -152,6 +152,24 @@ const execStpXPre: ExecFn = (cpu, d) => {
   x[n2] = lo; x[n2 + 1] = hi;
 };
 
+/**
+ * The general-register pair accesses as compile-hook source (see loadstore-single.ts
+ * compileAccess) over the first element's address: both accesses, then the registers, in the
+ * order the functions above use. The second address is the first plus the element size.
+ */
+function secondSrc(lo: string, hi: string, k: number): string {
+  return `const pl = ${lo}, ph = ${hi}, q = (pl >>> 0) + ${k}, ql = q | 0, qh = q > 4294967295 ? (ph + 1) | 0 : ph;`;
+}
+addAccessSource(ldpX, (d, lo, hi) => `{ ${secondSrc(lo, hi, 8)} const va = cpu.read64(pl, ph), vah = cpu.ldHi; ` +
+  `const vb = cpu.read64(ql, qh), vbh = cpu.ldHi; x[${d.t * 2}] = va; x[${d.t * 2 + 1}] = vah; x[${d.t2 * 2}] = vb; x[${d.t2 * 2 + 1}] = vbh; }`);
+addAccessSource(ldpW, (d, lo, hi) => `{ ${secondSrc(lo, hi, 4)} const va = cpu.read32(pl, ph), vb = cpu.read32(ql, qh); ` +
+  `x[${d.t * 2}] = va; x[${d.t * 2 + 1}] = 0; x[${d.t2 * 2}] = vb; x[${d.t2 * 2 + 1}] = 0; }`);
+addAccessSource(ldpSW, (d, lo, hi) => `{ ${secondSrc(lo, hi, 4)} const va = cpu.read32(pl, ph), vb = cpu.read32(ql, qh); ` +
+  `x[${d.t * 2}] = va; x[${d.t * 2 + 1}] = va >> 31; x[${d.t2 * 2}] = vb; x[${d.t2 * 2 + 1}] = vb >> 31; }`);
+addAccessSource(stpX, (d, lo, hi) => `{ ${secondSrc(lo, hi, 8)} cpu.write64(pl, ph, x[${d.t * 2}], x[${d.t * 2 + 1}]); ` +
+  `cpu.write64(ql, qh, x[${d.t2 * 2}], x[${d.t2 * 2 + 1}]); }`);
+addAccessSource(stpW, (d, lo, hi) => `{ ${secondSrc(lo, hi, 4)} cpu.write32(pl, ph, x[${d.t * 2}]); cpu.write32(ql, qh, x[${d.t2 * 2}]); }`);
+
 /** Allocated (opc, V, L, mode) combinations, ARM ARM C4.1.66. */
 function pairAllocated(d: Decoded): boolean {
   if (d.opc === 3) return false;
@@ -187,6 +205,8 @@ export const loadStorePairGroup: InsnDef[] = [
       else if (d.acc === stpX) d.exec = d.mode === 3 ? execStpXPre : d.mode === 1 ? execPost : execStpXOffset;
     },
     exec: execOffset,
+    // General registers only (compileAccess leaves SIMD&FP to exec), by addressing mode.
+    compile: (d, c) => d.mode === 1 ? compilePost(d, c) : d.mode === 3 ? compilePre(d, c) : compileOffset(d, c),
     disasm: (d) => {
       const scale = pairScale(d);
       const op = (d.L ? "ld" : "st") + (d.mode === 0 ? "np" : "p") + (!d.V && d.opc === 1 ? "sw" : "");

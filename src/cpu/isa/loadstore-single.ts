@@ -302,23 +302,31 @@ function offsetExecFor(k: Kind): ExecFn {
 
 /**
  * The general-register accesses as source for compile hooks, over the address (lo, hi): the
- * same reads, writes and extensions as the MemAccess functions above.
+ * same reads, writes and extensions as the MemAccess functions above. The pair accesses
+ * (loadstore-pair.ts) add theirs with addAccessSource.
  */
-const GPR_ACCESS_SRC = new Map<MemAccess, (t2: number, lo: string, hi: string) => string>([
-  [ld8, (t, lo, hi) => `x[${t}] = cpu.read8(${lo}, ${hi}); x[${t + 1}] = 0;`],
-  [ld16, (t, lo, hi) => `x[${t}] = cpu.read16(${lo}, ${hi}); x[${t + 1}] = 0;`],
-  [ld32, (t, lo, hi) => `x[${t}] = cpu.read32(${lo}, ${hi}); x[${t + 1}] = 0;`],
-  [ld64, (t, lo, hi) => `x[${t}] = cpu.read64(${lo}, ${hi}); x[${t + 1}] = cpu.ldHi;`],
-  [lds8x, (t, lo, hi) => `{ const v = (cpu.read8(${lo}, ${hi}) << 24) >> 24; x[${t}] = v; x[${t + 1}] = v >> 31; }`],
-  [lds16x, (t, lo, hi) => `{ const v = (cpu.read16(${lo}, ${hi}) << 16) >> 16; x[${t}] = v; x[${t + 1}] = v >> 31; }`],
-  [lds32x, (t, lo, hi) => `{ const v = cpu.read32(${lo}, ${hi}); x[${t}] = v; x[${t + 1}] = v >> 31; }`],
-  [lds8w, (t, lo, hi) => `x[${t}] = (cpu.read8(${lo}, ${hi}) << 24) >> 24; x[${t + 1}] = 0;`],
-  [lds16w, (t, lo, hi) => `x[${t}] = (cpu.read16(${lo}, ${hi}) << 16) >> 16; x[${t + 1}] = 0;`],
-  [st8, (t, lo, hi) => `cpu.write8(${lo}, ${hi}, x[${t}] & 255);`],
-  [st16, (t, lo, hi) => `cpu.write16(${lo}, ${hi}, x[${t}] & 65535);`],
-  [st32, (t, lo, hi) => `cpu.write32(${lo}, ${hi}, x[${t}]);`],
-  [st64, (t, lo, hi) => `cpu.write64(${lo}, ${hi}, x[${t}], x[${t + 1}]);`],
+type AccessSource = (d: Decoded, lo: string, hi: string) => string;
+const single = (f: (t: number, lo: string, hi: string) => string): AccessSource => (d, lo, hi) => f(d.t * 2, lo, hi);
+const GPR_ACCESS_SRC = new Map<MemAccess, AccessSource>([
+  [ld8, single((t, lo, hi) => `x[${t}] = cpu.read8(${lo}, ${hi}); x[${t + 1}] = 0;`)],
+  [ld16, single((t, lo, hi) => `x[${t}] = cpu.read16(${lo}, ${hi}); x[${t + 1}] = 0;`)],
+  [ld32, single((t, lo, hi) => `x[${t}] = cpu.read32(${lo}, ${hi}); x[${t + 1}] = 0;`)],
+  [ld64, single((t, lo, hi) => `x[${t}] = cpu.read64(${lo}, ${hi}); x[${t + 1}] = cpu.ldHi;`)],
+  [lds8x, single((t, lo, hi) => `{ const v = (cpu.read8(${lo}, ${hi}) << 24) >> 24; x[${t}] = v; x[${t + 1}] = v >> 31; }`)],
+  [lds16x, single((t, lo, hi) => `{ const v = (cpu.read16(${lo}, ${hi}) << 16) >> 16; x[${t}] = v; x[${t + 1}] = v >> 31; }`)],
+  [lds32x, single((t, lo, hi) => `{ const v = cpu.read32(${lo}, ${hi}); x[${t}] = v; x[${t + 1}] = v >> 31; }`)],
+  [lds8w, single((t, lo, hi) => `x[${t}] = (cpu.read8(${lo}, ${hi}) << 24) >> 24; x[${t + 1}] = 0;`)],
+  [lds16w, single((t, lo, hi) => `x[${t}] = (cpu.read16(${lo}, ${hi}) << 16) >> 16; x[${t + 1}] = 0;`)],
+  [st8, single((t, lo, hi) => `cpu.write8(${lo}, ${hi}, x[${t}] & 255);`)],
+  [st16, single((t, lo, hi) => `cpu.write16(${lo}, ${hi}, x[${t}] & 65535);`)],
+  [st32, single((t, lo, hi) => `cpu.write32(${lo}, ${hi}, x[${t}]);`)],
+  [st64, single((t, lo, hi) => `cpu.write64(${lo}, ${hi}, x[${t}], x[${t + 1}]);`)],
 ]);
+
+/** Give the access function `acc` (as set in Decoded.acc) a compile-hook source. */
+export function addAccessSource(acc: (cpu: Cpu, d: Decoded, lo: number, hi: number) => void, src: AccessSource): void {
+  GPR_ACCESS_SRC.set(acc, src);
+}
 
 /**
  * Compile hook of the base-plus-offset forms (execOffset and its direct variants), general
@@ -326,7 +334,7 @@ const GPR_ACCESS_SRC = new Map<MemAccess, (t2: number, lo: string, hi: string) =
  * it, as in exec. An SP base that is not 16-byte aligned takes exec's path, which checks the
  * SP alignment fault (ARM ARM D1.8.2).
  */
-function compileOffset(d: Decoded, c: CompileContext): string | undefined {
+export function compileOffset(d: Decoded, c: CompileContext): string | undefined {
   const n2 = d.n * 2, off = d.off as number;
   const hi = off >= 0
     ? `s > 4294967295 ? (x[${n2 + 1}] + 1) | 0 : x[${n2 + 1}]`
@@ -348,7 +356,7 @@ function compileRegOffset(d: Decoded, c: CompileContext): string | undefined {
 }
 
 /** Pre-index (execPre): the access at base + offset, then that address written back. */
-function compilePre(d: Decoded, c: CompileContext): string | undefined {
+export function compilePre(d: Decoded, c: CompileContext): string | undefined {
   const n2 = d.n * 2;
   return compileAccess(d, c,
     `const s = (x[${n2}] >>> 0) + ${d.off}, al = s | 0, ah = s > 4294967295 ? (x[${n2 + 1}] + 1) | 0 : s < 0 ? (x[${n2 + 1}] - 1) | 0 : x[${n2 + 1}];`,
@@ -356,7 +364,7 @@ function compilePre(d: Decoded, c: CompileContext): string | undefined {
 }
 
 /** Post-index (execPost): the access at base, then base + offset written back. */
-function compilePost(d: Decoded, c: CompileContext): string | undefined {
+export function compilePost(d: Decoded, c: CompileContext): string | undefined {
   const n2 = d.n * 2;
   return compileAccess(d, c, `const al = x[${n2}], ah = x[${n2 + 1}];`, "al", "ah",
     `const s = (al >>> 0) + ${d.off}; x[${n2}] = s | 0; x[${n2 + 1}] = s > 4294967295 ? (ah + 1) | 0 : s < 0 ? (ah - 1) | 0 : ah;`);
@@ -370,7 +378,7 @@ function compileAccess(d: Decoded, c: CompileContext, setup: string, lo: string,
   if (d.fp) return undefined;
   const access = GPR_ACCESS_SRC.get(d.acc);
   if (access === undefined) return undefined;
-  const fast = `{ ${setup} ${access(d.t * 2, lo, hi)} ${after} }`;
+  const fast = `{ ${setup} ${access(d, lo, hi)} ${after} }`;
   return d.n === 31 ? `if ((x[62] & 15) !== 0) ${c.exec}(cpu, ${c.d}); else ${fast}` : fast;
 }
 
