@@ -387,3 +387,14 @@ export class VirtioPciFunction extends PciFunction {
 function truncate(v: number, size: number): number {
   return size === 4 ? v >>> 0 : v & (size === 2 ? 0xffff : 0xff);
 }
+
+/**
+ * The MSI-X vectors QEMU's *-pci devices have by default: virtio-net-pci 2 per queue pair plus
+ * the control queue and the configuration (4 with one pair), virtio-blk-pci one per queue plus
+ * the configuration, virtio-rng-pci and virtio-serial-pci 2.
+ */
+export function virtioPciVectors(device: VirtioDevice): number {
+  if (device.deviceId === 1) return 4;
+  if (device.deviceId === 2) return device.queueCount + 1;
+  return 2;
+}
