@@ -1,10 +1,10 @@
 /**
  * QEMU's ivshmem-plain (hw/misc/ivshmem.c; docs/specs/ivshmem-spec.rst): a PCI function
- * 1af4:1110, class 0x0500 (RAM), revision 1, subsystem 1af4:1100, interrupt pin INTA, whose
+ * 1af4:1110, class 0x0500 (RAM), revision 1, subsystem 1af4:1100, no interrupt pin, whose
  * BAR2 (64-bit prefetchable, the backend's size) is memory shared with whoever else maps the
  * same backend, and whose BAR0 (256 bytes) holds the registers:
  *   0x00 IntrMask   read/write
- *   0x04 IntrStatus read clears it; a write sets it (the line is IntrStatus & IntrMask)
+ *   0x04 IntrStatus read clears it; a write sets it (with no pin and no MSI-X, it raises nothing)
  *   0x08 IVPosition this peer's ID: 0 without a server (ivshmem-plain has none)
  *   0x0c Doorbell   write-only: (peer << 16) | vector rings a peer; no peers without a server
  * Registers are 32 bits wide (QEMU's ops take 4-byte accesses; narrower ones read part of one).
@@ -56,7 +56,7 @@ export class IvshmemPlain extends PciFunction {
   constructor(readonly memory: SharedMemory) {
     super("ivshmem-plain", {
       vendor: VENDOR_IVSHMEM, device: DEVICE_IVSHMEM, revision: 1, classCode: CLASS_MEMORY_RAM,
-      subsystemVendor: PCI_SUBSYSTEM_VENDOR_QEMU, subsystemId: PCI_SUBSYSTEM_ID_QEMU, interruptPin: 1,
+      subsystemVendor: PCI_SUBSYSTEM_VENDOR_QEMU, subsystemId: PCI_SUBSYSTEM_ID_QEMU,
     });
     if (memory.size & (memory.size - 1)) throw new RangeError("ivshmem: the shared memory's size must be a power of two");
     const registers: MmioDevice = {
@@ -77,7 +77,6 @@ export class IvshmemPlain extends PciFunction {
       case REG.INTR_STATUS: {
         const v = this.intrStatus;
         this.intrStatus = 0; // reading clears every interrupt (ivshmem_IntrStatus_read)
-        this.update();
         return v;
       }
       case REG.IV_POSITION: return 0;
@@ -87,14 +86,10 @@ export class IvshmemPlain extends PciFunction {
 
   private writeRegister(reg: number, value: number): void {
     switch (reg) {
-      case REG.INTR_MASK: this.intrMask = value; this.update(); break;
-      case REG.INTR_STATUS: this.intrStatus = value; this.update(); break;
+      case REG.INTR_MASK: this.intrMask = value; break;
+      case REG.INTR_STATUS: this.intrStatus = value; break;
       // Doorbell: no peers without the server, so nothing to ring (QEMU checks dest < nb_peers).
       default: break;
     }
-  }
-
-  private update(): void {
-    this.setIntx((this.intrStatus & this.intrMask) !== 0);
   }
 }

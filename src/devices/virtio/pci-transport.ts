@@ -18,7 +18,7 @@
 import type { MmioDevice } from "../../memory/bus.js";
 import { Msix } from "../pci/msix.js";
 import { PciFunction } from "../pci/pci-function.js";
-import type { VirtioDevice } from "./device.js";
+import { bit, type VirtioDevice } from "./device.js";
 import type { GuestMemory } from "./guest-memory.js";
 import { STATUS, VirtioTransport } from "./transport.js";
 
@@ -46,7 +46,12 @@ const COMMON = {
   DFSELECT: 0x00, DF: 0x04, GFSELECT: 0x08, GF: 0x0c, MSIX: 0x10, NUMQ: 0x12, STATUS: 0x14, CFGGENERATION: 0x15,
   Q_SELECT: 0x16, Q_SIZE: 0x18, Q_MSIX: 0x1a, Q_ENABLE: 0x1c, Q_NOFF: 0x1e,
   Q_DESCLO: 0x20, Q_DESCHI: 0x24, Q_AVAILLO: 0x28, Q_AVAILHI: 0x2c, Q_USEDLO: 0x30, Q_USEDHI: 0x34,
+  /** virtio 1.2 4.1.4.3: queue_reset, with VIRTIO_F_RING_RESET. */
+  Q_RESET: 0x3a,
 } as const;
+
+/** virtio 1.2 section 6: the driver may reset one queue (QEMU 7.2's queue_reset, on by default). */
+const VIRTIO_F_RING_RESET = 40n;
 
 /** 4.1.4.8: the legacy interface's registers (the configuration follows at 20, or 24 with MSI-X). */
 const LEGACY = { HOST_FEATURES: 0, GUEST_FEATURES: 4, QUEUE_PFN: 8, QUEUE_NUM: 12, QUEUE_SEL: 14, QUEUE_NOTIFY: 16, STATUS: 18, ISR: 19, CONFIG_VECTOR: 20, QUEUE_VECTOR: 22, CONFIG: 24 } as const;
@@ -84,6 +89,21 @@ class VirtioPciTransport extends VirtioTransport {
   /** A driver's read of the low or high word of the device's features. */
   deviceFeatureWord(sel: number): number {
     return sel > 1 ? 0 : Number((this.offeredFeaturesModern >> BigInt(32 * sel)) & 0xffffffffn);
+  }
+
+  /** The modern interface also offers queue reset (its queue_reset register). */
+  override get offeredFeatures(): bigint {
+    const f = super.offeredFeatures;
+    return this.legacy || !this.device ? f : f | bit(VIRTIO_F_RING_RESET);
+  }
+
+  /** 4.1.4.3.2 queue_reset: the queue stops and forgets its ring, its size and vector go back to their defaults. */
+  resetQueue(i: number): void {
+    const q = this.queues[i], eventIdx = q.eventIdx;
+    q.reset();
+    q.eventIdx = eventIdx;
+    this.setup[i] = this.initialSetup(i);
+    q.size = this.setup[i].size;
   }
 
   /** The modern interface offers VERSION_1 whichever interface was used last. */
@@ -310,6 +330,7 @@ export class VirtioPciFunction extends PciFunction {
       case COMMON.Q_AVAILHI: return s?.avail[1] ?? 0;
       case COMMON.Q_USEDLO: return s?.used[0] ?? 0;
       case COMMON.Q_USEDHI: return s?.used[1] ?? 0;
+      case COMMON.Q_RESET: return 0; // the reset is done by the time the write returns
       default: return 0;
     }
   }
@@ -337,6 +358,7 @@ export class VirtioPciFunction extends PciFunction {
       case COMMON.Q_AVAILHI: if (s) s.avail[1] = value; break;
       case COMMON.Q_USEDLO: if (s) s.used[0] = value; break;
       case COMMON.Q_USEDHI: if (s) s.used[1] = value; break;
+      case COMMON.Q_RESET: if (s && (value & 0xffff) === 1) t.resetQueue(t.queueSel); break;
       default: break;
     }
   }
