@@ -10,8 +10,11 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 # The Debian cloud kernel has the PCI host (pci-host-generic) built in, virtio-pci as modules.
+# virtio_pci.force_legacy=1 on the command line: the driver takes the legacy I/O BAR instead.
+legacy=0
+for a in $(cat /proc/cmdline); do [ "$a" = virtio_pci.force_legacy=1 ] && legacy=1; done
 for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk virtio-rng virtio_console failover net_failover virtio_net; do
-  insmod /modules/$m.ko
+  if [ $m = virtio_pci ]; then insmod /modules/$m.ko force_legacy=$legacy; else insmod /modules/$m.ko; fi
 done
 for i in $(seq 1 100); do [ -e /sys/block/vda ] && [ -e /dev/hvc0 ] && [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done
 echo 1 > /proc/sys/kernel/printk
