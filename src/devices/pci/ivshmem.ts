@@ -13,7 +13,7 @@
  * hypervisor) one buffer both devices see; a file on the host, each access the file's own
  * bytes (see the CLI's backend).
  */
-import type { MmioDevice } from "../../memory/bus.js";
+import type { Bus, MmioDevice } from "../../memory/bus.js";
 import { PCI_SUBSYSTEM_ID_QEMU, PCI_SUBSYSTEM_VENDOR_QEMU } from "../pci-host.js";
 import { PciFunction } from "./pci-function.js";
 
@@ -91,5 +91,25 @@ export class IvshmemPlain extends PciFunction {
       // Doorbell: no peers without the server, so nothing to ring (QEMU checks dest < nb_peers).
       default: break;
     }
+  }
+}
+
+/**
+ * A stretch of the board's RAM as the shared memory (partitions under the hypervisor given the
+ * same physical memory area): accesses go through the bus, so a store into code another CPU
+ * has decoded drops that code as a CPU store would. Read-only: stores are dropped.
+ */
+export class BusSharedMemory implements SharedMemory {
+  readonly name = "ivshmem-ram";
+  constructor(private readonly bus: Bus, private readonly base: number, readonly size: number, private readonly writable: boolean) {}
+
+  read(offset: number, size: number, cpuIndex: number): number {
+    if (offset + size > this.size) return 0;
+    const v = this.bus.read(this.base + offset, size, cpuIndex);
+    return typeof v === "number" ? v : 0;
+  }
+
+  write(offset: number, size: number, value: number, cpuIndex: number): void {
+    if (this.writable && offset + size <= this.size) this.bus.write(this.base + offset, size, value, cpuIndex);
   }
 }
