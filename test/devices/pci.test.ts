@@ -147,3 +147,23 @@ test("MSI-X: masked vectors pend and go out when unmasked; the ITS sees the requ
   assert.deepEqual(sent.slice(2), ["write 8020040 81"]);
   assert.equal(f.msix.read(0x800, 4), 0);
 });
+
+test("a guest writing junk everywhere in config space and the windows: no exception, the IDs stay", () => {
+  const b = board(3);
+  let seed = 12345;
+  const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0);
+  for (let i = 0; i < 20000; i++) {
+    const size = [1, 2, 4][rand() % 3];
+    const devfn = [0, 8, 40, 16][rand() % 4];
+    const reg = (rand() % 0x1000) & ~(size - 1);
+    b.bus.write(ecam(devfn, reg), size, rand(), 0);
+    b.bus.read(ecam(devfn, reg), size, 0);
+    // Whatever the BARs now say, accesses anywhere in the windows.
+    const window = [VIRT.PCIE_MMIO, VIRT.PCIE_PIO, VIRT.PCIE_MMIO_HIGH][rand() % 3];
+    const at = window + ((rand() % 0x100000) & ~(size - 1));
+    b.bus.write(at, size, rand(), 0);
+    b.bus.read(at, size, 0);
+  }
+  assert.equal(b.bus.read(ecam(8, 0), 4, 0), 0x10051af4);
+  assert.equal(b.bus.read(ecam(40, 0), 4, 0), 0x11101af4);
+});

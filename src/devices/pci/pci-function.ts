@@ -81,9 +81,8 @@ export class PciFunction {
     this.used.fill(1, 0, HEADER_SIZE);
   }
 
-  protected get view(): DataView {
-    return new DataView(this.config.buffer);
-  }
+  protected readonly view = new DataView(this.config.buffer);
+  private readonly wmaskView = new DataView(this.wmask.buffer);
 
   get command(): number {
     return this.config[REG_COMMAND] | (this.config[REG_COMMAND + 1] << 8);
@@ -95,11 +94,11 @@ export class PciFunction {
     const type = bar.kind === "io" ? 0x1 : (bar.kind === "mem64" ? 0x4 : 0) | (bar.prefetchable ? 0x8 : 0);
     v.setUint32(at, type, true);
     const low = (~(bar.size - 1)) >>> 0;
-    new DataView(this.wmask.buffer).setUint32(at, bar.kind === "io" ? low & ~0x3 : low & ~0xf, true);
+    this.wmaskView.setUint32(at, bar.kind === "io" ? low & ~0x3 : low & ~0xf, true);
     if (bar.kind === "mem64") {
       if (index === 5) throw new RangeError("a 64-bit BAR takes two slots");
       // Sizes below 4 GiB: the whole upper dword is address.
-      new DataView(this.wmask.buffer).setUint32(at + 4, 0xffffffff, true);
+      this.wmaskView.setUint32(at + 4, 0xffffffff, true);
     }
     this.bars[index] = bar;
   }
