@@ -6,7 +6,7 @@
 import type { CpuTopology } from "../boards/virt/fdt.js";
 import { type CpuModel, DEFAULT_CPU_MODEL, findCpuModel } from "../cpu/cpu-models.js";
 import { MAX_ICOUNT_SHIFT, type ClockSpec } from "../devices/system-counter.js";
-import { checkDeviceArgs, emptyDeviceArgs, parseChardev, parseDevice, parseDrive, parseGlobal, parseNetdevOption, type DeviceArgs } from "./device-args.js";
+import { checkDeviceArgs, emptyDeviceArgs, parseChardev, parseDevice, parseDrive, parseGlobal, parseNetdevOption, parseObject, type DeviceArgs } from "./device-args.js";
 
 export class UsageError extends Error {
   override readonly name = "UsageError";
@@ -176,6 +176,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
       case "-global": parseGlobal(value(), out.devices!); break;
       case "-chardev": parseChardev(value(), out.devices!); break;
       case "-netdev": parseNetdevOption(value(), out.devices!); break;
+      case "-object": parseObject(value(), out.devices!); break;
       case "-s": out.gdb = DEFAULT_GDB; break;
       case "-gdb": out.gdb = parseGdbSpec(value()); break;
       case "-S": out.startStopped = true; break;

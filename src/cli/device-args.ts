@@ -6,8 +6,13 @@
  *   -chardev file,id=C,path=F | null,id=C  -device virtio-serial-device -device virtconsole,chardev=C
  *   -netdev TYPE,id=N,... (netdev-args.ts)  -device virtio-net-device,netdev=N[,mac=52:54:00:12:34:56]
  *   -global virtio-mmio.force-legacy=false  (version 2 transports; QEMU's default is legacy)
- * A -drive is only a backend; a -device puts it on a transport. `if=virtio` is refused: on
- * QEMU's virt it makes a virtio-blk-pci disk, and there is no virtio-pci here.
+ * The same devices on the PCIe root bus (virtio-pci, transitional as QEMU's on pcie.0), each
+ * in the first free slot from 1 unless addr=SLOT[.FN] (hex) places it:
+ *   -device virtio-blk-pci,drive=ID  virtio-rng-pci  virtio-serial-pci  (virtconsole goes on either)
+ *   -device virtio-net-pci,netdev=N,romfile=   (no option ROMs here: romfile= must be empty)
+ *   (QEMU's aliases virtio-blk, virtio-net, virtio-rng and virtio-serial name the -pci ones.)
+ * A -drive is only a backend; a -device puts it on a transport. `if=virtio` is refused (QEMU
+ * adds its virtio-blk-pci after every -device; give the -device instead).
  *
  * Firmware and loaders, as QEMU 7.2:
  *   -drive if=pflash,format=raw,file=F[,unit=0|1][,readonly=on]   a flash bank's contents
@@ -28,11 +33,20 @@ export interface DriveArg {
   snapshot: boolean;
 }
 
-export type VirtioDeviceArg = { kind: "virtio-blk"; drive: string; serial?: string } | { kind: "virtio-rng" }
+export type VirtioDeviceArg = ({ kind: "virtio-blk"; drive: string; serial?: string } | { kind: "virtio-rng" }
   /** virtio-serial-device; `console` is its virtconsole's chardev id (port 0). */
   | { kind: "virtio-serial"; console?: string }
   /** virtio-net-device: its netdev's id (none: a NIC with no peer), its mac= if given. */
-  | { kind: "virtio-net"; netdev?: string; mac?: Uint8Array; option: string };
+  | { kind: "virtio-net"; netdev?: string; mac?: Uint8Array; option: string }) & VirtioPlacement;
+
+/** Which transport: a virtio-mmio one (-device virtio-*-device) or a PCI function (virtio-*-pci). */
+export interface VirtioPlacement {
+  /** The driver name as given (after alias resolution), for messages. */
+  driver: string;
+  pci: boolean;
+  /** addr=: the PCI devfn (slot << 3 | function); absent: the first free slot. */
+  devfn?: number;
+}
 
 export interface ChardevArg {
   id: string;
@@ -66,8 +80,29 @@ export interface GuestLoaderArg {
   bootargs?: string;
 }
 
+/** -object memory-backend-file|memory-backend-ram: memory a device (ivshmem) maps. */
+export interface MemdevArg {
+  id: string;
+  backend: "file" | "ram";
+  size: number;
+  /** memory-backend-file's mem-path. */
+  path?: string;
+  /** share=on: the file's pages themselves (MAP_SHARED), else a private copy (MAP_PRIVATE). */
+  share: boolean;
+}
+
+/** -device ivshmem-plain,memdev=ID: the shared memory as BAR2. */
+export interface IvshmemArg {
+  memdev: string;
+  devfn?: number;
+  option: string;
+}
+
 export interface DeviceArgs {
   drives: DriveArg[];
+  /** -object memory-backend-*, by id. */
+  memdevs: MemdevArg[];
+  ivshmem: IvshmemArg[];
   /** The two flash banks' -drive if=pflash, by unit. */
   pflash: (PflashArg | undefined)[];
   loaders: LoaderArg[];
@@ -83,7 +118,7 @@ export interface DeviceArgs {
 }
 
 export function emptyDeviceArgs(): DeviceArgs {
-  return { drives: [], pflash: [], loaders: [], guestLoaders: [], chardevs: [], virtioDevices: [], netdevs: [], warnings: [], virtioLegacy: true };
+  return { drives: [], memdevs: [], ivshmem: [], pflash: [], loaders: [], guestLoaders: [], chardevs: [], virtioDevices: [], netdevs: [], warnings: [], virtioLegacy: true };
 }
 
 /** QEMU's key=value list (a leading bare word is the value of `implied`); ",," is a literal comma. */
@@ -135,7 +170,7 @@ export function parseDrive(text: string, out: DeviceArgs): void {
     }
   }
   if (iface === "virtio") {
-    throw new UsageError(`${opt}: if=virtio makes a virtio-blk-pci disk on QEMU's virt and virtio-pci is not supported; use if=none,id=ID with -device virtio-blk-device,drive=ID`);
+    throw new UsageError(`${opt}: if=virtio is not supported; use if=none,id=ID with -device virtio-blk-pci,drive=ID (what if=virtio makes on QEMU's virt) or virtio-blk-device,drive=ID`);
   }
   if (iface === "pflash") return parsePflashDrive(opt, kv, file, unit, readOnly, snapshot, out);
   if (unit !== undefined) throw new UsageError(`${opt}: unit= is only supported with if=pflash`);
@@ -232,24 +267,39 @@ function parseGuestLoader(opt: string, kv: Map<string, string>, out: DeviceArgs)
   out.guestLoaders.push({ text: opt.replace(/^-device /, ""), addr, kind: kernel !== undefined ? "kernel" : "initrd", file: (kernel ?? initrd)!, bootargs });
 }
 
+/** QEMU's qdev aliases of the virtio devices on a machine with PCI (qdev-monitor.c qdev_alias_table). */
+const ALIASES: Record<string, string> = { "virtio-blk": "virtio-blk-pci", "virtio-net": "virtio-net-pci", "virtio-rng": "virtio-rng-pci", "virtio-serial": "virtio-serial-pci" };
+
+/** PCI's addr property (pci.c, set_pci_devfn): SLOT[.FN] in hex, or a plain number as devfn. */
+function parsePciAddr(opt: string, v: string): number {
+  const m = /^([0-9a-fA-F]{1,2})(?:\.([0-7]))?$/.exec(v);
+  const slot = m ? parseInt(m[1], 16) : NaN;
+  if (!m || slot > 0x1f) throw new UsageError(`${opt}: Property 'addr' doesn't take value '${v}'`);
+  return (slot << 3) | Number(m[2] ?? 0);
+}
+
 export function parseDevice(text: string, out: DeviceArgs): void {
   const opt = `-device ${text}`;
   const kv = keyValues(text, "driver", "-device");
-  const driver = kv.get("driver");
+  const given = kv.get("driver");
   kv.delete("driver");
+  const driver = given !== undefined ? ALIASES[given] ?? given : given;
   const only = (allowed: string[]) => {
     for (const key of kv.keys()) if (!allowed.includes(key)) throw new UsageError(`${opt}: Property '${driver}.${key}' not found`);
   };
+  const pci = driver !== undefined && /^virtio-.*-pci$/.test(driver);
+  const pciKeys = pci ? ["addr"] : [];
+  const placement = (): VirtioPlacement => ({ driver: driver!, pci, devfn: kv.has("addr") ? parsePciAddr(opt, kv.get("addr")!) : undefined });
   switch (driver) {
-    case "virtio-blk-device": {
-      only(["drive", "serial"]);
+    case "virtio-blk-device": case "virtio-blk-pci": {
+      only(["drive", "serial", ...pciKeys]);
       const drive = kv.get("drive");
       if (drive === undefined) throw new UsageError(`${opt}: drive property not set`);
-      if (!out.drives.some((d) => d.id === drive)) throw new UsageError(`${opt}: Property 'virtio-blk-device.drive' can't find value '${drive}'`);
+      if (!out.drives.some((d) => d.id === drive)) throw new UsageError(`${opt}: Property '${driver}.drive' can't find value '${drive}'`);
       if (out.virtioDevices.some((d) => d.kind === "virtio-blk" && d.drive === drive)) {
         throw new UsageError(`${opt}: Drive '${drive}' is already in use by another device`);
       }
-      out.virtioDevices.push({ kind: "virtio-blk", drive, serial: kv.get("serial") });
+      out.virtioDevices.push({ kind: "virtio-blk", drive, serial: kv.get("serial"), ...placement() });
       break;
     }
     case "loader":
@@ -260,25 +310,30 @@ export function parseDevice(text: string, out: DeviceArgs): void {
       only(["addr", "kernel", "initrd", "bootargs"]);
       parseGuestLoader(opt, kv, out);
       break;
-    case "virtio-net-device": {
+    case "virtio-net-device": case "virtio-net-pci": {
       // netdev is checked once every -netdev is known (QEMU creates the backends first).
-      only(["netdev", "mac"]);
+      only(["netdev", "mac", ...(pci ? ["addr", "romfile"] : [])]);
+      // QEMU loads efi-virtio.rom into the ROM BAR unless romfile= is empty; no ROM images here.
+      if (pci && kv.get("romfile") !== "") throw new UsageError(`${opt}: failed to find romfile "${kv.get("romfile") ?? "efi-virtio.rom"}" (no option ROMs here: give romfile=)`);
       let mac: Uint8Array | undefined;
       if (kv.has("mac")) {
         mac = parseMac(kv.get("mac")!);
-        if (!mac) throw new UsageError(`${opt}: Property 'virtio-net-device.mac' doesn't take value '${kv.get("mac")}'`);
+        if (!mac) throw new UsageError(`${opt}: Property '${driver}.mac' doesn't take value '${kv.get("mac")}'`);
         if (mac[0] & 1) throw new UsageError(`${opt}: mac=${kv.get("mac")} is a multicast address (its first byte must be even)`);
       }
-      out.virtioDevices.push({ kind: "virtio-net", netdev: kv.get("netdev"), mac, option: opt });
+      out.virtioDevices.push({ kind: "virtio-net", netdev: kv.get("netdev"), mac, option: opt, ...placement() });
       break;
     }
-    case "virtio-rng-device":
-      only([]);
-      out.virtioDevices.push({ kind: "virtio-rng" });
+    case "virtio-rng-device": case "virtio-rng-pci":
+      only(pciKeys);
+      out.virtioDevices.push({ kind: "virtio-rng", ...placement() });
       break;
-    case "virtio-serial-device":
-      only([]);
-      out.virtioDevices.push({ kind: "virtio-serial" });
+    case "virtio-serial-device": case "virtio-serial-pci":
+      only(pciKeys);
+      out.virtioDevices.push({ kind: "virtio-serial", ...placement() });
+      break;
+    case "ivshmem-plain": case "ivshmem-doorbell":
+      parseIvshmem(opt, driver, kv, out);
       break;
     case "virtconsole": {
       only(["chardev"]);
@@ -289,8 +344,8 @@ export function parseDevice(text: string, out: DeviceArgs): void {
       const bus = out.virtioDevices.find((d): d is Extract<VirtioDeviceArg, { kind: "virtio-serial" }> => d.kind === "virtio-serial" && d.console === undefined);
       if (!bus) {
         throw new UsageError(out.virtioDevices.some((d) => d.kind === "virtio-serial")
-          ? `${opt}: only one virtconsole per virtio-serial-device is supported`
-          : `${opt}: No 'virtio-serial-bus' bus found for device 'virtconsole' (give -device virtio-serial-device first)`);
+          ? `${opt}: only one virtconsole per virtio-serial device is supported`
+          : `${opt}: No 'virtio-serial-bus' bus found for device 'virtconsole' (give -device virtio-serial-device or virtio-serial-pci first)`);
       }
       if (out.virtioDevices.some((d) => d.kind === "virtio-serial" && d.console === chardev)) {
         throw new UsageError(`${opt}: Property 'virtconsole.chardev' can't take value '${chardev}', it's in use`);
@@ -301,11 +356,55 @@ export function parseDevice(text: string, out: DeviceArgs): void {
     case undefined: case "":
       throw new UsageError(`${opt}: Parameter 'driver' is missing`);
     default:
-      if (/^virtio-.*-pci$|^virtio-(blk|rng|net|serial)$/.test(driver)) {
-        throw new UsageError(`${opt}: virtio-pci devices are not supported (use ${driver.replace(/-pci$/, "")}-device on the virtio-mmio transports)`);
-      }
-      throw new UsageError(`${opt}: '${driver}' is not a valid device model name (supported: virtio-blk-device, virtio-net-device, virtio-rng-device, virtio-serial-device, virtconsole, loader, guest-loader)`);
+      throw new UsageError(`${opt}: '${driver}' is not a valid device model name (supported: virtio-blk-device, virtio-net-device, virtio-rng-device, virtio-serial-device, virtio-blk-pci, virtio-net-pci, virtio-rng-pci, virtio-serial-pci, virtconsole, ivshmem-plain, ivshmem-doorbell, loader, guest-loader)`);
   }
+}
+
+/** ivshmem_plain_realize's checks, with its wording where there is one. */
+function parseIvshmem(opt: string, driver: string, kv: Map<string, string>, out: DeviceArgs): void {
+  if (driver === "ivshmem-doorbell") {
+    // The ivshmem-server hands each peer its ID and eventfds, and the memory, as file descriptors
+    // (SCM_RIGHTS) over the unix socket: Node's sockets cannot receive descriptors.
+    throw new UsageError(`${opt}: ivshmem-doorbell is not supported (ivshmem-server passes eventfds over its unix socket, which this host cannot receive); use ivshmem-plain,memdev=ID`);
+  }
+  for (const key of kv.keys()) if (!["memdev", "addr", "master"].includes(key)) throw new UsageError(`${opt}: Property '${driver}.${key}' not found`);
+  const memdev = kv.get("memdev");
+  if (memdev === undefined) throw new UsageError(`${opt}: You must specify a 'memdev'`);
+  const m = out.memdevs.find((d) => d.id === memdev);
+  if (!m) throw new UsageError(`${opt}: Property '${driver}.memdev' can't find value '${memdev}'`);
+  if (out.ivshmem.some((i) => i.memdev === memdev)) throw new UsageError(`${opt}: can't use already busy memdev: ${memdev}`);
+  if (kv.has("master")) onOff(opt, "master", kv.get("master")!);
+  out.ivshmem.push({ memdev, option: opt, devfn: kv.has("addr") ? parsePciAddr(opt, kv.get("addr")!) : undefined });
+}
+
+/** A QEMU size (qemu_strtosz): a number with an optional K, M, G or T suffix (powers of 1024). */
+function qemuSize(opt: string, v: string): number {
+  const m = /^(\d+)([kKmMgGtT]?)[bB]?$/.exec(v);
+  if (!m) throw new UsageError(`${opt}: Parameter 'size' expects a non-negative number below 2^64 (optional suffix k, M, G, T)`);
+  const shift = { "": 0, k: 10, m: 20, g: 30, t: 40 }[m[2].toLowerCase()]!;
+  return Number(m[1]) * 2 ** shift;
+}
+
+/** -object memory-backend-file,id=ID,size=S,mem-path=P[,share=on] | memory-backend-ram,id=ID,size=S. */
+export function parseObject(text: string, out: DeviceArgs): void {
+  const opt = `-object ${text}`;
+  const kv = keyValues(text, "qom-type", "-object");
+  const type = kv.get("qom-type"), id = kv.get("id");
+  if (type !== "memory-backend-file" && type !== "memory-backend-ram") {
+    throw new UsageError(`${opt}: unsupported object type '${type ?? ""}' (supported: memory-backend-file, memory-backend-ram)`);
+  }
+  const allowed = ["qom-type", "id", "size", "share", ...(type === "memory-backend-file" ? ["mem-path"] : [])];
+  for (const key of kv.keys()) if (!allowed.includes(key)) throw new UsageError(`${opt}: Property '${type}.${key}' not found`);
+  if (id === undefined || id === "") throw new UsageError(`${opt}: Parameter 'id' is missing`);
+  if (out.memdevs.some((d) => d.id === id)) throw new UsageError(`${opt}: attempt to add duplicate property '${id}' to object (type 'container')`);
+  if (!kv.has("size")) throw new UsageError(`${opt}: can't create backend with size 0`);
+  const size = qemuSize(opt, kv.get("size")!);
+  if (size === 0) throw new UsageError(`${opt}: can't create backend with size 0`);
+  // A BAR's size is a power of two (pci_register_bar); keep the buffer one this host can hold.
+  if ((size & (size - 1)) !== 0 || size > 1 << 30) throw new UsageError(`${opt}: size must be a power of two of at most 1G for ivshmem's BAR2 here`);
+  const path = kv.get("mem-path");
+  if (type === "memory-backend-file" && !path) throw new UsageError(`${opt}: mem-path property not set`);
+  out.memdevs.push({ id, backend: type === "memory-backend-file" ? "file" : "ram", size, path, share: kv.has("share") && onOff(opt, "share", kv.get("share")!) });
 }
 
 export function parseChardev(text: string, out: DeviceArgs): void {
@@ -342,12 +441,39 @@ export function checkDeviceArgs(out: DeviceArgs): void {
   let nic = 0;
   for (const d of out.virtioDevices) {
     if (d.kind !== "virtio-net") continue;
-    if (d.netdev === undefined) out.warnings.push(`nic virtio-net-device.${nic} has no peer`);
-    else if (!out.netdevs.some((n) => n.id === d.netdev)) throw new UsageError(`${d.option}: Property 'virtio-net-device.netdev' can't find value '${d.netdev}'`);
-    else if (peers.has(d.netdev)) throw new UsageError(`${d.option}: Property 'virtio-net-device.netdev' can't take value '${d.netdev}', it's in use`);
+    if (d.netdev === undefined) out.warnings.push(`nic ${d.driver}.${nic} has no peer`);
+    else if (!out.netdevs.some((n) => n.id === d.netdev)) throw new UsageError(`${d.option}: Property '${d.driver}.netdev' can't find value '${d.netdev}'`);
+    else if (peers.has(d.netdev)) throw new UsageError(`${d.option}: Property '${d.driver}.netdev' can't take value '${d.netdev}', it's in use`);
     else peers.set(d.netdev, d.option);
     nic++;
   }
   for (const n of out.netdevs) if (!peers.has(n.id)) out.warnings.push(`netdev ${n.id} has no peer`);
-  if (out.virtioDevices.length > 32) throw new UsageError(`-device: No 'virtio-bus' bus found for device '${out.virtioDevices[32].kind}-device' (the virt board has 32 virtio-mmio transports)`);
+  const mmio = out.virtioDevices.filter((d) => !d.pci);
+  if (mmio.length > 32) throw new UsageError(`-device: No 'virtio-bus' bus found for device '${mmio[32].driver}' (the virt board has 32 virtio-mmio transports)`);
+  assignPciSlots(out);
+}
+
+/**
+ * Where each PCI device goes: its addr=, else (as pci_bus_devfn's search) the first slot from 1
+ * with nothing in it, in command-line order; slot 0 is the host bridge's.
+ */
+function assignPciSlots(out: DeviceArgs): void {
+  const taken = new Map<number, string>([[0, "gpex-root"]]);
+  const devices: { devfn?: number; driver: string; option: string; set(devfn: number): void }[] = [];
+  for (const d of out.virtioDevices) if (d.pci) devices.push({ devfn: d.devfn, driver: d.driver, option: `-device ${d.driver}`, set: (v) => { d.devfn = v; } });
+  for (const i of out.ivshmem) devices.push({ devfn: i.devfn, driver: "ivshmem-plain", option: i.option, set: (v) => { i.devfn = v; } });
+  for (const d of devices) {
+    let devfn = d.devfn;
+    if (devfn === undefined) {
+      devfn = 8;
+      while (devfn < 256 && [...taken.keys()].some((t) => t >> 3 === devfn! >> 3)) devfn += 8;
+      if (devfn >= 256) throw new UsageError(`${d.option}: PCI: no slot/function available for ${d.driver}, all in use or reserved`);
+    } else if (taken.has(devfn)) {
+      throw new UsageError(`${d.option}: PCI: slot ${devfn >> 3} function ${devfn & 7} not available for ${d.driver}, in use by ${taken.get(devfn)}`);
+    } else if ((devfn & 7) !== 0) {
+      throw new UsageError(`${d.option}: PCI: only function 0 of a slot is supported here (addr=SLOT)`);
+    }
+    taken.set(devfn, d.driver);
+    d.set(devfn);
+  }
 }

@@ -16,7 +16,10 @@ import { VIRT } from "../boards/virt/memory-map.js";
 import { planBoot, type BootPlan } from "../loaders/boot.js";
 import { applyLoaders, flashBackings, planLoaders } from "./firmware.js";
 import { parseRunArgs, UsageError, type RunArgs } from "./args.js";
-import { hostEntropy, openChardev, openDrive } from "./device-backends.js";
+import { hostEntropy, openChardev, openDrive, openMemdev } from "./device-backends.js";
+import { VirtioPciFunction, virtioPciVectors } from "../devices/virtio/pci-transport.js";
+import { IvshmemPlain } from "../devices/pci/ivshmem.js";
+import type { PciPlugging } from "../boards/virt/virt-devices.js";
 import { VirtioConsole } from "../devices/virtio/console.js";
 import type { DeviceArgs } from "./device-args.js";
 import type { VirtioDevice } from "../devices/virtio/device.js";
@@ -115,21 +118,37 @@ async function openNetdevs(d: DeviceArgs): Promise<Map<string, NetBackend>> {
   return backends;
 }
 
-/** The -device virtio-*-device instances with their host backends, in command-line order. */
-function virtioDevices(d: DeviceArgs, netdevs: Map<string, NetBackend>): VirtioDevice[] {
+/** The -device virtio-* instances with their host backends, in command-line order, and where each goes. */
+function virtioDevices(d: DeviceArgs, netdevs: Map<string, NetBackend>): { device: VirtioDevice; pciDevfn?: number }[] {
   const macs = new DefaultMacs();
-  return d.virtioDevices.map((dev) => {
-    if (dev.kind === "virtio-net") {
-      return new VirtioNet(dev.netdev === undefined ? unpluggedBackend() : netdevs.get(dev.netdev)!, macs.assign(dev.mac));
-    }
-    if (dev.kind === "virtio-rng") return new VirtioEntropy(hostEntropy);
-    if (dev.kind === "virtio-serial") {
-      const chardev = d.chardevs.find((c) => c.id === dev.console);
-      return new VirtioConsole(chardev && openChardev(chardev));
-    }
-    const drive = d.drives.find((x) => x.id === dev.drive)!;
-    return new VirtioBlock(openDrive(drive), dev.serial);
-  });
+  return d.virtioDevices.map((dev) => ({ device: virtioBackend(d, dev, netdevs, macs), pciDevfn: dev.pci ? dev.devfn : undefined }));
+}
+
+function virtioBackend(d: DeviceArgs, dev: DeviceArgs["virtioDevices"][number], netdevs: Map<string, NetBackend>, macs: DefaultMacs): VirtioDevice {
+  if (dev.kind === "virtio-net") {
+    return new VirtioNet(dev.netdev === undefined ? unpluggedBackend() : netdevs.get(dev.netdev)!, macs.assign(dev.mac));
+  }
+  if (dev.kind === "virtio-rng") return new VirtioEntropy(hostEntropy);
+  if (dev.kind === "virtio-serial") {
+    const chardev = d.chardevs.find((c) => c.id === dev.console);
+    return new VirtioConsole(chardev && openChardev(chardev));
+  }
+  const drive = d.drives.find((x) => x.id === dev.drive)!;
+  return new VirtioBlock(openDrive(drive), dev.serial);
+}
+
+/** The functions on pcie.0: the virtio-*-pci devices and the ivshmem-plain ones, at the slots the arguments assigned. */
+function pciPluggings(d: DeviceArgs, virtio: { device: VirtioDevice; pciDevfn?: number }[]): PciPlugging[] {
+  const out: PciPlugging[] = [];
+  for (const v of virtio) {
+    if (v.pciDevfn === undefined) continue;
+    out.push({ devfn: v.pciDevfn, create: (mem) => new VirtioPciFunction(v.device, mem, virtioPciVectors(v.device)) });
+  }
+  for (const i of d.ivshmem) {
+    const memory = openMemdev(d.memdevs.find((m) => m.id === i.memdev)!);
+    out.push({ devfn: i.devfn!, create: () => new IvshmemPlain(memory) });
+  }
+  return out;
 }
 
 function version(): string {
@@ -226,7 +245,9 @@ async function runBoard(args: RunArgs, plan: ReturnType<typeof planBoot>, userDt
   const flushOutput = () => {
     if (out.length) { const bytes = Uint8Array.from(out); console_.feed(bytes); outputKeepsUp = writeStdout(bytes) && outputKeepsUp; out.length = 0; }
   };
-  const virtio = { devices: virtioDevices(args.devices, netdevs), legacy: args.devices.virtioLegacy };
+  const allVirtio = virtioDevices(args.devices, netdevs);
+  const virtio = { devices: allVirtio.filter((v) => v.pciDevfn === undefined).map((v) => v.device), legacy: args.devices.virtioLegacy };
+  const pci = pciPluggings(args.devices, allVirtio);
   let board: VirtBoard;
   try {
     board = new VirtBoard({
@@ -236,6 +257,7 @@ async function runBoard(args: RunArgs, plan: ReturnType<typeof planBoot>, userDt
       clock: args.clock,
       jit: jitThresholdsFromEnvironment(process.env),
       virtio,
+      pci,
       flash,
       // hw/arm/virt.c: firmware_loaded is -bios or a drive for flash unit 0.
       acpiGed: args.acpi && firmware,

@@ -81,6 +81,15 @@ export interface NicConfig {
   where: string;
 }
 
+/** A partition's ivshmem-plain PCI function, whose BAR2 is a (shared) physical memory area. */
+export interface IvshmemConfig {
+  name: string;
+  pma: PhysMemArea;
+  /** read-only: the partition's writes through BAR2 are dropped. */
+  writable: boolean;
+  where: string;
+}
+
 export interface PartitionConfig {
   /** Node name (e.g. "part1"). */
   name: string;
@@ -104,6 +113,8 @@ export interface PartitionConfig {
   receiveDoorbells: string[];
   /** virtio-net NICs, in config order: the first is on the highest virtio-mmio transport, as QEMU's first -device. */
   nics: NicConfig[];
+  /** ivshmem-plain functions, in config order on slots 1, 2, ... of the partition's pcie.0. */
+  ivshmem?: IvshmemConfig[];
   autoStart: boolean;
   watchdog?: { seconds: number; action: WatchdogAction };
   onCrash: "restart" | "stop";
@@ -162,6 +173,7 @@ const GPMA_PROPS = new Set(["compatible", "phys-mem", "guest-addr", "size", "rea
 const DEVICE_PROPS = new Set(["device"]);
 const DOORBELL_HANDLE_PROPS = new Set(["compatible", "global-handle"]);
 const NIC_PROPS = new Set(["compatible", "global-handle", "mac-address"]);
+const IVSHMEM_PROPS = new Set(["compatible", "phys-mem", "read-only"]);
 const COMPAT = {
   root: "tessera,hv-config",
   pma: "phys-mem-area",
@@ -172,7 +184,11 @@ const COMPAT = {
   receiveDoorbell: "receive-doorbell",
   vswitch: "virtual-switch",
   nic: "virtio-net",
+  ivshmem: "ivshmem-plain",
 } as const;
+
+/** Slots 1-31 of a partition's root bus (0 is the host bridge's). */
+const MAX_IVSHMEM = 31;
 
 /** Properties the device-tree compiler adds or that any node may carry. */
 const ANY_NODE_PROPS = new Set(["phandle", "linux,phandle", "name"]);
@@ -382,6 +398,7 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
     const devices: { path: string; where: string }[] = [];
     const sendDoorbells: string[] = [], receiveDoorbells: string[] = [];
     const nics: NicConfig[] = [];
+    const ivshmem: IvshmemConfig[] = [];
     for (const child of node.liveChildren()) {
       const compat = compatibleOf(child);
       if (compat.includes(COMPAT.gpma)) {
@@ -432,6 +449,19 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
         const nic: NicConfig = { name: child.name, vswitch: sw, mac, where: at(child) };
         nics.push(nic);
         defaultMacNics.push({ nic, given: macProp !== undefined });
+      } else if (compat.includes(COMPAT.ivshmem)) {
+        for (const prop of child.liveProperties()) if (!IVSHMEM_PROPS.has(prop.name) && !ANY_NODE_PROPS.has(prop.name)) p.add(at(prop), `unknown property '${prop.name}' in ${child.path}`);
+        const phys = child.prop("phys-mem");
+        const target = phys && phys.length === 4 ? tree.root.findByPhandle(phys.asU32()) : undefined;
+        const area = target && pmas.get(target);
+        if (!area) { p.add(at(phys ?? child), `${child.path}: phys-mem = <&AREA> must name a "${COMPAT.pma}" node`); continue; }
+        // BAR2 is the whole area, and a BAR's size is a power of two (PCI Local Bus 6.2.5.1).
+        if (area.size & (area.size - 1) || area.size > 2 ** 32) { p.add(at(phys!), `${child.path}: ${area.name} (${hex(area.size)} bytes) must be a power of two of at most 4 GiB to be an ivshmem BAR`); continue; }
+        if (ivshmem.length >= MAX_IVSHMEM) { p.add(at(child), `${child.path}: a partition's root bus has ${MAX_IVSHMEM} free slots`); continue; }
+        ivshmem.push({ name: child.name, pma: area, writable: !child.hasProp("read-only"), where: at(child) });
+        const users = pmaUsers.get(area) ?? [];
+        if (!users.includes(name)) users.push(name);
+        pmaUsers.set(area, users);
       } else if (child.hasProp("device")) {
         for (const prop of child.liveProperties()) if (!DEVICE_PROPS.has(prop.name) && !ANY_NODE_PROPS.has(prop.name)) p.add(at(prop), `unknown property '${prop.name}' in ${child.path}`);
         const d = child.prop("device")!;
@@ -443,7 +473,7 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
         deviceOwner.set(path, name);
         devices.push({ path, where: at(d) });
       } else {
-        p.add(at(child), `unknown node ${child.path} (a "${COMPAT.gpma}", a doorbell handle, a "${COMPAT.nic}" NIC, or a node with device = "/PATH")`);
+        p.add(at(child), `unknown node ${child.path} (a "${COMPAT.gpma}", a doorbell handle, a "${COMPAT.nic}" NIC, an "${COMPAT.ivshmem}", or a node with device = "/PATH")`);
       }
     }
     memory.sort((a, b) => a.guestAddr - b.guestAddr);
@@ -529,7 +559,7 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
     if (p.list.length !== before || !guestImage || !ram) return undefined;
     return {
       name, label, id, pcpus, memory, ramSize: ram.size, guestImage, linuxRootfs, dtbWindow, bootargs, devices,
-      sendDoorbells, receiveDoorbells, nics, autoStart: !node.hasProp("no-auto-start"), watchdog,
+      sendDoorbells, receiveDoorbells, nics, ivshmem, autoStart: !node.hasProp("no-auto-start"), watchdog,
       onCrash: onCrashText as "restart" | "stop", xen: xenText === "enabled", where: at(node),
     };
   }

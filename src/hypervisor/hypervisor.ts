@@ -43,6 +43,7 @@ import { MAX_PARTITIONS } from "./config.js";
 import { partitionUuid, XenPartition, XEN_REGION_IPA, XEN_REGION_SIZE } from "./xen/partition.js";
 import { GuestMemory as DmaMemory } from "../devices/virtio/guest-memory.js";
 import { VirtioNet } from "../devices/virtio/net.js";
+import { BusSharedMemory, IvshmemPlain } from "../devices/pci/ivshmem.js";
 import { VirtualSwitch, type SwitchPort } from "../net/switch.js";
 import { XenStore } from "./xen/xenstore.js";
 import type { XenDomain } from "./xen/domain.js";
@@ -146,8 +147,14 @@ class Partition {
     const dmaMemory = new DmaMemory(board.bus, config.memory.map((a) => ({ ipa: a.guestAddr, pa: a.pma.addr, size: a.size, writable: a.writable })));
     // Its own virt machine's devices, on a bus of its own that stage-2 faults reach.
     // The same device list as the board's, for a virt machine of the partition's size.
+    // Its ivshmem-plain functions (slots 1, 2, ... of its root bus): BAR2 is the physical memory
+    // area itself, so partitions given the same area see each other's stores as they happen.
+    const pci = (config.ivshmem ?? []).map((s, i) => ({
+      devfn: (i + 1) << 3,
+      create: () => new IvshmemPlain(new BusSharedMemory(board.bus, s.pma.addr, s.pma.size, s.writable)),
+    }));
     const models = mapDevices(this.mmio, virtDevices({ cpus: n, gicVersion: hv.config.gicVersion, virtualization: false }), {
-      gic: this.gic, irq: this.gic, dmaMemory, virtio: { devices: this.nics, legacy: true },
+      gic: this.gic, irq: this.gic, dmaMemory, virtio: { devices: this.nics, legacy: true }, pci,
       uartTx: (b) => hv.host.consoleOutput(config.id, Uint8Array.of(b)),
       rtcStartSeconds: Math.floor(Date.now() / 1000),
       rtcNow: () => board.clock.now() / board.counterFrequency,

@@ -20,7 +20,8 @@ import { GicV2m } from "../../devices/gicv2m.js";
 import { GicV3Its } from "../../devices/gicv3-its.js";
 import type { GicV3 } from "../../devices/gicv3.js";
 import { spiLine, type InterruptController } from "../../devices/interrupts.js";
-import { PciHostEcam } from "../../devices/pci-host.js";
+import { PciHostEcam, PciWindow } from "../../devices/pci-host.js";
+import type { PciFunction } from "../../devices/pci/pci-function.js";
 import { Pl011 } from "../../devices/pl011.js";
 import { Pl031 } from "../../devices/pl031.js";
 import { Pl061 } from "../../devices/pl061.js";
@@ -29,6 +30,9 @@ import type { DeviceInterrupt, DeviceSpec, MmioRegion } from "../../machine/devi
 import type { Bus, MmioDevice } from "../../memory/bus.js";
 import { hi32, interruptCells, IRQ_LEVEL_HIGH, IRQ_TYPE_PPI, IRQ_TYPE_SPI, lo32, markSecureOnly, reg2 } from "./dt-cells.js";
 import { VIRT } from "./memory-map.js";
+
+/** GITS_TRANSLATER: in the ITS's second 64 KiB frame (GICv3 spec 12.19). */
+const GITS_TRANSLATER_OFFSET = 0x10040;
 
 /** SPIs reserved for MSIs behind the GICv2m frame (QEMU hw/arm/virt.c NUM_GICV2M_SPIS). */
 const GICV2M_NUM_SPIS = 64;
@@ -70,6 +74,15 @@ export interface VirtDeviceEnv {
   flash?: readonly (FlashBacking | undefined)[];
   /** How the virtio devices reach memory when not the whole bus (a partition's: its RAM windows). */
   dmaMemory?: GuestMemory;
+  /** Functions plugged into the PCIe root bus (-device virtio-*-pci, ivshmem), by devfn. */
+  pci?: readonly PciPlugging[];
+}
+
+/** One function on pcie.0: where it goes and how it is made once guest memory is known. */
+export interface PciPlugging {
+  /** device << 3 | function; never 0 (the host bridge's). */
+  devfn: number;
+  create(mem: GuestMemory): PciFunction;
 }
 
 /** One flash bank's contents and where its writes go. */
@@ -145,9 +158,9 @@ function gic(o: VirtDeviceOptions): VirtDevice {
     interrupts: o.virtualization ? [{ type: "ppi", number: VIRT.PPI_GIC_MAINTENANCE, trigger: "level-high" }] : [],
     // The ITS needs the redistributors' LPIs and guest memory for its tables; a GIC without
     // them (a partition's) keeps the frame reading as zero.
-    models: ({ gic, bus }) => v3
-      ? [gic.distributor, (gic as GicV3).redistributors, its(gic as GicV3, bus, o.cpus)]
-      : [gic.distributor, (gic as GicV2).cpuInterface, new GicV2m(gic, VIRT.SPI_V2M, GICV2M_NUM_SPIS)],
+    models: (env) => v3
+      ? [env.gic.distributor, (env.gic as GicV3).redistributors, its(env, o.cpus)]
+      : [env.gic.distributor, (env.gic as GicV2).cpuInterface, new GicV2m(env.gic, VIRT.SPI_V2M, GICV2M_NUM_SPIS)],
     addNode: (dt) => {
       const { tree, root } = dt;
       // fdt_add_gic_node sets the root's interrupt-parent first (its phandle is allocated
@@ -194,8 +207,16 @@ function gic(o: VirtDeviceOptions): VirtDevice {
   };
 }
 
-function its(gic: GicV3, bus: Bus | undefined, cpus: number): MmioDevice {
-  return gic.lpis && bus ? new GicV3Its(gic.lpis, new GuestMemory(bus), cpus) : new FixedValueRegion("gicv3-its", 0);
+/** One ITS per machine: the GIC's frame, and where the PCIe host sends MSIs. */
+const itsOf = new WeakMap<VirtDeviceEnv, MmioDevice>();
+function its(env: VirtDeviceEnv, cpus: number): MmioDevice {
+  let m = itsOf.get(env);
+  if (!m) {
+    const gic = env.gic as GicV3, bus = env.bus;
+    m = gic.lpis && bus ? new GicV3Its(gic.lpis, new GuestMemory(bus), cpus) : new FixedValueRegion("gicv3-its", 0);
+    itsOf.set(env, m);
+  }
+  return m;
 }
 
 /** fdt_add_pmu_nodes: the CPUs' PMU, no registers on the bus, overflow interrupt PPI 7. */
@@ -255,20 +276,36 @@ const rtc: VirtDevice = {
 };
 
 /**
- * create_pcie: the generic ECAM host bridge (high ECAM, 256 buses) and its windows with no
- * BARs assigned in them. QEMU's gpex (hw/pci-host/gpex.c, allow-unmapped-accesses, true from
- * virt-6.1 on) backs the MMIO and I/O windows with unassigned_io_ops, which read as all ones at
- * every width and ignore writes, instead of leaving them unassigned (which would abort). virt.c
- * maps the 32-bit MMIO window, the I/O port window and, as the 40-bit physical address space
- * holds it, the high MMIO window.
+ * create_pcie: the generic ECAM host bridge (high ECAM, 256 buses) and its windows, where the
+ * BARs the guest assigns decode (pci-host.ts); what no BAR decodes reads as all ones (gpex's
+ * allow-unmapped-accesses, true from virt-6.1 on). virt.c maps the 32-bit MMIO window (PCI
+ * addresses equal to CPU addresses), the I/O port window (PCI I/O address 0 at its base) and,
+ * as the 40-bit physical address space holds it, the high MMIO window (one to one too). INTA-D
+ * are SPIs 3-6; MSIs go to the ITS (GICv3) or the GICv2m frame, whose address the guest
+ * writes into each MSI-X vector.
  */
-const pcie: VirtDevice = {
+const pcie = (o: VirtDeviceOptions): VirtDevice => ({
   name: "pcie",
   regions: [region(VIRT.PCIE_ECAM_HIGH, VIRT.PCIE_ECAM_HIGH_SIZE), region(VIRT.PCIE_MMIO, VIRT.PCIE_MMIO_SIZE),
     region(VIRT.PCIE_PIO, VIRT.PCIE_PIO_SIZE), region(VIRT.PCIE_MMIO_HIGH, VIRT.PCIE_MMIO_HIGH_SIZE)],
   interrupts: [0, 1, 2, 3].map((i) => spi(VIRT.SPI_PCIE + i)),
-  models: () => [new PciHostEcam(), new FixedValueRegion("pcie-mmio", 0xffffffff), new FixedValueRegion("pcie-pio", 0xffffffff),
-    new FixedValueRegion("pcie-mmio-high", 0xffffffff)],
+  models: (env) => {
+    const { irq, bus, pci, dmaMemory } = env;
+    const mem = dmaMemory ?? (bus ? new GuestMemory(bus) : undefined);
+    if (pci?.length && !mem) throw new Error("PCI devices need the board's bus");
+    const itsFrame = o.gicVersion === 3 && pci?.length ? its(env, o.cpus) : undefined;
+    const host = new PciHostEcam({
+      setIntx: (line, level) => irq.setInput(0, 32 + VIRT.SPI_PCIE + line, level),
+      ...(itsFrame instanceof GicV3Its ? {
+        itsTranslater: VIRT.GIC_ITS + GITS_TRANSLATER_OFFSET,
+        itsTranslate: (deviceId: number, eventId: number) => itsFrame.translate(deviceId, eventId),
+      } : {}),
+      // Other MSI targets are plain writes on the bus (GICv2m's MSI_SETSPI_NS).
+      memoryWrite: (address, data) => { bus?.write(address, 4, data, 0); },
+    }, (pci ?? []).map((p) => ({ devfn: p.devfn, fn: p.create(mem!) })));
+    return [host, new PciWindow("pcie-mmio", host, false, VIRT.PCIE_MMIO), new PciWindow("pcie-pio", host, true, 0),
+      new PciWindow("pcie-mmio-high", host, false, VIRT.PCIE_MMIO_HIGH)];
+  },
   addNode({ root, gicPhandle, msiPhandle }) {
     const node = root.add(`pcie@${VIRT.PCIE_MMIO.toString(16)}`);
     node.setString("compatible", "pci-host-ecam-generic");
@@ -296,7 +333,7 @@ const pcie: VirtDevice = {
     node.setCells("interrupt-map", ...map);
     node.setCells("interrupt-map-mask", 0x1800, 0, 0, 7);
   },
-};
+});
 
 /** create_gpio_devices: PL061 and the power button wired to its line 3. */
 const gpio: VirtDevice = {
@@ -413,7 +450,7 @@ export function virtDevices(o: VirtDeviceOptions): VirtDevice[] {
     uart("uart", VIRT.UART, VIRT.UART_SIZE, VIRT.SPI_UART, false),
     ...(o.secure ? [secureRam, uart("secure-uart", VIRT.SECURE_UART, VIRT.SECURE_UART_SIZE, VIRT.SPI_SECURE_UART, true)] : []),
     rtc,
-    pcie,
+    pcie(o),
     ...(o.acpiGed ? [] : [gpio]),
     ...(o.secure ? [secureGpio] : []),
     virtioMmio,

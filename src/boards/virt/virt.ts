@@ -27,7 +27,7 @@ import { buildVirtDtb, type CpuTopology, type DtModule } from "./fdt.js";
 import { prepareUserDtb } from "./user-dtb.js";
 import { TIMER_INTID, VIRT } from "./memory-map.js";
 import { type CpuModel, DEFAULT_CPU_MODEL } from "../../cpu/cpu-models.js";
-import { virtDevices, type FlashBacking, type VirtDevice, type VirtioPlugging } from "./virt-devices.js";
+import { virtDevices, type FlashBacking, type PciPlugging, type VirtDevice, type VirtioPlugging } from "./virt-devices.js";
 import { VirtPlatform } from "./virt-platform.js";
 
 export type { RunStatus } from "../../machine/scheduler.js";
@@ -75,6 +75,8 @@ export interface VirtOptions {
   interruptRoute?: (cpu: number, intid: number, level: boolean) => boolean;
   /** virtio devices on the virtio-mmio transports (-device virtio-*-device), in command-line order. */
   virtio?: VirtioPlugging;
+  /** Functions on the PCIe root bus (-device virtio-*-pci, ivshmem-plain), by devfn. */
+  pci?: readonly PciPlugging[];
   /** What fw_cfg offers (see FwCfgContents): a kernel for firmware, -nographic. */
   fwCfg?: Omit<FwCfgContents, "cpus">;
   /** Firmware in flash bank 0 (-bios or a drive): see VirtDtbOptions.firmwareLoaded. */
@@ -153,7 +155,7 @@ export class VirtBoard {
       gic: this.gic, irq, uartTx: o.uartTx, rtcStartSeconds: o.rtcStartSeconds ?? 0,
       rtcNow: () => this.clock.now() / COUNTER_FREQUENCY_HZ,
       systemEvent: (e) => { this.event ??= e; },
-      bus, virtio: o.virtio, flash: o.flash, fwCfg: o.fwCfg,
+      bus, virtio: o.virtio, pci: o.pci, flash: o.flash, fwCfg: o.fwCfg,
     });
     this.uart = models.get("uart")![0] as Pl011;
     this.rtc = models.get("rtc")![0] as Pl031;

@@ -43,6 +43,8 @@ const QEMU_QUEUE_SIZE = 256;
 export class VirtioBlock implements VirtioDevice {
   readonly deviceId = 2;
   readonly queueCount = 1;
+  /** virtio-blk's queue-size property (256 since QEMU 5.0). */
+  queueSize(): number { return 256; }
   readonly features: bigint;
   /** 5.2.4 struct virtio_blk_config, up to the fields offered (the rest reads as zero). */
   readonly config = new Uint8Array(60);

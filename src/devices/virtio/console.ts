@@ -30,6 +30,8 @@ export class VirtioConsole implements VirtioDevice {
   readonly deviceId = 3;
   readonly features = bit(VIRTIO_CONSOLE_F_MULTIPORT) | bit(VIRTIO_CONSOLE_F_EMERG_WRITE);
   readonly queueCount = 2 * (MAX_PORTS + 1);
+  /** virtio_serial_device_realize: every queue 128. */
+  queueSize(): number { return 128; }
   /** 5.3.4 struct virtio_console_config: cols, rows (0: no size), max_nr_ports, emerg_wr. */
   readonly config = new Uint8Array(12);
   private transport: VirtioDelivery | undefined;

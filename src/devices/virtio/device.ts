@@ -1,7 +1,7 @@
 /**
  * What a virtio device (block, entropy, ...) gives its transport: its identity, its feature
  * bits, its queues and configuration space, and how it serves one descriptor chain. The
- * transport (mmio-transport.ts) owns the rings, the status and the interrupt.
+ * transport (transport.ts, mmio-transport.ts, pci-transport.ts) owns the rings, the status and the interrupt.
  */
 import type { GuestMemory } from "./guest-memory.js";
 import type { Chain } from "./virtqueue.js";
@@ -20,6 +20,11 @@ export interface VirtioDevice {
   readonly features: bigint;
   /** How many virtqueues the device has. */
   readonly queueCount: number;
+  /**
+   * The size QEMU gives queue `queue` (its virtio_add_queue call), which a virtio-pci driver
+   * reads before setting up the ring (virtio-mmio offers the maximum instead); 256 if absent.
+   */
+  queueSize?(queue: number): number;
   /** Little-endian bytes of the device configuration space (it may change them in place). */
   readonly config: Uint8Array;
   /** A driver's write into the configuration space (ignored when absent). */

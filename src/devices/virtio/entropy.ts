@@ -13,6 +13,8 @@ export type EntropySource = (into: Uint8Array) => void;
 export class VirtioEntropy implements VirtioDevice {
   readonly deviceId = 4;
   readonly queueCount = 1;
+  /** virtio_rng_device_realize: a queue of 8. */
+  queueSize(): number { return 8; }
   readonly features = 0n;
   readonly config = new Uint8Array(0);
 

@@ -11,9 +11,12 @@
  */
 import type { MmioDevice } from "../../memory/bus.js";
 import type { IrqLine } from "../interrupts.js";
-import { VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, VIRTIO_F_VERSION_1, bit, type VirtioDelivery, type VirtioDevice } from "./device.js";
+import type { VirtioDevice } from "./device.js";
 import type { GuestMemory } from "./guest-memory.js";
-import { SplitVirtqueue, type Chain } from "./virtqueue.js";
+import { STATUS, VirtioTransport } from "./transport.js";
+import type { SplitVirtqueue } from "./virtqueue.js";
+
+export { STATUS, QUEUE_MAX_SIZE } from "./transport.js";
 
 const MAGIC = 0x74726976, VENDOR_QEMU = 0x554d4551;
 
@@ -27,13 +30,8 @@ const REG = {
   QUEUE_DEVICE_LOW: 0x0a0, QUEUE_DEVICE_HIGH: 0x0a4, SHM_SEL: 0x0ac, CONFIG_GENERATION: 0x0fc, CONFIG: 0x100,
 } as const;
 
-/** 2.1: device status bits. */
-export const STATUS = { ACKNOWLEDGE: 1, DRIVER: 2, DRIVER_OK: 4, FEATURES_OK: 8, DEVICE_NEEDS_RESET: 64, FAILED: 128 } as const;
 /** 4.2.2: InterruptStatus bits. */
 export const INT_USED_BUFFER = 1, INT_CONFIG_CHANGE = 2;
-
-/** QEMU's VIRTQUEUE_MAX_SIZE: what QueueNumMax reads for every queue the device has. */
-export const QUEUE_MAX_SIZE = 1024;
 
 const lo = (v: number) => v % 0x100000000 >>> 0;
 const hi = (v: number) => Math.floor(v / 0x100000000) >>> 0;
@@ -41,46 +39,25 @@ const withLow = (v: number, low: number) => hi(v) * 0x100000000 + (low >>> 0);
 /** Addresses above 2^53 are not representable; they cannot be RAM either, so they clamp to an unmapped one. */
 const withHigh = (v: number, high: number) => (high >>> 0) >= 0x200000 ? Number.MAX_SAFE_INTEGER : (high >>> 0) * 0x100000000 + lo(v);
 
-export class VirtioMmioTransport implements MmioDevice, VirtioDelivery {
+export class VirtioMmioTransport extends VirtioTransport implements MmioDevice {
   readonly name = "virtio-mmio";
-  readonly queues: SplitVirtqueue[];
-  status = 0;
   interruptStatus = 0;
   private deviceFeaturesSel = 0;
   private driverFeaturesSel = 0;
-  private driverFeatures = [0, 0];
   private queueSel = 0;
   /** Legacy ring placement (4.2.4): the guest's page size and the used ring's alignment. */
   private guestPageSize = 0;
   private legacyAlign: number[];
 
   constructor(
-    readonly device: VirtioDevice | undefined,
-    private readonly mem: GuestMemory,
+    device: VirtioDevice | undefined,
+    mem: GuestMemory,
     private readonly irq: IrqLine,
     /** QEMU's virtio-mmio.force-legacy (true by default). */
     readonly legacy = true,
   ) {
-    const n = device?.queueCount ?? 0;
-    this.queues = Array.from({ length: n }, () => new SplitVirtqueue(QUEUE_MAX_SIZE, mem));
-    this.legacyAlign = Array.from({ length: n }, () => 4096);
-    device?.attach?.(this);
-  }
-
-  /**
-   * Everything offered: the device's bits, indirect descriptors and event indices (on for every
-   * QEMU device, DEFINE_VIRTIO_COMMON_FEATURES), VERSION_1 when modern.
-   */
-  get offeredFeatures(): bigint {
-    if (!this.device) return 0n;
-    return this.device.features | bit(VIRTIO_F_INDIRECT_DESC) | bit(VIRTIO_F_EVENT_IDX) | (this.legacy ? 0n : bit(VIRTIO_F_VERSION_1));
-  }
-
-  /** The driver's accepted features take effect: the rings' and the device's. */
-  private acceptFeatures(features: bigint): void {
-    const eventIdx = (features & bit(VIRTIO_F_EVENT_IDX)) !== 0n;
-    for (const q of this.queues) q.eventIdx = eventIdx;
-    this.device!.setFeatures?.(features);
+    super(device, mem);
+    this.legacyAlign = Array.from({ length: this.queues.length }, () => 4096);
   }
 
   private get queue(): SplitVirtqueue | undefined {
@@ -187,110 +164,27 @@ export class VirtioMmioTransport implements MmioDevice, VirtioDelivery {
     q.ready = true;
   }
 
-  private writeStatus(value: number): void {
-    if (value === 0) { this.reset(); return; }
-    if (!this.legacy && (value & STATUS.FEATURES_OK) && !(this.status & STATUS.FEATURES_OK)) {
-      const accepted = (BigInt(this.driverFeatures[1]) << 32n) | BigInt(this.driverFeatures[0]);
-      // 3.1.1: the device refuses features it did not offer, and a modern driver must take VERSION_1.
-      if ((accepted & ~this.offeredFeatures) !== 0n || !(accepted & bit(VIRTIO_F_VERSION_1))) value &= ~STATUS.FEATURES_OK;
-      else this.acceptFeatures(accepted);
-    }
-    // DEVICE_NEEDS_RESET is the device's to set; the driver cannot clear it but by a reset.
-    this.status = (value & ~STATUS.DEVICE_NEEDS_RESET) | (this.status & STATUS.DEVICE_NEEDS_RESET);
-  }
-
   /** 2.4: a write of 0 to Status resets the device and the transport. */
-  reset(): void {
-    this.status = 0;
+  override reset(): void {
+    super.reset();
     this.deviceFeaturesSel = 0;
     this.driverFeaturesSel = 0;
-    this.driverFeatures = [0, 0];
     this.queueSel = 0;
-    for (const q of this.queues) { q.reset(); q.eventIdx = false; }
     this.legacyAlign.fill(4096);
-    this.device?.reset?.();
     this.setInterrupt(0);
   }
 
-  /** The driver made buffers available in queue `index`: serve every chain there is. */
-  notify(index: number): void {
-    const q = this.queues[index], device = this.device;
-    if (!q || !device || (this.status & STATUS.DEVICE_NEEDS_RESET)) return;
-    if (device.isReceiveQueue?.(index)) { device.buffersAvailable?.(index); return; }
-    let used = false;
-    for (;;) {
-      const chain = q.pop();
-      if (chain === undefined) break;
-      if (chain === "malformed") { this.needsReset(); return; }
-      const written = device.serve(index, chain, this.mem);
-      if (written === "malformed" || !q.push(chain.head, written)) { this.needsReset(); return; }
-      used = true;
-    }
-    if (used && q.wantsInterrupt()) this.setInterrupt(this.interruptStatus | INT_USED_BUFFER);
+  protected usedBuffers(): void {
+    this.setInterrupt(this.interruptStatus | INT_USED_BUFFER);
   }
 
-  deliver(index: number, write: (chain: Chain, mem: GuestMemory) => number): boolean {
-    const q = this.queues[index];
-    if (!q || (this.status & STATUS.DEVICE_NEEDS_RESET) || !(this.status & STATUS.DRIVER_OK)) return false;
-    const chain = q.pop();
-    if (chain === undefined) return false;
-    if (chain === "malformed") { this.needsReset(); return false; }
-    if (!q.push(chain.head, write(chain, this.mem))) { this.needsReset(); return false; }
-    if (q.wantsInterrupt()) this.setInterrupt(this.interruptStatus | INT_USED_BUFFER);
-    return true;
-  }
-
-  deliverSpanning(index: number, bytes: number, maxChains: number, write: (chains: Chain[], mem: GuestMemory) => number[]): boolean {
-    const q = this.queues[index];
-    if (!q || (this.status & STATUS.DEVICE_NEEDS_RESET) || !(this.status & STATUS.DRIVER_OK)) return false;
-    const chains: Chain[] = [];
-    let room = 0;
-    while (room < bytes && chains.length < maxChains) {
-      const chain = q.pop();
-      if (chain === undefined) break;
-      if (chain === "malformed") { this.needsReset(); return false; }
-      chains.push(chain);
-      for (const s of chain.writable) room += s.length;
-    }
-    if (room < bytes || chains.length === 0) { q.unpop(chains.length); return false; }
-    const written = write(chains, this.mem);
-    for (const [i, chain] of chains.entries()) {
-      if (!q.push(chain.head, written[i] ?? 0)) { this.needsReset(); return false; }
-    }
-    if (q.wantsInterrupt()) this.setInterrupt(this.interruptStatus | INT_USED_BUFFER);
-    return true;
-  }
-
-  configChanged(): void {
-    if (this.status & STATUS.DRIVER_OK) this.setInterrupt(this.interruptStatus | INT_CONFIG_CHANGE);
-  }
-
-  /**
-   * 2.1.2: the device has failed in a way the driver must recover from by a reset. A version 2
-   * driver is told by a configuration-change interrupt; the legacy interface has no such bit,
-   * so there the queue just stops (QEMU's virtio_error does the same).
-   */
-  private needsReset(): void {
-    this.status |= STATUS.DEVICE_NEEDS_RESET;
-    if (!this.legacy && (this.status & STATUS.DRIVER_OK)) this.setInterrupt(this.interruptStatus | INT_CONFIG_CHANGE);
+  protected configInterrupt(): void {
+    this.setInterrupt(this.interruptStatus | INT_CONFIG_CHANGE);
   }
 
   private setInterrupt(bits: number): void {
     const was = this.interruptStatus !== 0;
     this.interruptStatus = bits;
     if (was !== (bits !== 0)) this.irq(bits !== 0);
-  }
-
-  private readConfig(offset: number, size: number): number {
-    const c = this.device!.config;
-    if (offset + size > c.length) return 0;
-    let v = 0;
-    for (let i = size - 1; i >= 0; i--) v = v * 256 + c[offset + i];
-    return v >>> 0;
-  }
-
-  private writeConfig(offset: number, size: number, value: number): void {
-    // Each device says which of its configuration fields the driver may change (none, for most).
-    if (offset + size <= this.device!.config.length) this.device!.writeConfig?.(offset, size, value);
   }
 }

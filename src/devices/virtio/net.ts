@@ -86,6 +86,8 @@ export class DefaultMacs {
 export class VirtioNet implements VirtioDevice {
   readonly deviceId = 1;
   readonly queueCount = 3;
+  /** rx_queue_size and tx_queue_size (256), the control queue 64 (virtio_net_device_realize). */
+  queueSize(queue: number): number { return queue === 2 ? 64 : 256; }
   readonly features = bit(NET_F.MAC) | bit(NET_F.GSO) | bit(NET_F.MRG_RXBUF) | bit(NET_F.STATUS) | bit(NET_F.CTRL_VQ) |
     bit(NET_F.CTRL_RX) | bit(NET_F.CTRL_VLAN) | bit(NET_F.CTRL_RX_EXTRA) | bit(NET_F.GUEST_ANNOUNCE) | bit(NET_F.CTRL_MAC_ADDR) |
     bit(NET_F.CTRL_GUEST_OFFLOADS) | bit(VIRTIO_F_NOTIFY_ON_EMPTY) | bit(VIRTIO_F_ANY_LAYOUT);
