@@ -204,6 +204,21 @@ async function runCommand(argv: string[]): Promise<number> {
   // the start of RAM for the firmware, as QEMU's arm_load_kernel leaves a firmware boot.
   // With firmware (-bios or flash unit 0) a -kernel, -initrd and -append are handed to it through
   // fw_cfg instead (hw/arm/boot.c: the kernel gunzipped when it is gzip, the rest as they are).
+  const boot = readBoot(args);
+  const netdevs = await openNetdevs(args.devices);
+  try {
+    return await runBoard(args, netdevs, boot);
+  } finally {
+    for (const b of netdevs.values()) b.close?.();
+  }
+}
+
+/**
+ * The images of a run, read and checked. Only this object holds them (no local of the
+ * long-running async functions does), so that runBoard can let them go once they are in guest
+ * RAM: the arm64 Linux Image alone is some 27 MB.
+ */
+function readBoot(args: RunArgs): FirmwareBoot {
   const firmware = args.bios !== undefined || args.devices.pflash[0] !== undefined;
   const kernel = args.kernel !== undefined ? decompressKernel(readImage(args.kernel, "kernel", args.ramSize), args.kernel) : undefined;
   const initrd = args.initrd ? readImage(args.initrd, "initrd", args.ramSize) : undefined;
@@ -212,19 +227,13 @@ async function runCommand(argv: string[]): Promise<number> {
     : { isLinux: false, entry: 0, loads: [], dtbAddr: VIRT.RAM_BASE, dtbLimit: VIRT.RAM_BASE + args.ramSize };
   if (initrd && plan.isLinux) checkInitrd(initrd, args.initrd!);
   if (plan.isLinux && args.append !== undefined) checkCommandLine(args.append);
-  const flash = flashBackings(args);
-  const loaders = planLoaders(args);
-
-  const netdevs = await openNetdevs(args.devices);
-  try {
-    return await runBoard(args, plan, userDtb, netdevs, { firmware, kernel, initrd, flash, loaders });
-  } finally {
-    for (const b of netdevs.values()) b.close?.();
-  }
+  return { plan, userDtb, firmware, kernel, initrd, flash: flashBackings(args), loaders: planLoaders(args) };
 }
 
 /** What runCommand worked out about firmware, the kernel and the loaders, for runBoard. */
 interface FirmwareBoot {
+  plan: BootPlan;
+  userDtb: Uint8Array | undefined;
   /** -bios or flash unit 0: the kernel, initrd and command line go to the firmware through fw_cfg. */
   firmware: boolean;
   kernel: Uint8Array | undefined;
@@ -233,10 +242,20 @@ interface FirmwareBoot {
   loaders: ReturnType<typeof planLoaders>;
 }
 
+/**
+ * Drop the run's references to image bytes now copied into guest RAM (fw_cfg keeps its own to
+ * what it hands to firmware), so that they are not held twice for the whole run.
+ */
+function releaseImages(boot: FirmwareBoot): void {
+  const none = new Uint8Array(0);
+  for (const l of boot.plan.loads) l.data = none;
+  for (const b of boot.loaders.blobs) b.bytes = none;
+  boot.kernel = boot.initrd = boot.userDtb = undefined;
+}
+
 /** Build the board with its devices on the opened netdevs, load the guest and run it to the end. */
-async function runBoard(args: RunArgs, plan: ReturnType<typeof planBoot>, userDtb: Uint8Array | undefined,
-  netdevs: Map<string, NetBackend>, boot: FirmwareBoot): Promise<number> {
-  const { firmware, kernel, initrd, flash, loaders } = boot;
+async function runBoard(args: RunArgs, netdevs: Map<string, NetBackend>, boot: FirmwareBoot): Promise<number> {
+  const { plan, firmware, flash, loaders } = boot;
   const out: number[] = [];
   const console_ = new PanicWatch();
   // False once standard output is queued past its high-water mark: the run then waits for the
@@ -262,7 +281,7 @@ async function runBoard(args: RunArgs, plan: ReturnType<typeof planBoot>, userDt
       // hw/arm/virt.c: firmware_loaded is -bios or a drive for flash unit 0.
       acpiGed: args.acpi && firmware,
       firmwareLoaded: firmware,
-      fwCfg: { nographic: args.nographic, ...(firmware && kernel ? { kernel, initrd, cmdline: args.append } : {}) },
+      fwCfg: { nographic: args.nographic, ...(firmware && boot.kernel ? { kernel: boot.kernel, initrd: boot.initrd, cmdline: args.append } : {}) },
     });
   } catch (e) {
     if (e instanceof RangeError) fail(`cannot allocate ${Math.round(args.ramSize / 1048576)} MiB of guest RAM`);
@@ -273,8 +292,9 @@ async function runBoard(args: RunArgs, plan: ReturnType<typeof planBoot>, userDt
   // so it is refused instead.
   const initrdRange = plan.isLinux ? plan.initrd : undefined;
   const room = plan.isLinux && plan.dtbAddr !== undefined ? (plan.dtbLimit ?? Infinity) - plan.dtbAddr : undefined;
-  const dtb = userDtb === undefined ? board.buildDtb(args.append, initrdRange, plan.isLinux, loaders.modules)
-    : board.userDtb(userDtb, room, args.append, initrdRange, plan.isLinux);
+  const userDtb = boot.userDtb !== undefined;
+  const dtb = boot.userDtb === undefined ? board.buildDtb(args.append, initrdRange, plan.isLinux, loaders.modules)
+    : board.userDtb(boot.userDtb, room, args.append, initrdRange, plan.isLinux);
   if (args.dumpDtb) {
     // As QEMU: write the blob and exit without running.
     try { writeFileSync(args.dumpDtb, dtb); } catch (e) { fail(`cannot write '${args.dumpDtb}': ${(e as Error).message}`); }
@@ -286,6 +306,7 @@ async function runBoard(args: RunArgs, plan: ReturnType<typeof planBoot>, userDt
     ...plan.loads.map((l) => ({ what: "the kernel", addr: l.addr, size: l.data.length + l.zeroFill })),
     ...(dtbAddr !== undefined && dtb ? [{ what: "the device tree", addr: dtbAddr, size: dtb.length }] : []),
   ]);
+  releaseImages(boot);
   if (userDtb && dtb && dtbAddr === undefined) {
     // QEMU leaves a -dtb that does not fit below a bare-metal image out without a word; say so.
     writeStderr(`tessera: warning: device tree '${args.dtb}' (${dtb.length} bytes as loaded) does not fit below the image; the guest gets none, as under QEMU`);

@@ -235,7 +235,7 @@ export class VirtBoard {
   load(plan: BootPlan, dtb: Uint8Array | undefined): { dtbAddr: number | undefined } {
     for (const l of plan.loads) {
       if (!this.bus.load(l.addr, l.data)) throw new RangeError(`image at 0x${l.addr.toString(16)} is outside RAM`);
-      if (l.zeroFill > 0) this.bus.load(l.addr + l.data.length, new Uint8Array(l.zeroFill));
+      if (l.zeroFill > 0) this.bus.zero(l.addr + l.data.length, l.zeroFill);
     }
     let dtbAddr: number | undefined;
     if (dtb && plan.dtbAddr !== undefined && plan.dtbAddr + dtb.length <= (plan.dtbLimit ?? Infinity)) {

@@ -258,9 +258,16 @@ const SIZE_SUFFIX = ["b", "h", "", ""];
 
 /**
  * The (size, V, opc) combinations of ARM ARM C4.1.66's load/store register tables; undefined
- * for unallocated ones and for PRFM (size=11, opc=10), which has its own definitions.
+ * for unallocated ones and for PRFM (size=11, opc=10), which has its own definitions. One Kind
+ * per combination, shared by the decoded instructions (which hold it as `kind`), not one each.
  */
+const KINDS: (Kind | undefined)[] = Array.from({ length: 32 }, (_, i) => makeKind(i >> 3, (i >> 2) & 1, i & 3));
+
 function classify(size: number, v: number, opc: number): Kind | undefined {
+  return KINDS[(size << 3) | (v << 2) | opc];
+}
+
+function makeKind(size: number, v: number, opc: number): Kind | undefined {
   if (v) {
     const scale = opc & 2 ? (size === 0 ? 4 : -1) : size;
     if (scale < 0) return undefined;
