@@ -58,6 +58,7 @@ programs=(
     "timer-irq|timer-irq/timer-irq.c|-O2 -mgeneral-regs-only"
     "clock|clock/clock.c|-O2 -mgeneral-regs-only"
     "vgic|vgic/vgic.c|-O2 -mgeneral-regs-only"
+    "vgic2|vgic2/vgic2.c|-O2 -mgeneral-regs-only"
     "smp|smp/smp.c|-O2 -mgeneral-regs-only"
     "uart-echo|uart-echo/uart-echo.c|-O2"
     "rtos|rtos/rtos.c|-O2 -mgeneral-regs-only"
