@@ -8,13 +8,16 @@
 import type { Cpu } from "../cpu/cpu.js";
 import type { MmioDevice } from "../memory/bus.js";
 import { GicCore, idRegister, SPECIAL_NONE } from "./gic-core.js";
+import { gicv2HypInterface } from "./gicv2-hyp-interface.js";
+import { gicv2VirtualCpuInterface } from "./gicv2-virtual-cpu-interface.js";
+import { GicV2VirtualInterface } from "./gicv2-virtual-interface.js";
 import type { InterruptController } from "./interrupts.js";
 
 /** GICD ID registers 0xFD0-0xFFC as QEMU's GICv2 reports them (PIDR2 ArchRev = 2). */
 const GICD_IDS = [0x04, 0x00, 0x00, 0x00, 0x90, 0xb4, 0x2b, 0x00, 0x0d, 0xf0, 0x05, 0xb1];
 const GICD_IIDR = 0x43b;
-/** GICC_IIDR: architecture version 2, ARM implementer (IHI 0048B 4.4.16). */
-const GICC_IIDR = 0x0202043b;
+/** GICC_IIDR: architecture version 2, ARM implementer (IHI 0048B 4.4.16), product ID 0 as QEMU's (revision << 16) | 0x43b. */
+const GICC_IIDR = 0x0002043b;
 const PRIORITY_BITS = 5;
 const CTLR_EN_GRP0 = 1, CTLR_EN_GRP1 = 2, CTLR_FIQ_EN = 8, CTLR_EOI_MODE_NS = 1 << 9;
 
@@ -28,7 +31,16 @@ export class GicV2 implements InterruptController {
    * `securityExtensions` (virt,secure=on) only sets GICD_TYPER.SecurityExtn: interrupts keep the
    * single view above, which is what Secure software programming Group 0 sees (IHI 0048B 4.3.2).
    */
-  constructor(readonly ncpu: number, nirq: number, private readonly securityExtensions = false) {
+  /** The virtualization extensions (virt,virtualization=on): their state and the GICH and GICV frames. */
+  readonly virtualInterface: GicV2VirtualInterface | undefined;
+  readonly hypInterface: MmioDevice | undefined;
+  readonly virtualCpuInterface: MmioDevice | undefined;
+
+  /**
+   * `maintenanceIntid`, when given, adds the virtualization extensions, whose maintenance
+   * interrupt is that PPI of each CPU (IHI 0048B 5.1).
+   */
+  constructor(readonly ncpu: number, nirq: number, private readonly securityExtensions = false, maintenanceIntid?: number) {
     this.cpuCtlr = new Uint32Array(ncpu);
     this.core = new GicCore(ncpu, nirq, PRIORITY_BITS, (c, _id, group, on) => {
       const cpu = this.cpus[c];
@@ -37,6 +49,17 @@ export class GicV2 implements InterruptController {
       cpu.setFiq(on && asFiq);
       cpu.setIrq(on && !asFiq);
     });
+    if (maintenanceIntid !== undefined) {
+      const vif = new GicV2VirtualInterface(ncpu, securityExtensions, {
+        cpu: (c) => this.cpus[c],
+        maintenance: (c, level) => this.core.setInput(c, maintenanceIntid, level),
+        // An LR with HW = 1 deactivated: as a write of its physical INTID to GICC_DIR.
+        deactivatePhysical: (c, intid) => { this.core.deactivate(c, intid); this.core.update(); },
+      });
+      this.virtualInterface = vif;
+      this.hypInterface = gicv2HypInterface(vif);
+      this.virtualCpuInterface = gicv2VirtualCpuInterface(vif);
+    }
   }
 
   attachCpus(cpus: Cpu[]): void {

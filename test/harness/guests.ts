@@ -135,6 +135,16 @@ export const GUESTS: readonly GuestSpec[] = [
     forbid: [...NEVER, "unexpected"],
   },
   {
+    // The GICv2 virtualization extensions: GICH programmed from EL2, interrupts taken at EL1 through GICV.
+    name: "vgic2",
+    run: { gicVersion: 2, virtualization: true },
+    expect: ["GICH_VTR=90000003 GICC_IIDR=0002043b", "GICH_LR4 (past the last)=ff8fffff LR5=00000000",
+      "EL1 vIRQ: IAR=41 RPR=80 HPPIR=35", "EL2 IRQ: INTID 25 MISR=01 EISR=2", "EL1 vIRQ: IAR=3077 RPR=b0", "GICD_ISACTIVER0=00000000",
+      "EL2 IRQ: INTID 25 MISR=04", "EL2 IRQ: INTID 25 MISR=02", "EL1 vIRQ: IAR=44 RPR=60", "EL1 vFIQ: IAR=50 RPR=40",
+      "EL1 vIRQ: IAR=1022", "EL1: AckCtl set, IAR=51", "EL1 vIRQ: IAR=52 RPR=20", "VMCtlr=3: MISR=58", "vgic2: done"],
+    forbid: [...NEVER, "unexpected"],
+  },
+  {
     // PMUv3: INST_RETIRED exists on QEMU only with precise -icount, which also makes cycles exact.
     name: "pmu",
     run: { gicVersion: 3, icount: "shift=0" },

@@ -60,6 +60,7 @@ programs=(
     "vgic|vgic/vgic.c|-O2 -mgeneral-regs-only"
     "el2-traps|el2-traps/el2-traps.c|-O2 -mgeneral-regs-only"
     "cpu-id|cpu-id/cpu-id.c|-O2 -mgeneral-regs-only"
+    "vgic2|vgic2/vgic2.c|-O2 -mgeneral-regs-only"
     "smp|smp/smp.c|-O2 -mgeneral-regs-only"
     "uart-echo|uart-echo/uart-echo.c|-O2"
     "rtos|rtos/rtos.c|-O2 -mgeneral-regs-only"

@@ -16,6 +16,8 @@ import { FixedValueRegion } from "../../devices/placeholder.js";
 import { CfiFlash } from "../../devices/cfi-flash.js";
 import { FwCfg, fwCfgItems, type FwCfgContents } from "../../devices/fw-cfg.js";
 import type { GicV2 } from "../../devices/gicv2.js";
+import { GICH_FRAME_SIZE } from "../../devices/gicv2-hyp-interface.js";
+import { GICV_FRAME_SIZE } from "../../devices/gicv2-virtual-cpu-interface.js";
 import { GicV2m } from "../../devices/gicv2m.js";
 import { GicV3Its } from "../../devices/gicv3-its.js";
 import type { GicV3 } from "../../devices/gicv3.js";
@@ -152,7 +154,9 @@ function gic(o: VirtDeviceOptions): VirtDevice {
   const v3 = o.gicVersion === 3;
   const regions = v3
     ? [region(VIRT.GIC_DIST, VIRT.GIC_DIST_SIZE), region(VIRT.GIC_REDIST, o.cpus * VIRT.GICR_STRIDE), region(VIRT.GIC_ITS, VIRT.GIC_ITS_SIZE)]
-    : [region(VIRT.GIC_DIST, VIRT.GIC_DIST_SIZE), region(VIRT.GIC_CPU, VIRT.GIC_CPU_SIZE), region(VIRT.GIC_V2M, VIRT.GIC_V2M_SIZE)];
+    : [region(VIRT.GIC_DIST, VIRT.GIC_DIST_SIZE), region(VIRT.GIC_CPU, VIRT.GIC_CPU_SIZE), region(VIRT.GIC_V2M, VIRT.GIC_V2M_SIZE),
+      // The virtualization frames, the size QEMU's GIC gives them (the DT describes 64 KB each).
+      ...(o.virtualization ? [region(VIRT.GIC_HYP, GICH_FRAME_SIZE), region(VIRT.GIC_VCPU, GICV_FRAME_SIZE)] : [])];
   return {
     name: "gic", regions,
     interrupts: o.virtualization ? [{ type: "ppi", number: VIRT.PPI_GIC_MAINTENANCE, trigger: "level-high" }] : [],
@@ -160,7 +164,8 @@ function gic(o: VirtDeviceOptions): VirtDevice {
     // them (a partition's) keeps the frame reading as zero.
     models: (env) => v3
       ? [env.gic.distributor, (env.gic as GicV3).redistributors, its(env, o.cpus)]
-      : [env.gic.distributor, (env.gic as GicV2).cpuInterface, new GicV2m(env.gic, VIRT.SPI_V2M, GICV2M_NUM_SPIS)],
+      : [env.gic.distributor, (env.gic as GicV2).cpuInterface, new GicV2m(env.gic, VIRT.SPI_V2M, GICV2M_NUM_SPIS),
+        ...virtualizationFrames(env.gic as GicV2)],
     addNode: (dt) => {
       const { tree, root } = dt;
       // fdt_add_gic_node sets the root's interrupt-parent first (its phandle is allocated
@@ -181,7 +186,6 @@ function gic(o: VirtDeviceOptions): VirtDevice {
       } else {
         node.setString("compatible", "arm,cortex-a15-gic");
         const regs: [number, number][] = [[VIRT.GIC_DIST, VIRT.GIC_DIST_SIZE], [VIRT.GIC_CPU, VIRT.GIC_CPU_SIZE]];
-        // The virtualization frames are described (as QEMU does) though nothing here decodes them.
         if (o.virtualization) regs.push([VIRT.GIC_HYP, VIRT.GIC_HYP_SIZE], [VIRT.GIC_VCPU, VIRT.GIC_VCPU_SIZE]);
         node.setCells("reg", ...reg2(...regs));
       }
@@ -217,6 +221,11 @@ function its(env: VirtDeviceEnv, cpus: number): MmioDevice {
     itsOf.set(env, m);
   }
   return m;
+}
+
+/** GICH and GICV when the GICv2 has the virtualization extensions. */
+function virtualizationFrames(gic: GicV2): MmioDevice[] {
+  return gic.hypInterface && gic.virtualCpuInterface ? [gic.hypInterface, gic.virtualCpuInterface] : [];
 }
 
 /** fdt_add_pmu_nodes: the CPUs' PMU, no registers on the bus, overflow interrupt PPI 7. */

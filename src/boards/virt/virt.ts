@@ -137,7 +137,8 @@ export class VirtBoard {
         o.virtualization ? { maintenanceIntid: 16 + VIRT.PPI_GIC_MAINTENANCE } : undefined);
       this.gic = gic;
     } else {
-      this.gic = new GicV2(o.cpus, VIRT.GIC_NUM_IRQS, o.secure);
+      // With EL2 the GICv2 has its virtualization extensions (GICH and GICV frames, maintenance PPI).
+      this.gic = new GicV2(o.cpus, VIRT.GIC_NUM_IRQS, o.secure, o.virtualization ? 16 + VIRT.PPI_GIC_MAINTENANCE : undefined);
     }
     // Interrupt inputs reach the GIC through the hypervisor's route when there is one.
     const route = o.interruptRoute, gicIn = this.gic;
