@@ -46,7 +46,7 @@ export const S2C_SIZE = 256;
  * values are capped at 65535 (the per-instruction heat counters are 16-bit).
  */
 export interface JitThresholds {
-  /** Blocks that branch back to their own start, or start a loop of several blocks (jit.ts loopBody). */
+  /** Blocks that branch back to their own start; loops of several blocks (jit.ts loopBody) at LOOP_BODY_HEAT_FACTOR times this. */
   loops: number;
   /** Every other block. */
   straight: number;
