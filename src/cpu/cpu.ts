@@ -46,9 +46,9 @@ export const S2C_SIZE = 256;
  * values are capped at 65535 (the per-instruction heat counters are 16-bit).
  */
 export interface JitThresholds {
-  /** Blocks that branch back to their own start; loops of several blocks (jit.ts loopBody) at LOOP_BODY_HEAT_FACTOR times this. */
+  /** Blocks that branch back to their own start. */
   loops: number;
-  /** Every other block. */
+  /** Every other block (one on a loop of several blocks compiles with the rest of the loop, jit.ts loopBody). */
   straight: number;
 }
 
@@ -73,12 +73,6 @@ function heatThreshold(n: number): number {
 const MAX_REGIONS = 128;
 /** Instructions in one region (see compileRegion). */
 const MAX_REGION_INSNS = 96;
-/**
- * A loop of several blocks is compiled when its first block has started this many times the loop
- * threshold (but no later than the straight threshold): loops that soon end are common in a Linux
- * boot, where compiling each at 16 runs cost about 10% more CPU to /init.
- */
-const LOOP_BODY_HEAT_FACTOR = 16;
 /** Blocks explored, and instructions in the body, of a loop of several blocks (see jit.ts loopBody). */
 const MAX_LOOP_BLOCKS = 16;
 const MAX_LOOP_INSNS = 64;
@@ -303,8 +297,6 @@ export class Cpu {
   readonly platform: CpuPlatform;
   /** Block heats at which loops and other blocks are compiled (see JitThresholds). */
   private readonly jitLoopHeat: number;
-  /** Loops of several blocks (see LOOP_BODY_HEAT_FACTOR). */
-  private readonly jitLoopBodyHeat: number;
   private readonly jitStraightHeat: number;
   /** The attached observer, when it wants instructions (checked once per run call). */
   private instructionObserver: CpuObserver | undefined;
@@ -484,7 +476,6 @@ export class Cpu {
     this.platform = cfg.platform ?? new StandalonePlatform();
     this.jitLoopHeat = heatThreshold(cfg.jit?.loops ?? DEFAULT_JIT_THRESHOLDS.loops);
     this.jitStraightHeat = heatThreshold(cfg.jit?.straight ?? DEFAULT_JIT_THRESHOLDS.straight);
-    this.jitLoopBodyHeat = Math.min(this.jitLoopHeat * LOOP_BODY_HEAT_FACTOR, this.jitStraightHeat, 65535);
     this.codeCache = codeCache;
     this.sr = new Int32Array(cfg.sysregs.size * 2 + 2);
     for (let el = 0; el < 4; el++) this.tlbs.push([new SoftTlb(), new SoftTlb(), new SoftTlb()]);
@@ -1308,7 +1299,7 @@ export class Cpu {
       if (!this.halted && !this.off) this.instructionObserver.onInstruction!(this);
       budget = 1;
     }
-    const jitLoopHeat = this.jitLoopHeat, jitLoopBodyHeat = this.jitLoopBodyHeat, jitStraightHeat = this.jitStraightHeat;
+    const jitLoopHeat = this.jitLoopHeat, jitStraightHeat = this.jitStraightHeat;
     const start = this.icount;
     const end = start + budget;
     this.yieldRequested = false;
@@ -1336,12 +1327,13 @@ export class Cpu {
           let len = page.blockLen[idx];
           if (len === 0) {
             const heat = ++page.heat[idx];
-            if (heat === jitLoopHeat || heat === jitLoopBodyHeat || heat === jitStraightHeat) {
+            if (heat === jitLoopHeat || heat === jitStraightHeat) {
               const ops = collectBlock(page.insns, idx, this.decoder, this.fetchView, this.fetchOffset);
               const loops = blockLoops(ops);
-              // A loop of several blocks (and the functions it calls nearby) becomes one region
-              // at jitLoopBodyHeat; a block on no loop waits for the straight threshold.
-              const body = loops || heat !== jitLoopBodyHeat ? undefined : loopBody(page.insns, page.heat, idx, ops,
+              // At the straight threshold a block on a loop of several blocks becomes one region
+              // with the rest of the loop (and the functions it calls nearby), others compile alone.
+              // At the loop threshold instead, the Linux boot took 8-11% more CPU to /init.
+              const body = loops || heat !== jitStraightHeat ? undefined : loopBody(page.insns, page.heat, idx, ops,
                 this.decoder, this.fetchView, this.fetchOffset, MAX_LOOP_BLOCKS, MAX_LOOP_INSNS, MAX_REGION_INSNS);
               if (body !== undefined) this.addRegion(page, body, baseLo);
               else if (heat === jitStraightHeat || loops) this.compileRegion(page, idx, ops, baseLo, loops ? MAX_REGION_INSNS : ops.length);
