@@ -26,6 +26,10 @@
  *
  * A region holds a few blocks that reach each other directly, as the cases of a switch inside a
  * loop, so control passes between them without returning to the run loop (see compileRegion).
+ * A final branch with a target in the page jumps to that case by index, without setting the PC
+ * or the flow; the PC is set from the index only when control leaves the region. Regions form
+ * around self-looping blocks, around loops of several blocks with the functions they call in
+ * the page (loopBody), and around single blocks that stay hot (the straight threshold).
  *
  * Regions are cached per physical page, and one physical page may be executed at several
  * virtual addresses (Linux runs its image through the identity map and the kernel mapping; the
@@ -82,6 +86,75 @@ export function blockLoops(ops: readonly Decoded[]): boolean {
 }
 
 /**
+ * The blocks of a loop through the block at `idx` (`ops`): the blocks on some path of static
+ * successors (see blockSuccessors) within the page from it back to it, each of which has run
+ * before (`heat` > 0), and the functions it calls, in ascending order, up to `maxRegionInsns`;
+ * undefined when there is no such cycle among the first `maxBlocks` blocks reached or the loop
+ * body exceeds `maxInsns` instructions. A loop of several
+ * blocks (an exit test in the middle, an if/else in the body) has no block that branches to its
+ * own start, so blockLoops alone misses it.
+ */
+export function loopBody(insns: (Decoded | undefined)[], heat: Uint16Array, idx: number, ops: Decoded[], decoder: Decoder,
+  view: DataView, offset: number, maxBlocks: number, maxInsns: number, maxRegionInsns: number): RegionBlock[] | undefined {
+  const blocks = new Map<number, Decoded[]>([[idx, ops]]);
+  const succ = new Map<number, number[]>();
+  const queue = [idx];
+  while (queue.length > 0) {
+    const j = queue.shift()!;
+    const next = blockSuccessors(j, blocks.get(j)!).filter((k) => k === idx || heat[k] > 0);
+    succ.set(j, next);
+    for (const k of next) {
+      if (blocks.has(k) || blocks.size >= maxBlocks) continue;
+      blocks.set(k, collectBlock(insns, k, decoder, view, offset));
+      queue.push(k);
+    }
+  }
+  // The blocks that reach the header again: a fixed point over the explored graph.
+  const onLoop = new Set<number>();
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const [j, next] of succ) {
+      if (onLoop.has(j)) continue;
+      if (next.some((k) => k === idx || onLoop.has(k))) { onLoop.add(j); changed = true; }
+    }
+  }
+  if (!onLoop.has(idx)) return undefined;
+  const body = new Map([...onLoop].map((j) => [j, blocks.get(j)!]));
+  let total = 0;
+  for (const b of body.values()) total += b.length;
+  if (total > maxInsns) return undefined;
+  // Functions the loop calls in this page (BL), as far as the region's size allows: their RET
+  // goes to the return point in the loop, a case of the same switch, so a loop that calls a
+  // nearby function (a byte-at-a-time update, a comparator) stays in one region. Calls made by
+  // the callee are not followed, but the points they return to are.
+  const queue2: number[] = [];
+  for (const [j, b] of body) {
+    const last = b[b.length - 1]!, target = j + b.length - 1 + (last.imm26 as number);
+    if (last.def.name === "BL" && target >= 0 && target < 1024) queue2.push(target);
+  }
+  while (queue2.length > 0) {
+    const j = queue2.shift()!;
+    if (j >= 1024 || body.has(j) || heat[j] === 0) continue;
+    const block = blocks.get(j) ?? collectBlock(insns, j, decoder, view, offset);
+    if (total + block.length > maxRegionInsns) continue;
+    body.set(j, block);
+    total += block.length;
+    const last = block[block.length - 1]!.def.name;
+    queue2.push(...(last === "BL" ? [j + block.length] : blockSuccessors(j, block)));
+  }
+  return trimOverlaps([...body].map(([j, ops]) => ({ idx: j, ops })));
+}
+
+/** Blocks in ascending order, each cut where the next begins (so no instruction is placed twice). */
+export function trimOverlaps(blocks: RegionBlock[]): RegionBlock[] {
+  const sorted = [...blocks].sort((a, b) => a.idx - b.idx);
+  return sorted.map(({ idx, ops }, k) => {
+    const next = sorted[k + 1]?.idx;
+    return { idx, ops: next !== undefined && idx + ops.length > next ? ops.slice(0, next - idx) : ops };
+  });
+}
+
+/**
  * A compiled region: the hot blocks of one physical page in one function. Called with the PC
  * at entry `idx` of the page at `base` (block start = base | idx * 4); runs block after block
  * while the PC stays on an entry of the region in this page and nothing needs the run loop,
@@ -121,11 +194,22 @@ export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, de
     // reads them. Under a hypervisor that answers guest exits in TypeScript (flushAtAccess) an
     // access may also trap to it, which reads or writes the transfer register in the file and
     // resumes by unwinding: there the registers are flushed before each access instead.
+    // A final branch whose target lies in this page jumps by setting the next entry index (nx)
+    // instead of the PC: the switch takes it from there, or the exit sets the PC from it.
+    let jumps = false;
+    const jump = (offset: number): string | undefined => {
+      if (offset % 4 !== 0) return undefined;
+      const t = idx + offset / 4;
+      if (t < 0 || t >= 1024) return undefined;
+      jumps = true;
+      return `{ nx = ${t}; }`;
+    };
     const placed = ops.map((d, i) => {
       const k = execs.length;
       execs.push(d.exec); decs.push(d);
       const pcLo = i === 0 ? "lo" : `((lo + ${i * 4}) | 0)`;
-      const snippet = d.def.compile?.(d, { pcLo, offset: i * 4, exec: `e${k}`, d: `d${k}` });
+      const last = i === n - 1 && d.def.branch === true;
+      const snippet = d.def.compile?.(d, { pcLo, offset: i * 4, exec: `e${k}`, d: `d${k}`, jump: last ? jump : undefined });
       const code = snippet ?? `e${k}(cpu, d${k});`;
       const bare = decoder.straightLine.has(d.def) || (snippet !== undefined && d.def.branch);
       const sync = snippet === undefined || EXEC_CALL.test(snippet);
@@ -181,25 +265,32 @@ export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, de
       if (i < n - 1) lines.push(`if (cpu.flow !== 0) { ${cache ? flush(dirty) : ""} cpu.icount += ${i + 1}; leave(cpu, lo, ${i + 1}); return; }`);
     });
     lines.push(`cpu.icount += ${n};`);
+    const next = idx + n;
+    // With a jump, the final branch ran bare and every instruction before it that may set the
+    // flow has its own test: the flow is 0 here, and nx is the next entry (-1: past the page).
+    if (jumps) lines.splice(head, 0, `nx = ${next < 1024 ? next : -1};`);
     if (loops) {
       // A block that branches back to its own start loops here without the region's dispatch,
       // its registers staying in locals from one pass to the next.
       const body = lines.splice(head);
+      const again = jumps ? `nx !== ${idx}` : `cpu.flow !== 1 || cpu.pcLo !== lo`;
       lines.push(`for (;;) {`, ...body,
-        `if (cpu.flow !== 1 || cpu.pcLo !== lo || cpu.icount + ${n} > end || cpu.interruptCheck) break;`, `cpu.flow = 0;`, `}`);
+        `if (${again} || cpu.icount + ${n} > end || cpu.interruptCheck) break;`, jumps ? "" : `cpu.flow = 0;`, `}`);
     }
     if (cache) lines.push(`${flush(dirty)} cur = -1;`);
     const written = new Set(placed.flatMap((p) => p.writes));
     if (cache && !flushAtAccess && written.size > 0) catchCases.push(`case ${id}: ${flush(written)} break;`);
-    const next = idx + n;
     const fallThrough = next >= 1024 ? `{ leave(cpu, lo, ${n}); return; }` : `idx = ${next};`;
-    lines.push(
+    if (jumps) {
+      lines.push(next >= 1024 ? `if (nx < 0) { leave(cpu, lo, ${n}); return; }` : "", `idx = nx;`);
+    } else lines.push(
       `if (cpu.flow !== 0) {`,
       `if (cpu.flow !== 1) { leave(cpu, lo, ${n}); return; }`,
       `const t = cpu.pcLo;`,
       `if (((t ^ base) & ~0xffc) !== 0 || cpu.pcHi !== hi) return;`,
       `cpu.flow = 0; idx = (t & 0xfff) >>> 2;`,
-      `} else ${fallThrough}`,
+      `} else ${fallThrough}`);
+    lines.push(
       `if (cpu.tlbEpoch !== epoch || !page.valid || cpu.interruptCheck || cpu.halted || cpu.yieldRequested || cpu.off || cpu.pstateIl) break;`,
       `continue; }`,
     );
@@ -213,7 +304,7 @@ export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, de
   const name = `region_${((baseLo >>> 0) + blocks[0]!.idx * 4).toString(16)}`;
   const source = `"use strict";\n${bindings}\n` +
     `function leave(cpu, lo, k) { if (cpu.flow !== 1) { const l = (lo >>> 0) + k * 4; cpu.pcLo = l | 0; if (l > 0xffffffff) cpu.pcHi = (cpu.pcHi + 1) | 0; } }\n` +
-    `return function ${name}(cpu, end, base, idx, hi, epoch, page) {\nconst x = cpu.x;\nlet lo = base | (idx << 2), cur = -1;\n${locals}` +
+    `return function ${name}(cpu, end, base, idx, hi, epoch, page) {\nconst x = cpu.x;\nlet lo = base | (idx << 2), cur = -1, nx = 0;\n${locals}` +
     `try {\nfor (;;) {\nswitch (idx) {\n${cases.join("\n")}\n}\ncpu.pcLo = base | (idx << 2); return;\n}\n` +
     `} catch (e) {\n${writeBack}if (e === X) cpu.icount += ((cpu.excPcLo - lo) >>> 2) + 1; throw e; }\n};`;
   const factory = new Function("E", "D", "X", source) as (e: ExecFn[], d: Decoded[], x: unknown) => RegionFn;

@@ -25,10 +25,13 @@ function branchRel(cpu: Cpu, off: number): void {
 
 /**
  * branchRel() as source for compile hooks: the target from the block start `lo` and a constant
- * offset (a block lies within one page, so lo + c.offset does not wrap).
+ * offset (a block lies within one page, so lo + c.offset does not wrap), or the compiler's jump
+ * to it when it offers one (CompileContext.jump).
  */
 function branchRelSrc(c: CompileContext, off: number): string {
   const total = c.offset + off;
+  const jump = c.jump?.(total);
+  if (jump !== undefined) return jump;
   const hi = total >= 0 ? "t > 4294967295 ? (cpu.pcHi + 1) | 0 : cpu.pcHi" : "t < 0 ? (cpu.pcHi - 1) | 0 : cpu.pcHi";
   return `{ const t = (lo >>> 0) + ${total}; cpu.branchTo(t | 0, ${hi}); }`;
 }

@@ -316,8 +316,7 @@ export const logicGroup: InsnDef[] = [
         const b = shift32Src(d.shift, m, d.imm6);
         return logic32Src(dd, op, `x[${n}]`, inv ? `~${b}` : b, flags);
       }
-      const b = shift64Src(d.shift, m, d.imm6);
-      if (b === undefined) return undefined;
+      const b = shift64Src(d.shift, m, d.imm6) ?? ror64Src(m, d.imm6);
       return logic64Src(dd, op, `x[${n}]`, `x[${n + 1}]`, inv ? `~${b[0]}` : b[0], inv ? `~${b[1]}` : b[1], flags);
     },
     exec: andReg64,
@@ -358,6 +357,12 @@ export const logicGroup: InsnDef[] = [
       d.off = d.op ? imm * 4096 : imm;
     },
     exec: adr,
+    compile: (d, c) => {
+      // As adr, with the PC from the block start (a block lies in one page, so lo + offset does
+      // not wrap); the page base for ADRP is the block's too.
+      const base = d.op ? "((lo & -4096) >>> 0)" : `((lo >>> 0) + ${c.offset})`;
+      return `{ const s = ${base} + ${d.off}; x[${d.dd}] = s | 0; x[${d.dd + 1}] = (cpu.pcHi + Math.floor(s / 4294967296)) | 0; }`;
+    },
     disasm: (d, pc) => {
       const base = d.op ? pc & ~0xfffn : pc;
       const target = (base + BigInt(d.off)) & 0xffffffffffffffffn;

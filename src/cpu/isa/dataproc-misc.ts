@@ -10,7 +10,7 @@
 import { zr, zw } from "../cpu.js";
 import type { Decoded, ExecFn, InsnDef } from "./table.js";
 import { xreg } from "./util.js";
-import { add64To, asr64, lsl64, lsr64, outHi, ror64 } from "./dataproc-common.js";
+import { add64Src, add64To, asr64, lsl64, lsr64, outHi, ror64 } from "./dataproc-common.js";
 
 // ---------------- multiplication helpers ----------------
 
@@ -32,6 +32,17 @@ let prodHi = 0;
 function mul64(alo: number, ahi: number, blo: number, bhi: number): number {
   prodHi = (umulhi32(alo, blo) + Math.imul(alo, bhi) + Math.imul(ahi, blo)) | 0;
   return Math.imul(alo, blo);
+}
+
+/**
+ * umulhi32(a, b) as source: declarations (for a `const` list) of the 16-bit partial products of
+ * the locals `a` and `b` and of `out`, bits 63:32 of their unsigned product (not yet `| 0`).
+ */
+function umulhi32Src(a: string, b: string, out: string): string {
+  const a0 = `${out}a0`, a1 = `${out}a1`, b0 = `${out}b0`, b1 = `${out}b1`, p01 = `${out}p01`, p10 = `${out}p10`;
+  return `${a0} = ${a} & 65535, ${a1} = ${a} >>> 16, ${b0} = ${b} & 65535, ${b1} = ${b} >>> 16, ` +
+    `${p01} = ${a0} * ${b1}, ${p10} = ${a1} * ${b0}, ` +
+    `${out} = ${a1} * ${b1} + (${p01} >>> 16) + (${p10} >>> 16) + ((((${a0} * ${b0}) >>> 16) + (${p01} & 65535) + (${p10} & 65535)) >>> 16)`;
 }
 
 // MADD/MSUB: `inv`/`cin` turn the add into Ra - product (ARM ARM C6.2 MSUB).
@@ -320,8 +331,22 @@ export const miscGroup: InsnDef[] = [
     },
     compile: (d) => {
       // MADD/MSUB (32-bit): the low word of the product is Math.imul's.
-      if (d.exec !== madd32) return undefined;
-      return `x[${d.dd}] = (x[${d.a}] ${d.cin ? "-" : "+"} Math.imul(x[${d.n}], x[${d.m}])) | 0; x[${d.dd + 1}] = 0;`;
+      const n = d.n, m = d.m, a = d.a, dd = d.dd;
+      if (d.exec === madd32) return `x[${dd}] = (x[${a}] ${d.cin ? "-" : "+"} Math.imul(x[${n}], x[${m}])) | 0; x[${dd + 1}] = 0;`;
+      // The 64-bit forms as mul64 and smaddl/umaddl, with umulhi32 written out (pl, ph: the product).
+      let product: string;
+      if (d.exec === madd64 || d.exec === mul64Only) {
+        product = `const al = x[${n}], bl = x[${m}], ${umulhi32Src("al", "bl", "u")}, ` +
+          `pl = Math.imul(al, bl), ph = (u + Math.imul(al, x[${m + 1}]) + Math.imul(x[${n + 1}], bl)) | 0;`;
+      } else if (d.exec === umaddl || d.exec === smaddl) {
+        const signed = d.exec === smaddl ? ` - (wn < 0 ? wm : 0) - (wm < 0 ? wn : 0)` : "";
+        product = `const wn = x[${n}], wm = x[${m}], ${umulhi32Src("wn", "wm", "u")}, pl = Math.imul(wn, wm), ph = (u${signed}) | 0;`;
+      } else {
+        return undefined;
+      }
+      if (d.exec === mul64Only) return `{ ${product} x[${dd}] = pl; x[${dd + 1}] = ph; }`;
+      const inv = d.inv !== 0;
+      return `{ ${product} ${add64Src(dd, `x[${a}]`, `x[${a + 1}]`, inv ? "~pl" : "pl", inv ? "~ph" : "ph", d.cin, false)} }`;
     },
     exec: madd64,
     disasm: disasmMul3,
@@ -354,7 +379,11 @@ export const miscGroup: InsnDef[] = [
         "rl = (l >>> s) | (h << (32 - s)); rh = h >>> s;", "rl = h >>> (s - 32); rh = 0;",
         "rl = (l >>> s) | (h << (32 - s)); rh = h >> s;", "rl = h >> (s - 32); rh = h >> 31;",
       ];
-      if (op === 3) return undefined;
+      // RORV as ror64: a rotation by 32 or more swaps the words first.
+      if (op === 3) {
+        return `{ const s = x[${m}] & 63, t = s & 31; let l = x[${n}], h = x[${n + 1}]; if (s >= 32) { const w = l; l = h; h = w; } ` +
+          `if (t !== 0) { const w = l; l = (w >>> t) | (h << (32 - t)); h = (h >>> t) | (w << (32 - t)); } x[${dd}] = l; x[${dd + 1}] = h; }`;
+      }
       return `{ const s = x[${m}] & 63, l = x[${n}], h = x[${n + 1}]; let rl = l, rh = h; ` +
         `if (s >= 32) { ${cases[op * 2 + 1]} } else if (s !== 0) { ${cases[op * 2]} } x[${dd}] = rl; x[${dd + 1}] = rh; }`;
     },

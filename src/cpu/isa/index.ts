@@ -25,8 +25,9 @@ let shared: Decoder | undefined;
 export function getDecoder(): Decoder {
   if (shared) return shared;
   shared = new Decoder(allGroups, undefinedInsn);
-  // Integer data processing only computes on registers and NZCV; ADR/ADRP read the PC.
-  for (const def of dataProcGroup) if (def.name !== "ADR_ADRP") shared.straightLine.add(def);
+  // Integer data processing only computes on registers and NZCV (ADR/ADRP read the PC, but
+  // their compile hook takes it from the block start, so compiled code never calls their exec).
+  for (const def of dataProcGroup) shared.straightLine.add(def);
   return shared;
 }
 

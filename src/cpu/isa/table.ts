@@ -38,6 +38,12 @@ export interface CompileContext {
   /** Names bound to this instruction's exec function and Decoded object, for slow paths. */
   exec: string;
   d: string;
+  /**
+   * For a block's final branch: the statement that jumps to the block start plus a byte offset
+   * without going through the PC, when the compiler can take the target as a constant (it lies
+   * in the block's page); undefined to set the PC (cpu.branchTo) as exec does.
+   */
+  jump?: (offset: number) => string | undefined;
 }
 
 /**
@@ -133,7 +139,8 @@ export class Decoder {
   readonly defs: CompiledDef[] = [];
   /**
    * Instructions that never read the PC, raise an exception or end a block (see isa/index.ts);
-   * the block compiler calls them without any bookkeeping around them.
+   * the block compiler places them without any bookkeeping around them. (ADR/ADRP read the PC
+   * in exec, but their compile hook always answers, from the block start.)
    */
   readonly straightLine = new Set<InsnDef>();
   private buckets: CompiledDef[][] = [];
