@@ -12,7 +12,7 @@
  * dom0 spend their time in timer interrupts and dom0's watchdog reports soft lockups; counted
  * time is the same for every run, and nothing the /init prints depends on it.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +20,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { busyboxInitramfs, FETCH_HINT, findExtraGuest, findGuests } from "../../src/cli/guests.js";
 import { oracleMissing } from "../harness/oracles.js";
+import { runUntil } from "../harness/process.js";
 import { QEMU, TESSERA_CLI } from "../harness/paths.js";
 
 const guests = findGuests();
@@ -47,22 +48,6 @@ poweroff -f
 
 const KERNEL_ADDR = 0x4900_0000, INITRD_ADDR = 0x5000_0000;
 
-/** Run a command until its output has `marker` (then kill it) or it exits. */
-function runUntil(cmd: string, args: string[], marker: string, timeoutMs: number): Promise<{ out: string; err: string; finished: boolean }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
-    let out = "", err = "", finished = false;
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.stdout.setEncoding("latin1");
-    child.stdout.on("data", (s: string) => {
-      out += s;
-      if (!finished && out.includes(marker)) { finished = true; child.kill("SIGKILL"); }
-    });
-    child.stderr.on("data", (s) => { err += s.toString(); });
-    child.on("close", () => { clearTimeout(timer); resolve({ out, err, finished }); });
-  });
-}
-
 function initLines(out: string): string[] {
   const lines = out.replace(/\r/g, "").split("\n");
   const a = lines.indexOf(BEGIN), b = lines.indexOf(END);
@@ -79,14 +64,14 @@ test("Xen 4.17 with a Debian dom0 on GICv2 (virtualization=on): dom0's /init pri
     "-device", `guest-loader,addr=0x${KERNEL_ADDR.toString(16)},kernel=${guests!.kernel},bootargs=console=hvc0 panic=-1`,
     "-device", `guest-loader,addr=0x${INITRD_ADDR.toString(16)},initrd=${initrd}`];
 
-  const real = await runUntil(QEMU, [...args, "-monitor", "none"], END, 600_000);
+  const real = await runUntil(QEMU, [...args, "-monitor", "none"], (out) => out.includes(END), 600_000);
   const expected = initLines(real.out);
   assert.ok(real.finished && expected.length > 0, `dom0 never finished its /init under QEMU:\n${real.out.slice(-4000)}\n${real.err}`);
   assert.ok(real.out.includes("gic_hyp_addr=0000000008030000"), "Xen found the GICH frame");
   assert.ok(expected.includes("hypervisor: xen 4.17"), `dom0 runs on Xen 4.17:\n${expected.join("\n")}`);
   assert.ok(expected.some((l) => /GIC-0 +27 Level +arch_timer/.test(l)), "dom0's timer is a GIC-0 PPI");
 
-  const ours = await runUntil(process.execPath, [TESSERA_CLI, "run", ...args, "-icount", "shift=0", "--watchdog", "1500"], END, 1_600_000);
+  const ours = await runUntil(process.execPath, [TESSERA_CLI, "run", ...args, "-icount", "shift=0", "--watchdog", "1500"], (out) => out.includes(END), 1_600_000);
   const actual = initLines(ours.out);
   assert.ok(ours.finished, `dom0 never finished its /init under Tessera:\n${ours.out.slice(-4000)}\n${ours.err}`);
   assert.deepEqual(actual, expected);

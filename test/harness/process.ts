@@ -69,3 +69,30 @@ export function commandExists(cmd: string): boolean {
   const r = spawnSync(cmd, ["--version"], { stdio: "ignore", timeout: 20000 });
   return r.error === undefined && r.status === 0;
 }
+
+/** What runUntil saw: the output, and whether `done` matched before the process ended. */
+export interface RunUntilResult {
+  out: string;
+  err: string;
+  finished: boolean;
+}
+
+/**
+ * Run a command until `done` accepts its standard output so far (then kill it: a hypervisor
+ * whose last domain stopped may not end the process), until it exits, or until `timeoutMs`.
+ */
+export function runUntil(cmd: string, args: readonly string[], done: (out: string) => boolean, timeoutMs: number): Promise<RunUntilResult> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, [...args], { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "", err = "", finished = false;
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.stdout.setEncoding("latin1");
+    child.stdout.on("data", (s: string) => {
+      out += s;
+      if (!finished && done(out)) { finished = true; child.kill("SIGKILL"); }
+    });
+    child.stderr.on("data", (s) => { err += s.toString(); });
+    child.on("error", (e) => { err += `cannot run ${cmd}: ${e.message}`; });
+    child.on("close", () => { clearTimeout(timer); resolve({ out, err, finished }); });
+  });
+}

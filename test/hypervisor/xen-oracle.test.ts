@@ -20,7 +20,7 @@
  * where a Tessera partition has QEMU's virt map and board tree (1 MiB, as QEMU's), so Linux
  * reserves 1056 KiB more there.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,6 +29,7 @@ import assert from "node:assert/strict";
 import { busyboxInitramfs, FETCH_HINT, findExtraGuest } from "../../src/cli/guests.js";
 import { BEGIN_MARKER, END_MARKER, findGuests, WORKLOAD_INIT } from "../harness/linux.js";
 import { oracleMissing } from "../harness/oracles.js";
+import { runUntil } from "../harness/process.js";
 import { QEMU, TESSERA_CLI } from "../harness/paths.js";
 
 const guests = findGuests();
@@ -99,22 +100,6 @@ ${file(moduleFiles?.kernel)}\t\t\t\tbootargs = "console=ttyAMA0 panic=-1";
 ${file(moduleFiles?.ramdisk)}\t\t\t};
 \t\t};
 `;
-}
-
-/** Run a command until `done` matches its output (then kill it) or it exits. */
-function runUntil(cmd: string, args: string[], done: (out: string) => boolean, timeoutMs: number): Promise<{ out: string; err: string; finished: boolean }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
-    let out = "", err = "", finished = false;
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.stdout.setEncoding("latin1");
-    child.stdout.on("data", (s: string) => {
-      out += s;
-      if (!finished && done(out)) { finished = true; child.kill("SIGKILL"); }
-    });
-    child.stderr.on("data", (s) => { err += s.toString(); });
-    child.on("close", () => { clearTimeout(timer); resolve({ out, err, finished }); });
-  });
 }
 
 /** Xen's console lines of domain 1, with the lines Xen cut at 126 characters joined again. */
