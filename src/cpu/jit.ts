@@ -72,10 +72,20 @@ export function collectBlock(insns: (Decoded | undefined)[], idx: number, decode
 export function blockSuccessors(idx: number, ops: readonly Decoded[]): number[] {
   const n = ops.length, last = ops[n - 1]!, name = last.def.name;
   const out: number[] = [];
-  const field = name === "BL" ? "imm26" : RELATIVE_BRANCH_FIELD[name];
-  if (field !== undefined) out.push(idx + n - 1 + (last[field] as number));
-  if (name !== "B" && (field !== undefined || !last.def.branch || name === "BLR")) out.push(idx + n);
+  const target = branchTarget(idx, ops);
+  if (target !== undefined) out.push(target);
+  if (name !== "B" && (target !== undefined || !last.def.branch || name === "BLR")) out.push(idx + n);
   return out.filter((j) => j >= 0 && j < 1024);
+}
+
+/**
+ * The instruction index (within the page, maybe outside 0..1023) that the block's final
+ * PC-relative branch or BL goes to, or undefined when it ends otherwise.
+ */
+export function branchTarget(idx: number, ops: readonly Decoded[]): number | undefined {
+  const n = ops.length, last = ops[n - 1]!, name = last.def.name;
+  const field = name === "BL" ? "imm26" : RELATIVE_BRANCH_FIELD[name];
+  return field === undefined ? undefined : idx + n - 1 + (last[field] as number);
 }
 
 /** The block ends with a branch back to its own start. */
@@ -129,8 +139,8 @@ export function loopBody(insns: (Decoded | undefined)[], heat: Uint16Array, idx:
   // the callee are not followed, but the points they return to are.
   const queue2: number[] = [];
   for (const [j, b] of body) {
-    const last = b[b.length - 1]!, target = j + b.length - 1 + (last.imm26 as number);
-    if (last.def.name === "BL" && target >= 0 && target < 1024) queue2.push(target);
+    const target = branchTarget(j, b);
+    if (b[b.length - 1]!.def.name === "BL" && target !== undefined && target >= 0 && target < 1024) queue2.push(target);
   }
   while (queue2.length > 0) {
     const j = queue2.shift()!;
