@@ -44,6 +44,8 @@ const EXTRAS = [
     "libblkid1", "libcap2", "libdw1", "libbz2-1.0", "libelf1", "liblzma5", "libnuma1", "libopencsd1", "libstdc++6", "libgcc-s1",
     "libperl5.36", "libcrypt1", "libdb5.3", "libgdbm6", "libgdbm-compat4", "libpython3.11", "libexpat1", "zlib1g", "libslang2",
     "libunwind8", "libzstd1", "libc6", "libuuid1"] },
+  // Debian's wg (test/hypervisor/wireguard.test.ts), which links against libc alone.
+  { dir: "wireguard", packages: ["wireguard-tools", "libc6"] },
 ];
 
 function say(text) { process.stderr.write(`fetch-guests: ${text}\n`); }
