@@ -52,8 +52,13 @@ done
 echo "ping $wgpeer through wg0: $ok"
 ping -c 3 -i 0.2 -W 2 $wgpeer | grep -E "bytes from|packets" | sed 's/time=.*//'
 if [ "$role" = send ]; then
-  sleep 1
-  seq 1 20000 | nc $wgpeer 5000 && echo "sent $(seq 1 20000 | wc -c) bytes, md5 $(seq 1 20000 | md5sum | cut -d' ' -f1)"
+  # Until the receiver listens (a refused connection sends nothing), then until the connection
+  # is closed both ways (nothing to port 5000, 0x1388, in /proc/net/tcp but TIME_WAIT, 06):
+  # by then the receiver has acknowledged every byte.
+  sent=no
+  for i in $(seq 1 $tries); do seq 1 20000 | nc $wgpeer 5000 2>/dev/null && { sent=yes; break; }; sleep 1; done
+  for i in $(seq 1 $tries); do grep -q -E ":1388 0[^6] " /proc/net/tcp || break; sleep 1; done
+  [ $sent = yes ] && echo "sent $(seq 1 20000 | wc -c) bytes, md5 $(seq 1 20000 | md5sum | cut -d' ' -f1)"
 else
   for i in $(seq 1 $tries); do [ "$(wc -c < /tmp/data)" -ge 108894 ] && break; sleep 1; done
   echo "received $(wc -c < /tmp/data) bytes, md5 $(md5sum < /tmp/data | cut -d' ' -f1)"
