@@ -15,11 +15,10 @@
  * xen-init-dom0 and xenconsoled, prints `xl list` and `xl info`, creates a bare-metal domU
  * (tests/guests/xen-domu, built here with the cross compiler, booted by xl as an arm64 Image)
  * whose output on Xen's emulated SBSA UART xenconsoled logs, lists the domains again and
- * destroys the domU; the second test compares that section. One boot for both because a Xen
- * boot is the slowest part of either (about 25 s under QEMU, 40 s and more under Tessera).
- * Masked by the script itself: `xl list`'s CPU time column. `xl info` is limited to fields that
- * do not depend on the run (not free_memory, which follows dom0's and Xen's allocations over
- * time, nor hw_caps and xen_caps, which list xen-3.0-armv7l as the capabilities file does).
+ * destroys the domU; the second test compares that section. One boot for both because the
+ * boot to dom0's /init is the slowest part of either (some 10 s under QEMU, 40 s and, on a
+ * busy host, two minutes and more under Tessera). Left out by the script itself: `xl list`'s
+ * CPU time column, and `xl info`'s xen_caps, for the reason the capabilities file is.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
