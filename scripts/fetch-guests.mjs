@@ -37,6 +37,14 @@ const EXTRAS = [
   { dir: "u-boot", packages: ["u-boot-qemu:all"] },
   // Debian's Xen hypervisor (boot/xen-4.17-arm64), the oracle of test/hypervisor/xen-oracle.test.ts.
   { dir: "xen", packages: ["xen-hypervisor-4.17-arm64"] },
+  // Debian's Xen toolstack for dom0 (test/el2/xen-toolstack.test.ts): xl, the C xenstored,
+  // xenconsoled, xen-init-dom0 and xenstore-read/-ls, with the closure of their DT_NEEDED
+  // libraries (readelf -d) and libgcc_s, which glibc loads for pthread_cancel in xl's child.
+  // Not xen-utils-common (init scripts, hotplug scripts, the xl wrapper: the test calls the
+  // programs itself) nor ncurses (only xentop links it).
+  { dir: "xen-utils", packages: ["xen-utils-4.17", "xenstore-utils", "libxenmisc4.17", "libxenstore4", "libxentoolcore1", "libxencall1",
+    "libxenevtchn1", "libxenforeignmemory1", "libxendevicemodel1", "libxengnttab1", "libxentoollog1", "libxenhypfs1", "libyajl2", "libfdt1",
+    "libuuid1", "zlib1g", "libgcc-s1", "libc6"] },
   // Debian's perf (test/linux/pmu.test.ts) and the shared libraries it loads: the closure of
   // linux-perf's Depends less perl and python3 themselves (`perf stat` needs only libperl and
   // libpython, which it links against).

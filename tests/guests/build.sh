@@ -39,6 +39,11 @@ link_flags=(-T "$here/linker.ld" -Wl,--build-id=none -Wl,-z,max-page-size=4096
 
 lib_srcs=("$here/lib/crt0.S" "$here/lib/vectors.S" "$here/lib/runtime.c")
 
+# Programs also written as a raw image (<name>.img, from the ELF's load address on): those
+# started by a loader that takes an arm64 Image rather than an ELF (Xen's xl, for a domU).
+raw_images=(xen-domu)
+objcopy="${CROSS_OBJCOPY:-${cc%gcc}objcopy}"
+
 # name | sources (relative to tests/guests) | extra flags
 programs=(
     "hello|hello/hello.c|-O2"
@@ -75,6 +80,7 @@ programs=(
     "its|its/its.c|-O2 -mgeneral-regs-only"
     "pmu|pmu/pmu.c|-O2 -mgeneral-regs-only"
     "pmu-el2|pmu/pmu-el2.c|-O2 -mgeneral-regs-only"
+    "xen-domu|xen-domu/image-header.S xen-domu/xen-domu.c|-O2 -mgeneral-regs-only"
     "bench-int|bench-int/bench-int.c bench-int/kernels.S|-O2"
     "bench-mem|bench-mem/bench-mem.c bench-mem/kernels.S|-O2"
     "bench-fp|bench-fp/bench-fp.c bench-fp/kernels.S|-O2"
@@ -138,6 +144,10 @@ for entry in "${programs[@]}"; do
         "$cc" "${common_flags[@]}" $flags "${link_flags[@]}" "${abs_srcs[@]}" "${lib_objs[@]}" -o "$elf.tmp"
         mv "$elf.tmp" "$elf"
         built=$((built + 1))
+    fi
+    if [[ " ${raw_images[*]} " == *" $name "* ]] && { [ ! -e "$out/$name.img" ] || [ "$elf" -nt "$out/$name.img" ]; }; then
+        "$objcopy" -O binary "$elf" "$out/$name.img.tmp"
+        mv "$out/$name.img.tmp" "$out/$name.img"
     fi
 done
 
