@@ -1,12 +1,13 @@
 /*
  * kvm-guest: a bare-metal program for kvm-vmm (kvm-vmm.c), linked by kvm-guest.ld into a flat
  * image at the base of its RAM. It runs at EL1 with the MMU off, so every data access is to
- * Device-nGnRnE memory (ARM ARM D8.2.10 for the stage 1 MMU disabled; hence -mstrict-align) and
+ * Device-nGnRnE memory (ARM ARM D8, "The effects of disabling an address translation stage"; hence -mstrict-align) and
  * goes through KVM's stage 2 tables alone. It prints on the monitor's UART, whose accesses KVM
  * hands to the monitor as MMIO exits, takes two exceptions of its own at EL1, checks its RAM,
- * and turns itself off with PSCI SYSTEM_OFF through HVC (PSCI, ARM DEN 0022, 5.10).
+ * takes an SGI it sends itself and its virtual timer's interrupt through KVM's vgic-v3, and
+ * turns itself off with PSCI SYSTEM_OFF through HVC (PSCI, ARM DEN 0022, 5.10).
  *
- * Its data is all on the stack or read-only: the flat image has no .bss to clear.
+ * kvm-guest.ld puts .bss into the image, so its zeros need no clearing.
  */
 #include <stdint.h>
 
@@ -15,18 +16,68 @@
 #define UART_FR 0x18
 #define UART_FR_TXFF 0x20
 
+/* KVM's vgic-v3 where kvm-vmm puts it: the distributor, the vCPU's redistributor (its RD_base
+ * frame, then its SGI_base frame 64 KiB on; GICv3 spec IHI 0069, 12.10 and 12.11). */
+#define GICD_BASE 0x08000000ul
+#define GICD_CTLR 0x0000
+#define GICD_TYPER 0x0004
+#define GICD_PIDR2 0xffe8
+#define GICD_CTLR_ARE 0x10
+#define GICD_CTLR_ENABLE_G1 0x02
+#define GICR_BASE 0x080a0000ul
+#define GICR_TYPER 0x0008
+#define GICR_WAKER 0x0014
+#define GICR_SGI_BASE (GICR_BASE + 0x10000)
+#define GICR_IGROUPR0 0x0080
+#define GICR_ISENABLER0 0x0100
+
+#define INTID_SGI 1
+#define INTID_VTIMER 27 /* the virtual timer's PPI on QEMU's virt board and in KVM */
+#define INTID_SPURIOUS 1023
+
 #define PSCI_VERSION 0x84000000ul
 #define PSCI_FEATURES 0x8400000aul
 #define PSCI_SYSTEM_OFF 0x84000008ul
 
 #define READ_SYSREG(name) ({ uint64_t v_; __asm__ volatile("mrs %0, " #name : "=r"(v_)); v_; })
+#define WRITE_SYSREG(name, v) __asm__ volatile("msr " #name ", %0" : : "r"((uint64_t)(v)) : "memory")
 
 /*
  * _start: x0 is the RAM size (kvm-vmm sets it); the stack goes at its top. The vector table
- * follows, 2 KiB aligned (VBAR_EL1's low 11 bits are RES0, ARM ARM D19.2.147); only the
- * current-EL-with-SP_ELx synchronous entry (offset 0x200, D1.10.2) is used.
+ * follows, 2 KiB aligned (VBAR_EL1 bits [10:0] are RES0); only the
+ * current-EL-with-SP_ELx entries for synchronous exceptions (offset 0x200) and IRQs (0x280)
+ * are used (ARM ARM D1.10.2). Each saves the caller-saved registers and the link register
+ * around its C handler.
  */
 __asm__(
+    ".macro entry handler\n"
+    "    sub sp, sp, #176\n"
+    "    stp x0, x1, [sp, #0]\n"
+    "    stp x2, x3, [sp, #16]\n"
+    "    stp x4, x5, [sp, #32]\n"
+    "    stp x6, x7, [sp, #48]\n"
+    "    stp x8, x9, [sp, #64]\n"
+    "    stp x10, x11, [sp, #80]\n"
+    "    stp x12, x13, [sp, #96]\n"
+    "    stp x14, x15, [sp, #112]\n"
+    "    stp x16, x17, [sp, #128]\n"
+    "    stp x18, x29, [sp, #144]\n"
+    "    str x30, [sp, #160]\n"
+    "    bl \\handler\n"
+    "    ldp x0, x1, [sp, #0]\n"
+    "    ldp x2, x3, [sp, #16]\n"
+    "    ldp x4, x5, [sp, #32]\n"
+    "    ldp x6, x7, [sp, #48]\n"
+    "    ldp x8, x9, [sp, #64]\n"
+    "    ldp x10, x11, [sp, #80]\n"
+    "    ldp x12, x13, [sp, #96]\n"
+    "    ldp x14, x15, [sp, #112]\n"
+    "    ldp x16, x17, [sp, #128]\n"
+    "    ldp x18, x29, [sp, #144]\n"
+    "    ldr x30, [sp, #160]\n"
+    "    add sp, sp, #176\n"
+    "    eret\n"
+    ".endm\n"
     ".section .text.boot, \"ax\"\n"
     ".global _start\n"
     "_start:\n"
@@ -47,46 +98,26 @@ __asm__(
     ".endr\n"
     "    b sync_el1\n"
     "    .balign 128\n"
-    ".rept 11\n"
+    "    b irq_el1\n"
+    "    .balign 128\n"
+    ".rept 10\n"
     "    b unexpected_vector\n"
     "    .balign 128\n"
     ".endr\n"
     "sync_el1:\n"
-    /* The caller-saved registers and the link register, for the C handler. */
-    "    sub sp, sp, #176\n"
-    "    stp x0, x1, [sp, #0]\n"
-    "    stp x2, x3, [sp, #16]\n"
-    "    stp x4, x5, [sp, #32]\n"
-    "    stp x6, x7, [sp, #48]\n"
-    "    stp x8, x9, [sp, #64]\n"
-    "    stp x10, x11, [sp, #80]\n"
-    "    stp x12, x13, [sp, #96]\n"
-    "    stp x14, x15, [sp, #112]\n"
-    "    stp x16, x17, [sp, #128]\n"
-    "    stp x18, x29, [sp, #144]\n"
-    "    str x30, [sp, #160]\n"
-    "    bl sync_handler\n"
-    "    ldp x0, x1, [sp, #0]\n"
-    "    ldp x2, x3, [sp, #16]\n"
-    "    ldp x4, x5, [sp, #32]\n"
-    "    ldp x6, x7, [sp, #48]\n"
-    "    ldp x8, x9, [sp, #64]\n"
-    "    ldp x10, x11, [sp, #80]\n"
-    "    ldp x12, x13, [sp, #96]\n"
-    "    ldp x14, x15, [sp, #112]\n"
-    "    ldp x16, x17, [sp, #128]\n"
-    "    ldp x18, x29, [sp, #144]\n"
-    "    ldr x30, [sp, #160]\n"
-    "    add sp, sp, #176\n"
-    "    eret\n"
+    "    entry sync_handler\n"
+    "irq_el1:\n"
+    "    entry irq_handler\n"
     "unexpected_vector:\n"
     "    bl unexpected_handler\n"
     "    .text\n");
 
 /* Plain loads and stores with no writeback, so that the data abort's syndrome is valid
- * (ESR_ELx.ISV, ARM ARM D17.2.40) and KVM can describe the access to the monitor. */
+ * (ESR_ELx.ISV, ARM ARM D19.2, ESR_EL2) and KVM can describe the access to the monitor. */
 static void mmio_write8(uint64_t addr, uint8_t v) { __asm__ volatile("strb %w0, [%1]" : : "r"(v), "r"(addr) : "memory"); }
 static uint32_t mmio_read32(uint64_t addr) { uint32_t v; __asm__ volatile("ldr %w0, [%1]" : "=r"(v) : "r"(addr) : "memory"); return v; }
+static uint64_t mmio_read64(uint64_t addr) { uint64_t v; __asm__ volatile("ldr %0, [%1]" : "=r"(v) : "r"(addr) : "memory"); return v; }
+static void mmio_write32(uint64_t addr, uint32_t v) { __asm__ volatile("str %w0, [%1]" : : "r"(v), "r"(addr) : "memory"); }
 
 static void putc_(char c)
 {
@@ -148,6 +179,38 @@ void sync_handler(void)
     }
 }
 
+static volatile uint32_t irqs_taken;
+
+void irq_handler(void)
+{
+    uint64_t intid = READ_SYSREG(icc_iar1_el1) & 0xffffff;
+    puts_("irq: INTID ");
+    putdec(intid);
+    if (intid == INTID_SGI) {
+        puts_(" (SGI)\n");
+    } else if (intid == INTID_VTIMER) {
+        /* Level-sensitive: off before the end of interrupt, or it is pending again at once. */
+        puts_(" (virtual timer), CNTV_CTL_EL0 ");
+        puthex(READ_SYSREG(cntv_ctl_el0));
+        puts_(READ_SYSREG(cntvct_el0) >= READ_SYSREG(cntv_cval_el0) ? ", counter past CNTV_CVAL_EL0\n" : ", counter before CNTV_CVAL_EL0\n");
+        WRITE_SYSREG(cntv_ctl_el0, 0);
+        __asm__ volatile("isb");
+    } else {
+        puts_(intid == INTID_SPURIOUS ? " (spurious)\n" : " (unexpected)\n");
+    }
+    if (intid != INTID_SPURIOUS) WRITE_SYSREG(icc_eoir1_el1, intid);
+    irqs_taken++;
+}
+
+/* With IRQs masked, WFI until one is pending, then let it in (ARM ARM D1.16.2: WFI wakes on a
+ * pending interrupt whatever PSTATE.I says), so none slips in between the test and the WFI. */
+static void wait_for_irqs(uint32_t count)
+{
+    while (irqs_taken < count) {
+        __asm__ volatile("wfi\n msr daifclr, #2\n isb\n msr daifset, #2" : : : "memory");
+    }
+}
+
 void unexpected_handler(void)
 {
     puts_("exception: unexpected vector, ESR_EL1 ");
@@ -204,6 +267,33 @@ void guest_main(uint64_t ram_size)
     uint64_t t1 = READ_SYSREG(cntvct_el0);
     field("CNTFRQ_EL0: ", READ_SYSREG(cntfrq_el0));
     puts_(t1 > t0 ? "virtual counter advances\n" : "virtual counter stands still\n");
+
+    /*
+     * The GIC: the distributor with affinity routing and Group 1; the redistributor awake and
+     * the SGI and the timer's PPI in Group 1 and enabled; the CPU interface (the ICV_ registers
+     * under KVM, since HCR_EL2.IMO is set) with the lowest priority mask and Group 1 on.
+     */
+    field("ICC_SRE_EL1: ", READ_SYSREG(icc_sre_el1));
+    field("GICD_TYPER: ", mmio_read32(GICD_BASE + GICD_TYPER));
+    field("GICD_PIDR2.ArchRev: ", (mmio_read32(GICD_BASE + GICD_PIDR2) >> 4) & 0xf);
+    field("GICR_TYPER: ", mmio_read64(GICR_BASE + GICR_TYPER));
+    mmio_write32(GICD_BASE + GICD_CTLR, GICD_CTLR_ARE | GICD_CTLR_ENABLE_G1);
+    mmio_write32(GICR_BASE + GICR_WAKER, 0);
+    mmio_write32(GICR_SGI_BASE + GICR_IGROUPR0, 0xffffffffu);
+    mmio_write32(GICR_SGI_BASE + GICR_ISENABLER0, (1u << INTID_SGI) | (1u << INTID_VTIMER));
+    WRITE_SYSREG(icc_pmr_el1, 0xff);
+    WRITE_SYSREG(icc_igrpen1_el1, 1);
+    __asm__ volatile("isb");
+    /* An SGI to this vCPU alone: TargetList bit 0 with affinity 0.0.0 (GICv3 spec 12.2.22). */
+    WRITE_SYSREG(icc_sgi1r_el1, ((uint64_t)INTID_SGI << 24) | 1);
+    __asm__ volatile("isb");
+    wait_for_irqs(1);
+    /* The virtual timer 1 ms on. */
+    WRITE_SYSREG(cntv_tval_el0, READ_SYSREG(cntfrq_el0) / 1000);
+    WRITE_SYSREG(cntv_ctl_el0, 1);
+    __asm__ volatile("isb");
+    wait_for_irqs(2);
+    field("interrupts taken: ", irqs_taken);
 
     field("PSCI_VERSION: ", hvc(PSCI_VERSION, 0));
     field("PSCI_FEATURES(SYSTEM_OFF): ", hvc(PSCI_FEATURES, PSCI_SYSTEM_OFF));

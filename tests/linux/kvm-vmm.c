@@ -9,8 +9,10 @@
  * is outside every memory slot: its accesses come back from KVM_RUN as KVM_EXIT_MMIO
  * (Documentation/virt/kvm/api.rst, "KVM_EXIT_MMIO"). A write of the data register (UARTDR,
  * offset 0) prints the byte; a read of the flag register (UARTFR, offset 0x18) says the
- * transmit FIFO is empty (TXFE | RXFE, PL011 TRM 3.3.3). No interrupt controller is created:
- * the guest takes no interrupts, and arm64 KVM runs a vCPU without an in-kernel vgic.
+ * transmit FIFO is empty (TXFE | RXFE, PL011 TRM 3.3.3). The interrupt controller is KVM's
+ * own GICv3 (KVM_DEV_TYPE_ARM_VGIC_V3, Documentation/virt/kvm/devices/arm-vgic-v3.rst), its
+ * distributor at GICD_BASE and the vCPU's redistributor at GICR_BASE, as on QEMU's virt board:
+ * the guest's GIC accesses, its virtual timer's interrupt and its SGIs never reach us.
  * x0 holds RAM_SIZE when the guest starts (KVM_SET_ONE_REG on the core register).
  *
  * Every exit other than those ends the run with one line naming it and a non-zero status.
@@ -31,6 +33,8 @@
 #define RAM_BASE 0x40000000ull
 #define RAM_SIZE 0x200000ull
 #define UART_BASE 0x09000000ull
+#define GICD_BASE 0x08000000ull
+#define GICR_BASE 0x080a0000ull
 #define UART_DR 0x00
 #define UART_FR 0x18
 #define UART_FR_TXFE 0x80
@@ -57,6 +61,12 @@ static uint64_t get_reg(int vcpu, uint64_t id)
     struct kvm_one_reg reg = { .id = id, .addr = (uint64_t)(uintptr_t)&value };
     if (ioctl(vcpu, KVM_GET_ONE_REG, &reg) < 0) die("KVM_GET_ONE_REG");
     return value;
+}
+
+static void device_attr(int dev, uint32_t group, uint64_t attr, uint64_t *value, const char *what)
+{
+    struct kvm_device_attr a = { .group = group, .attr = attr, .addr = (uint64_t)(uintptr_t)value };
+    if (ioctl(dev, KVM_SET_DEVICE_ATTR, &a) < 0) die(what);
 }
 
 static const char *exit_name(uint32_t reason)
@@ -151,6 +161,16 @@ int main(int argc, char **argv)
     init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
     if (ioctl(vcpu, KVM_ARM_VCPU_INIT, &init) < 0) die("KVM_ARM_VCPU_INIT");
     printf("kvm-vmm: vCPU target %u, PSCI 0.2\n", init.target);
+
+    /* The vgic after the vCPUs, its addresses before its initialisation (arm-vgic-v3.rst, "Groups"). */
+    struct kvm_create_device gic = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+    if (ioctl(vm, KVM_CREATE_DEVICE, &gic) < 0) die("KVM_CREATE_DEVICE vgic-v3");
+    uint64_t gicd = GICD_BASE, gicr = GICR_BASE;
+    device_attr(gic.fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &gicd, "vgic distributor address");
+    device_attr(gic.fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &gicr, "vgic redistributor address");
+    device_attr(gic.fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL, "vgic initialisation");
+    printf("kvm-vmm: vgic-v3, distributor at 0x%llx, redistributor at 0x%llx\n", GICD_BASE, GICR_BASE);
+
     /* KVM_ARM_VCPU_INIT resets PSTATE to EL1h with DAIF masked; the MMU is off (SCTLR_EL1 reset value). */
     set_reg(vcpu, CORE_REG(regs.pc), RAM_BASE);
     set_reg(vcpu, CORE_REG(regs.regs[0]), RAM_SIZE);
