@@ -1,8 +1,8 @@
 /*
  * kvm-guest: a bare-metal program for kvm-vmm (kvm-vmm.c), linked by kvm-guest.ld into a flat
  * image at the base of its RAM. It runs at EL1 with the MMU off, so every data access is to
- * Device-nGnRnE memory (ARM ARM D8, "The effects of disabling an address translation stage"; hence -mstrict-align) and
- * goes through KVM's stage 2 tables alone. It prints on the monitor's UART, whose accesses KVM
+ * Device-nGnRnE memory (ARM ARM D8, "The effects of disabling an address translation stage";
+ * hence -mstrict-align) and goes through KVM's stage 2 tables alone. It prints on the monitor's UART, whose accesses KVM
  * hands to the monitor as MMIO exits, takes two exceptions of its own at EL1, checks its RAM,
  * takes an SGI it sends itself and its virtual timer's interrupt through KVM's vgic-v3, and
  * turns itself off with PSCI SYSTEM_OFF through HVC (PSCI, ARM DEN 0022, 5.10).
@@ -211,6 +211,16 @@ static void wait_for_irqs(uint32_t count)
     }
 }
 
+/* IRQs unmasked for a bounded while: the SGI is pending as soon as KVM has emulated the write
+ * that sends it, so a lost one is a line of output rather than a guest that never stops. */
+static void spin_for_irqs(uint32_t count)
+{
+    __asm__ volatile("msr daifclr, #2\n isb" : : : "memory");
+    for (volatile int i = 0; i < 1000000 && irqs_taken < count; i++) {}
+    __asm__ volatile("msr daifset, #2" : : : "memory");
+    if (irqs_taken < count) puts_("irq: none taken\n");
+}
+
 void unexpected_handler(void)
 {
     puts_("exception: unexpected vector, ESR_EL1 ");
@@ -287,7 +297,7 @@ void guest_main(uint64_t ram_size)
     /* An SGI to this vCPU alone: TargetList bit 0 with affinity 0.0.0 (GICv3 spec 12.2.22). */
     WRITE_SYSREG(icc_sgi1r_el1, ((uint64_t)INTID_SGI << 24) | 1);
     __asm__ volatile("isb");
-    wait_for_irqs(1);
+    spin_for_irqs(1);
     /* The virtual timer 1 ms on. */
     WRITE_SYSREG(cntv_tval_el0, READ_SYSREG(cntfrq_el0) / 1000);
     WRITE_SYSREG(cntv_ctl_el0, 1);
