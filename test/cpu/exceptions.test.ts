@@ -358,6 +358,29 @@ test("WFI traps with HCR_EL2.TWI only when it would wait; WFE never traps (it ne
   assert.equal(cpu.pcLo >>> 0, RAM_BASE + 8);
 });
 
+test("ISR_EL1 shows the virtual interrupts at EL1 under HCR_EL2.IMO/FMO/AMO, the physical ones at EL2", () => {
+  const MRS_X0_ISR = 0xd538c100;
+  const isr = (el: 1 | 2, hcr: number, lines: { irq?: boolean; virq?: boolean; vfiq?: boolean }): number => {
+    const { cpu } = guestAtEl1(undefined, [MRS_X0_ISR, NOP], hcr);
+    if (el === 2) cpu.setElSp(2, 1);
+    cpu.setIrq(lines.irq ?? false);
+    cpu.setVirq(lines.virq ?? false);
+    cpu.setVfiq(lines.vfiq ?? false);
+    cpu.run(1);
+    return cpu.x[0] >>> 0;
+  };
+  // KVM's guest entry reads it at EL2 with the guest's HCR_EL2 and a pending virtual IRQ: 0, so it enters.
+  assert.equal(isr(2, HCR_EL2.IMO | HCR_EL2.FMO | HCR_EL2.VI, { virq: true, vfiq: true }), 0);
+  assert.equal(isr(2, HCR_EL2.IMO, { irq: true }), 0x80);
+  // (At EL1 under IMO a physical IRQ is taken to EL2 at once, whatever PSTATE.I says.)
+  assert.equal(isr(1, HCR_EL2.IMO, { virq: true }), 0x80);
+  assert.equal(isr(1, HCR_EL2.IMO | HCR_EL2.VI, {}), 0x80);
+  assert.equal(isr(1, HCR_EL2.IMO | HCR_EL2.FMO | HCR_EL2.VF, {}), 0x40);
+  assert.equal(isr(1, HCR_EL2.AMO | HCR_EL2.VSE, {}), 0x100);
+  assert.equal(isr(1, 0, { irq: true, virq: true }), 0x80, "without IMO the physical line");
+  assert.equal(isr(1, 0, { virq: true }), 0);
+});
+
 test("MSR HCR_EL2 keeps bits 33:0 (no VHE, RAS, LOR, PAuth), HCD only without EL3", () => {
   const MSR_HCR_X0 = 0xd51c1100, MRS_X1_HCR = 0xd53c1101;
   for (const [highestEl, lo] of [[2, 0xffffffff], [3, 0xdfffffff]] as const) {

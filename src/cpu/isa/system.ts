@@ -241,9 +241,20 @@ export function installSystemRegisters(t: SysRegTable, opts: SystemRegisterOptio
     read: (cpu) => { if (!cpu.fpEnabled) cpu.fpTrap(); cpu.srLo = cpu.fpsr; cpu.srHi = 0; },
     write: (cpu, lo) => { if (!cpu.fpEnabled) cpu.fpTrap(); cpu.fpsr = lo & 0xf800009f; },
   });
+  // ISR_EL1 (ARM ARM D19.2, ISR_EL1): at EL1 with HCR_EL2.IMO (FMO, AMO) set, I (F, A) is the virtual
+  // interrupt's pending state (HCR_EL2.VI, VF, VSE or the GIC's virtual CPU interface);
+  // otherwise, and always at EL2 and EL3, the physical one's. KVM's __guest_enter reads it at
+  // EL2 with the guest's HCR_EL2 and list registers loaded, and backs out for a pending IRQ.
   def("ISR_EL1", 3, 0, 12, 1, 0, {
     readOnly: true,
-    read: (cpu) => { cpu.srLo = (cpu.irqLine || cpu.virqLine ? 0x80 : 0) | (cpu.fiqLine || cpu.vfiqLine ? 0x40 : 0); cpu.srHi = 0; },
+    read: (cpu) => {
+      const hcr = cpu.el === 1 ? cpu.hcrLo() : 0;
+      const i = hcr & HCR_EL2.IMO ? cpu.virqLine || (hcr & HCR_EL2.VI) !== 0 : cpu.irqLine;
+      const f = hcr & HCR_EL2.FMO ? cpu.vfiqLine || (hcr & HCR_EL2.VF) !== 0 : cpu.fiqLine;
+      const a = (hcr & HCR_EL2.AMO) !== 0 && (hcr & HCR_EL2.VSE) !== 0;
+      cpu.srLo = (a ? 0x100 : 0) | (i ? 0x80 : 0) | (f ? 0x40 : 0);
+      cpu.srHi = 0;
+    },
   });
 
   // Identification (ARM ARM D13.2): a Cortex-A53-like CPU advertising only what is implemented:
