@@ -118,7 +118,19 @@ interface ParkedContext {
   readonly tlbs: SoftTlb[][];
   /** The CPU's codeGeneration when parked: pages that became code since may have write entries here. */
   readonly codeGeneration: number;
+  /** The CPU's count of logged invalidations by VA when parked (see Cpu.vaLog). */
+  readonly invalidations: number;
 }
+
+/**
+ * Invalidations by VA a CPU remembers for its parked contexts. A TLBI VAE1IS reaches every
+ * context of its VMID; Linux issues tens of thousands while booting (47,000 to /init), and
+ * flushing the page from each parked set at once (six TLBs each, up to 17 sets) took a tenth of
+ * the boot. Parked TLBs are not used until their context is current again, so the page keys are
+ * logged instead and dropped from a set when it comes back; a set that missed more than the log
+ * holds is emptied.
+ */
+const VA_LOG = 256;
 
 /** The VMID of a translation context key (VMID * 65536 + ASID). */
 function vmidOf(context: number): number { return Math.floor(context / 65536); }
@@ -160,11 +172,15 @@ export class SoftTlb {
    * allowed.
    */
   readonly leafPages: Int32Array;
-  private readonly listed: Uint8Array;
-  private readonly blockSlots: number[] = [];
-  /** Page keys spanned by the listed block entries, so most by-VA invalidations skip the list. */
-  private blockLow = Infinity;
-  private blockHigh = -Infinity;
+  /**
+   * The listed slots by the 1 GiB of VA their leaf lies in (BLOCK_BUCKET_PAGES; leaves larger
+   * than that in bucket -1), so an invalidation by VA checks the blocks of its own gigabyte only:
+   * Linux's kernel runs on block leaves, hundreds of them, and its user-space invalidations once
+   * walked them all (a single low-high span covered user addresses once the boot's identity map
+   * had block entries). `listedIn` is each slot's bucket + 1 (0: not listed).
+   */
+  private readonly listedIn: Int32Array;
+  private readonly blockBuckets = new Map<number, number[]>();
   /**
    * An entry was filled for a VA whose top byte is neither all zeros nor all ones (a tagged
    * pointer under TBI): the TLB keys hold the whole VA, and TLBI by VA names only bits [55:12],
@@ -181,7 +197,7 @@ export class SoftTlb {
     this.paPage = new Float64Array(this.size).fill(-1);
     this.code = withCode ? new Array(this.size).fill(undefined) : [];
     this.leafPages = new Int32Array(this.size);
-    this.listed = new Uint8Array(this.size);
+    this.listedIn = new Int32Array(this.size);
   }
 
   flush(): void {
@@ -189,9 +205,7 @@ export class SoftTlb {
     // Entries are only ever read after a tag match, so clearing the tags is enough.
     this.tagLo.fill(-1);
     this.dirty = false;
-    if (this.blockSlots.length > 0) { this.listed.fill(0); this.blockSlots.length = 0; }
-    this.blockLow = Infinity;
-    this.blockHigh = -Infinity;
+    if (this.blockBuckets.size > 0) { this.listedIn.fill(0); this.blockBuckets.clear(); }
     this.tagged = false;
   }
 
@@ -204,9 +218,12 @@ export class SoftTlb {
     const base = pages > 1 ? key - (key % pages) : key;
     this.leafPages[i] = pages;
     if (pages > 1) {
-      if (this.listed[i] === 0) { this.listed[i] = 1; this.blockSlots.push(i); }
-      if (base < this.blockLow) this.blockLow = base;
-      if (base + pages > this.blockHigh) this.blockHigh = base + pages;
+      const bucket = blockBucket(base, pages);
+      if (this.listedIn[i] !== bucket + 1) {
+        this.listedIn[i] = bucket + 1;
+        const list = this.blockBuckets.get(bucket);
+        if (list === undefined) this.blockBuckets.set(bucket, [i]); else list.push(i);
+      }
     }
   }
 
@@ -216,14 +233,33 @@ export class SoftTlb {
     if (this.tagged) { this.flush(); return; }
     const page = key % 1048576, i = page & this.mask;
     if (this.tagLo[i] === page && this.tagHi[i] === (Math.floor(key / 1048576) | 0)) this.tagLo[i] = -1;
-    const slots = this.blockSlots;
-    if (slots.length === 0 || key < this.blockLow || key >= this.blockHigh) return;
+    if (this.blockBuckets.size === 0) return;
+    this.flushBlocks(this.blockBuckets.get(blockBucket(key, 1)), key);
+    this.flushBlocks(this.blockBuckets.get(HUGE_BUCKET), key);
+  }
+
+  /** Drop the listed block entries of `slots` that cover VA page `key` (a slot may hold another entry by now). */
+  private flushBlocks(slots: number[] | undefined, key: number): void {
+    if (slots === undefined) return;
     for (let j = 0; j < slots.length; j++) {
       const s = slots[j], pages = this.leafPages[s];
       const k = (this.tagHi[s] >>> 0) * 1048576 + this.tagLo[s], base = k - (k % pages);
       if (key >= base && key < base + pages) this.tagLo[s] = -1;
     }
   }
+}
+
+/** VA pages to a bucket of listed block entries (1 GiB, the largest 4 KiB-granule block). */
+const BLOCK_BUCKET_PAGES = 262144;
+/** The bucket of leaves larger than BLOCK_BUCKET_PAGES (16 KiB and 64 KiB granules' level-1 blocks). */
+const HUGE_BUCKET = 1 << 30;
+
+/**
+ * The bucket of a leaf of `pages` pages at VA page `base`: its gigabyte (folded into 30 bits;
+ * gigabytes that share a bucket only cost extra checks), or HUGE_BUCKET.
+ */
+function blockBucket(base: number, pages: number): number {
+  return pages > BLOCK_BUCKET_PAGES ? HUGE_BUCKET : Math.floor(base / BLOCK_BUCKET_PAGES) % HUGE_BUCKET;
 }
 
 /** The read, write and exec TLBs of one regime. */
@@ -705,7 +741,13 @@ export class Cpu {
     const apply = (set: SoftTlb[][]) => {
       for (let el = 0; el <= 1; el++) for (const k of set[el]) { if (page >= 0) k.flushPage(page); else k.flush(); }
     };
-    if (op.kind === "asid") {
+    if (op.kind === "va") {
+      // The parked contexts' entries go when they come back (VA_LOG).
+      const j = this.vaLogged++ % VA_LOG;
+      this.vaLogKey[j] = op.key;
+      this.vaLogVmid[j] = op.vmid;
+      if (vmidOf(this.context) === op.vmid) apply(this.tlbs);
+    } else if (op.kind === "asid") {
       const c = op.vmid * 65536 + op.asid;
       if (c === this.context) apply(this.tlbs);
       else { const p = this.parked.get(c); if (p !== undefined) apply(p.tlbs); }
@@ -759,7 +801,7 @@ export class Cpu {
   private switchContext(c: number): void {
     if (vmidOf(c) !== vmidOf(this.context)) this.clearStage2Cache(); // its stage-2 leaves are the old VMID's
     const parked = this.parked;
-    parked.set(this.context, { tlbs: [this.tlbs[0], this.tlbs[1]], codeGeneration: this.codeGeneration });
+    parked.set(this.context, { tlbs: [this.tlbs[0], this.tlbs[1]], codeGeneration: this.codeGeneration, invalidations: this.vaLogged });
     const p = parked.get(c);
     let set: SoftTlb[][];
     if (p !== undefined) {
@@ -768,6 +810,7 @@ export class Cpu {
       // Pages that became code while it was parked may have write entries here (dropWriteEntries
       // reaches the current TLBs only).
       if (p.codeGeneration !== this.codeGeneration) { set[0][1].flush(); set[1][1].flush(); }
+      this.replayVaInvalidations(set, c, p.invalidations);
     } else if (parked.size > MAX_PARKED_CONTEXTS) {
       const [oldest, reused] = parked.entries().next().value as [number, ParkedContext];
       parked.delete(oldest);
@@ -783,6 +826,23 @@ export class Cpu {
     this.tlbR = t[0]; this.tlbW = t[1]; this.tlbX = t[2];
     this.tlbEpoch++;
     this.flow = this.flow || 2;
+  }
+
+  /** Invalidations by VA, for the parked contexts (VA_LOG): page keys and VMIDs, and how many so far. */
+  private readonly vaLogKey = new Float64Array(VA_LOG);
+  private readonly vaLogVmid = new Int32Array(VA_LOG);
+  private vaLogged = 0;
+
+  /** Apply to `set`, the EL0 and EL1 TLBs of context `c`, the invalidations by VA logged since `since`. */
+  private replayVaInvalidations(set: SoftTlb[][], c: number, since: number): void {
+    if (this.vaLogged === since) return;
+    if (this.vaLogged - since > VA_LOG) { for (const t of set) for (const k of t) k.flush(); return; }
+    const vmid = vmidOf(c);
+    for (let n = since; n < this.vaLogged; n++) {
+      const j = n % VA_LOG;
+      if (this.vaLogVmid[j] !== vmid) continue;
+      for (const t of set) for (const k of t) k.flushPage(this.vaLogKey[j]);
+    }
   }
 
   /** Drop write entries to a physical page that now holds pre-decoded code. */
