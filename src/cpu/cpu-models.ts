@@ -4,11 +4,12 @@
  * the same ARMv8.0 instruction set here, so the feature ID registers (ID_AA64*, installed by
  * isa/system.ts) are the same for all of them and advertise what this CPU implements; what a
  * model changes is its identity (MIDR_EL1), its caches (CTR_EL0 and the CCSIDR_EL1 geometry
- * CLIDR_EL1 describes), its PMU's PMCR_EL0.IDCODE and the device tree's compatible string.
+ * CLIDR_EL1 describes), its physical address size (ID_AA64MMFR0_EL1.PARange: 40 bits for the
+ * A53, 44 for the A57 and A72, which the MMU's address size checks follow), its PMU's
+ * PMCR_EL0.IDCODE and the device tree's compatible string.
  *
- * Where QEMU's feature registers differ from these models' (and from each other: the A57 and
- * A72 have a 44-bit PARange) this CPU says what it has, for every model: no AArch32, no crypto
- * extension, 16K granules, mixed endianness not supported, a 40-bit physical address space.
+ * Where QEMU's feature registers differ from these models' this CPU says what it has, for
+ * every model: no AArch32, no crypto extension, 16K granules, mixed endianness not supported.
  */
 
 export interface CpuModel {
@@ -26,23 +27,36 @@ export interface CpuModel {
   readonly ccsidr: readonly number[];
   /** PMCR_EL0 out of reset: IMP 0x41, IDCODE, N = 6 event counters for all three. */
   readonly pmcr: number;
+  /** ID_AA64MMFR0_EL1.PARange: 2 (40 bits) or 4 (44 bits); PA_RANGE_BITS gives the size. */
+  readonly paRange: number;
+}
+
+/**
+ * Address sizes by ID_AA64MMFR0_EL1.PARange encoding, which TCR_ELx.IPS and VTCR_EL2.PS share
+ * (ARM ARM D19.2 ID_AA64MMFR0_EL1; 0b110, 52 bits, needs FEAT_LPA).
+ */
+export const PA_RANGE_BITS: readonly number[] = [32, 36, 40, 42, 44, 48, 52, 52];
+
+/** The physical address size of `model` in bits. */
+export function modelPaBits(model: CpuModel): number {
+  return PA_RANGE_BITS[model.paRange];
 }
 
 export const CPU_MODELS: readonly CpuModel[] = [
   {
     // r0p4; 32 KiB 4-way L1 D (64-byte lines), 32 KiB 2-way L1 I, 1 MiB 16-way L2.
     name: "cortex-a53", compatible: "arm,cortex-a53", midr: 0x410fd034, revidr: 0, ctr: 0x84448004, clidr: 0x0a200023,
-    ccsidr: [0x700fe01a, 0x201fe00a, 0x707fe07a], pmcr: 0x41033000,
+    ccsidr: [0x700fe01a, 0x201fe00a, 0x707fe07a], pmcr: 0x41033000, paRange: 2,
   },
   {
     // r1p0; 32 KiB 2-way L1 D, 48 KiB 3-way L1 I, 2 MiB 16-way L2.
     name: "cortex-a57", compatible: "arm,cortex-a57", midr: 0x411fd070, revidr: 0, ctr: 0x8444c004, clidr: 0x0a200023,
-    ccsidr: [0x701fe00a, 0x201fe012, 0x70ffe07a], pmcr: 0x41013000,
+    ccsidr: [0x701fe00a, 0x201fe012, 0x70ffe07a], pmcr: 0x41013000, paRange: 4,
   },
   {
     // r0p3; the A57's L1 caches, 1 MiB 16-way L2.
     name: "cortex-a72", compatible: "arm,cortex-a72", midr: 0x410fd083, revidr: 0, ctr: 0x8444c004, clidr: 0x0a200023,
-    ccsidr: [0x701fe00a, 0x201fe012, 0x707fe07a], pmcr: 0x41023000,
+    ccsidr: [0x701fe00a, 0x201fe012, 0x707fe07a], pmcr: 0x41023000, paRange: 4,
   },
 ];
 

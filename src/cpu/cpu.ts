@@ -337,6 +337,12 @@ export interface CpuConfig {
   highestEl: number;
   /** EL2 is implemented (default: highestEl >= 2; EL3 may exist without it). */
   hasEl2?: boolean;
+  /**
+   * Physical address size in bits, as ID_AA64MMFR0_EL1.PARange advertises it (the CPU model's:
+   * 40 for the Cortex-A53, 44 for the A57 and A72); default 40. The MMU's address size checks
+   * follow it (ARM ARM D8 "Address size configuration").
+   */
+  paBits?: number;
   mpidr: number;
   /**
    * The machine around the CPU: firmware calls, guest exits to EL2, broadcasts to other CPUs
@@ -356,6 +362,8 @@ export class Cpu {
   translateFn: Translator;
   readonly highestEl: number;
   readonly hasEl2: boolean;
+  /** Physical address size in bits (ID_AA64MMFR0_EL1.PARange, CpuConfig.paBits). */
+  readonly paBits: number;
   /** The CPU's only way out (platform.ts); shared by the CPUs of a board. */
   readonly platform: CpuPlatform;
   /** Block heats at which loops and other blocks are compiled (see JitThresholds). */
@@ -535,6 +543,7 @@ export class Cpu {
     this.sysregs = cfg.sysregs;
     this.translateFn = cfg.translate;
     this.highestEl = cfg.highestEl;
+    this.paBits = cfg.paBits ?? 40;
     this.hasEl2 = cfg.hasEl2 ?? cfg.highestEl >= 2;
     this.platform = cfg.platform ?? new StandalonePlatform();
     this.jitLoopHeat = heatThreshold(cfg.jit?.loops ?? DEFAULT_JIT_THRESHOLDS.loops);

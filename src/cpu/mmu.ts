@@ -10,11 +10,10 @@
  * 4 KiB piece at a time), as combined stage 1+2 entries, so the walks run only on a TLB miss.
  */
 import { Access, Cpu, FSC, S2C_SIZE, Translation } from "./cpu.js";
+import { PA_RANGE_BITS } from "./cpu-models.js";
 import { SR } from "./sysregs.js";
 
 const TWO32 = 4294967296;
-/** Physical address size advertised in ID_AA64MMFR0_EL1.PARange = 2: 40 bits. */
-export const PA_BITS = 40;
 
 /** ESR_ELx.ISS bit 7, S1PTW: the stage-2 fault happened on a stage-1 table walk (D17.2.37). */
 export const S1PTW = 0x80;
@@ -25,8 +24,15 @@ const G4K: Granule = { bits: 12, stride: 9, entries: 512 };
 const G16K: Granule = { bits: 14, stride: 11, entries: 2048 };
 const G64K: Granule = { bits: 16, stride: 13, entries: 8192 };
 
-/** Output sizes of TCR_ELx.IPS / VTCR_EL2.PS (as ID_AA64MMFR0_EL1.PARange), D17.2.? VTCR_EL2. */
-const PS_BITS = [32, 36, 40, 42, 44, 48, 52, 52];
+/**
+ * The output size of a regime (ARM ARM D8, "Address size configuration"): TCR_ELx.IPS/PS or
+ * VTCR_EL2.PS (encoded as ID_AA64MMFR0_EL1.PARange), at most the CPU's physical address size
+ * (cpu.paBits: 40 bits on the Cortex-A53, 44 on the A57 and A72), as QEMU 7.2 bounds it by
+ * PARange. Table and output addresses above it are address size faults.
+ */
+function outputBits(cpu: Cpu, ps: number): number {
+  return Math.min(cpu.paBits, PA_RANGE_BITS[ps & 7]);
+}
 
 function fault(out: Translation, fsc: number, level: number): void {
   out.fault = fsc | (fsc === FSC.ALIGNMENT || fsc === FSC.SYNC_EXTERNAL ? 0 : level);
@@ -168,17 +174,19 @@ export function translate(cpu: Cpu, lo: number, hi: number, access: Access, el: 
   // EL0 with TGE=1 and no VHE: the EL1&0 stage 1 is disabled (SCTLR_EL1.M treated as 0).
   const mmuOn = (sctlr & 1) !== 0 && !(el === 0 && tge);
   if (!mmuOn) {
-    // Flat mapping; addresses above the PA size give an address size fault at level 0.
-    if ((hi >>> (PA_BITS - 32)) !== 0) { fault(out, FSC.ADDR_SIZE, 0); return; }
+    // Flat mapping; addresses above the PA size (PARange) give an address size fault at level 0.
+    if ((hi >>> (cpu.paBits - 32)) !== 0) { fault(out, FSC.ADDR_SIZE, 0); return; }
     out.pa = (hi >>> 0) * TWO32 + (lo >>> 0);
     if (s2) stage2(cpu, out.pa, access, false, out);
     return;
   }
-  let tcrLo: number, ttbrLo: number, ttbrHi: number, tsz: number, g: Granule, epd = false;
+  let tcrLo: number, ttbrLo: number, ttbrHi: number, tsz: number, g: Granule, epd = false, outBits: number;
   let upper = false;
   if (regimeEl === 1) {
     tcrLo = cpu.sr[SR.TCR_EL1 * 2];
     const tcrHi = cpu.sr[SR.TCR_EL1 * 2 + 1];
+    // TCR_EL1.IPS, bits [34:32].
+    outBits = outputBits(cpu, tcrHi & 7);
     // Top byte ignore selects the range on bit 55 (TCR_EL1.TBI0/TBI1 are bits 37/38).
     upper = ((hi >>> 23) & 1) === 1;
     const tbi = upper ? (tcrHi >>> 6) & 1 : (tcrHi >>> 5) & 1;
@@ -201,6 +209,8 @@ export function translate(cpu: Cpu, lo: number, hi: number, access: Access, el: 
     const tcrSlot = regimeEl === 2 ? SR.TCR_EL2 : SR.TCR_EL3;
     const ttbrSlot = regimeEl === 2 ? SR.TTBR0_EL2 : SR.TTBR0_EL3;
     tcrLo = cpu.sr[tcrSlot * 2];
+    // TCR_EL2/TCR_EL3.PS, bits [18:16].
+    outBits = outputBits(cpu, tcrLo >>> 16);
     tsz = tcrLo & 63;
     const tg0 = (tcrLo >>> 14) & 3;
     g = tg0 === 2 ? G16K : tg0 === 1 ? G64K : G4K;
@@ -224,7 +234,7 @@ export function translate(cpu: Cpu, lo: number, hi: number, access: Access, el: 
   const firstShift = g.bits + g.stride * (3 - startLevel);
   const firstEntries = Math.pow(2, inputBits - firstShift);
   table = table - (table % Math.max(8, firstEntries * 8));
-  if (!walk(cpu, g, startLevel, firstEntries, table, vaIn, PA_BITS, false, s2walk && regimeEl === 1, out)) return;
+  if (!walk(cpu, g, startLevel, firstEntries, table, vaIn, outBits, false, s2walk && regimeEl === 1, out)) return;
   const dlo = leaf.dlo, dhi = leaf.dhi, level = leaf.level, tb = leaf.tableBits;
   // Hierarchical permissions from the table descriptors (D8.4.? "Hierarchical control").
   const pxnTable = (tb & 1) !== 0, xnTable = (tb & 2) !== 0, apTableNoEl0 = (tb & 4) !== 0, apTableRo = (tb & 8) !== 0;
@@ -285,7 +295,7 @@ function checkRange(lo: number, hi: number, inputBits: number, tbi: boolean, upp
  * data). Returns whether it succeeded.
  *
  * - VTCR_EL2: T0SZ (input size), SL0 with TG0 (starting level), PS (output size, at most the
- *   40 bits of PARange). A starting level that the granule, the output size or the input size
+ *   CPU's PARange: 40 or 44 bits). A starting level that the granule, the output size or the input size
  *   does not allow is a translation fault at level 0, as QEMU's check_s2_mmu_setup makes it
  *   (AArch64.S2InvalidSL / AArch64.S2InconsistentSL). The starting level's table may be up to
  *   16 tables concatenated (D8.2.? "Concatenated translation tables").
@@ -327,21 +337,22 @@ function stage2Walk(cpu: Cpu, ipa: number, access: Access, s1ptw: boolean, out: 
   let tsz = vtcr & 63;
   const sl0 = (vtcr >>> 6) & 3, tg0 = (vtcr >>> 14) & 3;
   const g = tg0 === 1 ? G64K : tg0 === 2 ? G16K : G4K;
-  const outBits = Math.min(PA_BITS, PS_BITS[(vtcr >>> 16) & 7]);
+  const outBits = outputBits(cpu, vtcr >>> 16);
   if (tsz < 16) tsz = 16;
   if (tsz > 39) tsz = 39;
   const inputBits = 64 - tsz;
   // An IPA beyond the input range: translation fault at level 0.
   if (ipa >= Math.pow(2, inputBits)) return fault2(out, FSC.TRANSLATION, 0, ipa, s1ptw);
-  // Starting level (AArch64.S2StartLevel): 4K: SL0 0/1/2 = level 2/1/0; 16K, 64K: level 3/2/1.
-  // Level 0 with 4K, and level 1 with 16K or 64K, need more than the 40-bit PA; SL0 = 3 is
-  // reserved without FEAT_TTST.
-  let startLevel: number;
-  if (g === G4K) startLevel = sl0 >= 2 ? -1 : 2 - sl0;
-  else startLevel = sl0 >= 2 ? -1 : 3 - sl0;
+  // Starting level (AArch64.S2StartLevel): 4K: SL0 0/1/2 = level 2/1/0; 16K, 64K: level 3/2/1;
+  // SL0 = 3 is reserved without FEAT_TTST. Level 0 with 4K needs an output size above 42 bits,
+  // level 1 with 16K above 40 and with 64K above 42, and level 0 is never a 16K or 64K start
+  // (AArch64.S2InvalidSL; QEMU's check_s2_mmu_setup).
+  const startLevel = (g === G4K ? 2 : 3) - sl0;
+  const invalidSl = startLevel < 0 || (g === G4K ? startLevel === 0 && outBits <= 42
+    : startLevel === 0 || (startLevel === 1 && outBits <= (g === G16K ? 40 : 42)));
   const levels = 3 - startLevel;
   const minInput = levels * g.stride + g.bits + 1;
-  if (startLevel < 0 || inputBits < minInput || inputBits > minInput + g.stride + 3 || inputBits > outBits) {
+  if (invalidSl || inputBits < minInput || inputBits > minInput + g.stride + 3 || inputBits > outBits) {
     return fault2(out, FSC.TRANSLATION, 0, ipa, s1ptw);
   }
   const firstEntries = Math.pow(2, inputBits - (g.bits + g.stride * (3 - startLevel)));

@@ -153,6 +153,9 @@ function coreDefs(): SysRegDef[] {
     r("MIDR_EL1", 3, 0, 0, 0, 0, { readOnly: true, reset: 0x410fd034n, read: (cpu) => readVirtualized(cpu, SR.MIDR_EL1, SR.VPIDR_EL2) }),
     r("MPIDR_EL1", 3, 0, 0, 0, 5, { readOnly: true, reset: 0x80000000n, read: (cpu) => readVirtualized(cpu, SR.MPIDR_EL1, SR.VMPIDR_EL2) }),
     r("ACTLR_EL1", 3, 0, 1, 0, 1), r("ACTLR_EL2", 3, 4, 1, 0, 1),
+    // HSTR_EL2 (ARM ARM, register description of HSTR_EL2) traps only AArch32 EL0/EL1 accesses to the CP15
+    // registers by their primary CRn (T<n>): this CPU has no AArch32, so it holds its value and
+    // traps nothing, as on QEMU 7.2 for an AArch64 EL1 (el2-traps guest).
     r("MDCR_EL2", 3, 4, 1, 1, 1), r("HSTR_EL2", 3, 4, 1, 1, 3),
     r("SP_EL0", 3, 0, 4, 1, 0), r("SP_EL1", 3, 4, 4, 1, 0), r("SP_EL2", 3, 6, 4, 1, 0),
   ];

@@ -43,6 +43,8 @@ const PMCR_RESET = 0x41033000;
 const PMCR_E = 1 << 0, PMCR_P = 1 << 1, PMCR_C = 1 << 2, PMCR_D = 1 << 3, PMCR_DP = 1 << 5, PMCR_LC = 1 << 6;
 /** The bits of PMCR_EL0 a write keeps (QEMU reads back 0xf9 of an all-ones write): E, D, X, DP, LC, LP. */
 const PMCR_WRITABLE = 0xf9;
+/** PMCR_EL0.N, bits [15:11]: the number of event counters. */
+const PMCR_N_SHIFT = 11, PMCR_N = 0x1f << PMCR_N_SHIFT;
 /** PMEVTYPER<n>_EL0: P, U, NSK, NSU, NSH, M, MT and evtCount[15:0]; PMCCFILTR_EL0 has the filter bits only. */
 const EVTYPER_MASK = 0xfe00ffff | 0;
 const CCFILTR_MASK = 0xfc000000 | 0;
@@ -364,7 +366,13 @@ export class PerformanceMonitors implements ElChangeHook {
 
     def("PMCR_EL0", 3, 9, 12, 0, {
       accessTrap: pmreg,
-      read: (cpu) => set(cpu, st(cpu).pmcr),
+      // EL0 and EL1 read N as MDCR_EL2.HPMN when EL2 is enabled: the counters they own (ARM ARM,
+      // register description of PMCR_EL0, N; QEMU 7.2 pmcr_read). The counters at and above
+      // HPMN stay accessible to them, as in QEMU 7.2 (el2-traps guest).
+      read: (cpu) => {
+        const pmcr = st(cpu).pmcr;
+        set(cpu, cpu.el <= 1 && cpu.el2Enabled ? (pmcr & ~PMCR_N) | ((this.mdcr(cpu) & MDCR_HPMN) << PMCR_N_SHIFT) : pmcr);
+      },
       write: (cpu, lo) => this.change(cpu, (s) => {
         if (lo & PMCR_C) s.ccnt = 0n;
         if (lo & PMCR_P) s.evcntr.fill(0);

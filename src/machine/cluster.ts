@@ -12,7 +12,7 @@
 import { DAIF, HCR_EL2, SCR_EL3 } from "../cpu/arch-bits.js";
 import { Cpu, type CodeCache, type JitThresholds } from "../cpu/cpu.js";
 import { getDecoder } from "../cpu/isa/index.js";
-import type { CpuModel } from "../cpu/cpu-models.js";
+import { type CpuModel, DEFAULT_CPU_MODEL, modelPaBits } from "../cpu/cpu-models.js";
 import { installSystemRegisters, setDisasmSysRegTable } from "../cpu/isa/system.js";
 import { translate } from "../cpu/mmu.js";
 import type { CpuPlatform } from "../cpu/platform.js";
@@ -73,7 +73,7 @@ export class CpuCluster {
     const decoder = getDecoder();
     for (let i = 0; i < o.count; i++) {
       const cpu = new Cpu({ index: i, bus, decoder, sysregs: this.sysregs, translate, highestEl: o.highestEl, hasEl2: o.hasEl2,
-        mpidr: (0x80000000 | this.affinities[i]) >>> 0, platform, jit }, this.codeCache);
+        paBits: modelPaBits(o.model ?? DEFAULT_CPU_MODEL), mpidr: (0x80000000 | this.affinities[i]) >>> 0, platform, jit }, this.codeCache);
       // Secondaries wait powered off for PSCI CPU_ON, as with QEMU's PSCI.
       cpu.off = i > 0;
       this.cpus.push(cpu);

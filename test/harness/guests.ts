@@ -116,7 +116,7 @@ export const GUESTS: readonly GuestSpec[] = [
     forbid: [...NEVER, "unexpected"],
   },
   {
-    // The HCR_EL2/CPTR_EL2/CNTHCTL_EL2 traps of EL1, one at a time, as EL2 sees them; the
+    // The HCR_EL2/CPTR_EL2/CNTHCTL_EL2/MDCR_EL2 traps of EL1, one at a time, as EL2 sees them; the
     // virtual IRQ/FIQ/SError pending bits; VPIDR/VMPIDR, CNTVOFF_EL2 and the EL2 physical timer.
     name: "el2-traps",
     run: { gicVersion: 3, virtualization: true },
@@ -131,6 +131,9 @@ export const GUESTS: readonly GuestSpec[] = [
       "VSE|AMO, A unmasked        EL1 slot=7 ESR=be000000 EC=2f ELR=4 pending=000",
       "VI|VF|IMO|FMO, unmasked    EL1 slot=5 ESR=00000000 EC=00 ELR=4 pending=0c0",
       "CNTVCT - CNTPCT: 10000 (>> 32)", "CNTV_CTL with CVAL in the virtual past 7, future 3",
+      "PS=44 ldr, OA 2^40         EL2 slot=8 ESR=93c98001 EC=24 ELR=0 FAR=00000000c0000000 HPFAR=0000000000c00000 x9=c0000000",
+      "TDRA mrs mdrar_el1         EL2 slot=8 ESR=62200521 EC=18 ELR=0 x9=5a", "TDE brk                    EL2 slot=8 ESR=f2000077 EC=3c ELR=0 x9=5a",
+      "TPMCR mrs pmcr_el0         none x9=41033000", "HPMN=2 mrs pmcr_el0        none x9=41031000",
       "EL2 IRQ: INTID 26 CNTHP_CTL_EL2=5", "el2-traps: done"],
     forbid: [...NEVER, "unexpected"],
   },

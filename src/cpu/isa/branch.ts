@@ -166,8 +166,12 @@ export const branchGroup: InsnDef[] = [
   },
   {
     name: "BRK", pattern: "11010100 001 imm16:16 000 00", branch: true,
+    // A breakpoint instruction exception goes where debug exceptions go (EL2 with HCR_EL2.TGE
+    // or MDCR_EL2.TDE, ARM ARM D2.3 "Routing debug exceptions"), or to the current EL when that
+    // is higher: unlike the other debug exceptions it is never ignored (QEMU 7.2
+    // helper_exception_bkpt_insn).
     exec: (cpu, d) => {
-      cpu.takeException(routeException(cpu, ExceptionKind.Sync), EC.BRK, d.imm16);
+      cpu.takeException(Math.max(cpu.el, cpu.debug.targetEl()), EC.BRK, d.imm16);
     },
     disasm: (d) => `brk\t${hexImm(d.imm16)}`,
   },

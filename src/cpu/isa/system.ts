@@ -259,7 +259,7 @@ export function installSystemRegisters(t: SysRegTable, opts: SystemRegisterOptio
 
   // Identification (ARM ARM D13.2): a Cortex-A53-like CPU advertising only what is implemented:
   // AArch64 only at every EL, FP and AdvSIMD, CRC32, no crypto, 4K/16K/64K granules,
-  // 40-bit PA, 16-bit ASIDs, no mixed endianness.
+  // the model's PA size (PARange), 16-bit ASIDs, no mixed endianness.
   const el2 = (opts.el2 ?? opts.highestEl >= 2) ? 1n : 0n, el3 = opts.highestEl >= 3 ? 1n : 0n;
   ro("ID_AA64PFR0_EL1", 3, 0, 0, 4, 0, 0x11n | (el2 << 8n) | (el3 << 12n) | ((opts.gicv3 ? 1n : 0n) << 24n));
   ro("ID_AA64PFR1_EL1", 3, 0, 0, 4, 1, 0n);
@@ -272,7 +272,7 @@ export function installSystemRegisters(t: SysRegTable, opts: SystemRegisterOptio
   ro("ID_AA64AFR1_EL1", 3, 0, 0, 5, 5, 0n);
   ro("ID_AA64ISAR0_EL1", 3, 0, 0, 6, 0, 0x10000n); // CRC32
   ro("ID_AA64ISAR1_EL1", 3, 0, 0, 6, 1, 0n);
-  ro("ID_AA64MMFR0_EL1", 3, 0, 0, 7, 0, 0x00100022n);
+  ro("ID_AA64MMFR0_EL1", 3, 0, 0, 7, 0, 0x00100020n | BigInt(model.paRange));
   ro("ID_AA64MMFR1_EL1", 3, 0, 0, 7, 1, 0n);
   ro("ID_AA64MMFR2_EL1", 3, 0, 0, 7, 2, 0n);
   // AArch32 ID registers: AArch32 is not implemented, so they read as zero.

@@ -10,7 +10,11 @@
  * bits are writable, VPIDR_EL2/VMPIDR_EL2 as EL1's MIDR/MPIDR, CNTVOFF_EL2
  * as seen by CNTVCT and the virtual timer, the virtual IRQ/FIQ/SError
  * pending bits, a stage-2 fault (HCR_EL2.VM) and the EL2 physical timer on
- * PPI 26.
+ * PPI 26. MDCR_EL2 (D13.2.73): the debug register traps (TDA, TDOSA, TDRA),
+ * TDE routing BRK to EL2, the PMU traps (TPM, TPMCR) and what HPMN leaves EL1,
+ * each with the value the access left in its register. Stage 2 at the CPU
+ * model's PARange (40 bits on the Cortex-A53, 44 on the A57 and A72): an
+ * output address above 40 bits, a 42-bit IPA space and a level-0 start.
  */
 #include "runtime.h"
 
@@ -43,6 +47,20 @@
 #define CPTR_TTA   (1UL << 20)
 #define CPTR_TCPAC (1UL << 31)
 
+#define MDCR_HPMN(n) ((uint64_t)(n))
+#define MDCR_TPMCR (1UL << 5)
+#define MDCR_TPM   (1UL << 6)
+#define MDCR_TDE   (1UL << 8)
+#define MDCR_TDA   (1UL << 9)
+#define MDCR_TDOSA (1UL << 10)
+#define MDCR_TDRA  (1UL << 11)
+/* Marks x4 of the configuration call as an MDCR_EL2 value (0: EL2's own). */
+#define MDCR_SET   (1UL << 63)
+
+/* VTCR_EL2: RES1 bit 31, PS, inner shareable write-back walks, SL0, T0SZ (4K granule). */
+#define VTCR_S2(ps, sl0, t0sz) ((1UL << 31) | ((uint64_t)(ps) << 16) | (3UL << 12) | (1UL << 10) | (1UL << 8) | \
+                                ((uint64_t)(sl0) << 6) | (uint64_t)(t0sz))
+
 #define CNTHCTL_EL1PCTEN 1UL
 #define CNTHCTL_EL1PCEN  2UL
 
@@ -61,12 +79,17 @@ struct entry {
 static volatile struct entry log[8];
 static volatile unsigned nlog;
 static volatile uint64_t mark;            /* address of the instruction under test */
-static uint64_t cptr_base, cnthctl_base;  /* EL2's own settings, restored after each test */
+static uint64_t cptr_base, cnthctl_base, mdcr_base;  /* EL2's own settings, restored after each test */
+static uint64_t vtcr_base;
 static volatile uint64_t scratch[16] __attribute__((aligned(64)));
 
 static uint8_t el1_stack[8192] __attribute__((aligned(16)));
 /* Stage 2 for the HCR_EL2.VM case: a level-1 table mapping RAM's first GiB (IPA = PA) only. */
 static uint64_t s2_level1[512] __attribute__((aligned(4096)));
+/* Stage 2 at 42 bits from level 1: eight concatenated level-1 tables (ARM ARM D8, concatenated translation tables). */
+static uint64_t s2_concat[4096] __attribute__((aligned(32768)));
+/* Stage 2 from level 0 (4K granule, 44-bit IPA): one level-0 entry to s2_level1. */
+static uint64_t s2_level0[512] __attribute__((aligned(4096)));
 static void el1_main(void);
 static void el2_finish(void) __attribute__((noreturn));
 static void el2_irq(void);
@@ -109,10 +132,15 @@ void exception_handler(unsigned slot, struct exc_frame *f)
     unsigned ec = (unsigned)(esr >> 26) & 0x3f;
     if (ec == 0x16 && VEC_GROUP(slot) == 2) {
         switch (esr & 0xffff) {
-        case 1:   /* configure: x0 = HCR_EL2 bits, x1 = CPTR_EL2 bits, x2 = CNTHCTL_EL2 bits to clear */
+        case 1:   /* configure: x0 = HCR_EL2 bits, x1 = CPTR_EL2 bits, x2 = CNTHCTL_EL2 bits to clear,
+                     x4 = MDCR_SET | MDCR_EL2, x5 = VTCR_EL2 and x6 = VTTBR_EL2 (0: EL2's own) */
             WRITE_SYSREG(hcr_el2, HCR_RW | f->x[0]);
             WRITE_SYSREG(cptr_el2, cptr_base | f->x[1]);
             WRITE_SYSREG(cnthctl_el2, cnthctl_base & ~f->x[2]);
+            WRITE_SYSREG(mdcr_el2, f->x[4] & MDCR_SET ? f->x[4] & ~MDCR_SET : mdcr_base);
+            WRITE_SYSREG(vtcr_el2, f->x[5] ? f->x[5] : vtcr_base);
+            WRITE_SYSREG(vttbr_el2, f->x[6] ? f->x[6] : (uint64_t)s2_level1);
+            __asm__ volatile("tlbi vmalls12e1\n\tdsb nsh" ::: "memory");
             mark = f->x[3];
             ISB();
             return;
@@ -135,11 +163,18 @@ void exception_handler(unsigned slot, struct exc_frame *f)
         hpfar = READ_SYSREG(hpfar_el2);
     }
     record(2, slot, esr, f->elr - mark, far, hpfar, 0);
-    if (ec != 0x16)
+    if (ec == 0x20 || ec == 0x24) {
+        /* A stage 2 under test that faults every access: the test goes on with EL2's own, and
+           an instruction fetch that faulted is retried there. */
+        WRITE_SYSREG(vtcr_el2, vtcr_base);
+        WRITE_SYSREG(vttbr_el2, (uint64_t)s2_level1);
+        __asm__ volatile("isb\n\ttlbi vmalls12e1\n\tdsb nsh\n\tisb" ::: "memory");
+    }
+    if (ec != 0x16 && ec != 0x20)
         f->elr += 4;
 }
 
-static void report(const char *name)
+static void report(const char *name, const uint64_t *x9)
 {
     printf("%-26s", name);
     if (nlog == 0)
@@ -152,25 +187,44 @@ static void report(const char *name)
         if (e->el == 1 && VEC_KIND(e->slot) != 0)
             printf(" pending=%03lx", e->extra);
     }
+    if (x9)
+        printf(" x9=%lx", *x9);
     printf("\n");
     nlog = 0;
 }
 
 /*
- * One test at EL1: `pre` runs untrapped (it may load x9 for `insn`), then
+ * One test at EL1: `pre` runs untrapped (it may load x9 for `insn`; %3 is
+ * the address of `scratch`), then
  * EL2 installs the configuration, `insn` runs at label 1, and EL2 restores
  * the base configuration.
  */
-#define TRY(name, hcr, cptr, cnthctl_clear, pre, insn) do {                              \
-    __asm__ volatile(pre "\n\t"                                                          \
-                     "mov x0, %0\n\tmov x1, %1\n\tmov x2, %2\n\tadr x3, 1f\n\thvc #1\n"  \
+#define TRY(name, hcr, cptr, cnthctl_clear, pre, insn) \
+    TRY_ALL(name, hcr, cptr, cnthctl_clear, 0, 0, 0, pre, insn, 0)
+/*
+ * Every control: also x4 = MDCR_SET | MDCR_EL2 (0: EL2's), VTCR_EL2 and VTTBR_EL2 (0: EL2's);
+ * with `show`, the value x9 holds after `insn` is printed ("x9=" the register read, or what
+ * `pre` loaded when the access trapped).
+ */
+#define TRY_ALL(name, hcr, cptr, cnthctl_clear, mdcr, vtcr, vttbr, pre, insn, show) do {    \
+    uint64_t x9_;                                                                        \
+    __asm__ volatile("mov x9, #0x5a\n\t" pre "\n\t"                                       \
+                     "mov x0, %1\n\tmov x1, %2\n\tmov x2, %4\n\tadr x3, 1f\n\t"           \
+                     "mov x4, %5\n\tmov x5, %6\n\tmov x6, %7\n\thvc #1\n"               \
                      "1:\t" insn "\n\t"                                                  \
-                     "mov x0, xzr\n\tmov x1, xzr\n\tmov x2, xzr\n\tmov x3, xzr\n\thvc #1" \
-                     :: "r"((uint64_t)(hcr)), "r"((uint64_t)(cptr)), "r"((uint64_t)(cnthctl_clear)), \
-                        "r"(&scratch[0])                                                 \
-                     : "x0", "x1", "x2", "x3", "x9", "memory");                          \
-    report(name);                                                                        \
+                     "mov x0, xzr\n\tmov x1, xzr\n\tmov x2, xzr\n\tmov x3, xzr\n\t"     \
+                     "mov x4, xzr\n\tmov x5, xzr\n\tmov x6, xzr\n\thvc #1\n\tmov %0, x9"  \
+                     : "=r"(x9_)                                                         \
+                     : "r"((uint64_t)(hcr)), "r"((uint64_t)(cptr)), "r"(&scratch[0]),    \
+                        "r"((uint64_t)(cnthctl_clear)), "r"((uint64_t)(mdcr)),           \
+                        "r"((uint64_t)(vtcr)), "r"((uint64_t)(vttbr))                    \
+                     : "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x9", "memory");         \
+    report(name, (show) ? &x9_ : 0);                                                     \
 } while (0)
+/* MDCR_EL2 = `mdcr` (HPMN in its low bits) for `insn`; the result printed. */
+#define TRY_MDCR(name, mdcr, pre, insn) TRY_ALL(name, 0, 0, 0, MDCR_SET | (mdcr), 0, 0, pre, insn, 1)
+/* Stage 2 (HCR_EL2.VM) with this VTCR_EL2 and VTTBR_EL2. */
+#define TRY_S2(name, vtcr, vttbr, pre, insn) TRY_ALL(name, HCR_VM, 0, 0, 0, vtcr, vttbr, pre, insn, 1)
 
 #define TRY_HCR(name, hcr, pre, insn) TRY(name, hcr, 0, 0, pre, insn)
 /* A read and a write of an EL1 register, each under its own trap bit. */
@@ -281,6 +335,58 @@ static void el1_main(void)
     TRY_HCR("VM ldr, IPA not mapped", HCR_VM, "movz x9, #0x8000, lsl #16\n\tmovk x9, #0x1008", "ldr x9, [x9]");
     TRY_HCR("VM str, IPA not mapped", HCR_VM, "movz x9, #0x7f, lsl #32\n\tmovk x9, #0x42", "strb w9, [x9]");
 
+    /*
+     * Stage 2 and the PA size (ID_AA64MMFR0_EL1.PARange; VTCR_EL2.PS is bounded by it): the
+     * block at IPA 0xc000_0000 has output address 2^40, an address size fault at 40 bits and
+     * an address without memory at 44. A 42-bit IPA space (from level 1, eight tables
+     * concatenated) and a 44-bit one from level 0 are valid at 44 bits only: at 40 every
+     * access, the instruction fetch first, is a level-0 translation fault.
+     */
+    TRY_S2("PS=40 ldr, OA 2^40", VTCR_S2(2, 1, 25), 0, "movz x9, #0xc000, lsl #16", "ldr x9, [x9]");
+    TRY_S2("PS=44 ldr, OA 2^40", VTCR_S2(4, 1, 25), 0, "movz x9, #0xc000, lsl #16", "ldr x9, [x9]");
+    TRY_S2("PS=44 T0SZ=22 SL0=1 ldr", VTCR_S2(4, 1, 22), s2_concat, "mov x9, %3", "ldr x9, [x9]");
+    TRY_S2("PS=40 T0SZ=22 SL0=1 ldr", VTCR_S2(2, 1, 22), s2_concat, "mov x9, %3", "ldr x9, [x9]");
+    TRY_S2("PS=44 T0SZ=20 SL0=2 ldr", VTCR_S2(4, 2, 20), s2_level0, "mov x9, %3", "ldr x9, [x9]");
+    TRY_S2("PS=44 T0SZ=24 SL0=2 ldr", VTCR_S2(4, 2, 24), s2_level0, "mov x9, %3", "ldr x9, [x9]");
+
+    /* MDCR_EL2: the debug register traps; TDE implies all three and routes BRK to EL2. */
+    TRY_MDCR("MDCR=6 mrs mdscr_el1", 6, "", "mrs x9, mdscr_el1");
+    TRY_MDCR("TDA mrs mdscr_el1", 6 | MDCR_TDA, "", "mrs x9, mdscr_el1");
+    TRY_MDCR("TDA msr dbgbvr0_el1", 6 | MDCR_TDA, "mov x9, #0x1000", "msr dbgbvr0_el1, x9");
+    TRY_MDCR("TDA mrs dbgwcr1_el1", 6 | MDCR_TDA, "", "mrs x9, dbgwcr1_el1");
+    TRY_MDCR("TDA mrs mdccsr_el0", 6 | MDCR_TDA, "", "mrs x9, mdccsr_el0");
+    TRY_MDCR("TDA mrs oslsr_el1 (not)", 6 | MDCR_TDA, "", "mrs x9, oslsr_el1");
+    TRY_MDCR("TDA mrs mdrar_el1 (not)", 6 | MDCR_TDA, "", "mrs x9, mdrar_el1");
+    TRY_MDCR("TDOSA mrs oslsr_el1", 6 | MDCR_TDOSA, "", "mrs x9, oslsr_el1");
+    TRY_MDCR("TDOSA msr oslar_el1", 6 | MDCR_TDOSA, "", "msr oslar_el1, xzr");
+    TRY_MDCR("TDOSA mrs osdlr_el1", 6 | MDCR_TDOSA, "", "mrs x9, osdlr_el1");
+    TRY_MDCR("TDOSA mrs mdscr_el1 (not)", 6 | MDCR_TDOSA, "", "mrs x9, mdscr_el1");
+    TRY_MDCR("TDRA mrs mdrar_el1", 6 | MDCR_TDRA, "", "mrs x9, mdrar_el1");
+    TRY_MDCR("TDRA mrs mdscr_el1 (not)", 6 | MDCR_TDRA, "", "mrs x9, mdscr_el1");
+    TRY_MDCR("TDE mrs mdscr_el1", 6 | MDCR_TDE, "", "mrs x9, mdscr_el1");
+    TRY_MDCR("TDE mrs oslsr_el1", 6 | MDCR_TDE, "", "mrs x9, oslsr_el1");
+    TRY_MDCR("TDE mrs mdrar_el1", 6 | MDCR_TDE, "", "mrs x9, mdrar_el1");
+    TRY_MDCR("MDCR=6 brk", 6, "", "brk #0x77");
+    TRY_MDCR("TDE brk", 6 | MDCR_TDE, "", "brk #0x77");
+
+    /* The PMU: TPM traps every PMU register, TPMCR PMCR_EL0; HPMN is the counters EL1 owns. */
+    TRY_MDCR("MDCR=6 mrs pmcr_el0", 6, "", "mrs x9, pmcr_el0");
+    TRY_MDCR("TPM mrs pmcr_el0", 6 | MDCR_TPM, "", "mrs x9, pmcr_el0");
+    TRY_MDCR("TPM mrs pmccfiltr_el0", 6 | MDCR_TPM, "", "mrs x9, pmccfiltr_el0");
+    TRY_MDCR("TPM msr pmintenset_el1", 6 | MDCR_TPM, "mov x9, xzr", "msr pmintenset_el1, x9");
+    TRY_MDCR("TPM mrs pmuserenr_el0", 6 | MDCR_TPM, "", "mrs x9, pmuserenr_el0");
+    TRY_MDCR("TPM mrs pmevcntr5_el0", 6 | MDCR_TPM, "", "mrs x9, pmevcntr5_el0");
+    TRY_MDCR("TPMCR mrs pmcr_el0", 6 | MDCR_TPMCR, "", "mrs x9, pmcr_el0");
+    TRY_MDCR("TPMCR mrs pmselr_el0", 6 | MDCR_TPMCR, "", "mrs x9, pmselr_el0");
+    TRY_MDCR("HPMN=2 mrs pmcr_el0", 2, "", "mrs x9, pmcr_el0");
+    TRY_MDCR("HPMN=0 mrs pmcr_el0", 0, "", "mrs x9, pmcr_el0");
+    TRY_MDCR("HPMN=2 mrs pmevcntr3_el0", 2, "", "mrs x9, pmevcntr3_el0");
+    TRY_MDCR("HPMN=2 mrs pmevtyper4_el0", 2, "", "mrs x9, pmevtyper4_el0");
+    TRY_MDCR("HPMN=2 pmselr=4 pmxevtyper", 2, "mov x9, #4\n\tmsr pmselr_el0, x9", "mrs x9, pmxevtyper_el0");
+    TRY_MDCR("HPMN=2 pmcntenset", 2, "mov x9, #-1", "msr pmcntenset_el0, x9\n\tmrs x9, pmcntenset_el0");
+    TRY_MDCR("HPMN=2 pmovsset", 2, "mov x9, #-1", "msr pmovsset_el0, x9\n\tmrs x9, pmovsset_el0");
+    __asm__ volatile("mov x9, #-1\n\tmsr pmcntenclr_el0, x9\n\tmsr pmovsclr_el0, x9\n\tmsr pmselr_el0, xzr" ::: "x9");
+
     /* Virtual interrupts: pending with VI/VF/VSE, enabled by IMO/FMO/AMO, taken at EL1 when unmasked. */
     TRY_HCR("VI|IMO, I unmasked", HCR_VI | HCR_IMO, "", "msr daifclr, #2\n\tnop\n\tmsr daifset, #2");
     TRY_HCR("VI alone, I unmasked", HCR_VI, "", "msr daifclr, #2\n\tnop\n\tmsr daifset, #2");
@@ -388,6 +494,7 @@ int main(void)
     printf("all ones: HCR_EL2=%016lx CPTR_EL2=%016lx CNTHCTL_EL2=%016lx\n", hcr1, cptr1, cnthctl1);
     printf("all ones: HSTR_EL2=%016lx MDCR_EL2=%016lx\n", hstr1, mdcr1);
     cptr_base = cptr;
+    mdcr_base = mdcr;
     cnthctl_base = cnthctl | CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN;
 
     /* What EL1 will see as its identity and its virtual counter. */
@@ -399,7 +506,11 @@ int main(void)
 
     /* Level-1 block for 0x4000_0000: Normal write-back, S2AP read/write, inner shareable, AF. */
     s2_level1[1] = 0x40000000UL | 0x7fd;
-    WRITE_SYSREG(vtcr_el2, (1UL << 31) | (2UL << 16) | (3UL << 12) | (1UL << 10) | (1UL << 8) | (1UL << 6) | 25);   /* 39-bit IPA from level 1 */
+    s2_level1[3] = (1UL << 40) | 0x7fd;
+    s2_concat[1] = 0x40000000UL | 0x7fd;
+    s2_level0[0] = (uint64_t)s2_level1 | 3;
+    vtcr_base = (1UL << 31) | (2UL << 16) | (3UL << 12) | (1UL << 10) | (1UL << 8) | (1UL << 6) | 25;   /* 39-bit IPA from level 1 */
+    WRITE_SYSREG(vtcr_el2, vtcr_base);
     WRITE_SYSREG(vttbr_el2, (uint64_t)s2_level1);
     WRITE_SYSREG(hcr_el2, HCR_RW);
     WRITE_SYSREG(cptr_el2, cptr_base);
