@@ -240,6 +240,43 @@ test("a created domain's console on TCP port console-port + id and through xl co
   assert.equal(refused, "ECONNREFUSED", "the port is closed once the domain is destroyed");
 });
 
+test("without console-port, a created domain's console listens on a port the system chooses, in xl list -l", async () => {
+  writeFileSync(join(dir, "noport.dts"), `/dts-v1/;
+/ {
+  compatible = "tessera,hv-config";
+  hv { machine = "virt,gic-version=3"; cpus = <2>; memory-size = <0x0 0x40000000>; };
+  pb: pb { compatible = "phys-mem-area"; addr = <0x0 0x40000000>; size = <0x0 0x01000000>; };
+  partitions {
+    base { compatible = "partition"; label = "base"; cpus = <0 1>; guest-image = "echo.bin";
+      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&pb>; guest-addr = <0x0 0x40000000>; }; };
+  };
+};
+`);
+  const manage = `127.0.0.1:${await freePortRange(1)}`;
+  const other = spawn(process.execPath, [TESSERA_CLI, "hv", join(dir, "noport.dts"), "--manage", manage, "--watchdog", "120"], { stdio: ["pipe", "ignore", "pipe"] });
+  let otherErr = "";
+  other.stderr!.on("data", (d: Buffer) => { otherErr += d.toString(); });
+  const run = (...args: string[]) => spawnSync(process.execPath, [TESSERA_CLI, "xl", "--hv", manage, ...args], { encoding: "utf8", timeout: 30000, cwd: dir });
+  try {
+    await until("the second hypervisor's management port", () => {
+      assert.equal(otherErr, "", "the second hypervisor starts");
+      return run("list").status === 0;
+    });
+    writeFileSync(join(dir, "any.cfg"), `name = "any"\nkernel = "echo.bin"\nmemory = 16\n`);
+    assert.equal(run("create", "any.cfg").status, 0);
+    const domains = JSON.parse(run("list", "-l").stdout) as { name: string; console: string | null }[];
+    assert.equal(domains.find((d) => d.name === "base")!.console, null, "the config's partitions have no port without console-port");
+    const at = domains.find((d) => d.name === "any")!.console;
+    assert.match(at ?? "", /^127\.0\.0\.1:\d+$/);
+    const reader = await tcpConsole(Number(at!.split(":")[1]));
+    await until("the greeting on the chosen port", () => reader.seen().includes("echo guest: ready\n"));
+    assert.equal(run("destroy", "any").status, 0);
+    await until("the reader closed by destroy", () => reader.closed());
+  } finally {
+    other.kill();
+  }
+});
+
 test("xl console: unknown domain, Domain-0, no hypervisor listening are one line and exit 1", async () => {
   const unknown = xl("console", "nosuch");
   assert.equal(unknown.status, 1);
