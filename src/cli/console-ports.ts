@@ -1,7 +1,8 @@
 /**
  * The consoles on TCP ports, as Topaz's mux_server serves them: console N listens on
  * 127.0.0.1:(base + N), raw bytes both ways, for `socat -,raw,echo=0 tcp:127.0.0.1:PORT` or
- * telnet. Each connection gets its console's output from then on and types into it.
+ * telnet. Each connection gets its console's output from then on and types into it. The
+ * domains `xl create` makes get a port each as they come (openDomainConsolePort).
  */
 import { createServer, type Server, type Socket } from "node:net";
 import type { ConsoleMux } from "../host/console-mux.js";
@@ -44,4 +45,48 @@ export async function openConsolePorts(mux: ConsoleMux, base: number, count: num
     servers.push(server);
   }
   return { ports: Array.from({ length: count }, (_, i) => base + i), close };
+}
+
+/** One reader of a console: its output comes to `write`; `ended` when the console goes. */
+export type ConsoleAttach = (write: (bytes: Uint8Array) => void, ended: () => void) => { input(bytes: Uint8Array): void; detach(): void };
+
+export interface DomainConsolePort {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The TCP console of a domain `xl create` made: the first of `candidates` that can be had (0:
+ * one the system chooses). Each connection is a reader as `xl console` is: it is given what
+ * the domain printed while nobody read (`attach` replays it) and its bytes are typed in; it
+ * is closed when the domain goes (`ended`). Undefined when no candidate can be had.
+ */
+export async function openDomainConsolePort(attach: ConsoleAttach, candidates: number[], host = "127.0.0.1"): Promise<DomainConsolePort | undefined> {
+  const sockets = new Set<Socket>();
+  for (const candidate of candidates) {
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.setNoDelay(true);
+      const session = attach((bytes) => { if (!socket.destroyed) socket.write(bytes); }, () => socket.end());
+      socket.on("data", (data: Buffer) => session.input(new Uint8Array(data)));
+      const done = () => { session.detach(); sockets.delete(socket); };
+      socket.on("close", done);
+      socket.on("error", done);
+    });
+    const listening = await new Promise<boolean>((resolve) => {
+      server.once("error", () => resolve(false));
+      server.listen(candidate, host, () => resolve(true));
+    });
+    if (!listening) continue;
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : candidate;
+    return {
+      port,
+      close: async () => {
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+  return undefined;
 }

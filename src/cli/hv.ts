@@ -16,9 +16,9 @@ import { ConsoleMux } from "../host/console-mux.js";
 import { PanicWatch } from "../host/panic-watch.js";
 import { runSession } from "../host/run-loop.js";
 import { dtbToDts } from "../devicetree/index.js";
-import { openConsolePorts, type ConsolePorts } from "./console-ports.js";
+import { openConsolePorts, openDomainConsolePort, type ConsolePorts, type DomainConsolePort } from "./console-ports.js";
 import { DEFAULT_MANAGE_ADDRESS, openManagePort, parseHostPort, type HostPort, type ManagePort } from "./manage.js";
-import { Toolstack } from "../hypervisor/toolstack.js";
+import { Toolstack, type DomainInfo, type ToolReply } from "../hypervisor/toolstack.js";
 import { checkDom0lessConfig, isDom0lessConfig } from "../hypervisor/dom0less.js";
 import { parseIcount, UsageError, type GdbListen } from "./args.js";
 import { MachineDebugger } from "../debug/machine-debugger.js";
@@ -232,19 +232,23 @@ async function runPartitions(config: HvConfig, watchdogSeconds: number | undefin
   ], { interactive, write: (b) => { outputKeepsUp = writeStdout(b) && outputKeepsUp; } }, () => { quitRequested = true; });
   let ports: ConsolePorts | undefined;
   if (config.consolePort !== undefined) ports = await openConsolePorts(mux, config.consolePort, config.partitions.length + 1);
-  // Domains xl creates get a console of their own (no TCP port: xl console reaches it).
+  // Domains xl creates get a console of their own, which xl console reaches, and a TCP port.
+  const domainPorts = new DomainPorts(config.consolePort, config.partitions.length);
   hv.onDomainsChanged = ({ added, removed }) => {
     if (added) {
       panicWatches.set(added.id, new PanicWatch());
       mux!.addChannel(added.id, { label: added.label, input: (b) => hv.consoleInput(added.id, b) });
+      domainPorts.open(added.id, (write, ended) => consoles.attach(mux!, added.id, write, ended), (port) => {
+        hv.event(port === undefined ? `${added.label}: no TCP port could be had for its console (xl console ${added.label} reaches it)` : `${added.label}: console on 127.0.0.1:${port}`);
+      });
     }
-    if (removed !== undefined) { panicWatches.delete(removed); mux!.removeChannel(removed); consoles.forget(removed); }
+    if (removed !== undefined) { panicWatches.delete(removed); mux!.removeChannel(removed); consoles.forget(removed); void domainPorts.close(removed); }
   };
   let managePort: ManagePort | undefined;
   if (manage !== "off") {
     const toolstack = new Toolstack(hv, { attachConsole: (id, write, ended) => consoles.attach(mux!, id, write, ended) });
     try {
-      managePort = await openManagePort(toolstack, manage ?? parseHostPort(DEFAULT_MANAGE_ADDRESS)!);
+      managePort = await openManagePort(toolstack, manage ?? parseHostPort(DEFAULT_MANAGE_ADDRESS)!, (req, reply) => domainPorts.amend(req.op, reply));
     } catch (e) {
       // Only the default may be missing (another tessera hv has it): one named on the command line must be had.
       if (manage !== undefined || !(e instanceof UsageError)) { await ports?.close(); throw e; }
@@ -333,7 +337,76 @@ async function runPartitions(config: HvConfig, watchdogSeconds: number | undefin
     stdin.pause();
     await ports?.close();
     await managePort?.close();
+    await domainPorts.closeAll();
     await gdb?.close();
+  }
+}
+
+/**
+ * The TCP consoles of the domains xl creates. With the config's `console-port`, domain N
+ * listens on console-port + N, as the config's partitions do, else on the next port above
+ * theirs that is free; without it, on a port the system chooses. A reply to `create` or
+ * `list` waits for the ports it names to listen, so what xl prints can be connected to.
+ */
+class DomainPorts {
+  private readonly opening = new Map<number, Promise<DomainConsolePort | undefined>>();
+  private readonly held = new Set<number>();
+
+  constructor(private readonly base: number | undefined, private readonly configured: number) {}
+
+  /** Where a domain's console may listen, best first (0: any port). */
+  private candidates(id: number): number[] {
+    if (this.base === undefined) return [0];
+    // Those of the config stay theirs: none is looked for among them.
+    const out: number[] = [];
+    if (this.base + id <= 65535 && !this.held.has(this.base + id)) out.push(this.base + id);
+    for (let p = this.base + this.configured + 1; p <= 65535 && out.length < 64; p++) if (p !== this.base + id && !this.held.has(p)) out.push(p);
+    return out;
+  }
+
+  open(id: number, attach: Parameters<typeof openDomainConsolePort>[0], opened: (port: number | undefined) => void): void {
+    const p = openDomainConsolePort(attach, this.candidates(id)).then((port) => {
+      if (port) this.held.add(port.port);
+      // Destroyed while its port was being had: it closes at once.
+      if (!this.opening.has(id)) { void port?.close(); if (port) this.held.delete(port.port); return undefined; }
+      opened(port?.port);
+      return port;
+    });
+    this.opening.set(id, p);
+  }
+
+  /** Domain `id` is gone: its port closes, its connections with it. */
+  close(id: number): Promise<void> {
+    const p = this.opening.get(id);
+    this.opening.delete(id);
+    return p?.then(async (port) => { if (port) { await port.close(); this.held.delete(port.port); } }) ?? Promise.resolve();
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.opening.keys()].map((id) => this.close(id)));
+  }
+
+  /** The console address a domain's TCP port listens on, the config's partitions' included. */
+  private async address(id: number, created: boolean): Promise<string | undefined> {
+    if (!created) return this.base === undefined ? undefined : `127.0.0.1:${this.base + id}`;
+    const port = await this.opening.get(id);
+    return port ? `127.0.0.1:${port.port}` : undefined;
+  }
+
+  async amend(op: string, reply: ToolReply): Promise<ToolReply> {
+    if (!reply.ok) return reply;
+    if (op === "create" && typeof reply.id === "number") {
+      const console = await this.address(reply.id, true);
+      return console ? { ...reply, console } : reply;
+    }
+    if (op === "list" && Array.isArray(reply.domains)) {
+      const domains = await Promise.all((reply.domains as DomainInfo[]).map(async (d) => {
+        const console = await this.address(d.id, d.created);
+        return console ? { ...d, console } : d;
+      }));
+      return { ...reply, domains };
+    }
+    return reply;
   }
 }
 

@@ -11,7 +11,7 @@
  * are read by the client, as the user running it, and their bytes come with the request.
  */
 import { createServer, type Server, type Socket } from "node:net";
-import type { Toolstack, ToolRequest } from "../hypervisor/toolstack.js";
+import type { Toolstack, ToolReply, ToolRequest } from "../hypervisor/toolstack.js";
 import { UsageError } from "./args.js";
 
 /** Where `tessera hv` listens and `tessera xl` connects unless told otherwise (--manage, --hv, TESSERA_HV). */
@@ -35,10 +35,16 @@ export interface ManagePort {
   close(): Promise<void>;
 }
 
+/**
+ * What the host adds to a reply before it goes out (the TCP console a created domain got,
+ * which is known once its port listens): the reply, changed or as it was.
+ */
+export type AmendReply = (req: ToolRequest, reply: ToolReply) => Promise<ToolReply>;
+
 /** Listen for toolstack clients on `where`; a port that cannot be had is a UsageError with one clear line. */
-export async function openManagePort(toolstack: Toolstack, where: HostPort): Promise<ManagePort> {
+export async function openManagePort(toolstack: Toolstack, where: HostPort, amend?: AmendReply): Promise<ManagePort> {
   const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => serve(toolstack, socket, sockets));
+  const server: Server = createServer((socket) => serve(toolstack, socket, sockets, amend));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -57,7 +63,7 @@ export async function openManagePort(toolstack: Toolstack, where: HostPort): Pro
   };
 }
 
-function serve(toolstack: Toolstack, socket: Socket, sockets: Set<Socket>): void {
+function serve(toolstack: Toolstack, socket: Socket, sockets: Set<Socket>, amend: AmendReply | undefined): void {
   sockets.add(socket);
   socket.setNoDelay(true);
   let pending: Buffer[] = [];
@@ -66,6 +72,8 @@ function serve(toolstack: Toolstack, socket: Socket, sockets: Set<Socket>): void
   const stream: { consoleInput?: (b: Uint8Array) => void } = {};
   let cleanup: (() => void) | undefined;
   const send = (obj: unknown) => { if (!socket.destroyed) socket.write(JSON.stringify(obj) + "\n"); };
+  /** Replies an amendment delays: those after them wait, so replies keep the order of requests. */
+  let replies: Promise<void> = Promise.resolve();
   const done = () => { cleanup?.(); cleanup = undefined; sockets.delete(socket); };
   socket.on("close", done);
   socket.on("error", done);
@@ -108,11 +116,14 @@ function serve(toolstack: Toolstack, socket: Socket, sockets: Set<Socket>): void
       cleanup = r;
       return;
     }
+    let reply: ToolReply;
     try {
-      send(toolstack.request(req));
+      reply = toolstack.request(req);
     } catch (e) {
-      send({ ok: false, error: `internal error: ${(e as Error).message}` });
+      reply = { ok: false, error: `internal error: ${(e as Error).message}` };
     }
+    const amended = amend ? amend(req, reply).catch(() => reply) : Promise.resolve(reply);
+    replies = replies.then(async () => send(await amended));
   };
 
   socket.on("data", (chunk: Buffer) => {

@@ -16,7 +16,7 @@ import type { DomainInfo, VcpuInfo } from "../hypervisor/toolstack.js";
 
 const USAGE = `usage: tessera xl [--hv HOST:PORT] COMMAND [ARGS]
   create [-p] [-c] CFG [KEY=VALUE ...]  create a domain from an xl.cfg file (-p: paused, -c: then its console)
-  list [DOMAIN ...]                    the domains (Name ID Mem VCPUs State Time(s))
+  list [-l] [DOMAIN ...]               the domains (Name ID Mem VCPUs State Time(s)); -l: JSON, with console ports
   destroy DOMAIN                       end a domain at once
   shutdown [-F] DOMAIN                 ask a domain to power off (control/shutdown in XenStore)
   reboot [-F] DOMAIN                   ask a domain to reboot
@@ -134,7 +134,9 @@ async function create(address: HostPort, args: string[]): Promise<number> {
   return EXIT_OK;
 }
 
-async function list(address: HostPort, args: string[]): Promise<number> {
+async function list(address: HostPort, argv: string[]): Promise<number> {
+  const long = argv.some((a) => a === "-l" || a === "--long");
+  const args = argv.filter((a) => a !== "-l" && a !== "--long");
   if (args.some((a) => a.startsWith("-"))) throw new UsageError(`xl list: unknown option '${args.find((a) => a.startsWith("-"))}'`);
   const r = await mustCall(address, { op: "list" });
   let domains = r.domains as DomainInfo[];
@@ -147,8 +149,18 @@ async function list(address: HostPort, args: string[]): Promise<number> {
     }
     domains = picked;
   }
-  writeStdout(formatList(domains));
+  writeStdout(long ? formatLongList(domains) : formatList(domains));
   return EXIT_OK;
+}
+
+/**
+ * xl list -l: a JSON array, an object a domain, indented four spaces as xl's (yajl) is. Not
+ * libxl's whole domain config: what the toolstack knows, with where its console listens.
+ */
+export function formatLongList(domains: DomainInfo[]): string {
+  return JSON.stringify(domains.map((d) => ({
+    domid: d.id, name: d.name, memory: d.memMiB, vcpus: d.vcpus, state: d.state, created: d.created, console: d.console ?? null,
+  })), null, 4) + "\n";
 }
 
 /** xl list's table: the header and "%-40s %5d %5lu %5d     %c%c%c%c%c%c  %8.1f" rows (xl_list.c). */

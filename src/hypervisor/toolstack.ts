@@ -35,6 +35,8 @@ export interface DomainInfo {
   cpuSeconds: number;
   /** Created by xl (as opposed to a partition of the config). */
   created: boolean;
+  /** Where its console listens on TCP ("HOST:PORT"), when the host gives it one (the CLI's console ports). */
+  console?: string;
 }
 
 export interface VcpuInfo {
@@ -421,6 +423,8 @@ export class Toolstack {
 
   /** xl console: attach to a domain's console. */
   console(name: unknown, write: (bytes: Uint8Array) => void, ended: () => void): { ok: true; id: number; name: string; input(b: Uint8Array): void; detach(): void } | { ok: false; error: string } {
+    // Xen users type `xl console 0` for dom0's: here dom0's part is the hypervisor's, whose console is HV>.
+    if (String(name) === "0" || name === "Domain-0") return { ok: false, error: "Domain-0 has no console here: the hypervisor plays its part, and HV> (console 0 of tessera hv, console-port) is the hypervisor's console" };
     const c = this.findDomain(name);
     if (typeof c === "string") return { ok: false, error: c };
     const a = this.host.attachConsole(c.id, write, ended);

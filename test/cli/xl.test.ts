@@ -2,11 +2,14 @@
  * `tessera xl` and `tessera xenstore` against a running `tessera hv` on its management port:
  * xl create of bare-metal guests (raw binaries), ERIKA Enterprise's erika.cfg files unchanged, xl list
  * and vcpu-list in xl's columns, pause and unpause, vcpu-pin of a domain created paused, xl
- * console replaying and echoing through the guest's UART and detaching on Ctrl-], destroy,
+ * console replaying and echoing through the guest's UART and detaching on Ctrl-], a created
+ * domain's TCP console port (console-port + id, in xl list -l) replaying what it printed before
+ * anyone read and closing when the domain is destroyed, destroy,
  * dmesg, XenStore ls/read/write/chmod/watch, and the one-line failures (bad xl.cfg, unknown
  * domain, no hypervisor listening, unknown command).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { connect, type Socket } from "node:net";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,6 +41,7 @@ function echoGuest(): Uint8Array {
 let hv: ChildProcess | undefined;
 let hvOut = "";
 let address = "";
+let consoleBase = 0;
 
 function xl(...args: string[]) {
   return spawnSync(process.execPath, [TESSERA_CLI, "xl", "--hv", address, ...args], { encoding: "utf8", timeout: 30000, cwd: dir });
@@ -59,13 +63,15 @@ const until = async (what: string, ok: () => boolean, ms = 20000) => {
 };
 
 before(async () => {
+  // HV> and the config's partition, then the domains this file creates (ids 2 to 9 or so).
+  consoleBase = await freePortRange(16);
   writeFileSync(join(dir, "echo.bin"), echoGuest());
   writeFileSync(join(dir, "erika.bin"), echoGuest());
   writeFileSync(join(dir, "A20.bin"), echoGuest());
   writeFileSync(join(dir, "hv.dts"), `/dts-v1/;
 / {
   compatible = "tessera,hv-config";
-  hv { machine = "virt,gic-version=3"; cpus = <6>; memory-size = <0x0 0x40000000>; };
+  hv { machine = "virt,gic-version=3"; cpus = <6>; memory-size = <0x0 0x40000000>; console-port = <${consoleBase}>; };
   pb: pb { compatible = "phys-mem-area"; addr = <0x0 0x40000000>; size = <0x0 0x04000000>; };
   partitions {
     base { compatible = "partition"; label = "base"; cpus = <0 1>; guest-image = "echo.bin";
@@ -165,6 +171,123 @@ test("xl create of a guest that prints; console replays and echoes, Ctrl-] detac
   const gone = xl("destroy", "echo");
   assert.equal(gone.status, 1);
   assert.equal(gone.stderr, "tessera: xl destroy: echo is an invalid domain identifier\n");
+});
+
+/** A TCP client of a console port: what it received, and whether the far end closed it. */
+function tcpConsole(port: number): Promise<{ socket: Socket; seen: () => string; closed: () => boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    let seen = "", closed = false;
+    socket.on("data", (d: Buffer) => { seen += d.toString("latin1"); });
+    socket.on("close", () => { closed = true; });
+    socket.once("error", reject);
+    socket.once("connect", () => resolve({ socket, seen: () => seen, closed: () => closed }));
+  });
+}
+
+/** `xl console DOMAIN` on pipes: what it printed, its stdin, and its exit. */
+function xlConsole(domain: string) {
+  const con = spawn(process.execPath, [TESSERA_CLI, "xl", "--hv", address, "console", domain], { stdio: ["pipe", "pipe", "pipe"] });
+  const killer = setTimeout(() => con.kill(), 30000);
+  let seen = "";
+  con.stdout!.on("data", (d: Buffer) => { seen += d.toString("latin1"); });
+  const exited = new Promise<number | null>((resolve) => con.on("exit", (code) => { clearTimeout(killer); resolve(code); }));
+  return { stdin: con.stdin!, seen: () => seen, exited };
+}
+
+test("a created domain's console on TCP port console-port + id and through xl console: replayed, echoed, closed by destroy", async () => {
+  writeFileSync(join(dir, "tcp.cfg"), `name = "tcp"\nkernel = "echo.bin"\nmemory = 16\n`);
+  const r = xl("create", "tcp.cfg");
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, "Parsing config from tcp.cfg\n", "xl create prints what xl prints");
+  const long = xl("list", "-l");
+  assert.equal(long.status, 0, long.stderr);
+  const domains = JSON.parse(long.stdout) as { domid: number; name: string; console: string | null }[];
+  const tcp = domains.find((d) => d.name === "tcp")!;
+  assert.equal(tcp.console, `127.0.0.1:${consoleBase + tcp.domid}`, "a created domain's port follows the config's rule");
+  assert.equal(domains.find((d) => d.name === "base")!.console, `127.0.0.1:${consoleBase + 1}`);
+  const port = consoleBase + tcp.domid;
+  await until("the port in the hypervisor's log", () => hvOut.includes(`[hv] tcp: console on 127.0.0.1:${port}`));
+  // Printed while nobody read it: kept, and given to the first reader.
+  await until("the guest's greeting", () => hvOut.includes("[tcp] echo guest: ready"));
+  const first = await tcpConsole(port);
+  await until("the replayed greeting on the port", () => first.seen() === "echo guest: ready\n");
+  first.socket.write("Port");
+  await until("the echo on the port", () => first.seen().endsWith("pORT"));
+  first.socket.destroy();
+  const con = xlConsole("tcp");
+  con.stdin.write("xl");
+  await until("the echo through xl console", () => con.seen().includes("XL"));
+  assert.equal(con.seen(), "XL", "what the port read is not replayed twice");
+  con.stdin.write("\x1d");
+  assert.equal(await con.exited, 0);
+  // xl console reaches the config's partitions too, with what they printed unread.
+  const base = xlConsole("base");
+  await until("base's replayed greeting", () => base.seen().includes("echo guest: ready\n"));
+  base.stdin.write("b\x1d");
+  assert.equal(await base.exited, 0);
+  // A reader still connected when the domain goes is closed, and the port with it.
+  const second = await tcpConsole(port);
+  second.socket.write("z");
+  await until("the second reader's echo", () => second.seen().includes("Z"));
+  assert.equal(xl("destroy", "tcp").status, 0);
+  await until("the reader closed by destroy", () => second.closed());
+  const refused = await new Promise<string>((resolve) => {
+    const s = connect(port, "127.0.0.1");
+    s.once("connect", () => { s.destroy(); resolve("connected"); });
+    s.once("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+  assert.equal(refused, "ECONNREFUSED", "the port is closed once the domain is destroyed");
+});
+
+test("without console-port, a created domain's console listens on a port the system chooses, in xl list -l", async () => {
+  writeFileSync(join(dir, "noport.dts"), `/dts-v1/;
+/ {
+  compatible = "tessera,hv-config";
+  hv { machine = "virt,gic-version=3"; cpus = <2>; memory-size = <0x0 0x40000000>; };
+  pb: pb { compatible = "phys-mem-area"; addr = <0x0 0x40000000>; size = <0x0 0x01000000>; };
+  partitions {
+    base { compatible = "partition"; label = "base"; cpus = <0 1>; guest-image = "echo.bin";
+      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&pb>; guest-addr = <0x0 0x40000000>; }; };
+  };
+};
+`);
+  const manage = `127.0.0.1:${await freePortRange(1)}`;
+  const other = spawn(process.execPath, [TESSERA_CLI, "hv", join(dir, "noport.dts"), "--manage", manage, "--watchdog", "120"], { stdio: ["pipe", "ignore", "pipe"] });
+  let otherErr = "";
+  other.stderr!.on("data", (d: Buffer) => { otherErr += d.toString(); });
+  const run = (...args: string[]) => spawnSync(process.execPath, [TESSERA_CLI, "xl", "--hv", manage, ...args], { encoding: "utf8", timeout: 30000, cwd: dir });
+  try {
+    await until("the second hypervisor's management port", () => {
+      assert.equal(otherErr, "", "the second hypervisor starts");
+      return run("list").status === 0;
+    });
+    writeFileSync(join(dir, "any.cfg"), `name = "any"\nkernel = "echo.bin"\nmemory = 16\n`);
+    assert.equal(run("create", "any.cfg").status, 0);
+    const domains = JSON.parse(run("list", "-l").stdout) as { name: string; console: string | null }[];
+    assert.equal(domains.find((d) => d.name === "base")!.console, null, "the config's partitions have no port without console-port");
+    const at = domains.find((d) => d.name === "any")!.console;
+    assert.match(at ?? "", /^127\.0\.0\.1:\d+$/);
+    const reader = await tcpConsole(Number(at!.split(":")[1]));
+    await until("the greeting on the chosen port", () => reader.seen().includes("echo guest: ready\n"));
+    assert.equal(run("destroy", "any").status, 0);
+    await until("the reader closed by destroy", () => reader.closed());
+  } finally {
+    other.kill();
+  }
+});
+
+test("xl console: unknown domain, Domain-0, no hypervisor listening are one line and exit 1", async () => {
+  const unknown = xl("console", "nosuch");
+  assert.equal(unknown.status, 1);
+  assert.equal(unknown.stderr, "tessera: xl console: nosuch is an invalid domain identifier\n");
+  const dom0 = xl("console", "0");
+  assert.equal(dom0.status, 1);
+  assert.equal(dom0.stderr, "tessera: xl console: Domain-0 has no console here: the hypervisor plays its part, and HV> (console 0 of tessera hv, console-port) is the hypervisor's console\n");
+  const port = await freePortRange(1);
+  const nobody = spawnSync(process.execPath, [TESSERA_CLI, "xl", "--hv", `127.0.0.1:${port}`, "console", "base"], { encoding: "utf8", timeout: 30000, input: "" });
+  assert.equal(nobody.status, 1);
+  assert.equal(nobody.stderr, `tessera: xl console: cannot reach a hypervisor at 127.0.0.1:${port}: connection refused (is tessera hv running? --hv HOST:PORT or TESSERA_HV names another)\n`);
 });
 
 test("vcpu-pin: a domain created paused runs on the CPU it is pinned to; a running one moves and goes on", async () => {
