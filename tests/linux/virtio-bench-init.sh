@@ -1,0 +1,83 @@
+#!/bin/sh
+# /init of the virtio throughput bench (bench/virtio.ts), one role per boot, chosen on the kernel
+# command line, timed with the guest's own clock: CLOCK_REALTIME in microseconds from busybox
+# adjtimex (its date has no %N), which follows the host's clock under both emulators when
+# -icount is not given:
+#   bench.mode=blk bench.mib=N   vdb holds N MiB of the host's pattern, vda is the target: the
+#                                pattern is copied to RAM first, then written to vda with O_DIRECT
+#                                and fsync (dd oflag=direct conv=fsync), and read back with O_DIRECT
+#                                after dropping the page cache (dd iflag=direct);
+#   bench.mode=recv bench.ip=A bench.port=P
+#                                busybox nc listens on P; the clock starts at the first byte and
+#                                stops at the sender's end of stream;
+#   bench.mode=send bench.ip=A bench.peer=B bench.port=P bench.mib=N
+#                                sends N MiB of zeros to B:P with busybox nc once B answers.
+# Each measurement is one line, "<what> bytes=<n> us=<guest microseconds>", between the markers.
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+for m in virtio_ring virtio virtio_mmio virtio_blk failover net_failover virtio_net; do [ -e /modules/$m.ko ] && insmod /modules/$m.ko; done
+mode=; mib=32; ip=; peer=; port=5001
+for a in $(cat /proc/cmdline); do
+  case "$a" in
+    bench.mode=*) mode=${a#bench.mode=};; bench.mib=*) mib=${a#bench.mib=};; bench.ip=*) ip=${a#bench.ip=};;
+    bench.peer=*) peer=${a#bench.peer=};; bench.port=*) port=${a#bench.port=};;
+  esac
+done
+echo 1 > /proc/sys/kernel/printk
+# adjtimex with no option only reads the kernel's clock (modes 0).
+now() { adjtimex | { while read k v rest; do case "$k" in time.tv_sec:) s=$v;; time.tv_usec:) u=$v;; esac; done; echo $((s * 1000000 + u)); }; }
+# Probing is asynchronous: wait for the devices the role needs.
+case "$mode" in
+  blk) for i in $(seq 1 100); do [ -e /dev/vdb ] && break; sleep 0.1; done;;
+  *) for i in $(seq 1 100); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done
+     ip link set lo up; ip link set eth0 up; ip addr add $ip/24 dev eth0
+     for i in $(seq 1 50); do [ "$(cat /sys/class/net/eth0/operstate)" = up ] && break; sleep 0.1; done;;
+esac
+echo "=== TESSERA-WORKLOAD BEGIN ==="
+case "$mode" in
+  blk)
+    dd if=/dev/vdb of=/tmp/pattern bs=1M count=$mib 2>/dev/null
+    sync
+    t0=$(now)
+    dd if=/tmp/pattern of=/dev/vda bs=1M oflag=direct conv=fsync 2>/dev/null || echo "blk-write failed"
+    t1=$(now)
+    echo "blk-write bytes=$(wc -c < /tmp/pattern) us=$((t1 - t0))"
+    rm /tmp/pattern
+    echo 3 > /proc/sys/vm/drop_caches
+    # Straight to /dev/null: a pipe to wc would time the pipe. dd's "N+0 records in" counts
+    # whole 1 MiB blocks.
+    t0=$(now)
+    dd if=/dev/vda of=/dev/null bs=1M count=$mib iflag=direct 2>/tmp/dd.err
+    t1=$(now)
+    n=$(sed -n 's/^\([0-9]*\)+0 records in$/\1/p' /tmp/dd.err)
+    echo "blk-read bytes=$((n * 1048576)) us=$((t1 - t0))"
+    ;;
+  recv)
+    # dd bs=1 count=1 reads exactly the first byte from the pipe; the clock starts after it. The
+    # rest goes to a file in RAM and is counted afterwards (busybox wc -c on a pipe counts byte by
+    # byte, slower than the network).
+    nc -l -p $port | { dd bs=1 count=1 of=/dev/null 2>/dev/null; t0=$(now); dd bs=64k of=/tmp/received 2>/dev/null; t1=$(now)
+      echo "net-recv bytes=$(($(stat -c %s /tmp/received) + 1)) us=$((t1 - t0))"; }
+    rm -f /tmp/received
+    ;;
+  send)
+    ok=no
+    for i in $(seq 1 600); do
+      if ping -c 1 -W 1 $peer > /dev/null 2>&1; then ok=yes; break; fi
+      sleep 0.5
+    done
+    echo "peer $peer: $ok"
+    # The receiver may not listen yet: nc is refused, and tried again.
+    sent=no
+    for i in $(seq 1 600); do
+      if dd if=/dev/zero bs=64k count=$((mib * 16)) 2>/dev/null | nc $peer $port; then sent=yes; break; fi
+      sleep 0.2
+    done
+    echo "net-send: $sent"
+    ;;
+  *) echo "bench.mode= missing or unknown: '$mode'";;
+esac
+echo "=== TESSERA-WORKLOAD END ==="
+poweroff -f
