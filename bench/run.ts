@@ -115,6 +115,7 @@ export function virtioRows(r: VirtioBenchResult): Row[] {
   if (r.write) row(`virtio-blk sequential write, ${r.blkMiB} MiB (O_DIRECT, fsync)`, r.write, r.imagesMatch === undefined ? undefined : r.imagesMatch ? "same" : "DIFFER");
   if (r.read) row(`virtio-blk sequential read, ${r.blkMiB} MiB (O_DIRECT)`, r.read);
   if (r.net) row(`virtio-net guest to guest, ${r.netMiB} MiB (busybox nc)`, r.net);
+  if (r.loopback) row(`busybox nc over one guest's loopback, ${r.netMiB} MiB (no virtio)`, r.loopback);
   return rows;
 }
 

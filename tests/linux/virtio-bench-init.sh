@@ -7,9 +7,10 @@
 #                                pattern is copied to RAM first, then written to vda with O_DIRECT
 #                                and fsync (dd oflag=direct conv=fsync), and read back with O_DIRECT
 #                                after dropping the page cache (dd iflag=direct);
-#   bench.mode=recv bench.ip=A bench.port=P
+#   bench.mode=recv bench.ip=A bench.port=P bench.mib=N
 #                                busybox nc listens on P; the clock starts at the first byte and
-#                                stops at the sender's end of stream;
+#                                stops at the sender's end of stream; then the same N MiB from nc
+#                                to nc over the guest's own loopback, for comparison;
 #   bench.mode=send bench.ip=A bench.peer=B bench.port=P bench.mib=N
 #                                sends N MiB of zeros to B:P with busybox nc once B answers.
 # Each measurement is one line, "<what> bytes=<n> us=<guest microseconds>", between the markers.
@@ -28,6 +29,24 @@ done
 echo 1 > /proc/sys/kernel/printk
 # adjtimex with no option only reads the kernel's clock (modes 0).
 now() { adjtimex | { while read k v rest; do case "$k" in time.tv_sec:) s=$v;; time.tv_usec:) u=$v;; esac; done; echo $((s * 1000000 + u)); }; }
+# receive NAME PORT: one connection's bytes, timed from the first byte to the end of stream.
+# dd bs=1 count=1 reads exactly the first byte from the pipe and the clock starts after it; the
+# rest goes to a file in RAM and is counted afterwards (busybox wc -c on a pipe counts byte by
+# byte, slower than the network).
+receive() {
+  nc -l -p $2 | { dd bs=1 count=1 of=/dev/null 2>/dev/null; t0=$(now); dd bs=64k of=/tmp/received 2>/dev/null; t1=$(now)
+    echo "$1 bytes=$(($(stat -c %s /tmp/received) + 1)) us=$((t1 - t0))"; }
+  rm -f /tmp/received
+}
+# send_to HOST PORT: $mib MiB of zeros; the receiver may not listen yet, so a refused nc is tried
+# again. Prints yes or no.
+send_to() {
+  for i in $(seq 1 600); do
+    if dd if=/dev/zero bs=64k count=$((mib * 16)) 2>/dev/null | nc $1 $2; then echo yes; return; fi
+    sleep 0.2
+  done
+  echo no
+}
 # Probing is asynchronous: wait for the devices the role needs.
 case "$mode" in
   blk) for i in $(seq 1 100); do [ -e /dev/vdb ] && break; sleep 0.1; done;;
@@ -55,12 +74,13 @@ case "$mode" in
     echo "blk-read bytes=$((n * 1048576)) us=$((t1 - t0))"
     ;;
   recv)
-    # dd bs=1 count=1 reads exactly the first byte from the pipe; the clock starts after it. The
-    # rest goes to a file in RAM and is counted afterwards (busybox wc -c on a pipe counts byte by
-    # byte, slower than the network).
-    nc -l -p $port | { dd bs=1 count=1 of=/dev/null 2>/dev/null; t0=$(now); dd bs=64k of=/tmp/received 2>/dev/null; t1=$(now)
-      echo "net-recv bytes=$(($(stat -c %s /tmp/received) + 1)) us=$((t1 - t0))"; }
-    rm -f /tmp/received
+    receive net-recv $port
+    # The same transfer over this guest's loopback: what busybox nc and the guest's TCP cost
+    # without virtio-net (the listener's stdin is the console, as in the foreground: a background
+    # job's /dev/null would end its side of the connection at once).
+    receive lo-recv 5002 < /dev/console &
+    waiting=$!
+    if [ "$(send_to 127.0.0.1 5002)" = yes ]; then wait $waiting; else echo "lo-send: no"; kill $waiting; fi
     ;;
   send)
     ok=no
@@ -69,12 +89,7 @@ case "$mode" in
       sleep 0.5
     done
     echo "peer $peer: $ok"
-    # The receiver may not listen yet: nc is refused, and tried again.
-    sent=no
-    for i in $(seq 1 600); do
-      if dd if=/dev/zero bs=64k count=$((mib * 16)) 2>/dev/null | nc $peer $port; then sent=yes; break; fi
-      sleep 0.2
-    done
+    sent=$(send_to $peer $port)
     echo "net-send: $sent"
     ;;
   *) echo "bench.mode= missing or unknown: '$mode'";;
