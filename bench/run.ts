@@ -121,7 +121,8 @@ export function virtioRows(r: VirtioBenchResult): Row[] {
 
 const sec = (ms?: number) => (ms === undefined ? "-" : (ms / 1000).toFixed(2));
 const mb = (kib?: number) => (kib === undefined ? "-" : String(Math.round(kib / 1024)));
-const rate = (mbps?: number) => (mbps === undefined ? "" : ` (${mbps.toFixed(mbps < 10 ? 1 : 0)} MB/s)`);
+/** Two significant digits at least: the network rows go below 0.1 MB/s on a loaded host. */
+const rate = (mbps?: number) => (mbps === undefined ? "" : ` (${mbps >= 10 ? mbps.toFixed(0) : mbps.toPrecision(2)} MB/s)`);
 const pair = (a: string, b: string) => (a === "-" && b === "-" ? "-" : `${a} / ${b}`);
 
 export function formatTable(rows: readonly Row[]): string {

@@ -53,8 +53,9 @@ test("the rows: times in seconds with MB/s beside them, Tessera/QEMU of the time
     blkMiB: 32, netMiB: 4, runs: 1, imagesMatch: false,
     write: { qemu: { ms: 100, mbps: 335.5, runsMs: [100] }, tessera: { ms: 2000, mbps: 16.8, runsMs: [2000] } },
     read: { qemu: { ms: 160, mbps: 209.7, runsMs: [160] }, tessera: { runsMs: [], error: "exit 1; Kernel panic" } },
+    net: { qemu: { ms: 2000, mbps: 2.097, runsMs: [2000] }, tessera: { ms: 200_000, mbps: 0.02097, runsMs: [200_000] } },
   });
-  assert.equal(rows.length, 2);
+  assert.equal(rows.length, 3);
   assert.equal(rows[0]!.ratio, 20);
   assert.equal(rows[0]!.output, "DIFFER");
   assert.equal(rows[1]!.ratio, undefined);
@@ -62,4 +63,5 @@ test("the rows: times in seconds with MB/s beside them, Tessera/QEMU of the time
   const table = formatTable(rows).split("\n");
   assert.match(table[2]!, /^\| virtio-blk sequential write, 32 MiB \(O_DIRECT, fsync\) \| +- \| 0\.10 \(336 MB\/s\) \| 2\.00 \(17 MB\/s\) \| +20\.0x \|/);
   assert.match(table[3]!, /\| 0\.16 \(210 MB\/s\) \| +- \| +- \|/);
+  assert.match(table[4]!, /^\| virtio-net guest to guest, 4 MiB \(busybox nc\) +\| +- \| 2\.00 \(2\.1 MB\/s\) \| 200\.00 \(0\.021 MB\/s\) \| +100\.0x \|/);
 });
