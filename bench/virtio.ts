@@ -134,7 +134,7 @@ export async function benchVirtio(opts: VirtioBenchOptions = {}): Promise<Virtio
   const guests = findGuests();
   if (!guests) throw new Error(FETCH_HINT);
   if (spawnSync(QEMU, ["--version"]).status !== 0) throw new Error(`${QEMU} not installed`);
-  const runs = Math.max(1, opts.runs ?? 3), blkMiB = opts.blkMiB ?? 64, netMiB = opts.netMiB ?? 4;
+  const runs = Math.max(1, opts.runs ?? 3), blkMiB = opts.blkMiB ?? 64, netMiB = opts.netMiB ?? 2;
   const timeoutS = opts.timeoutS ?? 600;
   const log = opts.log ?? (() => {});
   const dir = mkdtempSync(join(tmpdir(), "tessera-bench-virtio-"));
