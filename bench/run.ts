@@ -7,6 +7,8 @@
  *   - bench/linux.ts: the Debian guest to /init, its busybox workload and to poweroff, at -smp 1
  *     and 2, when `npm run fetch-guests` has filled the cache, and the same workload in dom0
  *     under Debian's Xen 4.17 at -smp 2 (the "xen" rows);
+ *   - bench/virtio.ts: virtio-blk sequential write and read and virtio-net between two guests,
+ *     in MB/s of the guest's own clock (the "virtio" rows);
  *   - bench/dtc.ts: the device-tree compiler against dtc, when the corpus is present.
  *
  * Every figure is the best of N runs (the machine may be shared); each row also says whether
@@ -21,6 +23,7 @@ import { pathToFileURL } from "node:url";
 import { BENCH_PROGRAMS, benchGuest, prepareGuests, type GuestBenchResult } from "./guests.js";
 import { benchLinux, type LinuxBenchResult } from "./linux.js";
 import { haveGnuTime } from "./measure.js";
+import type { Throughput, VirtioBenchResult } from "./virtio.js";
 import { QEMU } from "../test/harness/paths.js";
 
 export interface Row {
@@ -34,6 +37,9 @@ export interface Row {
   qemuRssKiB?: number;
   tesseraRssKiB?: number;
   steadyRatio?: number;
+  /** Throughput rows: MB/s (10^6 bytes per second) over the time in qemuMs / tesseraMs. */
+  qemuMBps?: number;
+  tesseraMBps?: number;
   /** "same", "DIFFER", or "-" when the row has no output of its own. */
   output?: string;
   note?: string;
@@ -93,8 +99,30 @@ function dtcRow(result: unknown): Row {
   };
 }
 
+/** The virtio rows: guest time of the transfer, the MB/s beside it; the ratio is of the times. */
+export function virtioRows(r: VirtioBenchResult): Row[] {
+  const rows: Row[] = [];
+  const row = (workload: string, t: Record<"qemu" | "tessera", Throughput>, output?: string) => {
+    const q = t.qemu, s = t.tessera;
+    const out: Row = {
+      workload, qemuMs: q.ms, tesseraMs: s.ms, ratio: q.ms && s.ms ? s.ms / q.ms : undefined,
+      qemuMBps: q.mbps, tesseraMBps: s.mbps, output: output ?? "-",
+    };
+    const err = q.error ? `QEMU: ${q.error}` : s.error ? `Tessera: ${s.error}` : undefined;
+    if (err) out.note = `FAILED: ${err.slice(0, 400)}`;
+    rows.push(out);
+  };
+  if (r.write) row(`virtio-blk sequential write, ${r.blkMiB} MiB (O_DIRECT, fsync)`, r.write, r.imagesMatch === undefined ? undefined : r.imagesMatch ? "same" : "DIFFER");
+  if (r.read) row(`virtio-blk sequential read, ${r.blkMiB} MiB (O_DIRECT)`, r.read);
+  if (r.net) row(`virtio-net guest to guest, ${r.netMiB} MiB (busybox nc)`, r.net);
+  if (r.loopback) row(`busybox nc over one guest's loopback, ${r.netMiB} MiB (no virtio)`, r.loopback);
+  return rows;
+}
+
 const sec = (ms?: number) => (ms === undefined ? "-" : (ms / 1000).toFixed(2));
 const mb = (kib?: number) => (kib === undefined ? "-" : String(Math.round(kib / 1024)));
+/** Two significant digits at least: the network rows go below 0.1 MB/s on a loaded host. */
+const rate = (mbps?: number) => (mbps === undefined ? "" : ` (${mbps >= 10 ? mbps.toFixed(0) : mbps.toPrecision(2)} MB/s)`);
 const pair = (a: string, b: string) => (a === "-" && b === "-" ? "-" : `${a} / ${b}`);
 
 export function formatTable(rows: readonly Row[]): string {
@@ -102,8 +130,8 @@ export function formatTable(rows: readonly Row[]): string {
   const body = rows.map((r) => [
     r.workload,
     r.scale === undefined ? "-" : String(r.scale),
-    sec(r.qemuMs),
-    sec(r.tesseraMs),
+    sec(r.qemuMs) + rate(r.qemuMBps),
+    sec(r.tesseraMs) + rate(r.tesseraMBps),
     r.ratio === undefined ? "-" : `${r.ratio.toFixed(1)}x`,
     pair(sec(r.qemuCpuMs), sec(r.tesseraCpuMs)),
     pair(mb(r.qemuRssKiB), mb(r.tesseraRssKiB)),
@@ -130,7 +158,7 @@ export function summary(rows: readonly Row[], names: readonly string[]): string 
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { only: [], runs: 3, quick: false, steady: true };
-  const names = [...BENCH_PROGRAMS.map((p) => p.name), "suite", "bench", "linux", ...LINUX_SMPS.map((n) => `linux-smp${n}`), "xen", "dtc", "hv"];
+  const names = [...BENCH_PROGRAMS.map((p) => p.name), "suite", "bench", "linux", ...LINUX_SMPS.map((n) => `linux-smp${n}`), "xen", "virtio", "virtio-blk", "virtio-net", "dtc", "hv"];
   const usage = () => new Error(`usage: npm run bench -- [--runs N] [--quick] [--only NAME,...] [--no-steady] [--json FILE]\n  names: ${names.join(", ")}`);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -192,6 +220,19 @@ async function main(argv: string[]): Promise<void> {
       rows.push(...linuxRows(r));
     } catch (e) {
       rows.push({ workload: "Xen 4.17 + Linux dom0", note: `skipped: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  }
+
+  const blk = wanted("virtio-blk", "virtio", true), net = wanted("virtio-net", "virtio", true);
+  if (blk || net) {
+    log(`virtio-blk and virtio-net throughput, guest clock, ${opts.runs} runs of each emulator...`);
+    try {
+      const { benchVirtio } = await import("./virtio.js");
+      const r = await benchVirtio({ runs: opts.runs, blk, net, log });
+      raw.virtio = r;
+      rows.push(...virtioRows(r));
+    } catch (e) {
+      rows.push({ workload: "virtio", note: `skipped: ${e instanceof Error ? e.message : String(e)}` });
     }
   }
 
