@@ -119,7 +119,7 @@ export class CodePage {
   valid = true;
 }
 
-/** Translation contexts (VMID, ASID) whose EL1&0 TLBs a CPU keeps besides the current one (about 300 KiB each). */
+/** Translation contexts (VMID, ASID) whose EL1&0 TLBs a CPU keeps besides the current one (about 200 KiB each at the TLBs' initial size, 1 MiB grown to the largest). */
 const MAX_PARKED_CONTEXTS = 16;
 
 /** A translation context's EL0 and EL1 TLBs while another is current. */
