@@ -65,7 +65,7 @@ export function readInputFile(path: string, what: string, limits: ReadLimits): U
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     const size = fstatSync(fd).size;
     if (size > max) throw new UsageError(`${what} '${path}' is too large (${size} bytes)`);
-    const bytes = new Uint8Array(size);
+    const bytes = new Uint8Array(new ArrayBuffer(backingSize(size)), 0, size);
     let done = 0;
     while (done < size) {
       const n = readSync(fd, bytes, done, size - done, done);
@@ -79,6 +79,25 @@ export function readInputFile(path: string, what: string, limits: ReadLimits): U
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/**
+ * The ArrayBuffer size for a file of `size` bytes. Node's ArrayBuffers come from the C
+ * library's malloc, and glibc's malloc adapts its mmap threshold to the program: freeing a
+ * block it had mapped (one of 128 KiB or more) raises the threshold to that block's size, as
+ * long as it is at most 32 MiB (DEFAULT_MMAP_THRESHOLD_MAX on 64-bit hosts), and the trim
+ * threshold to twice that (mallopt(3), M_MMAP_THRESHOLD). A 27 MiB kernel image, read and freed
+ * once it is in guest RAM, so let every malloc arena keep up to 54 MiB of freed memory for the
+ * rest of the run: V8's optimising compiler threads free megabytes of zone memory each, and the
+ * Linux boot's peak RSS held some 90 MiB of it. A file of that size range therefore gets a
+ * buffer just over 32 MiB, which glibc maps and unmaps without moving the thresholds; calloc'd
+ * mappings are not written, so the pages past the file's end are never made resident.
+ */
+const GLIBC_MMAP_MIN = 128 * 1024;
+const GLIBC_MMAP_THRESHOLD_MAX = 32 * 1024 * 1024;
+
+function backingSize(size: number): number {
+  return size >= GLIBC_MMAP_MIN && size <= GLIBC_MMAP_THRESHOLD_MAX ? GLIBC_MMAP_THRESHOLD_MAX + 65536 : size;
 }
 
 function kindOf(st: { isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {

@@ -38,13 +38,22 @@ export interface ElChangeHook {
 }
 
 /**
- * Entries of each data (read, write) soft TLB, and of each instruction TLB. Data TLBs are as
- * large as QEMU's dynamically sized TLB grows for a program touching 32 MiB at random (8192
- * pages: tlb-heavy refilled nearly every access with 1024 entries, and twice as fast with
- * 8192); a flush clears only the tags, and only of TLBs filled since the last one. Code has a
- * smaller footprint.
+ * Entries of each data (read, write) soft TLB at most, and of each instruction TLB. Data TLBs
+ * grow to as large as QEMU's dynamically sized TLB grows for a program touching 32 MiB at
+ * random (8192 pages: tlb-heavy refilled nearly every access with 1024 entries, and twice as
+ * fast with 8192); a flush clears only the tags, and only of TLBs filled since the last one.
+ * Code has a smaller footprint.
  */
 export const TLB_SIZE = 8192;
+/**
+ * Entries of a data TLB when created. Each translation context keeps its own EL0 and EL1 TLBs
+ * (see Cpu.parked), 17 sets per CPU under Linux, and at 8192 entries (240 KiB) apiece they held
+ * some 35 MB of the Linux boot's peak RSS, though most processes touch a few hundred pages. A
+ * TLB starts at this size and doubles (up to TLB_SIZE) when its refills keep evicting live
+ * entries (SoftTlb.fill), as QEMU's grows with its use rate (accel/tcg/cputlb.c
+ * tlb_mmu_resize_locked).
+ */
+const TLB_INITIAL_SIZE = 1024;
 const CODE_TLB_SIZE = 1024;
 /** Entries of the stage-2 walk cache (see stage2 in mmu.ts). */
 export const S2C_SIZE = 256;
@@ -110,7 +119,7 @@ export class CodePage {
   valid = true;
 }
 
-/** Translation contexts (VMID, ASID) whose EL1&0 TLBs a CPU keeps besides the current one (about 300 KiB each). */
+/** Translation contexts (VMID, ASID) whose EL1&0 TLBs a CPU keeps besides the current one (about 200 KiB each at the TLBs' initial size, 1 MiB grown to the largest). */
 const MAX_PARKED_CONTEXTS = 16;
 
 /** A translation context's EL0 and EL1 TLBs while another is current. */
@@ -137,25 +146,25 @@ function vmidOf(context: number): number { return Math.floor(context / 65536); }
 
 /** Pre-decoded pages by physical page base, shared by the CPUs of a board. */
 export type CodeCache = Map<number, CodePage>;
-const TLB_MASK = TLB_SIZE - 1;
 const CODE_TLB_MASK = CODE_TLB_SIZE - 1;
 
 /** One soft-TLB (per translation regime and access kind): VA page key -> host RAM offset. */
 export class SoftTlb {
-  /** Entries (a power of two), indexed by VA page number & mask. */
-  readonly mask: number;
+  /** Entries (a power of two), indexed by VA page number & mask; both change when the TLB grows. */
+  size: number;
+  mask: number;
   /**
    * VA page of each entry: bits [31:12] (a page number, never -1) and the high word, as two
    * int32 compares. One float key (hi * 2^20 + page) costs double arithmetic and a conversion
    * for the index on every access once addresses have high bits, as a kernel's do.
    */
-  readonly tagLo: Int32Array;
-  readonly tagHi: Int32Array;
+  tagLo: Int32Array;
+  tagHi: Int32Array;
   /** Offset of the page start within `ram[ramIndex]`. */
-  readonly offset: Float64Array;
-  readonly ramIndex: Int8Array;
+  offset: Float64Array;
+  ramIndex: Int8Array;
   /** Physical page base for each entry (used to find entries when code pages change). */
-  readonly paPage: Float64Array;
+  paPage: Float64Array;
   /**
    * Exec TLB only (empty in the others): the decoded page of each entry, so that going to
    * another page costs a TLB probe rather than a Map lookup. Reset whenever the entry is refilled.
@@ -171,7 +180,7 @@ export class SoftTlb {
    * the TLB; the list may name slots refilled since, and dropping more entries than asked is
    * allowed.
    */
-  readonly leafPages: Int32Array;
+  leafPages: Int32Array;
   /**
    * The listed slots by the 1 GiB of VA their leaf lies in (BLOCK_BUCKET_PAGES; leaves larger
    * than that in bucket -1), so an invalidation by VA checks the blocks of its own gigabyte only:
@@ -179,7 +188,7 @@ export class SoftTlb {
    * walked them all (a single low-high span covered user addresses once the boot's identity map
    * had block entries). `listedIn` is each slot's bucket + 1 (0: not listed).
    */
-  private readonly listedIn: Int32Array;
+  private listedIn: Int32Array;
   private readonly blockBuckets = new Map<number, number[]>();
   /**
    * An entry was filled for a VA whose top byte is neither all zeros nor all ones (a tagged
@@ -188,7 +197,11 @@ export class SoftTlb {
    */
   private tagged = false;
 
-  constructor(readonly size: number, withCode: boolean) {
+  /** Valid entries replaced by refills since the last flush or growth. */
+  private evictions = 0;
+
+  constructor(size: number, withCode: boolean, readonly maxSize = size) {
+    this.size = size;
     this.mask = size - 1;
     this.tagLo = new Int32Array(this.size).fill(-1);
     this.tagHi = new Int32Array(this.size);
@@ -207,6 +220,34 @@ export class SoftTlb {
     this.dirty = false;
     if (this.blockBuckets.size > 0) { this.listedIn.fill(0); this.blockBuckets.clear(); }
     this.tagged = false;
+    this.evictions = 0;
+  }
+
+  /**
+   * The slot for a refill of VA page bits [31:12] `p`. When refills since the last flush have
+   * replaced valid entries for half the TLB's size, the footprint outgrows it (or its pages
+   * collide): the TLB doubles first, emptied (entries are only a cache of translations).
+   */
+  slotForFill(p: number): number {
+    if (this.tagLo[p & this.mask] !== -1 && ++this.evictions > this.size >> 1 && this.size < this.maxSize) this.grow();
+    return p & this.mask;
+  }
+
+  private grow(): void {
+    const size = this.size * 2;
+    this.size = size;
+    this.mask = size - 1;
+    this.tagLo = new Int32Array(size).fill(-1);
+    this.tagHi = new Int32Array(size);
+    this.offset = new Float64Array(size);
+    this.ramIndex = new Int8Array(size);
+    this.paPage = new Float64Array(size).fill(-1);
+    this.leafPages = new Int32Array(size);
+    this.listedIn = new Int32Array(size);
+    this.blockBuckets.clear();
+    this.tagged = false;
+    this.dirty = false;
+    this.evictions = 0;
   }
 
   /**
@@ -264,7 +305,7 @@ function blockBucket(base: number, pages: number): number {
 
 /** The read, write and exec TLBs of one regime. */
 function newTlbs(): SoftTlb[] {
-  return [new SoftTlb(TLB_SIZE, false), new SoftTlb(TLB_SIZE, false), new SoftTlb(CODE_TLB_SIZE, true)];
+  return [new SoftTlb(TLB_INITIAL_SIZE, false, TLB_SIZE), new SoftTlb(TLB_INITIAL_SIZE, false, TLB_SIZE), new SoftTlb(CODE_TLB_SIZE, true)];
 }
 
 /** Drop the entries of write TLB `w` that point at RAM page `pageOffset` of `ramIndex`. */
@@ -864,14 +905,14 @@ export class Cpu {
   // Fast paths: TLB hit on a RAM page, access within the page and (when SCTLR.A) aligned.
 
   read8(lo: number, hi: number): number {
-    const p = lo >>> 12, i = p & TLB_MASK, t = this.tlbR;
+    const p = lo >>> 12, t = this.tlbR, i = p & t.mask;
     if (t.tagLo[i] === p && t.tagHi[i] === hi) return this.ramBytes[t.ramIndex[i]][t.offset[i] + (lo & 0xfff)];
     if (this.refillRead(lo, hi, 1)) return this.read8(lo, hi);
     return this.readSlow(lo, hi, 1, this.el) as number;
   }
 
   read16(lo: number, hi: number): number {
-    const p = lo >>> 12, i = p & TLB_MASK, t = this.tlbR, o = lo & 0xfff;
+    const p = lo >>> 12, t = this.tlbR, i = p & t.mask, o = lo & 0xfff;
     if (t.tagLo[i] === p && t.tagHi[i] === hi && o <= 0xffe && !(this.strictAlign && (lo & 1)))
       return this.ramViews[t.ramIndex[i]].getUint16(t.offset[i] + o, true);
     if (this.refillRead(lo, hi, 2)) return this.read16(lo, hi);
@@ -880,7 +921,7 @@ export class Cpu {
 
   /** Returns the word as a signed int32. */
   read32(lo: number, hi: number): number {
-    const p = lo >>> 12, i = p & TLB_MASK, t = this.tlbR, o = lo & 0xfff;
+    const p = lo >>> 12, t = this.tlbR, i = p & t.mask, o = lo & 0xfff;
     if (t.tagLo[i] === p && t.tagHi[i] === hi && o <= 0xffc && !(this.strictAlign && (lo & 3)))
       return this.ramViews[t.ramIndex[i]].getInt32(t.offset[i] + o, true);
     if (this.refillRead(lo, hi, 4)) return this.read32(lo, hi);
@@ -889,7 +930,7 @@ export class Cpu {
 
   /** Returns the low word; the high word is left in `ldHi`. */
   read64(lo: number, hi: number): number {
-    const p = lo >>> 12, i = p & TLB_MASK, t = this.tlbR, o = lo & 0xfff;
+    const p = lo >>> 12, t = this.tlbR, i = p & t.mask, o = lo & 0xfff;
     if (t.tagLo[i] === p && t.tagHi[i] === hi && o <= 0xff8 && !(this.strictAlign && (lo & 7))) {
       const v = this.ramViews[t.ramIndex[i]], a = t.offset[i] + o;
       this.ldHi = v.getInt32(a + 4, true);
@@ -933,14 +974,14 @@ export class Cpu {
   }
 
   write8(lo: number, hi: number, v: number): void {
-    const p = lo >>> 12, i = p & TLB_MASK, t = this.tlbW;
+    const p = lo >>> 12, t = this.tlbW, i = p & t.mask;
     if (t.tagLo[i] === p && t.tagHi[i] === hi) { this.ramBytes[t.ramIndex[i]][t.offset[i] + (lo & 0xfff)] = v; return; }
     if (this.refillWrite(lo, hi, 1)) { this.write8(lo, hi, v); return; }
     this.writeSlow(lo, hi, 1, v & 0xff, this.el);
   }
 
   write16(lo: number, hi: number, v: number): void {
-    const p = lo >>> 12, i = p & TLB_MASK, t = this.tlbW, o = lo & 0xfff;
+    const p = lo >>> 12, t = this.tlbW, i = p & t.mask, o = lo & 0xfff;
     if (t.tagLo[i] === p && t.tagHi[i] === hi && o <= 0xffe && !(this.strictAlign && (lo & 1))) {
       this.ramViews[t.ramIndex[i]].setUint16(t.offset[i] + o, v, true); return;
     }
@@ -949,7 +990,7 @@ export class Cpu {
   }
 
   write32(lo: number, hi: number, v: number): void {
-    const p = lo >>> 12, i = p & TLB_MASK, t = this.tlbW, o = lo & 0xfff;
+    const p = lo >>> 12, t = this.tlbW, i = p & t.mask, o = lo & 0xfff;
     if (t.tagLo[i] === p && t.tagHi[i] === hi && o <= 0xffc && !(this.strictAlign && (lo & 3))) {
       this.ramViews[t.ramIndex[i]].setInt32(t.offset[i] + o, v, true); return;
     }
@@ -958,7 +999,7 @@ export class Cpu {
   }
 
   write64(lo: number, hi: number, vlo: number, vhi: number): void {
-    const p = lo >>> 12, i = p & TLB_MASK, t = this.tlbW, o = lo & 0xfff;
+    const p = lo >>> 12, t = this.tlbW, i = p & t.mask, o = lo & 0xfff;
     if (t.tagLo[i] === p && t.tagHi[i] === hi && o <= 0xff8 && !(this.strictAlign && (lo & 7))) {
       const v = this.ramViews[t.ramIndex[i]], a = t.offset[i] + o;
       v.setInt32(a, vlo, true); v.setInt32(a + 4, vhi, true); return;
@@ -979,12 +1020,14 @@ export class Cpu {
       return size === 1 ? this.read8(lo, hi) : size === 2 ? this.read16(lo, hi) : size === 4 ? this.read32(lo, hi) : this.read64(lo, hi);
     }
     const t = this.tlbs[0][0], o = lo & 0xfff;
-    const p = lo >>> 12, i = p & TLB_MASK;
+    const p = lo >>> 12;
     if (o + size <= 0x1000 && !(this.strictAlign && (lo & (size - 1)))) {
+      let i = p & t.mask;
       if (t.tagLo[i] !== p || t.tagHi[i] !== hi) {
         const pa = this.translate(lo, hi, Access.Read, 0, size);
         const ri = this.bus.findRam(pa);
         if (ri >= 0 && this.tr.cacheable) this.fillTlb(t, lo, hi, ri, pa);
+        i = p & t.mask; // (the fill may have grown the TLB)
       }
       if (t.tagLo[i] === p && t.tagHi[i] === hi) {
         const v = this.ramViews[t.ramIndex[i]], a = t.offset[i] + o;
@@ -1009,8 +1052,9 @@ export class Cpu {
       return;
     }
     const t = this.tlbs[0][1], o = lo & 0xfff;
-    const p = lo >>> 12, i = p & TLB_MASK;
+    const p = lo >>> 12;
     if (o + size <= 0x1000 && !(this.strictAlign && (lo & (size - 1)))) {
+      let i = p & t.mask;
       if (t.tagLo[i] !== p || t.tagHi[i] !== hi) {
         const pa = this.translate(lo, hi, Access.Write, 0, size);
         const ri = this.bus.findRam(pa);
@@ -1021,6 +1065,7 @@ export class Cpu {
             this.fillTlb(t, lo, hi, ri, pa);
           }
         }
+        i = p & t.mask; // (the fill may have grown the TLB)
       }
       if (t.tagLo[i] === p && t.tagHi[i] === hi) {
         const v = this.ramViews[t.ramIndex[i]], a = t.offset[i] + o;
@@ -1088,7 +1133,7 @@ export class Cpu {
    * frequent in a Linux boot.
    */
   translateCached(lo: number, hi: number, access: Access.Read | Access.Write, size: number): number {
-    const p = lo >>> 12, i = p & TLB_MASK, t = access === Access.Write ? this.tlbW : this.tlbR;
+    const p = lo >>> 12, t = access === Access.Write ? this.tlbW : this.tlbR, i = p & t.mask;
     if (t.tagLo[i] === p && t.tagHi[i] === hi && (lo & 0xfff) + size <= 0x1000) return t.paPage[i] + (lo & 0xfff);
     return this.translate(lo, hi, access, this.el, size);
   }
@@ -1154,7 +1199,7 @@ export class Cpu {
   }
 
   private fillTlb(t: SoftTlb, lo: number, hi: number, ri: number, pa: number): void {
-    const p = lo >>> 12, i = p & t.mask;
+    const p = lo >>> 12, i = t.slotForFill(p);
     const pageBase = pa - (pa % 4096);
     t.tagLo[i] = p;
     t.tagHi[i] = hi;
