@@ -308,7 +308,7 @@ test("a vbd: libxl's and blkback's nodes, then reads, writes and flushes through
   assert.equal(e.store.read(`/local/domain/1/device/vbd/${XVDA}/virtual-device`), String(XVDA));
   const port = connectVbd(e, XVDA, 3);
   assert.equal(beState(e, "vbd", 1, XVDA), STATE.Connected);
-  assert.deepEqual(["sectors", "info", "sector-size"].map((k) => e.store.read(`${be}/${k}`)), ["2048", "0", "512"]);
+  assert.deepEqual(["sectors", "info", "sector-size", "physical-sector-size", "state"].map((k) => e.xs(1, XS.READ, `${be}/${k}`)), ["2048", "0", "512", "512", "4"], "readable by the domain");
   const disk = [...e.disks.entries()].find(([k]) => k.endsWith("/disk.img"))![1];
   for (let i = 0; i < 8192; i++) disk.bytes[4096 + i] = (i * 13) & 0xff;
   // Read sectors 8..23 into two pages (sectors 0-7 of one, 0-7 of the other).

@@ -74,9 +74,14 @@ export abstract class XenbusBackend {
   protected abstract reset(): void;
 
   /** Add the device as the toolstack does and start the back end (its probe, then the watch). */
+  /** The backend directory's permissions, for every node in it: dom0's, readable by the domain. */
+  private get backendPerms(): XsPerm[] {
+    return [{ kind: "n", dom: BACKEND_DOMID }, { kind: "r", dom: this.domain.domid }];
+  }
+
   start(): void {
     const d = this.domain.domid;
-    const be: XsPerm[] = [{ kind: "n", dom: BACKEND_DOMID }, { kind: "r", dom: d }];
+    const be = this.backendPerms;
     const fe: XsPerm[] = [{ kind: "n", dom: d }, { kind: "r", dom: BACKEND_DOMID }];
     const nodes = this.toolstackNodes();
     const s = this.store;
@@ -93,7 +98,7 @@ export abstract class XenbusBackend {
   protected switchState(state: number): void {
     if (this.state === state && this.store.read(`${this.backendPath}/state`) === String(state)) return;
     this.state = state;
-    if (this.store.read(this.backendPath) !== undefined) this.store.write(`${this.backendPath}/state`, String(state));
+    if (this.store.read(this.backendPath) !== undefined) this.store.write(`${this.backendPath}/state`, String(state), this.backendPerms);
   }
 
   /** A node of the front end's directory, as text; undefined when absent. */
@@ -142,7 +147,7 @@ export abstract class XenbusBackend {
   private tryConnect(): void {
     const problem = this.connect();
     if (problem !== undefined) { this.fatal(problem); return; }
-    for (const [k, v] of Object.entries(this.connectedNodes())) this.store.write(`${this.backendPath}/${k}`, v);
+    for (const [k, v] of Object.entries(this.connectedNodes())) this.store.write(`${this.backendPath}/${k}`, v, this.backendPerms);
     this.switchState(XenbusState.Connected);
     this.kick();
   }
