@@ -138,7 +138,9 @@ test("a vif's XenStore nodes are libxl's and Linux netback's, with their permiss
     frontend: fe, "frontend-id": "1", online: "1", state: "2", script: "/etc/xen/scripts/vif-bridge", mac: "00:16:3e:00:01:00",
     bridge: "xenbr0", handle: "0", type: "vif", "feature-rx-copy": "1", "feature-rx-flip": "0", "hotplug-status": "connected",
   });
-  assert.deepEqual(nodes(fe), { backend: be, "backend-id": "0", state: "1", handle: "0", mac: "00:16:3e:00:01:00" });
+  assert.deepEqual(nodes(fe), { backend: be, "backend-id": "0", state: "1", handle: "0", mac: "00:16:3e:00:01:00", trusted: "1", mtu: "1500" });
+  assert.equal(e.xs(1, XS.WRITE, `${fe}/mtu`, "9000"), "error EACCES", "libxl's read-only frontend node");
+  assert.equal(e.xs(1, XS.WRITE, `${fe}/mac`, "00:16:3e:00:01:00"), "OK");
   assert.equal(e.store.read("/local/domain/2/device/vif/0/mac"), "00:16:3e:12:34:56", "mac-address as given");
   // libxl__device_generic_add: the backend is dom0's, readable by the guest; the frontend the guest's, readable by dom0.
   assert.equal(e.xs(0, XS.GET_PERMS, be), "n0\0r1");

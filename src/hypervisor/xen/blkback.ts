@@ -72,7 +72,7 @@ export class Blkback extends XenbusBackend {
         params: this.opts.target, type: "phy", mode: ro ? "r" : "w", dev: this.opts.vdev, "device-type": "disk",
         removable: "0", bootable: "1", "discard-enable": "0",
       },
-      frontend: { "virtual-device": String(this.devid), "device-type": "disk" },
+      frontend: { "virtual-device": String(this.devid), "device-type": "disk", trusted: "1" },
     };
   }
 

@@ -83,10 +83,12 @@ export class Netback extends XenbusBackend {
 
   protected toolstackNodes() {
     const mac = macText(this.opts.mac), handle = String(this.devid);
-    // libxl_nic.c: the backend's script, mac and bridge, the frontend's handle and mac.
+    // libxl_nic.c libxl__set_xenstore_nic: the backend's script, mac, bridge, handle and type;
+    // the frontend's handle, mac and trusted, and its mtu read-only.
     return {
       backend: { script: "/etc/xen/scripts/vif-bridge", mac, bridge: "xenbr0", handle, type: "vif" },
-      frontend: { handle, mac },
+      frontend: { handle, mac, trusted: "1" },
+      frontendReadOnly: { mtu: "1500" },
     };
   }
 

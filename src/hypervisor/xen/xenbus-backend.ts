@@ -58,8 +58,8 @@ export abstract class XenbusBackend {
     return this.domain.store;
   }
 
-  /** What libxl writes in the backend and frontend directories besides the common nodes. */
-  protected abstract toolstackNodes(): { backend: Record<string, string>; frontend: Record<string, string> };
+  /** What libxl writes in the backend and frontend directories besides the common nodes; `frontendReadOnly` (libxl's ro_front) are dom0's, readable by the domain. */
+  protected abstract toolstackNodes(): { backend: Record<string, string>; frontend: Record<string, string>; frontendReadOnly?: Record<string, string> };
   /** The features the back end's probe publishes before InitWait. */
   protected abstract features(): Record<string, string>;
   /** Map the rings and bind the channel the front end published; a message when they are unusable. */
@@ -89,6 +89,7 @@ export abstract class XenbusBackend {
     for (const [k, v] of Object.entries({ frontend: this.frontendPath, "frontend-id": String(d), online: "1", state: String(XenbusState.Initialising), ...nodes.backend })) s.write(`${this.backendPath}/${k}`, v, be);
     s.write(this.frontendPath, "", fe);
     for (const [k, v] of Object.entries({ backend: this.backendPath, "backend-id": String(BACKEND_DOMID), state: String(XenbusState.Initialising), ...nodes.frontend })) s.write(`${this.frontendPath}/${k}`, v, fe);
+    for (const [k, v] of Object.entries(nodes.frontendReadOnly ?? {})) s.write(`${this.frontendPath}/${k}`, v, be);
     for (const [k, v] of Object.entries(this.features())) s.write(`${this.backendPath}/${k}`, v, be);
     s.write(`${this.backendPath}/hotplug-status`, "connected", be);
     this.switchState(XenbusState.InitWait);
