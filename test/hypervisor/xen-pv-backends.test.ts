@@ -13,6 +13,7 @@ import { checkHvConfig } from "../../src/hypervisor/config.js";
 import { Hypervisor } from "../../src/hypervisor/hypervisor.js";
 import { XS } from "../../src/hypervisor/xen/xs-wire.js";
 import type { BlockBackend } from "../../src/devices/virtio/block.js";
+import { Toolstack } from "../../src/hypervisor/toolstack.js";
 import { PREBUILT_HELLO } from "../harness/paths.js";
 
 const DOMID_SELF = 0x7ff0;
@@ -386,4 +387,52 @@ test("config: xen,vif and xen,vbd only in Xen partitions, with a switch, a secto
     assert.equal(typeof r, "string", devices);
     assert.match(r as string, want);
   }
+});
+
+test("xl create: vif and disk lists become the domain's PV devices; bad specs are one line each", () => {
+  const tree = compileDts(`/dts-v1/;
+/ { compatible = "tessera,hv-config"; hv { machine = "virt,gic-version=3"; cpus = <3>; memory-size = <0x0 0x20000000>; };
+  pa: pa { compatible = "phys-mem-area"; addr = <0x0 0x40000000>; size = <0x0 0x04000000>; };
+  xenbr0: xenbr0 { compatible = "virtual-switch"; }; lan: lan { compatible = "virtual-switch"; };
+  partitions { base { compatible = "partition"; cpus = <0 1>; guest-image = "${PREBUILT_HELLO}";
+    gpma { compatible = "guest-phys-mem-area"; phys-mem = <&pa>; guest-addr = <0x0 0x40000000>; }; }; };
+};
+`, { fileName: "xl.dts" });
+  const r = checkHvConfig(tree, "xl.dts", "", { fileSize: () => 1000, hasDevice: () => true });
+  assert.ok(r.ok);
+  const opened: string[] = [];
+  const hv = new Hypervisor(r.config, {
+    readImage: () => new Uint8Array(16), consoleOutput: () => {}, event: () => {}, dtbToDts: () => "",
+    openDisk: (path, readOnly) => {
+      if (path.endsWith("missing.img")) throw new Error(`Could not open '${path}': No such file or directory`);
+      opened.push(`${path} ${readOnly ? "ro" : "rw"}`);
+      return new MemoryDisk(path.endsWith("odd.img") ? 1000 : 1 << 20, readOnly);
+    },
+  });
+  const ts = new Toolstack(hv, { attachConsole: () => ({ input: () => {}, detach: () => {} }) });
+  const kernel = Buffer.from(Uint32Array.of(0x14000000).buffer).toString("base64");
+  const create = (extra: string, name = "d") => ts.request({ op: "create", file: "d.cfg", config: `name = "${name}"\nkernel = "g.bin"\nmemory = 16\n${extra}`, kernel });
+  const ok = create(`vif = [ 'mac=00:16:3e:aa:bb:cc,bridge=lan', 'bridge=xenbr0' ]\ndisk = [ 'format=raw, vdev=xvda, access=rw, target=/images/d.img', 'phy:/images/r.img,xvdb,r' ]\n`);
+  assert.ok(ok.ok, JSON.stringify(ok));
+  const id = (ok as unknown as { id: number }).id;
+  const s = hv.xenstore;
+  assert.equal(s.read(`/local/domain/${id}/device/vif/0/mac`), "00:16:3e:aa:bb:cc");
+  assert.equal(s.read(`/local/domain/${id}/device/vif/1/mac`), `00:16:3e:00:0${id}:01`);
+  assert.equal(s.read(`/local/domain/0/backend/vif/${id}/1/state`), "2");
+  assert.deepEqual(hv.switches.get("lan")!.ports.map((p) => p.name), ["d.vif0"]);
+  assert.equal(s.read(`/local/domain/0/backend/vbd/${id}/51712/params`), "/images/d.img");
+  assert.equal(s.read(`/local/domain/0/backend/vbd/${id}/51728/mode`), "r");
+  assert.deepEqual(opened, ["/images/d.img rw", "/images/r.img ro"]);
+  const errorOf = (x: ReturnType<typeof create>) => (x.ok ? "(ok)" : (x as { error: string }).error);
+  for (const [extra, want] of [
+    [`vif = [ 'bridge=br9' ]`, "vif 'bridge=br9': bridge br9 is not a virtual switch of the hypervisor (xenbr0, lan)"],
+    [`vif = [ '' ]`, "vif '': bridge= must name one of the hypervisor's virtual switches (xenbr0, lan)"],
+    [`vif = [ 'mac=01:16:3e:00:00:01,bridge=lan' ]`, "vif 'mac=01:16:3e:00:00:01,bridge=lan': mac=01:16:3e:00:00:01 is a multicast address"],
+    [`vif = [ 'bridge=lan,model=e1000' ]`, "vif 'bridge=lan,model=e1000': model is not supported by tessera's toolstack (mac= and bridge= are)"],
+    [`disk = [ 'target=d.img' ]`, "disk 'target=d.img': target d.img must be an absolute path (the hypervisor opens it)"],
+    [`disk = [ 'target=/x/missing.img' ]`, "disk /x/missing.img: Could not open '/x/missing.img': No such file or directory"],
+    [`disk = [ 'target=/x/odd.img' ]`, "disk /x/odd.img: 1000 bytes is not a whole number of 512-byte sectors"],
+    [`disk = [ 'target=/x/a.img,format=qcow2' ]`, "disk 'target=/x/a.img,format=qcow2': format=qcow2 is not supported by tessera's toolstack (target=, vdev=, access=, format=raw)"],
+    [`disk = [ 'target=/x/a.img,vdev=hda' ]`, "disk 'target=/x/a.img,vdev=hda': vdev hda: xvda to xvdp"],
+  ] as const) assert.equal(errorOf(create(`${extra}\n`, "e")), want, extra);
 });
