@@ -223,7 +223,8 @@ async function runPartitions(config: HvConfig, watchdogSeconds: number | undefin
       try {
         return FileBlockBackend.open({ id: "vbd", file: path, readOnly, snapshot: false }, !readOnly);
       } catch (e) {
-        if (e instanceof UsageError) throw new UsageError(`hv: xen,vbd target: ${e.message.replace(/^-drive file=[^:]*: /, "")}`);
+        // FileBlockBackend words it for -drive; here the file is a vbd's target.
+        if (e instanceof UsageError) throw new UsageError(`xen,vbd ${e.message.replace(`-drive file=${path}: `, "")}`);
         throw e;
       }
     },
