@@ -55,7 +55,7 @@ test("Linux reads and writes a raw image through xen-blkfront and the hypervisor
   };
 };
 `);
-  const r = spawnSync(process.execPath, [TESSERA_CLI, "hv", config, "-icount", "shift=4", "--watchdog", "800"], { encoding: "latin1", timeout: 850_000, input: "", maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [TESSERA_CLI, "hv", config, "-icount", "shift=4,sleep=off", "--watchdog", "800"], { encoding: "latin1", timeout: 850_000, input: "", maxBuffer: 64 << 20 });
   assert.equal(r.status, 0, `${r.stderr}\n${r.stdout.slice(-6000)}`);
   const all = r.stdout.split("\n").filter((l) => l.startsWith("[linux] ")).map((l) => l.slice(8).replace(/\r$/, ""));
   const a = all.indexOf("=== TESSERA-WORKLOAD BEGIN ==="), b = all.indexOf("=== TESSERA-WORKLOAD END ===");

@@ -32,29 +32,13 @@ function netInitrd(dir: string): string {
 /** In the guests' logs and the hypervisor's lines: a back end giving a device up says "device disconnected". */
 const KERNEL_TROUBLE = [/kernel BUG/, /Oops/, /Unable to handle/, /WARNING: CPU/, /xen_netfront.*(fail|err|bogus|Illegal)/i, /vif vif-0: \d+ /, /device disconnected/];
 
-test("two Linux Xen partitions ping each other and send data over netfront and the hypervisor's netback", { skip: linuxSkip, timeout: 900_000 }, () => {
+test("two Linux Xen partitions ping each other and send data over netfront and the hypervisor's netback (examples/xen-pv-pair.dts)", { skip: linuxSkip, timeout: 900_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "tessera-xen-net-"));
   const initrd = netInitrd(dir);
-  const linux = (label: string, cpu: number, ram: string, args: string) => `
-    ${label} { compatible = "partition"; label = "${label}"; cpus = <${cpu} 1>; guest-image = "${guests!.kernel}"; linux-rootfs = "${initrd}";
-      bootargs = "console=hvc0 panic=-1 quiet ${args}"; xen,enhanced = "enabled";
-      gpma { compatible = "guest-phys-mem-area"; phys-mem = <&${ram}>; guest-addr = <0x0 0x40000000>; };
-      vif0 { compatible = "xen,vif"; global-handle = <&xenbr0>; }; };`;
-  const config = join(dir, "xen-net.dts");
-  writeFileSync(config, `/dts-v1/;
-/ {
-  compatible = "tessera,hv-config";
-  hv { machine = "virt,gic-version=3"; cpus = <2>; memory-size = <0x0 0x40000000>; };
-  ram1: ram1 { compatible = "phys-mem-area"; addr = <0x0 0x48000000>; size = <0x0 0x10000000>; };
-  ram2: ram2 { compatible = "phys-mem-area"; addr = <0x0 0x58000000>; size = <0x0 0x10000000>; };
-  xenbr0: xenbr0 { compatible = "virtual-switch"; };
-  partitions {
-    ${linux("sender", 0, "ram1", "net.ip=10.0.0.1 net.peer=10.0.0.2 net.role=send net.linger=2")}
-    ${linux("receiver", 1, "ram2", "net.ip=10.0.0.2 net.peer=10.0.0.1 net.role=recv net.linger=2")}
-  };
-};
-`);
-  const r = spawnSync(process.execPath, [TESSERA_CLI, "hv", config, "-icount", "shift=4", "--watchdog", "800"], { encoding: "latin1", timeout: 850_000, input: "", maxBuffer: 64 << 20 });
+  const config = join(dir, "xen-pv-pair.dts");
+  writeFileSync(config, readFileSync(join(REPO_ROOT, "examples", "xen-pv-pair.dts"), "utf8").replaceAll("LINUX_KERNEL", guests!.kernel).replaceAll("LINUX_INITRD", initrd));
+  // Instruction time without sleeping: both partitions share one host thread and one clock.
+  const r = spawnSync(process.execPath, [TESSERA_CLI, "hv", config, "-icount", "shift=4,sleep=off", "--watchdog", "800"], { encoding: "latin1", timeout: 850_000, input: "", maxBuffer: 64 << 20 });
   assert.equal(r.status, 0, `${r.stderr}\n${r.stdout.slice(-6000)}`);
   const lines = (label: string) => r.stdout.split("\n").filter((l) => l.startsWith(`[${label}] `)).map((l) => l.slice(label.length + 3).replace(/\r$/, ""));
   const workload = (label: string) => {
