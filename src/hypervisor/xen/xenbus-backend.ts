@@ -73,11 +73,12 @@ export abstract class XenbusBackend {
   /** Forget the connection's state (its rings are unpinned by the base class). */
   protected abstract reset(): void;
 
-  /** Add the device as the toolstack does and start the back end (its probe, then the watch). */
   /** The backend directory's permissions, for every node in it: dom0's, readable by the domain. */
   private get backendPerms(): XsPerm[] {
     return [{ kind: "n", dom: BACKEND_DOMID }, { kind: "r", dom: this.domain.domid }];
   }
+
+  /** Add the device as the toolstack does and start the back end (its probe, then the watch). */
 
   start(): void {
     const d = this.domain.domid;
