@@ -21,6 +21,7 @@ import { DEFAULT_MANAGE_ADDRESS, openManagePort, parseHostPort, type HostPort, t
 import { Toolstack, type DomainInfo, type ToolReply } from "../hypervisor/toolstack.js";
 import { checkDom0lessConfig, isDom0lessConfig } from "../hypervisor/dom0less.js";
 import { parseIcount, UsageError, type GdbListen } from "./args.js";
+import { FileBlockBackend } from "./device-backends.js";
 import { MachineDebugger } from "../debug/machine-debugger.js";
 import { openGdbServer, type GdbServer } from "./gdb-server.js";
 import type { ClockSpec } from "../devices/system-counter.js";
@@ -217,6 +218,16 @@ async function runPartitions(config: HvConfig, watchdogSeconds: number | undefin
     },
     consoleOutput: (id, bytes) => { panicWatches.get(id)?.feed(bytes); mux!.output(id, bytes); consoles.output(id, bytes); },
     partitionStarted: (id) => panicWatches.get(id)?.reset(),
+    // A Xen vbd's raw image, read and written in place (fsync on the guest's flush).
+    openDisk: (path, readOnly) => {
+      try {
+        return FileBlockBackend.open({ id: "vbd", file: path, readOnly, snapshot: false }, !readOnly);
+      } catch (e) {
+        // FileBlockBackend words it for -drive; here the file is a vbd's target.
+        if (e instanceof UsageError) throw new UsageError(`xen,vbd ${e.message.replace(`-drive file=${path}: `, "")}`);
+        throw e;
+      }
+    },
     event: (text) => mux!.hvMessage(text),
     dtbToDts: (dtb) => dtbToDts(dtb),
   }, { clock });

@@ -113,6 +113,10 @@ export interface PartitionConfig {
   receiveDoorbells: string[];
   /** virtio-net NICs, in config order: the first is on the highest virtio-mmio transport, as QEMU's first -device. */
   nics: NicConfig[];
+  /** Xen PV NICs (`compatible = "xen,vif"`, a Xen partition's only), in config order: vif devid 0, 1, ... */
+  vifs?: NicConfig[];
+  /** Xen PV disks (`compatible = "xen,vbd"`) over raw image files. */
+  vbds?: VbdConfig[];
   /** ivshmem-plain functions, in config order on slots 1, 2, ... of the partition's pcie.0. */
   ivshmem?: IvshmemConfig[];
   autoStart: boolean;
@@ -131,6 +135,19 @@ export interface PartitionConfig {
   where: string;
   /** A domain the toolstack created (xl create): see DomainExtras. */
   domain?: DomainExtras;
+}
+
+/** A Xen PV disk: xl's `disk = [ 'vdev=xvda, access=rw, target=FILE' ]`. */
+export interface VbdConfig {
+  /** xvda, xvdb, ...: the guest's name for it. */
+  vdev: string;
+  /** Its virtual device number (Xen's VBD encoding: 202 << 8 | disk << 4), the XenStore devid. */
+  devid: number;
+  /** The raw image, resolved against the config's directory. */
+  target: string;
+  size: number;
+  readOnly: boolean;
+  where: string;
 }
 
 /** What xl create (src/hypervisor/toolstack.ts) gives a partition beyond the Topaz properties. */
@@ -174,6 +191,7 @@ const DEVICE_PROPS = new Set(["device"]);
 const DOORBELL_HANDLE_PROPS = new Set(["compatible", "global-handle"]);
 const NIC_PROPS = new Set(["compatible", "global-handle", "mac-address"]);
 const IVSHMEM_PROPS = new Set(["compatible", "phys-mem", "read-only"]);
+const VBD_PROPS = new Set(["compatible", "target", "vdev", "access"]);
 const COMPAT = {
   root: "tessera,hv-config",
   pma: "phys-mem-area",
@@ -184,6 +202,8 @@ const COMPAT = {
   receiveDoorbell: "receive-doorbell",
   vswitch: "virtual-switch",
   nic: "virtio-net",
+  vif: "xen,vif",
+  vbd: "xen,vbd",
   ivshmem: "ivshmem-plain",
 } as const;
 
@@ -398,6 +418,8 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
     const devices: { path: string; where: string }[] = [];
     const sendDoorbells: string[] = [], receiveDoorbells: string[] = [];
     const nics: NicConfig[] = [];
+    const vifs: NicConfig[] = [];
+    const vbds: VbdConfig[] = [];
     const ivshmem: IvshmemConfig[] = [];
     for (const child of node.liveChildren()) {
       const compat = compatibleOf(child);
@@ -429,6 +451,43 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
         const bell = target && doorbells.get(target);
         if (bell === undefined) { p.add(at(gh ?? child), `${child.path}: global-handle = <&DOORBELL> must name a "${COMPAT.doorbell}" node`); continue; }
         (compat.includes(COMPAT.sendDoorbell) ? sendDoorbells : receiveDoorbells).push(bell);
+      } else if (compat.includes(COMPAT.vif)) {
+        // A Xen PV NIC: xl's vif = [ 'mac=...,bridge=...' ], the bridge being a virtual switch.
+        for (const prop of child.liveProperties()) if (!NIC_PROPS.has(prop.name) && !ANY_NODE_PROPS.has(prop.name)) p.add(at(prop), `unknown property '${prop.name}' in ${child.path}`);
+        const gh = child.prop("global-handle");
+        const target = gh && gh.length === 4 ? tree.root.findByPhandle(gh.asU32()) : undefined;
+        const sw = target && switches.get(target);
+        if (sw === undefined) { p.add(at(gh ?? child), `${child.path}: global-handle = <&SWITCH> must name a "${COMPAT.vswitch}" node`); continue; }
+        const macProp = child.prop("mac-address");
+        // libxl makes up an address in Xen's OUI 00:16:3e; here it is fixed by domain and devid.
+        let mac = Uint8Array.of(0x00, 0x16, 0x3e, 0x00, id & 0xff, vifs.length);
+        if (macProp) {
+          if (macProp.length !== 6) { p.add(at(macProp), `${child.path}: mac-address = [00 16 3e 00 01 00] (6 bytes)`); continue; }
+          mac = macProp.value.slice();
+          if (mac[0] & 1) { p.add(at(macProp), `${child.path}: mac-address ${macText(mac)} is a multicast address (its first byte must be even)`); continue; }
+        }
+        const other = usedMacs.get(macText(mac));
+        if (other !== undefined) p.add(at(macProp ?? child), `${child.path}: mac-address ${macText(mac)} is already used (${other})`);
+        usedMacs.set(macText(mac), at(child));
+        vifs.push({ name: child.name, vswitch: sw, mac, where: at(child) });
+      } else if (compat.includes(COMPAT.vbd)) {
+        for (const prop of child.liveProperties()) if (!VBD_PROPS.has(prop.name) && !ANY_NODE_PROPS.has(prop.name)) p.add(at(prop), `unknown property '${prop.name}' in ${child.path}`);
+        const str = (n: string) => { const q = child.prop(n); return q && isPrintable(q.value) ? q.asString() : undefined; };
+        const t = str("target");
+        if (t === undefined) { p.add(at(child.prop("target") ?? child), `${child.path} needs target = "FILE" (a raw disk image)`); continue; }
+        const path = resolvePath(baseDir, t);
+        const size = host.fileSize(path);
+        if (size === undefined) { p.add(at(child.prop("target")), `target "${t}": no such file (${path})`); continue; }
+        if (size % 512 !== 0 || size === 0) { p.add(at(child.prop("target")), `target "${t}": ${size} bytes is not a whole number of 512-byte sectors`); continue; }
+        const vdev = str("vdev") ?? `xvd${String.fromCharCode(0x61 + vbds.length)}`;
+        const m = /^xvd([a-p])$/.exec(vdev);
+        if (!m) { p.add(at(child.prop("vdev") ?? child), `${child.path}: vdev "${vdev}": xvda to xvdp`); continue; }
+        const access = str("access") ?? "rw";
+        if (access !== "rw" && access !== "ro") { p.add(at(child.prop("access")), `${child.path}: access "${access}": rw or ro`); continue; }
+        // Xen's VBD numbering (docs/misc/vbd-interface.txt): xvd disks are major 202, 16 minors each.
+        const devid = (202 << 8) | ((m[1].charCodeAt(0) - 0x61) << 4);
+        if (vbds.some((v) => v.devid === devid)) { p.add(at(child), `${child.path}: vdev ${vdev} is used twice`); continue; }
+        vbds.push({ vdev, devid, target: path, size, readOnly: access === "ro", where: at(child) });
       } else if (compat.includes(COMPAT.nic)) {
         for (const prop of child.liveProperties()) if (!NIC_PROPS.has(prop.name) && !ANY_NODE_PROPS.has(prop.name)) p.add(at(prop), `unknown property '${prop.name}' in ${child.path}`);
         const gh = child.prop("global-handle");
@@ -473,7 +532,7 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
         deviceOwner.set(path, name);
         devices.push({ path, where: at(d) });
       } else {
-        p.add(at(child), `unknown node ${child.path} (a "${COMPAT.gpma}", a doorbell handle, a "${COMPAT.nic}" NIC, an "${COMPAT.ivshmem}", or a node with device = "/PATH")`);
+        p.add(at(child), `unknown node ${child.path} (a "${COMPAT.gpma}", a doorbell handle, a "${COMPAT.nic}" NIC, a "${COMPAT.vif}" or "${COMPAT.vbd}", an "${COMPAT.ivshmem}", or a node with device = "/PATH")`);
       }
     }
     memory.sort((a, b) => a.guestAddr - b.guestAddr);
@@ -548,6 +607,7 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
     const xe = node.prop("xen,enhanced");
     const xenText = xe ? (xe.length === 0 ? "enabled" : isPrintable(xe.value) ? xe.asString() : "") : undefined;
     if (xe && xenText !== "enabled") p.add(at(xe), `xen,enhanced "${xenText}": only "enabled" is supported`);
+    if (xenText !== "enabled") for (const d of [...vifs, ...vbds]) p.add(d.where, `${"vswitch" in d ? "a xen,vif" : "a xen,vbd"} needs a partition with xen,enhanced = "enabled"`);
     if (xenText === "enabled") {
       for (const area of memory) {
         if (area.guestAddr < XEN_REGION_END && area.guestAddr + area.size > XEN_REGION_START) {
@@ -559,7 +619,7 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
     if (p.list.length !== before || !guestImage || !ram) return undefined;
     return {
       name, label, id, pcpus, memory, ramSize: ram.size, guestImage, linuxRootfs, dtbWindow, bootargs, devices,
-      sendDoorbells, receiveDoorbells, nics, ivshmem, autoStart: !node.hasProp("no-auto-start"), watchdog,
+      sendDoorbells, receiveDoorbells, nics, vifs, vbds, ivshmem, autoStart: !node.hasProp("no-auto-start"), watchdog,
       onCrash: onCrashText as "restart" | "stop", xen: xenText === "enabled", where: at(node),
     };
   }

@@ -35,7 +35,7 @@ import { VIRT } from "../boards/virt/memory-map.js";
 import { VirtBoard } from "../boards/virt/virt.js";
 import { decodeDtb, type DeviceTree } from "../devicetree/index.js";
 import { buildVirtDtb } from "../boards/virt/fdt.js";
-import type { HvConfig, ImageSource, PartitionConfig } from "./config.js";
+import type { HvConfig, ImageSource, PartitionConfig, VbdConfig } from "./config.js";
 import { buildGuestDtb } from "./guest-dt.js";
 import type { HvControl, PartitionInfo, PartitionState, PartitionStats } from "./shell.js";
 import { Stage2Tables, VTCR_40BIT_4K } from "./stage2-tables.js";
@@ -46,6 +46,9 @@ import { VirtioNet } from "../devices/virtio/net.js";
 import { BusSharedMemory, IvshmemPlain } from "../devices/pci/ivshmem.js";
 import { VirtualSwitch, type SwitchPort } from "../net/switch.js";
 import { XenStore } from "./xen/xenstore.js";
+import { Netback } from "./xen/netback.js";
+import { Blkback } from "./xen/blkback.js";
+import type { BlockBackend } from "../devices/virtio/block.js";
 import type { XenDomain } from "./xen/domain.js";
 
 /** Physical memory only the hypervisor maps (stage-2 tables): outside the virt board's map. */
@@ -84,6 +87,8 @@ export interface HypervisorHost {
   event(text: string): void;
   /** A device tree as DTS text (for HV> dtb). */
   dtbToDts(dtb: Uint8Array): string;
+  /** A Xen vbd's raw image, opened read-write (or read-only); throws a one-line error when it cannot be. */
+  openDisk?(path: string, readOnly: boolean): BlockBackend;
   /** Partition `id` (re)started: its console output begins afresh. */
   partitionStarted?(id: number): void;
 }
@@ -204,6 +209,15 @@ class Partition {
         peer: (domid) => hv.xenDomain(domid),
         setStage2Page: (ipa, to) => this.setStage2Page(ipa, to),
       }, this.gic);
+      // Its PV devices, added as the toolstack adds them before the domain runs: a vif on the
+      // switch port after its virtio-net NICs', a vbd over its image.
+      const dom = this.xen.domain;
+      const log = (line: string) => hv.host.event(`${config.label}: ${line}`);
+      const devices = [
+        ...(config.vifs ?? []).map((vif, devid) => new Netback(dom, { devid, mac: vif.mac, port: ports[this.nics.length + devid], log })),
+        ...(config.vbds ?? []).map((vbd) => new Blkback(dom, { devid: vbd.devid, vdev: vbd.vdev, target: vbd.target, disk: hv.diskOf(vbd), log })),
+      ];
+      for (const d of devices) { dom.devices.push(d); d.start(); }
     }
   }
 
@@ -439,7 +453,7 @@ export class Hypervisor implements El2ExitHandler, HvControl {
   nicPortsOf(pc: PartitionConfig): SwitchPort[] {
     let ports = this.nicPorts.get(pc);
     if (!ports) {
-      ports = (pc.nics ?? []).map((nic) => {
+      ports = [...(pc.nics ?? []), ...(pc.vifs ?? [])].map((nic) => {
         const port = this.switches.get(nic.vswitch)!.addPort(`${pc.label}.${nic.name}`);
         port.enabled = false;
         return port;
@@ -447,6 +461,19 @@ export class Hypervisor implements El2ExitHandler, HvControl {
       this.nicPorts.set(pc, ports);
     }
     return ports;
+  }
+
+  private readonly disks = new Map<VbdConfig, BlockBackend>();
+
+  /** The image behind a Xen vbd, opened by the host the first time it is asked for and kept over restarts. */
+  diskOf(vbd: VbdConfig): BlockBackend {
+    let d = this.disks.get(vbd);
+    if (!d) {
+      if (!this.host.openDisk) throw new Error(`no host disk access for ${vbd.target}`);
+      d = this.host.openDisk(vbd.target, vbd.readOnly);
+      this.disks.set(vbd, d);
+    }
+    return d;
   }
 
   /** A partition gone for good: its ports leave their switches. */

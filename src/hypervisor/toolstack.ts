@@ -15,6 +15,7 @@ import { VIRT } from "../boards/virt/memory-map.js";
 import { BOARD_RAM_BASE, GUEST_RAM_BASE, MAX_PARTITIONS, type PartitionConfig } from "./config.js";
 import { DOORBELL_IPA, WATCHDOG_IPA, type Hypervisor } from "./hypervisor.js";
 import { parseCpuList, parseXlConfig, type XlDomainConfig } from "./xl-config.js";
+import { xlDisks, xlVifs } from "./xl-devices.js";
 import { XEN_MAJOR, XEN_MINOR, XEN_EXTRAVERSION, XEN_REGION_IPA, XEN_REGION_SIZE } from "./xen/abi.js";
 import { XS } from "./xen/xs-wire.js";
 
@@ -98,7 +99,7 @@ const overlaps = (a: number, aEnd: number, b: number, bEnd: number) => a < bEnd 
 export class Toolstack {
   /** Every domain id given so far: new ones come after (Xen's domids count up). */
   private lastId: number;
-  /** What xl create was given beyond the partition: vif and disk, recorded (no back ends yet). */
+  /** What xl create was given for the domain's PV devices (vif and disk), as xl keeps it. */
   private readonly recorded = new Map<number, { vif: string[]; disk: string[] }>();
 
   constructor(readonly hv: Hypervisor, private readonly host: ToolstackHost) {
@@ -209,16 +210,29 @@ export class Toolstack {
     if (cfg.ramdisk !== undefined && !ramdisk) return fail(`ramdisk "${cfg.ramdisk}": its bytes did not come with the request`);
     const problem = this.checkFits(cfg, kernel, ramdisk);
     if (typeof problem === "string") return fail(problem);
+    const where = `${file} (xl create)`;
+    const vifs = xlVifs(cfg.vif, this.lastId + 1, this.hv.config.switches, where);
+    if (typeof vifs === "string") return fail(vifs);
+    const vbds = xlDisks(cfg.disk, where);
+    if (typeof vbds === "string") return fail(vbds);
+    // The images are opened before the domain is made, so a bad one is xl create's error.
+    for (const vbd of vbds) {
+      try {
+        vbd.size = this.hv.diskOf(vbd).size;
+      } catch (e) {
+        return fail(`disk ${vbd.target}: ${(e as Error).message}`);
+      }
+      if (vbd.size === 0 || vbd.size % 512) return fail(`disk ${vbd.target}: ${vbd.size} bytes is not a whole number of 512-byte sectors`);
+    }
     const id = ++this.lastId;
     const { pcpus, ram } = problem;
-    const where = `${file} (xl create)`;
     const pc: PartitionConfig = {
       name: cfg.name, label: cfg.name, id, pcpus,
       memory: [{ pma: { name: `domain-${id}-ram`, addr: ram, size: cfg.memoryMiB * MiB, where }, guestAddr: GUEST_RAM_BASE, size: cfg.memoryMiB * MiB, writable: true, isRam: true, where }],
       ramSize: cfg.memoryMiB * MiB,
       guestImage: { image: { kind: "bytes", name: cfg.kernel, data: kernel, size: kernel.length }, where },
       linuxRootfs: ramdisk ? { image: { kind: "bytes", name: cfg.ramdisk!, data: ramdisk, size: ramdisk.length }, where } : undefined,
-      bootargs: cfg.cmdline, devices: [], sendDoorbells: [], receiveDoorbells: [], nics: [], autoStart: true, onCrash: "stop",
+      bootargs: cfg.cmdline, devices: [], sendDoorbells: [], receiveDoorbells: [], nics: [], vifs, vbds, autoStart: true, onCrash: "stop",
       // Every domain xl creates gets Xen's guest interface, as every domU on Xen does.
       xen: true, where,
       domain: {
@@ -236,8 +250,6 @@ export class Toolstack {
       return fail(`${cfg.name}: could not be started: ${(e as Error).message}`);
     }
     const notes: string[] = [];
-    if (cfg.vif.length) notes.push(`vif: recorded, no network back end yet (${cfg.vif.length} interface${cfg.vif.length > 1 ? "s" : ""})`);
-    if (cfg.disk.length) notes.push(`disk: recorded, no block back end yet (${cfg.disk.length} disk${cfg.disk.length > 1 ? "s" : ""})`);
     if (cfg.deviceTree) notes.push("device_tree: recorded, the domain boots with the tree tessera builds for it");
     return { ok: true, id, name: cfg.name, cpus: pcpus, ram: hex(ram), notes };
   }

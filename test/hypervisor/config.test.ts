@@ -186,7 +186,7 @@ test("every example config in examples/ passes --check", () => {
   const examples = join(REPO_ROOT, "examples");
   const files = readdirSync(examples).filter((f) => f.endsWith(".dts"));
   assert.ok(files.length > 0);
-  // linux-rtos.dts and linux-pair-net.dts name their images by placeholders that `tessera demo`
+  // linux-rtos.dts, linux-pair-net.dts and xen-pv-pair.dts name their images by placeholders that `tessera demo`
   // and the tests fill in: any files do here.
   const initrd = join(dir, "initrd.cpio.gz");
   writeFileSync(initrd, new Uint8Array(1024));

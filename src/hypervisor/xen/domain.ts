@@ -96,6 +96,8 @@ export class XenDomain {
   /** VCPUOP_register_runstate_memory_area: where each vCPU's runstate is (a guest virtual address). */
   readonly runstateArea: (bigint | undefined)[];
   runstateUpdateFlag = false;
+  /** The PV devices dom0 serves it (netback, blkback), added by the hypervisor as the toolstack adds them. */
+  readonly devices: { dispose(): void }[] = [];
 
   constructor(readonly host: XenDomainHost) {
     this.store = host.store ?? new XenStore();
@@ -142,6 +144,8 @@ export class XenDomain {
    * it mapped are released; and its pages leave the stage 2 of every domain that mapped them.
    */
   dispose(peers: Iterable<XenDomain>): void {
+    // Its PV devices first: their back ends let go of its rings and channels, and their nodes leave XenStore.
+    for (const d of this.devices.splice(0)) d.dispose();
     this.events.closeAll();
     this.maps.releaseAll();
     for (const p of peers) if (p !== this) { p.maps.revokeFrom(this); p.grants.unpinAll(this.host.domid); }

@@ -72,6 +72,32 @@ export class EventChannels {
     this.backends.set(port, handler);
   }
 
+  /**
+   * A back end of the hypervisor's (dom0's netback, blkback) binds to a port the guest
+   * allocated for dom0 with alloc_unbound and published in XenStore, as the back end's
+   * EVTCHNOP_bind_interdomain would: the port must be unbound for dom0 (-EINVAL otherwise).
+   */
+  bindBackend(port: number, handler: BackendHandler): number {
+    const c = EventChannels.isValidPort(port) ? this.ports.get(port) : undefined;
+    if (!c || c.state !== "unbound" || c.remoteDom !== BACKEND_DOMID) return -XEN_ERRNO.EINVAL;
+    this.ports.set(port, { state: "interdomain", vcpu: c.vcpu, remoteDom: BACKEND_DOMID, remotePort: port });
+    this.backends.set(port, handler);
+    return 0;
+  }
+
+  /** Whether `port` is still the channel `handler` bound (the guest may have closed it and reused the number). */
+  isBoundTo(port: number, handler: BackendHandler): boolean {
+    return this.backends.get(port) === handler;
+  }
+
+  /** The back end closes its end: the guest's port is unbound for dom0 again, as evtchn_close leaves the other end. */
+  unbindBackend(port: number, handler: BackendHandler): void {
+    if (!this.isBoundTo(port, handler)) return;
+    this.backends.delete(port);
+    const c = this.ports.get(port);
+    if (c) this.ports.set(port, { state: "unbound", vcpu: c.vcpu, remoteDom: BACKEND_DOMID });
+  }
+
   // ---- the 2-level ABI in shared memory ----
 
   private bit(offset: number, n: number): boolean {
