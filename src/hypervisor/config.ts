@@ -316,6 +316,18 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
   const pmas = new Map<DtNode, PhysMemArea>();
   const doorbells = new Map<DtNode, string>();
   const switches = new Map<DtNode, string>();
+  /**
+   * A NIC's (virtio or Xen vif) properties checked and its switch: global-handle = <&SWITCH>;
+   * undefined, with the error added, when it names none.
+   */
+  const nicSwitch = (child: DtNode): string | undefined => {
+    for (const prop of child.liveProperties()) if (!NIC_PROPS.has(prop.name) && !ANY_NODE_PROPS.has(prop.name)) p.add(at(prop), `unknown property '${prop.name}' in ${child.path}`);
+    const gh = child.prop("global-handle");
+    const target = gh && gh.length === 4 ? tree.root.findByPhandle(gh.asU32()) : undefined;
+    const sw = target && switches.get(target);
+    if (sw === undefined) p.add(at(gh ?? child), `${child.path}: global-handle = <&SWITCH> must name a "${COMPAT.vswitch}" node`);
+    return sw;
+  };
   for (const node of root.liveChildren()) {
     if (node.name === "hv" || node.name === "partitions") continue;
     const compat = compatibleOf(node);
@@ -453,11 +465,8 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
         (compat.includes(COMPAT.sendDoorbell) ? sendDoorbells : receiveDoorbells).push(bell);
       } else if (compat.includes(COMPAT.vif)) {
         // A Xen PV NIC: xl's vif = [ 'mac=...,bridge=...' ], the bridge being a virtual switch.
-        for (const prop of child.liveProperties()) if (!NIC_PROPS.has(prop.name) && !ANY_NODE_PROPS.has(prop.name)) p.add(at(prop), `unknown property '${prop.name}' in ${child.path}`);
-        const gh = child.prop("global-handle");
-        const target = gh && gh.length === 4 ? tree.root.findByPhandle(gh.asU32()) : undefined;
-        const sw = target && switches.get(target);
-        if (sw === undefined) { p.add(at(gh ?? child), `${child.path}: global-handle = <&SWITCH> must name a "${COMPAT.vswitch}" node`); continue; }
+        const sw = nicSwitch(child);
+        if (sw === undefined) continue;
         const macProp = child.prop("mac-address");
         // libxl makes up an address in Xen's OUI 00:16:3e; here it is fixed by domain and devid.
         let mac = Uint8Array.of(0x00, 0x16, 0x3e, 0x00, id & 0xff, vifs.length);
@@ -489,11 +498,8 @@ export function checkHvConfig(tree: DeviceTree, file: string, baseDir: string, h
         if (vbds.some((v) => v.devid === devid)) { p.add(at(child), `${child.path}: vdev ${vdev} is used twice`); continue; }
         vbds.push({ vdev, devid, target: path, size, readOnly: access === "ro", where: at(child) });
       } else if (compat.includes(COMPAT.nic)) {
-        for (const prop of child.liveProperties()) if (!NIC_PROPS.has(prop.name) && !ANY_NODE_PROPS.has(prop.name)) p.add(at(prop), `unknown property '${prop.name}' in ${child.path}`);
-        const gh = child.prop("global-handle");
-        const target = gh && gh.length === 4 ? tree.root.findByPhandle(gh.asU32()) : undefined;
-        const sw = target && switches.get(target);
-        if (sw === undefined) { p.add(at(gh ?? child), `${child.path}: global-handle = <&SWITCH> must name a "${COMPAT.vswitch}" node`); continue; }
+        const sw = nicSwitch(child);
+        if (sw === undefined) continue;
         const macProp = child.prop("mac-address");
         let mac = new Uint8Array(6);
         if (macProp) {
