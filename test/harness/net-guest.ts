@@ -67,6 +67,7 @@ export function wireguardInitrd(g: CachedGuests, dir: string): string {
   for (const f of WG_FILES) files[f] = new Uint8Array(readFileSync(join(root, f)));
   // wg's PT_INTERP is /lib/ld-linux-aarch64.so.1 (a symlink in the package; a copy here).
   files["lib/ld-linux-aarch64.so.1"] = files["lib/aarch64-linux-gnu/ld-linux-aarch64.so.1"];
+  files["net-exchange.sh"] = new Uint8Array(readFileSync(join(REPO_ROOT, "tests", "linux", "net-exchange.sh")));
   const path = join(dir, "wireguard-initramfs.cpio.gz");
   writeFileSync(path, busyboxInitramfs(g.busybox, readFileSync(join(REPO_ROOT, "tests", "linux", "wireguard-init.sh")), files));
   return path;

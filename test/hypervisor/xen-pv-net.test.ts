@@ -24,6 +24,7 @@ function netInitrd(dir: string): string {
   const path = join(dir, "xen-net.cpio.gz");
   writeFileSync(path, busyboxInitramfs(guests!.busybox, readFileSync(join(REPO_ROOT, "tests", "linux", "xen-net-init.sh")), {
     "modules/xen-netfront.ko": new Uint8Array(readFileSync(netfront!)),
+    "net-exchange.sh": new Uint8Array(readFileSync(join(REPO_ROOT, "tests", "linux", "net-exchange.sh"))),
   }));
   return path;
 }

@@ -40,29 +40,8 @@ ip addr add $wgip/24 dev wg0
 ip link set wg0 up
 ip link show wg0 | head -1 | cut -d' ' -f2-3,5-
 wg show wg0 | grep -v -E "handshake|transfer"
-# The receiver listens before anything can arrive; what it got is checked after the pings. Its
-# nc reads a pipe that stays open: busybox nc shuts its side down at the end of its input, and
-# the sender's nc would then stop sending.
-[ "$role" = recv ] && { sleep 999 | nc -l -p 5000 > /tmp/data & }
-ok=no
-for i in $(seq 1 $tries); do
-  if ping -c 1 -W 1 $wgpeer > /dev/null 2>&1; then ok=yes; break; fi
-  sleep 1
-done
-echo "ping $wgpeer through wg0: $ok"
-ping -c 3 -i 0.2 -W 2 $wgpeer | grep -E "bytes from|packets" | sed 's/time=.*//'
-if [ "$role" = send ]; then
-  # Until the receiver listens (a refused connection sends nothing), then until the connection
-  # is closed both ways (nothing to port 5000, 0x1388, in /proc/net/tcp but TIME_WAIT, 06):
-  # by then the receiver has acknowledged every byte.
-  sent=no
-  for i in $(seq 1 $tries); do seq 1 20000 | nc $wgpeer 5000 2>/dev/null && { sent=yes; break; }; sleep 1; done
-  for i in $(seq 1 $tries); do grep -q -E ":1388 0[^6] " /proc/net/tcp || break; sleep 1; done
-  [ $sent = yes ] && echo "sent $(seq 1 20000 | wc -c) bytes, md5 $(seq 1 20000 | md5sum | cut -d' ' -f1)"
-else
-  for i in $(seq 1 $tries); do [ "$(wc -c < /tmp/data)" -ge 108894 ] && break; sleep 1; done
-  echo "received $(wc -c < /tmp/data) bytes, md5 $(md5sum < /tmp/data | cut -d' ' -f1)"
-fi
+. /net-exchange.sh
+exchange $wgpeer "$wgpeer through wg0"
 # Both directions carried data and a handshake happened (counters in bytes, times in seconds).
 wg show wg0 transfer | while read k rx tx; do echo "transfer received>0 $([ "$rx" -gt 0 ] && echo yes || echo no) sent>0 $([ "$tx" -gt 0 ] && echo yes || echo no)"; done
 wg show wg0 latest-handshakes | while read k t; do echo "handshake $([ "$t" -gt 0 ] && echo yes || echo no)"; done

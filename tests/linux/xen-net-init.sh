@@ -39,25 +39,8 @@ if [ "$rebind" = 1 ]; then
   up
   echo "bound again: $(cat /sys/bus/xen/devices/vif-0/state), carrier $(cat /sys/class/net/eth0/carrier)"
 fi
-[ "$role" = recv ] && { sleep 999 | nc -l -p 5000 > /tmp/data & }
-ok=no
-for i in $(seq 1 $tries); do
-  if ping -c 1 -W 1 $peer > /dev/null 2>&1; then ok=yes; break; fi
-  sleep 1
-done
-echo "ping $peer: $ok"
-ping -c 3 -i 0.2 -W 2 $peer | grep -E "bytes from|packets" | sed 's/time=.*//'
-if [ "$role" = send ]; then
-  # Until the receiver listens, then until the connection is closed both ways (nothing to port
-  # 5000, 0x1388, in /proc/net/tcp but TIME_WAIT, 06): the receiver has acknowledged every byte.
-  sent=no
-  for i in $(seq 1 $tries); do seq 1 20000 | nc $peer 5000 2>/dev/null && { sent=yes; break; }; sleep 1; done
-  for i in $(seq 1 $tries); do grep -q -E ":1388 0[^6] " /proc/net/tcp || break; sleep 1; done
-  [ $sent = yes ] && echo "sent $(seq 1 20000 | wc -c) bytes, md5 $(seq 1 20000 | md5sum | cut -d' ' -f1)"
-elif [ "$role" = recv ]; then
-  for i in $(seq 1 $tries); do [ "$(wc -c < /tmp/data)" -ge 108894 ] && break; sleep 1; done
-  echo "received $(wc -c < /tmp/data) bytes, md5 $(md5sum < /tmp/data | cut -d' ' -f1)"
-fi
+. /net-exchange.sh
+exchange $peer $peer
 st() { cat /sys/class/net/eth0/statistics/$1; }
 echo "eth0 counted: $([ "$(st tx_packets)" -gt 0 ] && [ "$(st rx_packets)" -gt 0 ] && echo packets both ways || echo nothing) errors $(st rx_errors)/$(st tx_errors)"
 sleep $linger
