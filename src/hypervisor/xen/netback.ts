@@ -26,6 +26,8 @@
  * up, fail that packet (NETIF_RSP_ERROR) and nothing else.
  */
 import type { NetBackend } from "../../net/backend.js";
+import { finishChecksum, onesSum } from "../../net/user/checksum.js";
+import { PROTOCOL_TCP, PROTOCOL_UDP } from "../../net/user/ipv4.js";
 import { BackRing } from "./ring.js";
 import { setU16, u16, u32 } from "./guest-memory.js";
 import { XenbusBackend } from "./xenbus-backend.js";
@@ -265,14 +267,6 @@ export class Netback extends XenbusBackend {
   }
 }
 
-/** One's complement sum of 16-bit big-endian words (RFC 1071). */
-function sum16(b: Uint8Array, from: number, to: number, acc: number): number {
-  let i = from;
-  for (; i + 1 < to; i += 2) acc += (b[i] << 8) | b[i + 1];
-  if (i < to) acc += b[i] << 8;
-  return acc;
-}
-
 /**
  * NETTXF_csum_blank: the front end left the TCP or UDP checksum to be filled in (Linux's
  * CHECKSUM_PARTIAL). It is computed from scratch over the pseudo-header (RFC 793 3.1, RFC 768)
@@ -286,14 +280,12 @@ export function completeChecksum(frame: Uint8Array): void {
   const ihl = (frame[l3] & 15) * 4, totalLen = (frame[l3 + 2] << 8) | frame[l3 + 3], proto = frame[l3 + 9];
   const l4 = l3 + ihl, end = l3 + totalLen;
   if (ihl < 20 || end > frame.length || end < l4) return;
-  const csumAt = proto === 6 ? l4 + 16 : proto === 17 ? l4 + 6 : -1;
+  const csumAt = proto === PROTOCOL_TCP ? l4 + 16 : proto === PROTOCOL_UDP ? l4 + 6 : -1;
   if (csumAt < 0 || csumAt + 2 > end) return;
   frame[csumAt] = frame[csumAt + 1] = 0;
-  let acc = sum16(frame, l3 + 12, l3 + 20, 0) + proto + (end - l4);
-  acc = sum16(frame, l4, end, acc);
-  while (acc > 0xffff) acc = (acc & 0xffff) + Math.floor(acc / 0x10000);
-  let c = ~acc & 0xffff;
-  if (c === 0 && proto === 17) c = 0xffff;
+  // The pseudo-header's addresses are summed from the frame, as the segment is.
+  let c = finishChecksum(onesSum(frame, l4, end, onesSum(frame, l3 + 12, l3 + 20) + proto + (end - l4)));
+  if (c === 0 && proto === PROTOCOL_UDP) c = 0xffff;
   frame[csumAt] = c >> 8;
   frame[csumAt + 1] = c & 0xff;
 }
