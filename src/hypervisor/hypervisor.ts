@@ -476,6 +476,24 @@ export class Hypervisor implements El2ExitHandler, HvControl {
     return d;
   }
 
+  /**
+   * A partition gone for good gives its images back to the host (xl destroy of a domain that xl
+   * created, as libxl's device removal closes the backend's file), so a long-running hv does not
+   * keep a descriptor per domain it ever ran, and the image is whole on disk once xl returns.
+   */
+  releaseDisks(vbds: readonly VbdConfig[], label: string): void {
+    for (const vbd of vbds) {
+      const d = this.disks.get(vbd);
+      if (!d) continue;
+      this.disks.delete(vbd);
+      try {
+        d.close?.();
+      } catch (e) {
+        this.event(`${label}: closing ${vbd.target}: ${(e as Error).message}`);
+      }
+    }
+  }
+
   /** A partition gone for good: its ports leave their switches. */
   releaseNicPorts(pc: PartitionConfig): void {
     for (const port of this.nicPorts.get(pc) ?? []) port.owner.removePort(port);
@@ -572,6 +590,7 @@ export class Hypervisor implements El2ExitHandler, HvControl {
     for (const [intid, owner] of this.spiOwner) if (owner === p) this.spiOwner.delete(intid);
     if (p.xen) this.xenstore.releaseDomain(id);
     this.releaseNicPorts(p.config);
+    this.releaseDisks(p.config.vbds ?? [], p.config.label);
     this.onDomainsChanged?.({ removed: id });
   }
 

@@ -216,13 +216,19 @@ export class Toolstack {
     const vbds = xlDisks(cfg.disk, where);
     if (typeof vbds === "string") return fail(vbds);
     // The images are opened before the domain is made, so a bad one is xl create's error.
+    // A later one failing gives back those already opened.
     for (const vbd of vbds) {
+      let problem: string | undefined;
       try {
         vbd.size = this.hv.diskOf(vbd).size;
+        if (vbd.size === 0 || vbd.size % 512) problem = `${vbd.size} bytes is not a whole number of 512-byte sectors`;
       } catch (e) {
-        return fail(`disk ${vbd.target}: ${(e as Error).message}`);
+        problem = (e as Error).message;
       }
-      if (vbd.size === 0 || vbd.size % 512) return fail(`disk ${vbd.target}: ${vbd.size} bytes is not a whole number of 512-byte sectors`);
+      if (problem !== undefined) {
+        this.hv.releaseDisks(vbds, cfg.name);
+        return fail(`disk ${vbd.target}: ${problem}`);
+      }
     }
     const id = ++this.lastId;
     const { pcpus, ram } = problem;

@@ -180,3 +180,18 @@ for (const [name, kernel] of [["a silent guest", spin], ["a guest flooding its c
     assert.match(lines[0], /^tessera: cannot write standard output: (the terminal hung up|input\/output error \(the terminal went away\)); output is incomplete$/);
   });
 }
+
+test("a raw image behind a block device writes in place and gives its descriptor back on close, once", async () => {
+  const { FileBlockBackend } = await import("../../src/cli/device-backends.js");
+  const { readdirSync, readlinkSync } = await import("node:fs");
+  const path = join(dir, "close.img");
+  writeFileSync(path, new Uint8Array(4096));
+  const holders = () => readdirSync("/proc/self/fd").filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`) === path; } catch { return false; } }).length;
+  const disk = FileBlockBackend.open({ id: "d", file: path, readOnly: false, snapshot: false }, true);
+  assert.equal(holders(), 1);
+  disk.write(512, Uint8Array.of(1, 2, 3));
+  disk.close();
+  disk.close();
+  assert.equal(holders(), 0, "the image is closed");
+  assert.deepEqual([...readFileSync(path).subarray(511, 516)], [0, 1, 2, 3, 0]);
+});

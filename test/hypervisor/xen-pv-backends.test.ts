@@ -32,6 +32,8 @@ class MemoryDisk implements BlockBackend {
   read(offset: number, into: Uint8Array) { into.set(this.bytes.subarray(offset, offset + into.length)); }
   write(offset: number, data: Uint8Array) { this.bytes.set(data, offset); }
   flush() { this.flushes++; }
+  closed = 0;
+  close() { this.closed++; }
 }
 
 function setup(vbd = "") {
@@ -401,12 +403,15 @@ test("xl create: vif and disk lists become the domain's PV devices; bad specs ar
   const r = checkHvConfig(tree, "xl.dts", "", { fileSize: () => 1000, hasDevice: () => true });
   assert.ok(r.ok);
   const opened: string[] = [];
+  const images = new Map<string, MemoryDisk>();
   const hv = new Hypervisor(r.config, {
     readImage: () => new Uint8Array(16), consoleOutput: () => {}, event: () => {}, dtbToDts: () => "",
     openDisk: (path, readOnly) => {
       if (path.endsWith("missing.img")) throw new Error(`Could not open '${path}': No such file or directory`);
       opened.push(`${path} ${readOnly ? "ro" : "rw"}`);
-      return new MemoryDisk(path.endsWith("odd.img") ? 1000 : 1 << 20, readOnly);
+      const d = new MemoryDisk(path.endsWith("odd.img") ? 1000 : 1 << 20, readOnly);
+      images.set(path, d);
+      return d;
     },
   });
   const ts = new Toolstack(hv, { attachConsole: () => ({ input: () => {}, detach: () => {} }) });
@@ -423,6 +428,14 @@ test("xl create: vif and disk lists become the domain's PV devices; bad specs ar
   assert.equal(s.read(`/local/domain/0/backend/vbd/${id}/51712/params`), "/images/d.img");
   assert.equal(s.read(`/local/domain/0/backend/vbd/${id}/51728/mode`), "r");
   assert.deepEqual(opened, ["/images/d.img rw", "/images/r.img ro"]);
+  assert.equal(images.get("/images/d.img")!.closed, 0, "open while the domain lives");
+  // xl destroy gives the images back to the host, once each.
+  assert.ok(ts.request({ op: "destroy", domain: "d" }).ok);
+  assert.deepEqual([...images.values()].map((d) => d.closed), [1, 1]);
+  // A disk that fails after another opened gives that one back too.
+  const bad = create(`disk = [ 'target=/x/good.img', 'target=/x/odd.img,vdev=xvdb' ]\n`, "f");
+  assert.equal(bad.ok, false);
+  assert.deepEqual([images.get("/x/good.img")!.closed, images.get("/x/odd.img")!.closed], [1, 1]);
   const errorOf = (x: ReturnType<typeof create>) => (x.ok ? "(ok)" : (x as { error: string }).error);
   for (const [extra, want] of [
     [`vif = [ 'bridge=br9' ]`, "vif 'bridge=br9': bridge br9 is not a virtual switch of the hypervisor (xenbr0, lan)"],

@@ -21,6 +21,8 @@ export interface BlockBackend {
   write(offset: number, data: Uint8Array): void;
   /** Make written data durable (fsync). */
   flush(): void;
+  /** Give the image back to the host (its file descriptor); no access follows. Optional: images in memory have nothing to give back. */
+  close?(): void;
 }
 
 /** 5.2.3 feature bits. */
