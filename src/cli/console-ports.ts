@@ -13,8 +13,13 @@ export interface ConsolePorts {
   close(): Promise<void>;
 }
 
-/** Listen for consoles 0..count-1 on base..base+count-1; a port in use is one clear error. */
-export async function openConsolePorts(mux: ConsoleMux, base: number, count: number, host = "127.0.0.1"): Promise<ConsolePorts> {
+/**
+ * Listen for consoles 0..count-1 on base..base+count-1; a port in use is one clear error.
+ * With `readerOf`, a console it gives a reader for (a partition's) replays to each connection
+ * what the partition printed while nobody read, as a created domain's port and xl console do.
+ */
+export async function openConsolePorts(mux: ConsoleMux, base: number, count: number, host = "127.0.0.1",
+  readerOf?: (index: number) => ConsoleAttach | undefined): Promise<ConsolePorts> {
   const servers: Server[] = [];
   const sockets = new Set<Socket>();
   const close = async () => {
@@ -25,9 +30,12 @@ export async function openConsolePorts(mux: ConsoleMux, base: number, count: num
     const server = createServer((socket) => {
       sockets.add(socket);
       socket.setNoDelay(true);
-      const detach = mux.attachClient(index, { write: (bytes) => { if (!socket.destroyed) socket.write(bytes); } });
-      socket.on("data", (data: Buffer) => mux.clientInput(index, new Uint8Array(data)));
-      const done = () => { detach(); sockets.delete(socket); };
+      const write = (bytes: Uint8Array) => { if (!socket.destroyed) socket.write(bytes); };
+      const attach = readerOf?.(index);
+      const session = attach ? attach(write, () => socket.end())
+        : { detach: mux.attachClient(index, { write }), input: (b: Uint8Array) => mux.clientInput(index, b) };
+      socket.on("data", (data: Buffer) => session.input(new Uint8Array(data)));
+      const done = () => { session.detach(); sockets.delete(socket); };
       socket.on("close", done);
       socket.on("error", done); // a client that resets its connection is its own business
     });

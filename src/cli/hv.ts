@@ -27,6 +27,7 @@ import { openGdbServer, type GdbServer } from "./gdb-server.js";
 import type { ClockSpec } from "../devices/system-counter.js";
 import { decompressKernel, readInputFile } from "./host-files.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, outputDrained, outputFailure, writeStderr, writeStdout } from "./process-host.js";
+import { ConsoleReaders } from "../host/console-readers.js";
 
 const USAGE = `usage: tessera hv CONFIG.dts|CONFIG.dtb [--check] [--dump-guest-dtb NAME] [--watchdog SECONDS]
                  [-device loader,file=FILE,addr=ADDR]... [-icount [shift=]N|auto[,sleep=on|off]]
@@ -209,7 +210,7 @@ async function runPartitions(config: HvConfig, watchdogSeconds: number | undefin
   // Each partition console is watched as tessera run watches its guest's: a Linux that panicked
   // and spins past the grace period has crashed, and its on-crash policy applies.
   const panicWatches = new Map(config.partitions.map((p) => [p.id, new PanicWatch()] as const));
-  const consoles = new XlConsoles();
+  const consoles = new ConsoleReaders();
   const hv = new Hypervisor(config, {
     // As tessera run: a gzip-compressed kernel is decompressed as QEMU does; an initrd stays as it is.
     readImage: (path, kind) => {
@@ -242,7 +243,8 @@ async function runPartitions(config: HvConfig, watchdogSeconds: number | undefin
     ...config.partitions.map((p) => ({ label: p.label, input: (b: Uint8Array) => hv.consoleInput(p.id, b) })),
   ], { interactive, write: (b) => { outputKeepsUp = writeStdout(b) && outputKeepsUp; } }, () => { quitRequested = true; });
   let ports: ConsolePorts | undefined;
-  if (config.consolePort !== undefined) ports = await openConsolePorts(mux, config.consolePort, config.partitions.length + 1);
+  if (config.consolePort !== undefined) ports = await openConsolePorts(mux, config.consolePort, config.partitions.length + 1, undefined,
+    (index) => (index === 0 ? undefined : (write, ended) => consoles.attach(mux!, index, write, ended)));
   // Domains xl creates get a console of their own, which xl console reaches, and a TCP port.
   const domainPorts = new DomainPorts(config.consolePort, config.partitions.length);
   hv.onDomainsChanged = ({ added, removed }) => {
@@ -421,68 +423,3 @@ class DomainPorts {
   }
 }
 
-/**
- * The consoles as xl console sees them: what a domain printed while no xl console was
- * attached is kept (the last UNREAD_BYTES) and given to the next one that attaches, as
- * xenconsoled's buffer and the pty hold it for the next reader.
- */
-class XlConsoles {
-  static readonly UNREAD_BYTES = 16 * 1024;
-  /** Each partition's unread output: a ring of UNREAD_BYTES, and how much of it is filled (O(1) a byte: a UART prints a byte at a time). */
-  private readonly unread = new Map<number, { ring: Uint8Array; end: number; length: number }>();
-  private readonly attached = new Map<number, number>();
-
-  output(id: number, bytes: Uint8Array): void {
-    if ((this.attached.get(id) ?? 0) > 0) return;
-    let u = this.unread.get(id);
-    if (!u) this.unread.set(id, (u = { ring: new Uint8Array(XlConsoles.UNREAD_BYTES), end: 0, length: 0 }));
-    for (const b of bytes.length > XlConsoles.UNREAD_BYTES ? bytes.subarray(bytes.length - XlConsoles.UNREAD_BYTES) : bytes) {
-      u.ring[u.end] = b;
-      u.end = (u.end + 1) % XlConsoles.UNREAD_BYTES;
-      if (u.length < XlConsoles.UNREAD_BYTES) u.length++;
-    }
-  }
-
-  /** What was kept, oldest first, and the ring emptied. */
-  private take(id: number): Uint8Array | undefined {
-    const u = this.unread.get(id);
-    if (!u || u.length === 0) return undefined;
-    const start = (u.end - u.length + XlConsoles.UNREAD_BYTES) % XlConsoles.UNREAD_BYTES;
-    const out = new Uint8Array(u.length);
-    for (let i = 0; i < u.length; i++) out[i] = u.ring[(start + i) % XlConsoles.UNREAD_BYTES];
-    u.length = 0;
-    return out;
-  }
-
-  private readonly sessions = new Map<number, Set<() => void>>();
-
-  /** Partition `id` is gone: what it left unread goes, and attached consoles end. */
-  forget(id: number): void {
-    this.unread.delete(id);
-    for (const end of this.sessions.get(id) ?? []) end();
-    this.sessions.delete(id);
-    this.attached.delete(id);
-  }
-
-  attach(mux: ConsoleMux, id: number, write: (bytes: Uint8Array) => void, ended: () => void): { input(b: Uint8Array): void; detach(): void } {
-    const kept = this.take(id);
-    if (kept) write(kept);
-    const sessions = this.sessions.get(id) ?? new Set();
-    sessions.add(ended);
-    this.sessions.set(id, sessions);
-    this.unread.delete(id);
-    this.attached.set(id, (this.attached.get(id) ?? 0) + 1);
-    const detachMux = mux.attachClient(id, { write });
-    let attached = true;
-    return {
-      input: (b) => mux.clientInput(id, b),
-      detach: () => {
-        if (!attached) return;
-        attached = false;
-        detachMux();
-        this.sessions.get(id)?.delete(ended);
-        this.attached.set(id, (this.attached.get(id) ?? 1) - 1);
-      },
-    };
-  }
-}

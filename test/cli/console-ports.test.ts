@@ -66,3 +66,40 @@ test("a console port already in use is one clear error", async () => {
     await new Promise<void>((resolve) => squatter.close(() => resolve()));
   }
 });
+
+test("a partition's console port replays what it printed while nobody read; HV> starts fresh", async () => {
+  const { ConsoleReaders } = await import("../../src/host/console-readers.js");
+  const typed: string[] = [];
+  const mux = new ConsoleMux(["hv", "p1"].map((label) => ({ label, input: (b: Uint8Array) => typed.push(Buffer.from(b).toString("latin1")) })),
+    { interactive: true, write: () => {} }, () => {});
+  const readers = new ConsoleReaders();
+  const print = (index: number, text: string) => { const b = new TextEncoder().encode(text); mux.output(index, b); if (index > 0) readers.output(index, b); };
+  const base = await freePortRange(2);
+  const ports = await openConsolePorts(mux, base, 2, undefined, (i) => (i === 0 ? undefined : (write, ended) => readers.attach(mux, i, write, ended)));
+  try {
+    print(0, "HV> early ");
+    print(1, "boot log\r\n");
+    const hv = client(base), p1 = client(base + 1);
+    await Promise.all([hv.ready, p1.ready]);
+    await p1.until("boot log\r\n");
+    print(1, "login: ");
+    await p1.until("login: ");
+    assert.equal(p1.received(), "boot log\r\nlogin: ", "replayed once, then live");
+    p1.socket.write("root\n");
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(typed.join(""), "root\n");
+    print(0, "HV> ");
+    await hv.until("HV> ");
+    assert.equal(hv.received(), "HV> ", "HV> output before the connection is not replayed");
+    // Read once: a second reader gets only what came after the first left.
+    p1.socket.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    print(1, "after\r\n");
+    const again = client(base + 1);
+    await again.until("after\r\n");
+    assert.equal(again.received(), "after\r\n");
+    again.socket.destroy(); hv.socket.destroy();
+  } finally {
+    await ports.close();
+  }
+});
