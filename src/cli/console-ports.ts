@@ -27,18 +27,9 @@ export async function openConsolePorts(mux: ConsoleMux, base: number, count: num
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   };
   for (let index = 0; index < count; index++) {
-    const server = createServer((socket) => {
-      sockets.add(socket);
-      socket.setNoDelay(true);
-      const write = (bytes: Uint8Array) => { if (!socket.destroyed) socket.write(bytes); };
-      const attach = readerOf?.(index);
-      const session = attach ? attach(write, () => socket.end())
-        : { detach: mux.attachClient(index, { write }), input: (b: Uint8Array) => mux.clientInput(index, b) };
-      socket.on("data", (data: Buffer) => session.input(new Uint8Array(data)));
-      const done = () => { session.detach(); sockets.delete(socket); };
-      socket.on("close", done);
-      socket.on("error", done); // a client that resets its connection is its own business
-    });
+    // HV> (and any console without a reader) is the mux's live stream only.
+    const live: ConsoleAttach = (write) => ({ detach: mux.attachClient(index, { write }), input: (b) => mux.clientInput(index, b) });
+    const server = createServer((socket) => serveReader(socket, sockets, readerOf?.(index) ?? live));
     const port = base + index;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -58,6 +49,17 @@ export async function openConsolePorts(mux: ConsoleMux, base: number, count: num
 /** One reader of a console: its output comes to `write`; `ended` when the console goes. */
 export type ConsoleAttach = (write: (bytes: Uint8Array) => void, ended: () => void) => { input(bytes: Uint8Array): void; detach(): void };
 
+/** A connection as one reader: the console's bytes to it, its bytes typed in, detached when it closes. */
+function serveReader(socket: Socket, sockets: Set<Socket>, attach: ConsoleAttach): void {
+  sockets.add(socket);
+  socket.setNoDelay(true);
+  const session = attach((bytes) => { if (!socket.destroyed) socket.write(bytes); }, () => socket.end());
+  socket.on("data", (data: Buffer) => session.input(new Uint8Array(data)));
+  const done = () => { session.detach(); sockets.delete(socket); };
+  socket.on("close", done);
+  socket.on("error", done); // a client that resets its connection is its own business
+}
+
 export interface DomainConsolePort {
   readonly port: number;
   close(): Promise<void>;
@@ -72,15 +74,7 @@ export interface DomainConsolePort {
 export async function openDomainConsolePort(attach: ConsoleAttach, candidates: number[], host = "127.0.0.1"): Promise<DomainConsolePort | undefined> {
   const sockets = new Set<Socket>();
   for (const candidate of candidates) {
-    const server = createServer((socket) => {
-      sockets.add(socket);
-      socket.setNoDelay(true);
-      const session = attach((bytes) => { if (!socket.destroyed) socket.write(bytes); }, () => socket.end());
-      socket.on("data", (data: Buffer) => session.input(new Uint8Array(data)));
-      const done = () => { session.detach(); sockets.delete(socket); };
-      socket.on("close", done);
-      socket.on("error", done);
-    });
+    const server = createServer((socket) => serveReader(socket, sockets, attach));
     const listening = await new Promise<boolean>((resolve) => {
       server.once("error", () => resolve(false));
       server.listen(candidate, host, () => resolve(true));
