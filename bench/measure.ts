@@ -60,6 +60,21 @@ function procSample(pid: number): { cpuMs?: number; rssKiB?: number } {
   return out;
 }
 
+/** The pids of a process's children (Linux: the children file of its main thread in /proc); none when it has gone. */
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch { /* already gone */ }
+}
+
 /** Runs cmd args once and measures it. */
 export function measureProcess(cmd: string, args: readonly string[], opts: MeasureOptions): Promise<ProcessFigures> {
   const useTime = haveGnuTime();
@@ -83,6 +98,9 @@ export function measureProcess(cmd: string, args: readonly string[], opts: Measu
     }, 50);
     const timer = setTimeout(() => {
       timedOut = true;
+      // Under GNU time the emulator is time's child: killing time alone would leave it running,
+      // holding the output pipes open, so the run would never end. Kill the emulator first.
+      if (useTime && child.pid !== undefined) for (const pid of childPids(child.pid)) killQuietly(pid);
       child.kill("SIGKILL");
     }, opts.timeoutMs);
     child.stdout.on("data", (b: Buffer) => {
