@@ -69,12 +69,6 @@ function childPids(pid: number): number[] {
   }
 }
 
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch { /* already gone */ }
-}
-
 /** Runs cmd args once and measures it. */
 export function measureProcess(cmd: string, args: readonly string[], opts: MeasureOptions): Promise<ProcessFigures> {
   const useTime = haveGnuTime();
@@ -100,7 +94,9 @@ export function measureProcess(cmd: string, args: readonly string[], opts: Measu
       timedOut = true;
       // Under GNU time the emulator is time's child: killing time alone would leave it running,
       // holding the output pipes open, so the run would never end. Kill the emulator first.
-      if (useTime && child.pid !== undefined) for (const pid of childPids(child.pid)) killQuietly(pid);
+      if (useTime && child.pid !== undefined) {
+        for (const pid of childPids(child.pid)) try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
+      }
       child.kill("SIGKILL");
     }, opts.timeoutMs);
     child.stdout.on("data", (b: Buffer) => {
