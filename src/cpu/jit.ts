@@ -36,7 +36,7 @@
  * vDSO and shared file pages sit at a different address in each process), so the page's virtual
  * base is an argument, never a constant of the generated code.
  */
-import type { Cpu } from "./cpu.js";
+import type { CodePage, Cpu } from "./cpu.js";
 import type { Decoded, Decoder, ExecFn } from "./isa/table.js";
 
 // Hosts should raise V8's cumulative inlining budget so a block inlines whole; the Node entry
@@ -52,11 +52,10 @@ const RELATIVE_BRANCH_FIELD: Record<string, string> = { B: "imm26", B_cond: "imm
  * Collect the block starting at instruction `idx` of a page (decoding as needed, as the
  * interpreter would): up to and including the first branch, the end of the page or MAX_BLOCK.
  */
-export function collectBlock(insns: (Decoded | undefined)[], idx: number, decoder: Decoder, view: DataView, offset: number): Decoded[] {
+export function collectBlock(page: CodePage, idx: number, decoder: Decoder, view: DataView, offset: number): Decoded[] {
   const ops: Decoded[] = [];
   for (let i = idx; i < 1024 && ops.length < MAX_BLOCK; i++) {
-    let d = insns[i];
-    if (d === undefined) d = insns[i] = decoder.decode(view.getUint32(offset + i * 4, true));
+    const d = page.decoded(i, decoder, view, offset);
     ops.push(d);
     if (d.def.branch) break;
   }
@@ -104,7 +103,7 @@ export function blockLoops(ops: readonly Decoded[]): boolean {
  * blocks (an exit test in the middle, an if/else in the body) has no block that branches to its
  * own start, so blockLoops alone misses it.
  */
-export function loopBody(insns: (Decoded | undefined)[], heat: Uint16Array, idx: number, ops: Decoded[], decoder: Decoder,
+export function loopBody(page: CodePage, heat: Uint16Array, idx: number, ops: Decoded[], decoder: Decoder,
   view: DataView, offset: number, maxBlocks: number, maxInsns: number, maxRegionInsns: number): RegionBlock[] | undefined {
   const blocks = new Map<number, Decoded[]>([[idx, ops]]);
   const succ = new Map<number, number[]>();
@@ -115,7 +114,7 @@ export function loopBody(insns: (Decoded | undefined)[], heat: Uint16Array, idx:
     succ.set(j, next);
     for (const k of next) {
       if (blocks.has(k) || blocks.size >= maxBlocks) continue;
-      blocks.set(k, collectBlock(insns, k, decoder, view, offset));
+      blocks.set(k, collectBlock(page, k, decoder, view, offset));
       queue.push(k);
     }
   }
@@ -145,7 +144,7 @@ export function loopBody(insns: (Decoded | undefined)[], heat: Uint16Array, idx:
   while (queue2.length > 0) {
     const j = queue2.shift()!;
     if (j >= 1024 || body.has(j) || heat[j] === 0) continue;
-    const block = blocks.get(j) ?? collectBlock(insns, j, decoder, view, offset);
+    const block = blocks.get(j) ?? collectBlock(page, j, decoder, view, offset);
     if (total + block.length > maxRegionInsns) continue;
     body.set(j, block);
     total += block.length;
