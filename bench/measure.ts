@@ -9,7 +9,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const GNU_TIME = "/usr/bin/time";
@@ -127,9 +127,10 @@ export function measureProcess(cmd: string, args: readonly string[], opts: Measu
             result.cpuMs = (Number(m[2]) + Number(m[3])) * 1000;
             result.peakRssKiB = Number(m[4]);
           }
-          // GNU time reports a child killed by a signal as exit status 128+n, with a note.
+          // GNU time reports a child killed by a signal as exit status 128+n, with a note
+          // that gives the signal's number ("Command terminated by signal 9").
           const killed = lines.find((l) => l.startsWith("Command terminated by signal"));
-          if (killed && result.signal === null) result.signal = `SIG${killed.split(" ").pop()}` as NodeJS.Signals;
+          if (killed && result.signal === null) result.signal = signalName(Number(killed.split(" ").pop()));
         } catch { /* the wrapper was killed */ }
         rmSync(scratch!, { recursive: true, force: true });
       }
@@ -155,4 +156,10 @@ export function best(values: ReadonlyArray<number | undefined>): number | undefi
 export function worst(values: ReadonlyArray<number | undefined>): number | undefined {
   const v = values.filter((x): x is number => x !== undefined && Number.isFinite(x));
   return v.length ? Math.max(...v) : undefined;
+}
+
+/** The name Node gives signal number `n` ("SIGKILL" for 9), as `child.on("close")` reports it. */
+function signalName(n: number): NodeJS.Signals {
+  const named = Object.entries(constants.signals).find(([, v]) => v === n);
+  return (named?.[0] ?? `SIG${n}`) as NodeJS.Signals;
 }
