@@ -192,9 +192,13 @@ export class SoftTlb {
    */
   tagLo: Int32Array;
   tagHi: Int32Array;
-  /** Offset of the page start within `ram[ramIndex]`. */
-  offset: Float64Array;
-  ramIndex: Int8Array;
+  /**
+   * Offset of the page start within RAM window `ramIndex` (see Cpu.ramBytes): an int32, so the
+   * fast path's index is integer arithmetic (a float offset cost a conversion and a check on
+   * every access).
+   */
+  offset: Int32Array;
+  ramIndex: Int32Array;
   /** Physical page base for each entry (used to find entries when code pages change). */
   paPage: Float64Array;
   /**
@@ -237,8 +241,8 @@ export class SoftTlb {
     this.mask = size - 1;
     this.tagLo = new Int32Array(this.size).fill(-1);
     this.tagHi = new Int32Array(this.size);
-    this.offset = new Float64Array(this.size);
-    this.ramIndex = new Int8Array(this.size);
+    this.offset = new Int32Array(this.size);
+    this.ramIndex = new Int32Array(this.size);
     this.paPage = new Float64Array(this.size).fill(-1);
     this.code = withCode ? new Array(this.size).fill(undefined) : [];
     this.leafPages = new Int32Array(this.size);
@@ -271,8 +275,8 @@ export class SoftTlb {
     this.mask = size - 1;
     this.tagLo = new Int32Array(size).fill(-1);
     this.tagHi = new Int32Array(size);
-    this.offset = new Float64Array(size);
-    this.ramIndex = new Int8Array(size);
+    this.offset = new Int32Array(size);
+    this.ramIndex = new Int32Array(size);
     this.paPage = new Float64Array(size).fill(-1);
     this.leafPages = new Int32Array(size);
     this.listedIn = new Int32Array(size);
@@ -340,7 +344,10 @@ function newTlbs(): SoftTlb[] {
   return [new SoftTlb(TLB_INITIAL_SIZE, false, TLB_SIZE), new SoftTlb(TLB_INITIAL_SIZE, false, TLB_SIZE), new SoftTlb(CODE_TLB_SIZE, true)];
 }
 
-/** Drop the entries of write TLB `w` that point at RAM page `pageOffset` of `ramIndex`. */
+/** Bytes of a RAM window (Cpu.ramBytes): 1 GiB, so offsets within one stay int32. */
+const RAM_WINDOW = 1 << 30;
+
+/** Drop the entries of write TLB `w` that point at page `pageOffset` of RAM window `ramIndex`. */
 function dropWrites(w: SoftTlb, ramIndex: number, pageOffset: number): void {
   if (!w.dirty) return;
   for (let i = 0; i < w.size; i++) {
@@ -581,16 +588,29 @@ export class Cpu {
   tlbR!: SoftTlb;
   tlbW!: SoftTlb;
   tlbX!: SoftTlb;
-  /** RAM byte arrays, cached from the bus for the fast path. */
+  /**
+   * RAM windows for the fast path: each bus RAM region as views of up to RAM_WINDOW bytes, so
+   * a TLB entry's offset within its window is an int32 whatever the size of the RAM.
+   */
   private ramBytes: Uint8Array[] = [];
   private ramViews: DataView[] = [];
+  /** The first window of each bus RAM region. */
+  private readonly ramWindow: number[] = [];
 
   /**
    * Take in RAM regions added to the bus after this CPU was made (a hypervisor's own memory,
-   * mapped into its guests), so the fast paths that index RAM by region number reach them.
+   * mapped into its guests), so the fast paths that index RAM by window reach them.
    */
   ramsAdded(): void {
-    for (let i = this.ramBytes.length; i < this.bus.rams.length; i++) { this.ramBytes.push(this.bus.rams[i].bytes); this.ramViews.push(this.bus.rams[i].view); }
+    for (let i = this.ramWindow.length; i < this.bus.rams.length; i++) {
+      const bytes = this.bus.rams[i].bytes;
+      this.ramWindow.push(this.ramBytes.length);
+      for (let start = 0; start < bytes.length || start === 0; start += RAM_WINDOW) {
+        const w = bytes.subarray(start, Math.min(bytes.length, start + RAM_WINDOW));
+        this.ramBytes.push(w);
+        this.ramViews.push(new DataView(w.buffer, w.byteOffset, w.byteLength));
+      }
+    }
   }
 
   /** Pre-decoded instruction pages, keyed by physical page base. */
@@ -929,7 +949,8 @@ export class Cpu {
 
   /** Drop write entries to a physical page that now holds pre-decoded code. */
   dropWriteEntries(ramIndex: number, pageOffset: number): void {
-    for (const t of this.tlbs) dropWrites(t[1], ramIndex, pageOffset);
+    const w = this.ramWindow[ramIndex] + Math.floor(pageOffset / RAM_WINDOW), o = pageOffset % RAM_WINDOW;
+    for (const t of this.tlbs) dropWrites(t[1], w, o);
     this.codeGeneration++;
   }
 
@@ -1235,8 +1256,9 @@ export class Cpu {
     const pageBase = pa - (pa % 4096);
     t.tagLo[i] = p;
     t.tagHi[i] = hi;
-    t.ramIndex[i] = ri;
-    t.offset[i] = pageBase - this.bus.rams[ri].base;
+    const o = pageBase - this.bus.rams[ri].base;
+    t.ramIndex[i] = this.ramWindow[ri] + Math.floor(o / RAM_WINDOW);
+    t.offset[i] = o % RAM_WINDOW;
     t.paPage[i] = pageBase;
     if (t.code.length !== 0) t.code[i] = undefined;
     t.dirty = true;
