@@ -264,7 +264,7 @@ export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, de
           code = `${flush(dirty)} cur = -1; ${code} cur = ${id}; ${load}`;
           dirty.clear();
         } else {
-          code = code.replace(SLOT, "r$1");
+          code = toLocals(code);
           if (clears(p)) { code = `${flush(dirty)} ${code}`; dirty.clear(); }
           for (const w of p.writes) dirty.add(w);
         }
@@ -318,6 +318,35 @@ export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, de
     `} catch (e) {\n${writeBack}if (e === X) cpu.icount += ((cpu.excPcLo - lo) >>> 2) + 1; throw e; }\n};`;
   const factory = new Function("E", "D", "X", source) as (e: ExecFn[], d: Decoded[], x: unknown) => RegionFn;
   return factory(execs, decs, exceptionMarker);
+}
+
+/**
+ * A snippet's code with its register-file slots in locals (`x[12]` -> `r12`). The register file
+ * is an Int32Array, so a store to it wraps the value to int32; snippets rely on that (a 64-bit
+ * add leaves the low word's carry-out in `l` and stores it as it is). A local keeps what it is
+ * given, and one that can hold 2^32 is a double to V8, with conversions wherever it is used: so
+ * each assignment to a slot becomes `rN = (value) | 0`, which costs nothing when the value is an
+ * int32 already.
+ */
+export function toLocals(code: string): string {
+  let out = "", at = 0;
+  for (const m of code.matchAll(SLOT_WRITE)) {
+    const start = m.index!, v = m[1]!, op = m[0].slice(m[0].indexOf("]") + 1).replace(/\s+/g, "").slice(0, -1);
+    const from = start + m[0].length;
+    // The assigned value runs to the end of its statement: a ';', or a closing bracket or ','
+    // at its own depth.
+    let depth = 0, end = from;
+    for (; end < code.length; end++) {
+      const c = code[end]!;
+      if (c === "(" || c === "[" || c === "{") depth++;
+      else if (c === ")" || c === "]" || c === "}") { if (depth === 0) break; depth--; }
+      else if ((c === ";" || c === ",") && depth === 0) break;
+    }
+    const value = code.slice(from, end).trim();
+    out += code.slice(at, start) + (op === "" ? `r${v} = (${value}) | 0` : `r${v} = (r${v} ${op} (${value})) | 0`);
+    at = end;
+  }
+  return (out + code.slice(at)).replace(SLOT, "r$1");
 }
 
 /** A register-file slot named in a snippet (`x[12]`). */
