@@ -9,6 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { getDecoder } from "../../src/cpu/isa/index.js";
 import type { Cpu } from "../../src/cpu/cpu.js";
+import { toLocals } from "../../src/cpu/jit.js";
 
 /** The part of a Cpu that register-only instructions touch. */
 interface MiniCpu {
@@ -51,10 +52,10 @@ test("compile hooks of register-only instructions agree with exec", () => {
       const blockLo = 0xfffff000 | 0, offset = 16, pcHi = 0x1234;
       const src = c.def.compile!(d, { pcLo: `((lo + ${offset}) | 0)`, offset, exec: "e", d: "dd" });
       if (src === undefined) continue;
-      const a = miniCpu(), b = miniCpu();
-      for (let i = 0; i < 64; i++) a.x[i] = b.x[i] = value();
+      const a = miniCpu(), b = miniCpu(), l = miniCpu();
+      for (let i = 0; i < 64; i++) a.x[i] = b.x[i] = l.x[i] = value();
       const f = rand32();
-      for (const m of [a, b]) {
+      for (const m of [a, b, l]) {
         m.nf = f & 1; m.zf = (f >> 1) & 1; m.cf = (f >> 2) & 1; m.vf = (f >> 3) & 1;
         m.pcHi = pcHi;
       }
@@ -62,12 +63,20 @@ test("compile hooks of register-only instructions agree with exec", () => {
       b.pcLo = 0x5555; // a snippet must take the PC from `lo`, not from cpu.pcLo
       d.exec(a as unknown as Cpu, d);
       new Function("cpu", "lo", `"use strict"; const x = cpu.x; ${src}`)(b, blockLo);
+      // As a block that keeps registers in locals places it (jit.ts compileRegion): loaded
+      // before, stored back after, with the locals' values wrapped as the register file's are.
+      const slots = Array.from({ length: 68 }, (_, v) => v);
+      l.pcLo = b.pcLo;
+      new Function("cpu", "lo", `"use strict"; const x = cpu.x; let ${slots.map((v) => `r${v} = x[${v}]`).join(", ")}; ` +
+        `${toLocals(src)} ${slots.map((v) => `x[${v}] = r${v};`).join(" ")}`)(l, blockLo);
       const where = `${c.def.name} ${d.def.disasm(d, 0n)} (0x${word.toString(16)}): ${src}`;
       assert.deepEqual([b.nf, b.zf, b.cf, b.vf], [a.nf, a.zf, a.cf, a.vf], `NZCV after ${where}`);
       assert.equal(b.flow, a.flow, `flow after ${where}`);
       if (a.flow === 1) assert.deepEqual([b.pcLo, b.pcHi], [a.pcLo, a.pcHi], `branch target of ${where}`);
       // Slots 0-65: X0-X30, SP, XZR (the sink, 66-67, is never read).
       assert.deepEqual(b.x.subarray(0, 66), a.x.subarray(0, 66), `registers after ${where}`);
+      assert.deepEqual([l.nf, l.zf, l.cf, l.vf, ...l.x.subarray(0, 66)], [a.nf, a.zf, a.cf, a.vf, ...a.x.subarray(0, 66)],
+        `NZCV and registers after ${where} with registers in locals: ${toLocals(src)}`);
       checked++;
     }
   }

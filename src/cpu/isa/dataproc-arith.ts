@@ -305,8 +305,8 @@ export const arithGroup: InsnDef[] = [
       if (!d.sf) return `x[${dd}] = (x[${n}] ${d.op ? "-" : "+"} ${d.imm}) | 0; x[${dd + 1}] = 0;`;
       // As addImm64/subImm64: one carry or borrow into the high word at most.
       return d.op
-        ? `{ const h = x[${n + 1}], l = (x[${n}] >>> 0) - ${d.imm}; x[${dd}] = l; x[${dd + 1}] = l < 0 ? (h - 1) | 0 : h; }`
-        : `{ const h = x[${n + 1}], l = (x[${n}] >>> 0) + ${d.imm}; x[${dd}] = l; x[${dd + 1}] = l > 4294967295 ? (h + 1) | 0 : h; }`;
+        ? `{ const h = x[${n + 1}], a = x[${n}]; x[${dd}] = (a - ${d.imm}) | 0; x[${dd + 1}] = (a >>> 0) < ${d.imm} ? (h - 1) | 0 : h; }`
+        : `{ const h = x[${n + 1}], l = (x[${n}] + ${d.imm}) | 0; x[${dd}] = l; x[${dd + 1}] = (l >>> 0) < ${d.imm} ? (h + 1) | 0 : h; }`;
     },
     disasm: disasmAddImm,
   },

@@ -200,14 +200,17 @@ const SINK_SLOT = 66;
  * when `flags` (the same computation as add64To and adds64To).
  */
 export function add64Src(dd: number, aLo: string, aHi: string, bLo: string | number, bHi: string | number, cin: number, flags: boolean): string {
-  if (!flags) {
-    return `{ const ah = ${aHi}, bh = ${int32Src(bHi)}, l = (${aLo} >>> 0) + ${uint32Src(bLo)} + ${cin}; ` +
-      `x[${dd}] = l; x[${dd + 1}] = (ah + bh + (l > 4294967295 ? 1 : 0)) | 0; }`;
-  }
+  // On int32 words only: a sum of two uint32 words is no int32, and V8 computes it in doubles,
+  // with conversions back for the stores and the flags. The carry out of a word is read from
+  // the wrapped sum instead: a + b + cin wraps below a exactly when it carries (or is equal
+  // to a, with a carry in).
+  const below = cin ? "<=" : "<";
+  const sum = `const al = ${aLo}, ah = ${aHi}, bh = ${int32Src(bHi)}, rl = (al + ${int32Src(bLo)} + ${cin}) | 0, ` +
+    `c = (rl >>> 0) ${below} (al >>> 0) ? 1 : 0, rh = (ah + bh + c) | 0;`;
+  if (!flags) return `{ ${sum} x[${dd}] = rl; x[${dd + 1}] = rh; }`;
   const store = dd === SINK_SLOT ? "" : `x[${dd}] = rl; x[${dd + 1}] = rh; `;
-  return `{ const ah = ${aHi}, bh = ${int32Src(bHi)}, l = (${aLo} >>> 0) + ${uint32Src(bLo)} + ${cin}; ` +
-    `const h = (ah >>> 0) + (bh >>> 0) + (l > 4294967295 ? 1 : 0), rl = l | 0, rh = h | 0; ${store}` +
-    `cpu.nf = rh >>> 31; cpu.zf = (rl | rh) === 0 ? 1 : 0; cpu.cf = h > 4294967295 ? 1 : 0; ` +
+  return `{ ${sum} ${store}` +
+    `cpu.nf = rh >>> 31; cpu.zf = (rl | rh) === 0 ? 1 : 0; cpu.cf = (c !== 0 ? (rh >>> 0) <= (ah >>> 0) : (rh >>> 0) < (ah >>> 0)) ? 1 : 0; ` +
     `cpu.vf = ((ah ^ rh) & (bh ^ rh)) >>> 31; }`;
 }
 
