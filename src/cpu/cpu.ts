@@ -192,19 +192,14 @@ export class SoftTlb {
   size: number;
   mask: number;
   /**
-   * VA page of each entry: bits [31:12] (a page number, never -1) and the high word, as two
-   * int32 compares. One float key (hi * 2^20 + page) costs double arithmetic and a conversion
-   * for the index on every access once addresses have high bits, as a kernel's do.
+   * The entries, four int32 words each, at 4 * slot: the VA page, bits [31:12] (a page number,
+   * never -1; -1 is an empty slot) and the high word, as two int32 compares; the offset of the
+   * page start within RAM window ramIndex (see Cpu.ramBytes); ramIndex. One array, so the fast
+   * path checks and bounds one typed array instead of four. One float key (hi * 2^20 + page)
+   * would cost double arithmetic and a conversion for the index on every access once addresses
+   * have high bits, as a kernel's do, and a float offset a conversion and a check.
    */
-  tagLo: Int32Array;
-  tagHi: Int32Array;
-  /**
-   * Offset of the page start within RAM window `ramIndex` (see Cpu.ramBytes): an int32, so the
-   * fast path's index is integer arithmetic (a float offset cost a conversion and a check on
-   * every access).
-   */
-  offset: Int32Array;
-  ramIndex: Int32Array;
+  e: Int32Array;
   /** Physical page base for each entry (used to find entries when code pages change). */
   paPage: Float64Array;
   /**
@@ -245,20 +240,20 @@ export class SoftTlb {
   constructor(size: number, withCode: boolean, readonly maxSize = size) {
     this.size = size;
     this.mask = size - 1;
-    this.tagLo = new Int32Array(this.size).fill(-1);
-    this.tagHi = new Int32Array(this.size);
-    this.offset = new Int32Array(this.size);
-    this.ramIndex = new Int32Array(this.size);
+    this.e = new Int32Array(this.size * 4).fill(-1);
     this.paPage = new Float64Array(this.size).fill(-1);
     this.code = withCode ? new Array(this.size).fill(undefined) : [];
     this.leafPages = new Int32Array(this.size);
     this.listedIn = new Int32Array(this.size);
   }
 
+  /** The VA page bits [31:12] in `slot` (-1: empty). */
+  pageAt(slot: number): number { return this.e[slot * 4]; }
+
   flush(): void {
     if (!this.dirty) return;
     // Entries are only ever read after a tag match, so clearing the tags is enough.
-    this.tagLo.fill(-1);
+    this.e.fill(-1);
     this.dirty = false;
     if (this.blockBuckets.size > 0) { this.listedIn.fill(0); this.blockBuckets.clear(); }
     this.tagged = false;
@@ -271,7 +266,7 @@ export class SoftTlb {
    * collide): the TLB doubles first, emptied (entries are only a cache of translations).
    */
   slotForFill(p: number): number {
-    if (this.tagLo[p & this.mask] !== -1 && ++this.evictions > this.size >> 1 && this.size < this.maxSize) this.grow();
+    if (this.e[(p & this.mask) * 4] !== -1 && ++this.evictions > this.size >> 1 && this.size < this.maxSize) this.grow();
     return p & this.mask;
   }
 
@@ -279,10 +274,7 @@ export class SoftTlb {
     const size = this.size * 2;
     this.size = size;
     this.mask = size - 1;
-    this.tagLo = new Int32Array(size).fill(-1);
-    this.tagHi = new Int32Array(size);
-    this.offset = new Int32Array(size);
-    this.ramIndex = new Int32Array(size);
+    this.e = new Int32Array(size * 4).fill(-1);
     this.paPage = new Float64Array(size).fill(-1);
     this.leafPages = new Int32Array(size);
     this.listedIn = new Int32Array(size);
@@ -315,7 +307,7 @@ export class SoftTlb {
     if (!this.dirty) return;
     if (this.tagged) { this.flush(); return; }
     const page = key % 1048576, i = page & this.mask;
-    if (this.tagLo[i] === page && this.tagHi[i] === (Math.floor(key / 1048576) | 0)) this.tagLo[i] = -1;
+    if (this.e[i * 4] === page && this.e[i * 4 + 1] === (Math.floor(key / 1048576) | 0)) this.e[i * 4] = -1;
     if (this.blockBuckets.size === 0) return;
     this.flushBlocks(this.blockBuckets.get(blockBucket(key, 1)), key);
     this.flushBlocks(this.blockBuckets.get(HUGE_BUCKET), key);
@@ -326,8 +318,8 @@ export class SoftTlb {
     if (slots === undefined) return;
     for (let j = 0; j < slots.length; j++) {
       const s = slots[j], pages = this.leafPages[s];
-      const k = (this.tagHi[s] >>> 0) * 1048576 + this.tagLo[s], base = k - (k % pages);
-      if (key >= base && key < base + pages) this.tagLo[s] = -1;
+      const k = (this.e[s * 4 + 1] >>> 0) * 1048576 + this.e[s * 4], base = k - (k % pages);
+      if (key >= base && key < base + pages) this.e[s * 4] = -1;
     }
   }
 }
@@ -357,7 +349,7 @@ const RAM_WINDOW = 1 << 30;
 function dropWrites(w: SoftTlb, ramIndex: number, pageOffset: number): void {
   if (!w.dirty) return;
   for (let i = 0; i < w.size; i++) {
-    if (w.tagLo[i] !== -1 && w.ramIndex[i] === ramIndex && w.offset[i] === pageOffset) w.tagLo[i] = -1;
+    if (w.e[i * 4] !== -1 && w.e[i * 4 + 3] === ramIndex && w.e[i * 4 + 2] === pageOffset) w.e[i * 4] = -1;
   }
 }
 
@@ -965,15 +957,15 @@ export class Cpu {
 
   read8(lo: number, hi: number): number {
     const p = lo >>> 12, t = this.tlbR, i = p & t.mask;
-    if (t.tagLo[i] === p && t.tagHi[i] === hi) return this.ramBytes[t.ramIndex[i]][t.offset[i] + (lo & 0xfff)];
+    if (t.e[i * 4] === p && t.e[i * 4 + 1] === hi) return this.ramBytes[t.e[i * 4 + 3]][t.e[i * 4 + 2] + (lo & 0xfff)];
     if (this.refillRead(lo, hi, 1)) return this.read8(lo, hi);
     return this.readSlow(lo, hi, 1, this.el) as number;
   }
 
   read16(lo: number, hi: number): number {
     const p = lo >>> 12, t = this.tlbR, i = p & t.mask, o = lo & 0xfff;
-    if (t.tagLo[i] === p && t.tagHi[i] === hi && o <= 0xffe && !(this.strictAlign && (lo & 1)))
-      return this.ramViews[t.ramIndex[i]].getUint16(t.offset[i] + o, true);
+    if (t.e[i * 4] === p && t.e[i * 4 + 1] === hi && o <= 0xffe && !(this.strictAlign && (lo & 1)))
+      return this.ramViews[t.e[i * 4 + 3]].getUint16(t.e[i * 4 + 2] + o, true);
     if (this.refillRead(lo, hi, 2)) return this.read16(lo, hi);
     return this.readSlow(lo, hi, 2, this.el) as number;
   }
@@ -981,8 +973,8 @@ export class Cpu {
   /** Returns the word as a signed int32. */
   read32(lo: number, hi: number): number {
     const p = lo >>> 12, t = this.tlbR, i = p & t.mask, o = lo & 0xfff;
-    if (t.tagLo[i] === p && t.tagHi[i] === hi && o <= 0xffc && !(this.strictAlign && (lo & 3)))
-      return this.ramViews[t.ramIndex[i]].getInt32(t.offset[i] + o, true);
+    if (t.e[i * 4] === p && t.e[i * 4 + 1] === hi && o <= 0xffc && !(this.strictAlign && (lo & 3)))
+      return this.ramViews[t.e[i * 4 + 3]].getInt32(t.e[i * 4 + 2] + o, true);
     if (this.refillRead(lo, hi, 4)) return this.read32(lo, hi);
     return (this.readSlow(lo, hi, 4, this.el) as number) | 0;
   }
@@ -990,8 +982,8 @@ export class Cpu {
   /** Returns the low word; the high word is left in `ldHi`. */
   read64(lo: number, hi: number): number {
     const p = lo >>> 12, t = this.tlbR, i = p & t.mask, o = lo & 0xfff;
-    if (t.tagLo[i] === p && t.tagHi[i] === hi && o <= 0xff8 && !(this.strictAlign && (lo & 7))) {
-      const v = this.ramViews[t.ramIndex[i]], a = t.offset[i] + o;
+    if (t.e[i * 4] === p && t.e[i * 4 + 1] === hi && o <= 0xff8 && !(this.strictAlign && (lo & 7))) {
+      const v = this.ramViews[t.e[i * 4 + 3]], a = t.e[i * 4 + 2] + o;
       this.ldHi = v.getInt32(a + 4, true);
       return v.getInt32(a, true);
     }
@@ -1034,15 +1026,15 @@ export class Cpu {
 
   write8(lo: number, hi: number, v: number): void {
     const p = lo >>> 12, t = this.tlbW, i = p & t.mask;
-    if (t.tagLo[i] === p && t.tagHi[i] === hi) { this.ramBytes[t.ramIndex[i]][t.offset[i] + (lo & 0xfff)] = v; return; }
+    if (t.e[i * 4] === p && t.e[i * 4 + 1] === hi) { this.ramBytes[t.e[i * 4 + 3]][t.e[i * 4 + 2] + (lo & 0xfff)] = v; return; }
     if (this.refillWrite(lo, hi, 1)) { this.write8(lo, hi, v); return; }
     this.writeSlow(lo, hi, 1, v & 0xff, this.el);
   }
 
   write16(lo: number, hi: number, v: number): void {
     const p = lo >>> 12, t = this.tlbW, i = p & t.mask, o = lo & 0xfff;
-    if (t.tagLo[i] === p && t.tagHi[i] === hi && o <= 0xffe && !(this.strictAlign && (lo & 1))) {
-      this.ramViews[t.ramIndex[i]].setUint16(t.offset[i] + o, v, true); return;
+    if (t.e[i * 4] === p && t.e[i * 4 + 1] === hi && o <= 0xffe && !(this.strictAlign && (lo & 1))) {
+      this.ramViews[t.e[i * 4 + 3]].setUint16(t.e[i * 4 + 2] + o, v, true); return;
     }
     if (this.refillWrite(lo, hi, 2)) { this.write16(lo, hi, v); return; }
     this.writeSlow(lo, hi, 2, v & 0xffff, this.el);
@@ -1050,8 +1042,8 @@ export class Cpu {
 
   write32(lo: number, hi: number, v: number): void {
     const p = lo >>> 12, t = this.tlbW, i = p & t.mask, o = lo & 0xfff;
-    if (t.tagLo[i] === p && t.tagHi[i] === hi && o <= 0xffc && !(this.strictAlign && (lo & 3))) {
-      this.ramViews[t.ramIndex[i]].setInt32(t.offset[i] + o, v, true); return;
+    if (t.e[i * 4] === p && t.e[i * 4 + 1] === hi && o <= 0xffc && !(this.strictAlign && (lo & 3))) {
+      this.ramViews[t.e[i * 4 + 3]].setInt32(t.e[i * 4 + 2] + o, v, true); return;
     }
     if (this.refillWrite(lo, hi, 4)) { this.write32(lo, hi, v); return; }
     this.writeSlow(lo, hi, 4, v >>> 0, this.el);
@@ -1059,8 +1051,8 @@ export class Cpu {
 
   write64(lo: number, hi: number, vlo: number, vhi: number): void {
     const p = lo >>> 12, t = this.tlbW, i = p & t.mask, o = lo & 0xfff;
-    if (t.tagLo[i] === p && t.tagHi[i] === hi && o <= 0xff8 && !(this.strictAlign && (lo & 7))) {
-      const v = this.ramViews[t.ramIndex[i]], a = t.offset[i] + o;
+    if (t.e[i * 4] === p && t.e[i * 4 + 1] === hi && o <= 0xff8 && !(this.strictAlign && (lo & 7))) {
+      const v = this.ramViews[t.e[i * 4 + 3]], a = t.e[i * 4 + 2] + o;
       v.setInt32(a, vlo, true); v.setInt32(a + 4, vhi, true); return;
     }
     if (this.refillWrite(lo, hi, 8)) { this.write64(lo, hi, vlo, vhi); return; }
@@ -1082,14 +1074,14 @@ export class Cpu {
     const p = lo >>> 12;
     if (o + size <= 0x1000 && !(this.strictAlign && (lo & (size - 1)))) {
       let i = p & t.mask;
-      if (t.tagLo[i] !== p || t.tagHi[i] !== hi) {
+      if (t.e[i * 4] !== p || t.e[i * 4 + 1] !== hi) {
         const pa = this.translate(lo, hi, Access.Read, 0, size);
         const ri = this.bus.findRam(pa);
         if (ri >= 0 && this.tr.cacheable) this.fillTlb(t, lo, hi, ri, pa);
         i = p & t.mask; // (the fill may have grown the TLB)
       }
-      if (t.tagLo[i] === p && t.tagHi[i] === hi) {
-        const v = this.ramViews[t.ramIndex[i]], a = t.offset[i] + o;
+      if (t.e[i * 4] === p && t.e[i * 4 + 1] === hi) {
+        const v = this.ramViews[t.e[i * 4 + 3]], a = t.e[i * 4 + 2] + o;
         if (size === 1) return v.getUint8(a);
         if (size === 2) return v.getUint16(a, true);
         if (size === 4) return v.getInt32(a, true);
@@ -1114,7 +1106,7 @@ export class Cpu {
     const p = lo >>> 12;
     if (o + size <= 0x1000 && !(this.strictAlign && (lo & (size - 1)))) {
       let i = p & t.mask;
-      if (t.tagLo[i] !== p || t.tagHi[i] !== hi) {
+      if (t.e[i * 4] !== p || t.e[i * 4 + 1] !== hi) {
         const pa = this.translate(lo, hi, Access.Write, 0, size);
         const ri = this.bus.findRam(pa);
         if (ri >= 0 && this.tr.cacheable) {
@@ -1126,8 +1118,8 @@ export class Cpu {
         }
         i = p & t.mask; // (the fill may have grown the TLB)
       }
-      if (t.tagLo[i] === p && t.tagHi[i] === hi) {
-        const v = this.ramViews[t.ramIndex[i]], a = t.offset[i] + o;
+      if (t.e[i * 4] === p && t.e[i * 4 + 1] === hi) {
+        const v = this.ramViews[t.e[i * 4 + 3]], a = t.e[i * 4 + 2] + o;
         if (size === 1) v.setUint8(a, vlo);
         else if (size === 2) v.setUint16(a, vlo, true);
         else if (size === 4) v.setInt32(a, vlo, true);
@@ -1193,7 +1185,7 @@ export class Cpu {
    */
   translateCached(lo: number, hi: number, access: Access.Read | Access.Write, size: number): number {
     const p = lo >>> 12, t = access === Access.Write ? this.tlbW : this.tlbR, i = p & t.mask;
-    if (t.tagLo[i] === p && t.tagHi[i] === hi && (lo & 0xfff) + size <= 0x1000) return t.paPage[i] + (lo & 0xfff);
+    if (t.e[i * 4] === p && t.e[i * 4 + 1] === hi && (lo & 0xfff) + size <= 0x1000) return t.paPage[i] + (lo & 0xfff);
     return this.translate(lo, hi, access, this.el, size);
   }
 
@@ -1260,11 +1252,11 @@ export class Cpu {
   private fillTlb(t: SoftTlb, lo: number, hi: number, ri: number, pa: number): void {
     const p = lo >>> 12, i = t.slotForFill(p);
     const pageBase = pa - (pa % 4096);
-    t.tagLo[i] = p;
-    t.tagHi[i] = hi;
+    t.e[i * 4] = p;
+    t.e[i * 4 + 1] = hi;
     const o = pageBase - this.bus.rams[ri].base;
-    t.ramIndex[i] = this.ramWindow[ri] + Math.floor(o / RAM_WINDOW);
-    t.offset[i] = o % RAM_WINDOW;
+    t.e[i * 4 + 3] = this.ramWindow[ri] + Math.floor(o / RAM_WINDOW);
+    t.e[i * 4 + 2] = o % RAM_WINDOW;
     t.paPage[i] = pageBase;
     if (t.code.length !== 0) t.code[i] = undefined;
     t.dirty = true;
@@ -1375,7 +1367,7 @@ export class Cpu {
     if (key === this.lastPageKey && this.tlbEpoch === this.lastPageEpoch && last !== undefined && last.valid) return last;
     const p = lo >>> 12, i = p & CODE_TLB_MASK, t = this.tlbX;
     let paPage: number;
-    if (t.tagLo[i] === p && t.tagHi[i] === hi) {
+    if (t.e[i * 4] === p && t.e[i * 4 + 1] === hi) {
       paPage = t.paPage[i];
     } else {
       const pa = this.translate(lo, hi, Access.Exec, this.el, 4);
@@ -1387,8 +1379,8 @@ export class Cpu {
       this.fillTlb(t, lo, hi, ri, pa);
       paPage = t.paPage[i];
     }
-    this.fetchView = this.ramViews[t.ramIndex[i]];
-    this.fetchOffset = t.offset[i];
+    this.fetchView = this.ramViews[t.e[i * 4 + 3]];
+    this.fetchOffset = t.e[i * 4 + 2];
     let page = t.code[i];
     if (page === undefined || !page.valid) page = t.code[i] = this.codeCache.get(paPage);
     if (!page) {

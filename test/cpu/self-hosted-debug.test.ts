@@ -136,20 +136,20 @@ test("with a watchpoint armed, only the watched page leaves the TLB fast path", 
   assert.equal(cpu.debug.pageWatched(other, 0), false);
   cpu.run(2);
   const i = (other >>> 12) & 1023;
-  assert.equal(cpu.tlbR.tagLo[i], other >>> 12, "the unwatched page was cached");
+  assert.equal(cpu.tlbR.pageAt(i), other >>> 12, "the unwatched page was cached");
   assert.equal(pc(cpu), RAM_BASE + 8);
   // Arming drops what the TLB held for the watched page: a load cached before still hits.
   const { cpu: c2 } = setup([LDR_X1_X0, LDR_X1_X0, B_SELF]);
   c2.x[0] = DATA + 0x100;
   c2.run(1);
-  assert.equal(c2.tlbR.tagLo[(DATA >>> 12) & 1023], DATA >>> 12, "cached before the watchpoint");
+  assert.equal(c2.tlbR.pageAt((DATA >>> 12) & 1023), DATA >>> 12, "cached before the watchpoint");
   write(c2, "MDSCR_EL1", MDE | KDE);
   write(c2, "DBGWVR0_EL1", BigInt(DATA + 0x100));
   write(c2, "DBGWCR0_EL1", wcr(3, 0xff));
   c2.run(1);
   assert.equal(pc(c2), SYNC_SPX);
   assert.equal(esr(c2), 0xd6000022);
-  assert.notEqual(c2.tlbR.tagLo[(DATA >>> 12) & 1023], DATA >>> 12, "the watched page is not cached");
+  assert.notEqual(c2.tlbR.pageAt((DATA >>> 12) & 1023), DATA >>> 12, "the watched page is not cached");
 });
 
 test("software step at EL1: one instruction per step, ISV = 1, EX = 1 after a load-exclusive, then active-pending", () => {

@@ -38,7 +38,7 @@ test("4096 pages read in turn grow the read TLB to hold them, and loads stay rig
   // Once grown, the whole footprint is cached: each page's entry is in its slot.
   for (let k = 0; k < PAGES; k++) {
     const p = (RAM_BASE >>> 12) + k;
-    assert.equal(cpu.tlbR.tagLo[p & cpu.tlbR.mask], p, `page ${k} cached`);
+    assert.equal(cpu.tlbR.pageAt(p & cpu.tlbR.mask), p, `page ${k} cached`);
   }
   assert.equal(cpu.tlbW.size, 1024, "the write TLB saw no stores");
 });
