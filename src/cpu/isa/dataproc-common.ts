@@ -218,8 +218,9 @@ export function add64Src(dd: number, aLo: string, aHi: string, bLo: string | num
 export function add32Src(dd: number, a: string, b: string | number, cin: number, flags: boolean): string {
   if (!flags) return `x[${dd}] = (${a} + ${int32Src(b)} + ${cin}) | 0; x[${dd + 1}] = 0;`;
   const store = dd === SINK_SLOT ? "" : `x[${dd}] = r; x[${dd + 1}] = 0; `;
-  return `{ const a = ${a}, b = ${int32Src(b)}, u = (a >>> 0) + (b >>> 0) + ${cin}, r = u | 0; ${store}` +
-    `cpu.nf = r >>> 31; cpu.zf = r === 0 ? 1 : 0; cpu.cf = u > 4294967295 ? 1 : 0; cpu.vf = ((a ^ r) & (b ^ r)) >>> 31; }`;
+  // The carry as add64Src reads it, from the wrapped sum, so nothing is computed in doubles.
+  return `{ const a = ${a}, b = ${int32Src(b)}, r = (a + b + ${cin}) | 0; ${store}` +
+    `cpu.nf = r >>> 31; cpu.zf = r === 0 ? 1 : 0; cpu.cf = (r >>> 0) ${cin ? "<=" : "<"} (a >>> 0) ? 1 : 0; cpu.vf = ((a ^ r) & (b ^ r)) >>> 31; }`;
 }
 
 /** A 64-bit logical operation (`op` a JS operator: &, | or ^) into `dd`, NZ and C = V = 0 when `flags`. */
