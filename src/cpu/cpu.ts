@@ -611,6 +611,11 @@ export class Cpu {
     }
   }
 
+  /** The RAM window holding byte `offset` of bus RAM region `ri`. */
+  private windowOf(ri: number, offset: number): number {
+    return this.ramWindow[ri] + Math.floor(offset / RAM_WINDOW);
+  }
+
   /** Pre-decoded instruction pages, keyed by physical page base. */
   private codeCache: CodeCache;
   /**
@@ -947,7 +952,7 @@ export class Cpu {
 
   /** Drop write entries to a physical page that now holds pre-decoded code. */
   dropWriteEntries(ramIndex: number, pageOffset: number): void {
-    const w = this.ramWindow[ramIndex] + Math.floor(pageOffset / RAM_WINDOW), o = pageOffset % RAM_WINDOW;
+    const w = this.windowOf(ramIndex, pageOffset), o = pageOffset % RAM_WINDOW;
     for (const t of this.tlbs) dropWrites(t[1], w, o);
     this.codeGeneration++;
   }
@@ -1255,7 +1260,7 @@ export class Cpu {
     t.e[i * 4] = p;
     t.e[i * 4 + 1] = hi;
     const o = pageBase - this.bus.rams[ri].base;
-    t.e[i * 4 + 3] = this.ramWindow[ri] + Math.floor(o / RAM_WINDOW);
+    t.e[i * 4 + 3] = this.windowOf(ri, o);
     t.e[i * 4 + 2] = o % RAM_WINDOW;
     t.paPage[i] = pageBase;
     if (t.code.length !== 0) t.code[i] = undefined;

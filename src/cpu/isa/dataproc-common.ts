@@ -150,11 +150,6 @@ export function int32Src(v: string | number): string {
   return typeof v === "number" ? String(v | 0) : v;
 }
 
-/** The same operand as an unsigned 32-bit value. */
-function uint32Src(v: string | number): string {
-  return typeof v === "number" ? String(v >>> 0) : `(${v} >>> 0)`;
-}
-
 /**
  * ShiftReg() of register slot `m` (pre-doubled) by the constant `s`, 64-bit, as [lo, hi]
  * source, for LSL/LSR/ASR; undefined for ROR (left to exec).
