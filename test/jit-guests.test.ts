@@ -11,11 +11,12 @@ import { describeDifference, tail } from "./harness/compare.js";
 import { oracleMissing } from "./harness/oracles.js";
 
 /**
- * Integer-heavy programs with many short blocks, 64-bit arithmetic, loads and stores; and the
+ * Integer-heavy programs with many short blocks, 64-bit arithmetic, loads and stores; the
+ * floating-point and SIMD programs (scalar FP snippets, SIMD&FP loads and stores); and the
  * self-hosted debug programs, whose breakpoints, watchpoints and steps must take effect when
  * they are armed from inside compiled blocks.
  */
-const PROGRAMS = ["strsearch", "aes", "core", "div64", "qsort", "dijkstra", "huffman", "sha256", "debug", "debug-el2"];
+const PROGRAMS = ["strsearch", "aes", "core", "div64", "qsort", "dijkstra", "huffman", "sha256", "nbody", "matmul", "simd-neon", "simd-auto", "debug", "debug-el2"];
 
 const missing = missingTools();
 const skip = oracleMissing(missing ? `guest programs need the aarch64 cross compiler and QEMU (${missing})` : false);

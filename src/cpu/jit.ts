@@ -218,7 +218,7 @@ export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, de
       execs.push(d.exec); decs.push(d);
       const pcLo = i === 0 ? "lo" : `((lo + ${i * 4}) | 0)`;
       const last = i === n - 1 && d.def.branch === true;
-      const snippet = d.def.compile?.(d, { pcLo, offset: i * 4, exec: `e${k}`, d: `d${k}`, jump: last ? jump : undefined });
+      const snippet = d.def.compile?.(d, { pcLo, offset: i * 4, exec: `e${k}`, d: `d${k}`, execNoGpr: `fe${k}`, jump: last ? jump : undefined });
       const code = snippet ?? `e${k}(cpu, d${k});`;
       const bare = decoder.straightLine.has(d.def) || (snippet !== undefined && d.def.branch);
       const sync = snippet === undefined || EXEC_CALL.test(snippet);
@@ -305,7 +305,8 @@ export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, de
     );
     cases.push(lines.join("\n"));
   });
-  const bindings = execs.map((_, k) => `const e${k} = E[${k}], d${k} = D[${k}];`).join("\n");
+  const body = cases.join("\n");
+  const bindings = execs.map((_, k) => `const e${k} = E[${k}], d${k} = D[${k}];${body.includes(`fe${k}(`) ? ` const fe${k} = e${k};` : ""}`).join("\n");
   const locals = allCached.size > 0 ? `let ${[...allCached].sort((a, b) => a - b).map((v) => `r${v} = 0`).join(", ")};\n` : "";
   // An exception leaves the block in flight (cur): its cached registers go back to the register
   // file first. Not from inside an exec call (cur is -1 there), which works on the file itself.
@@ -314,7 +315,7 @@ export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, de
   const source = `"use strict";\n${bindings}\n` +
     `function leave(cpu, lo, k) { if (cpu.flow !== 1) { const l = (lo >>> 0) + k * 4; cpu.pcLo = l | 0; if (l > 0xffffffff) cpu.pcHi = (cpu.pcHi + 1) | 0; } }\n` +
     `return function ${name}(cpu, end, base, idx, hi, epoch, page) {\nconst x = cpu.x;\nlet lo = base | (idx << 2), cur = -1, nx = 0;\n${locals}` +
-    `try {\nfor (;;) {\nswitch (idx) {\n${cases.join("\n")}\n}\ncpu.pcLo = base | (idx << 2); return;\n}\n` +
+    `try {\nfor (;;) {\nswitch (idx) {\n${body}\n}\ncpu.pcLo = base | (idx << 2); return;\n}\n` +
     `} catch (e) {\n${writeBack}if (e === X) cpu.icount += ((cpu.excPcLo - lo) >>> 2) + 1; throw e; }\n};`;
   const factory = new Function("E", "D", "X", source) as (e: ExecFn[], d: Decoded[], x: unknown) => RegionFn;
   return factory(execs, decs, exceptionMarker);

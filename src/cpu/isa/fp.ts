@@ -11,7 +11,7 @@
 import { Cpu, zr, zw } from "../cpu.js";
 import * as fp from "../fpcore.js";
 import { fp64Out, RA, RM, RN, RP, RZ } from "../fpcore.js";
-import type { Decoded, InsnDef } from "./table.js";
+import type { CompileContext, Decoded, InsnDef } from "./table.js";
 import { condHolds, condName, xreg } from "./util.js";
 
 // ---------------------------------------------------------------- register access
@@ -159,6 +159,60 @@ function execFromInt(cpu: Cpu, d: Decoded): void {
 
 const float01 = (d: Decoded) => d.ftype < 2;
 
+// ---------------------------------------------------------------- compile hooks
+
+/*
+ * Block-compiler snippets for the common scalar operations (jit.ts). The fast path is QEMU's
+ * "hardfloat" (fpu/softfloat.c, can_use_fpu): once FPSR.IXC is set (it is sticky, and any
+ * program computing with inexact values sets it at its first rounding) an operation whose host
+ * result is a normal number raises no flag that is not already set, so the host operation
+ * alone is FPAdd/FPMul/FPDiv/FPSqrt: IEEE's correctly rounded result in round-to-nearest,
+ * with no flush-to-zero to apply (FPCR.RMode = 0, FPCR.FZ = 0; Cortex-A53 traps no FP
+ * exception). A result above the smallest normal by at least one ulp was not tiny before
+ * rounding either (ARM ARM FPRound detects underflow before rounding). Single precision is
+ * computed in double and rounded once more: a double holds more than twice a single's
+ * precision plus two bits, so the double rounding is innocuous for +, -, *, / and sqrt.
+ * NaNs, infinities, zeros, overflow, underflow and the first inexact result take the
+ * instruction's exec, which works on SIMD&FP registers and FPSR only (ctx.execNoGpr).
+ */
+const FAST_FPCR_MASK = (3 << 22) | (1 << 24); // RMode, FZ
+const FAST_GUARD = `(cpu.fpsr & ${fp.IXC}) !== 0 && (cpu.fpcr & ${FAST_FPCR_MASK}) === 0`;
+const MIN_NORMAL = ["1.1754943508222875e-38", "2.2250738585072014e-308"];
+const MAX_FINITE = ["3.4028234663852886e+38", "1.7976931348623157e+308"];
+
+/** `expr` (of host numbers read from `f`, the vf32 or vf64 view) into the scalar register at element `o`. */
+function fastScalar(d: Decoded, c: CompileContext, expr: string, o: number): string | undefined {
+  if (c.execNoGpr === undefined) return undefined;
+  const t = d.ftype as number;
+  const view = t === 0 ? "cpu.vf32" : "cpu.vf64";
+  const value = t === 0 ? `Math.fround(${expr})` : expr;
+  const clear = t === 0 ? `f[${o + 1}] = 0; f[${o + 2}] = 0; f[${o + 3}] = 0;` : `f[${o + 1}] = 0;`;
+  return `if (!cpu.fpEnabled) cpu.fpTrap(); { const f = ${view}, r = ${value}, m = Math.abs(r); ` +
+    `if (m > ${MIN_NORMAL[t]} && m <= ${MAX_FINITE[t]} && ${FAST_GUARD}) { f[${o}] = r; ${clear} } else ${c.execNoGpr}(cpu, ${c.d}); }`;
+}
+
+/** Element index of scalar register `r` in the view for ftype `t`. */
+const el = (t: number, r: number): number => (t === 0 ? r << 2 : r << 1);
+
+const ARITH2_EXPR: (string | undefined)[] = ["a * b", "a / b", "a + b", "a - b", , , , , "-(a * b)"];
+
+function compile2Src(d: Decoded, c: CompileContext): string | undefined {
+  const e = ARITH2_EXPR[d.opcode];
+  if (e === undefined) return undefined;
+  const t = d.ftype as number;
+  return fastScalar(d, c, e.replace("a", `f[${el(t, d.rn)}]`).replace("b", `f[${el(t, d.rm)}]`), el(t, d.rd));
+}
+
+function compile1Src(d: Decoded, c: CompileContext): string | undefined {
+  const t = d.ftype as number, n = d.rn << 2, o = d.rd << 2;
+  if (d.opc === 3) return fastScalar(d, c, `Math.sqrt(f[${el(t, d.rn)}])`, el(t, d.rd));
+  // FMOV, FABS, FNEG: bit operations on the sign, no NaN processing (as exec).
+  const top = t === 0 ? n : n + 1;
+  const sign = d.opc === 0 ? "" : d.opc === 1 ? " & 0x7fffffff" : " ^ 0x80000000";
+  const words = t === 0 ? `w[${o}] = w[${top}]${sign}; w[${o + 1}] = 0;` : `const l = w[${n}], h = w[${top}]; w[${o}] = l; w[${o + 1}] = h${sign};`;
+  return `if (!cpu.fpEnabled) cpu.fpTrap(); { const w = cpu.v32; ${words} w[${o + 2}] = 0; w[${o + 3}] = 0; }`;
+}
+
 export const fpGroup: InsnDef[] = [
   // ------------------------------------------------------------ moves
   {
@@ -178,6 +232,7 @@ export const fpGroup: InsnDef[] = [
         else writeD(cpu, d.rd, fp.fpSqrt64(cpu, lo, hi), fp64Out.hi);
       }
     },
+    compile: compile1Src,
     disasm: (d) => `${["fmov", "fabs", "fneg", "fsqrt"][d.opc]}\t${fr(d.ftype, d.rd)}, ${fr(d.ftype, d.rn)}`,
   },
   {
@@ -239,6 +294,7 @@ export const fpGroup: InsnDef[] = [
       d.exec = d.ftype === 0 ? exec2Single : d.opcode <= 3 || d.opcode === 8 ? exec2DoubleFast : exec2Double;
     },
     exec: (cpu, d) => (d.ftype === 0 ? exec2Single : exec2Double)(cpu, d),
+    compile: compile2Src,
     disasm: (d) => `${ARITH2_NAMES[d.opcode]}\t${fr(d.ftype, d.rd)}, ${fr(d.ftype, d.rn)}, ${fr(d.ftype, d.rm)}`,
   },
   {
@@ -247,6 +303,8 @@ export const fpGroup: InsnDef[] = [
     name: "FP_3SRC", pattern: "000 11111 ftype:2 o1:1 rm:5 o0:1 ra:5 rn:5 rd:5", guard: float01,
     prepare: (d) => { if (d.ftype === 1) d.exec = exec3DoubleFast; },
     exec: exec3,
+    // No host fused multiply-add to take the fast path from: exec, without a sync point.
+    compile: (d, c) => c.execNoGpr === undefined ? undefined : `${c.execNoGpr}(cpu, ${c.d});`,
     disasm: (d) => `${ARITH3_NAMES[(d.o1 << 1) | d.o0]}\t${fr(d.ftype, d.rd)}, ${fr(d.ftype, d.rn)}, ${fr(d.ftype, d.rm)}, ${fr(d.ftype, d.ra)}`,
   },
   {

@@ -4,7 +4,7 @@
  * pre-index and post-index addressing. Both memory accesses happen before any register is
  * written, so a fault on the second leaves both destinations unchanged.
  */
-import { Access, Cpu, zr, zw } from "../cpu.js";
+import { Access, Cpu, FSC, zr, zw } from "../cpu.js";
 import type { Decoded, ExecFn, InsnDef } from "./table.js";
 import { xreg } from "./util.js";
 import { carryHi, fpReg, memOff, memPost, memPre, spAlignmentCheck } from "./loadstore-common.js";
@@ -169,6 +169,33 @@ addAccessSource(ldpSW, (d, lo, hi) => `{ ${secondSrc(lo, hi, 4)} const va = cpu.
 addAccessSource(stpX, (d, lo, hi) => `{ ${secondSrc(lo, hi, 8)} cpu.write64(pl, ph, x[${d.t * 2}], x[${d.t * 2 + 1}]); ` +
   `cpu.write64(ql, qh, x[${d.t2 * 2}], x[${d.t2 * 2 + 1}]); }`);
 addAccessSource(stpW, (d, lo, hi) => `{ ${secondSrc(lo, hi, 4)} cpu.write32(pl, ph, x[${d.t * 2}]); cpu.write32(ql, qh, x[${d.t2 * 2}]); }`);
+
+// SIMD&FP pairs: the access enabled check, both elements' accesses, then both registers (the
+// bytes above each element zeroed); Q pairs check 16-byte alignment under SCTLR_ELx.A first.
+const fpOn = "if (!cpu.fpEnabled) cpu.fpTrap();";
+const qAlign = (access: Access): string =>
+  `if (cpu.strictAlign && (pl & 15) !== 0) cpu.abort(${access}, ${FSC.ALIGNMENT}, pl, ph, false);`;
+/** The address of byte `k` of the pair (after secondSrc) as `lk`, `hk`. */
+const at = (k: number): string => `const s${k} = (pl >>> 0) + ${k}, l${k} = s${k} | 0, h${k} = s${k} > 4294967295 ? (ph + 1) | 0 : ph;`;
+addAccessSource(fldpS, (d, lo, hi) => `${fpOn} { ${secondSrc(lo, hi, 4)} const va = cpu.read32(pl, ph), vb = cpu.read32(ql, qh), w = cpu.v32; ` +
+  `w[${d.t * 4}] = va; w[${d.t * 4 + 1}] = 0; w[${d.t * 4 + 2}] = 0; w[${d.t * 4 + 3}] = 0; ` +
+  `w[${d.t2 * 4}] = vb; w[${d.t2 * 4 + 1}] = 0; w[${d.t2 * 4 + 2}] = 0; w[${d.t2 * 4 + 3}] = 0; }`);
+addAccessSource(fldpD, (d, lo, hi) => `${fpOn} { ${secondSrc(lo, hi, 8)} const va = cpu.read64(pl, ph), vah = cpu.ldHi; ` +
+  `const vb = cpu.read64(ql, qh), vbh = cpu.ldHi, w = cpu.v32; ` +
+  `w[${d.t * 4}] = va; w[${d.t * 4 + 1}] = vah; w[${d.t * 4 + 2}] = 0; w[${d.t * 4 + 3}] = 0; ` +
+  `w[${d.t2 * 4}] = vb; w[${d.t2 * 4 + 1}] = vbh; w[${d.t2 * 4 + 2}] = 0; w[${d.t2 * 4 + 3}] = 0; }`);
+addAccessSource(fldpQ, (d, lo, hi) => `${fpOn} { ${secondSrc(lo, hi, 8)} ${qAlign(Access.Read)} ${at(16)} ${at(24)} ` +
+  `const a0 = cpu.read64(pl, ph), a1 = cpu.ldHi, a2 = cpu.read64(ql, qh), a3 = cpu.ldHi; ` +
+  `const b0 = cpu.read64(l16, h16), b1 = cpu.ldHi, b2 = cpu.read64(l24, h24), b3 = cpu.ldHi, w = cpu.v32; ` +
+  `w[${d.t * 4}] = a0; w[${d.t * 4 + 1}] = a1; w[${d.t * 4 + 2}] = a2; w[${d.t * 4 + 3}] = a3; ` +
+  `w[${d.t2 * 4}] = b0; w[${d.t2 * 4 + 1}] = b1; w[${d.t2 * 4 + 2}] = b2; w[${d.t2 * 4 + 3}] = b3; }`);
+addAccessSource(fstpS, (d, lo, hi) => `${fpOn} { ${secondSrc(lo, hi, 4)} const w = cpu.v32; ` +
+  `cpu.write32(pl, ph, w[${d.t * 4}]); cpu.write32(ql, qh, w[${d.t2 * 4}]); }`);
+addAccessSource(fstpD, (d, lo, hi) => `${fpOn} { ${secondSrc(lo, hi, 8)} const w = cpu.v32; ` +
+  `cpu.write64(pl, ph, w[${d.t * 4}], w[${d.t * 4 + 1}]); cpu.write64(ql, qh, w[${d.t2 * 4}], w[${d.t2 * 4 + 1}]); }`);
+addAccessSource(fstpQ, (d, lo, hi) => `${fpOn} { ${secondSrc(lo, hi, 8)} ${qAlign(Access.Write)} ${at(16)} ${at(24)} const w = cpu.v32; ` +
+  `cpu.write64(pl, ph, w[${d.t * 4}], w[${d.t * 4 + 1}]); cpu.write64(ql, qh, w[${d.t * 4 + 2}], w[${d.t * 4 + 3}]); ` +
+  `cpu.write64(l16, h16, w[${d.t2 * 4}], w[${d.t2 * 4 + 1}]); cpu.write64(l24, h24, w[${d.t2 * 4 + 2}], w[${d.t2 * 4 + 3}]); }`);
 
 /** Allocated (opc, V, L, mode) combinations, ARM ARM C4.1.66. */
 function pairAllocated(d: Decoded): boolean {

@@ -308,13 +308,13 @@ function offsetExecFor(k: Kind): ExecFn {
 }
 
 /**
- * The general-register accesses as source for compile hooks, over the address (lo, hi): the
- * same reads, writes and extensions as the MemAccess functions above. The pair accesses
+ * The accesses as source for compile hooks, over the address (lo, hi): the same reads, writes
+ * and extensions as the MemAccess functions above (general registers here, SIMD&FP below). The pair accesses
  * (loadstore-pair.ts) add theirs with addAccessSource.
  */
 type AccessSource = (d: Decoded, lo: string, hi: string) => string;
 const single = (f: (t: number, lo: string, hi: string) => string): AccessSource => (d, lo, hi) => f(d.t * 2, lo, hi);
-const GPR_ACCESS_SRC = new Map<MemAccess, AccessSource>([
+const ACCESS_SRC = new Map<MemAccess, AccessSource>([
   [ld8, single((t, lo, hi) => `x[${t}] = cpu.read8(${lo}, ${hi}); x[${t + 1}] = 0;`)],
   [ld16, single((t, lo, hi) => `x[${t}] = cpu.read16(${lo}, ${hi}); x[${t + 1}] = 0;`)],
   [ld32, single((t, lo, hi) => `x[${t}] = cpu.read32(${lo}, ${hi}); x[${t + 1}] = 0;`)],
@@ -330,14 +330,39 @@ const GPR_ACCESS_SRC = new Map<MemAccess, AccessSource>([
   [st64, single((t, lo, hi) => `cpu.write64(${lo}, ${hi}, x[${t}], x[${t + 1}]);`)],
 ]);
 
+/**
+ * The SIMD&FP accesses likewise (word, doubleword, quadword; the byte and halfword forms keep
+ * exec): the access enabled check first, then the reads or writes, then the register, whose
+ * bytes above the access are zeroed. A quadword access checks 16-byte alignment under
+ * SCTLR_ELx.A as checkQAlign does.
+ */
+const fpEnabled = "if (!cpu.fpEnabled) cpu.fpTrap();";
+const qAlign = (access: Access, lo: string, hi: string): string =>
+  `if (cpu.strictAlign && (${lo} & 15) !== 0) cpu.abort(${access}, ${FSC.ALIGNMENT}, ${lo}, ${hi}, false);`;
+const fpSingle = (f: (b: number, lo: string, hi: string) => string): AccessSource => (d, lo, hi) =>
+  `${fpEnabled} { const w = cpu.v32; ${f(d.t * 4, lo, hi)} }`;
+const FP_ACCESS_SRC: [MemAccess, AccessSource][] = [
+  [fld32, fpSingle((b, lo, hi) => `w[${b}] = cpu.read32(${lo}, ${hi}); w[${b + 1}] = 0; w[${b + 2}] = 0; w[${b + 3}] = 0;`)],
+  [fld64, fpSingle((b, lo, hi) => `const v = cpu.read64(${lo}, ${hi}); w[${b}] = v; w[${b + 1}] = cpu.ldHi; w[${b + 2}] = 0; w[${b + 3}] = 0;`)],
+  [fld128, fpSingle((b, lo, hi) => `const pl = ${lo}, ph = ${hi}; ${qAlign(Access.Read, "pl", "ph")} ` +
+    `const q = (pl >>> 0) + 8, ql = q | 0, qh = q > 4294967295 ? (ph + 1) | 0 : ph; ` +
+    `const v0 = cpu.read64(pl, ph), v1 = cpu.ldHi, v2 = cpu.read64(ql, qh), v3 = cpu.ldHi; ` +
+    `w[${b}] = v0; w[${b + 1}] = v1; w[${b + 2}] = v2; w[${b + 3}] = v3;`)],
+  [fst32, fpSingle((b, lo, hi) => `cpu.write32(${lo}, ${hi}, w[${b}]);`)],
+  [fst64, fpSingle((b, lo, hi) => `cpu.write64(${lo}, ${hi}, w[${b}], w[${b + 1}]);`)],
+  [fst128, fpSingle((b, lo, hi) => `const pl = ${lo}, ph = ${hi}; ${qAlign(Access.Write, "pl", "ph")} ` +
+    `const q = (pl >>> 0) + 8, ql = q | 0, qh = q > 4294967295 ? (ph + 1) | 0 : ph; ` +
+    `cpu.write64(pl, ph, w[${b}], w[${b + 1}]); cpu.write64(ql, qh, w[${b + 2}], w[${b + 3}]);`)],
+];
+for (const [acc, src] of FP_ACCESS_SRC) ACCESS_SRC.set(acc, src);
+
 /** Give the access function `acc` (as set in Decoded.acc) a compile-hook source. */
 export function addAccessSource(acc: (cpu: Cpu, d: Decoded, lo: number, hi: number) => void, src: AccessSource): void {
-  GPR_ACCESS_SRC.set(acc, src);
+  ACCESS_SRC.set(acc, src);
 }
 
 /**
- * Compile hook of the base-plus-offset forms (execOffset and its direct variants), general
- * registers only. The address is computed before the access and no register is written before
+ * Compile hook of the base-plus-offset forms (execOffset and its direct variants). The address is computed before the access and no register is written before
  * it, as in exec. An SP base that is not 16-byte aligned takes exec's path, which checks the
  * SP alignment fault (ARM ARM D1.8.2).
  */
@@ -379,11 +404,10 @@ export function compilePost(d: Decoded, c: CompileContext): string | undefined {
 
 /**
  * The common shape: compute the address (`setup`, then `lo`, `hi`), access, then `after`
- * (writeback). General registers only; the SP alignment fault and SIMD&FP forms stay with exec.
+ * (writeback). The SP alignment fault stays with exec, as do accesses without a source.
  */
 function compileAccess(d: Decoded, c: CompileContext, setup: string, lo: string, hi: string, after: string): string | undefined {
-  if (d.fp) return undefined;
-  const access = GPR_ACCESS_SRC.get(d.acc);
+  const access = ACCESS_SRC.get(d.acc);
   if (access === undefined) return undefined;
   const fast = `{ ${setup} ${access(d, lo, hi)} ${after} }`;
   return d.n === 31 ? `if ((x[62] & 15) !== 0) ${c.exec}(cpu, ${c.d}); else ${fast}` : fast;

@@ -39,6 +39,12 @@ export interface CompileContext {
   exec: string;
   d: string;
   /**
+   * The same exec under a name the block compiler does not treat as a sync point: for slow
+   * paths that read and write no general register (SIMD&FP arithmetic), so a block keeping
+   * general registers in locals need not store and reload them around the call.
+   */
+  execNoGpr?: string;
+  /**
    * For a block's final branch: the statement that jumps to the block start plus a byte offset
    * without going through the PC, when the compiler can take the target as a constant (it lies
    * in the block's page); undefined to set the PC (cpu.branchTo) as exec does.
