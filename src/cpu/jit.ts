@@ -237,6 +237,11 @@ export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, de
     // 20% slower on the CoreMark-style and string-search programs, 10% faster on SHA-256 and AES),
     // and where exec calls are rare enough that reloading after each costs less than it saves.
     const loops = blockLoops(ops);
+    // A block of bare instructions only (integer data processing and branches: no memory access,
+    // exec call with side effects or system instruction) cannot change what the run loop waits
+    // for (an interrupt, a halt or stop, an EL or translation change, the page being dropped): the
+    // test after the previous block, or before the region was entered, still holds after it.
+    const quiet = placed.every((p) => p.bare && !CPU_CALL.test(p.code));
     const cache = loops && used.size > 0 && syncs <= MAX_CACHED_SYNCS;
     const slots = [...used].sort((a, b) => a - b);
     const load = slots.map((v) => `r${v} = x[${v}];`).join(" ");
@@ -284,7 +289,7 @@ export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, de
       const body = lines.splice(head);
       const again = jumps ? `nx !== ${idx}` : `cpu.flow !== 1 || cpu.pcLo !== lo`;
       lines.push(`for (;;) {`, ...body,
-        `if (${again} || cpu.icount + ${n} > end || cpu.interruptCheck) break;`, jumps ? "" : `cpu.flow = 0;`, `}`);
+        `if (${again} || cpu.icount + ${n} > end${quiet ? "" : " || cpu.interruptCheck"}) break;`, jumps ? "" : `cpu.flow = 0;`, `}`);
     }
     if (cache) lines.push(`${flush(dirty)} cur = -1;`);
     const written = new Set(placed.flatMap((p) => p.writes));
@@ -300,7 +305,7 @@ export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, de
       `cpu.flow = 0; idx = (t & 0xfff) >>> 2;`,
       `} else ${fallThrough}`);
     lines.push(
-      `if (cpu.tlbEpoch !== epoch || !page.valid || cpu.interruptCheck || cpu.halted || cpu.yieldRequested || cpu.off || cpu.pstateIl) break;`,
+      quiet ? "" : `if (cpu.tlbEpoch !== epoch || !page.valid || cpu.interruptCheck || cpu.halted || cpu.yieldRequested || cpu.off || cpu.pstateIl) break;`,
       `continue; }`,
     );
     cases.push(lines.join("\n"));
