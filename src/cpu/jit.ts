@@ -224,7 +224,12 @@ export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, de
       const sync = snippet === undefined || EXEC_CALL.test(snippet);
       const calls = !sync && CPU_CALL.test(snippet!);
       const writes = sync ? [] : [...snippet!.matchAll(SLOT_WRITE)].map((m) => Number(m[1]));
-      return { code, pcLo, bare, sync, calls, writes };
+      // A load or store snippet (its exec too, on the SP-alignment path) can change only two of
+      // the run loop's conditions: an MMIO access may raise this CPU's interrupt, and a store
+      // may drop a decoded page (cpu.ts invalidateCode).
+      const access = snippet !== undefined && d.def.name.startsWith("LDST") &&
+        [...snippet.matchAll(CPU_CALLS)].every((m) => ACCESS_CALL.has(m[1]!));
+      return { code, pcLo, bare, sync, calls, writes, access };
     });
     const used = new Set<number>();
     let syncs = 0;
@@ -242,6 +247,9 @@ export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, de
     // for (an interrupt, a halt or stop, an EL or translation change, the page being dropped): the
     // test after the previous block, or before the region was entered, still holds after it.
     const quiet = placed.every((p) => p.bare && !CPU_CALL.test(p.code));
+    // Bare instructions and loads and stores: only those two conditions need testing (and the
+    // CPU being turned off, which only a hypervisor does, but cheaply tested).
+    const accessesOnly = !quiet && placed.every((p) => (p.bare && !CPU_CALL.test(p.code)) || p.access);
     const cache = loops && used.size > 0 && syncs <= MAX_CACHED_SYNCS;
     const slots = [...used].sort((a, b) => a - b);
     const load = slots.map((v) => `r${v} = x[${v}];`).join(" ");
@@ -305,7 +313,7 @@ export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, de
       `cpu.flow = 0; idx = (t & 0xfff) >>> 2;`,
       `} else ${fallThrough}`);
     lines.push(
-      quiet ? "" : `if (cpu.tlbEpoch !== epoch || !page.valid || cpu.interruptCheck || cpu.halted || cpu.yieldRequested || cpu.off || cpu.pstateIl) break;`,
+      quiet ? "" : accessesOnly ? `if (!page.valid || cpu.interruptCheck || cpu.off) break;` : `if (cpu.tlbEpoch !== epoch || !page.valid || cpu.interruptCheck || cpu.halted || cpu.yieldRequested || cpu.off || cpu.pstateIl) break;`,
       `continue; }`,
     );
     cases.push(lines.join("\n"));
@@ -361,6 +369,10 @@ const SLOT = /(?<![\w$.])x\[(\d+)\]/g;
 const SLOT_WRITE = /(?<![\w$.])x\[(\d+)\]\s*(?:[-+*|&^%]|<<|>>>?)?=(?!=)/g;
 /** A snippet that calls into the CPU (other than to branch): a memory access, which may fault or trap. */
 const CPU_CALL = /(?<![\w$.])cpu\.(?!branchTo\()[A-Za-z_]\w*\(/;
+/** Every call into the CPU in a snippet, by method name. */
+const CPU_CALLS = /(?<![\w$.])cpu\.([A-Za-z_]\w*)\(/g;
+/** The CPU methods a load or store snippet calls: the accesses, the SIMD&FP trap and the alignment fault. */
+const ACCESS_CALL = new Set(["read8", "read16", "read32", "read64", "write8", "write16", "write32", "write64", "fpTrap", "abort"]);
 /** A snippet that calls its instruction's exec (a slow path), which works on the register file. */
 const EXEC_CALL = /(?<![\w$.])e\d+\(cpu/;
 /** Blocks with more exec calls than this keep their registers in the register file. */
