@@ -193,6 +193,8 @@ export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, de
   const execs: ExecFn[] = [], decs: Decoded[] = [];
   const cases: string[] = [], catchCases: string[] = [];
   const allCached = new Set<number>();
+  /** Instructions whose snippet calls its exec under the name execNoGpr (bound only for those). */
+  const noGprExecs = new Set<number>();
   blocks.forEach(({ idx, ops }, id) => {
     const n = ops.length;
     // Each instruction as placed: a snippet free of exec calls works on registers cached in
@@ -229,7 +231,10 @@ export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, de
       // may drop a decoded page (cpu.ts invalidateCode).
       const access = snippet !== undefined && d.def.name.startsWith("LDST") &&
         [...snippet.matchAll(CPU_CALLS)].every((m) => ACCESS_CALL.has(m[1]!));
-      return { code, pcLo, bare, sync, calls, writes, access };
+      // Bare and calling nothing in the CPU: integer data processing, branches.
+      const plain = bare && !CPU_CALL.test(code);
+      if (snippet?.includes(`fe${k}(`)) noGprExecs.add(k);
+      return { code, pcLo, bare, sync, calls, writes, access, plain };
     });
     const used = new Set<number>();
     let syncs = 0;
@@ -246,10 +251,10 @@ export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, de
     // exec call with side effects or system instruction) cannot change what the run loop waits
     // for (an interrupt, a halt or stop, an EL or translation change, the page being dropped): the
     // test after the previous block, or before the region was entered, still holds after it.
-    const quiet = placed.every((p) => p.bare && !CPU_CALL.test(p.code));
+    const quiet = placed.every((p) => p.plain);
     // Bare instructions and loads and stores: only those two conditions need testing (and the
     // CPU being turned off, which only a hypervisor does, but cheaply tested).
-    const accessesOnly = !quiet && placed.every((p) => (p.bare && !CPU_CALL.test(p.code)) || p.access);
+    const accessesOnly = !quiet && placed.every((p) => p.plain || p.access);
     const cache = loops && used.size > 0 && syncs <= MAX_CACHED_SYNCS;
     const slots = [...used].sort((a, b) => a - b);
     const load = slots.map((v) => `r${v} = x[${v}];`).join(" ");
@@ -318,8 +323,7 @@ export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, de
     );
     cases.push(lines.join("\n"));
   });
-  const body = cases.join("\n");
-  const bindings = execs.map((_, k) => `const e${k} = E[${k}], d${k} = D[${k}];${body.includes(`fe${k}(`) ? ` const fe${k} = e${k};` : ""}`).join("\n");
+  const bindings = execs.map((_, k) => `const e${k} = E[${k}], d${k} = D[${k}];${noGprExecs.has(k) ? ` const fe${k} = e${k};` : ""}`).join("\n");
   const locals = allCached.size > 0 ? `let ${[...allCached].sort((a, b) => a - b).map((v) => `r${v} = 0`).join(", ")};\n` : "";
   // An exception leaves the block in flight (cur): its cached registers go back to the register
   // file first. Not from inside an exec call (cur is -1 there), which works on the file itself.
@@ -328,7 +332,7 @@ export function compileRegion(blocks: readonly RegionBlock[], baseLo: number, de
   const source = `"use strict";\n${bindings}\n` +
     `function leave(cpu, lo, k) { if (cpu.flow !== 1) { const l = (lo >>> 0) + k * 4; cpu.pcLo = l | 0; if (l > 0xffffffff) cpu.pcHi = (cpu.pcHi + 1) | 0; } }\n` +
     `return function ${name}(cpu, end, base, idx, hi, epoch, page) {\nconst x = cpu.x;\nlet lo = base | (idx << 2), cur = -1, nx = 0;\n${locals}` +
-    `try {\nfor (;;) {\nswitch (idx) {\n${body}\n}\ncpu.pcLo = base | (idx << 2); return;\n}\n` +
+    `try {\nfor (;;) {\nswitch (idx) {\n${cases.join("\n")}\n}\ncpu.pcLo = base | (idx << 2); return;\n}\n` +
     `} catch (e) {\n${writeBack}if (e === X) cpu.icount += ((cpu.excPcLo - lo) >>> 2) + 1; throw e; }\n};`;
   const factory = new Function("E", "D", "X", source) as (e: ExecFn[], d: Decoded[], x: unknown) => RegionFn;
   return factory(execs, decs, exceptionMarker);

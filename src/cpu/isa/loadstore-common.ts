@@ -3,7 +3,7 @@
  * (lo, hi) pairs, and operand formatting in GNU objdump syntax.
  */
 import { SCTLR } from "../arch-bits.js";
-import { Cpu, EC } from "../cpu.js";
+import { Access, Cpu, EC, FSC } from "../cpu.js";
 import { ExceptionKind, routeException } from "../exceptions.js";
 import { SR } from "../sysregs.js";
 import type { Decoded } from "./table.js";
@@ -27,6 +27,17 @@ export function spAlignmentCheck(cpu: Cpu, d: Decoded): void {
 }
 
 /** High word of `base + off` where `sum = (baseLo >>> 0) + off` and |off| < 2^32. */
+/** Compile-hook source of a SIMD&FP access's first step: the trap when FP/SIMD is disabled. */
+export const FP_ENABLED_SRC = "if (!cpu.fpEnabled) cpu.fpTrap();";
+
+/**
+ * Compile-hook source of checkQAlign (loadstore-single.ts) for the address (lo, hi), two
+ * expressions: a quadword access must be 16-byte aligned under SCTLR_ELx.A.
+ */
+export function qAlignSrc(access: Access, lo: string, hi: string): string {
+  return `if (cpu.strictAlign && (${lo} & 15) !== 0) cpu.abort(${access}, ${FSC.ALIGNMENT}, ${lo}, ${hi}, false);`;
+}
+
 export function carryHi(sum: number, baseHi: number): number {
   return sum > 0xffffffff ? (baseHi + 1) | 0 : sum < 0 ? (baseHi - 1) | 0 : baseHi;
 }

@@ -4,10 +4,10 @@
  * pre-index and post-index addressing. Both memory accesses happen before any register is
  * written, so a fault on the second leaves both destinations unchanged.
  */
-import { Access, Cpu, FSC, zr, zw } from "../cpu.js";
+import { Access, Cpu, zr, zw } from "../cpu.js";
 import type { Decoded, ExecFn, InsnDef } from "./table.js";
 import { xreg } from "./util.js";
-import { carryHi, fpReg, memOff, memPost, memPre, spAlignmentCheck } from "./loadstore-common.js";
+import { carryHi, FP_ENABLED_SRC, fpReg, memOff, memPost, memPre, qAlignSrc, spAlignmentCheck } from "./loadstore-common.js";
 import { addAccessSource, checkQAlign, compileOffset, compilePost, compilePre, execOffset, execPost, execPre } from "./loadstore-single.js";
 
 type PairAccess = (cpu: Cpu, d: Decoded, lo: number, hi: number) => void;
@@ -172,9 +172,8 @@ addAccessSource(stpW, (d, lo, hi) => `{ ${secondSrc(lo, hi, 4)} cpu.write32(pl, 
 
 // SIMD&FP pairs: the access enabled check, both elements' accesses, then both registers (the
 // bytes above each element zeroed); Q pairs check 16-byte alignment under SCTLR_ELx.A first.
-const fpOn = "if (!cpu.fpEnabled) cpu.fpTrap();";
-const qAlign = (access: Access): string =>
-  `if (cpu.strictAlign && (pl & 15) !== 0) cpu.abort(${access}, ${FSC.ALIGNMENT}, pl, ph, false);`;
+const fpOn = FP_ENABLED_SRC;
+const qAlign = (access: Access): string => qAlignSrc(access, "pl", "ph");
 /** The address of byte `k` of the pair (after secondSrc) as `lk`, `hk`. */
 const at = (k: number): string => `const s${k} = (pl >>> 0) + ${k}, l${k} = s${k} | 0, h${k} = s${k} > 4294967295 ? (ph + 1) | 0 : ph;`;
 addAccessSource(fldpS, (d, lo, hi) => `${fpOn} { ${secondSrc(lo, hi, 4)} const va = cpu.read32(pl, ph), vb = cpu.read32(ql, qh), w = cpu.v32; ` +

@@ -12,7 +12,7 @@ import { Access, Cpu, FSC, zr, zw } from "../cpu.js";
 import type { CompileContext, Decoded, ExecFn, InsnDef } from "./table.js";
 import { xreg } from "./util.js";
 import {
-  carryHi, fpReg, literalTarget, memOff, memPost, memPre, memReg, spAlignmentCheck,
+  carryHi, FP_ENABLED_SRC, fpReg, literalTarget, memOff, memPost, memPre, memReg, qAlignSrc, spAlignmentCheck,
   singleRegisterSyndrome,
 } from "./loadstore-common.js";
 
@@ -336,21 +336,18 @@ const ACCESS_SRC = new Map<MemAccess, AccessSource>([
  * bytes above the access are zeroed. A quadword access checks 16-byte alignment under
  * SCTLR_ELx.A as checkQAlign does.
  */
-const fpEnabled = "if (!cpu.fpEnabled) cpu.fpTrap();";
-const qAlign = (access: Access, lo: string, hi: string): string =>
-  `if (cpu.strictAlign && (${lo} & 15) !== 0) cpu.abort(${access}, ${FSC.ALIGNMENT}, ${lo}, ${hi}, false);`;
 const fpSingle = (f: (b: number, lo: string, hi: string) => string): AccessSource => (d, lo, hi) =>
-  `${fpEnabled} { const w = cpu.v32; ${f(d.t * 4, lo, hi)} }`;
+  `${FP_ENABLED_SRC} { const w = cpu.v32; ${f(d.t * 4, lo, hi)} }`;
 const FP_ACCESS_SRC: [MemAccess, AccessSource][] = [
   [fld32, fpSingle((b, lo, hi) => `w[${b}] = cpu.read32(${lo}, ${hi}); w[${b + 1}] = 0; w[${b + 2}] = 0; w[${b + 3}] = 0;`)],
   [fld64, fpSingle((b, lo, hi) => `const v = cpu.read64(${lo}, ${hi}); w[${b}] = v; w[${b + 1}] = cpu.ldHi; w[${b + 2}] = 0; w[${b + 3}] = 0;`)],
-  [fld128, fpSingle((b, lo, hi) => `const pl = ${lo}, ph = ${hi}; ${qAlign(Access.Read, "pl", "ph")} ` +
+  [fld128, fpSingle((b, lo, hi) => `const pl = ${lo}, ph = ${hi}; ${qAlignSrc(Access.Read, "pl", "ph")} ` +
     `const q = (pl >>> 0) + 8, ql = q | 0, qh = q > 4294967295 ? (ph + 1) | 0 : ph; ` +
     `const v0 = cpu.read64(pl, ph), v1 = cpu.ldHi, v2 = cpu.read64(ql, qh), v3 = cpu.ldHi; ` +
     `w[${b}] = v0; w[${b + 1}] = v1; w[${b + 2}] = v2; w[${b + 3}] = v3;`)],
   [fst32, fpSingle((b, lo, hi) => `cpu.write32(${lo}, ${hi}, w[${b}]);`)],
   [fst64, fpSingle((b, lo, hi) => `cpu.write64(${lo}, ${hi}, w[${b}], w[${b + 1}]);`)],
-  [fst128, fpSingle((b, lo, hi) => `const pl = ${lo}, ph = ${hi}; ${qAlign(Access.Write, "pl", "ph")} ` +
+  [fst128, fpSingle((b, lo, hi) => `const pl = ${lo}, ph = ${hi}; ${qAlignSrc(Access.Write, "pl", "ph")} ` +
     `const q = (pl >>> 0) + 8, ql = q | 0, qh = q > 4294967295 ? (ph + 1) | 0 : ph; ` +
     `cpu.write64(pl, ph, w[${b}], w[${b + 1}]); cpu.write64(ql, qh, w[${b + 2}], w[${b + 3}]);`)],
 ];
